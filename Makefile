@@ -1,0 +1,39 @@
+# Two commands matter: `make run` and `make test`. Both build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast seed bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+run: $(STAMP) | var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py serve
+
+test: $(STAMP) | var
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) | var
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+seed: $(STAMP) | var
+	$(PY) manage.py seed_demo
+
+bench: $(STAMP) | var
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var

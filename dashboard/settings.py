@@ -1,0 +1,123 @@
+"""Settings for the Redis dashboard. Everything a deployment changes comes from the environment."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# A development key is fine while the dashboard only listens on loopback; deployments set their own.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-redis-dashboard")
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "keyspace",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "keyspace.errors.RedisErrorMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+ASGI_APPLICATION = "dashboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "keyspace.context_processors.redis_overview",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DASHBOARD_DB_PATH", VAR_DIR / "dashboard.sqlite3"),
+    }
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
+# Serve static files straight from the apps (django-htmx ships htmx); no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# The Redis this dashboard shows. Unset: `manage.py serve` starts a private one and sets it.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+DASHBOARD_CLIENT_NAME = os.environ.get("DASHBOARD_CLIENT_NAME", "redis-dashboard")
+DASHBOARD_REDIS_CONNECT_TIMEOUT = env_float("DASHBOARD_REDIS_CONNECT_TIMEOUT", 2.0)
+DASHBOARD_REDIS_SOCKET_TIMEOUT = env_float("DASHBOARD_REDIS_SOCKET_TIMEOUT", 5.0)
+DASHBOARD_PAGE_SIZE = env_int("DASHBOARD_PAGE_SIZE", 100)
+DASHBOARD_MAX_PAGE_SIZE = env_int("DASHBOARD_MAX_PAGE_SIZE", 1000)
+# Redis time one request may spend scanning for a sparse filter before it returns a cursor.
+DASHBOARD_SCAN_BUDGET_MS = env_float("DASHBOARD_SCAN_BUDGET_MS", 50.0)
+# Time one step of namespace counting may take before it reports progress.
+DASHBOARD_NAMESPACE_STEP_MS = env_float("DASHBOARD_NAMESPACE_STEP_MS", 250.0)
+DASHBOARD_NAMESPACE_MAX_FOLDERS = env_int("DASHBOARD_NAMESPACE_MAX_FOLDERS", 5000)
+DASHBOARD_NAMESPACE_DELIMITER = os.environ.get("DASHBOARD_NAMESPACE_DELIMITER", ":")
+DASHBOARD_PREVIEW_BYTES = env_int("DASHBOARD_PREVIEW_BYTES", 256 * 1024)
+DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 2048)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DASHBOARD_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,161 @@
+"""The only place that builds Redis connections.
+
+One connection pool per (REDIS_URL, db): the db number is part of the connection and the
+dashboard never SELECTs on a shared one. Settings are read when a client is asked for, so
+tests and the run command can point the dashboard elsewhere without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.connection import parse_url
+from redis.retry import Retry
+
+_pools: dict[tuple, redis.ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+class RedisNotConfigured(redis.ConnectionError):
+    """REDIS_URL is empty: nothing to connect to."""
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    """Where the dashboard points, described without credentials."""
+
+    url: str
+
+    @property
+    def _parts(self) -> dict:
+        return parse_url(self.url)
+
+    @property
+    def address(self) -> str:
+        parts = self._parts
+        if "path" in parts:
+            return f"unix:{parts['path']}"
+        host = parts.get("host", "localhost")
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{host}:{parts.get('port', 6379)}"
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.url.startswith("rediss://")
+
+    @property
+    def default_db(self) -> int:
+        return int(self._parts.get("db", 0) or 0)
+
+
+def current_target() -> RedisTarget:
+    if not settings.REDIS_URL:
+        raise RedisNotConfigured("REDIS_URL is not set")
+    return RedisTarget(settings.REDIS_URL)
+
+
+def _connection_options() -> dict:
+    return {
+        "client_name": settings.DASHBOARD_CLIENT_NAME,
+        "socket_connect_timeout": settings.DASHBOARD_REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": settings.DASHBOARD_REDIS_SOCKET_TIMEOUT,
+        # One immediate retry on a broken connection (e.g. after a Redis restart), none on
+        # timeouts: a slow Redis should produce an error page, not a doubled wait.
+        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    }
+
+
+def get_client(db: int | None = None) -> redis.Redis:
+    """A client for `db` (the URL's own db when None) that returns bytes, never str."""
+    target = current_target()
+    db = target.default_db if db is None else db
+    options = _connection_options()
+    pool_key = (target.url, db, tuple(sorted((k, str(v)) for k, v in options.items())))
+    with _pools_lock:
+        pool = _pools.get(pool_key)
+        if pool is None:
+            pool = redis.ConnectionPool.from_url(target.url, db=db, **options)
+            _pools[pool_key] = pool
+    return redis.Redis(connection_pool=pool)
+
+
+def get_async_client(db: int | None = None) -> redis.asyncio.Redis:
+    """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop)."""
+    target = current_target()
+    db = target.default_db if db is None else db
+    options = _connection_options()
+    options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), 1, (redis.ConnectionError,))
+    return redis.asyncio.Redis.from_url(target.url, db=db, **options)
+
+
+def reset_pools() -> None:
+    """Drop every pooled connection (used by tests that restart Redis)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.disconnect()
+        _pools.clear()
+    _overview_cache.clear()
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    number: int
+    keys: int
+    expires: int
+
+
+@dataclass(frozen=True)
+class ServerOverview:
+    address: str
+    version: str
+    mode: str
+    databases: tuple[DatabaseInfo, ...]
+
+
+_overview_cache: dict[str, tuple[float, ServerOverview]] = {}
+OVERVIEW_TTL_SECONDS = 5.0
+
+
+def server_overview() -> ServerOverview:
+    """Version, mode and per-db key counts, cached for a few seconds per target."""
+    target = current_target()
+    cached = _overview_cache.get(target.url)
+    if cached and time.monotonic() - cached[0] < OVERVIEW_TTL_SECONDS:
+        return cached[1]
+    client = get_client()
+    with client.pipeline(transaction=False) as pipe:
+        pipe.info("server")
+        pipe.info("keyspace")
+        pipe.config_get("databases")
+        server, keyspace, config = pipe.execute(raise_on_error=False)
+    if isinstance(server, Exception):
+        raise server
+    overview = ServerOverview(
+        address=target.address,
+        version=str(server.get("redis_version", "?")),
+        mode=str(server.get("redis_mode", "standalone")),
+        databases=_databases(keyspace, config),
+    )
+    _overview_cache[target.url] = (time.monotonic(), overview)
+    return overview
+
+
+def _databases(keyspace, config) -> tuple[DatabaseInfo, ...]:
+    counts = {}
+    if isinstance(keyspace, dict):
+        for name, stats in keyspace.items():
+            if str(name).startswith("db") and isinstance(stats, dict):
+                counts[int(str(name)[2:])] = (int(stats.get("keys", 0)), int(stats.get("expires", 0)))
+    # CONFIG may be refused to an ACL user: then show the usual 16 plus any non-empty db.
+    total = 16
+    if isinstance(config, dict) and config.get(b"databases", config.get("databases")):
+        total = int(config.get(b"databases", config.get("databases")))
+    numbers = sorted(set(range(total)) | set(counts))
+    return tuple(DatabaseInfo(n, *counts.get(n, (0, 0))) for n in numbers)

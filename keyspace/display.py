@@ -1,0 +1,105 @@
+"""Turning Redis bytes into text a person can read. Templates escape the result; nothing here
+marks anything safe."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\x00": "\\0"}
+
+
+def is_printable_text(value: bytes) -> bool:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(_is_invisible(ch) for ch in text)
+
+
+def _is_invisible(ch: str) -> bool:
+    # Control, format (bidi overrides, zero-width) and separator characters other than space.
+    return unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"}
+
+
+def bytes_to_text(value: bytes) -> str:
+    r"""Printable UTF-8 as it is; anything else with `\xNN`-style escapes, reversibly."""
+    if is_printable_text(value):
+        return value.decode("utf-8")
+    text = value.decode("utf-8", "surrogateescape")
+    parts = []
+    for ch in text:
+        if ch in _NAMED:
+            parts.append(_NAMED[ch])
+        elif "\udc80" <= ch <= "\udcff":
+            parts.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif _is_invisible(ch):
+            parts.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8")))
+        else:
+            parts.append(ch)
+    return "".join(parts)
+
+
+def truncate_bytes(value: bytes, limit: int) -> tuple[bytes, bool]:
+    if len(value) <= limit:
+        return value, False
+    return value[:limit], True
+
+
+def hex_dump(value: bytes, width: int = 16) -> str:
+    lines = []
+    for offset in range(0, len(value), width):
+        chunk = value[offset : offset + width]
+        hex_part = " ".join(f"{b:02x}" for b in chunk).ljust(width * 3 - 1)
+        ascii_part = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{offset:08x}  {hex_part}  {ascii_part}")
+    return "\n".join(lines)
+
+
+def pretty_json(value: bytes) -> str | None:
+    """Indented JSON when `value` is a JSON object or array, else None."""
+    stripped = value.strip()
+    if not stripped[:1] in (b"{", b"["):
+        return None
+    try:
+        return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def human_ttl(ttl_ms: int | None) -> str:
+    """PTTL for people: "23 h 4 m"; "no TTL" for -1."""
+    if ttl_ms is None:
+        return "?"
+    if ttl_ms == -1:
+        return "no TTL"
+    if ttl_ms < 0:
+        return "expired"
+    seconds = ttl_ms // 1000
+    if seconds < 1:
+        return f"{ttl_ms} ms"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    units = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
+    shown = [f"{amount} {unit}" for amount, unit in units if amount][:2]
+    return " ".join(shown)
+
+
+def exact_ttl(ttl_ms: int | None, now: datetime | None = None) -> str:
+    if ttl_ms is None or ttl_ms < 0:
+        return human_ttl(ttl_ms)
+    expires = (now or datetime.now(UTC)) + timedelta(milliseconds=ttl_ms)
+    return f"{ttl_ms:,} ms (expires {expires:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

@@ -1,0 +1,133 @@
+"""What every Redis type unit provides, and the registry that finds one by its TYPE reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.conf import settings
+
+from ..display import bytes_to_text, truncate_bytes
+from ..errors import BadRequest
+from ..scanning import parse_cursor as parse_scan_cursor
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which part of a value to show: parsed from the query string by the view."""
+
+    cursor: str = ""
+    count: int = 100
+    match: bytes | None = None
+    order: str = ""
+
+
+@dataclass(frozen=True)
+class ValuePage:
+    rows: list[Any]
+    next_cursor: str | None
+    notes: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Element:
+    """One stored bytes value, previewed for display with its full size kept."""
+
+    raw: bytes
+    text: str
+    size: int
+    truncated: bool
+
+    @classmethod
+    def of(cls, value: bytes) -> Element:
+        preview, truncated = truncate_bytes(value, settings.DASHBOARD_ELEMENT_PREVIEW_BYTES)
+        return cls(raw=value, text=bytes_to_text(preview), size=len(value), truncated=truncated)
+
+
+class TypeUnit:
+    """One Redis type: how to measure it, page through it, and which template shows it."""
+
+    type_name: ClassVar[str]
+    label: ClassVar[str]
+    length_command: ClassVar[str | None] = None
+    length_label: ClassVar[str] = "elements"
+    orders: ClassVar[tuple[tuple[str, str], ...]] = ()
+    order_label: ClassVar[str] = "Order"
+    filterable: ClassVar[bool] = False
+    editable: ClassVar[bool] = False
+
+    @property
+    def template(self) -> str:
+        return f"keyspace/types/{self.type_name}.html"
+
+    @property
+    def default_order(self) -> str:
+        return self.orders[0][0] if self.orders else ""
+
+    def queue_length(self, pipe, key: bytes) -> None:
+        if self.length_command:
+            pipe.execute_command(self.length_command, key)
+        else:
+            pipe.exists(key)
+
+    def parse_length(self, reply) -> int | None:
+        return reply if self.length_command and isinstance(reply, int) else None
+
+    def validate(self, request: PageRequest) -> PageRequest:
+        """Fill in the default order and refuse what this type cannot do."""
+        order = request.order or self.default_order
+        if self.orders and order not in dict(self.orders):
+            raise BadRequest(f"{self.label} values cannot be ordered by {request.order!r}")
+        if request.match and not self.filterable:
+            raise BadRequest(f"{self.label} values cannot be filtered")
+        return PageRequest(request.cursor, request.count, request.match, order)
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        pipe.exists(key)
+
+    def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
+        return ValuePage(rows=[], next_cursor=None)
+
+
+def parse_offset(cursor: str) -> int:
+    if cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise BadRequest(f"not a position: {cursor[:40]!r}")
+    return int(cursor)
+
+
+class Registry:
+    """Units by TYPE reply; registering a type twice is a bug and says so."""
+
+    def __init__(self) -> None:
+        self._units: dict[str, TypeUnit] = {}
+        self._fallback: TypeUnit | None = None
+
+    def register(self, unit_class: type[TypeUnit]) -> type[TypeUnit]:
+        name = unit_class.type_name
+        if name in self._units:
+            raise ValueError(f"type {name!r} is already registered")
+        self._units[name] = unit_class()
+        return unit_class
+
+    def register_fallback(self, unit_class: type[TypeUnit]) -> type[TypeUnit]:
+        self._fallback = unit_class()
+        return unit_class
+
+    def unit_for(self, type_name: str | bytes) -> TypeUnit:
+        if isinstance(type_name, bytes):
+            type_name = type_name.decode("ascii", "replace")
+        unit = self._units.get(type_name)
+        if unit is not None:
+            return unit
+        if self._fallback is None:
+            raise LookupError(type_name)
+        return self._fallback
+
+    def type_names(self) -> list[str]:
+        return list(self._units)
+
+
+registry = Registry()

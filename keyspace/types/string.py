@@ -1,0 +1,78 @@
+"""Strings: a capped preview shown as text, JSON or hex; the full value only by download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from ..display import bytes_to_text, hex_dump, is_printable_text, pretty_json
+from .base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
+
+VIEWS = (("auto", "Auto"), ("text", "Text"), ("json", "JSON"), ("hex", "Hex"))
+
+
+@dataclass(frozen=True)
+class StringPreview:
+    offset: int
+    shown_bytes: int
+    total_bytes: int
+    view: str
+    body: str
+    is_binary: bool
+    json_error: str = ""
+
+    @property
+    def truncated(self) -> bool:
+        return self.offset > 0 or self.offset + self.shown_bytes < self.total_bytes
+
+
+@registry.register
+class StringUnit(TypeUnit):
+    type_name = "string"
+    label = "String"
+    length_command = "STRLEN"
+    length_label = "bytes"
+    orders = VIEWS  # for strings, the "order" picks how the preview is shown
+    order_label = "Show as"
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        offset = parse_offset(request.cursor)
+        pipe.getrange(key, offset, offset + settings.DASHBOARD_PREVIEW_BYTES - 1)
+
+    def parse_page(self, reply: bytes, request: PageRequest, length: int | None) -> ValuePage:
+        offset = parse_offset(request.cursor)
+        total = length if length is not None else len(reply)
+        preview = render_preview(reply, offset=offset, total=total, view=request.order)
+        end = offset + len(reply)
+        next_cursor = str(end) if end < total else None
+        return ValuePage(rows=[preview], next_cursor=next_cursor)
+
+
+def render_preview(value: bytes, *, offset: int, total: int, view: str) -> StringPreview:
+    whole = offset == 0 and len(value) == total
+    binary = not is_printable_text(value) and not _printable_with_newlines(value)
+    if view == "auto":
+        view = "hex" if binary else "json" if whole and pretty_json(value) else "text"
+    common = {"offset": offset, "shown_bytes": len(value), "total_bytes": total, "view": view}
+    if view == "hex":
+        return StringPreview(body=hex_dump(value), is_binary=binary, **common)
+    if view == "json":
+        pretty = pretty_json(value) if whole else None
+        if pretty is None:
+            reason = "the value is cut" if not whole else "the value is not a JSON object or array"
+            return StringPreview(
+                body=_as_text(value), is_binary=binary, json_error=reason, **common
+            )
+        return StringPreview(body=pretty, is_binary=False, **common)
+    return StringPreview(body=_as_text(value), is_binary=binary, **common)
+
+
+def _printable_with_newlines(value: bytes) -> bool:
+    return is_printable_text(value.replace(b"\r\n", b"").replace(b"\n", b"").replace(b"\t", b""))
+
+
+def _as_text(value: bytes) -> str:
+    if _printable_with_newlines(value):
+        return value.decode("utf-8")
+    return bytes_to_text(value)

@@ -1,0 +1,27 @@
+from django.urls import path, register_converter
+
+from .keynames import KeyConverter
+from .views import browse, key, namespaces
+
+
+class DbConverter:
+    regex = r"[0-9]{1,4}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(KeyConverter, "key")
+register_converter(DbConverter, "db")
+
+urlpatterns = [
+    path("", browse.home, name="home"),
+    path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
+    path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
+    path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
+    path("db/<db:db>/key/<key:key>/", key.key_view, name="key-detail"),
+    path("db/<db:db>/key/<key:key>/download/", key.key_download, name="key-download"),
+]

