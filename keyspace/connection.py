@@ -61,8 +61,18 @@ def current_target() -> RedisTarget:
     return RedisTarget(settings.REDIS_URL)
 
 
+def _connection_settings() -> tuple:
+    return (
+        settings.DASHBOARD_CLIENT_NAME,
+        settings.DASHBOARD_REDIS_CONNECT_TIMEOUT,
+        settings.DASHBOARD_REDIS_SOCKET_TIMEOUT,
+    )
+
+
 def _connection_options() -> dict:
     return {
+        # RESP2 works with every Redis the dashboard may meet, HELLO-less ones included.
+        "protocol": 2,
         "client_name": settings.DASHBOARD_CLIENT_NAME,
         "socket_connect_timeout": settings.DASHBOARD_REDIS_CONNECT_TIMEOUT,
         "socket_timeout": settings.DASHBOARD_REDIS_SOCKET_TIMEOUT,
@@ -76,12 +86,12 @@ def get_client(db: int | None = None) -> redis.Redis:
     """A client for `db` (the URL's own db when None) that returns bytes, never str."""
     target = current_target()
     db = target.default_db if db is None else db
-    options = _connection_options()
-    pool_key = (target.url, db, tuple(sorted((k, str(v)) for k, v in options.items())))
+    pool_key = (target.url, db, _connection_settings())
     with _pools_lock:
         pool = _pools.get(pool_key)
         if pool is None:
-            pool = redis.ConnectionPool.from_url(target.url, db=db, **options)
+            pool = redis.ConnectionPool.from_url(target.url, **_connection_options())
+            pool.connection_kwargs["db"] = db  # from_url lets the URL's own db win otherwise
             _pools[pool_key] = pool
     return redis.Redis(connection_pool=pool)
 
@@ -92,7 +102,9 @@ def get_async_client(db: int | None = None) -> redis.asyncio.Redis:
     db = target.default_db if db is None else db
     options = _connection_options()
     options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), 1, (redis.ConnectionError,))
-    return redis.asyncio.Redis.from_url(target.url, db=db, **options)
+    pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)
+    pool.connection_kwargs["db"] = db
+    return redis.asyncio.Redis.from_pool(pool)
 
 
 def reset_pools() -> None:
