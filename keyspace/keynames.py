@@ -17,7 +17,7 @@ def encode_key(key: bytes) -> str:
 def decode_key(token: str) -> bytes:
     padded = token + "=" * (-len(token) % 4)
     try:
-        return base64.urlsafe_b64decode(padded.encode("ascii"))
+        return base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise ValueError(f"not a key token: {token!r}") from exc
 

@@ -1,0 +1,41 @@
+"""Every view goes through the one permission check."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from keyspace import permissions
+from keyspace.keynames import encode_key
+
+
+def all_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from all_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def test_every_route_declares_its_action():
+    patterns = list(all_patterns())
+    assert len(patterns) >= 6
+    for route, pattern in patterns:
+        assert getattr(pattern.callback, "dashboard_action", None) in permissions.ACTIONS, route
+
+
+def concrete(route: str) -> str:
+    return "/" + route.replace("<db:db>", "0").replace("<key:key>", encode_key(b"k"))
+
+
+@pytest.mark.parametrize("route", [route for route, _ in all_patterns()])
+def test_a_refusing_check_blocks_every_route(client, r, monkeypatch, route):
+    r.set("k", "v")
+    monkeypatch.setattr(permissions, "has_permission", lambda request, action: False)
+    response = client.get(concrete(route))
+    assert response.status_code == 403
+    assert b"you may not" in response.content
+
+
+def test_unknown_actions_are_a_programming_error():
+    with pytest.raises(ValueError):
+        permissions.dashboard_view("delete-everything")
