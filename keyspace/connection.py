@@ -164,7 +164,10 @@ def _databases(keyspace, config) -> tuple[DatabaseInfo, ...]:
     if isinstance(keyspace, dict):
         for name, stats in keyspace.items():
             if str(name).startswith("db") and isinstance(stats, dict):
-                counts[int(str(name)[2:])] = (int(stats.get("keys", 0)), int(stats.get("expires", 0)))
+                counts[int(str(name)[2:])] = (
+                    int(stats.get("keys", 0)),
+                    int(stats.get("expires", 0)),
+                )
     # CONFIG may be refused to an ACL user: then show the usual 16 plus any non-empty db.
     total = 16
     if isinstance(config, dict) and config.get(b"databases", config.get("databases")):

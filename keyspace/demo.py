@@ -19,8 +19,24 @@ BIG_SIZE = 100_000
 BIG_STRING_BYTES = 2 * 1024 * 1024
 BATCH = 2000
 
-FIRST_NAMES = ["ada", "grace", "linus", "guido", "barbara", "ken", "margaret", "dennis", "frances",
-               "alan", "edsger", "radia", "tim", "katherine", "john", "hedy"]
+FIRST_NAMES = [
+    "ada",
+    "grace",
+    "linus",
+    "guido",
+    "barbara",
+    "ken",
+    "margaret",
+    "dennis",
+    "frances",
+    "alan",
+    "edsger",
+    "radia",
+    "tim",
+    "katherine",
+    "john",
+    "hedy",
+]
 PLANS = ["free", "pro", "team", "enterprise"]
 TAGS = ["redis", "python", "django", "htmx", "databases", "performance", "security", "ops", "web"]
 
@@ -39,8 +55,18 @@ def seed_demo(client: redis.Redis, *, big_size: int = BIG_SIZE) -> int:
     rng = random.Random(2026)
     now = time.time()
     writers = [
-        _cache_entries, _sessions, _users, _queues, _tags, _leaderboards, _rate_limits,
-        _token_buckets, _locks, _counters, _streams, _awkward,
+        _cache_entries,
+        _sessions,
+        _users,
+        _queues,
+        _tags,
+        _leaderboards,
+        _rate_limits,
+        _token_buckets,
+        _locks,
+        _counters,
+        _streams,
+        _awkward,
     ]
     count = 0
     for writer in writers:
@@ -56,27 +82,32 @@ def seed_demo(client: redis.Redis, *, big_size: int = BIG_SIZE) -> int:
 
 def _cache_entries(rng, now) -> Iterator:
     for product_id in range(1, 201):
-        body = json.dumps({
-            "id": product_id,
-            "name": f"Product {product_id}",
-            "price": round(rng.uniform(2, 500), 2),
-            "stock": rng.randint(0, 900),
-            "tags": rng.sample(TAGS, 2),
-        }).encode()
-        yield f"cache:product:{product_id}".encode(), (
-            lambda p, k, b=body: p.set(k, b, ex=rng.randint(600, 7200))
+        body = json.dumps(
+            {
+                "id": product_id,
+                "name": f"Product {product_id}",
+                "price": round(rng.uniform(2, 500), 2),
+                "stock": rng.randint(0, 900),
+                "tags": rng.sample(TAGS, 2),
+            }
+        ).encode()
+        yield (
+            f"cache:product:{product_id}".encode(),
+            (lambda p, k, b=body: p.set(k, b, ex=rng.randint(600, 7200))),
         )
 
 
 def _sessions(rng, now) -> Iterator:
     for _ in range(60):
         session_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        body = json.dumps({
-            "user_id": rng.randint(1, 500),
-            "csrf": f"{rng.getrandbits(64):016x}",
-            "created": int(now),
-            "cart": [rng.randint(1, 200) for _ in range(rng.randint(0, 4))],
-        }).encode()
+        body = json.dumps(
+            {
+                "user_id": rng.randint(1, 500),
+                "csrf": f"{rng.getrandbits(64):016x}",
+                "created": int(now),
+                "cart": [rng.randint(1, 200) for _ in range(rng.randint(0, 4))],
+            }
+        ).encode()
         yield f"session:{session_id}".encode(), (lambda p, k, b=body: p.set(k, b, ex=86400))
 
 
@@ -94,7 +125,11 @@ def _users(rng, now) -> Iterator:
 
 
 def _queues(rng, now) -> Iterator:
-    for queue, size in (("queue:emails", 120), ("queue:jobs:default", 40), ("queue:jobs:failed", 7)):
+    for queue, size in (
+        ("queue:emails", 120),
+        ("queue:jobs:default", 40),
+        ("queue:jobs:failed", 7),
+    ):
         jobs = [
             json.dumps({"job": queue.rsplit(":", 1)[-1], "id": i, "attempts": rng.randint(0, 3)})
             for i in range(size)
@@ -117,27 +152,36 @@ def _leaderboards(rng, now) -> Iterator:
 def _rate_limits(rng, now) -> Iterator:
     # Sliding window: one member per request, scored by its timestamp in milliseconds.
     for user_id in range(1, 21):
-        hits = {f"{int(now * 1000) - i * 700}-{rng.getrandbits(16):04x}": int(now * 1000) - i * 700
-                for i in range(rng.randint(3, 40))}
-        yield f"ratelimit:api:user:{user_id}".encode(), (
-            lambda p, k, h=hits: (p.zadd(k, h), p.expire(k, 3600))
+        hits = {
+            f"{int(now * 1000) - i * 700}-{rng.getrandbits(16):04x}": int(now * 1000) - i * 700
+            for i in range(rng.randint(3, 40))
+        }
+        yield (
+            f"ratelimit:api:user:{user_id}".encode(),
+            (lambda p, k, h=hits: (p.zadd(k, h), p.expire(k, 3600))),
         )
 
 
 def _token_buckets(rng, now) -> Iterator:
     for user_id in range(1, 21):
-        bucket = {"tokens": str(rng.randint(0, 100)), "capacity": "100", "refill_per_s": "5",
-                  "last_refill_ms": str(int(now * 1000))}
-        yield f"bucket:api:user:{user_id}".encode(), (
-            lambda p, k, b=bucket: (p.hset(k, mapping=b), p.expire(k, 3600))
+        bucket = {
+            "tokens": str(rng.randint(0, 100)),
+            "capacity": "100",
+            "refill_per_s": "5",
+            "last_refill_ms": str(int(now * 1000)),
+        }
+        yield (
+            f"bucket:api:user:{user_id}".encode(),
+            (lambda p, k, b=bucket: (p.hset(k, mapping=b), p.expire(k, 3600))),
         )
 
 
 def _locks(rng, now) -> Iterator:
     for resource in ("invoice:2026-11", "report:daily", "migration:42"):
         token = f"{rng.getrandbits(128):032x}"
-        yield f"lock:{resource}".encode(), (
-            lambda p, k, t=token: p.set(k, t, nx=True, px=10 * 60 * 1000)
+        yield (
+            f"lock:{resource}".encode(),
+            (lambda p, k, t=token: p.set(k, t, nx=True, px=10 * 60 * 1000)),
         )
 
 
@@ -152,21 +196,41 @@ def _counters(rng, now) -> Iterator:
 def _streams(rng, now) -> Iterator:
     def write(pipe, key):
         for order_id in range(1, 301):
-            pipe.xadd(key, {"order": str(order_id), "status": rng.choice(["new", "paid", "shipped"]),
-                            "amount": f"{rng.uniform(5, 400):.2f}"})
+            pipe.xadd(
+                key,
+                {
+                    "order": str(order_id),
+                    "status": rng.choice(["new", "paid", "shipped"]),
+                    "amount": f"{rng.uniform(5, 400):.2f}",
+                },
+            )
 
     yield b"stream:orders", write
 
 
 def _awkward(rng, now) -> Iterator:
-    values = [b"\x00\x01\x02binary\xff value", b"<b>bold?</b> <script>alert('value')</script>",
-              b"a value", b"another", b"line one\nline two", "caf\u00e9 \u2615".encode()]
+    values = [
+        b"\x00\x01\x02binary\xff value",
+        b"<b>bold?</b> <script>alert('value')</script>",
+        b"a value",
+        b"another",
+        b"line one\nline two",
+        "caf\u00e9 \u2615".encode(),
+    ]
     for name, value in zip(AWKWARD_NAMES, values, strict=True):
         yield name, (lambda p, k, v=value: p.set(k, v))
-    yield b"html:hash", (lambda p, k: p.hset(k, mapping={
-        "<script>alert(1)</script>": "<img src=x onerror=alert(2)>",
-        b"\xff\xfe": b"\x00binary field",
-    }))
+    yield (
+        b"html:hash",
+        (
+            lambda p, k: p.hset(
+                k,
+                mapping={
+                    "<script>alert(1)</script>": "<img src=x onerror=alert(2)>",
+                    b"\xff\xfe": b"\x00binary field",
+                },
+            )
+        ),
+    )
 
 
 def _big_keys(client: redis.Redis, size: int) -> int:

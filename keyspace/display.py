@@ -60,7 +60,7 @@ def hex_dump(value: bytes, width: int = 16) -> str:
 def pretty_json(value: bytes) -> str | None:
     """Indented JSON when `value` is a JSON object or array, else None."""
     stripped = value.strip()
-    if not stripped[:1] in (b"{", b"["):
+    if stripped[:1] not in (b"{", b"["):
         return None
     try:
         return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)

@@ -29,7 +29,9 @@ def _type_text(reply) -> str:
     return reply.decode("ascii", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def keys_metadata(client: redis.Redis, keys: list[bytes], type_name: str | None = None) -> list[KeyRow]:
+def keys_metadata(
+    client: redis.Redis, keys: list[bytes], type_name: str | None = None
+) -> list[KeyRow]:
     """TYPE, PTTL, MEMORY USAGE and length for a page of keys: two pipelines, or one when the
     type is known. Keys that vanished meanwhile are left out; a refused command (NOPERM on
     MEMORY, say) leaves its column empty."""

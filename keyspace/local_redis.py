@@ -34,8 +34,14 @@ def free_port() -> int:
 class LocalRedis:
     """One redis-server process on a loopback port, with its files in `data_dir`."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, persist: bool = False,
-                 extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        persist: bool = False,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persist = persist
@@ -50,14 +56,22 @@ class LocalRedis:
         persistence = ["--save", "300 1", "--save", "60 1000"] if self.persist else ["--save", ""]
         return [
             redis_server_binary(),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--protected-mode", "yes",
-            "--dir", str(self.data_dir),
-            "--dbfilename", "dump.rdb",
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--protected-mode",
+            "yes",
+            "--dir",
+            str(self.data_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
             *persistence,
             *self.extra_args,
         ]

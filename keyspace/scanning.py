@@ -88,4 +88,3 @@ def scan_keys(
         scanned_fraction=1.0 if position == 0 else scanned_fraction(position),
         budget_exhausted=bool(position) and len(found) < page_size,
     )
-

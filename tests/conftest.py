@@ -79,8 +79,14 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
         **browser_type_launch_args,
         "executable_path": chromium_path,
         "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
             "--disable-dev-shm-usage",
         ],
     }

@@ -10,7 +10,7 @@ HOSTILE_NAMES = [
     b"bin:\xff\xfe\x00\x01 end",
     b"path/with?query#frag%20 and spaces",
     b"line\nbreak\r\ttab",
-    b'quote"s and \'apostrophes\'',
+    b"quote\"s and 'apostrophes'",
 ]
 
 

@@ -23,8 +23,13 @@ def test_demo_data_has_the_usual_patterns_and_the_awkward_cases(r):
     assert r.exists(b"bin:\xff\xfe\x00\x01 not utf-8")
     assert r.exists(b"<img src=x onerror=alert(1)>")
     for key in (b"big:hash", b"big:list", b"big:set", b"big:zset"):
-        assert r.execute_command({b"hash": "HLEN", b"list": "LLEN", b"set": "SCARD",
-                                  b"zset": "ZCARD"}[r.type(key)], key) == 1000
+        assert (
+            r.execute_command(
+                {b"hash": "HLEN", b"list": "LLEN", b"set": "SCARD", b"zset": "ZCARD"}[r.type(key)],
+                key,
+            )
+            == 1000
+        )
     assert r.strlen("big:string") == BIG_STRING_BYTES
 
 

@@ -30,7 +30,10 @@ def test_redis_down_is_a_503_page_and_recovery_needs_no_restart(client, own_redi
     own_redis.stop()
     down = client.get("/db/0/")
     assert down.status_code == 503
-    assert f"cannot reach redis at 127.0.0.1:{own_redis.port}: connection refused" in down.content.decode()
+    assert (
+        f"cannot reach redis at 127.0.0.1:{own_redis.port}: connection refused"
+        in down.content.decode()
+    )
     assert b"Traceback" not in down.content
     own_redis.start()
     back = client.get("/db/0/")
@@ -80,8 +83,9 @@ def test_wrong_password_is_explained(client, settings, redis_server, r):
 
 
 def test_noperm_is_a_clear_not_permitted(client, settings, redis_server, r):
-    r.acl_setuser("noscan", enabled=True, passwords=["+pw"], keys=["*"],
-                  commands=["+@all", "-scan"])
+    r.acl_setuser(
+        "noscan", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-scan"]
+    )
     settings.REDIS_URL = f"redis://noscan:pw@127.0.0.1:{redis_server.port}/0"
     reset_pools()
     response = client.get("/db/0/")

@@ -1,10 +1,18 @@
 import pytest
 from django.urls import reverse
 
-from keyspace.keynames import decode_key, encode_key, escape_glob, parse_escaped
 from keyspace.display import bytes_to_text
+from keyspace.keynames import decode_key, encode_key, escape_glob, parse_escaped
 
-AWKWARD = [b"", b"plain", b"\xff\xfe\x00", b"a/b?c#d%e f", b"new\nline", b"<script>", bytes(range(256))]
+AWKWARD = [
+    b"",
+    b"plain",
+    b"\xff\xfe\x00",
+    b"a/b?c#d%e f",
+    b"new\nline",
+    b"<script>",
+    bytes(range(256)),
+]
 
 
 @pytest.mark.parametrize("name", AWKWARD)

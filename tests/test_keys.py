@@ -50,8 +50,9 @@ def test_vanished_keys_are_left_out(r):
 
 
 def test_refused_memory_usage_leaves_the_column_empty(r, redis_server):
-    r.acl_setuser("nomemory", enabled=True, passwords=["+pw"], keys=["*"],
-                  commands=["+@all", "-memory"])
+    r.acl_setuser(
+        "nomemory", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-memory"]
+    )
     r.set("k", "v")
     limited = redis.Redis(port=redis_server.port, username="nomemory", password="pw")
     try:

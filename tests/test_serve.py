@@ -50,8 +50,11 @@ def serve(tmp_path):
         port = free_port()
         env.update(PORT=str(port), DASHBOARD_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve"], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         started.append(process)
         return process, f"http://127.0.0.1:{port}"

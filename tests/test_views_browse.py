@@ -141,8 +141,13 @@ def test_first_page_costs_at_most_three_round_trips(client, r, monkeypatch):
 
 @pytest.mark.parametrize(
     "query",
-    [{"cursor": "abc"}, {"cursor": "-5"}, {"cursor": "9" * 30}, {"type": "nonsense"},
-     {"count": "many"}],
+    [
+        {"cursor": "abc"},
+        {"cursor": "-5"},
+        {"cursor": "9" * 30},
+        {"type": "nonsense"},
+        {"count": "many"},
+    ],
 )
 def test_bad_parameters_are_a_400_with_a_message(client, query):
     response = client.get("/db/0/", query)

@@ -39,8 +39,12 @@ def namespace_count(request, db: int):
     context = _context(db, query) | {
         "state": state,
         "folders": [
-            (segment, encode_key(query["prefix"] + segment + query["delimiter"]), count,
-             state.estimate(count))
+            (
+                segment,
+                encode_key(query["prefix"] + segment + query["delimiter"]),
+                count,
+                state.estimate(count),
+            )
             for segment, count in state.sorted_folders()
         ],
     }

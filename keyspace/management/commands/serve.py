@@ -48,8 +48,9 @@ class Command(BaseCommand):
             seed_demo(get_client(0))
             _seed_second_db()
             marker.touch()
-        self.stdout.write(f"Started a private redis-server on 127.0.0.1:{server.port} "
-                          f"(data in {data_dir})")
+        self.stdout.write(
+            f"Started a private redis-server on 127.0.0.1:{server.port} (data in {data_dir})"
+        )
         return server
 
 
@@ -57,4 +58,3 @@ def _seed_second_db() -> None:
     client = get_client(1)
     client.hset(b"config:feature-flags", mapping={"new-checkout": "on", "dark-mode": "off"})
     client.set(b"config:maintenance", b"false")
-
