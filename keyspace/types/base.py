@@ -9,7 +9,7 @@ from django.conf import settings
 
 from ..display import bytes_to_text, truncate_bytes
 from ..errors import BadRequest
-from ..scanning import parse_cursor as parse_scan_cursor
+from ..scanning import parse_cursor as parse_scan_cursor  # noqa: F401 - re-exported for units
 
 
 @dataclass(frozen=True)
