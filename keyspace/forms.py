@@ -49,7 +49,7 @@ class KeyspaceQueryForm(QueryForm):
 
 
 class ValueQueryForm(QueryForm):
-    cursor = forms.CharField(required=False, max_length=40)
+    cursor = forms.CharField(required=False, max_length=64)  # a stream ID is up to 41
     count = ClampedCount(required=False)
     match = forms.CharField(required=False, max_length=MAX_PATTERN_LENGTH, strip=False)
     order = forms.CharField(required=False, max_length=20)

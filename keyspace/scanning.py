@@ -38,7 +38,7 @@ class ScanPage:
 def parse_cursor(raw: str | None) -> int:
     if raw in (None, ""):
         return 0
-    if not raw.isdigit() or int(raw) > MAX_CURSOR:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_CURSOR:
         raise BadRequest(f"not a scan cursor: {raw[:40]!r}")
     return int(raw)
 

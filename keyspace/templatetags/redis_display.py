@@ -56,4 +56,4 @@ def percent(value: float) -> str:
 
 @register.filter
 def score(value: float) -> str:
-    return f"{value:.17g}"
+    return repr(value)  # the shortest text that reads back as the same float

@@ -93,7 +93,7 @@ class TypeUnit:
 def parse_offset(cursor: str) -> int:
     if cursor == "":
         return 0
-    if not cursor.isdigit() or len(cursor) > 18:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
         raise BadRequest(f"not a position: {cursor[:40]!r}")
     return int(cursor)
 

@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from ..errors import BadRequest
 from .base import Element, PageRequest, TypeUnit, ValuePage, registry
 
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")  # ASCII digits: Redis refuses others
+MAX_ID_PART = 2**64 - 1
+
+
+def _is_stream_id(text: str) -> bool:
+    return bool(STREAM_ID.fullmatch(text)) and all(
+        int(part) <= MAX_ID_PART for part in text.split("-")
+    )
+
+
+def _id_parts(text: str) -> tuple[int, int]:
+    ms, seq = text.split("-")
+    return int(ms), int(seq)
 
 
 @dataclass(frozen=True)
@@ -26,12 +38,18 @@ class StreamUnit(TypeUnit):
     orders = (("newest", "Newest first"), ("oldest", "Oldest first"))
 
     def validate(self, request: PageRequest) -> PageRequest:
-        if request.cursor and not STREAM_ID.match(request.cursor):
+        if request.cursor and not _is_stream_id(request.cursor):
             raise BadRequest(f"not a stream entry ID: {request.cursor[:40]!r}")
         return super().validate(request)
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         after = f"({request.cursor}" if request.cursor else None
+        edge = (MAX_ID_PART, MAX_ID_PART) if request.order == "oldest" else (0, 0)
+        if request.cursor and _id_parts(request.cursor) == edge:
+            # Nothing lies past the first or last possible ID, and Redis refuses "(" there.
+            # No entry can have ID 0-0, so this range is empty.
+            pipe.xrange(key, min="0-0", max="0-0")
+            return
         if request.order == "oldest":
             pipe.xrange(key, min=after or "-", max="+", count=request.count)
         else:

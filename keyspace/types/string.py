@@ -43,6 +43,8 @@ class StringUnit(TypeUnit):
     def parse_page(self, reply: bytes, request: PageRequest, length: int | None) -> ValuePage:
         offset = parse_offset(request.cursor)
         total = length if length is not None else len(reply)
+        if offset + len(reply) < total:
+            reply = _whole_characters(reply)
         preview = render_preview(reply, offset=offset, total=total, view=request.order)
         end = offset + len(reply)
         next_cursor = str(end) if end < total else None
@@ -68,8 +70,20 @@ def render_preview(value: bytes, *, offset: int, total: int, view: str) -> Strin
     return StringPreview(body=_as_text(value), is_binary=binary, **common)
 
 
+def _whole_characters(chunk: bytes) -> bytes:
+    """A cut preview of UTF-8 text ends on a character boundary: a character cut in two moves
+    to the next part instead of turning the whole preview into a hex dump."""
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(chunk) and exc.start > 0:
+            return chunk[: exc.start]
+    return chunk
+
+
 def _printable_with_newlines(value: bytes) -> bool:
-    return is_printable_text(value.replace(b"\r\n", b"").replace(b"\n", b"").replace(b"\t", b""))
+    # A lone "\r" too: a preview cut between "\r" and "\n" is still text.
+    return is_printable_text(value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b""))
 
 
 def _as_text(value: bytes) -> str:

@@ -60,11 +60,17 @@ async def key_download(request, db: int, key: bytes):
     return response
 
 
-async def _string_size(client, key: bytes):
+async def _string_size(client, key: bytes) -> tuple[bytes, int]:
+    """TYPE and STRLEN together; STRLEN's WRONGTYPE only matters if the key is a string."""
     async with client.pipeline(transaction=False) as pipe:
         pipe.type(key)
         pipe.strlen(key)
-        return await pipe.execute()
+        key_type, size = await pipe.execute(raise_on_error=False)
+    if isinstance(key_type, Exception):
+        raise key_type
+    if key_type == b"string" and isinstance(size, Exception):
+        raise size
+    return key_type, size
 
 
 async def _chunks(client, key: bytes, size: int):
