@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from .connection import RedisNotConfigured, current_target, server_overview
+from .permissions import EDIT, has_permission
 
 
 def _overview_or_none():
@@ -20,6 +21,7 @@ def _address():
 
 def redis_overview(request):
     return {
+        "can_edit": has_permission(request, EDIT),
         "redis_overview": SimpleLazyObject(_overview_or_none),
         "redis_address": SimpleLazyObject(_address),
     }

@@ -88,15 +88,16 @@ class KeyDetail:
     encoding: str | None
     memory: int | None
     length: int | None
-    request: PageRequest
-    page: ValuePage
+    request: PageRequest | None = None
+    page: ValuePage | None = None
 
 
 MAX_TYPE_CHANGES = 3
 
 
-def key_detail(client: redis.Redis, key: bytes, request: PageRequest) -> KeyDetail:
-    """Metadata and the requested page of one key, in two round trips.
+def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = None) -> KeyDetail:
+    """Metadata and (unless `request` is None) the requested page of one key, in two round
+    trips.
 
     The type is read first to pick the unit, then checked again inside the pipeline: if the
     key changed type in between, the read starts over with the new type's unit.
@@ -106,18 +107,19 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest) -> KeyDeta
         if type_text == "none":
             raise KeyNotFound("this key no longer exists")
         unit = registry.unit_for(type_text)
-        page_request = unit.validate(request)
+        page_request = unit.validate(request) if request else None
         with client.pipeline(transaction=False) as pipe:
             pipe.type(key)
             pipe.pttl(key)
             pipe.object("encoding", key)
             pipe.memory_usage(key)
             unit.queue_length(pipe, key)
-            unit.queue_page(pipe, key, page_request)
+            if page_request:
+                unit.queue_page(pipe, key, page_request)
             replies = pipe.execute(raise_on_error=False)
         if _type_text(_ok(replies[0]) or b"none") != type_text:
             continue
-        page_reply = replies[5]
+        page_reply = replies[5] if page_request else None
         if isinstance(page_reply, Exception):
             raise page_reply
         length = unit.parse_length(_ok(replies[4]))
@@ -131,7 +133,7 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest) -> KeyDeta
             memory=_ok(replies[3]),
             length=length,
             request=page_request,
-            page=unit.parse_page(page_reply, page_request, length),
+            page=unit.parse_page(page_reply, page_request, length) if page_request else None,
         )
     raise KeyNotFound("this key keeps changing type; try again")
 

@@ -1,6 +1,7 @@
 """The one permission check every view passes through.
 
-Everything is allowed for now; sign-in and roles plug in here without touching the views.
+Everything is allowed except writes in read-only mode; sign-in and roles plug in here
+without touching the views.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import functools
 import inspect
 
 from asgiref.sync import markcoroutinefunction
+from django.conf import settings
 
 from .errors import NotPermitted
 
@@ -18,6 +20,8 @@ ACTIONS = (VIEW, EDIT)
 
 
 def has_permission(request, action: str) -> bool:
+    if action == EDIT and settings.DASHBOARD_READONLY:
+        return False
     return action in ACTIONS
 
 

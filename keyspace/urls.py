@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .keynames import KeyConverter
-from .views import browse, key, namespaces
+from .views import browse, edit, key, namespaces
 
 
 class DbConverter:
@@ -24,4 +24,7 @@ urlpatterns = [
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
     path("db/<db:db>/key/<key:key>/", key.key_view, name="key-detail"),
     path("db/<db:db>/key/<key:key>/download/", key.key_download, name="key-download"),
+    path("db/<db:db>/key/<key:key>/row/", edit.key_row, name="key-row"),
+    path("db/<db:db>/key/<key:key>/edit/<slug:action>/", edit.key_edit, name="key-edit"),
+    path("db/<db:db>/key/<key:key>/tool/<slug:action>/", edit.key_tool, name="key-tool"),
 ]

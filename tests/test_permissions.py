@@ -24,7 +24,11 @@ def test_every_route_declares_its_action():
 
 
 def concrete(route: str) -> str:
-    return "/" + route.replace("<db:db>", "0").replace("<key:key>", encode_key(b"k"))
+    return "/" + (
+        route.replace("<db:db>", "0")
+        .replace("<key:key>", encode_key(b"k"))
+        .replace("<slug:action>", "ttl")
+    )
 
 
 @pytest.mark.parametrize("route", [route for route, _ in all_patterns()])

@@ -27,8 +27,9 @@ from tests.types.helpers import (
 
 
 def meta(body: str) -> dict[str, str]:
-    """The <dl class="meta"> as {label: text}, plus "TTL title" for the exact TTL."""
-    block = body[body.index('<dl class="meta">') : body.index("</dl>")]
+    """The <dl id="key-meta"> as {label: text}, plus "TTL title" for the exact TTL."""
+    start = body.index('<dl id="key-meta"')
+    block = body[start : body.index("</dl>", start)]
     found = {}
     for label, attrs, value in re.findall(r"<dt>(\w+)</dt><dd([^>]*)>(.*?)</dd>", block):
         found[label] = html.unescape(re.sub(r"<[^>]+>", "", value)).strip()

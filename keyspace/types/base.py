@@ -9,6 +9,7 @@ from django.conf import settings
 
 from ..display import bytes_to_text, truncate_bytes
 from ..errors import BadRequest
+from ..keynames import decode_key
 from ..scanning import parse_cursor as parse_scan_cursor  # noqa: F401 - re-exported for units
 
 
@@ -55,11 +56,32 @@ class TypeUnit:
     orders: ClassVar[tuple[tuple[str, str], ...]] = ()
     order_label: ClassVar[str] = "Order"
     filterable: ClassVar[bool] = False
-    editable: ClassVar[bool] = False
+    # This type's edits and read-only tools by name: the allow-lists views look actions up in.
+    operations: ClassVar[dict[str, Any]] = {}
+    tools: ClassVar[dict[str, Any]] = {}
 
     @property
     def template(self) -> str:
         return f"keyspace/types/{self.type_name}.html"
+
+    @property
+    def key_operations(self) -> list:
+        return [op for op in self.operations.values() if op.scope == "key"]
+
+    @property
+    def row_operations(self) -> list:
+        return [op for op in self.operations.values() if op.scope == "row"]
+
+    def parse_row_token(self, token: str) -> bytes:
+        """A row's id from its URL token; by default the row's bytes (field, member)."""
+        try:
+            return decode_key(token)
+        except ValueError:
+            raise BadRequest("not a row token") from None
+
+    def read_row(self, client, key: bytes, row_id: bytes):
+        """The row `row_id` as it is now (after an edit), or None if it is gone."""
+        return None
 
     @property
     def default_order(self) -> str:

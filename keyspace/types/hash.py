@@ -1,9 +1,31 @@
-"""Hashes: paged with HSCAN (which also filters fields by glob)."""
+"""Hashes: paged with HSCAN (which also filters fields by glob); fields edited one at a time,
+each edit conditional on the field's value as the user saw it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
+
+from ..display import bytes_to_text
+from ..editing import (
+    BytesValueField,
+    Conflict,
+    EditForm,
+    Operation,
+    Outcome,
+    Refused,
+    TokenField,
+    check_type,
+    check_value,
+    digest,
+    encode_for_form,
+    encoding_field,
+    guarded,
+    operations,
+    parse_number,
+)
+from ..keynames import encode_key
 from .base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, registry
 
 
@@ -11,6 +33,180 @@ from .base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, 
 class HashRow:
     field: Element
     value: Element
+
+    @property
+    def token(self) -> str:
+        return encode_key(self.field.raw)
+
+
+class FieldForm(EditForm):
+    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+    row = TokenField(label="Field")
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class SetFieldForm(FieldForm):
+    byte_fields = ("value",)
+    value = BytesValueField(label="Value")
+    value_encoding = encoding_field()
+
+
+class SetField(Operation):
+    name = "hash-set"
+    label = "Edit"
+    form_class = SetFieldForm
+    scope = "row"
+
+    def initial(self, client, key, params):
+        field = HashUnit().parse_row_token(params.get("row", ""))
+        current = client.hget(key, field)
+        text, encoding = encode_for_form(current or b"")
+        return {"value": text, "value_encoding": encoding, "expected": digest(current)}
+
+    def apply(self, client, key, data):
+        field = data["row"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            check_value(pipe.hget(key, field), data["expected"], "field")
+            return lambda pipe: pipe.hset(key, field, data["value"])
+
+        guarded(client, [key], attempt)
+        return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
+
+
+class DeleteField(Operation):
+    name = "hash-delete"
+    label = "Delete"
+    form_class = FieldForm
+    scope = "row"
+    destructive = True
+    submit_label = "Delete this field"
+
+    def initial(self, client, key, params):
+        field = HashUnit().parse_row_token(params.get("row", ""))
+        return {"expected": digest(client.hget(key, field))}
+
+    def apply(self, client, key, data):
+        field = data["row"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            check_value(pipe.hget(key, field), data["expected"], "field")
+            if pipe.hlen(key) == 1:
+                raise Refused("this is the last field: deleting it would delete the key; "
+                              "delete the key instead")
+            return lambda pipe: pipe.hdel(key, field)
+
+        guarded(client, [key], attempt)
+        return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
+
+
+class AddFieldForm(EditForm):
+    byte_fields = ("field", "value")
+    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+    field = BytesValueField(label="Field", widget=forms.TextInput)
+    field_encoding = encoding_field()
+    value = BytesValueField(label="Value")
+    value_encoding = encoding_field()
+
+
+class AddField(Operation):
+    name = "hash-add"
+    label = "Add field"
+    form_class = AddFieldForm
+    submit_label = "Add"
+
+    def apply(self, client, key, data):
+        field = data["field"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            if pipe.hexists(key, field):
+                raise Conflict(f"the field {bytes_to_text(field)[:100]} already exists; "
+                               "edit it in its row instead")
+            return lambda pipe: pipe.hset(key, field, data["value"])
+
+        guarded(client, [key], attempt)
+        return Outcome(f"added field {bytes_to_text(field)[:100]}")
+
+
+class AddManyForm(EditForm):
+    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+    pairs = forms.CharField(
+        label="Fields, one per line as field=value",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+    )
+    overwrite = forms.BooleanField(required=False, label="Replace fields that exist")
+
+    def clean_pairs(self) -> dict[bytes, bytes]:
+        pairs: dict[bytes, bytes] = {}
+        for number, line in enumerate(self.cleaned_data["pairs"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            field, found, value = line.partition("=")
+            if not found or not field:
+                raise forms.ValidationError(f"line {number} has no field=value")
+            pairs[field.encode()] = value.encode()
+        if not pairs:
+            raise forms.ValidationError("give at least one field=value line")
+        return pairs
+
+
+class AddMany(Operation):
+    name = "hash-add-many"
+    label = "Add several"
+    form_class = AddManyForm
+    submit_label = "Add all"
+
+    def apply(self, client, key, data):
+        pairs = data["pairs"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            if not data["overwrite"]:
+                existing = [f for f, there in zip(pairs, pipe.hmget(key, list(pairs)), strict=True)
+                            if there is not None]
+                if existing:
+                    names = ", ".join(bytes_to_text(f)[:50] for f in existing[:5])
+                    raise Conflict(f"these fields already exist: {names}; nothing was written")
+            return lambda pipe: pipe.hset(key, mapping=pairs)
+
+        guarded(client, [key], attempt)
+        return Outcome(f"added {len(pairs)} fields")
+
+
+class IncrementForm(EditForm):
+    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+    row = TokenField(label="Field")
+    amount = forms.CharField(max_length=40, initial="1", label="Add (may be negative)")
+
+    def clean_amount(self):
+        text = self.cleaned_data["amount"].strip()
+        integer = "." not in text and "e" not in text.lower()
+        return parse_number(text, integer=integer)
+
+
+class Increment(Operation):
+    name = "hash-incr"
+    label = "Increment"
+    form_class = IncrementForm
+    submit_label = "Increment"
+    scope = "row"
+
+    def apply(self, client, key, data):
+        field, amount = data["row"], data["amount"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            if isinstance(amount, int):
+                return lambda pipe: pipe.hincrby(key, field, amount)
+            return lambda pipe: pipe.hincrbyfloat(key, field, amount)
+
+        [result] = guarded(client, [key], attempt)
+        return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",
+                       refresh="row", row_id=field)
 
 
 @registry.register
@@ -20,6 +216,7 @@ class HashUnit(TypeUnit):
     length_command = "HLEN"
     length_label = "fields"
     filterable = True
+    operations = operations(SetField, DeleteField, AddField, AddMany, Increment)
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         cursor = parse_scan_cursor(request.cursor)
@@ -29,3 +226,8 @@ class HashUnit(TypeUnit):
         cursor, fields = reply
         rows = [HashRow(Element.of(f), Element.of(v)) for f, v in fields.items()]
         return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None)
+
+    def read_row(self, client, key: bytes, row_id: bytes) -> HashRow | None:
+        value = client.hget(key, row_id)
+        return None if value is None else HashRow(Element.of(row_id), Element.of(value))
+

@@ -1,0 +1,159 @@
+"""Edits: one endpoint per key that runs a named operation from the key's allow-lists.
+
+GET draws the operation's form (a confirmation for destructive ones); POST validates it,
+runs it under a compare-and-set, and redraws only what changed. Without htmx, a POST
+redirects back to the key page with a message.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from ..connection import get_client
+from ..editing import Conflict, Operation, Outcome, Refused
+from ..keynames import encode_key
+from ..keyops import KEY_OPERATIONS
+from ..keys import key_detail
+from ..permissions import EDIT, VIEW, dashboard_view
+from ..types import PageRequest, TypeUnit
+from .rendering import wants_fragment
+
+FORM_TEMPLATE = "keyspace/edit/form.html"
+
+
+def find_operation(client, key: bytes, action: str) -> tuple[TypeUnit, Operation, object]:
+    detail = key_detail(client, key)
+    operation = detail.unit.operations.get(action) or KEY_OPERATIONS.get(action)
+    if operation is None:
+        raise Http404(f"{detail.unit.label} keys have no operation {action!r}")
+    return detail.unit, operation, detail
+
+
+@dashboard_view(EDIT)
+def key_edit(request, db: int, key: bytes, action: str):
+    client = get_client(db)
+    unit, operation, detail = find_operation(client, key, action)
+    context = {"db": db, "key": key, "unit": unit, "operation": operation, "detail": detail,
+               "row": request.GET.get("row", "")}
+    if request.method != "POST":
+        initial = {"expected_type": detail.type_name, "row": request.GET.get("row", "")}
+        initial |= operation.initial(client, key, request.GET)
+        return _form(request, context, operation.form_class(initial=initial))
+    form = operation.form_class(request.POST)
+    context["row"] = request.POST.get("row", "")
+    if not form.is_valid():
+        return _form(request, context, form, status=422)
+    try:
+        outcome = operation.apply(client, key, form.cleaned_data)
+    except (Conflict, Refused) as problem:
+        context["problem"] = problem
+        return _form(request, context, _informed(form, problem), status=problem.status)
+    return _after(request, db, key, unit, outcome)
+
+
+@dashboard_view(VIEW)
+def key_tool(request, db: int, key: bytes, action: str):
+    """A read-only tool: its form, and once submitted (GET, `run=1`) its results."""
+    client = get_client(db)
+    detail = key_detail(client, key)
+    tool = detail.unit.tools.get(action)
+    if tool is None:
+        raise Http404(f"{detail.unit.label} keys have no tool {action!r}")
+    context = {"db": db, "key": key, "unit": detail.unit, "tool": tool, "detail": detail}
+    form = tool.form_class(request.GET if "run" in request.GET else None)
+    context["form"] = form
+    if form.is_bound and form.is_valid():
+        try:
+            context |= tool.run(client, key, form.cleaned_data)
+        except Refused as problem:
+            context["problem"] = problem
+    template = "keyspace/edit/tool.html"
+    if wants_fragment(request):
+        return render(request, f"{template}#tool", context)
+    return render(request, template, context)
+
+
+def _informed(form, problem):
+    """After a conflict the form expects what is there now, so resubmitting is a deliberate
+    overwrite of the value the user has just been shown."""
+    current = getattr(problem, "current_digest", None)
+    if current is None or "expected" not in form.fields:
+        return form
+    data = form.data.copy()
+    data["expected"] = current
+    return form.__class__(data)
+
+
+def _form(request, context: dict, form, status: int = 200):
+    context["form"] = form
+    if wants_fragment(request):
+        scope = context["operation"].scope
+        return render(request, f"{FORM_TEMPLATE}#{scope}_form", context, status=status)
+    return render(request, FORM_TEMPLATE, context, status=status)
+
+
+def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
+    if outcome.refresh == "list":
+        destination = reverse("keyspace-browse", kwargs={"db": db})
+    else:
+        name = outcome.row_id if outcome.refresh == "key" else key
+        destination = reverse("key-detail", kwargs={"db": db, "key": name})
+    if not wants_fragment(request) or outcome.refresh in ("key", "list"):
+        messages.success(request, outcome.message)
+        if wants_fragment(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = destination
+            return response
+        return redirect(destination)
+    return _redraw(request, db, key, unit, outcome)
+
+
+def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
+    """The changed row or value section, plus the key's metadata and a message, out of band."""
+    client = get_client(db)
+    detail = key_detail(client, key)
+    context = {"db": db, "key": key, "unit": unit, "detail": detail, "oob": True,
+               "flash": outcome.message}
+    parts = [render_to_string("keyspace/key.html#meta", context, request),
+             render_to_string("keyspace/edit/form.html#flash", context, request),
+             '<div id="editor" hx-swap-oob="true"></div>']
+    if outcome.refresh == "row":
+        row = unit.read_row(client, key, outcome.row_id)
+        row_html = render_to_string(f"{unit.template}#row", context | {"row": row}, request)
+        response = HttpResponse(row_html if row is not None else "")
+        response["HX-Retarget"] = f"#row-{row_token(outcome.row_id)}"
+        response["HX-Reswap"] = "outerHTML"
+    else:
+        full = key_detail(client, key, _page_request(request, unit))
+        context |= {"detail": full, "page": full.page, "more_query": "", "continuing": False}
+        response = HttpResponse(render_to_string("keyspace/key.html#value", context, request))
+        response["HX-Retarget"] = "#value"
+        response["HX-Reswap"] = "outerHTML"
+    response.write("".join(parts))
+    return response
+
+
+def _page_request(request, unit: TypeUnit) -> PageRequest:
+    return PageRequest(count=settings.DASHBOARD_PAGE_SIZE, order=unit.default_order)
+
+
+def row_token(row_id) -> str:
+    return encode_key(row_id) if isinstance(row_id, bytes) else str(row_id)
+
+
+@dashboard_view(VIEW)
+def key_row(request, db: int, key: bytes):
+    """One row as it is now: what Cancel on an in-place form puts back."""
+    client = get_client(db)
+    detail = key_detail(client, key)
+    row_id = detail.unit.parse_row_token(request.GET.get("row", ""))
+    row = detail.unit.read_row(client, key, row_id)
+    context = {"db": db, "key": key, "unit": detail.unit, "detail": detail, "row": row}
+    if row is None:
+        return HttpResponse("")
+    return render(request, f"{detail.unit.template}#row", context)
