@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -188,13 +189,20 @@ def parse_number(text: str, *, integer: bool) -> int | float:
     try:
         number = int(text) if integer else float(text)
     except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise forms.ValidationError(f"{text[:40]!r} is not {kind}") from None
+        raise forms.ValidationError(f"{text[:40]!r} is not a number") from None
     if not integer and not math.isfinite(number):
         raise forms.ValidationError("NaN and infinity are not allowed here")
     if integer and not -(2**63) <= number < 2**63:
         raise forms.ValidationError("out of range for a 64-bit integer")
     return number
+
+
+def parse_increment(text: str) -> int | float:
+    """An increment: a whole number (INCRBY-style) or a finite float (INCRBYFLOAT-style)."""
+    text = text.strip()
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        return parse_number(text, integer=True)
+    return parse_number(text, integer=False)
 
 
 @dataclass(frozen=True)

@@ -34,3 +34,53 @@
     if (event.detail.boosted) stopped = false;
   });
 })();
+
+// TTLs count down on the key page; when one runs out the page says the key has expired.
+(function () {
+  "use strict";
+  const UNITS = [[86400, "d"], [3600, "h"], [60, "m"], [1, "s"]];
+
+  function humanTtl(ms) {
+    if (ms < 1000) return ms + " ms";
+    let rest = Math.floor(ms / 1000);
+    const parts = [];
+    for (const [size, unit] of UNITS) {
+      const amount = Math.floor(rest / size);
+      rest -= amount * size;
+      if (amount) parts.push(amount + " " + unit);
+    }
+    return parts.slice(0, 2).join(" ");
+  }
+
+  function arm(root) {
+    root.querySelectorAll("[data-ttl-ms]").forEach(function (el) {
+      el.dataset.deadline = String(Date.now() + Number(el.dataset.ttlMs));
+    });
+  }
+
+  function tick() {
+    document.querySelectorAll("[data-ttl-ms][data-deadline]").forEach(function (el) {
+      const left = Number(el.dataset.deadline) - Date.now();
+      if (left > 0) {
+        el.textContent = humanTtl(left);
+        return;
+      }
+      el.textContent = "expired";
+      el.removeAttribute("data-ttl-ms");
+      const notice = document.querySelector(".expired-notice");
+      if (notice) notice.hidden = false;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { arm(document); });
+  document.addEventListener("htmx:load", function (event) { arm(event.detail.elt); });
+  setInterval(tick, 1000);
+})();
+
+// Cancel on a key-level form just closes the editor panel.
+document.addEventListener("click", function (event) {
+  const cancel = event.target.closest("#editor [data-cancel]:not([hx-get])");
+  if (!cancel) return;
+  event.preventDefault();
+  document.getElementById("editor").replaceChildren();
+});

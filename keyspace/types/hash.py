@@ -23,7 +23,7 @@ from ..editing import (
     encoding_field,
     guarded,
     operations,
-    parse_number,
+    parse_increment,
 )
 from ..keynames import encode_key
 from .base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, registry
@@ -183,9 +183,7 @@ class IncrementForm(EditForm):
     amount = forms.CharField(max_length=40, initial="1", label="Add (may be negative)")
 
     def clean_amount(self):
-        text = self.cleaned_data["amount"].strip()
-        integer = "." not in text and "e" not in text.lower()
-        return parse_number(text, integer=integer)
+        return parse_increment(self.cleaned_data["amount"])
 
 
 class Increment(Operation):
