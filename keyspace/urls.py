@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .keynames import KeyConverter
-from .views import browse, edit, key, namespaces
+from .views import browse, edit, key, leaderboard, namespaces
 
 
 class DbConverter:
@@ -27,4 +27,9 @@ urlpatterns = [
     path("db/<db:db>/key/<key:key>/row/", edit.key_row, name="key-row"),
     path("db/<db:db>/key/<key:key>/edit/<slug:action>/", edit.key_edit, name="key-edit"),
     path("db/<db:db>/key/<key:key>/tool/<slug:action>/", edit.key_tool, name="key-tool"),
+    path(
+        "db/<db:db>/key/<key:key>/leaderboard/",
+        leaderboard.leaderboard_view,
+        name="key-leaderboard",
+    ),
 ]

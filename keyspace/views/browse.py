@@ -41,6 +41,7 @@ def keyspace_browse(request, db: int):
     rows = keys_metadata(client, scan.keys, type_name=query["type"] or None)
     context = {
         "db": db,
+        "tab": "keys",
         "form": form,
         "query": query,
         "scan": scan,

@@ -16,6 +16,7 @@ def _context(db: int, query: dict) -> dict:
     prefix, delimiter = query["prefix"], query["delimiter"]
     return {
         "db": db,
+        "tab": "namespaces",
         "prefix": prefix,
         "prefix_token": encode_key(prefix),
         "delimiter": delimiter.decode("utf-8"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import (
+from ...editing import operations as allow_list
+from ...keynames import encode_key
+from ..base import (
     Element,
     PageRequest,
     TypeUnit,
@@ -14,13 +16,27 @@ from .base import (
     parse_scan_cursor,
     registry,
 )
+from .edits import AddMany, AddMember, IncrementScore, RemoveMember, SetScore
+from .lookup import LookUp
+
+ORDERS = (("desc", "Highest score first"), ("asc", "Lowest score first"))
+ORDER_TITLES = {"desc": "rank by highest score first", "asc": "rank by lowest score first"}
 
 
 @dataclass(frozen=True)
 class ZsetRow:
-    rank: int | None
+    rank: int | None  # 0-based, counted in `order`; None for rows found by a filter scan
     member: Element
     score: float
+    order: str = "desc"
+
+    @property
+    def token(self) -> str:
+        return encode_key(self.member.raw)
+
+    @property
+    def rank_title(self) -> str:
+        return ORDER_TITLES.get(self.order, "") if self.rank is not None else "not ranked"
 
 
 @registry.register
@@ -29,8 +45,10 @@ class ZsetUnit(TypeUnit):
     label = "Sorted set"
     length_command = "ZCARD"
     length_label = "members"
-    orders = (("desc", "Highest score first"), ("asc", "Lowest score first"))
+    orders = ORDERS
     filterable = True
+    operations = allow_list(AddMember, AddMany, SetScore, IncrementScore, RemoveMember)
+    tools = allow_list(LookUp)
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         if request.match:
@@ -52,8 +70,19 @@ class ZsetUnit(TypeUnit):
             return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None, notes=note)
         offset = parse_offset(request.cursor)
         rows = [
-            ZsetRow(offset + i, Element.of(member), score)
+            ZsetRow(offset + i, Element.of(member), score, request.order)
             for i, (member, score) in enumerate(reply)
         ]
         more = offset + len(rows) < (length or 0)
         return ValuePage(rows=rows, next_cursor=str(offset + len(rows)) if more else None)
+
+    def read_row(self, client, key: bytes, row_id: bytes) -> ZsetRow | None:
+        """The member's row now: its score and its rank from the top (ZSCORE and ZREVRANK,
+        both O(log N) at most, read together in one transaction)."""
+        with client.pipeline(transaction=True) as pipe:
+            pipe.zscore(key, row_id)
+            pipe.zrevrank(key, row_id)
+            score, rank = pipe.execute()
+        if score is None or rank is None:
+            return None
+        return ZsetRow(rank, Element.of(row_id), score, "desc")
