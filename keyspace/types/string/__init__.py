@@ -1,4 +1,5 @@
-"""Strings: a capped preview shown as text, JSON or hex; the full value only by download."""
+"""Strings: a capped preview shown as text, JSON or hex; the full value only by download.
+Edits (replace, set with expiry, increment, append) live in `edits`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from ..display import bytes_to_text, hex_dump, is_printable_text, pretty_json
-from .base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
+from ...display import bytes_to_text, hex_dump, is_printable_text, pretty_json
+from ...editing import operations
+from ..base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
+from .edits import STRING_OPERATIONS
+from .values import edit_limit
 
 VIEWS = (("auto", "Auto"), ("text", "Text"), ("json", "JSON"), ("hex", "Hex"))
 
@@ -21,6 +25,11 @@ class StringPreview:
     body: str
     is_binary: bool
     json_error: str = ""
+    edit_limit: int = 0
+
+    @property
+    def too_large_to_edit(self) -> bool:
+        return self.total_bytes > self.edit_limit
 
     @property
     def truncated(self) -> bool:
@@ -35,6 +44,7 @@ class StringUnit(TypeUnit):
     length_label = "bytes"
     orders = VIEWS  # for strings, the "order" picks how the preview is shown
     order_label = "Show as"
+    operations = operations(*STRING_OPERATIONS)
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         offset = parse_offset(request.cursor)
@@ -56,7 +66,13 @@ def render_preview(value: bytes, *, offset: int, total: int, view: str) -> Strin
     binary = not is_printable_text(value) and not _printable_with_newlines(value)
     if view == "auto":
         view = "hex" if binary else "json" if whole and pretty_json(value) else "text"
-    common = {"offset": offset, "shown_bytes": len(value), "total_bytes": total, "view": view}
+    common = {
+        "offset": offset,
+        "shown_bytes": len(value),
+        "total_bytes": total,
+        "view": view,
+        "edit_limit": edit_limit(),
+    }
     if view == "hex":
         return StringPreview(body=hex_dump(value), is_binary=binary, **common)
     if view == "json":
