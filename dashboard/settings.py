@@ -118,6 +118,10 @@ DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 204
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
 DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
+# Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
+DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000)
+# A value posted back as hex takes three characters a byte, plus the form around it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 
 LOGGING = {
     "version": 1,

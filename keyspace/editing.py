@@ -115,10 +115,15 @@ def decode_input(text: str, encoding: str) -> bytes:
             raise forms.ValidationError("not valid hex (pairs of 0-9, a-f)") from None
     if encoding == "json":
         try:
-            json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"not valid JSON: {exc}") from None
+            json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise forms.ValidationError(f"not valid JSON: {reason}") from None
     return text.encode("utf-8")
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def encode_for_form(value: bytes) -> tuple[str, str]:
@@ -249,7 +254,7 @@ class Tool:
         raise NotImplementedError
 
 
-def operations(*classes: type[Operation] | type[Tool]) -> dict:
+def allow_list(*classes: type[Operation] | type[Tool]) -> dict:
     table: dict[str, Operation] = {}
     for operation_class in classes:
         if operation_class.name in table:

@@ -43,6 +43,21 @@ _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|[\\nrt0])")
 _SIMPLE = {"\\": b"\\", "n": b"\n", "r": b"\r", "t": b"\t", "0": b"\x00"}
 
 
+def to_escaped(value: bytes) -> str:
+    r"""Text that `parse_escaped` turns back into exactly `value` (backslashes doubled)."""
+    out = []
+    for ch in value.decode("utf-8", "surrogateescape"):
+        if ch == "\\":
+            out.append("\\\\")
+        elif "\udc80" <= ch <= "\udcff":
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def parse_escaped(text: str) -> bytes:
     r"""The inverse of how binary names are shown: `\xff`, `\n`, `\\` become bytes."""
     out = bytearray()

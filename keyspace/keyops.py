@@ -15,9 +15,9 @@ from .editing import (
     Operation,
     Outcome,
     Refused,
+    allow_list,
     check_type,
     guarded,
-    operations,
 )
 from .keynames import parse_escaped
 
@@ -196,4 +196,4 @@ class Delete(Operation):
         return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")
 
 
-KEY_OPERATIONS = operations(SetTtl, Persist, Rename, Copy, Delete)
+KEY_OPERATIONS = allow_list(SetTtl, Persist, Rename, Copy, Delete)

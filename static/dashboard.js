@@ -3,15 +3,29 @@
   "use strict";
   let stopped = false;
 
+  // Every auto-following element on the page shows the stopped state: no spinner, no Stop.
+  function showStopped() {
+    document.querySelectorAll("[data-auto-follow]").forEach(function (el) {
+      el.classList.add("stopped");
+      el.querySelectorAll("[data-scan-stop]").forEach(function (b) { b.remove(); });
+    });
+  }
+
+  function stop() {
+    stopped = true;
+    document.querySelectorAll("[data-auto-follow]").forEach(function (el) {
+      if (window.htmx) window.htmx.trigger(el, "htmx:abort");
+    });
+    showStopped();
+  }
+
+  // The row is replaced every few tens of milliseconds, so a press may end on a new element:
+  // act on the press itself, and on click for keyboard users.
+  document.addEventListener("pointerdown", function (event) {
+    if (event.button === 0 && event.target.closest("[data-scan-stop]")) stop();
+  });
   document.addEventListener("click", function (event) {
-    const stop = event.target.closest("[data-scan-stop]");
-    if (stop) {
-      stopped = true;
-      const row = stop.closest("[data-auto-follow]");
-      if (row) row.classList.add("stopped");
-      stop.remove();
-      return;
-    }
+    if (event.target.closest("[data-scan-stop]")) { stop(); return; }
     if (event.target.closest("[data-scan-continue]")) stopped = false;
   });
 
@@ -23,15 +37,15 @@
 
   // A new filter or a new page starts with auto-follow allowed again.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.elt && event.detail.elt.tagName === "FORM") stopped = false;
+    const source = event.detail.elt;
+    if (source && source.tagName === "FORM") stopped = false;
     const banner = document.getElementById("error-banner");
-    if (banner && event.detail.elt && !event.detail.elt.hasAttribute("data-auto-follow")) {
-      banner.textContent = "";
-    }
+    if (banner && source && !source.hasAttribute("data-auto-follow")) banner.textContent = "";
   });
   document.addEventListener("htmx:historyRestore", function () { stopped = false; });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.boosted) stopped = false;
+    if (stopped) showStopped();
   });
 })();
 

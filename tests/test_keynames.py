@@ -47,3 +47,10 @@ def test_the_displayed_form_parses_back_to_the_bytes(name):
 def test_parse_escaped():
     assert parse_escaped("a\\xffb\\n\\\\") == b"a\xffb\n\\"
     assert parse_escaped("caf\u00e9") == "caf\u00e9".encode()
+
+
+@pytest.mark.parametrize("name", AWKWARD + [b"a\\b", b"a\\\\xff", b"x[1]*"])
+def test_escaped_text_parses_back_exactly(name):
+    from keyspace.keynames import to_escaped
+
+    assert parse_escaped(to_escaped(name)) == name

@@ -64,6 +64,13 @@ class TypeUnit:
     def template(self) -> str:
         return f"keyspace/types/{self.type_name}.html"
 
+    # What the "new key" form needs for this type besides name and TTL ("field", "value",
+    # "score"); empty when the dashboard cannot create such a key.
+    creation_fields: ClassVar[tuple[str, ...]] = ()
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        raise NotImplementedError(f"{self.label} keys cannot be created here")
+
     @property
     def key_operations(self) -> list:
         return [op for op in self.operations.values() if op.scope == "key"]

@@ -16,13 +16,13 @@ from ..editing import (
     Outcome,
     Refused,
     TokenField,
+    allow_list,
     check_type,
     check_value,
     digest,
     encode_for_form,
     encoding_field,
     guarded,
-    operations,
     parse_increment,
 )
 from ..keynames import encode_key
@@ -214,7 +214,11 @@ class HashUnit(TypeUnit):
     length_command = "HLEN"
     length_label = "fields"
     filterable = True
-    operations = operations(SetField, DeleteField, AddField, AddMany, Increment)
+    operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    creation_fields = ("field", "value")
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.hset(key, data["field"], data["value"])
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         cursor = parse_scan_cursor(request.cursor)

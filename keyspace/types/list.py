@@ -23,6 +23,7 @@ from ..editing import (
     Operation,
     Outcome,
     Refused,
+    allow_list,
     check_size,
     check_type,
     check_value,
@@ -31,7 +32,6 @@ from ..editing import (
     encode_for_form,
     encoding_field,
     guarded,
-    operations,
     parse_number,
     preview,
 )
@@ -503,7 +503,11 @@ class ListUnit(TypeUnit):
     label = "List"
     length_command = "LLEN"
     orders = (("head", "From the head"), ("tail", "From the tail"))
-    operations = operations(SetElement, Push, PopHead, PopTail, Insert, Remove, Trim)
+    operations = allow_list(SetElement, Push, PopHead, PopTail, Insert, Remove, Trim)
+    creation_fields = ("value",)
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.rpush(key, data["value"])
 
     def parse_row_token(self, token: str) -> int:
         """A row is its index from the head: 0, 1, 2, ..."""

@@ -36,6 +36,10 @@ class StreamUnit(TypeUnit):
     length_command = "XLEN"
     length_label = "entries"
     orders = (("newest", "Newest first"), ("oldest", "Oldest first"))
+    creation_fields = ("field", "value")
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.xadd(key, {data["field"]: data["value"]})
 
     def validate(self, request: PageRequest) -> PageRequest:
         if request.cursor and not _is_stream_id(request.cursor):

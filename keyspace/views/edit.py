@@ -118,7 +118,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
     client = get_client(db)
     detail = key_detail(client, key)
     context = {"db": db, "key": key, "unit": unit, "detail": detail, "oob": True,
-               "flash": outcome.message}
+               "flash": outcome.message, "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
     parts = [render_to_string("keyspace/key.html#meta", context, request),
              render_to_string("keyspace/edit/form.html#flash", context, request),
              '<div id="editor" hx-swap-oob="true"></div>']

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from ..connection import get_client
 from ..forms import NamespaceQueryForm
-from ..keynames import encode_key, escape_glob
+from ..keynames import encode_key, escape_glob, to_escaped
 from ..namespaces import breadcrumbs, count_step, load_count
 from ..permissions import VIEW, dashboard_view
 from .rendering import render_page
@@ -22,7 +22,7 @@ def _context(db: int, query: dict) -> dict:
         "delimiter": delimiter.decode("utf-8"),
         "delimiter_bytes": delimiter,
         "crumbs": [(segment, encode_key(upto)) for segment, upto in breadcrumbs(prefix, delimiter)],
-        "prefix_match": (escape_glob(prefix) + b"*").decode("utf-8", "surrogateescape"),
+        "prefix_match": to_escaped(escape_glob(prefix) + b"*"),
     }
 
 

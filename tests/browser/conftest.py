@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-# Auto-waiting assertions give up after 10 s: long enough for a loaded 2-core machine, short
+# Auto-waiting assertions give up after 5 s: long enough for a loaded 2-core machine, short
 # enough that a broken auto-follow fails quickly instead of hanging the suite.
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=5_000)
 
 
 @pytest.fixture
@@ -22,8 +22,8 @@ def url(live_server):
 
 @pytest.fixture
 def page(page: Page) -> Page:
-    page.set_default_timeout(10_000)
-    page.set_default_navigation_timeout(10_000)
+    page.set_default_timeout(5_000)
+    page.set_default_navigation_timeout(5_000)
     return page
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from ...display import bytes_to_text, hex_dump, is_printable_text, pretty_json
-from ...editing import operations
+from ...editing import allow_list
 from ..base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
 from .edits import STRING_OPERATIONS
 from .values import edit_limit
@@ -44,7 +44,11 @@ class StringUnit(TypeUnit):
     length_label = "bytes"
     orders = VIEWS  # for strings, the "order" picks how the preview is shown
     order_label = "Show as"
-    operations = operations(*STRING_OPERATIONS)
+    operations = allow_list(*STRING_OPERATIONS)
+    creation_fields = ("value",)
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.set(key, data["value"])
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         offset = parse_offset(request.cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...editing import operations as allow_list
+from ...editing import allow_list
 from ...keynames import encode_key
 from ..base import (
     Element,
@@ -49,6 +49,10 @@ class ZsetUnit(TypeUnit):
     filterable = True
     operations = allow_list(AddMember, AddMany, SetScore, IncrementScore, RemoveMember)
     tools = allow_list(LookUp)
+    creation_fields = ("value", "score")
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.zadd(key, {data["value"]: data["score"]})
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         if request.match:

@@ -1,0 +1,52 @@
+"""Sets: paged with SSCAN (which also filters members by glob); members added and removed one
+request at a time, and read-only tools (random members, membership, comparisons) that never
+load a whole set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...editing import allow_list
+from ...keynames import encode_key
+from ..base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, registry
+from .edits import AddMembers, RemoveMember, StoreResult
+from .tools import Compare, Membership, RandomMembers
+
+
+@dataclass(frozen=True)
+class SetRow:
+    member: Element
+
+    @property
+    def token(self) -> str:
+        return encode_key(self.member.raw)
+
+
+@registry.register
+class SetUnit(TypeUnit):
+    type_name = "set"
+    label = "Set"
+    length_command = "SCARD"
+    length_label = "members"
+    filterable = True
+    operations = allow_list(AddMembers, RemoveMember, StoreResult)
+    tools = allow_list(RandomMembers, Membership, Compare)
+    creation_fields = ("value",)
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.sadd(key, data["value"])
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        cursor = parse_scan_cursor(request.cursor)
+        pipe.sscan(key, cursor, match=request.match, count=request.count)
+
+    def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
+        cursor, members = reply
+        rows = [SetRow(Element.of(member)) for member in members]
+        return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None)
+
+    def read_row(self, client, key: bytes, row_id: bytes) -> SetRow | None:
+        return SetRow(Element.of(row_id)) if client.sismember(key, row_id) else None
+
+
+__all__ = ["SetRow", "SetUnit"]
