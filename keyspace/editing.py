@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import redis
@@ -21,7 +22,7 @@ from django.conf import settings
 
 from .display import bytes_to_text, is_printable_text
 from .errors import DashboardError, KeyNotFound
-from .keynames import decode_key, encode_key
+from .keynames import decode_key, encode_key, parse_escaped
 
 ABSENT = "absent"
 GUARD_ATTEMPTS = 5
@@ -208,6 +209,57 @@ def parse_increment(text: str) -> int | float:
     if re.fullmatch(r"[+-]?[0-9]+", text):
         return parse_number(text, integer=True)
     return parse_number(text, integer=False)
+
+
+MAX_TTL_SECONDS = 100 * 365 * 86400  # far beyond any real TTL, far below Redis's overflow
+TTL_UNITS = (("s", "seconds"), ("ms", "milliseconds"), ("at", "at a date and time (UTC)"))
+NAME_FORMATS = (("text", "Text"), ("escaped", "Text with \\xNN escapes"), ("hex", "Hex"))
+
+
+def ttl_milliseconds(unit: str | None, amount: str | None, at: datetime | None) -> int:
+    """The TTL a form asks for, in ms; never zero or negative (those would delete the key)."""
+    if unit == "at":
+        if at is None:
+            raise forms.ValidationError("give the date and time the key should expire")
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        ms = math.floor((at - datetime.now(UTC)).total_seconds() * 1000)
+        if ms <= 0:
+            raise forms.ValidationError("that time has already passed; the TTL was not changed")
+    else:
+        try:
+            value = float((amount or "").strip())
+        except ValueError:
+            raise forms.ValidationError(f"{(amount or '')[:30]!r} is not a number") from None
+        if not math.isfinite(value) or value != int(value):
+            raise forms.ValidationError("a TTL is a whole number")
+        ms = int(value) * (1 if unit == "ms" else 1000)
+        if ms <= 0:
+            raise forms.ValidationError(
+                "a TTL must be more than zero; use Remove TTL to keep the key forever"
+            )
+    if ms > MAX_TTL_SECONDS * 1000:
+        raise forms.ValidationError("that TTL is out of range (more than 100 years)")
+    return ms
+
+
+def parse_name(text: str, name_format: str) -> bytes:
+    if name_format == "hex":
+        try:
+            name = bytes.fromhex("".join(text.split()))
+        except ValueError:
+            raise forms.ValidationError("not valid hex") from None
+    elif name_format == "escaped":
+        name = parse_escaped(text)
+    else:
+        name = text.encode("utf-8")
+    if not name:
+        raise forms.ValidationError("a key name cannot be empty")
+    if len(name) > settings.DASHBOARD_MAX_KEY_BYTES:
+        raise forms.ValidationError(
+            f"a key name of {len(name):,} bytes is over the {settings.DASHBOARD_MAX_KEY_BYTES:,}"
+            "-byte limit"
+        )
+    return name
 
 
 @dataclass(frozen=True)

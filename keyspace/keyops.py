@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-
 from django import forms
-from django.conf import settings
 
 from .display import bytes_to_text
 from .editing import (
+    NAME_FORMATS,
+    TTL_UNITS,
+    BytesValueField,
     Conflict,
     EditForm,
     Operation,
@@ -17,13 +16,13 @@ from .editing import (
     Refused,
     allow_list,
     check_type,
+    encoding_field,
     guarded,
+    parse_name,
+    parse_number,
+    ttl_milliseconds,
 )
-from .keynames import parse_escaped
-
-MAX_TTL_SECONDS = 100 * 365 * 86400  # far beyond any real TTL, far below Redis's overflow
-TTL_UNITS = (("s", "seconds"), ("ms", "milliseconds"), ("at", "at a date and time (UTC)"))
-NAME_FORMATS = (("text", "Text"), ("escaped", "Text with \\xNN escapes"), ("hex", "Hex"))
+from .types import registry
 
 
 class KeyForm(EditForm):
@@ -33,39 +32,16 @@ class KeyForm(EditForm):
 class TtlForm(KeyForm):
     unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
     amount = forms.CharField(required=False, max_length=30, label="TTL")
-    at = forms.DateTimeField(required=False, label="Expires at (UTC)",
-                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    at = forms.DateTimeField(
+        required=False,
+        label="Expires at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
     def clean(self):
         data = super().clean()
         data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
         return data
-
-
-def ttl_milliseconds(unit: str | None, amount: str | None, at: datetime | None) -> int:
-    """The TTL a form asks for, in ms; never zero or negative (those would delete the key)."""
-    if unit == "at":
-        if at is None:
-            raise forms.ValidationError("give the date and time the key should expire")
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        ms = math.floor((at - datetime.now(UTC)).total_seconds() * 1000)
-        if ms <= 0:
-            raise forms.ValidationError("that time has already passed; the TTL was not changed")
-    else:
-        try:
-            value = float((amount or "").strip())
-        except ValueError:
-            raise forms.ValidationError(f"{(amount or '')[:30]!r} is not a number") from None
-        if not math.isfinite(value) or value != int(value):
-            raise forms.ValidationError("a TTL is a whole number")
-        ms = int(value) * (1 if unit == "ms" else 1000)
-        if ms <= 0:
-            raise forms.ValidationError(
-                "a TTL must be more than zero; use Remove TTL to keep the key forever"
-            )
-    if ms > MAX_TTL_SECONDS * 1000:
-        raise forms.ValidationError("that TTL is out of range (more than 100 years)")
-    return ms
 
 
 class SetTtl(Operation):
@@ -95,26 +71,6 @@ class Persist(Operation):
 
         guarded(client, [key], attempt)
         return Outcome("TTL removed: the key no longer expires")
-
-
-def parse_name(text: str, name_format: str) -> bytes:
-    if name_format == "hex":
-        try:
-            name = bytes.fromhex("".join(text.split()))
-        except ValueError:
-            raise forms.ValidationError("not valid hex") from None
-    elif name_format == "escaped":
-        name = parse_escaped(text)
-    else:
-        name = text.encode("utf-8")
-    if not name:
-        raise forms.ValidationError("a key name cannot be empty")
-    if len(name) > settings.DASHBOARD_MAX_KEY_BYTES:
-        raise forms.ValidationError(
-            f"a key name of {len(name):,} bytes is over the {settings.DASHBOARD_MAX_KEY_BYTES:,}"
-            "-byte limit"
-        )
-    return name
 
 
 class NewNameForm(KeyForm):
@@ -197,3 +153,69 @@ class Delete(Operation):
 
 
 KEY_OPERATIONS = allow_list(SetTtl, Persist, Rename, Copy, Delete)
+
+
+def creatable_types() -> list[tuple[str, str]]:
+    return [
+        (name, registry.unit_for(name).label)
+        for name in registry.type_names()
+        if registry.unit_for(name).creation_fields
+    ]
+
+
+class CreateKeyForm(EditForm):
+    byte_fields = ("field", "value")
+    name = forms.CharField(strip=False, max_length=200_000, label="Key name")
+    name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
+    type = forms.ChoiceField(choices=creatable_types, label="Type")
+    field = BytesValueField(label="Field (hash, stream)", widget=forms.TextInput)
+    field_encoding = encoding_field()
+    value = BytesValueField(label="Value (or element, member)")
+    value_encoding = encoding_field()
+    score = forms.CharField(required=False, max_length=40, label="Score (sorted set)")
+    ttl_unit = forms.ChoiceField(
+        choices=TTL_UNITS[:2], initial="s", required=False, label="TTL unit"
+    )
+    ttl = forms.CharField(required=False, max_length=30, label="TTL (empty: no TTL)")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["name"] = parse_name(data.get("name", ""), data.get("name_format") or "text")
+        except forms.ValidationError as exc:
+            self.add_error("name", exc)
+        if data.get("ttl", "").strip():
+            try:
+                data["ttl_ms"] = ttl_milliseconds(data.get("ttl_unit"), data["ttl"], None)
+            except forms.ValidationError as exc:
+                self.add_error("ttl", exc)
+        needs = registry.unit_for(data.get("type", "")).creation_fields
+        if "score" in needs:
+            try:
+                data["score"] = parse_number(data.get("score") or "", integer=False)
+            except forms.ValidationError as exc:
+                self.add_error("score", exc)
+        if "field" in needs and not data.get("field"):
+            self.add_error("field", "a field is needed for this type")
+        return data
+
+
+def create_key(client, data: dict) -> bytes:
+    """Create a key of the chosen type, only if no key has that name (never overwrites)."""
+    key, unit = data["name"], registry.unit_for(data["type"])
+
+    def attempt(pipe):
+        if pipe.exists(key):
+            raise Conflict(
+                f"a key named {bytes_to_text(key)[:200]} already exists; nothing was written"
+            )
+
+        def write(pipe):
+            unit.queue_create(pipe, key, data)
+            if data.get("ttl_ms"):
+                pipe.pexpire(key, data["ttl_ms"])
+
+        return write
+
+    guarded(client, [key], attempt)
+    return key

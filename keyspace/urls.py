@@ -20,6 +20,7 @@ register_converter(DbConverter, "db")
 urlpatterns = [
     path("", browse.home, name="home"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
+    path("db/<db:db>/new/", edit.key_create, name="key-create"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
     path("db/<db:db>/key/<key:key>/", key.key_view, name="key-detail"),

@@ -17,7 +17,7 @@ from django.urls import reverse
 from ..connection import get_client
 from ..editing import Conflict, Operation, Outcome, Refused
 from ..keynames import encode_key
-from ..keyops import KEY_OPERATIONS
+from ..keyops import KEY_OPERATIONS, CreateKeyForm, create_key
 from ..keys import key_detail
 from ..permissions import EDIT, VIEW, dashboard_view
 from ..types import PageRequest, TypeUnit
@@ -54,6 +54,29 @@ def key_edit(request, db: int, key: bytes, action: str):
         context["problem"] = problem
         return _form(request, context, _informed(form, problem), status=problem.status)
     return _after(request, db, key, unit, outcome)
+
+
+@dashboard_view(EDIT)
+def key_create(request, db: int):
+    """The new-key form; creating never overwrites an existing key."""
+    form = CreateKeyForm(request.POST if request.method == "POST" else None)
+    context = {"db": db, "form": form, "tab": "keys"}
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                key = create_key(get_client(db), form.cleaned_data)
+            except (Conflict, Refused) as problem:
+                context["problem"] = problem
+                status = problem.status
+            else:
+                return _after(request, db, key, None, Outcome("created", refresh="key", row_id=key))
+        else:
+            status = 422
+    template = "keyspace/edit/create.html"
+    if wants_fragment(request):
+        return render(request, f"{template}#create_form", context, status=status)
+    return render(request, template, context, status=status)
 
 
 @dashboard_view(VIEW)

@@ -12,10 +12,19 @@ from django import forms
 from django.conf import settings
 
 from ...display import bytes_to_text
-from ...editing import Conflict, Operation, Outcome, Refused, TokenField, check_type, guarded
+from ...editing import (
+    NAME_FORMATS,
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    TokenField,
+    check_type,
+    guarded,
+    parse_name,
+)
 from ...errors import BadRequest
 from ...keynames import decode_key
-from ...keyops import NAME_FORMATS, parse_name
 from .inputs import COMPARISON_WORDS, MembersInput, OthersInput, SetForm, shown
 
 # SxxxSTORE runs inside Redis in one go; past this many members in the inputs it would hold up

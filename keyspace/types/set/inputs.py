@@ -8,8 +8,7 @@ import re
 from django import forms
 
 from ...display import bytes_to_text
-from ...editing import EditForm, check_size, decode_input, encoding_field
-from ...keyops import NAME_FORMATS, parse_name
+from ...editing import NAME_FORMATS, EditForm, check_size, decode_input, encoding_field, parse_name
 
 MEMBER_MODES = (("lines", "One member per line"), ("one", "The whole text is one member"))
 COMPARISONS = (("union", "Union"), ("inter", "Intersection"), ("diff", "Difference"))

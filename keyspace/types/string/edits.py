@@ -25,8 +25,8 @@ from ...editing import (
     encoding_field,
     guarded,
     parse_increment,
+    ttl_milliseconds,
 )
-from ...keyops import ttl_milliseconds
 from .values import (
     LINE_BREAK,
     NEWLINES,
