@@ -42,8 +42,9 @@ class Conflict(DashboardError):
     def __init__(self, message: str, current: bytes | None = None, *, removed: bool = False):
         super().__init__(message)
         self.current = None if current is None else preview(current)
-        # The fingerprint of what is there now: a second, informed submit may replace it.
-        self.current_digest = ABSENT if removed else None if current is None else digest(current)
+        # What the form's `expected` field must now hold: a second, informed submit may
+        # replace what the user has just been shown.
+        self.current_expected = ABSENT if removed else None if current is None else digest(current)
 
 
 class Refused(DashboardError):
@@ -283,6 +284,8 @@ class Operation:
     submit_label: ClassVar[str] = "Save"
     # "key": a form in the key's editor panel; "row": a form in place of one row.
     scope: ClassVar[str] = "key"
+    # May run on a key that is gone (e.g. SET NX): the operation itself decides.
+    may_create: ClassVar[bool] = False
 
     def initial(self, client: redis.Redis, key: bytes, params) -> dict:
         return {}

@@ -407,7 +407,7 @@ class NeedsConfirmation(Refused):
     def __init__(self, message: str, token: str):
         super().__init__(message)
         self.current = None
-        self.current_digest = token  # the form carries it: the next submit is the confirmation
+        self.current_expected = token  # the form carries it: the next submit is the confirmation
 
 
 class TrimForm(ListForm):
@@ -467,7 +467,7 @@ class Trim(Operation):
                     f"the list has {length:,} elements now, not the {seen:,} it had when this "
                     "form was drawn; nothing was trimmed. Check the range and trim again."
                 )
-                conflict.current_digest = str(length)
+                conflict.current_expected = str(length)
                 raise conflict
             first, last = trim_window(length, start, stop)
             kept = last - first + 1

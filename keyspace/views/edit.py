@@ -16,28 +16,45 @@ from django.urls import reverse
 
 from ..connection import get_client
 from ..editing import Conflict, Operation, Outcome, Refused
+from ..errors import KeyNotFound
 from ..keynames import encode_key
 from ..keyops import KEY_OPERATIONS, CreateKeyForm, create_key
 from ..keys import key_detail
 from ..permissions import EDIT, VIEW, dashboard_view
-from ..types import PageRequest, TypeUnit
+from ..types import PageRequest, TypeUnit, registry
 from .rendering import wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
 
 
-def find_operation(client, key: bytes, action: str) -> tuple[TypeUnit, Operation, object]:
-    detail = key_detail(client, key)
+def find_operation(client, key: bytes, action: str, seen_type: str = ""):
+    """The unit, the operation and the key's detail (None when an operation that may create
+    runs on a key that is gone)."""
+    try:
+        detail = key_detail(client, key)
+    except KeyNotFound:
+        operation = _creating_operation(seen_type, action)
+        if operation is None:
+            raise
+        return registry.unit_for(seen_type), operation, None
     operation = detail.unit.operations.get(action) or KEY_OPERATIONS.get(action)
     if operation is None:
         raise Http404(f"{detail.unit.label} keys have no operation {action!r}")
     return detail.unit, operation, detail
 
 
+def _creating_operation(type_name: str, action: str) -> Operation | None:
+    if type_name not in registry.type_names():
+        return None
+    operation = registry.unit_for(type_name).operations.get(action)
+    return operation if operation is not None and operation.may_create else None
+
+
 @dashboard_view(EDIT)
 def key_edit(request, db: int, key: bytes, action: str):
     client = get_client(db)
-    unit, operation, detail = find_operation(client, key, action)
+    seen_type = request.POST.get("expected_type", "") if request.method == "POST" else ""
+    unit, operation, detail = find_operation(client, key, action, seen_type)
     context = {"db": db, "key": key, "unit": unit, "operation": operation, "detail": detail,
                "row": request.GET.get("row", "")}
     if request.method != "POST":
@@ -104,7 +121,7 @@ def key_tool(request, db: int, key: bytes, action: str):
 def _informed(form, problem):
     """After a conflict the form expects what is there now, so resubmitting is a deliberate
     overwrite of the value the user has just been shown."""
-    current = getattr(problem, "current_digest", None)
+    current = getattr(problem, "current_expected", None)
     if current is None or "expected" not in form.fields:
         return form
     data = form.data.copy()

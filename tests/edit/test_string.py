@@ -621,3 +621,20 @@ def test_edits_are_never_reachable_by_get(client, r):
     client.get(edit_url(KEY, INCR), {"amount": "5", "direction": "add"}, **HTMX)
     client.get(edit_url(KEY, EDIT), {"value": "x", "expected": digest(b"1")}, **HTMX)
     assert r.get(KEY) == b"1"
+
+
+def test_only_if_absent_recreates_a_key_that_is_gone_through_the_view(client, r):
+    from tests.edit.forms import HTMX, edit_url, open_form
+
+    r.set("gone-soon", "old")
+    fields = open_form(client, b"gone-soon", "string-edit")
+    fields.pop("csrfmiddlewaretoken", None)
+    r.delete("gone-soon")
+    fields.update(value="fresh", only_if_absent="on")
+    response = client.post(edit_url(b"gone-soon", "string-edit"), fields, **HTMX)
+    assert response.status_code == 200
+    assert r.get("gone-soon") == b"fresh"
+    fields.pop("only_if_absent")
+    r.delete("gone-soon")
+    assert client.post(edit_url(b"gone-soon", "string-edit"), fields, **HTMX).status_code == 404
+    assert not r.exists("gone-soon")

@@ -169,6 +169,7 @@ class EditValue(Operation):
     name = "string-edit"
     label = "Edit value"
     form_class = ValueForm
+    may_create = True  # with "only if the key does not exist" ticked
 
     def initial(self, client, key, params):
         return value_initial(client, key)
@@ -206,6 +207,7 @@ class SetWithExpiry(Operation):
     name = "string-set-expiry"
     label = "Set with expiry"
     form_class = ExpiryForm
+    may_create = True  # with "only if the key does not exist" ticked
 
     def initial(self, client, key, params):
         initial = value_initial(client, key)
