@@ -120,6 +120,13 @@ DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
 DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
 # Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
 DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000)
+# Live pub/sub: streams open at once (per process), how often a stream sends a batch, the
+# newest messages a batch keeps under a flood, how many the page keeps, payload previews.
+DASHBOARD_MAX_STREAMS = env_int("DASHBOARD_MAX_STREAMS", 20)
+DASHBOARD_PUBSUB_INTERVAL = env_float("DASHBOARD_PUBSUB_INTERVAL", 0.1)
+DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
+DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
+DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
 # A value posted back as hex takes three characters a byte, plus the form around it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 

@@ -96,12 +96,20 @@ def get_client(db: int | None = None) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def get_async_client(db: int | None = None) -> redis.asyncio.Redis:
-    """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop)."""
+def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redis.asyncio.Redis:
+    """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop).
+
+    A `subscriber` client waits for messages as long as it takes and never reconnects
+    silently: redis-py would resubscribe by itself, and the messages lost meanwhile would go
+    unnoticed, so a dropped connection must reach the caller as an error.
+    """
     target = current_target()
     db = target.default_db if db is None else db
     options = _connection_options()
-    options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), 1, (redis.ConnectionError,))
+    retries = 0 if subscriber else 1
+    options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), retries, (redis.ConnectionError,))
+    if subscriber:
+        options["socket_timeout"] = None
     pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)
     pool.connection_kwargs["db"] = db
     return redis.asyncio.Redis.from_pool(pool)

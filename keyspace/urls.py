@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .keynames import KeyConverter
-from .views import browse, edit, key, leaderboard, namespaces
+from .views import browse, edit, key, leaderboard, namespaces, pubsub
 
 
 class DbConverter:
@@ -21,6 +21,10 @@ urlpatterns = [
     path("", browse.home, name="home"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
+    path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
+    path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
+    path("db/<db:db>/pubsub/stream/", pubsub.pubsub_stream, name="pubsub-stream"),
+    path("db/<db:db>/pubsub/publish/", pubsub.pubsub_publish, name="pubsub-publish"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
     path("db/<db:db>/key/<key:key>/", key.key_view, name="key-detail"),

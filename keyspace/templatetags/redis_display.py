@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from .. import display
-from ..keynames import encode_key
+from ..keynames import encode_key, to_escaped
 
 register = template.Library()
 
@@ -15,6 +15,12 @@ def as_text(value) -> str:
     if isinstance(value, bytes | bytearray):
         return display.bytes_to_text(bytes(value))
     return "" if value is None else str(value)
+
+
+@register.filter
+def escaped_text(value) -> str:
+    r"""Bytes as text a form sends back unchanged (`\xNN` escapes, backslashes doubled)."""
+    return to_escaped(value) if isinstance(value, bytes) else str(value)
 
 
 @register.filter

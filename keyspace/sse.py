@@ -1,0 +1,26 @@
+"""Server-Sent Events framing. Data never ends an event early: every line break of any kind
+(CR, LF, CRLF) starts a new `data:` line, and NUL, which some parsers choke on, is replaced."""
+
+from __future__ import annotations
+
+import re
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def sse_event(data: str, event: str | None = None) -> bytes:
+    if event is not None and not _NAME.fullmatch(event):
+        raise ValueError(f"not an SSE event name: {event!r}")
+    lines = [f"event: {event}"] if event else []
+    lines += [f"data: {line}" for line in _LINE_BREAKS.split(data.replace("\x00", "\ufffd"))]
+    return ("\n".join(lines) + "\n\n").encode("utf-8", "replace")
+
+
+def sse_comment(text: str = "") -> bytes:
+    """A line EventSource ignores: keeps proxies and the connection awake."""
+    return f": {_LINE_BREAKS.sub(' ', text)}\n\n".encode()
+
+
+def sse_retry(milliseconds: int) -> bytes:
+    return f"retry: {int(milliseconds)}\n\n".encode()

@@ -1,0 +1,205 @@
+"""Live pub/sub: the channel list, subscribing (as a bookmarkable URL), the message stream
+over Server-Sent Events, and publishing."""
+
+from __future__ import annotations
+
+import collections
+import time
+
+from django import forms
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from ..connection import get_client
+from ..editing import BytesValueField, EditForm, encoding_field
+from ..errors import BadRequest
+from ..keynames import parse_escaped, to_escaped
+from ..permissions import EDIT, VIEW, dashboard_view
+from ..pubsub import (
+    Batch,
+    Status,
+    Subscription,
+    channel_list,
+    keyspace_notifications,
+    open_streams,
+    present,
+    publish,
+    stream_messages,
+)
+from ..sse import sse_comment, sse_event, sse_retry
+from .rendering import render_page
+
+MAX_SUBSCRIPTIONS = 50
+MAX_NAME_BYTES = 1024
+HEARTBEAT_SECONDS = 15.0
+TEMPLATE = "keyspace/pubsub.html"
+
+
+def parse_subscription(params) -> Subscription:
+    channels = _names(params.getlist("channel"))
+    patterns = _names(params.getlist("pattern"))
+    if len(channels) + len(patterns) > MAX_SUBSCRIPTIONS:
+        raise BadRequest(f"at most {MAX_SUBSCRIPTIONS} channels and patterns at once")
+    return Subscription(channels=channels, patterns=patterns)
+
+
+def _names(texts: list[str]) -> tuple[bytes, ...]:
+    names = []
+    for text in texts:
+        name = parse_escaped(text.strip())
+        if len(name) > MAX_NAME_BYTES:
+            raise BadRequest(f"a channel name or pattern is over {MAX_NAME_BYTES} bytes")
+        if name:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _subscription_links(subscription: Subscription) -> list[dict]:
+    """Each subscription with the query string that drops just that one."""
+    items = [("channel", name) for name in subscription.channels]
+    items += [("pattern", name) for name in subscription.patterns]
+    links = []
+    for kind, name in items:
+        others = [(k, to_escaped(n)) for k, n in items if (k, n) != (kind, name)]
+        links.append({"kind": kind, "name": name, "without": others})
+    return links
+
+
+@dashboard_view(VIEW)
+def pubsub_page(request, db: int):
+    subscription = parse_subscription(request.GET)
+    client = get_client(db)
+    context = {
+        "db": db,
+        "tab": "pubsub",
+        "subscription": subscription,
+        "links": _subscription_links(subscription),
+        "query": request.GET.urlencode(),
+        "notify_flags": keyspace_notifications(client),
+        "publish_form": PublishForm(),
+        "channel_filter": request.GET.get("filter", ""),
+        "max_shown": settings.DASHBOARD_PUBSUB_MAX_SHOWN,
+    }
+    return render_page(request, TEMPLATE, context, fragment="live")
+
+
+@dashboard_view(VIEW)
+def pubsub_channels(request, db: int):
+    text = request.GET.get("filter", "")[:MAX_NAME_BYTES]
+    listing = channel_list(get_client(db), parse_escaped(text) if text else None)
+    context = {"db": db, "listing": listing, "channel_filter": text}
+    return render_page(request, TEMPLATE, context, fragment="channels")
+
+
+class PublishForm(EditForm):
+    byte_fields = ("message",)
+    channel = forms.CharField(max_length=4 * MAX_NAME_BYTES, strip=False,
+                              help_text="\\xNN escapes for bytes")
+    message = BytesValueField(label="Message")
+    message_encoding = encoding_field()
+
+    def clean_channel(self) -> bytes:
+        channel = parse_escaped(self.cleaned_data["channel"])
+        if not channel or len(channel) > MAX_NAME_BYTES:
+            raise forms.ValidationError(f"a channel name is 1 to {MAX_NAME_BYTES} bytes")
+        return channel
+
+
+@dashboard_view(EDIT)
+def pubsub_publish(request, db: int):
+    form = PublishForm(request.POST if request.method == "POST" else None)
+    context = {"db": db, "publish_form": form}
+    status = 200
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        context["delivered"] = publish(get_client(db), data["channel"], data["message"])
+        context["published_to"] = data["channel"]
+    elif form.is_bound:
+        status = 422
+    if request.method == "POST":
+        return render(request, f"{TEMPLATE}#publish", context, status=status)
+    return render_page(request, TEMPLATE, context | {"tab": "pubsub"}, fragment="publish")
+
+
+@dashboard_view(VIEW)
+async def pubsub_stream(request, db: int):
+    subscription = parse_subscription(request.GET)
+    if not subscription:
+        raise BadRequest("subscribe to at least one channel or pattern")
+    response = StreamingHttpResponse(_events(request, subscription, db),
+                                     content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+class _Rate:
+    """Messages per second over the last few seconds."""
+
+    def __init__(self, window: float = 5.0) -> None:
+        self.window = window
+        self.samples: collections.deque[tuple[float, int]] = collections.deque()
+
+    def add(self, count: int) -> float:
+        now = time.monotonic()
+        self.samples.append((now, count))
+        while self.samples and now - self.samples[0][0] > self.window:
+            self.samples.popleft()
+        span = max(now - self.samples[0][0], 1.0)
+        return sum(c for _, c in self.samples) / span
+
+
+async def _events(request, subscription: Subscription, db: int):
+    if not open_streams.try_open():
+        yield sse_retry(30_000)
+        yield _status(request, f"too many open streams (the limit is "
+                      f"{settings.DASHBOARD_MAX_STREAMS}); close another tab", "error")
+        return
+    try:
+        yield sse_retry(2_000)
+        async for chunk in _stream(request, subscription, db):
+            yield chunk
+    finally:
+        open_streams.close()
+
+
+async def _stream(request, subscription: Subscription, db: int):
+    totals = {"received": 0, "skipped": 0}
+    rate = _Rate()
+    quiet_since = time.monotonic()
+    messages = stream_messages(subscription, db, interval=settings.DASHBOARD_PUBSUB_INTERVAL,
+                               max_batch=settings.DASHBOARD_PUBSUB_MAX_BATCH)
+    async for item in messages:
+        if isinstance(item, Status):
+            yield _status(request, item.text, item.level)
+            continue
+        if item.messages or item.skipped:
+            yield _batch(request, item)
+            totals["received"] += len(item.messages) + item.skipped
+            totals["skipped"] += item.skipped
+            per_second = rate.add(len(item.messages) + item.skipped)
+            yield _stats(request, totals, per_second)
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+            yield sse_comment("heartbeat")
+            yield _stats(request, totals, rate.add(0))
+            quiet_since = time.monotonic()
+
+
+def _batch(request, batch: Batch) -> bytes:
+    limit = settings.DASHBOARD_PUBSUB_PREVIEW_BYTES
+    context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
+               "skipped": batch.skipped}
+    return sse_event(render_to_string(f"{TEMPLATE}#batch", context, request), "batch")
+
+
+def _stats(request, totals: dict, per_second: float) -> bytes:
+    context = totals | {"per_second": per_second}
+    return sse_event(render_to_string(f"{TEMPLATE}#stats", context, request), "stats")
+
+
+def _status(request, text: str, level: str) -> bytes:
+    context = {"status_text": text, "status_level": level, "at": time.time()}
+    return sse_event(render_to_string(f"{TEMPLATE}#status", context, request), "status")
