@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast seed bench lint clean
+.PHONY: run test test-fast seed bench bench-pubsub lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ seed: $(STAMP) | var
 
 bench: $(STAMP) | var
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-pubsub: $(STAMP) | var
+	$(PY) bench/pubsub_bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
