@@ -90,3 +90,10 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
             "--disable-dev-shm-usage",
         ],
     }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API leaves an event loop running in the main
+    thread for the rest of the session, which async tests (asyncio.run, async_to_sync)
+    cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
