@@ -1,0 +1,1 @@
+"""The benchmark's checks, one module per group of targets; each returns table rows."""

@@ -1,0 +1,26 @@
+"""The Django floor: a minimal view doing the raw floor's Redis work, with a plain template."""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from floors import first_page
+
+_clients: dict[tuple[str, int], redis.Redis] = {}
+
+
+def _client(db: int) -> redis.Redis:
+    key = (settings.REDIS_URL, db)
+    if key not in _clients:
+        _clients[key] = redis.Redis.from_url(settings.REDIS_URL, db=db, client_name="bench-floor")
+    return _clients[key]
+
+
+def floor_page(request, db: int):
+    return render(request, "bench/floor_page.html", {"db": db, "page": first_page(_client(db))})
+
+
+def ping(request):
+    return HttpResponse("ok")
