@@ -1,4 +1,5 @@
-"""What every edit shares: byte values in forms, compare-and-set writes, and outcomes.
+"""What every edit shares: compare-and-set writes, the refusals they raise, and outcomes.
+(Reading form input is in `edit_inputs`.)
 
 An edit that replaces or removes something carries what the user saw (a digest of a value,
 a score, a type) and only goes through if Redis still holds exactly that. The check and
@@ -8,21 +9,15 @@ the write run under WATCH/MULTI, so nobody's change can slip in between.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import redis
 from django import forms
-from django.conf import settings
 
-from .display import bytes_to_text, is_printable_text
+from .display import bytes_to_text
 from .errors import DashboardError, KeyNotFound
-from .keynames import decode_key, encode_key, parse_escaped
 
 ABSENT = "absent"
 GUARD_ATTEMPTS = 5
@@ -100,167 +95,18 @@ def check_value(current: bytes | None, expected: str, what: str) -> None:
     raise Conflict(f"the {what} was changed meanwhile; nothing was written", current=current)
 
 
+def refuse_emptying(length: int, what: str, doing: str) -> None:
+    """Refuse taking the last element: Redis would delete the key, and deleting a key is an
+    explicit, separate action. `what` and `doing`: "last member", "removing"."""
+    if length == 1:
+        raise Refused(
+            f"this is the {what}: {doing} it would delete the key; delete the key instead"
+        )
+
+
 def preview(value: bytes, limit: int = 2000) -> str:
     text = bytes_to_text(value[:limit])
     return text + (f"… ({len(value):,} bytes)" if len(value) > limit else "")
-
-
-ENCODINGS = (("text", "Text"), ("hex", "Hex"))
-
-
-def decode_input(text: str, encoding: str) -> bytes:
-    """Form text to the bytes to store; raises ValidationError with a clear message."""
-    if encoding == "hex":
-        try:
-            return bytes.fromhex("".join(text.split()))
-        except ValueError:
-            raise forms.ValidationError("not valid hex (pairs of 0-9, a-f)") from None
-    if encoding == "json":
-        try:
-            json.loads(text, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-            raise forms.ValidationError(f"not valid JSON: {reason}") from None
-    return text.encode("utf-8")
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def encode_for_form(value: bytes) -> tuple[str, str]:
-    """(text, encoding) that shows `value` in a textarea without losing a byte."""
-    text = value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b"")
-    if is_printable_text(text):
-        return value.decode("utf-8"), "text"
-    return value.hex(" "), "hex"
-
-
-def check_size(value: bytes) -> bytes:
-    limit = settings.DASHBOARD_MAX_VALUE_BYTES
-    if len(value) > limit:
-        raise forms.ValidationError(f"{len(value):,} bytes is over the {limit:,}-byte limit")
-    return value
-
-
-class BytesValueField(forms.CharField):
-    """A textarea whose text becomes bytes according to a sibling `<name>_encoding` field."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("strip", False)
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-
-class EditForm(forms.Form):
-    """Base for edit forms: fields named `x` with an `x_encoding` sibling become bytes."""
-
-    byte_fields: ClassVar[tuple[str, ...]] = ()
-
-    def clean(self):
-        data = super().clean()
-        for name in self.byte_fields:
-            if name in data and data[name] is not None:
-                encoding = data.get(f"{name}_encoding") or "text"
-                try:
-                    data[name] = check_size(decode_input(data[name], encoding))
-                except forms.ValidationError as exc:
-                    self.add_error(name, exc)
-        return data
-
-
-def encoding_field(choices=ENCODINGS) -> forms.ChoiceField:
-    return forms.ChoiceField(choices=choices, initial="text", required=False, label="Encoding")
-
-
-class TokenField(forms.CharField):
-    """Bytes carried as an unpadded urlsafe-base64 token (a row's field, member, ...)."""
-
-    widget = forms.HiddenInput
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        try:
-            return decode_key(text)
-        except ValueError:
-            raise forms.ValidationError("not a valid token") from None
-
-    def prepare_value(self, value):
-        return encode_key(value) if isinstance(value, bytes) else value
-
-
-def parse_number(text: str, *, integer: bool) -> int | float:
-    text = text.strip()
-    try:
-        number = int(text) if integer else float(text)
-    except ValueError:
-        raise forms.ValidationError(f"{text[:40]!r} is not a number") from None
-    if not integer and not math.isfinite(number):
-        raise forms.ValidationError("NaN and infinity are not allowed here")
-    if integer and not -(2**63) <= number < 2**63:
-        raise forms.ValidationError("out of range for a 64-bit integer")
-    return number
-
-
-def parse_increment(text: str) -> int | float:
-    """An increment: a whole number (INCRBY-style) or a finite float (INCRBYFLOAT-style)."""
-    text = text.strip()
-    if re.fullmatch(r"[+-]?[0-9]+", text):
-        return parse_number(text, integer=True)
-    return parse_number(text, integer=False)
-
-
-MAX_TTL_SECONDS = 100 * 365 * 86400  # far beyond any real TTL, far below Redis's overflow
-TTL_UNITS = (("s", "seconds"), ("ms", "milliseconds"), ("at", "at a date and time (UTC)"))
-NAME_FORMATS = (("text", "Text"), ("escaped", "Text with \\xNN escapes"), ("hex", "Hex"))
-
-
-def ttl_milliseconds(unit: str | None, amount: str | None, at: datetime | None) -> int:
-    """The TTL a form asks for, in ms; never zero or negative (those would delete the key)."""
-    if unit == "at":
-        if at is None:
-            raise forms.ValidationError("give the date and time the key should expire")
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        ms = math.floor((at - datetime.now(UTC)).total_seconds() * 1000)
-        if ms <= 0:
-            raise forms.ValidationError("that time has already passed; the TTL was not changed")
-    else:
-        try:
-            value = float((amount or "").strip())
-        except ValueError:
-            raise forms.ValidationError(f"{(amount or '')[:30]!r} is not a number") from None
-        if not math.isfinite(value) or value != int(value):
-            raise forms.ValidationError("a TTL is a whole number")
-        ms = int(value) * (1 if unit == "ms" else 1000)
-        if ms <= 0:
-            raise forms.ValidationError(
-                "a TTL must be more than zero; use Remove TTL to keep the key forever"
-            )
-    if ms > MAX_TTL_SECONDS * 1000:
-        raise forms.ValidationError("that TTL is out of range (more than 100 years)")
-    return ms
-
-
-def parse_name(text: str, name_format: str) -> bytes:
-    if name_format == "hex":
-        try:
-            name = bytes.fromhex("".join(text.split()))
-        except ValueError:
-            raise forms.ValidationError("not valid hex") from None
-    elif name_format == "escaped":
-        name = parse_escaped(text)
-    else:
-        name = text.encode("utf-8")
-    if not name:
-        raise forms.ValidationError("a key name cannot be empty")
-    if len(name) > settings.DASHBOARD_MAX_KEY_BYTES:
-        raise forms.ValidationError(
-            f"a key name of {len(name):,} bytes is over the {settings.DASHBOARD_MAX_KEY_BYTES:,}"
-            "-byte limit"
-        )
-    return name
 
 
 @dataclass(frozen=True)

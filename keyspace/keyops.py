@@ -5,28 +5,20 @@ from __future__ import annotations
 from django import forms
 
 from .display import bytes_to_text
-from .editing import (
+from .edit_inputs import (
     NAME_FORMATS,
     TTL_UNITS,
     BytesValueField,
-    Conflict,
     EditForm,
-    Operation,
-    Outcome,
-    Refused,
-    allow_list,
-    check_type,
+    KeyForm,
+    clean_name,
     encoding_field,
-    guarded,
     parse_name,
     parse_number,
     ttl_milliseconds,
 )
+from .editing import Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
 from .types import registry
-
-
-class KeyForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
 
 
 class TtlForm(KeyForm):
@@ -80,11 +72,7 @@ class NewNameForm(KeyForm):
 
     def clean(self):
         data = super().clean()
-        if "new_name" in data:
-            try:
-                data["new_name"] = parse_name(data["new_name"], data.get("name_format") or "text")
-            except forms.ValidationError as exc:
-                self.add_error("new_name", exc)
+        clean_name(self, data, "new_name", "name_format")
         return data
 
 

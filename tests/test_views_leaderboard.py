@@ -40,12 +40,14 @@ class Entry:
 
 
 ROW_TAG = re.compile(r'<tr id="board-[A-Za-z0-9_-]*"([^>]*)>(.*?)</tr>', re.S)
+# The bar is a <meter> on a 0-100 scale: its value is the percentage drawn.
+BAR = re.compile(r'<meter class="bar( negative)?" min="0" max="100" value="([0-9.]+)"')
 
 
 def entries(body: str) -> list[Entry]:
     found = []
     for (attrs, inner), row in zip(ROW_TAG.findall(body), rows(body), strict=True):
-        bar = re.search(r'<span class="bar( negative)?" data-width="([0-9.]+)"', inner)
+        bar = BAR.search(inner)
         found.append(
             Entry(
                 rank=int(row.cells[0].replace(",", "")),

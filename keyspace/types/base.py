@@ -81,10 +81,7 @@ class TypeUnit:
 
     def parse_row_token(self, token: str) -> bytes:
         """A row's id from its URL token; by default the row's bytes (field, member)."""
-        try:
-            return decode_key(token)
-        except ValueError:
-            raise BadRequest("not a row token") from None
+        return decode_row_token(token)
 
     def read_row(self, client, key: bytes, row_id: bytes):
         """The row `row_id` as it is now (after an edit), or None if it is gone."""
@@ -117,6 +114,14 @@ class TypeUnit:
 
     def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
         return ValuePage(rows=[], next_cursor=None)
+
+
+def decode_row_token(token: str) -> bytes:
+    """The bytes (a field, a member) a row's URL token names."""
+    try:
+        return decode_key(token)
+    except ValueError:
+        raise BadRequest("not a row token") from None
 
 
 def parse_offset(cursor: str) -> int:

@@ -4,29 +4,40 @@ each edit conditional on the field's value as the user saw it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
 
 from ..display import bytes_to_text
-from ..editing import (
+from ..edit_inputs import (
     BytesValueField,
+    KeyForm,
+    TokenField,
+    encode_for_form,
+    encoding_field,
+    parse_increment,
+)
+from ..editing import (
     Conflict,
-    EditForm,
     Operation,
     Outcome,
-    Refused,
-    TokenField,
     allow_list,
     check_type,
     check_value,
     digest,
-    encode_for_form,
-    encoding_field,
     guarded,
-    parse_increment,
+    refuse_emptying,
 )
 from ..keynames import encode_key
-from .base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, registry
+from .base import (
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    decode_row_token,
+    parse_scan_cursor,
+    registry,
+)
 
 
 @dataclass(frozen=True)
@@ -34,13 +45,12 @@ class HashRow:
     field: Element
     value: Element
 
-    @property
+    @cached_property
     def token(self) -> str:
         return encode_key(self.field.raw)
 
 
-class FieldForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+class FieldForm(KeyForm):
     row = TokenField(label="Field")
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -58,7 +68,7 @@ class SetField(Operation):
     scope = "row"
 
     def initial(self, client, key, params):
-        field = HashUnit().parse_row_token(params.get("row", ""))
+        field = decode_row_token(params.get("row", ""))
         current = client.hget(key, field)
         text, encoding = encode_for_form(current or b"")
         return {"value": text, "value_encoding": encoding, "expected": digest(current)}
@@ -84,7 +94,7 @@ class DeleteField(Operation):
     submit_label = "Delete this field"
 
     def initial(self, client, key, params):
-        field = HashUnit().parse_row_token(params.get("row", ""))
+        field = decode_row_token(params.get("row", ""))
         return {"expected": digest(client.hget(key, field))}
 
     def apply(self, client, key, data):
@@ -93,18 +103,15 @@ class DeleteField(Operation):
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
-            if pipe.hlen(key) == 1:
-                raise Refused("this is the last field: deleting it would delete the key; "
-                              "delete the key instead")
+            refuse_emptying(pipe.hlen(key), "last field", "deleting")
             return lambda pipe: pipe.hdel(key, field)
 
         guarded(client, [key], attempt)
         return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
-class AddFieldForm(EditForm):
+class AddFieldForm(KeyForm):
     byte_fields = ("field", "value")
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
     field = BytesValueField(label="Field", widget=forms.TextInput)
     field_encoding = encoding_field()
     value = BytesValueField(label="Value")
@@ -131,8 +138,7 @@ class AddField(Operation):
         return Outcome(f"added field {bytes_to_text(field)[:100]}")
 
 
-class AddManyForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+class AddManyForm(KeyForm):
     pairs = forms.CharField(
         label="Fields, one per line as field=value",
         strip=False,
@@ -177,8 +183,7 @@ class AddMany(Operation):
         return Outcome(f"added {len(pairs)} fields")
 
 
-class IncrementForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False)
+class IncrementForm(KeyForm):
     row = TokenField(label="Field")
     amount = forms.CharField(max_length=40, initial="1", label="Add (may be negative)")
 

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from ..connection import get_client
-from ..editing import BytesValueField, EditForm, encoding_field
+from ..edit_inputs import BytesValueField, EditForm, encoding_field
 from ..errors import BadRequest
 from ..keynames import parse_escaped, to_escaped
 from ..permissions import EDIT, VIEW, dashboard_view

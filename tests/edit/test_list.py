@@ -13,7 +13,8 @@ from django.test import Client
 
 from keyspace.keynames import encode_key
 from keyspace.types import registry
-from keyspace.types.list import ListUnit, trim_window
+from keyspace.types.list import ListUnit
+from keyspace.types.list.trim import trim_window
 from tests.types.helpers import RedisWork, fetch, key_url, rows, seed
 
 HX = {"HX-Request": "true"}

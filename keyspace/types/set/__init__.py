@@ -5,6 +5,7 @@ load a whole set."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ...editing import allow_list
 from ...keynames import encode_key
@@ -17,7 +18,7 @@ from .tools import Compare, Membership, RandomMembers
 class SetRow:
     member: Element
 
-    @property
+    @cached_property
     def token(self) -> str:
         return encode_key(self.member.raw)
 

@@ -6,26 +6,14 @@ was deleted meanwhile; every check and write runs under WATCH/MULTI (`guarded`).
 
 from __future__ import annotations
 
-import contextlib
-
 from django import forms
 from django.conf import settings
 
 from ...display import bytes_to_text
-from ...editing import (
-    NAME_FORMATS,
-    Conflict,
-    Operation,
-    Outcome,
-    Refused,
-    TokenField,
-    check_type,
-    guarded,
-    parse_name,
-)
-from ...errors import BadRequest
-from ...keynames import decode_key
-from .inputs import COMPARISON_WORDS, MembersInput, OthersInput, SetForm, shown
+from ...edit_inputs import NAME_FORMATS, KeyForm, TokenField, clean_name, row_bytes
+from ...editing import Conflict, Operation, Outcome, Refused, check_type, guarded, refuse_emptying
+from ..base import decode_row_token
+from .inputs import COMPARISON_WORDS, MembersInput, OthersInput, shown
 
 # SxxxSTORE runs inside Redis in one go; past this many members in the inputs it would hold up
 # every other client for too long, so the dashboard refuses (settings may raise it).
@@ -36,13 +24,8 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-class AddMembersForm(SetForm, MembersInput):
+class AddMembersForm(KeyForm, MembersInput):
     member_limit = 10_000
-
-    def clean(self):
-        data = super().clean()
-        self.clean_members_input(data)
-        return data
 
 
 class AddMembers(Operation):
@@ -66,15 +49,15 @@ class AddMembers(Operation):
         return Outcome(message)
 
 
-class RemoveMemberForm(SetForm):
+class RemoveMemberForm(KeyForm):
     row = TokenField(label="Member")
     member = forms.CharField(label="Member", required=False, disabled=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        token = self.data.get("row") if self.is_bound else self.initial.get("row")
-        with contextlib.suppress(ValueError):
-            self.fields["member"].initial = bytes_to_text(decode_key(token or ""))[:500]
+        member = row_bytes(self)
+        if member is not None:
+            self.fields["member"].initial = bytes_to_text(member)[:500]
 
 
 class RemoveMember(Operation):
@@ -86,10 +69,7 @@ class RemoveMember(Operation):
     submit_label = "Remove this member"
 
     def initial(self, client, key, params):
-        try:
-            decode_key(params.get("row", ""))
-        except ValueError:
-            raise BadRequest("not a row token") from None
+        decode_row_token(params.get("row", ""))  # a damaged link is a 400, not an empty form
         return {}
 
     def apply(self, client, key, data):
@@ -103,18 +83,14 @@ class RemoveMember(Operation):
                     f"the member {shown(member)} was removed meanwhile; nothing was written",
                     removed=True,
                 )
-            if pipe.scard(key) == 1:
-                raise Refused(
-                    "this is the last member: removing it would delete the key; "
-                    "delete the key instead"
-                )
+            refuse_emptying(pipe.scard(key), "last member", "removing")
             return lambda pipe: pipe.srem(key, member)
 
         guarded(client, [key], attempt)
         return Outcome(f"removed member {shown(member)}", refresh="row", row_id=member)
 
 
-class StoreForm(SetForm, OthersInput):
+class StoreForm(KeyForm, OthersInput):
     destination = forms.CharField(strip=False, max_length=200_000, label="Store into the key")
     destination_format = forms.ChoiceField(
         choices=NAME_FORMATS, initial="text", required=False, label="Name is"
@@ -127,15 +103,25 @@ class StoreForm(SetForm, OthersInput):
 
     def clean(self):
         data = super().clean()
-        self.clean_others_input(data)
-        if "destination" in data:
-            try:
-                data["destination"] = parse_name(
-                    data["destination"], data.get("destination_format") or "text"
-                )
-            except forms.ValidationError as exc:
-                self.add_error("destination", exc)
+        clean_name(self, data, "destination", "destination_format")
         return data
+
+
+def check_store_size(pipe, key: bytes, others: list[bytes]) -> None:
+    """Refuse unless every other key is a set (or missing) and all of them hold few enough
+    members together for one SxxxSTORE."""
+    limit = settings.DASHBOARD_SET_STORE_MAX_MEMBERS
+    total = pipe.scard(key)
+    for other in others:
+        other_type = pipe.type(other).decode()
+        if other_type not in ("set", "none"):
+            raise Refused(f"{shown(other)} is a {other_type}, not a set; only sets can be compared")
+        total += pipe.scard(other) if other_type == "set" else 0
+    if total > limit:
+        raise Refused(
+            f"these sets hold {total:,} members together, more than the "
+            f"{limit:,} the dashboard will combine in one command"
+        )
 
 
 class StoreResult(Operation):
@@ -150,23 +136,10 @@ class StoreResult(Operation):
         destination, overwrite = data["destination"], data["overwrite"]
         if destination == key:
             raise Refused("the result cannot be stored into this key itself; choose another name")
-        limit = settings.DASHBOARD_SET_STORE_MAX_MEMBERS
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
-            total = pipe.scard(key)
-            for other in others:
-                other_type = pipe.type(other).decode()
-                if other_type not in ("set", "none"):
-                    raise Refused(
-                        f"{shown(other)} is a {other_type}, not a set; only sets can be compared"
-                    )
-                total += pipe.scard(other) if other_type == "set" else 0
-            if total > limit:
-                raise Refused(
-                    f"these sets hold {total:,} members together, more than the "
-                    f"{limit:,} the dashboard will combine in one command"
-                )
+            check_store_size(pipe, key, others)
             if not overwrite and pipe.exists(destination):
                 raise Conflict(
                     f"a key named {shown(destination, 200)} already exists; tick "

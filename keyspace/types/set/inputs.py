@@ -8,7 +8,7 @@ import re
 from django import forms
 
 from ...display import bytes_to_text
-from ...editing import NAME_FORMATS, EditForm, check_size, decode_input, encoding_field, parse_name
+from ...edit_inputs import NAME_FORMATS, decode_values, each_line, encoding_field, parse_name
 
 MEMBER_MODES = (("lines", "One member per line"), ("one", "The whole text is one member"))
 COMPARISONS = (("union", "Union"), ("inter", "Intersection"), ("diff", "Difference"))
@@ -24,18 +24,7 @@ def shown(name: bytes, limit: int = 100) -> str:
 
 def parse_members(text: str, encoding: str, mode: str, limit: int) -> list[bytes]:
     """Distinct members in the order given; blank lines are skipped in one-per-line mode."""
-    if mode == "one":
-        members = [check_size(decode_input(text, encoding))]
-    else:
-        members = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                members.append(check_size(decode_input(line, encoding)))
-            except forms.ValidationError as exc:
-                raise forms.ValidationError(f"line {number}: {exc.messages[0]}") from None
-    members = list(dict.fromkeys(members))
+    members = list(dict.fromkeys(decode_values(text, encoding, per_line=mode != "one")))
     if not members:
         raise forms.ValidationError("give at least one member")
     if len(members) > limit:
@@ -45,15 +34,7 @@ def parse_members(text: str, encoding: str, mode: str, limit: int) -> list[bytes
 
 def parse_names(text: str, name_format: str) -> list[bytes]:
     """Distinct key names, one per line, in the order given."""
-    names = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            names.append(parse_name(line, name_format))
-        except forms.ValidationError as exc:
-            raise forms.ValidationError(f"line {number}: {exc.messages[0]}") from None
-    names = list(dict.fromkeys(names))
+    names = list(dict.fromkeys(each_line(text, lambda line: parse_name(line, name_format))))
     if not names:
         raise forms.ValidationError("give at least one other key")
     if len(names) > MAX_OTHER_KEYS:
@@ -71,13 +52,9 @@ def clamp(text: str | None, low: int, high: int, default: int) -> int:
     return max(low, min(int(text), high))
 
 
-class SetForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
-
-
 class MembersInput(forms.Form):
-    """Members typed as text or hex: one, or one per line. `clean_members_input` turns them
-    into `cleaned_data["members"]`, a list of bytes."""
+    """Members typed as text or hex: one, or one per line. Cleaning turns them into
+    `cleaned_data["members"]`, a list of bytes."""
 
     member_limit = 1000
     members = forms.CharField(
@@ -89,9 +66,10 @@ class MembersInput(forms.Form):
     members_encoding = encoding_field()
     mode = forms.ChoiceField(choices=MEMBER_MODES, initial="lines", required=False, label="Input")
 
-    def clean_members_input(self, data: dict) -> None:
+    def clean(self):
+        data = super().clean()
         if "members" not in data:
-            return
+            return data
         try:
             data["members"] = parse_members(
                 data["members"],
@@ -101,11 +79,12 @@ class MembersInput(forms.Form):
             )
         except forms.ValidationError as exc:
             self.add_error("members", exc)
+        return data
 
 
 class OthersInput(forms.Form):
-    """A comparison and the other keys' names, one per line. `clean_others_input` keeps the
-    typed text in `others_text` (for links) and the names, as bytes, in `others`."""
+    """A comparison and the other keys' names, one per line. Cleaning keeps the typed text in
+    `others_text` (for links) and the names, as bytes, in `others`."""
 
     operation = forms.ChoiceField(choices=COMPARISONS, initial="union", label="Comparison")
     others = forms.CharField(
@@ -118,11 +97,13 @@ class OthersInput(forms.Form):
         choices=NAME_FORMATS, initial="text", required=False, label="Names are"
     )
 
-    def clean_others_input(self, data: dict) -> None:
+    def clean(self):
+        data = super().clean()
         if "others" not in data:
-            return
+            return data
         data["others_text"] = data["others"]
         try:
             data["others"] = parse_names(data["others"], data.get("others_format") or "text")
         except forms.ValidationError as exc:
             self.add_error("others", exc)
+        return data

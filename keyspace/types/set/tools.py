@@ -66,11 +66,6 @@ class RandomMembers(Tool):
 class MembershipForm(MembersInput):
     member_limit = 1000
 
-    def clean(self):
-        data = super().clean()
-        self.clean_members_input(data)
-        return data
-
 
 class Membership(Tool):
     name = "set-contains"
@@ -106,11 +101,6 @@ class CompareForm(OthersInput):
         except Exception:  # noqa: BLE001 - ValueError or the scan parser's BadRequest
             raise forms.ValidationError("not a page cursor; start the comparison again") from None
         return cursor
-
-    def clean(self):
-        data = super().clean()
-        self.clean_others_input(data)
-        return data
 
 
 class Compare(Tool):

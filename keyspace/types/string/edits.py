@@ -10,22 +10,24 @@ import re
 import redis
 from django import forms
 
-from ...editing import (
+from ...edit_inputs import (
     BytesValueField,
+    KeyForm,
+    check_size,
+    encoding_field,
+    parse_increment,
+    ttl_milliseconds,
+)
+from ...editing import (
     Conflict,
-    EditForm,
     KeyGone,
     Operation,
     Outcome,
     Refused,
-    check_size,
     check_type,
     check_value,
     digest,
-    encoding_field,
     guarded,
-    parse_increment,
-    ttl_milliseconds,
 )
 from .values import (
     LINE_BREAK,
@@ -87,11 +89,10 @@ def check_seen(pipe, key: bytes, expected: str) -> None:
 # --- replacing the value ---------------------------------------------------------------------
 
 
-class ValueForm(EditForm):
+class ValueForm(KeyForm):
     """The value as text, JSON or hex; line breaks restored to the value's own style."""
 
     byte_fields = ("value",)
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
     newlines = forms.ChoiceField(choices=NEWLINES, widget=forms.HiddenInput, required=False)
     value = BytesValueField(
@@ -242,8 +243,7 @@ NOT_NUMBER = "the value is not a number, so it cannot be incremented"
 OVERFLOW = "increment would overflow"
 
 
-class IncrementForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+class IncrementForm(KeyForm):
     direction = forms.ChoiceField(choices=DIRECTIONS, initial="add", label="Direction")
     amount = forms.CharField(
         max_length=40,
@@ -335,9 +335,9 @@ class Increment(Operation):
 # --- appending -------------------------------------------------------------------------------
 
 
-class AppendForm(EditForm):
+class AppendForm(KeyForm):
     byte_fields = ("value",)
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+    nonempty = {"value": "nothing to append"}
     value = BytesValueField(label="Append", required=True)
     value_encoding = encoding_field(APPEND_ENCODINGS)
     newlines = forms.ChoiceField(
@@ -348,10 +348,7 @@ class AppendForm(EditForm):
         data = self.cleaned_data
         if isinstance(data.get("value"), str) and data.get("value_encoding") != "hex":
             data["value"] = restore_newlines(data["value"], data.get("newlines") or "lf")
-        data = super().clean()
-        if data.get("value") == b"" and "value" not in self.errors:
-            self.add_error("value", "nothing to append")
-        return data
+        return super().clean()
 
 
 class Append(Operation):

@@ -4,36 +4,32 @@ recreated), and a change to an existing member is conditional on the score the u
 
 from __future__ import annotations
 
-import contextlib
-
 from django import forms
 from django.conf import settings
 
+from ...edit_inputs import (
+    BytesValueField,
+    KeyForm,
+    TokenField,
+    each_line,
+    encoding_field,
+    row_bytes,
+)
 from ...editing import (
     ABSENT,
-    BytesValueField,
     Conflict,
-    EditForm,
     Operation,
     Outcome,
     Refused,
-    TokenField,
     check_type,
-    encoding_field,
     guarded,
+    refuse_emptying,
 )
-from ...errors import BadRequest
-from ...keynames import decode_key, parse_escaped
+from ...keynames import parse_escaped
+from ..base import decode_row_token
 from .scores import incremented, member_label, parse_score, score_text
 
 MAX_LINES = 10_000
-
-
-def member_from_token(token: str) -> bytes:
-    try:
-        return decode_key(token or "")
-    except ValueError:
-        raise BadRequest("not a row token") from None
 
 
 class ScoreConflict(Conflict):
@@ -61,19 +57,18 @@ def check_seen_score(pipe, key: bytes, member: bytes, seen: float | None) -> flo
     return current
 
 
-class MemberForm(EditForm):
+class MemberForm(KeyForm):
     """A form on one row: the member (a token) and the score the user saw when opening it."""
 
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     row = TokenField(label="Member")
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
     shown = forms.CharField(label="Member", required=False, disabled=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        token = self.data.get("row") if self.is_bound else self.initial.get("row")
-        with contextlib.suppress(ValueError):
-            self.fields["shown"].initial = member_label(decode_key(token or ""), 200)
+        member = row_bytes(self)
+        if member is not None:
+            self.fields["shown"].initial = member_label(member, 200)
 
     def clean_expected(self) -> float | None:
         text = self.cleaned_data["expected"]
@@ -86,7 +81,7 @@ class MemberForm(EditForm):
 
 
 def _seen(client, key: bytes, params) -> tuple[bytes, float | None]:
-    member = member_from_token(params.get("row", ""))
+    member = decode_row_token(params.get("row", ""))
     return member, client.zscore(key, member)
 
 
@@ -178,20 +173,16 @@ class RemoveMember(Operation):
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             check_seen_score(pipe, key, member, data["expected"])
-            if pipe.zcard(key) == 1:
-                raise Refused(
-                    "this is the last member: removing it would delete the key; "
-                    "delete the key instead"
-                )
+            refuse_emptying(pipe.zcard(key), "last member", "removing")
             return lambda pipe: pipe.zrem(key, member)
 
         guarded(client, [key], attempt)
         return Outcome(f"removed {member_label(member)}", refresh="row", row_id=member)
 
 
-class AddMemberForm(EditForm):
+class AddMemberForm(KeyForm):
     byte_fields = ("member",)
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+    nonempty = {"member": "give a member (an empty member is not allowed here)"}
     member = BytesValueField(label="Member", widget=forms.TextInput(attrs={"spellcheck": "false"}))
     member_encoding = encoding_field()
     score = forms.CharField(max_length=100, label="Score (-inf and +inf allowed)")
@@ -201,12 +192,6 @@ class AddMemberForm(EditForm):
 
     def clean_score(self) -> float:
         return parse_score(self.cleaned_data["score"])
-
-    def clean(self):
-        data = super().clean()
-        if data.get("member") == b"" and "member" not in self.errors:
-            self.add_error("member", "give a member (an empty member is not allowed here)")
-        return data
 
 
 def _existing_conflict(existing: list[tuple[bytes, float]]) -> Conflict:
@@ -260,8 +245,7 @@ class AddMember(Operation):
         return Outcome(f"added {member_label(member)} with score {score_text(score)}")
 
 
-class AddManyForm(EditForm):
-    expected_type = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+class AddManyForm(KeyForm):
     lines = forms.CharField(
         label="Members, one per line as: member score",
         strip=False,
@@ -290,26 +274,30 @@ class AddManyForm(EditForm):
 
 
 def parse_lines(text: str, escapes: bool) -> dict[bytes, float]:
-    scores: dict[bytes, float] = {}
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines:
+    count = sum(1 for line in text.splitlines() if line.strip())
+    if not count:
         raise forms.ValidationError("give at least one line: member score")
-    if len(lines) > MAX_LINES:
+    if count > MAX_LINES:
         raise forms.ValidationError(f"at most {MAX_LINES:,} members at a time")
-    for number, line in lines:
-        parts = line.rstrip().rsplit(None, 1)
-        if len(parts) != 2 or not parts[0].strip():
-            raise forms.ValidationError(f"line {number}: give a member, a space, then a score")
-        member_text, score_typed = parts[0].rstrip(), parts[1]
-        try:
-            score = parse_score(score_typed)
-        except forms.ValidationError as exc:
-            raise forms.ValidationError(f"line {number}: {exc.messages[0]}") from None
-        member = parse_escaped(member_text) if escapes else member_text.encode("utf-8")
+    scores: dict[bytes, float] = {}
+
+    def add(line: str) -> None:
+        member, score = _member_and_score(line, escapes)
         if member in scores:
-            raise forms.ValidationError(f"line {number}: {member_label(member, 50)} is given twice")
+            raise forms.ValidationError(f"{member_label(member, 50)} is given twice")
         scores[member] = score
+
+    each_line(text, add)
     return scores
+
+
+def _member_and_score(line: str, escapes: bool) -> tuple[bytes, float]:
+    """One line of "member score": the score is the last word, the member all before it."""
+    parts = line.rstrip().rsplit(None, 1)
+    if len(parts) != 2 or not parts[0].strip():
+        raise forms.ValidationError("give a member, a space, then a score")
+    member_text, score = parts[0].rstrip(), parse_score(parts[1])
+    return parse_escaped(member_text) if escapes else member_text.encode("utf-8"), score
 
 
 class AddMany(Operation):

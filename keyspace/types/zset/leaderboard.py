@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from django import forms
 
@@ -72,7 +73,7 @@ class BoardRow:
     bar: float  # 0-100: the score's size relative to the largest shown
     current: bool = False
 
-    @property
+    @cached_property
     def token(self) -> str:
         return encode_key(self.member.raw)
 

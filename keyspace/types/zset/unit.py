@@ -4,6 +4,7 @@ with ZSCAN when the user gives a member pattern."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ...editing import allow_list
 from ...keynames import encode_key
@@ -30,7 +31,7 @@ class ZsetRow:
     score: float
     order: str = "desc"
 
-    @property
+    @cached_property
     def token(self) -> str:
         return encode_key(self.member.raw)
 
