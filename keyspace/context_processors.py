@@ -1,15 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from .connection import RedisNotConfigured, current_target, server_overview
+from .connection import RedisNotConfigured, current_target
 from .permissions import EDIT, has_permission
-
-
-def _overview_or_none():
-    # Only evaluated by pages that show the header; an error page never touches Redis.
-    try:
-        return server_overview()
-    except Exception:  # noqa: BLE001 - the header degrades to "unknown", the page still renders
-        return None
 
 
 def _address():
@@ -20,8 +12,8 @@ def _address():
 
 
 def redis_overview(request):
+    """What every page's header needs without talking to Redis."""
     return {
         "can_edit": has_permission(request, EDIT),
-        "redis_overview": SimpleLazyObject(_overview_or_none),
         "redis_address": SimpleLazyObject(_address),
     }

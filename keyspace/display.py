@@ -4,10 +4,14 @@ marks anything safe."""
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\x00": "\\0"}
+
+
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 
 
 def is_printable_text(value: bytes) -> bool:
@@ -15,7 +19,9 @@ def is_printable_text(value: bytes) -> bool:
         text = value.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not any(_is_invisible(ch) for ch in text)
+    # Printable ASCII needs no look-up; only what is left is checked character by character.
+    rest = _PRINTABLE_ASCII.sub("", text)
+    return not any(_is_invisible(ch) for ch in rest)
 
 
 def _is_invisible(ch: str) -> bool:

@@ -20,6 +20,7 @@ register_converter(DbConverter, "db")
 urlpatterns = [
     path("", browse.home, name="home"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
+    path("db/<db:db>/server/", browse.server_info, name="server-info"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from ..connection import current_target, get_client
+from ..connection import current_target, get_client, server_overview
 from ..forms import KeyspaceQueryForm
 from ..keys import keys_metadata, lookup_key
 from ..permissions import VIEW, dashboard_view
@@ -17,6 +18,14 @@ from .rendering import render_page
 @dashboard_view(VIEW)
 def home(request):
     return redirect("keyspace-browse", db=current_target().default_db)
+
+
+@dashboard_view(VIEW)
+def server_info(request, db: int):
+    """Version, mode and the db picker, loaded after the page so a page's own Redis work
+    stays bounded (the overview is cached for a few seconds)."""
+    context = {"db": db, "overview": server_overview()}
+    return render(request, "keyspace/_server_info.html", context)
 
 
 @dashboard_view(VIEW)
@@ -50,6 +59,8 @@ def keyspace_browse(request, db: int):
         "filtered": bool(query["match"] or query["type"]),
         "more_query": _more_query(request, scan),
         "type_names": registry.type_names(),
+        # Reversed once: "/db/<db>/key/" (an empty name's URL ends in "//").
+        "key_prefix": reverse("key-detail", kwargs={"db": db, "key": b""})[:-1],
         "continuing": bool(query["cursor"] and query["cursor"] != "0"),
     }
     fragment = "rows" if request.headers.get("HX-Target") == "load-more" else "results"

@@ -11,7 +11,7 @@ from ..forms import ValueQueryForm
 from ..keynames import encode_key
 from ..keys import key_detail
 from ..permissions import VIEW, dashboard_view
-from .rendering import render_page, wants_fragment
+from .rendering import render_page, row_actions, wants_fragment
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
@@ -31,6 +31,7 @@ def key_view(request, db: int, key: bytes):
         "more_query": more.urlencode(),
         "continuing": bool(page_request.cursor),
         "preview_limit": settings.DASHBOARD_PREVIEW_BYTES,
+        "row_actions": row_actions(db, detail.name, detail.unit),
     }
     if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")

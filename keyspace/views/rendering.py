@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.urls import reverse
 
 
 def wants_fragment(request) -> bool:
     """htmx swaps a fragment; boosted navigation and history restores need the whole page."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def row_actions(db: int, key: bytes, unit) -> list[tuple[object, str]]:
+    """Each row operation with its URL, reversed once per page rather than once per row."""
+    return [
+        (op, reverse("key-edit", kwargs={"db": db, "key": key, "action": op.name}))
+        for op in unit.row_operations
+    ]
 
 
 def render_page(request, template: str, context: dict, *, fragment: str | None = None):
