@@ -22,7 +22,7 @@ from ..keyops import KEY_OPERATIONS, CreateKeyForm, create_key
 from ..keys import key_detail
 from ..permissions import EDIT, VIEW, dashboard_view
 from ..types import PageRequest, TypeUnit, registry
-from .rendering import wants_fragment
+from .rendering import row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
 
@@ -158,8 +158,10 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
     client = get_client(db)
     detail = key_detail(client, key)
     context = {"db": db, "key": key, "unit": unit, "detail": detail, "oob": True,
+               "row_actions": row_actions(db, key, unit),
                "flash": outcome.message, "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
     parts = [render_to_string("keyspace/key.html#meta", context, request),
+             render_to_string("keyspace/key.html#toolbar", context, request),
              render_to_string("keyspace/edit/form.html#flash", context, request),
              '<div id="editor" hx-swap-oob="true"></div>']
     if outcome.refresh == "row":
@@ -193,7 +195,8 @@ def key_row(request, db: int, key: bytes):
     detail = key_detail(client, key)
     row_id = detail.unit.parse_row_token(request.GET.get("row", ""))
     row = detail.unit.read_row(client, key, row_id)
-    context = {"db": db, "key": key, "unit": detail.unit, "detail": detail, "row": row}
+    context = {"db": db, "key": key, "unit": detail.unit, "detail": detail, "row": row,
+               "row_actions": row_actions(db, key, detail.unit)}
     if row is None:
         return HttpResponse("")
     return render(request, f"{detail.unit.template}#row", context)
