@@ -125,6 +125,7 @@ class Status:
 
     text: str
     level: str = "info"
+    final: bool = False  # the stream ends here and the browser should not retry soon
 
 
 class StreamCounter:
@@ -146,11 +147,32 @@ class StreamCounter:
 open_streams = StreamCounter()
 
 
+@dataclass
+class _Inbox:
+    """What the reader has taken off the connection since the last batch."""
+
+    capacity: int
+    messages: collections.deque = field(init=False)
+    seen: int = 0
+    last_message_at: float | None = None  # wall clock, for "not received since …"
+
+    def __post_init__(self) -> None:
+        self.messages = collections.deque(maxlen=self.capacity)
+
+    def take(self, budget: int) -> Batch:
+        kept = list(self.messages)[-budget:]
+        batch = Batch(messages=kept, skipped=self.seen - len(kept))
+        self.messages.clear()
+        self.seen = 0
+        return batch
+
+
 async def stream_messages(
     subscription: Subscription, db: int, *, interval: float, max_batch: int
 ) -> AsyncIterator[Batch | Status]:
     """Batches of messages (possibly empty: a heartbeat) and status changes, forever."""
     lost_at: float | None = None
+    inbox = _Inbox(capacity=max_batch)
     delay = 0.5
     while True:
         client = get_async_client(db, subscriber=True)
@@ -161,13 +183,15 @@ async def stream_messages(
             if subscription.patterns:
                 await pubsub.psubscribe(*subscription.patterns)
             if lost_at is not None:
-                yield Status(f"reconnected to redis after {time.monotonic() - lost_at:.1f} s "
-                             "away; messages published meanwhile were not received")
+                yield Status(_reconnected(time.monotonic() - lost_at, inbox.last_message_at))
                 lost_at, delay = None, 0.5
             else:
                 yield Status("subscribed")
-            async for batch in _batches(pubsub, interval, max_batch):
+            async for batch in _batches(pubsub, inbox, interval, max_batch):
                 yield batch
+        except redis.ResponseError as exc:  # e.g. NOPERM for a channel or pattern
+            yield Status(f"redis refused the subscription: {exc}", level="error", final=True)
+            return
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             if lost_at is None:
                 lost_at = time.monotonic()
@@ -179,25 +203,54 @@ async def stream_messages(
             await _close(pubsub, client)
 
 
-async def _batches(pubsub, interval: float, max_batch: int) -> AsyncIterator[Batch]:
-    while True:
-        newest: collections.deque[Message] = collections.deque(maxlen=max_batch)
-        seen = 0
-        deadline = time.monotonic() + interval
-        while (left := deadline - time.monotonic()) > 0:
-            reply = await pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-            if reply is None or reply["type"] not in ("message", "pmessage"):
-                continue
-            seen += 1
-            newest.append(Message(time.time(), reply["channel"], reply.get("pattern"),
-                                  reply["data"]))
-        yield Batch(messages=list(newest), skipped=seen - len(newest))
+def _reconnected(away: float, last_message_at: float | None) -> str:
+    # Redis may have dropped the connection well after it stopped delivering (a slow reader is
+    # cut off with a full buffer): the last message received marks where the gap begins.
+    since = ""
+    if last_message_at is not None:
+        since = f" since {time.strftime('%H:%M:%S', time.localtime(last_message_at))}"
+    return (f"reconnected to redis after {away:.1f} s away; messages published{since} "
+            "until now were not received")
+
+
+async def _batches(pubsub, inbox: _Inbox, interval: float, max_batch: int):
+    """One batch per `interval`, filled by a reader task that drains the connection as fast as
+    messages come, so Redis never holds a backlog for this subscriber."""
+    reader = asyncio.create_task(_read(pubsub, inbox))
+    try:
+        while True:
+            await asyncio.wait({reader}, timeout=interval)
+            if reader.done():
+                reader.result()  # the connection failed: let the caller reconnect
+            yield inbox.take(max_batch)
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+
+
+async def _read(pubsub, inbox: _Inbox) -> None:
+    async for reply in pubsub.listen():
+        if reply["type"] not in ("message", "pmessage"):
+            continue
+        inbox.seen += 1
+        inbox.last_message_at = time.time()
+        inbox.messages.append(
+            Message(inbox.last_message_at, reply["channel"], reply.get("pattern"), reply["data"])
+        )
+        if inbox.seen % 256 == 0:
+            # Buffered replies parse without waiting on the socket: give the batcher its turn.
+            await asyncio.sleep(0)
 
 
 async def _close(pubsub, client) -> None:
-    # Closing must finish even when the task is being cancelled (the browser went away): the
-    # shielded close runs to the end while the cancellation carries on up.
-    await asyncio.shield(_close_both(pubsub, client))
+    # Closing must finish even when the task is being cancelled (the browser went away):
+    # finish the close, then let the cancellation carry on up.
+    closing = asyncio.ensure_future(_close_both(pubsub, client))
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        await closing
+        raise
 
 
 async def _close_both(pubsub, client) -> None:

@@ -34,6 +34,7 @@ from .rendering import render_page
 MAX_SUBSCRIPTIONS = 50
 MAX_NAME_BYTES = 1024
 HEARTBEAT_SECONDS = 15.0
+FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 TEMPLATE = "keyspace/pubsub.html"
 
 
@@ -48,10 +49,10 @@ def parse_subscription(params) -> Subscription:
 def _names(texts: list[str]) -> tuple[bytes, ...]:
     names = []
     for text in texts:
-        name = parse_escaped(text.strip())
+        name = parse_escaped(text)
         if len(name) > MAX_NAME_BYTES:
             raise BadRequest(f"a channel name or pattern is over {MAX_NAME_BYTES} bytes")
-        if name:
+        if name.strip():
             names.append(name)
     return tuple(dict.fromkeys(names))
 
@@ -128,7 +129,7 @@ async def pubsub_stream(request, db: int):
     subscription = parse_subscription(request.GET)
     if not subscription:
         raise BadRequest("subscribe to at least one channel or pattern")
-    response = StreamingHttpResponse(_events(request, subscription, db),
+    response = StreamingHttpResponse(_events(subscription, db),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
@@ -151,21 +152,21 @@ class _Rate:
         return sum(c for _, c in self.samples) / span
 
 
-async def _events(request, subscription: Subscription, db: int):
+async def _events(subscription: Subscription, db: int):
     if not open_streams.try_open():
         yield sse_retry(30_000)
-        yield _status(request, f"too many open streams (the limit is "
+        yield _status(f"too many open streams (the limit is "
                       f"{settings.DASHBOARD_MAX_STREAMS}); close another tab", "error")
         return
     try:
         yield sse_retry(2_000)
-        async for chunk in _stream(request, subscription, db):
+        async for chunk in _stream(subscription, db):
             yield chunk
     finally:
         open_streams.close()
 
 
-async def _stream(request, subscription: Subscription, db: int):
+async def _stream(subscription: Subscription, db: int):
     totals = {"received": 0, "skipped": 0}
     rate = _Rate()
     quiet_since = time.monotonic()
@@ -173,33 +174,35 @@ async def _stream(request, subscription: Subscription, db: int):
                                max_batch=settings.DASHBOARD_PUBSUB_MAX_BATCH)
     async for item in messages:
         if isinstance(item, Status):
-            yield _status(request, item.text, item.level)
+            if item.final:
+                yield sse_retry(FINAL_RETRY_MS)
+            yield _status(item.text, item.level)
             continue
         if item.messages or item.skipped:
-            yield _batch(request, item)
+            yield _batch(item)
             totals["received"] += len(item.messages) + item.skipped
             totals["skipped"] += item.skipped
             per_second = rate.add(len(item.messages) + item.skipped)
-            yield _stats(request, totals, per_second)
+            yield _stats(totals, per_second)
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
             yield sse_comment("heartbeat")
-            yield _stats(request, totals, rate.add(0))
+            yield _stats(totals, rate.add(0))
             quiet_since = time.monotonic()
 
 
-def _batch(request, batch: Batch) -> bytes:
+def _batch(batch: Batch) -> bytes:
     limit = settings.DASHBOARD_PUBSUB_PREVIEW_BYTES
     context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
                "skipped": batch.skipped}
-    return sse_event(render_to_string(f"{TEMPLATE}#batch", context, request), "batch")
+    return sse_event(render_to_string(f"{TEMPLATE}#batch", context), "batch")
 
 
-def _stats(request, totals: dict, per_second: float) -> bytes:
+def _stats(totals: dict, per_second: float) -> bytes:
     context = totals | {"per_second": per_second}
-    return sse_event(render_to_string(f"{TEMPLATE}#stats", context, request), "stats")
+    return sse_event(render_to_string(f"{TEMPLATE}#stats", context), "stats")
 
 
-def _status(request, text: str, level: str) -> bytes:
+def _status(text: str, level: str) -> bytes:
     context = {"status_text": text, "status_level": level, "at": time.time()}
-    return sse_event(render_to_string(f"{TEMPLATE}#status", context, request), "status")
+    return sse_event(render_to_string(f"{TEMPLATE}#status", context), "status")
