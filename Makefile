@@ -16,7 +16,6 @@ var:
 	mkdir -p var
 
 run: $(STAMP) | var
-	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py serve
 
 test: $(STAMP) | var

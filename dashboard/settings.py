@@ -114,6 +114,12 @@ DASHBOARD_NAMESPACE_MAX_FOLDERS = env_int("DASHBOARD_NAMESPACE_MAX_FOLDERS", 500
 DASHBOARD_NAMESPACE_DELIMITER = os.environ.get("DASHBOARD_NAMESPACE_DELIMITER", ":")
 DASHBOARD_PREVIEW_BYTES = env_int("DASHBOARD_PREVIEW_BYTES", 256 * 1024)
 DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 2048)
+# Sign-in (Django auth, roles "viewers" and "editors"). "off" is for a personal dashboard on
+# loopback only: the run command refuses to listen elsewhere without sign-in.
+DASHBOARD_AUTH = os.environ.get("DASHBOARD_AUTH", "on").strip().lower() not in {"off", "0", "no", "false"}
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "home"
+SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
 # Edits: no control is drawn and every write answers 403 when read-only.
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)

@@ -7,9 +7,12 @@ a fragment swapped into the page's error banner) with a fitting status. Never a 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 import redis
-from django.shortcuts import render
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
 
 from .connection import RedisNotConfigured, current_target
 
@@ -38,6 +41,11 @@ class KeyNotFound(DashboardError):
 class NotPermitted(DashboardError):
     status = 403
     title = "Not permitted"
+
+
+class SignInRequired(DashboardError):
+    status = 401
+    title = "Sign in"
 
 
 def _target_address() -> str:
@@ -90,6 +98,20 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
     return None
 
 
+def _to_sign_in(request):
+    """Full pages redirect to the sign-in page; htmx requests ask the browser to go there."""
+    htmx = getattr(request, "htmx", None)
+    page = htmx.current_url_abs_path if htmx and htmx.current_url_abs_path else request.path
+    if request.method != "GET" and not htmx:
+        page = "/"
+    destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"
+    if htmx:
+        response = HttpResponse("sign in to use the dashboard", status=401)
+        response["HX-Redirect"] = destination
+        return response
+    return HttpResponseRedirect(destination)
+
+
 class RedisErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -98,6 +120,8 @@ class RedisErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
+        if isinstance(exc, SignInRequired):
+            return _to_sign_in(request)
         described = describe_error(exc)
         if described is None:
             return None

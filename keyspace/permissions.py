@@ -1,7 +1,9 @@
 """The one permission check every view passes through.
 
-Everything is allowed except writes in read-only mode; sign-in and roles plug in here
-without touching the views.
+With sign-in on (the default), a user needs the `view_redis` permission to read and
+`edit_redis` to write; the "viewers" and "editors" groups carry them. Read-only mode refuses
+every write whoever asks. With DASHBOARD_AUTH=off (loopback only), everyone may do
+everything read-only mode allows.
 """
 
 from __future__ import annotations
@@ -9,25 +11,42 @@ from __future__ import annotations
 import functools
 import inspect
 
-from asgiref.sync import markcoroutinefunction
+from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.conf import settings
 
-from .errors import NotPermitted
+from .errors import NotPermitted, SignInRequired
 
 VIEW = "view"
 EDIT = "edit"
-ACTIONS = (VIEW, EDIT)
+PUBLIC = "public"  # sign-in pages themselves
+ACTIONS = (VIEW, EDIT, PUBLIC)
+PERMISSIONS = {VIEW: "keyspace.view_redis", EDIT: "keyspace.edit_redis"}
+
+
+def user_may(user, action: str) -> bool:
+    if action == PUBLIC:
+        return True
+    if action == EDIT and settings.DASHBOARD_READONLY:
+        return False
+    if not settings.DASHBOARD_AUTH:
+        return action in ACTIONS
+    return bool(user and user.is_active and user.has_perm(PERMISSIONS[action]))
 
 
 def has_permission(request, action: str) -> bool:
-    if action == EDIT and settings.DASHBOARD_READONLY:
-        return False
-    return action in ACTIONS
+    return user_may(getattr(request, "user", None), action)
+
+
+def _refuse(user, action: str) -> None:
+    if settings.DASHBOARD_AUTH and not (user and user.is_authenticated):
+        raise SignInRequired("sign in to use the dashboard")
+    raise NotPermitted(f"you may not {action} this Redis")
 
 
 def require_permission(request, action: str) -> None:
-    if not has_permission(request, action):
-        raise NotPermitted(f"you may not {action} this Redis")
+    user = getattr(request, "user", None)
+    if not user_may(user, action):
+        _refuse(user, action)
 
 
 def dashboard_view(action: str):
@@ -40,7 +59,9 @@ def dashboard_view(action: str):
 
             @functools.wraps(view)
             async def async_wrapper(request, *args, **kwargs):
-                require_permission(request, action)
+                user = await request.auser() if hasattr(request, "auser") else None
+                if not await _may_async(user, action):
+                    _refuse(user, action)
                 return await view(request, *args, **kwargs)
 
             wrapper = markcoroutinefunction(async_wrapper)
@@ -55,3 +76,8 @@ def dashboard_view(action: str):
         return wrapper
 
     return decorate
+
+
+async def _may_async(user, action: str) -> bool:
+    # has_perm reads the user's groups from the database: not allowed on the event loop.
+    return await sync_to_async(user_may)(user, action)

@@ -58,6 +58,58 @@ def r1(redis_server):
     client.close()
 
 
+def make_user(username: str, role: str):
+    from keyspace.roles import create_user
+
+    return create_user(username, role)
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor", "editor")
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("viewer", "viewer")
+
+
+@pytest.fixture
+def client(editor):
+    """Django's test client, signed in as an editor (sign-in is on, as by default)."""
+    from django.test import Client
+
+    signed_in = Client()
+    signed_in.force_login(editor)
+    return signed_in
+
+
+@pytest.fixture
+def async_client(editor):
+    from django.test import AsyncClient
+
+    signed_in = AsyncClient()
+    signed_in.force_login(editor)
+    return signed_in
+
+
+@pytest.fixture
+def csrf_client(editor):
+    """A signed-in client that enforces CSRF like a browser."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(editor)
+    return browser
+
+
+@pytest.fixture
+def anonymous_client():
+    from django.test import Client
+
+    return Client()
+
+
 @pytest.fixture
 def htmx_headers():
     return {"HX-Request": "true"}

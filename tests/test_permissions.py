@@ -31,10 +31,23 @@ def concrete(route: str) -> str:
     )
 
 
-@pytest.mark.parametrize("route", [route for route, _ in all_patterns()])
+def guarded_routes() -> list[str]:
+    return [
+        route
+        for route, pattern in all_patterns()
+        if pattern.callback.dashboard_action != permissions.PUBLIC
+    ]
+
+
+def test_only_the_sign_in_pages_are_public():
+    public = {route for route, _ in all_patterns()} - set(guarded_routes())
+    assert public == {"sign-in/", "sign-in/once/<slug:token>/", "sign-out/"}
+
+
+@pytest.mark.parametrize("route", guarded_routes())
 def test_a_refusing_check_blocks_every_route(client, r, monkeypatch, route):
     r.set("k", "v")
-    monkeypatch.setattr(permissions, "has_permission", lambda request, action: False)
+    monkeypatch.setattr(permissions, "user_may", lambda user, action: False)
     response = client.get(concrete(route))
     assert response.status_code == 403
     assert b"you may not" in response.content

@@ -171,10 +171,9 @@ def test_readonly_mode_draws_no_controls_and_refuses_writes(client, r, user, set
     assert r.hget(user, "name") == b"ada"
 
 
-def test_writes_need_the_csrf_token(r, user):
-    from django.test import Client
+def test_writes_need_the_csrf_token(csrf_client, r, user):
 
-    browser = Client(enforce_csrf_checks=True)
+    browser = csrf_client
     fields = open_form(browser, user, "hash-set", row=b"name")
     token = fields.pop("csrfmiddlewaretoken")
     refused = browser.post(edit_url(user, "hash-set"), fields | {"value": "x"})

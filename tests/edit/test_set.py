@@ -7,7 +7,6 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 
 from keyspace.editing import KeyGone
 from keyspace.keynames import encode_key
@@ -610,8 +609,8 @@ def test_readonly_mode_keeps_the_tools_and_refuses_the_edits(client, r, tags, se
     assert r.scard(tags) == 4 and not r.exists("out")
 
 
-def test_edits_need_the_csrf_token(r, tags):
-    browser = Client(enforce_csrf_checks=True)
+def test_edits_need_the_csrf_token(csrf_client, r, tags):
+    browser = csrf_client
     fields = open_form(browser, tags, "set-remove", row=b"red")
     token = fields.pop("csrfmiddlewaretoken")
     assert browser.post(edit_url(tags, "set-remove"), fields).status_code == 403

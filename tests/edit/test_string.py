@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from django.test import Client
 
 from keyspace.editing import Conflict, KeyGone, Refused, digest, guarded
 from keyspace.keynames import encode_key
@@ -600,9 +599,9 @@ def test_read_only_draws_no_edit_controls_and_refuses_edits(client, r, settings)
     assert 'id="string-not-editable"' not in client.get(key_page()).content.decode()
 
 
-def test_csrf_is_enforced(r):
+def test_csrf_is_enforced(csrf_client, r):
     r.set(KEY, "hello")
-    browser = Client(enforce_csrf_checks=True)
+    browser = csrf_client
     fields = open_form(browser, KEY, EDIT)
     token = fields.pop("csrfmiddlewaretoken")
     for action, changes in EVERY_OPERATION:

@@ -6,7 +6,6 @@ import math
 import re
 
 import pytest
-from django.test import Client
 
 from keyspace.editing import Conflict
 from keyspace.errors import KeyNotFound
@@ -521,8 +520,8 @@ def test_read_only_mode_refuses_edits_and_hides_their_controls(client, r, board,
     assert looked_up(lookup(client, board, "bob"))["score"] == "30.0"
 
 
-def test_csrf_is_enforced(r, board):
-    browser = Client(enforce_csrf_checks=True)
+def test_csrf_is_enforced(csrf_client, r, board):
+    browser = csrf_client
     fields = {"expected_type": "zset", "row": encode_key(b"bob"), "expected": "30.0", "score": "1"}
     assert browser.post(edit_url(board, "zset-score"), fields).status_code == 403
     assert r.zscore(board, "bob") == 30.0

@@ -1,16 +1,22 @@
 """Run the dashboard over ASGI with uvicorn. Without REDIS_URL, start a private redis-server
-(data under var/redis), seed it with demo data the first time, and stop it on exit."""
+(data under var/redis), seed it with demo data the first time, and stop it on exit. With
+sign-in on and no user yet, create one and print a one-time sign-in link."""
 
 import os
 from contextlib import ExitStack
 
 import uvicorn
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 
-from keyspace.connection import get_client, reset_pools
+from keyspace.connection import current_target, get_client, reset_pools
 from keyspace.demo import seed_demo
 from keyspace.local_redis import LocalRedis
+from keyspace.roles import create_user, sign_in_path
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class Command(BaseCommand):
@@ -21,11 +27,20 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port: int, host: str, **options):
+        if not settings.DASHBOARD_AUTH and host not in LOOPBACK:
+            raise CommandError(
+                f"sign-in is off (DASHBOARD_AUTH=off), so the dashboard will not listen on "
+                f"{host}, where other machines could reach it: use 127.0.0.1 or turn sign-in on"
+            )
+        call_command("migrate", interactive=False, verbosity=0)
         with ExitStack() as stack:
             if not settings.REDIS_URL:
                 stack.callback(self._private_redis().stop)
-            self.stdout.write(f"Redis: {settings.REDIS_URL.rsplit('@', 1)[-1]}")
-            self.stdout.write(self.style.SUCCESS(f"Dashboard: http://{host}:{port}/"), ending="\n")
+            base = f"http://{host}:{port}"
+            self.stdout.write(f"Redis: {current_target().address}")
+            self.stdout.write(self.style.SUCCESS(f"Dashboard: {base}/"), ending="\n")
+            if settings.DASHBOARD_AUTH:
+                self._sign_in_help(base)
             self.stdout.flush()
             uvicorn.run(
                 "dashboard.asgi:application",
@@ -35,6 +50,18 @@ class Command(BaseCommand):
                 timeout_graceful_shutdown=3,
                 lifespan="off",
             )
+
+    def _sign_in_help(self, base: str) -> None:
+        users = get_user_model().objects
+        if users.exists():
+            self.stdout.write(f"Sign in at {base}/sign-in/ (a new one-time link: "
+                              "python manage.py signin_link NAME)")
+            return
+        admin = create_user("admin", "editor")
+        self.stdout.write(self.style.WARNING(
+            f"First run: created the user 'admin' (editor). Sign in once with this link "
+            f"(valid 24 h): {base}{sign_in_path(admin)}"
+        ))
 
     def _private_redis(self):
         data_dir = settings.VAR_DIR / "redis"
