@@ -139,6 +139,11 @@ class Operation:
     def apply(self, client: redis.Redis, key: bytes, data: dict) -> Outcome:
         raise NotImplementedError
 
+    def needs_confirmation(self, data: dict) -> bool:
+        """Destructive edits, and replacing something that exists, need a server-side
+        confirmation (see confirmations.py)."""
+        return self.destructive or bool(data.get("overwrite"))
+
 
 class Tool:
     """A named read-only look at a key (membership test, random members, set algebra): a

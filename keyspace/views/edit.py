@@ -14,12 +14,15 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .. import confirmations
+from ..audit import audited
 from ..connection import get_client
 from ..editing import Conflict, Operation, Outcome, Refused
 from ..errors import KeyNotFound
 from ..keynames import encode_key
 from ..keyops import KEY_OPERATIONS, CreateKeyForm, create_key
 from ..keys import key_detail
+from ..models import AuditEntry
 from ..permissions import EDIT, VIEW, dashboard_view
 from ..types import PageRequest, TypeUnit, registry
 from .rendering import row_actions, wants_fragment
@@ -63,14 +66,28 @@ def key_edit(request, db: int, key: bytes, action: str):
         return _form(request, context, operation.form_class(initial=initial))
     form = operation.form_class(request.POST)
     context["row"] = request.POST.get("row", "")
-    if not form.is_valid():
-        return _form(request, context, form, status=422)
-    try:
-        outcome = operation.apply(client, key, form.cleaned_data)
-    except (Conflict, Refused) as problem:
-        context["problem"] = problem
-        return _form(request, context, _informed(form, problem), status=problem.status)
+    with audited(request, db=db, operation=action, key=key) as trail:
+        if not form.is_valid():
+            trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
+            return _form(request, context, form, status=422)
+        try:
+            if operation.needs_confirmation(form.cleaned_data):
+                confirmations.check(request, db, key, action, request.POST.get("confirm", ""))
+            outcome = operation.apply(client, key, form.cleaned_data)
+        except (Conflict, Refused) as problem:
+            trail.update(outcome=_audit_outcome(problem), detail=problem.message)
+            context["problem"] = problem
+            return _form(request, context, _informed(form, problem), status=problem.status)
+        trail["detail"] = outcome.message
     return _after(request, db, key, unit, outcome)
+
+
+def _invalid(form) -> str:
+    return "invalid input: " + ", ".join(sorted(form.errors))
+
+
+def _audit_outcome(problem) -> str:
+    return AuditEntry.CONFLICT if isinstance(problem, Conflict) else AuditEntry.REFUSED
 
 
 @dashboard_view(EDIT)
@@ -80,16 +97,20 @@ def key_create(request, db: int):
     context = {"db": db, "form": form, "tab": "keys"}
     status = 200
     if form.is_bound:
-        if form.is_valid():
-            try:
-                key = create_key(get_client(db), form.cleaned_data)
-            except (Conflict, Refused) as problem:
-                context["problem"] = problem
-                status = problem.status
+        name = form.cleaned_data.get("name") if form.is_valid() else None
+        with audited(request, db=db, operation="create", key=name) as trail:
+            if not form.is_valid():
+                trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
+                status = 422
             else:
-                return _after(request, db, key, None, Outcome("created", refresh="key", row_id=key))
-        else:
-            status = 422
+                try:
+                    key = create_key(get_client(db), form.cleaned_data)
+                except (Conflict, Refused) as problem:
+                    trail.update(outcome=_audit_outcome(problem), detail=problem.message)
+                    context["problem"] = problem
+                    status = problem.status
+        if status == 200:
+            return _after(request, db, key, None, Outcome("created", refresh="key", row_id=key))
     template = "keyspace/edit/create.html"
     if wants_fragment(request):
         return render(request, f"{template}#create_form", context, status=status)
@@ -131,6 +152,11 @@ def _informed(form, problem):
 
 def _form(request, context: dict, form, status: int = 200):
     context["form"] = form
+    operation = context["operation"]
+    if operation.destructive or "overwrite" in form.fields:
+        context["confirm_token"] = confirmations.issue(
+            request, context["db"], context["key"], operation.name
+        )
     if wants_fragment(request):
         scope = context["operation"].scope
         return render(request, f"{FORM_TEMPLATE}#{scope}_form", context, status=status)

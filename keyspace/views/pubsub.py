@@ -12,10 +12,12 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from ..audit import audited
 from ..connection import get_client
 from ..edit_inputs import BytesValueField, EditForm, encoding_field
 from ..errors import BadRequest
 from ..keynames import parse_escaped, to_escaped
+from ..models import AuditEntry
 from ..permissions import EDIT, VIEW, dashboard_view
 from ..pubsub import (
     Batch,
@@ -113,12 +115,17 @@ def pubsub_publish(request, db: int):
     form = PublishForm(request.POST if request.method == "POST" else None)
     context = {"db": db, "publish_form": form}
     status = 200
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        context["delivered"] = publish(get_client(db), data["channel"], data["message"])
-        context["published_to"] = data["channel"]
-    elif form.is_bound:
-        status = 422
+    if form.is_bound:
+        channel = form.cleaned_data.get("channel") if form.is_valid() else None
+        with audited(request, db=db, operation="publish", key=channel) as trail:
+            if form.is_valid():
+                data = form.cleaned_data
+                context["delivered"] = publish(get_client(db), data["channel"], data["message"])
+                context["published_to"] = data["channel"]
+                trail["detail"] = f"{context['delivered']} subscribers received it"
+            else:
+                trail.update(outcome=AuditEntry.REFUSED, detail="invalid input")
+                status = 422
     if request.method == "POST":
         return render(request, f"{TEMPLATE}#publish", context, status=status)
     return render_page(request, TEMPLATE, context | {"tab": "pubsub"}, fragment="publish")

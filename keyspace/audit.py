@@ -1,0 +1,58 @@
+"""The audit log: every write attempt, who made it, on which Redis, db and key, and how it
+ended. Values are never recorded."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import redis
+
+from .connection import RedisNotConfigured, current_target
+from .editing import Conflict
+from .errors import DashboardError
+from .models import AuditEntry
+
+logger = logging.getLogger(__name__)
+
+
+def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
+           detail: str = "") -> None:
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    try:
+        connection = current_target().address
+    except (RedisNotConfigured, ValueError):
+        connection = "(not configured)"
+    entry = AuditEntry(
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        connection=connection,
+        db=db,
+        operation=operation[:60],
+        outcome=outcome,
+        detail=detail[:500],
+    )
+    entry.set_key(key)
+    entry.save()
+
+
+@contextlib.contextmanager
+def audited(request, *, db: int, operation: str, key: bytes | None):
+    """Record how the block ends: done, refused, conflict or failed (then re-raise)."""
+    trail = {"outcome": AuditEntry.OK, "detail": ""}
+    try:
+        yield trail
+    except Conflict as exc:
+        trail.update(outcome=AuditEntry.CONFLICT, detail=exc.message)
+        raise
+    except DashboardError as exc:
+        failed = AuditEntry.REFUSED if exc.status < 500 else AuditEntry.FAILED
+        trail.update(outcome=failed, detail=exc.message)
+        raise
+    except redis.RedisError as exc:
+        trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
+        raise
+    finally:
+        record(request, db=db, operation=operation, key=key, outcome=trail["outcome"],
+               detail=trail["detail"])

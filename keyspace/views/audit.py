@@ -1,0 +1,59 @@
+"""The audit log page: every write attempt, newest first, filterable and paged."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.paginator import Paginator
+
+from ..connection import RedisNotConfigured, current_target
+from ..forms import QueryForm
+from ..models import AuditEntry
+from ..permissions import VIEW, dashboard_view
+from .rendering import render_page
+
+PAGE_SIZE = 50
+
+
+class AuditFilterForm(QueryForm):
+    user = forms.CharField(required=False, max_length=150)
+    operation = forms.CharField(required=False, max_length=60)
+    outcome = forms.ChoiceField(required=False, choices=[("", "any")] + AuditEntry.OUTCOMES)
+    key = forms.CharField(required=False, max_length=1000, label="Key contains")
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+
+def filtered_entries(query: dict):
+    entries = AuditEntry.objects.all()
+    if query["user"]:
+        entries = entries.filter(username=query["user"])
+    if query["operation"]:
+        entries = entries.filter(operation=query["operation"])
+    if query["outcome"]:
+        entries = entries.filter(outcome=query["outcome"])
+    if query["key"]:
+        entries = entries.filter(key_text__contains=query["key"])
+    return entries
+
+
+@dashboard_view(VIEW)
+def audit_log(request):
+    form = AuditFilterForm(request.GET)
+    query = form.parsed()
+    page = Paginator(filtered_entries(query), PAGE_SIZE).get_page(query["page"] or 1)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"form": form, "page": page, "query_without_page": params.urlencode(),
+               "tab": "audit", "operations": _known_operations(), "db": _default_db()}
+    return render_page(request, "keyspace/audit.html", context, fragment="entries")
+
+
+def _default_db() -> int:
+    """The db the tabs link to from this page (the audit log itself spans every db)."""
+    try:
+        return current_target().default_db
+    except (RedisNotConfigured, ValueError):
+        return 0
+
+
+def _known_operations() -> list[str]:
+    return list(AuditEntry.objects.order_by().values_list("operation", flat=True).distinct()[:200])
