@@ -117,7 +117,7 @@ DASHBOARD_PREVIEW_BYTES = env_int("DASHBOARD_PREVIEW_BYTES", 256 * 1024)
 DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 2048)
 # Sign-in (Django auth, roles "viewers" and "editors"). "off" is for a personal dashboard on
 # loopback only: the run command refuses to listen elsewhere without sign-in.
-DASHBOARD_AUTH = os.environ.get("DASHBOARD_AUTH", "on").strip().lower() not in {"off", "0", "no", "false"}
+DASHBOARD_AUTH = env_bool("DASHBOARD_AUTH", True)
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
