@@ -103,6 +103,8 @@ class DashboardProcess:
             "REDIS_URL": self.redis_url,
             "DASHBOARD_VAR_DIR": str(self.work_dir),
             "DJANGO_DEBUG": "false",
+            # The benchmark measures pages, not sign-in (it listens on loopback only).
+            "DASHBOARD_AUTH": "off",
         }
 
     def _wait_until_ready(self, timeout: float) -> None:
