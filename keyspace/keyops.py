@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 
 from .display import bytes_to_text
@@ -76,24 +78,28 @@ class NewNameForm(KeyForm):
         return data
 
 
-class Rename(Operation):
-    name = "rename"
-    label = "Rename"
+class _ToNewName(Operation):
+    """Rename and Copy: the same checks, a different command."""
+
     form_class = NewNameForm
-    submit_label = "Rename"
+    same_name: ClassVar[str]
+    done: ClassVar[str]
+
+    def queue(self, pipe, key: bytes, target: bytes, overwrite: bool) -> None:
+        raise NotImplementedError
 
     def apply(self, client, key, data):
         target = data["new_name"]
         if target == key:
-            raise Refused("the new name is the same as the old one")
+            raise Refused(self.same_name)
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             _refuse_existing(pipe, target, data["overwrite"])
-            return lambda pipe: pipe.rename(key, target)
+            return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
         guarded(client, [key, target], attempt)
-        return Outcome(f"renamed to {bytes_to_text(target)}", refresh="key", row_id=target)
+        return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
 
 
 def _refuse_existing(pipe, target: bytes, overwrite: bool) -> None:
@@ -104,24 +110,26 @@ def _refuse_existing(pipe, target: bytes, overwrite: bool) -> None:
         )
 
 
-class Copy(Operation):
+class Rename(_ToNewName):
+    name = "rename"
+    label = "Rename"
+    submit_label = "Rename"
+    same_name = "the new name is the same as the old one"
+    done = "renamed to"
+
+    def queue(self, pipe, key, target, overwrite):
+        pipe.rename(key, target)
+
+
+class Copy(_ToNewName):
     name = "copy"
     label = "Copy"
-    form_class = NewNameForm
     submit_label = "Copy"
+    same_name = "a key cannot be copied onto itself"
+    done = "copied to"
 
-    def apply(self, client, key, data):
-        target = data["new_name"]
-        if target == key:
-            raise Refused("a key cannot be copied onto itself")
-
-        def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
-            _refuse_existing(pipe, target, data["overwrite"])
-            return lambda pipe: pipe.copy(key, target, replace=data["overwrite"])
-
-        guarded(client, [key, target], attempt)
-        return Outcome(f"copied to {bytes_to_text(target)}", refresh="key", row_id=target)
+    def queue(self, pipe, key, target, overwrite):
+        pipe.copy(key, target, replace=overwrite)
 
 
 class Delete(Operation):
