@@ -38,10 +38,11 @@ class Dashboard:
             DJANGO_SETTINGS_MODULE="dashboard.settings",
             DASHBOARD_VAR_DIR=str(log_dir),
             PYTHONUNBUFFERED="1",
-            # These tests are about pub/sub, not sign-in: a loopback dashboard without it.
+            # These tests are about pub/sub, not sign-in: a loopback dashboard without it
+            # (unless a caller passes DASHBOARD_AUTH="on" among its settings).
             DASHBOARD_AUTH="off",
-            **{k: str(v) for k, v in settings.items()},
         )
+        env.update({k: str(v) for k, v in settings.items()})
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "dashboard.asgi:application",
