@@ -91,6 +91,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
+MEDIA_URL = "/media/"  # never served; keeps test servers from mapping URLs onto files
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 # Serve static files straight from the apps (django-htmx ships htmx); no collectstatic step.

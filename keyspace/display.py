@@ -12,6 +12,7 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "\x00": "\\0"}
 
 
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+_NON_ASCII = re.compile(r"[^\x20-\x7e\n]")
 
 
 def is_printable_text(value: bytes) -> bool:
@@ -69,9 +70,11 @@ def pretty_json(value: bytes) -> str | None:
     if stripped[:1] not in (b"{", b"["):
         return None
     try:
-        return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
+        text = json.dumps(json.loads(stripped), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):
         return None
+    # Invisible characters (bidi controls, zero-width, separators) back to \u escapes.
+    return _NON_ASCII.sub(lambda m: json.dumps(m[0])[1:-1] if _is_invisible(m[0]) else m[0], text)
 
 
 def human_ttl(ttl_ms: int | None) -> str:

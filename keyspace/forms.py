@@ -9,7 +9,19 @@ from .errors import BadRequest
 from .keynames import decode_key, parse_escaped
 from .types import PageRequest, registry
 
-MAX_PATTERN_LENGTH = 4096
+
+class PatternField(forms.CharField):
+    """A glob pattern or key name as typed: as long as the longest key name allowed, written
+    with escapes (up to four characters a byte, doubled again by glob escaping)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, strip=False, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        limit = 8 * settings.DASHBOARD_MAX_KEY_BYTES + 16
+        if len(value) > limit:
+            raise forms.ValidationError(f"at most {limit:,} characters (it has {len(value):,})")
 
 
 class ClampedCount(forms.IntegerField):
@@ -37,9 +49,9 @@ def _type_choices():
 
 
 class KeyspaceQueryForm(QueryForm):
-    match = forms.CharField(required=False, max_length=MAX_PATTERN_LENGTH, strip=False)
+    match = PatternField()
     type = forms.ChoiceField(required=False, choices=_type_choices)
-    key = forms.CharField(required=False, max_length=MAX_PATTERN_LENGTH, strip=False)
+    key = PatternField()
     cursor = forms.CharField(required=False, max_length=40)
     count = ClampedCount(required=False)
 
@@ -51,7 +63,7 @@ class KeyspaceQueryForm(QueryForm):
 class ValueQueryForm(QueryForm):
     cursor = forms.CharField(required=False, max_length=64)  # a stream ID is up to 41
     count = ClampedCount(required=False)
-    match = forms.CharField(required=False, max_length=MAX_PATTERN_LENGTH, strip=False)
+    match = PatternField()
     order = forms.CharField(required=False, max_length=20)
 
     def page_request(self) -> PageRequest:

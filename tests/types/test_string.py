@@ -19,11 +19,12 @@ from keyspace.views.key import DOWNLOAD_CHUNK_BYTES
 
 from .helpers import HX_MORE, HX_VALUE, XSS, XSS_ESCAPED, RedisWork, assert_htmx_modes, fetch
 
-PRE = re.compile(r'<pre class="value-body view-(\w+)">(.*?)</pre>', re.S)
+PRE = re.compile(r'<pre class="value-body view-(\w+)">\n?(.*?)</pre>', re.S)
 
 
 def preview(body: str) -> tuple[str, str]:
-    """(view, text) of the preview's <pre>."""
+    """(view, text) of the preview's <pre>, as a browser reads it: the HTML parser drops one
+    newline right after <pre>, which the template writes so a value's own survives."""
     match = PRE.search(body)
     assert match, body[-1500:]
     return match.group(1), html.unescape(match.group(2))
