@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import redis
+from django.http import Http404
 
 from .connection import RedisNotConfigured, current_target
 from .editing import Conflict
@@ -44,13 +44,16 @@ def audited(request, *, db: int, operation: str, key: bytes | None):
     try:
         yield trail
     except Conflict as exc:
-        trail.update(outcome=AuditEntry.CONFLICT, detail=exc.message)
+        trail.update(outcome=AuditEntry.CONFLICT, detail=exc.title)
         raise
     except DashboardError as exc:
         failed = AuditEntry.REFUSED if exc.status < 500 else AuditEntry.FAILED
-        trail.update(outcome=failed, detail=exc.message)
+        trail.update(outcome=failed, detail=exc.title)
         raise
-    except redis.RedisError as exc:
+    except Http404:
+        trail.update(outcome=AuditEntry.REFUSED, detail="not found")
+        raise
+    except Exception as exc:  # Redis errors and bugs alike: never "done"
         trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
         raise
     finally:

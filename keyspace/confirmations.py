@@ -1,13 +1,18 @@
 """Server-side confirmation of destructive edits.
 
 The form for a destructive edit carries a signed token naming the user, the database, the
-key and the operation, valid for a few minutes. The edit only runs with a token that matches
-all four, so a forged or replayed POST (or a stale tab) cannot delete anything on its own.
+key and the operation, valid for a few minutes and good for one edit. The edit only runs
+with an unspent token that matches all four, so a forged or replayed POST (or a stale tab)
+cannot delete anything on its own. Spent tokens are remembered in Django's cache for their
+lifetime (a cache shared by every process when there are several).
 """
 
 from __future__ import annotations
 
+import secrets
+
 from django.core import signing
+from django.core.cache import cache
 
 from .editing import Refused
 from .keynames import encode_key
@@ -28,7 +33,8 @@ def _subject(request, db: int, key: bytes, action: str) -> dict:
 
 
 def issue(request, db: int, key: bytes, action: str) -> str:
-    return signing.dumps(_subject(request, db, key, action), salt=SALT, compress=True)
+    subject = _subject(request, db, key, action) | {"n": secrets.token_urlsafe(12)}
+    return signing.dumps(subject, salt=SALT, compress=True)
 
 
 def check(request, db: int, key: bytes, action: str, token: str) -> None:
@@ -38,5 +44,18 @@ def check(request, db: int, key: bytes, action: str, token: str) -> None:
         raise ConfirmationRequired("the confirmation expired; confirm again") from None
     except signing.BadSignature:
         raise ConfirmationRequired("this needs a confirmation; confirm below") from None
+    nonce = signed.pop("n", "") if isinstance(signed, dict) else ""
     if signed != _subject(request, db, key, action):
         raise ConfirmationRequired("the confirmation was for something else; confirm again")
+    if not nonce or cache.get(_spent_key(nonce)):
+        raise ConfirmationRequired("that confirmation was already used; confirm again")
+
+
+def spend(token: str) -> None:
+    """Mark a token used once its edit went through."""
+    signed = signing.loads(token, salt=SALT, max_age=LIFETIME_SECONDS)
+    cache.set(_spent_key(signed["n"]), True, LIFETIME_SECONDS + 60)
+
+
+def _spent_key(nonce: str) -> str:
+    return f"confirmation-spent:{nonce}"

@@ -96,6 +96,8 @@ class LocalRedis:
                 try:
                     if client.ping():
                         return
+                except redis.AuthenticationError:
+                    return  # it answered: up, with a password (--requirepass in extra_args)
                 except (redis.ConnectionError, redis.exceptions.BusyLoadingError):
                     pass
                 if time.monotonic() > deadline:

@@ -69,13 +69,28 @@ def dashboard_view(action: str):
 
             @functools.wraps(view)
             def wrapper(request, *args, **kwargs):
-                require_permission(request, action)
+                try:
+                    require_permission(request, action)
+                except NotPermitted:
+                    _audit_refused_write(request, action, kwargs)
+                    raise
                 return view(request, *args, **kwargs)
 
         wrapper.dashboard_action = action
         return wrapper
 
     return decorate
+
+
+def _audit_refused_write(request, action: str, view_kwargs: dict) -> None:
+    """A signed-in user's write refused by role or read-only mode is a write attempt too."""
+    if action != EDIT or request.method != "POST":
+        return
+    from .audit import record  # the audit log needs the models; permissions load first
+
+    record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
+           operation=view_kwargs.get("action") or request.resolver_match.url_name,
+           outcome="refused", detail="not permitted")
 
 
 async def _may_async(user, action: str) -> bool:

@@ -56,29 +56,33 @@ def _creating_operation(type_name: str, action: str) -> Operation | None:
 @dashboard_view(EDIT)
 def key_edit(request, db: int, key: bytes, action: str):
     client = get_client(db)
-    seen_type = request.POST.get("expected_type", "") if request.method == "POST" else ""
-    unit, operation, detail = find_operation(client, key, action, seen_type)
-    context = {"db": db, "key": key, "unit": unit, "operation": operation, "detail": detail,
-               "row": request.GET.get("row", "")}
     if request.method != "POST":
+        unit, operation, detail = find_operation(client, key, action)
+        context = {"db": db, "key": key, "unit": unit, "operation": operation,
+                   "detail": detail, "row": request.GET.get("row", "")}
         initial = {"expected_type": detail.type_name, "row": request.GET.get("row", "")}
         initial |= operation.initial(client, key, request.GET)
         return _form(request, context, operation.form_class(initial=initial))
-    form = operation.form_class(request.POST)
-    context["row"] = request.POST.get("row", "")
     with audited(request, db=db, operation=action, key=key) as trail:
+        seen_type = request.POST.get("expected_type", "")
+        unit, operation, detail = find_operation(client, key, action, seen_type)
+        context = {"db": db, "key": key, "unit": unit, "operation": operation,
+                   "detail": detail, "row": request.POST.get("row", "")}
+        form = operation.form_class(request.POST)
         if not form.is_valid():
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
-            if operation.needs_confirmation(form.cleaned_data):
+            confirming = operation.needs_confirmation(form.cleaned_data)
+            if confirming:
                 confirmations.check(request, db, key, action, request.POST.get("confirm", ""))
             outcome = operation.apply(client, key, form.cleaned_data)
+            if confirming:
+                confirmations.spend(request.POST["confirm"])
         except (Conflict, Refused) as problem:
-            trail.update(outcome=_audit_outcome(problem), detail=problem.message)
+            trail.update(outcome=_audit_outcome(problem), detail=problem.title)
             context["problem"] = problem
             return _form(request, context, _informed(form, problem), status=problem.status)
-        trail["detail"] = outcome.message
     return _after(request, db, key, unit, outcome)
 
 
@@ -106,7 +110,7 @@ def key_create(request, db: int):
                 try:
                     key = create_key(get_client(db), form.cleaned_data)
                 except (Conflict, Refused) as problem:
-                    trail.update(outcome=_audit_outcome(problem), detail=problem.message)
+                    trail.update(outcome=_audit_outcome(problem), detail=problem.title)
                     context["problem"] = problem
                     status = problem.status
         if status == 200:

@@ -1,0 +1,135 @@
+"""The routes of the URLconf, what each does (VIEW, EDIT, PUBLIC), and concrete requests to
+each (with, for writes, the form a permitted editor would submit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.test import Client
+from django.urls import reverse
+
+from keyspace import permissions
+from keyspace.keynames import encode_key
+from tests.edit.forms import form_fields
+
+VIEW, EDIT, PUBLIC = permissions.VIEW, permissions.EDIT, permissions.PUBLIC
+
+# What each route does. A route missing here fails test_every_route_is_classified.
+CLASSIFICATION = {
+    "home": VIEW,
+    "sign-in": PUBLIC,
+    "sign-in-once": PUBLIC,
+    "sign-out": PUBLIC,
+    "audit-log": VIEW,
+    "keyspace-browse": VIEW,
+    "server-info": VIEW,
+    "key-create": EDIT,
+    "pubsub": VIEW,
+    "pubsub-channels": VIEW,
+    "pubsub-stream": VIEW,
+    "pubsub-publish": EDIT,
+    "namespace-browse": VIEW,
+    "namespace-count": VIEW,
+    "key-detail": VIEW,
+    "key-download": VIEW,
+    "key-row": VIEW,
+    "key-edit": EDIT,
+    "key-tool": VIEW,
+    "key-leaderboard": VIEW,
+}
+
+
+def row(name: bytes) -> dict:
+    return {"row": encode_key(name)}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One concrete request to a route: its URL arguments and, for writes, the form a
+    permitted editor would submit (opened as a browser does, then changed)."""
+
+    route: str
+    kwargs: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+    changes: dict | None = None  # for key-edit: fields changed after opening the form
+    data: dict | None = None  # for other writes: the POST body
+    ok_status: int = 200  # what a permitted GET answers
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.route}[{self.label}]" if self.label else self.route
+
+
+def edit(key: bytes, action: str, query: dict | None = None, **changes) -> Case:
+    return Case("key-edit", {"db": 0, "key": key, "action": action}, query or {},
+                changes=changes, label=action)
+
+
+def tool(key: bytes, action: str, **query) -> Case:
+    return Case("key-tool", {"db": 0, "key": key, "action": action}, {"run": "1", **query},
+                label=action)
+
+
+CASES = {
+    "home": [Case("home", ok_status=302)],
+    "sign-in": [Case("sign-in")],
+    "sign-in-once": [Case("sign-in-once", {"token": "TOKEN"})],
+    "sign-out": [Case("sign-out", ok_status=405)],
+    "audit-log": [Case("audit-log")],
+    "keyspace-browse": [Case("keyspace-browse", {"db": 0}), Case("keyspace-browse", {"db": 1},
+                                                                  label="db1")],
+    "server-info": [Case("server-info", {"db": 0})],
+    "key-create": [Case("key-create", {"db": 0}, data={
+        "name": "created", "name_format": "text", "type": "string", "value": "new",
+        "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"})],
+    "pubsub": [Case("pubsub", {"db": 0}, {"channel": "news"})],
+    "pubsub-channels": [Case("pubsub-channels", {"db": 0})],
+    # Without a subscription the stream is refused (400) before it starts: a stream that
+    # started would never end under the test client.
+    "pubsub-stream": [Case("pubsub-stream", {"db": 0}, ok_status=400)],
+    "pubsub-publish": [Case("pubsub-publish", {"db": 0}, data={
+        "channel": "news", "message": "hello", "message_encoding": "text"})],
+    "namespace-browse": [Case("namespace-browse", {"db": 0})],
+    "namespace-count": [Case("namespace-count", {"db": 0})],
+    "key-detail": [Case("key-detail", {"db": 0, "key": b"hash"})],
+    "key-download": [Case("key-download", {"db": 0, "key": b"str"})],
+    "key-row": [Case("key-row", {"db": 0, "key": b"hash"}, row(b"f1"))],
+    "key-edit": [
+        edit(b"str", "string-edit", value="changed"),
+        edit(b"str", "delete"),
+        edit(b"str", "rename", new_name="renamed"),
+        edit(b"str", "copy", new_name="copied"),
+        edit(b"ttl:key", "persist"),
+        edit(b"num", "ttl", unit="s", amount="100"),
+        edit(b"num", "string-incr", amount="1"),
+        edit(b"hash", "hash-delete", row(b"f1")),
+        edit(b"list", "list-push", elements="pushed"),
+        edit(b"set", "set-remove", row(b"seed-set-member")),
+        edit(b"set", "set-store", destination="stored", others="set2"),
+        edit(b"zset", "zset-remove", row(b"seed-zset-member")),
+    ],
+    "key-tool": [
+        tool(b"set", "set-contains", members="m2", mode="lines"),
+        tool(b"set", "set-random", count="2"),
+        tool(b"zset", "zset-lookup", member="p2", member_format="text"),
+    ],
+    "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
+}
+
+def url_of(case: Case, token: str) -> str:
+    kwargs = {k: (token if v == "TOKEN" else v) for k, v in case.kwargs.items()}
+    url = reverse(case.route, kwargs=kwargs)
+    return f"{url}?{urlencode(case.query)}" if case.query else url
+
+
+def post_body(case: Case, editor: Client, url: str) -> dict:
+    """What a permitted editor's browser would POST (confirmation token included)."""
+    if case.route == "key-edit":
+        opened = editor.get(url)
+        assert opened.status_code == 200, (url, opened.status_code)
+        fields = form_fields(opened.content.decode())
+        fields.pop("csrfmiddlewaretoken", None)
+        return fields | case.changes
+    return dict(case.data or {})
