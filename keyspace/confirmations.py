@@ -52,8 +52,9 @@ def check(request, db: int, key: bytes, action: str, token: str) -> None:
 
 
 def spend(token: str) -> None:
-    """Mark a token used once its edit went through."""
-    signed = signing.loads(token, salt=SALT, max_age=LIFETIME_SECONDS)
+    """Mark a token used once its edit went through (check() has already verified it; it may
+    have expired since, which must not undo a write that happened)."""
+    signed = signing.loads(token, salt=SALT)
     cache.set(_spent_key(signed["n"]), True, LIFETIME_SECONDS + 60)
 
 

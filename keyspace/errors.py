@@ -101,7 +101,11 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
 def _to_sign_in(request):
     """Full pages redirect to the sign-in page; htmx requests ask the browser to go there."""
     htmx = getattr(request, "htmx", None)
-    page = htmx.current_url_abs_path if htmx and htmx.current_url_abs_path else request.path
+    try:
+        current = htmx.current_url_abs_path if htmx else None
+    except ValueError:  # a malformed HX-Current-URL header
+        current = None
+    page = current or request.path
     if request.method != "GET" and not htmx:
         page = "/"
     destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"

@@ -77,7 +77,7 @@ class ValueQueryForm(QueryForm):
 class NamespaceQueryForm(QueryForm):
     prefix = forms.CharField(required=False, max_length=20000)
     delimiter = forms.CharField(required=False, max_length=16, strip=False)
-    scan = forms.CharField(required=False, max_length=40)
+    scan = forms.RegexField(required=False, regex=r"^[A-Za-z0-9_-]{1,40}$")
 
     def clean_prefix(self) -> bytes:
         try:

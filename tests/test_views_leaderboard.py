@@ -202,7 +202,7 @@ def test_member_links_keep_the_order_and_size(client, r, data):
     body = fetch(client, "z", order="asc", count=3)
     hrefs = [html.unescape(h) for h in re.findall(r'<td><a href="([^"]*)">', body)]
     member = by_score(data, descending=False)[0][1]
-    assert hrefs[0] == f"{board_url('z')}?order=asc&count=3&member={member}"
+    assert hrefs[0] == f"{board_url('z')}?order=asc&count=3&at={encode_key(member.encode())}"
 
 
 # --- score ranges ----------------------------------------------------------------------------
@@ -462,3 +462,11 @@ def test_a_200k_member_zset_costs_what_is_shown(client, r, huge):
     assert_bounded(work, zrange=1, limit_bytes=96 * 1024)
     assert len(entries(body)) == 1000
     assert ranked(body)[0] == (123_457, "member:123456", 123456.0)
+
+
+def test_a_member_link_lands_on_exactly_that_member(client, r):
+    r.zadd("twins", {b"\n": 0.0, b"\\n": 0.0, b"x": 1.0})  # both shown as \n
+    for member in (b"\n", b"\\n"):
+        jumped = client.get(board_url("twins"), {"at": encode_key(member)}).content.decode()
+        current = re.findall(r'<tr id="board-([^"]*)" class="current"', jumped)
+        assert current == [encode_key(member)]

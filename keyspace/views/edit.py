@@ -180,7 +180,11 @@ def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
             response["HX-Redirect"] = destination
             return response
         return redirect(destination)
-    return _redraw(request, db, key, unit, outcome)
+    try:
+        return _redraw(request, db, key, unit, outcome)
+    except KeyNotFound:  # e.g. a TTL of a millisecond: done, and already gone
+        gone = Outcome(f"{outcome.message}; the key has expired since", refresh="list")
+        return _after(request, db, key, unit, gone)
 
 
 def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):

@@ -37,6 +37,7 @@ def _page_query(request, offset: int | None) -> str | None:
         return None
     params = request.GET.copy()
     params.pop("member", None)
+    params.pop("at", None)
     params["offset"] = str(offset)
     return params.urlencode()
 
@@ -44,7 +45,7 @@ def _page_query(request, offset: int | None) -> str | None:
 def _jump_query(request) -> str:
     """What a member link keeps (size and order); the member is appended."""
     params = request.GET.copy()
-    for name in ("member", "offset", "min", "max", "min_open", "max_open"):
+    for name in ("member", "at", "offset", "min", "max", "min_open", "max_open"):
         params.pop(name, None)
-    params["member"] = ""
+    params["at"] = ""
     return params.urlencode()

@@ -459,7 +459,7 @@ def test_lookup_shows_score_and_both_ranks(client, r, board):
         "rank-top": "3 of 4",
         "rank-bottom": "2 of 4",
     }
-    assert f"/db/0/key/{encode_key(board)}/leaderboard/?member=cat" in body
+    assert f"/db/0/key/{encode_key(board)}/leaderboard/?at={encode_key(b'cat')}" in body
 
 
 def test_lookup_of_a_non_member(client, r, board):

@@ -10,10 +10,9 @@ from functools import cached_property
 
 from django import forms
 
-from ...display import bytes_to_text
 from ...errors import BadRequest, KeyNotFound
 from ...forms import QueryForm
-from ...keynames import encode_key
+from ...keynames import decode_key, encode_key
 from ..base import Element
 from .scores import Bound, member_candidates, member_label, parse_bound
 from .unit import ORDERS
@@ -35,11 +34,22 @@ class LeaderboardQuery(QueryForm):
     order = forms.ChoiceField(choices=ORDERS, required=False)
     offset = forms.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
     member = forms.CharField(required=False, strip=False, max_length=100_000)
+    # The exact member as a key token: what links carry, so no text is read two ways.
+    at = forms.CharField(required=False, max_length=200_000)
     around = forms.IntegerField(required=False)
     min = forms.CharField(required=False, max_length=110)
     max = forms.CharField(required=False, max_length=110)
     min_open = forms.BooleanField(required=False)
     max_open = forms.BooleanField(required=False)
+
+    def clean_at(self) -> bytes | None:
+        token = self.cleaned_data["at"]
+        if not token:
+            return None
+        try:
+            return decode_key(token)
+        except ValueError:
+            raise forms.ValidationError("not a member token") from None
 
     def clean_count(self) -> int:
         return _clamp(self.cleaned_data["count"], DEFAULT_COUNT, 1, MAX_COUNT)
@@ -86,10 +96,9 @@ class BoardRow:
         return f"{self.bar:.1f}"
 
     @property
-    def jump_text(self) -> str | None:
-        """What `?member=` takes to find this member again (None for huge members)."""
-        raw = self.member.raw
-        return bytes_to_text(raw) if len(raw) <= LINKABLE_MEMBER_BYTES else None
+    def linkable(self) -> bool:
+        """Small enough to jump to by a link (its token goes in the URL)."""
+        return len(self.member.raw) <= LINKABLE_MEMBER_BYTES
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class Board:
 
 
 def read_board(client, key: bytes, query: dict) -> Board:
-    if query.get("member"):
+    if query.get("at") is not None or query.get("member"):
         return _around_member(client, key, query)
     if query["ranged"]:
         return _score_range(client, key, query)
@@ -186,7 +195,8 @@ def _top(client, key: bytes, query: dict, offset: int, missing: str | None = Non
 
 def _around_member(client, key: bytes, query: dict) -> Board:
     descending = query["order"] == "desc"
-    candidates = member_candidates(query["member"])
+    exact = query.get("at")
+    candidates = [exact] if exact is not None else member_candidates(query["member"])
     with client.pipeline(transaction=True) as pipe:
         pipe.type(key)
         pipe.zcard(key)
@@ -195,7 +205,8 @@ def _around_member(client, key: bytes, query: dict) -> Board:
         replies = _checked(pipe.execute(raise_on_error=False))
     found = [(m, rank) for m, rank in zip(candidates, replies[2:], strict=True) if rank is not None]
     if not found:
-        return _top(client, key, query, 0, missing=query["member"])
+        missing = query["member"] if exact is None else member_label(exact, 200)
+        return _top(client, key, query, 0, missing=missing)
     member, rank = found[0]
     start = max(0, rank - query["around"])
     with client.pipeline(transaction=True) as pipe:
