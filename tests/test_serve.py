@@ -73,7 +73,12 @@ def serve(tmp_path):
 
 def stop(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"serve did not stop on Ctrl-C:\n{output.decode()[-3000:]}") from None
     return output.decode()
 
 
@@ -121,6 +126,7 @@ def test_first_run_seeds_redis_creates_a_user_and_prints_a_sign_in_link(serve):
     again, base = start()
     output = read_until(again, "Sign in at")
     assert "Seeding" not in output and "/sign-in/once/" not in output
+    wait_for(f"{base}/sign-in/", again)  # stop it once it serves, not while it starts
     stop(again)
 
 
