@@ -4,7 +4,7 @@ The form for a destructive edit carries a signed token naming the user, the data
 key and the operation, valid for a few minutes and good for one edit. The edit only runs
 with an unspent token that matches all four, so a forged or replayed POST (or a stale tab)
 cannot delete anything on its own. Spent tokens are remembered in Django's cache for their
-lifetime (a cache shared by every process when there are several).
+lifetime (configure a cache shared by every process when there are several).
 """
 
 from __future__ import annotations
@@ -47,15 +47,10 @@ def check(request, db: int, key: bytes, action: str, token: str) -> None:
     nonce = signed.pop("n", "") if isinstance(signed, dict) else ""
     if signed != _subject(request, db, key, action):
         raise ConfirmationRequired("the confirmation was for something else; confirm again")
-    if not nonce or cache.get(_spent_key(nonce)):
+    # Spent here, atomically: of two requests racing with one token, only one gets through.
+    # A form drawn again (after a conflict, or to confirm a trim) carries a fresh token.
+    if not nonce or not cache.add(_spent_key(nonce), True, LIFETIME_SECONDS + 60):
         raise ConfirmationRequired("that confirmation was already used; confirm again")
-
-
-def spend(token: str) -> None:
-    """Mark a token used once its edit went through (check() has already verified it; it may
-    have expired since, which must not undo a write that happened)."""
-    signed = signing.loads(token, salt=SALT)
-    cache.set(_spent_key(signed["n"]), True, LIFETIME_SECONDS + 60)
 
 
 def _spent_key(nonce: str) -> str:

@@ -42,9 +42,13 @@ def _refuse_constant(name: str):
 
 
 def encode_for_form(value: bytes) -> tuple[str, str]:
-    """(text, encoding) that shows `value` in a textarea without losing a byte."""
-    text = value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b"")
-    if is_printable_text(text):
+    """(text, encoding) that shows `value` in a textarea without losing a byte.
+
+    Browsers send a textarea's line breaks as CR LF (and htmx as LF), so text comes back with
+    LF line breaks (see EditForm): a value with a CR in it is shown as hex instead.
+    """
+    text = value.replace(b"\n", b"").replace(b"\t", b"")
+    if b"\r" not in value and is_printable_text(text):
         return value.decode("utf-8"), "text"
     return value.hex(" "), "hex"
 
@@ -95,12 +99,17 @@ class EditForm(forms.Form):
     byte_fields: ClassVar[tuple[str, ...]] = ()
     # Byte fields that must not be empty, with the message to give when they are.
     nonempty: ClassVar[dict[str, str]] = {}
+    # Text line breaks arrive as CR LF from a plain form post and LF from htmx: store LF.
+    # (String edits keep each value's own style instead, and turn this off.)
+    unify_line_breaks: ClassVar[bool] = True
 
     def clean(self):
         data = super().clean()
         for name in self.byte_fields:
             if name in data and data[name] is not None:
                 encoding = data.get(f"{name}_encoding") or "text"
+                if encoding != "hex" and self.unify_line_breaks:
+                    data[name] = data[name].replace("\r\n", "\n")
                 try:
                     data[name] = check_size(decode_input(data[name], encoding))
                 except forms.ValidationError as exc:

@@ -16,11 +16,11 @@ from .edit_inputs import (
     clean_name,
     encoding_field,
     parse_name,
-    parse_number,
     ttl_milliseconds,
 )
 from .editing import Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
 from .types import registry
+from .types.zset.scores import parse_score
 
 
 class TtlForm(KeyForm):
@@ -188,7 +188,7 @@ class CreateKeyForm(EditForm):
         needs = registry.unit_for(data.get("type", "")).creation_fields
         if "score" in needs:
             try:
-                data["score"] = parse_number(data.get("score") or "", integer=False)
+                data["score"] = parse_score(data.get("score"))
             except forms.ValidationError as exc:
                 self.add_error("score", exc)
         if "field" in needs and not data.get("field"):

@@ -28,6 +28,7 @@ STATE_TIMEOUT_SECONDS = 600
 class NamespaceCount:
     prefix: bytes
     delimiter: bytes
+    db: int = 0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     cursor: int = 0
     started: bool = False
@@ -63,12 +64,13 @@ def _cache_key(token: str) -> str:
     return f"namespace-count:{token}"
 
 
-def load_count(token: str, prefix: bytes, delimiter: bytes) -> NamespaceCount:
+def load_count(token: str, prefix: bytes, delimiter: bytes, db: int = 0) -> NamespaceCount:
     """The running count for `token`, or a fresh one if it expired or belongs elsewhere."""
     state = cache.get(_cache_key(token)) if token else None
-    if isinstance(state, NamespaceCount) and (state.prefix, state.delimiter) == (prefix, delimiter):
+    wanted = (prefix, delimiter, db)
+    if isinstance(state, NamespaceCount) and (state.prefix, state.delimiter, state.db) == wanted:
         return state
-    return NamespaceCount(prefix=prefix, delimiter=delimiter)
+    return NamespaceCount(prefix=prefix, delimiter=delimiter, db=db)
 
 
 def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> NamespaceCount:

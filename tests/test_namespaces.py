@@ -121,3 +121,10 @@ def test_hostile_folder_names_are_escaped(client, r):
 @pytest.mark.parametrize("query", [{"prefix": "!!!"}, {"delimiter": "x" * 40}])
 def test_bad_namespace_parameters_are_a_400(client, query):
     assert client.get("/db/0/namespaces/", query).status_code == 400
+
+
+def test_a_count_belongs_to_its_database(r):
+    fill_strings(r, numbered("x:", 10))
+    state = count_all(r)
+    assert load_count(state.token, b"", b":", db=1).folders == {}
+    assert load_count(state.token, b"", b":", db=0).folders == {b"x": 10}

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
+from django.conf import settings
 
 from ..display import bytes_to_text
 from ..edit_inputs import (
     BytesValueField,
     KeyForm,
     TokenField,
+    check_size,
     encode_for_form,
     encoding_field,
     parse_increment,
@@ -21,6 +23,7 @@ from ..editing import (
     Conflict,
     Operation,
     Outcome,
+    Refused,
     allow_list,
     check_type,
     check_value,
@@ -69,6 +72,9 @@ class SetField(Operation):
 
     def initial(self, client, key, params):
         field = decode_row_token(params.get("row", ""))
+        if client.hstrlen(key, field) > settings.DASHBOARD_MAX_VALUE_BYTES:
+            raise Refused("this value is larger than the dashboard edits "
+                          "(DASHBOARD_MAX_VALUE_BYTES); nothing was read or changed")
         current = client.hget(key, field)
         text, encoding = encode_for_form(current or b"")
         return {"value": text, "value_encoding": encoding, "expected": digest(current)}
@@ -154,7 +160,7 @@ class AddManyForm(KeyForm):
             field, found, value = line.partition("=")
             if not found or not field:
                 raise forms.ValidationError(f"line {number} has no field=value")
-            pairs[field.encode()] = value.encode()
+            pairs[field.encode()] = check_size(value.encode())
         if not pairs:
             raise forms.ValidationError("give at least one field=value line")
         return pairs

@@ -73,12 +73,9 @@ def key_edit(request, db: int, key: bytes, action: str):
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
-            confirming = operation.needs_confirmation(form.cleaned_data)
-            if confirming:
+            if operation.needs_confirmation(form.cleaned_data):
                 confirmations.check(request, db, key, action, request.POST.get("confirm", ""))
             outcome = operation.apply(client, key, form.cleaned_data)
-            if confirming:
-                confirmations.spend(request.POST["confirm"])
         except (Conflict, Refused) as problem:
             trail.update(outcome=_audit_outcome(problem), detail=problem.title)
             context["problem"] = problem

@@ -35,7 +35,7 @@ def namespace_browse(request, db: int):
 @dashboard_view(VIEW)
 def namespace_count(request, db: int):
     query = NamespaceQueryForm(request.GET).parsed()
-    state = load_count(query["scan"], query["prefix"], query["delimiter"])
+    state = load_count(query["scan"], query["prefix"], query["delimiter"], db)
     state = count_step(get_client(db), state, settings.DASHBOARD_NAMESPACE_STEP_MS)
     context = _context(db, query) | {
         "state": state,

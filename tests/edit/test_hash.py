@@ -186,3 +186,32 @@ def test_writes_need_the_csrf_token(csrf_client, r, user):
 def test_unknown_actions_are_a_404(client, r, user):
     assert client.get(edit_url(user, "list-push")).status_code == 404
     assert client.post(edit_url(user, "flushall"), {}).status_code == 404
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_saving_unchanged_multiline_values_keeps_their_bytes(client, r, htmx):
+    r.hset("lines", mapping={"lf": b"a\nb", "crlf": b"a\r\nb", "cr": b"a\rb"})
+    for field in (b"lf", b"crlf", b"cr"):
+        before = r.hget("lines", field)
+        fields = open_form(client, b"lines", "hash-set", row=field)
+        fields.pop("csrfmiddlewaretoken", None)
+        if not htmx:  # a plain form post sends a textarea's line breaks as CR LF
+            fields["value"] = fields["value"].replace("\n", "\r\n")
+        response = client.post(edit_url(b"lines", "hash-set"), fields, **(HTMX if htmx else {}))
+        assert response.status_code in (200, 302)
+        assert r.hget("lines", field) == before
+
+
+def test_adding_several_fields_respects_the_value_limit(client, r, user, settings):
+    settings.DASHBOARD_MAX_VALUE_BYTES = 5
+    response = submit(client, user, "hash-add-many", pairs="a=123456\nb=1")
+    assert response.status_code == 422 and "limit" in response.content.decode()
+    assert not r.hexists(user, "a") and not r.hexists(user, "b")
+
+
+def test_a_field_over_the_edit_limit_is_not_read_into_a_form(client, r, settings):
+    settings.DASHBOARD_MAX_VALUE_BYTES = 10
+    r.hset("h", "big", "x" * 11)
+    response = client.get(edit_url(b"h", "hash-set"), {"row": encode_key(b"big")}, **HTMX)
+    assert response.status_code == 422
+    assert "larger than the dashboard edits" in response.content.decode()

@@ -90,6 +90,7 @@ def check_seen(pipe, key: bytes, expected: str) -> None:
 
 
 class ValueForm(KeyForm):
+    unify_line_breaks = False  # restore_newlines keeps the value's own style
     """The value as text, JSON or hex; line breaks restored to the value's own style."""
 
     byte_fields = ("value",)
@@ -336,6 +337,7 @@ class Increment(Operation):
 
 
 class AppendForm(KeyForm):
+    unify_line_breaks = False  # restore_newlines keeps the chosen style
     byte_fields = ("value",)
     nonempty = {"value": "nothing to append"}
     value = BytesValueField(label="Append", required=True)
