@@ -25,7 +25,7 @@ from ..keys import key_detail
 from ..models import AuditEntry
 from ..permissions import EDIT, VIEW, dashboard_view
 from ..types import PageRequest, TypeUnit, registry
-from .rendering import row_actions, wants_fragment
+from .rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
 
@@ -113,9 +113,7 @@ def key_create(request, db: int):
         if status == 200:
             return _after(request, db, key, None, Outcome("created", refresh="key", row_id=key))
     template = "keyspace/edit/create.html"
-    if wants_fragment(request):
-        return render(request, f"{template}#create_form", context, status=status)
-    return render(request, template, context, status=status)
+    return render_page(request, template, context, fragment="create_form", status=status)
 
 
 @dashboard_view(VIEW)
@@ -135,9 +133,7 @@ def key_tool(request, db: int, key: bytes, action: str):
         except Refused as problem:
             context["problem"] = problem
     template = "keyspace/edit/tool.html"
-    if wants_fragment(request):
-        return render(request, f"{template}#tool", context)
-    return render(request, template, context)
+    return render_page(request, template, context, fragment="tool")
 
 
 def _informed(form, problem):
@@ -158,10 +154,8 @@ def _form(request, context: dict, form, status: int = 200):
         context["confirm_token"] = confirmations.issue(
             request, context["db"], context["key"], operation.name
         )
-    if wants_fragment(request):
-        scope = context["operation"].scope
-        return render(request, f"{FORM_TEMPLATE}#{scope}_form", context, status=status)
-    return render(request, FORM_TEMPLATE, context, status=status)
+    fragment = f"{context['operation'].scope}_form"
+    return render_page(request, FORM_TEMPLATE, context, fragment=fragment, status=status)
 
 
 def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):

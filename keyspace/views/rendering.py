@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
 
 def wants_fragment(request) -> bool:
@@ -20,9 +21,11 @@ def row_actions(db: int, key: bytes, unit) -> list[tuple[object, str]]:
     ]
 
 
-def render_page(request, template: str, context: dict, *, fragment: str | None = None):
+def render_page(
+    request, template: str, context: dict, *, fragment: str | None = None, status: int = 200
+):
     """Render `template`, or only its partial `fragment` when htmx asked for a piece of it."""
     name = f"{template}#{fragment}" if fragment and wants_fragment(request) else template
-    response = render(request, name, context)
-    response["Vary"] = "HX-Request"
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
     return response
