@@ -68,7 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "keyspace.context_processors.redis_overview",
+                "keyspace.context_processors.dashboard",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

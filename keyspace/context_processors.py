@@ -11,7 +11,7 @@ def _address():
         return "not configured"
 
 
-def redis_overview(request):
+def dashboard(request):
     """What every page's header needs without talking to Redis."""
     return {
         "can_edit": has_permission(request, EDIT),

@@ -15,6 +15,7 @@ from ..edit_inputs import (
     KeyForm,
     TokenField,
     check_size,
+    each_line,
     encode_for_form,
     encoding_field,
     parse_increment,
@@ -153,17 +154,17 @@ class AddManyForm(KeyForm):
     overwrite = forms.BooleanField(required=False, label="Replace fields that exist")
 
     def clean_pairs(self) -> dict[bytes, bytes]:
-        pairs: dict[bytes, bytes] = {}
-        for number, line in enumerate(self.cleaned_data["pairs"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            field, found, value = line.partition("=")
-            if not found or not field:
-                raise forms.ValidationError(f"line {number} has no field=value")
-            pairs[field.encode()] = check_size(value.encode())
+        pairs = dict(each_line(self.cleaned_data["pairs"], _field_and_value))
         if not pairs:
             raise forms.ValidationError("give at least one field=value line")
         return pairs
+
+
+def _field_and_value(line: str) -> tuple[bytes, bytes]:
+    field, found, value = line.partition("=")
+    if not found or not field:
+        raise forms.ValidationError("no field=value")
+    return field.encode(), check_size(value.encode())
 
 
 class AddMany(Operation):

@@ -179,34 +179,34 @@ def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
 
 
 def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
-    """The changed row or value section, plus the key's metadata and a message, out of band."""
+    """The changed row or value section, plus the key's metadata and a message, out of band.
+    One read of the key serves both the metadata and (for a value redraw) its first page."""
     client = get_client(db)
-    detail = key_detail(client, key)
+    whole_value = outcome.refresh != "row"
+    page_request = (
+        PageRequest(count=settings.DASHBOARD_PAGE_SIZE, order=unit.default_order)
+        if whole_value else None
+    )
+    detail = key_detail(client, key, page_request)
     context = {"db": db, "key": key, "unit": unit, "detail": detail, "oob": True,
+               "page": detail.page, "more_query": "", "continuing": False,
                "row_actions": row_actions(db, key, unit),
                "flash": outcome.message, "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
     parts = [render_to_string("keyspace/key.html#meta", context, request),
              render_to_string("keyspace/key.html#toolbar", context, request),
              render_to_string("keyspace/edit/form.html#flash", context, request),
              '<div id="editor" hx-swap-oob="true"></div>']
-    if outcome.refresh == "row":
+    if whole_value:
+        response = HttpResponse(render_to_string("keyspace/key.html#value", context, request))
+        response["HX-Retarget"] = "#value"
+    else:
         row = unit.read_row(client, key, outcome.row_id)
         row_html = render_to_string(f"{unit.template}#row", context | {"row": row}, request)
         response = HttpResponse(row_html if row is not None else "")
         response["HX-Retarget"] = f"#row-{row_token(outcome.row_id)}"
-        response["HX-Reswap"] = "outerHTML"
-    else:
-        full = key_detail(client, key, _page_request(request, unit))
-        context |= {"detail": full, "page": full.page, "more_query": "", "continuing": False}
-        response = HttpResponse(render_to_string("keyspace/key.html#value", context, request))
-        response["HX-Retarget"] = "#value"
-        response["HX-Reswap"] = "outerHTML"
+    response["HX-Reswap"] = "outerHTML"
     response.write("".join(parts))
     return response
-
-
-def _page_request(request, unit: TypeUnit) -> PageRequest:
-    return PageRequest(count=settings.DASHBOARD_PAGE_SIZE, order=unit.default_order)
 
 
 def row_token(row_id) -> str:

@@ -215,3 +215,10 @@ def test_a_field_over_the_edit_limit_is_not_read_into_a_form(client, r, settings
     response = client.get(edit_url(b"h", "hash-set"), {"row": encode_key(b"big")}, **HTMX)
     assert response.status_code == 422
     assert "larger than the dashboard edits" in response.content.decode()
+
+
+def test_adding_several_fields_names_the_bad_line(client, r, user):
+    response = submit(client, user, "hash-add-many", pairs="a=1\n\nno equals sign")
+    assert response.status_code == 422
+    assert "line 3: no field=value" in response.content.decode()
+    assert not r.hexists(user, "a")
