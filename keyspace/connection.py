@@ -177,8 +177,7 @@ def _databases(keyspace, config) -> tuple[DatabaseInfo, ...]:
                     int(stats.get("expires", 0)),
                 )
     # CONFIG may be refused to an ACL user: then show the usual 16 plus any non-empty db.
-    total = 16
-    if isinstance(config, dict) and config.get(b"databases", config.get("databases")):
-        total = int(config.get(b"databases", config.get("databases")))
+    configured = config.get("databases") if isinstance(config, dict) else None
+    total = int(configured) if configured else 16
     numbers = sorted(set(range(total)) | set(counts))
     return tuple(DatabaseInfo(n, *counts.get(n, (0, 0))) for n in numbers)
