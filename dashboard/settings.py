@@ -127,6 +127,8 @@ DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
 DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
 # Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
+# A TTL below this (ms) expires before anyone could look: it is confirmed like a delete.
+DASHBOARD_CONFIRM_TTL_BELOW_MS = env_int("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000)
 DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000)
 # Live pub/sub: streams open at once (per process), how often a stream sends a batch, the
 # newest messages a batch keeps under a flood, how many the page keeps, payload previews.

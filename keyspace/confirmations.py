@@ -26,18 +26,20 @@ class ConfirmationRequired(Refused):
     title = "Please confirm"
 
 
-def _subject(request, db: int, key: bytes, action: str) -> dict:
+def _subject(request, db: int, key: bytes, action: str, what: str) -> dict:
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
-    return {"u": user_id, "d": db, "k": encode_key(key), "a": action}
+    return {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what}
 
 
-def issue(request, db: int, key: bytes, action: str) -> str:
-    subject = _subject(request, db, key, action) | {"n": secrets.token_urlsafe(12)}
+def issue(request, db: int, key: bytes, action: str, what: str = "") -> str:
+    """A token confirming `action` on `key`, and only for `what` (the operation's
+    confirmation subject: e.g. the key it replaces, with that key's fingerprint)."""
+    subject = _subject(request, db, key, action, what) | {"n": secrets.token_urlsafe(12)}
     return signing.dumps(subject, salt=SALT, compress=True)
 
 
-def check(request, db: int, key: bytes, action: str, token: str) -> None:
+def check(request, db: int, key: bytes, action: str, token: str, what: str = "") -> None:
     try:
         signed = signing.loads(token or "", salt=SALT, max_age=LIFETIME_SECONDS)
     except signing.SignatureExpired:
@@ -45,7 +47,7 @@ def check(request, db: int, key: bytes, action: str, token: str) -> None:
     except signing.BadSignature:
         raise ConfirmationRequired("this needs a confirmation; confirm below") from None
     nonce = signed.pop("n", "") if isinstance(signed, dict) else ""
-    if signed != _subject(request, db, key, action):
+    if signed != _subject(request, db, key, action, what):
         raise ConfirmationRequired("the confirmation was for something else; confirm again")
     # Spent here, atomically: of two requests racing with one token, only one gets through.
     # A form drawn again (after a conflict, or to confirm a trim) carries a fresh token.

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import redis
 from django import forms
+from django.conf import settings
 
 from .display import bytes_to_text
 from .errors import DashboardError, KeyNotFound
@@ -34,12 +35,36 @@ class Conflict(DashboardError):
     status = 409
     title = "Changed meanwhile"
 
-    def __init__(self, message: str, current: bytes | None = None, *, removed: bool = False):
+    def __init__(
+        self,
+        message: str,
+        current: bytes | None = None,
+        *,
+        removed: bool = False,
+        expected: str | None = None,
+    ):
         super().__init__(message)
         self.current = None if current is None else preview(current)
         # What the form's `expected` field must now hold: a second, informed submit may
         # replace what the user has just been shown.
-        self.current_expected = ABSENT if removed else None if current is None else digest(current)
+        if expected is None:
+            expected = ABSENT if removed else None if current is None else digest(current)
+        self.current_expected = expected
+        # Hidden fields the redrawn form carries, so that a second submit is informed.
+        self.updates = {} if expected is None else {"expected": expected}
+
+
+def short_ttl(ttl_ms: int) -> bool:
+    """A TTL short enough to expire before a person could look: as final as a delete, so it
+    needs the same confirmation (DASHBOARD_CONFIRM_TTL_BELOW_MS)."""
+    return ttl_ms < settings.DASHBOARD_CONFIRM_TTL_BELOW_MS
+
+
+def short_ttl_note(ttl_ms: int) -> str:
+    return (
+        f"a TTL of {ttl_ms:,} ms makes the key expire almost at once (under "
+        f"{settings.DASHBOARD_CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
+    )
 
 
 class Refused(DashboardError):
@@ -54,19 +79,33 @@ class KeyGone(KeyNotFound):
         super().__init__(message)
 
 
+# Called between the checks and the writes of every guarded edit, with the client and the
+# watched keys. Only tests set it: they write from another client in exactly that window to
+# prove the edit then reports a conflict instead of writing over the change.
+before_write: Callable[[redis.Redis, list[bytes]], None] | None = None
+
+
 def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
     """Run `attempt(pipe)` under WATCH on `keys`.
 
     `attempt` reads through `pipe` (immediate mode), raises Conflict/Refused/KeyGone if the
     data is not what the user saw, and returns a function that queues the writes. The
     writes run in MULTI/EXEC; if a watched key changed in between, everything is read and
-    checked again.
+    checked again. A refusal stands only if nothing watched changed while its reads ran
+    (each read is its own round trip): otherwise it may describe a state that never
+    existed, so it is checked again too.
     """
     with client.pipeline(transaction=True) as pipe:
         for _ in range(GUARD_ATTEMPTS):
             try:
                 pipe.watch(*keys)
-                queue_writes = attempt(pipe)
+                try:
+                    queue_writes = attempt(pipe)
+                except DashboardError:
+                    _confirm_snapshot(pipe)
+                    raise
+                if before_write is not None:
+                    before_write(client, keys)
                 pipe.multi()
                 queue_writes(pipe)
                 return pipe.execute()
@@ -75,6 +114,12 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
             except redis.ResponseError as exc:
                 raise Refused(f"redis refused: {exc}") from exc
     raise Conflict("the key kept changing while saving; nothing was written, try again")
+
+
+def _confirm_snapshot(pipe) -> None:
+    """An empty MULTI/EXEC: WatchError if a watched key changed since WATCH."""
+    pipe.multi()
+    pipe.execute()
 
 
 def check_type(pipe, key: bytes, expected: str) -> None:
@@ -143,6 +188,17 @@ class Operation:
         """Destructive edits, and replacing something that exists, need a server-side
         confirmation (see confirmations.py)."""
         return self.destructive or bool(data.get("overwrite"))
+
+    def confirmation_subject(self, data: dict) -> str:
+        """What a confirmation is for besides user, db, key and operation (e.g. the key it
+        replaces and that key's fingerprint): a token for one subject confirms no other."""
+        return ""
+
+    def confirming(self, client: redis.Redis, key: bytes, data: dict) -> tuple[dict, str]:
+        """When a confirmation is asked for: hidden fields the form must now carry (e.g. the
+        fingerprint of the key that would be replaced) and what to tell the user ("" for the
+        generic request)."""
+        return {}, ""
 
 
 class Tool:

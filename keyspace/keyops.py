@@ -18,8 +18,20 @@ from .edit_inputs import (
     parse_name,
     ttl_milliseconds,
 )
-from .editing import Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
+from .editing import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    allow_list,
+    check_type,
+    guarded,
+    short_ttl,
+    short_ttl_note,
+)
+from .targets import ReplacesTarget, describe_key
 from .types import registry
+from .types.base import key_fingerprint
 from .types.zset.scores import parse_score
 
 
@@ -42,6 +54,12 @@ class SetTtl(Operation):
     name = "ttl"
     label = "Set TTL"
     form_class = TtlForm
+
+    def needs_confirmation(self, data):
+        return short_ttl(data["ttl_ms"])
+
+    def confirming(self, client, key, data):
+        return {}, short_ttl_note(data["ttl_ms"])
 
     def apply(self, client, key, data):
         def attempt(pipe):
@@ -71,6 +89,8 @@ class NewNameForm(KeyForm):
     new_name = forms.CharField(strip=False, max_length=200_000, label="New name")
     name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
     overwrite = forms.BooleanField(required=False, label="Replace the key if it exists")
+    # The fingerprint of the key being replaced, as shown when the replacing was confirmed.
+    target_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean(self):
         data = super().clean()
@@ -78,10 +98,11 @@ class NewNameForm(KeyForm):
         return data
 
 
-class _ToNewName(Operation):
+class _ToNewName(ReplacesTarget, Operation):
     """Rename and Copy: the same checks, a different command."""
 
     form_class = NewNameForm
+    target_field = "new_name"
     same_name: ClassVar[str]
     done: ClassVar[str]
 
@@ -95,19 +116,11 @@ class _ToNewName(Operation):
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
-            _refuse_existing(pipe, target, data["overwrite"])
+            self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
         guarded(client, [key, target], attempt)
         return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
-
-
-def _refuse_existing(pipe, target: bytes, overwrite: bool) -> None:
-    if not overwrite and pipe.exists(target):
-        raise Conflict(
-            f"a key named {bytes_to_text(target)[:200]} already exists; tick “Replace the key "
-            "if it exists” to overwrite it"
-        )
 
 
 class Rename(_ToNewName):
@@ -132,16 +145,31 @@ class Copy(_ToNewName):
         pipe.copy(key, target, replace=overwrite)
 
 
+class DeleteForm(KeyForm):
+    # The key's fingerprint as shown (see TypeUnit.fingerprint).
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
 class Delete(Operation):
     name = "delete"
     label = "Delete"
-    form_class = KeyForm
+    form_class = DeleteForm
     destructive = True
     submit_label = "Delete the key"
+
+    def initial(self, client, key, params):
+        return {"expected": key_fingerprint(client, key)}
 
     def apply(self, client, key, data):
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
+            now = key_fingerprint(pipe, key)
+            if now != data["expected"]:
+                raise Conflict(
+                    f"the key was changed meanwhile: it now holds {describe_key(pipe, key)}; "
+                    "nothing was deleted. Delete again to delete it as it is now.",
+                    expected=now,
+                )
             return lambda pipe: pipe.unlink(key)
 
         guarded(client, [key], attempt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -91,6 +92,23 @@ class TypeUnit:
     def default_order(self) -> str:
         return self.orders[0][0] if self.orders else ""
 
+    # How many elements at each end (or of the first SCAN page) a fingerprint samples.
+    fingerprint_sample: ClassVar[int] = 50
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """What a key's fingerprint is made of: bounded reads through `reader` (a client or a
+        watching pipeline). By default nothing but the type (module types)."""
+        return []
+
+    def fingerprint(self, reader, key: bytes) -> str:
+        """A short digest of the key as it is now, carried by forms that remove or replace the
+        whole key (delete, rename or copy over it). Exact for values up to the edit limit;
+        for collections, the length plus a bounded sample (see each unit), so a change that
+        keeps the length and misses the sample goes unnoticed."""
+        hashed = hashlib.sha256(self.type_name.encode())
+        _feed(hashed, self.fingerprint_parts(reader, key))
+        return hashed.hexdigest()[:32]
+
     def queue_length(self, pipe, key: bytes) -> None:
         if self.length_command:
             pipe.execute_command(self.length_command, key)
@@ -114,6 +132,22 @@ class TypeUnit:
 
     def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
         return ValuePage(rows=[], next_cursor=None)
+
+
+def _feed(hashed, part) -> None:
+    """Feed nested lists/tuples/dicts of bytes, numbers and text into `hashed`, unambiguously
+    (each item tagged with its kind and length)."""
+    if isinstance(part, dict):
+        part = sorted(part.items())
+    if isinstance(part, list | tuple):
+        hashed.update(b"[%d" % len(part))
+        for item in part:
+            _feed(hashed, item)
+        hashed.update(b"]")
+        return
+    raw = part if isinstance(part, bytes) else repr(part).encode()
+    hashed.update(b"%s%d:" % (type(part).__name__.encode(), len(raw)))
+    hashed.update(raw)
 
 
 def decode_row_token(token: str) -> bytes:
@@ -165,3 +199,15 @@ class Registry:
 
 
 registry = Registry()
+
+
+ABSENT_KEY = "absent"
+
+
+def key_fingerprint(reader, key: bytes) -> str:
+    """The fingerprint of whatever `key` holds now, of any type ("absent" when nothing)."""
+    type_name = reader.type(key)
+    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    if type_name == "none":
+        return ABSENT_KEY
+    return registry.unit_for(type_name).fingerprint(reader, key)

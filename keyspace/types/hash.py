@@ -229,6 +229,11 @@ class HashUnit(TypeUnit):
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
     creation_fields = ("field", "value")
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the first HSCAN page (fields with their values)."""
+        _, page = reader.hscan(key, 0, count=2 * self.fingerprint_sample)
+        return [reader.hlen(key), page]
+
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.hset(key, data["field"], data["value"])
 

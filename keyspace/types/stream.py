@@ -41,6 +41,11 @@ class StreamUnit(TypeUnit):
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.xadd(key, {data["field"]: data["value"]})
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the entries at both ends."""
+        n = self.fingerprint_sample // 5
+        return [reader.xlen(key), reader.xrange(key, count=n), reader.xrevrange(key, count=n)]
+
     def validate(self, request: PageRequest) -> PageRequest:
         if request.cursor and not _is_stream_id(request.cursor):
             raise BadRequest(f"not a stream entry ID: {request.cursor[:40]!r}")

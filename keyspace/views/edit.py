@@ -40,6 +40,11 @@ def find_operation(client, key: bytes, action: str, seen_type: str = ""):
         if operation is None:
             raise
         return registry.unit_for(seen_type), operation, None
+    if seen_type and seen_type != detail.type_name:
+        raise Conflict(
+            f"the key is now a {detail.unit.label.lower()}, not the {seen_type} this form "
+            "was drawn for; nothing was written. Open the key again."
+        )
     operation = detail.unit.operations.get(action) or KEY_OPERATIONS.get(action)
     if operation is None:
         raise Http404(f"{detail.unit.label} keys have no operation {action!r}")
@@ -73,14 +78,31 @@ def key_edit(request, db: int, key: bytes, action: str):
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
-            if operation.needs_confirmation(form.cleaned_data):
-                confirmations.check(request, db, key, action, request.POST.get("confirm", ""))
+            _check_confirmation(request, client, db, key, operation, form.cleaned_data)
             outcome = operation.apply(client, key, form.cleaned_data)
         except (Conflict, Refused) as problem:
             trail.update(outcome=_audit_outcome(problem), detail=problem.title)
             context["problem"] = problem
             return _form(request, context, _informed(form, problem), status=problem.status)
     return _after(request, db, key, unit, outcome)
+
+
+def _check_confirmation(request, client, db: int, key: bytes, operation, data: dict) -> None:
+    """Refuse an edit that needs a confirmation without a token for exactly this edit; the
+    refusal carries what the redrawn form must show and hold to confirm it."""
+    if not operation.needs_confirmation(data):
+        return
+    token = request.POST.get("confirm", "")
+    subject = operation.confirmation_subject(data)
+    try:
+        confirmations.check(request, db, key, operation.name, token, subject)
+    except confirmations.ConfirmationRequired as asked:
+        updates, note = operation.confirming(client, key, data)
+        if note and token:
+            note = f"{asked.message}. {note[0].upper()}{note[1:]}"
+        problem = confirmations.ConfirmationRequired(note or asked.message)
+        problem.updates = updates
+        raise problem from None
 
 
 def _invalid(form) -> str:
@@ -137,23 +159,38 @@ def key_tool(request, db: int, key: bytes, action: str):
 
 
 def _informed(form, problem):
-    """After a conflict the form expects what is there now, so resubmitting is a deliberate
-    overwrite of the value the user has just been shown."""
-    current = getattr(problem, "current_expected", None)
-    if current is None or "expected" not in form.fields:
+    """After a conflict (or a request to confirm) the form holds what is there now, so
+    resubmitting is a deliberate change of what the user has just been shown."""
+    updates = {
+        name: value
+        for name, value in getattr(problem, "updates", {}).items()
+        if name in form.fields
+    }
+    if not updates:
         return form
     data = form.data.copy()
-    data["expected"] = current
+    data.update(updates)
     return form.__class__(data)
+
+
+def _confirm_token(request, context: dict, form) -> str | None:
+    """A token for the edit this form will submit, if it needs one: for a destructive edit
+    always; for others once the form holds data that needs confirming (a short TTL,
+    replacing a key), bound to what it confirms."""
+    operation = context["operation"]
+    data = form.cleaned_data if form.is_bound and form.is_valid() else None
+    if data is not None and operation.needs_confirmation(data):
+        subject = operation.confirmation_subject(data)
+    elif operation.destructive:
+        subject = ""
+    else:
+        return None
+    return confirmations.issue(request, context["db"], context["key"], operation.name, subject)
 
 
 def _form(request, context: dict, form, status: int = 200):
     context["form"] = form
-    operation = context["operation"]
-    if operation.destructive or "overwrite" in form.fields:
-        context["confirm_token"] = confirmations.issue(
-            request, context["db"], context["key"], operation.name
-        )
+    context["confirm_token"] = _confirm_token(request, context, form)
     fragment = f"{context['operation'].scope}_form"
     return render_page(request, FORM_TEMPLATE, context, fragment=fragment, status=status)
 

@@ -90,7 +90,9 @@ def test_add_several_fields(client, r, user):
     assert r.hget(user, "a") == b"1" and r.hget(user, "b") == b"2=3"
     refused = submit(client, user, "hash-add-many", pairs="name=x\nc=1")
     assert refused.status_code == 409 and not r.hexists(user, "c")
-    assert submit(client, user, "hash-add-many", pairs="name=x", overwrite="on").status_code == 200
+    assert submit(
+        client, user, "hash-add-many", pairs="name=x", overwrite="on", confirmed=True
+    ).status_code == 200
     assert r.hget(user, "name") == b"x"
 
 

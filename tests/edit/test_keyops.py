@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keyspace.keynames import encode_key
-from tests.edit.forms import HTMX, edit_url, open_form, submit
+from tests.edit.forms import HTMX, confirm, edit_url, open_form, submit
 
 
 @pytest.fixture
@@ -16,12 +16,30 @@ def key(r):
     ("changes", "low", "high"),
     [
         ({"unit": "s", "amount": "90"}, 89_000, 90_000),
-        ({"unit": "ms", "amount": "1500"}, 1_000, 1_500),
+        ({"unit": "ms", "amount": "6500"}, 6_000, 6_500),
     ],
 )
 def test_set_ttl_in_seconds_or_milliseconds(client, r, key, changes, low, high):
     assert submit(client, key, "ttl", **changes).status_code == 200
     assert low <= r.pttl(key) <= high
+
+
+@pytest.mark.parametrize("amount", ["1", "4999"])
+def test_a_ttl_too_short_to_see_is_confirmed_like_a_delete(client, r, key, amount):
+    asked = submit(client, key, "ttl", unit="ms", amount=amount)
+    assert asked.status_code == 428 and "expire almost at once" in asked.content.decode()
+    assert r.pttl(key) > 500_000  # nothing written yet
+    done = confirm(client, key, "ttl", asked)
+    assert done.status_code == 200 and 0 < r.pttl(key) <= int(amount) or not r.exists(key)
+
+
+def test_a_short_ttl_confirmation_is_not_a_blank_cheque(client, r, key):
+    """The token drawn with the plain form confirms nothing: only the one the server hands
+    out when it asks does."""
+    fields = open_form(client, key, "ttl")
+    assert "confirm" not in fields
+    refused = client.post(edit_url(key, "ttl"), fields | {"unit": "ms", "amount": "1"}, **HTMX)
+    assert refused.status_code == 428 and r.pttl(key) > 500_000
 
 
 def test_set_ttl_at_a_date_and_time(client, r, key):
@@ -76,7 +94,10 @@ def test_rename_refuses_to_overwrite_unless_confirmed(client, r, key):
     refused = submit(client, key, "rename", new_name="taken")
     assert refused.status_code == 409 and "already exists" in refused.content.decode()
     assert r.get("taken") == b"precious" and r.exists(key)
-    done = submit(client, key, "rename", new_name="taken", overwrite="on", htmx=False)
+    asked = submit(client, key, "rename", new_name="taken", overwrite="on", htmx=False)
+    assert asked.status_code == 428 and "now holds a string of 8 bytes" in asked.content.decode()
+    assert r.get("taken") == b"precious"
+    done = confirm(client, key, "rename", asked, htmx=False)
     assert done.status_code == 302 and r.get("taken") == b"value"
 
 

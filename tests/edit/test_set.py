@@ -314,6 +314,7 @@ def test_store_refuses_an_existing_destination_unless_told(client, r, three):
         others="b",
         destination="taken",
         overwrite="on",
+        confirmed=True,
     )
     assert response.status_code == 204
     assert r.smembers("taken") == three["a"] | three["b"]
@@ -347,6 +348,7 @@ def test_an_empty_result_over_an_existing_key_says_redis_deleted_it(client, r, t
         others="far",
         destination="out",
         overwrite="on",
+        confirmed=True,
     )
     assert response.status_code == 200
     assert "so Redis deleted “out”" in response.content.decode()

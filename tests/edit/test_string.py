@@ -13,7 +13,7 @@ from keyspace.editing import Conflict, KeyGone, Refused, digest, guarded
 from keyspace.keynames import encode_key
 from keyspace.types.string.edits import Append, EditValue, Increment, SetWithExpiry, clearer
 from keyspace.types.string.values import form_text, newline_style, reindent_json
-from tests.edit.forms import HTMX, edit_url, form_fields, open_form, submit
+from tests.edit.forms import HTMX, confirm, edit_url, form_fields, open_form, submit
 
 EDIT, EXPIRY, INCR, APPEND = "string-edit", "string-set-expiry", "string-incr", "string-append"
 KEY = b"s"
@@ -338,7 +338,10 @@ def test_a_key_replaced_by_another_type_is_left_alone(client, r, action, changes
     r.delete(KEY)
     r.rpush(KEY, "x")
     response = post(client, action, fields | changes)
-    assert response.status_code == 404  # a list has no string edits
+    assert response.status_code == 409
+    assert "the key is now a list, not the string this form was drawn for" in (
+        response.content.decode()
+    )
     assert r.type(KEY) == b"list" and r.lrange(KEY, 0, -1) == [b"x"]
 
 
@@ -400,13 +403,23 @@ def test_only_if_absent_recreates_a_key_that_expired_meanwhile(r):
 
 
 @pytest.mark.parametrize(
-    "unit, amount, low, high", [("s", "90", 85_000, 90_000), ("ms", "1500", 1_000, 1_500)]
+    "unit, amount, low, high", [("s", "90", 85_000, 90_000), ("ms", "6500", 6_000, 6_500)]
 )
 def test_set_with_expiry(client, r, unit, amount, low, high):
     r.set(KEY, "old")
     response = submit(client, KEY, EXPIRY, value="new", unit=unit, amount=amount)
     assert response.status_code == 200
     assert r.get(KEY) == b"new" and low <= r.pttl(KEY) <= high
+
+
+def test_set_with_an_expiry_too_short_to_see_is_confirmed_like_a_delete(client, r):
+    r.set(KEY, "old")
+    asked = submit(client, KEY, EXPIRY, value="new", unit="ms", amount="1500")
+    assert asked.status_code == 428 and "expire almost at once" in problem(asked)
+    assert r.get(KEY) == b"old" and r.pttl(KEY) == -1
+    done = confirm(client, KEY, EXPIRY, asked)
+    assert done.status_code == 200
+    assert r.get(KEY) == b"new" and 1_000 <= r.pttl(KEY) <= 1_500
 
 
 def test_set_with_expiry_prefills_the_value_and_remaining_ttl(client, r):

@@ -1,6 +1,8 @@
-"""Destructive edits (and overwriting renames and copies) only run with the server-side
-confirmation token their form carries: without one, with one for another key, action, db or
-user, with a forged or expired one, the answer is 428 and Redis is untouched."""
+"""Destructive edits (and overwriting renames, copies and stores) only run with the server-side
+confirmation token their form carries: without one, with one for another key, action, db,
+user or target, with a forged or expired one, the answer is 428 and Redis is untouched.
+Destructive edits draw the token with their form; edits that replace another key get it when
+the server asks, bound to that key and its fingerprint."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Destructive:
     row: bytes | None = None
     changes: dict = field(default_factory=dict)
     two_steps: bool = False  # list-trim shows what it will do, then does it
+    asks_first: bool = False  # replacing a key: the first submit is answered with a question
 
     @property
     def url(self) -> str:
@@ -41,17 +44,21 @@ DESTRUCTIVE = [
     Destructive("list-remove", b"list", changes={"value": "b", "count": "0"}),
     Destructive("set-remove", b"set", row=b"seed-set-member"),
     Destructive("set-store", b"set", changes={"destination": "set2", "others": "set2",
-                                              "operation": "inter", "overwrite": "on"}),
+                                              "operation": "inter", "overwrite": "on"},
+                asks_first=True),
     Destructive("zset-remove", b"zset", row=b"seed-zset-member"),
-    Destructive("rename", b"str", changes={"new_name": "num", "overwrite": "on"}),
-    Destructive("copy", b"str", changes={"new_name": "num", "overwrite": "on"}),
+    Destructive("rename", b"str", changes={"new_name": "num", "overwrite": "on"},
+                asks_first=True),
+    Destructive("copy", b"str", changes={"new_name": "num", "overwrite": "on"},
+                asks_first=True),
 ]
 
 
-def token(user_id, db: int, key: bytes, action: str, *, age: float = 0, salt=None) -> str:
+def token(user_id, db: int, key: bytes, action: str, *, age: float = 0, salt=None,
+          what: str = "") -> str:
     """A confirmation as confirmations.issue makes it (with its own one-time nonce), signed
     `age` seconds ago."""
-    subject = {"u": user_id, "d": db, "k": encode_key(key), "a": action,
+    subject = {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what,
                "n": secrets.token_urlsafe(12)}
     real_time = time.time
 
@@ -73,6 +80,12 @@ def opened(client, case: Destructive) -> dict:
     assert response.status_code == 200, response.content[-500:]
     fields = form_fields(response.content.decode())
     fields.pop("csrfmiddlewaretoken", None)
+    if case.asks_first:
+        assert "confirm" not in fields, "a blank form must not confirm replacing any key"
+        asked = client.post(case.url, fields | case.changes)
+        assert asked.status_code == 428, asked.content[-500:]
+        fields = form_fields(asked.content.decode())
+        fields.pop("csrfmiddlewaretoken", None)
     assert fields.get("confirm"), "the form carries no confirmation token"
     return fields | case.changes
 
@@ -88,6 +101,8 @@ def wrong_tokens(case: Destructive, editor, other_editor) -> dict[str, str | Non
         "another user": token(other_editor.pk, 0, case.key, case.action),
         "nobody": token(None, 0, case.key, case.action),
         "another salt": token(editor.pk, 0, case.key, case.action, salt="keyspace.other"),
+        "another target": token(editor.pk, 0, case.key, case.action,
+                                what=f"{encode_key(b'elsewhere')}:absent"),
         "expired": token(editor.pk, 0, case.key, case.action,
                          age=confirmations.LIFETIME_SECONDS + 1),
     }
@@ -118,7 +133,7 @@ def test_destructive_edits_need_their_own_confirmation(case, client, editor, por
         assert Snapshot.take(port).differences(before) == [], problem
         assert writes.since() == {}, problem
     assert AuditEntry.objects.filter(outcome=AuditEntry.REFUSED).count() == len(
-        wrong_tokens(case, editor, other_editor))
+        wrong_tokens(case, editor, other_editor)) + (1 if case.asks_first else 0)
 
     # With the token from the form: done.
     before = Snapshot.take(port)
@@ -143,12 +158,47 @@ def test_a_token_just_inside_its_lifetime_still_works(client, editor, seeded, r)
 
 def test_a_rename_that_overwrites_needs_a_confirmation_but_a_plain_one_does_not(client, seeded,
                                                                                 r):
-    fields = opened(client, Destructive("rename", b"str", changes={"new_name": "num"}))
-    fields.pop("confirm")
-    refused = client.post(edit_url(b"str", "rename"), fields | {"overwrite": "on"})
+    fields = form_fields(client.get(edit_url(b"str", "rename")).content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    refused = client.post(edit_url(b"str", "rename"), fields | {"new_name": "num",
+                                                                "overwrite": "on"})
     assert refused.status_code == 428 and r.get("num") == b"41"
     done = client.post(edit_url(b"str", "rename"), fields | {"new_name": "fresh"})
     assert done.status_code == 302 and r.get("fresh") == b"seed-string-value"
+
+
+@pytest.mark.parametrize("action", ["rename", "copy"])
+def test_a_confirmation_to_replace_one_key_does_not_replace_another(action, client, seeded, r):
+    """The token names the key it replaces: confirming “replace num” cannot be reused to
+    replace any other key."""
+    r.set("other", "precious")
+    asked = client.post(edit_url(b"str", action), {"expected_type": "string", "new_name": "num",
+                                                   "overwrite": "on"})
+    fields = form_fields(asked.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    assert asked.status_code == 428 and fields["confirm"]
+    retargeted = client.post(edit_url(b"str", action), fields | {"new_name": "other"})
+    assert retargeted.status_code == 428
+    assert r.get("other") == b"precious" and r.get("num") == b"41"
+
+
+@pytest.mark.parametrize("action", ["rename", "copy"])
+def test_a_target_changed_after_confirming_is_a_conflict(action, client, seeded, r):
+    asked = client.post(edit_url(b"str", action), {"expected_type": "string", "new_name": "num",
+                                                   "overwrite": "on"})
+    assert "now holds a string of 2 bytes" in asked.content.decode()
+    fields = form_fields(asked.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    r.set("num", "changed by the application after the confirmation")
+    conflict = client.post(edit_url(b"str", action), fields)
+    assert conflict.status_code == 409 and "changed after you confirmed" in (
+        conflict.content.decode())
+    assert r.get("num") == b"changed by the application after the confirmation"
+    # The conflict shows the key as it is now and carries a token for exactly that.
+    again = form_fields(conflict.content.decode())
+    again.pop("csrfmiddlewaretoken", None)
+    assert client.post(edit_url(b"str", action), again).status_code == 302
+    assert r.get("num") == b"seed-string-value"
 
 
 def test_a_viewer_cannot_use_an_editors_token(viewer_client, client, seeded, port):

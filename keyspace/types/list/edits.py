@@ -1,24 +1,45 @@
 """List edits by index or by value: set one element (LINDEX/LSET), insert next to one (LINSERT),
 remove occurrences (LREM). Pushing and popping are in `ends`, trimming in `trim`.
 
-Each touches one element or one end, so it costs the same on a list of a million elements as
-on a short one. An edit that replaces or removes something goes through only if Redis still
-holds what the user saw: the element's digest at that index or end, or the list's length for
-a trim.
+Setting an element costs the same on a list of a million elements as on a short one. An edit
+that replaces something goes through only if Redis still holds what the user saw, and at the
+same place: an index names a position, and lists shift (a push at the head moves every
+element), so the form carries the element's digest and a fingerprint of its position (the
+list's length and the elements on either side).
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 
 from ...edit_inputs import BytesValueField, KeyForm, encode_for_form, encoding_field
-from ...editing import Operation, Outcome, Refused, check_type, check_value, digest, guarded
+from ...editing import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    check_type,
+    digest,
+    guarded,
+)
 from .inputs import IndexField, out_of_range, parse_index_token, parse_whole_number, short
 
 
 def check_list(pipe, key: bytes) -> None:
     """The key is still a list (every edit here is one): KeyGone or Conflict otherwise."""
     check_type(pipe, key, "list")
+
+
+def read_position(reader, key: bytes, index: int) -> tuple[bytes | None, int, str]:
+    """The element at `index` (from the head), the list's length, and the fingerprint the
+    form carries: the element's digest, then a digest of the length and both neighbours."""
+    current, length = reader.lindex(key, index), reader.llen(key)
+    before = reader.lindex(key, index - 1) if current is not None and index > 0 else None
+    after = reader.lindex(key, index + 1) if current is not None else None
+    place = hashlib.sha256(f"{length}|{digest(before)}|{digest(after)}".encode()).hexdigest()
+    return current, length, f"{digest(current)}:{place[:16]}"
 
 
 class SetElementForm(KeyForm):
@@ -28,7 +49,7 @@ class SetElementForm(KeyForm):
         label="Index",
         error_messages={"required": "which element? the form has no index"},
     )
-    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=80)
     value = BytesValueField(label="Element")
     value_encoding = encoding_field()
 
@@ -41,24 +62,35 @@ class SetElement(Operation):
 
     def initial(self, client, key, params):
         index = parse_index_token(params.get("row", ""))
-        with client.pipeline(transaction=False) as pipe:
-            pipe.lindex(key, index)
-            pipe.llen(key)
-            current, length = pipe.execute()
+        current, length, expected = read_position(client, key, index)
         if current is None:
             raise Refused(out_of_range(index, length))
         text, encoding = encode_for_form(current)
-        return {"value": text, "value_encoding": encoding, "expected": digest(current)}
+        return {"value": text, "value_encoding": encoding, "expected": expected}
 
     def apply(self, client, key, data):
         index = data["row"]
 
         def attempt(pipe):
             check_list(pipe, key)
-            current = pipe.lindex(key, index)
+            current, length, now = read_position(pipe, key, index)
             if current is None:
-                raise Refused(f"{out_of_range(index, pipe.llen(key))}; nothing was written")
-            check_value(current, data["expected"], f"element at index {index:,}")
+                raise Refused(f"{out_of_range(index, length)}; nothing was written")
+            what = f"element at index {index:,}"
+            if digest(current) != data["expected"].partition(":")[0]:
+                raise Conflict(
+                    f"the {what} was changed meanwhile; nothing was written",
+                    current=current,
+                    expected=now,
+                )
+            if now != data["expected"]:
+                raise Conflict(
+                    f"the list changed around the {what} (it has {length:,} elements now, or "
+                    "its neighbours differ): the element there may not be the one you opened; "
+                    "nothing was written",
+                    current=current,
+                    expected=now,
+                )
             return lambda pipe: pipe.lset(key, index, data["value"])
 
         guarded(client, [key], attempt)
@@ -134,22 +166,25 @@ class Remove(Operation):
 
         def attempt(pipe):
             check_list(pipe, key)
+            refuse_removing_all(pipe, key, value, count)
+            return lambda pipe: pipe.lrem(key, count, value)
 
-            def writes(pipe):
-                pipe.lrem(key, count, value)
-                pipe.exists(key)
-
-            return writes
-
-        removed, exists = guarded(client, [key], attempt)
+        [removed] = guarded(client, [key], attempt)
         if not removed:
             return Outcome(f"no element equals {short(value)}; nothing was removed")
         plural = "s" if removed != 1 else ""
-        message = f"removed {removed:,} element{plural} equal to {short(value)}"
-        if not exists:
-            return Outcome(
-                f"{message}: that was every element, so the list is empty and "
-                "Redis deleted the key",
-                refresh="list",
-            )
-        return Outcome(message)
+        return Outcome(f"removed {removed:,} element{plural} equal to {short(value)}")
+
+
+def refuse_removing_all(pipe, key: bytes, value: bytes, count: int) -> None:
+    """Refuse an LREM that would take every element (Redis would delete the key). It can only
+    do so when it may remove as many as the list holds, and every element equals the value:
+    then LPOS finds a match at rank `length` (one integer back, whatever the list's size)."""
+    length = pipe.llen(key)
+    if count and abs(count) < length:
+        return
+    if pipe.execute_command("LPOS", key, value, "RANK", length) is not None:
+        raise Refused(
+            f"every element of the list equals {short(value)}: removing them would delete "
+            "the key; delete the key instead"
+        )

@@ -37,6 +37,11 @@ class ListUnit(TypeUnit):
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.rpush(key, data["value"])
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the elements at both ends."""
+        n = self.fingerprint_sample
+        return [reader.llen(key), reader.lrange(key, 0, n - 1), reader.lrange(key, -n, -1)]
+
     def parse_row_token(self, token: str) -> int:
         return parse_index_token(token)
 

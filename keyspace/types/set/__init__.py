@@ -37,6 +37,11 @@ class SetUnit(TypeUnit):
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.sadd(key, data["value"])
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The size and the first SSCAN page (sorted: one page of a set has no order)."""
+        _, members = reader.sscan(key, 0, count=2 * self.fingerprint_sample)
+        return [reader.scard(key), sorted(members)]
+
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         cursor = parse_scan_cursor(request.cursor)
         pipe.sscan(key, cursor, match=request.match, count=request.count)

@@ -12,6 +12,7 @@ from django.conf import settings
 from ...display import bytes_to_text
 from ...edit_inputs import NAME_FORMATS, KeyForm, TokenField, clean_name, row_bytes
 from ...editing import Conflict, Operation, Outcome, Refused, check_type, guarded, refuse_emptying
+from ...targets import ReplacesTarget
 from ..base import decode_row_token
 from .inputs import COMPARISON_WORDS, MembersInput, OthersInput, shown
 
@@ -100,6 +101,7 @@ class StoreForm(KeyForm, OthersInput):
         label="Replace the key if it exists",
         help_text="With this ticked, an empty result deletes the key that was there.",
     )
+    target_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean(self):
         data = super().clean()
@@ -124,27 +126,23 @@ def check_store_size(pipe, key: bytes, others: list[bytes]) -> None:
         )
 
 
-class StoreResult(Operation):
+class StoreResult(ReplacesTarget, Operation):
     name = "set-store"
     label = "Store comparison"
     form_class = StoreForm
-    destructive = True
     submit_label = "Store the result"
+    target_field = "destination"
 
     def apply(self, client, key, data):
         kind, others = data["operation"], data["others"]
-        destination, overwrite = data["destination"], data["overwrite"]
+        destination = data["destination"]
         if destination == key:
             raise Refused("the result cannot be stored into this key itself; choose another name")
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             check_store_size(pipe, key, others)
-            if not overwrite and pipe.exists(destination):
-                raise Conflict(
-                    f"a key named {shown(destination, 200)} already exists; tick "
-                    "“Replace the key if it exists” to overwrite it"
-                )
+            self.check_target(pipe, data)
 
             def writes(pipe):
                 pipe.exists(destination)

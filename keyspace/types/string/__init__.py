@@ -50,6 +50,14 @@ class StringUnit(TypeUnit):
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.set(key, data["value"])
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The whole value up to the edit limit; beyond it, its size and both ends."""
+        size, limit = reader.strlen(key), settings.DASHBOARD_MAX_VALUE_BYTES
+        if size <= limit:
+            return [size, reader.getrange(key, 0, limit - 1)]
+        edge = 65536
+        return [size, reader.getrange(key, 0, edge - 1), reader.getrange(key, -edge, -1)]
+
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         offset = parse_offset(request.cursor)
         pipe.getrange(key, offset, offset + settings.DASHBOARD_PREVIEW_BYTES - 1)

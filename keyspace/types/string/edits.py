@@ -28,6 +28,8 @@ from ...editing import (
     check_value,
     digest,
     guarded,
+    short_ttl,
+    short_ttl_note,
 )
 from .values import (
     LINE_BREAK,
@@ -210,6 +212,12 @@ class SetWithExpiry(Operation):
     label = "Set with expiry"
     form_class = ExpiryForm
     may_create = True  # with "only if the key does not exist" ticked
+
+    def needs_confirmation(self, data):
+        return short_ttl(data["ttl_ms"])
+
+    def confirming(self, client, key, data):
+        return {}, short_ttl_note(data["ttl_ms"])
 
     def initial(self, client, key, params):
         initial = value_initial(client, key)

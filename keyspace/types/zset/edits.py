@@ -39,8 +39,8 @@ class ScoreConflict(Conflict):
 
     def __init__(self, message: str, current: float | None):
         shown = None if current is None else score_text(current).encode()
-        super().__init__(message, shown, removed=current is None)
-        self.current_expected = ABSENT if current is None else score_text(current)
+        expected = ABSENT if current is None else score_text(current)
+        super().__init__(message, shown, expected=expected)
 
 
 def check_seen_score(pipe, key: bytes, member: bytes, seen: float | None) -> float:

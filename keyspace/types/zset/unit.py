@@ -55,6 +55,15 @@ class ZsetUnit(TypeUnit):
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.zadd(key, {data["value"]: data["score"]})
 
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the members with their scores at both ends."""
+        n = self.fingerprint_sample
+        return [
+            reader.zcard(key),
+            reader.zrange(key, 0, n - 1, withscores=True),
+            reader.zrange(key, -n, -1, withscores=True),
+        ]
+
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         if request.match:
             cursor = parse_scan_cursor(request.cursor)

@@ -1,0 +1,71 @@
+"""Edits that may write over another key (rename, copy, storing a set comparison).
+
+Replacing a key is confirmed for that key as it was shown: the confirmation names it and its
+fingerprint, the form carries the fingerprint, and the write goes through only if the key is
+still exactly that (checked under the edit's WATCH).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .display import bytes_to_text
+from .editing import Conflict
+from .keynames import encode_key
+from .types.base import key_fingerprint, registry
+
+
+def refuse_existing(pipe, target: bytes) -> None:
+    if pipe.exists(target):
+        raise Conflict(
+            f"a key named {bytes_to_text(target)[:200]} already exists; tick “Replace the key "
+            "if it exists” to overwrite it"
+        )
+
+
+def describe_key(reader, key: bytes) -> str:
+    """“a list of 3 elements”, “nothing”: what a key holds, in a few words, bounded."""
+    type_name = reader.type(key)
+    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    if type_name == "none":
+        return "nothing (no such key)"
+    unit = registry.unit_for(type_name)
+    if not unit.length_command:
+        return f"a {unit.label.lower()}"
+    length = reader.execute_command(unit.length_command, key)
+    return f"a {unit.label.lower()} of {length:,} {unit.length_label}"
+
+
+class ReplacesTarget:
+    """For edits that may write over another key (rename, copy, store a result): replacing it
+    is confirmed for that key as it was shown, and goes through only if it is unchanged."""
+
+    target_field: ClassVar[str]
+
+    def confirmation_subject(self, data):
+        target = data.get(self.target_field) or b""
+        return f"{encode_key(target)}:{data.get('target_expected', '')}"
+
+    def confirming(self, client, key, data):
+        target = data[self.target_field]
+        note = (
+            f"“Replace” is ticked: {bytes_to_text(target)[:200]} now holds "
+            f"{describe_key(client, target)}, which will be replaced. Confirm below."
+        )
+        return {"target_expected": key_fingerprint(client, target)}, note
+
+    def check_target(self, pipe, data) -> None:
+        """Inside the guarded attempt: refuse to replace a key nobody confirmed replacing."""
+        target = data[self.target_field]
+        if not data.get("overwrite"):
+            refuse_existing(pipe, target)
+            return
+        now = key_fingerprint(pipe, target)
+        if now != data.get("target_expected"):
+            conflict = Conflict(
+                f"{bytes_to_text(target)[:200]} changed after you confirmed replacing it: it "
+                f"now holds {describe_key(pipe, target)}; nothing was written. Confirm again "
+                "to replace it as it is now."
+            )
+            conflict.updates = {"target_expected": now}
+            raise conflict
