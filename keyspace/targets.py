@@ -12,7 +12,9 @@ from typing import ClassVar
 from .display import bytes_to_text
 from .editing import Conflict
 from .keynames import encode_key
-from .types.base import key_fingerprint, registry
+
+# The type units import this module (set-store replaces a key), so the registry is imported
+# where it is used, once every unit is loaded.
 
 
 def refuse_existing(pipe, target: bytes) -> None:
@@ -29,6 +31,8 @@ def describe_key(reader, key: bytes) -> str:
     type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
     if type_name == "none":
         return "nothing (no such key)"
+    from .types.base import registry
+
     unit = registry.unit_for(type_name)
     if not unit.length_command:
         return f"a {unit.label.lower()}"
@@ -47,6 +51,8 @@ class ReplacesTarget:
         return f"{encode_key(target)}:{data.get('target_expected', '')}"
 
     def confirming(self, client, key, data):
+        from .types.base import key_fingerprint
+
         target = data[self.target_field]
         note = (
             f"“Replace” is ticked: {bytes_to_text(target)[:200]} now holds "
@@ -56,6 +62,8 @@ class ReplacesTarget:
 
     def check_target(self, pipe, data) -> None:
         """Inside the guarded attempt: refuse to replace a key nobody confirmed replacing."""
+        from .types.base import key_fingerprint
+
         target = data[self.target_field]
         if not data.get("overwrite"):
             refuse_existing(pipe, target)
