@@ -129,6 +129,11 @@ DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
 # Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
 # A TTL below this (ms) expires before anyone could look: it is confirmed like a delete.
 DASHBOARD_CONFIRM_TTL_BELOW_MS = env_int("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000)
+# Undo: keys up to this size (MEMORY USAGE) are copied before an edit, kept this long, and
+# all copies together stay within the total (the oldest are dropped first).
+DASHBOARD_UNDO_MAX_KEY_BYTES = env_int("DASHBOARD_UNDO_MAX_KEY_BYTES", 1024 * 1024)
+DASHBOARD_UNDO_SECONDS = env_int("DASHBOARD_UNDO_SECONDS", 3600)
+DASHBOARD_UNDO_MAX_TOTAL_BYTES = env_int("DASHBOARD_UNDO_MAX_TOTAL_BYTES", 64 * 1024 * 1024)
 DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000)
 # Live pub/sub: streams open at once (per process), how often a stream sends a batch, the
 # newest messages a batch keeps under a flood, how many the page keeps, payload previews.

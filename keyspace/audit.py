@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
-           detail: str = "") -> None:
+           detail: str = "") -> AuditEntry:
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     try:
@@ -35,6 +35,7 @@ def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
     )
     entry.set_key(key)
     entry.save()
+    return entry
 
 
 @contextlib.contextmanager
@@ -57,5 +58,5 @@ def audited(request, *, db: int, operation: str, key: bytes | None):
         trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
         raise
     finally:
-        record(request, db=db, operation=operation, key=key, outcome=trail["outcome"],
-               detail=trail["detail"])
+        trail["entry"] = record(request, db=db, operation=operation, key=key,
+                                outcome=trail["outcome"], detail=trail["detail"])

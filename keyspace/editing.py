@@ -17,6 +17,7 @@ import redis
 from django import forms
 from django.conf import settings
 
+from . import undo
 from .display import bytes_to_text
 from .errors import DashboardError, KeyNotFound
 
@@ -95,6 +96,7 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
     (each read is its own round trip): otherwise it may describe a state that never
     existed, so it is checked again too.
     """
+    capture = undo.active()
     with client.pipeline(transaction=True) as pipe:
         for _ in range(GUARD_ATTEMPTS):
             try:
@@ -104,11 +106,17 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
                 except DashboardError:
                     _confirm_snapshot(pipe)
                     raise
+                kept = capture.plan(pipe, keys) if capture is not None else []
                 if before_write is not None:
                     before_write(client, keys)
                 pipe.multi()
+                if kept:
+                    capture.queue_before(pipe, kept)
                 queue_writes(pipe)
-                return pipe.execute()
+                if kept:
+                    capture.queue_after(pipe, kept)
+                results = pipe.execute()
+                return capture.take(results, kept) if kept else results
             except redis.WatchError:
                 continue
             except redis.ResponseError as exc:

@@ -79,3 +79,25 @@ class SignInLink(models.Model):
         if link.expires < timezone.now() or not link.user.is_active:
             return None
         return link.user
+
+
+class UndoRecord(models.Model):
+    """What one edit changed, as it was before (DUMP payloads, base64) and a fingerprint of
+    how the edit left it: see undo.py. Kept for a limited time; never shown in the audit log
+    beyond the offer to undo."""
+
+    token = models.CharField(max_length=43, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL)
+    audit = models.OneToOneField(AuditEntry, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="undo")
+    connection = models.CharField(max_length=300)
+    db = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField(db_index=True)
+    size = models.PositiveIntegerField(default=0)
+    keys = models.JSONField(default=list)
+    summary = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("sign-in/once/<slug:token>/", auth.sign_in_once, name="sign-in-once"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("undo/<slug:token>/", edit.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/server/", browse.server_info, name="server-info"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),

@@ -13,8 +13,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect as HttpClientRedirect
 
-from .. import confirmations
+from .. import confirmations, undo
 from ..audit import audited
 from ..connection import get_client
 from ..editing import Conflict, Operation, Outcome, Refused
@@ -79,12 +80,15 @@ def key_edit(request, db: int, key: bytes, action: str):
             return _form(request, context, form, status=422)
         try:
             _check_confirmation(request, client, db, key, operation, form.cleaned_data)
-            outcome = operation.apply(client, key, form.cleaned_data)
+            with undo.capturing() as capture:
+                outcome = operation.apply(client, key, form.cleaned_data)
         except (Conflict, Refused) as problem:
             trail.update(outcome=_audit_outcome(problem), detail=problem.title)
             context["problem"] = problem
             return _form(request, context, _informed(form, problem), status=problem.status)
-    return _after(request, db, key, unit, outcome)
+    offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
+                      summary=outcome.message)
+    return _after(request, db, key, unit, outcome, offer)
 
 
 def _check_confirmation(request, client, db: int, key: bytes, operation, data: dict) -> None:
@@ -127,13 +131,17 @@ def key_create(request, db: int):
                 status = 422
             else:
                 try:
-                    key = create_key(get_client(db), form.cleaned_data)
+                    with undo.capturing() as capture:
+                        key = create_key(get_client(db), form.cleaned_data)
                 except (Conflict, Refused) as problem:
                     trail.update(outcome=_audit_outcome(problem), detail=problem.title)
                     context["problem"] = problem
                     status = problem.status
         if status == 200:
-            return _after(request, db, key, None, Outcome("created", refresh="key", row_id=key))
+            created = Outcome("created", refresh="key", row_id=key)
+            offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
+                              summary="a new key")
+            return _after(request, db, key, None, created, offer)
     template = "keyspace/edit/create.html"
     return render_page(request, template, context, fragment="create_form", status=status)
 
@@ -191,31 +199,37 @@ def _confirm_token(request, context: dict, form) -> str | None:
 def _form(request, context: dict, form, status: int = 200):
     context["form"] = form
     context["confirm_token"] = _confirm_token(request, context, form)
+    if context["confirm_token"]:
+        context["undo_promise"] = undo.promise(
+            get_client(context["db"]), _touched(context["key"], context["operation"], form)
+        )
     fragment = f"{context['operation'].scope}_form"
     return render_page(request, FORM_TEMPLATE, context, fragment=fragment, status=status)
 
 
-def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
+def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome,
+           offer: str | None = None):
     if outcome.refresh == "list":
         destination = reverse("keyspace-browse", kwargs={"db": db})
     else:
         name = outcome.row_id if outcome.refresh == "key" else key
         destination = reverse("key-detail", kwargs={"db": db, "key": name})
     if not wants_fragment(request) or outcome.refresh in ("key", "list"):
-        messages.success(request, outcome.message)
+        # The message's extra tags carry the undo token: the page draws an Undo button.
+        messages.success(request, outcome.message, extra_tags=offer or "")
         if wants_fragment(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = destination
             return response
         return redirect(destination)
     try:
-        return _redraw(request, db, key, unit, outcome)
+        return _redraw(request, db, key, unit, outcome, offer)
     except KeyNotFound:  # e.g. a TTL of a millisecond: done, and already gone
         gone = Outcome(f"{outcome.message}; the key has expired since", refresh="list")
-        return _after(request, db, key, unit, gone)
+        return _after(request, db, key, unit, gone, offer)
 
 
-def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
+def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offer=None):
     """The changed row or value section, plus the key's metadata and a message, out of band.
     One read of the key serves both the metadata and (for a value redraw) its first page."""
     client = get_client(db)
@@ -228,7 +242,8 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
     context = {"db": db, "key": key, "unit": unit, "detail": detail, "oob": True,
                "page": detail.page, "more_query": "", "continuing": False,
                "row_actions": row_actions(db, key, unit),
-               "flash": outcome.message, "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
+               "flash": outcome.message, "undo_token": offer,
+               "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
     parts = [render_to_string("keyspace/key.html#meta", context, request),
              render_to_string("keyspace/key.html#toolbar", context, request),
              render_to_string("keyspace/edit/form.html#flash", context, request),
@@ -244,6 +259,37 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome):
     response["HX-Reswap"] = "outerHTML"
     response.write("".join(parts))
     return response
+
+
+def _touched(key: bytes, operation, form) -> list[bytes]:
+    """The keys an edit writes: its own, and the key it replaces, if any."""
+    target_field = getattr(operation, "target_field", None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    target = data.get(target_field) if target_field else None
+    return [key, target] if target else [key]
+
+
+@dashboard_view(EDIT)
+def undo_edit(request, token: str):
+    """Put back what an edit changed (POST), if everything is still as the edit left it."""
+    if request.method != "POST":
+        return HttpResponse("undo is a POST", status=405)
+    record = undo.find(token)
+    if record is None:
+        raise KeyNotFound("nothing to undo: the copy expired, was used, or never existed")
+    kept = undo.kept_keys(record)
+    first = kept[0].name
+    with audited(request, db=record.db, operation="undo", key=first):
+        undo.check_connection(record)
+        undo.restore(get_client(record.db), record)
+    messages.success(request, f"undone: {record.summary}")
+    if get_client(record.db).exists(first):
+        destination = reverse("key-detail", kwargs={"db": record.db, "key": first})
+    else:
+        destination = reverse("keyspace-browse", kwargs={"db": record.db})
+    if wants_fragment(request):
+        return HttpClientRedirect(destination)
+    return redirect(destination)
 
 
 def row_token(row_id) -> str:

@@ -328,7 +328,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     page.goto(url(key_path("doomed")))
     key_action(page, "Delete").click()
     editor = page.locator("#editor")
-    expect(editor).to_contain_text("This cannot be undone")
+    expect(editor).to_contain_text("You can undo this for 60 minutes")
     expect(editor.get_by_role("heading")).to_have_text("Delete: doomed")
     assert r.exists("doomed") == 1, "opening the confirmation deleted the key"
     assert traffic.posts() == []
@@ -345,7 +345,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     expect(page).to_have_url(url(key_path("kept")))
     posts_before = len(traffic.posts())
     key_action(page, "Delete").click()
-    expect(editor).to_contain_text("This cannot be undone")
+    expect(editor).to_contain_text("You can undo this for 60 minutes")
     editor.get_by_role("link", name="Cancel").click()
     page.wait_for_load_state("networkidle")
     # One page, not a page nested in the editor panel, and the panel is closed.

@@ -5,8 +5,8 @@ edit watched the wrong key, or wrote outside the transaction, these tests fail."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 

@@ -137,7 +137,7 @@ def test_copy_keeps_the_original(client, r, key):
 
 def test_delete_needs_a_confirmation_step(client, r, key):
     confirm = client.get(edit_url(key, "delete"), **HTMX).content.decode()
-    assert "This cannot be undone" in confirm and "Delete the key" in confirm
+    assert "You can undo this for 60 minutes" in confirm and "Delete the key" in confirm
     assert r.exists(key)
     response = submit(client, key, "delete", htmx=False)
     assert response.status_code == 302 and response["Location"] == "/db/0/"

@@ -46,6 +46,7 @@ class _FormParser(HTMLParser):
             tag == "form"
             and (attrs.get("method") or "").lower() == "post"
             and attrs.get("action") != "/sign-out/"
+            and not (attrs.get("action") or "").startswith("/undo/")
         ):
             self._in_form = self.found = True
         if not self._in_form or "disabled" in attrs:

@@ -13,8 +13,8 @@ import redis
 
 from keyspace.editing import Conflict, Refused
 from keyspace.errors import KeyNotFound
-from keyspace.keyops import KEY_OPERATIONS
 from keyspace.keynames import encode_key
+from keyspace.keyops import KEY_OPERATIONS
 from keyspace.types import registry
 
 EDITORS = 4

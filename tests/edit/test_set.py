@@ -244,7 +244,15 @@ def test_removing_from_a_million_members_costs_what_it_does_for_ten(client, r):
     assert r.scard("huge") == 1_000_000
     small = _remove_work(client, r, b"small", b"m5")
     huge = _remove_work(client, r, b"huge", b"m5")
-    assert huge.calls == small.calls
+    # The small set is also copied for undo (TIME, then DUMP and PTTL before the write and
+    # DUMP after it, in its transaction); the huge one is over the copy limit: otherwise the
+    # very same commands.
+    undo_copy = {"time": 1, "dump": 2, "pttl": 1}
+    assert huge.calls == {
+        command: count - undo_copy.get(command, 0)
+        for command, count in small.calls.items()
+        if count - undo_copy.get(command, 0)
+    }
     assert huge.count("srem") == 1 and huge.count("sscan") == 0
     for command in WHOLE_SET_COMMANDS:
         assert huge.count(command) == 0

@@ -22,6 +22,7 @@ CLASSIFICATION = {
     "sign-in-once": PUBLIC,
     "sign-out": PUBLIC,
     "audit-log": VIEW,
+    "undo-edit": EDIT,
     "keyspace-browse": VIEW,
     "server-info": VIEW,
     "key-create": EDIT,
@@ -78,6 +79,8 @@ CASES = {
     "sign-in-once": [Case("sign-in-once", {"token": "TOKEN"})],
     "sign-out": [Case("sign-out", ok_status=405)],
     "audit-log": [Case("audit-log")],
+    # A real copy, made fresh for each request (see url_of); undo is a POST (GET: 405).
+    "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
     "keyspace-browse": [Case("keyspace-browse", {"db": 0}), Case("keyspace-browse", {"db": 1},
                                                                   label="db1")],
     "server-info": [Case("server-info", {"db": 0})],
@@ -118,8 +121,21 @@ CASES = {
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
 }
 
+def undo_token() -> str:
+    """An edit to undo: an append to the seeded string, made through the edit layer."""
+    from keyspace import undo
+    from keyspace.connection import get_client
+    from keyspace.types import registry
+
+    append = registry.unit_for("string").operations["string-append"]
+    with undo.capturing() as capture:
+        append.apply(get_client(0), b"str", {"value": b"!", "expected_type": "string"})
+    return undo.keep(None, db=0, capture=capture, summary="appended !")
+
+
 def url_of(case: Case, token: str) -> str:
-    kwargs = {k: (token if v == "TOKEN" else v) for k, v in case.kwargs.items()}
+    kwargs = {k: (token if v == "TOKEN" else undo_token() if v == "UNDO" else v)
+              for k, v in case.kwargs.items()}
     url = reverse(case.route, kwargs=kwargs)
     return f"{url}?{urlencode(case.query)}" if case.query else url
 

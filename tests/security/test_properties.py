@@ -421,7 +421,8 @@ POST_FORM_RE = re.compile(r'<form\b[^>]*method="post"[^>]*>.*?</form>', re.S)
 def parse_form(page: str) -> tuple[dict[str, str], dict[str, str], dict[str, list[str]]]:
     """(fields a browser would send, each field's kind, each select's options) of the page's
     edit form (the first form that posts; a whole page has others, such as sign-out)."""
-    forms_found = [f for f in POST_FORM_RE.findall(page) if "sign-out" not in f[:300]]
+    forms_found = [f for f in POST_FORM_RE.findall(page)
+                   if "sign-out" not in f[:300] and "/undo/" not in f[:300]]
     body = forms_found[0] if forms_found else ""
     values: dict[str, str] = {}
     kinds: dict[str, str] = {}
