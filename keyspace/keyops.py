@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django import forms
 
+from .copy_size import check_copy_size
 from .display import bytes_to_text
 from .edit_inputs import (
     NAME_FORMATS,
@@ -88,6 +89,9 @@ class _ToNewName(Operation):
     def queue(self, pipe, key: bytes, target: bytes, overwrite: bool) -> None:
         raise NotImplementedError
 
+    def check_source(self, pipe, key: bytes) -> None:
+        """More checks of the source, under the same WATCH as the write (Copy: its size)."""
+
     def apply(self, client, key, data):
         target = data["new_name"]
         if target == key:
@@ -95,6 +99,7 @@ class _ToNewName(Operation):
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
+            self.check_source(pipe, key)
             _refuse_existing(pipe, target, data["overwrite"])
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
@@ -130,6 +135,9 @@ class Copy(_ToNewName):
 
     def queue(self, pipe, key, target, overwrite):
         pipe.copy(key, target, replace=overwrite)
+
+    def check_source(self, pipe, key):
+        check_copy_size(pipe, key)
 
 
 class Delete(Operation):
