@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "keyspace.request_body.OversizedFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -139,8 +140,11 @@ DASHBOARD_PUBSUB_INTERVAL = env_float("DASHBOARD_PUBSUB_INTERVAL", 0.1)
 DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
 DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
 DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
-# A value posted back as hex takes three characters a byte, plus the form around it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
+# A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
+# of the body (hex three), plus the form around it. keyspace.request_body.body_cap() is the
+# same formula: a value the edit form offers can always be sent back; a larger body gets a
+# message by its field, never a bare 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from django.conf import settings
 from .display import is_printable_text
 from .editing import Refused
 from .keynames import decode_key, encode_key, parse_escaped
+from .request_body import oversized_message
 
 T = TypeVar("T")
 
@@ -111,6 +112,16 @@ class EditForm(forms.Form):
     # Text line breaks arrive as CR LF from a plain form post and LF from htmx: store LF.
     # (String edits keep each value's own style instead, and turn this off.)
     unify_line_breaks: ClassVar[bool] = True
+
+    def full_clean(self):
+        super().full_clean()
+        # Fields too large to be read at all (see request_body): the reason goes by the field.
+        for name, size in getattr(self.data, "oversized", {}).items():
+            field = name if name in self.fields else None
+            if field is not None:
+                self._errors.pop(field, None)
+                self.cleaned_data.pop(field, None)
+            self.add_error(field, oversized_message(size))
 
     def clean(self):
         data = super().clean()
