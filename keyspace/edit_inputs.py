@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
@@ -14,7 +13,9 @@ from django import forms
 from django.conf import settings
 
 from .display import is_printable_text
+from .editing import Refused
 from .keynames import decode_key, encode_key, parse_escaped
+from .request_body import oversized_message
 
 T = TypeVar("T")
 
@@ -51,6 +52,15 @@ def encode_for_form(value: bytes) -> tuple[str, str]:
     if b"\r" not in value and is_printable_text(text):
         return value.decode("utf-8"), "text"
     return value.hex(" "), "hex"
+
+
+class FieldRefused(Refused):
+    """A refusal found while checking what Redis holds that belongs to one field of the form:
+    the form shows it next to that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 def check_size(value: bytes) -> bytes:
@@ -102,6 +112,16 @@ class EditForm(forms.Form):
     # Text line breaks arrive as CR LF from a plain form post and LF from htmx: store LF.
     # (String edits keep each value's own style instead, and turn this off.)
     unify_line_breaks: ClassVar[bool] = True
+
+    def full_clean(self):
+        super().full_clean()
+        # Fields too large to be read at all (see request_body): the reason goes by the field.
+        for name, size in getattr(self.data, "oversized", {}).items():
+            field = name if name in self.fields else None
+            if field is not None:
+                self._errors.pop(field, None)
+                self.cleaned_data.pop(field, None)
+            self.add_error(field, oversized_message(size))
 
     def clean(self):
         data = super().clean()
@@ -166,14 +186,6 @@ def parse_number(text: str, *, integer: bool) -> int | float:
     if integer and not -(2**63) <= number < 2**63:
         raise forms.ValidationError("out of range for a 64-bit integer")
     return number
-
-
-def parse_increment(text: str) -> int | float:
-    """An increment: a whole number (INCRBY-style) or a finite float (INCRBYFLOAT-style)."""
-    text = text.strip()
-    if re.fullmatch(r"[+-]?[0-9]+", text):
-        return parse_number(text, integer=True)
-    return parse_number(text, integer=False)
 
 
 MAX_TTL_SECONDS = 100 * 365 * 86400  # far beyond any real TTL, far below Redis's overflow

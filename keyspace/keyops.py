@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django import forms
 
+from .copy_size import check_copy_size
 from .display import bytes_to_text
 from .edit_inputs import (
     NAME_FORMATS,
@@ -109,6 +110,9 @@ class _ToNewName(ReplacesTarget, Operation):
     def queue(self, pipe, key: bytes, target: bytes, overwrite: bool) -> None:
         raise NotImplementedError
 
+    def check_source(self, pipe, key: bytes) -> None:
+        """More checks of the source, under the same WATCH as the write (Copy: its size)."""
+
     def apply(self, client, key, data):
         target = data["new_name"]
         if target == key:
@@ -116,6 +120,7 @@ class _ToNewName(ReplacesTarget, Operation):
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
+            self.check_source(pipe, key)
             self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
@@ -143,6 +148,9 @@ class Copy(_ToNewName):
 
     def queue(self, pipe, key, target, overwrite):
         pipe.copy(key, target, replace=overwrite)
+
+    def check_source(self, pipe, key):
+        check_copy_size(pipe, key)
 
 
 class DeleteForm(KeyForm):

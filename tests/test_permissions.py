@@ -28,6 +28,7 @@ def concrete(route: str) -> str:
         route.replace("<db:db>", "0")
         .replace("<key:key>", encode_key(b"k"))
         .replace("<slug:action>", "ttl")
+        .replace("<slug:token>", "some-token")
     )
 
 

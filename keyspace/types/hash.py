@@ -18,7 +18,6 @@ from ..edit_inputs import (
     each_line,
     encode_for_form,
     encoding_field,
-    parse_increment,
 )
 from ..editing import (
     Conflict,
@@ -32,6 +31,7 @@ from ..editing import (
     guarded,
     refuse_emptying,
 )
+from ..increments import AmountField, result_of
 from ..keynames import encode_key
 from .base import (
     Element,
@@ -192,10 +192,11 @@ class AddMany(Operation):
 
 class IncrementForm(KeyForm):
     row = TokenField(label="Field")
-    amount = forms.CharField(max_length=40, initial="1", label="Add (may be negative)")
+    amount = AmountField(initial="1", label="Add (may be negative)")
 
-    def clean_amount(self):
-        return parse_increment(self.cleaned_data["amount"])
+
+# HINCRBYFLOAT reads no longer number: a longer value is refused without being read.
+NUMBER_LENGTH = 5 * 1024
 
 
 class Increment(Operation):
@@ -210,9 +211,15 @@ class Increment(Operation):
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
-            if isinstance(amount, int):
-                return lambda pipe: pipe.hincrby(key, field, amount)
-            return lambda pipe: pipe.hincrbyfloat(key, field, amount)
+            # HINCRBY would create a field that is gone: the user incremented one they saw.
+            if not pipe.hexists(key, field):
+                raise Conflict("the field was removed meanwhile; nothing was written",
+                               removed=True)
+            short = pipe.hstrlen(key, field) <= NUMBER_LENGTH
+            result_of(pipe.hget(key, field) if short else None, amount)
+            if amount.integer:
+                return lambda pipe: pipe.hincrby(key, field, amount.value)
+            return lambda pipe: pipe.hincrbyfloat(key, field, amount.arg())
 
         [result] = guarded(client, [key], attempt)
         return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",

@@ -84,8 +84,10 @@ def key_edit(request, db: int, key: bytes, action: str):
                 outcome = operation.apply(client, key, form.cleaned_data)
         except (Conflict, Refused) as problem:
             trail.update(outcome=_audit_outcome(problem), detail=problem.title)
-            context["problem"] = problem
-            return _form(request, context, _informed(form, problem), status=problem.status)
+            form = _informed(form, problem)
+            if not _on_field(form, problem):
+                context["problem"] = problem
+            return _form(request, context, form, status=problem.status)
     offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
                       summary=outcome.message)
     return _after(request, db, key, unit, outcome, offer)
@@ -179,6 +181,15 @@ def _informed(form, problem):
     data = form.data.copy()
     data.update(updates)
     return form.__class__(data)
+
+
+def _on_field(form, problem) -> bool:
+    """Show a refusal that belongs to one field next to it (True), as a form error does."""
+    field = getattr(problem, "field", None)
+    if field not in form.fields:
+        return False
+    form.add_error(field, problem.message)
+    return True
 
 
 def _confirm_token(request, context: dict, form) -> str | None:

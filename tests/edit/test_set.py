@@ -101,6 +101,22 @@ def test_add_one_per_line_reports_how_many_were_new(client, r, tags):
     assert r.smembers(tags) == {b"red", b"green", b"blue", b"bin\xff\x00", b"yellow", b"purple"}
 
 
+@pytest.mark.parametrize("encoding", ["text", "hex"])
+def test_the_empty_member_is_added_as_the_whole_text_left_empty(client, r, tags, encoding):
+    response = submit(client, tags, "set-add", members="", mode="one", members_encoding=encoding)
+    assert response.status_code == 200
+    assert "added 1 new member" in response.content.decode()
+    assert r.sismember(tags, b"")
+
+
+def test_one_per_line_never_adds_the_empty_member_and_says_how_to(client, r, tags):
+    before = r.smembers(tags)
+    response = submit(client, tags, "set-add", members="\n\n", mode="lines")
+    assert response.status_code == 422
+    assert "leave the text empty" in errors(response.content.decode())
+    assert r.smembers(tags) == before
+
+
 def test_binary_members_are_added_as_hex(client, r, tags):
     response = submit(client, tags, "set-add", members="00 ff fe\nc3 28", members_encoding="hex")
     assert response.status_code == 200
@@ -119,7 +135,7 @@ def test_without_htmx_an_add_redirects_to_the_key_page(client, r, tags):
         ({"members": "zz", "members_encoding": "hex"}, "line 1: not valid hex"),
         ({"members": "ab\nxyz", "members_encoding": "hex"}, "line 2: not valid hex"),
         ({"members": "  \n\n"}, "give at least one member"),
-        ({"members": ""}, "This field is required"),
+        ({"members": ""}, "give at least one member"),
         ({"members": "x" * 2000, "mode": "one"}, "over the 1,000-byte limit"),
         ({"members": "\n".join(str(i) for i in range(10_001))}, "more than 10,000 at a time"),
         ({"mode": "sideways", "members": "a"}, "Select a valid choice"),

@@ -23,10 +23,14 @@ def shown(name: bytes, limit: int = 100) -> str:
 
 
 def parse_members(text: str, encoding: str, mode: str, limit: int) -> list[bytes]:
-    """Distinct members in the order given; blank lines are skipped in one-per-line mode."""
+    """Distinct members in the order given. One per line skips blank lines, so the empty member
+    is given as the whole text being one member: an empty text (or empty hex) is that."""
     members = list(dict.fromkeys(decode_values(text, encoding, per_line=mode != "one")))
     if not members:
-        raise forms.ValidationError("give at least one member")
+        raise forms.ValidationError(
+            "give at least one member (blank lines are skipped; for the empty member, choose "
+            "“The whole text is one member” and leave the text empty)"
+        )
     if len(members) > limit:
         raise forms.ValidationError(f"{len(members):,} members is more than {limit:,} at a time")
     return members
@@ -60,11 +64,19 @@ class MembersInput(forms.Form):
     members = forms.CharField(
         label="Members",
         strip=False,
+        required=False,  # empty is the empty member when the whole text is one member
         max_length=4 * 1024 * 1024,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )
     members_encoding = encoding_field()
-    mode = forms.ChoiceField(choices=MEMBER_MODES, initial="lines", required=False, label="Input")
+    mode = forms.ChoiceField(
+        choices=MEMBER_MODES,
+        initial="lines",
+        required=False,
+        label="Input",
+        help_text="One per line skips blank lines. As one member, an empty text is the empty "
+        "member.",
+    )
 
     def clean(self):
         data = super().clean()

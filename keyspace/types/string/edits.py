@@ -5,17 +5,16 @@ that the key is still a string first, so a key that went away is reported, never
 from __future__ import annotations
 
 import math
-import re
 
 import redis
 from django import forms
 
 from ...edit_inputs import (
     BytesValueField,
+    FieldRefused,
     KeyForm,
     check_size,
     encoding_field,
-    parse_increment,
     ttl_milliseconds,
 )
 from ...editing import (
@@ -31,6 +30,7 @@ from ...editing import (
     short_ttl,
     short_ttl_note,
 )
+from ...increments import NOT_INTEGER, NOT_NUMBER, OVERFLOW, AmountField, result_of
 from .values import (
     LINE_BREAK,
     NEWLINES,
@@ -242,71 +242,39 @@ class SetWithExpiry(Operation):
 
 # --- numbers ---------------------------------------------------------------------------------
 
-INT64 = (-(2**63), 2**63 - 1)
-REDIS_INTEGER = re.compile(rb"0|-?[1-9][0-9]{0,19}")  # what Redis's string2ll accepts
-DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 NUMBER_PREFIX = 5 * 1024  # Redis's own cap on a number's length as text
-
-NOT_INTEGER = "the value is not an integer, so it cannot be incremented by a whole number"
-NOT_NUMBER = "the value is not a number, so it cannot be incremented"
-OVERFLOW = "increment would overflow"
 
 
 class IncrementForm(KeyForm):
     direction = forms.ChoiceField(choices=DIRECTIONS, initial="add", label="Direction")
-    amount = forms.CharField(
-        max_length=40,
+    amount = AmountField(
         initial="1",
         label="By",
         help_text="A whole number (INCRBY/DECRBY) or a decimal such as 0.5 (INCRBYFLOAT).",
     )
 
-    def clean_amount(self):
-        return parse_increment(self.cleaned_data["amount"])
-
-
-def _refuse(message: str) -> Refused:
-    return Refused(f"{message}; nothing was changed")
-
-
-def check_increment(current: bytes | None, amount: int | float, subtract: bool) -> None:
-    """Refuse what Redis would refuse, with a clear message, before asking it."""
-    if isinstance(amount, int):
-        if subtract and amount == INT64[0]:
-            raise _refuse("decrement would overflow")
-        if current is None or not REDIS_INTEGER.fullmatch(current):
-            decimal = current is not None and DECIMAL.fullmatch(current)
-            raise _refuse(
-                NOT_INTEGER
-                + (" (give a decimal amount such as 1.0 to add to a decimal)" if decimal else "")
-            )
-        if not INT64[0] <= int(current) <= INT64[1]:
-            raise _refuse(NOT_INTEGER + " (it is out of the 64-bit range)")
-        result = int(current) + (-amount if subtract else amount)
-        if not INT64[0] <= result <= INT64[1]:
-            raise _refuse(f"{OVERFLOW} (past the 64-bit integer range)")
-    elif current is not None and DECIMAL.fullmatch(current):
-        result = float(current) + (-amount if subtract else amount)
-        if not math.isfinite(result):
-            raise _refuse(f"{OVERFLOW} (the result would not be a finite number)")
-    # Anything else (hex floats, say) is Redis's to judge; its refusal is translated below.
-
 
 def clearer(problem: Refused) -> Refused:
     """Redis's own refusal (the value changed past the check, or a form Redis judges) in the
-    words the checks above use."""
+    words the checks use."""
     if not isinstance(problem.__cause__, redis.ResponseError):
         return problem
     text = str(problem.__cause__).lower()
     if "not an integer" in text:
-        return _refuse(NOT_INTEGER)
-    if "not a valid float" in text:
-        return _refuse(NOT_NUMBER)
-    if "overflow" in text:
-        return _refuse(OVERFLOW)
-    if "nan or infinity" in text:
-        return _refuse(f"{OVERFLOW} (the result would not be a finite number)")
-    return problem
+        message = NOT_INTEGER
+    elif "not a valid float" in text:
+        message = NOT_NUMBER
+    elif "overflow" in text:
+        message = OVERFLOW
+    elif "nan or infinity" in text:
+        message = f"{OVERFLOW} (the result would not be a finite number)"
+    else:
+        return problem
+    return FieldRefused("amount", f"{message}; nothing was changed")
+
+
+def _refuse(message: str) -> Refused:
+    return Refused(f"{message}; nothing was changed")
 
 
 class Increment(Operation):
@@ -321,19 +289,22 @@ class Increment(Operation):
         def attempt(pipe):
             check_type(pipe, key, _expected_type(data))
             size = pipe.strlen(key)
-            check_increment(
+            # A value longer than any number Redis reads is refused without reading it.
+            result_of(
                 pipe.getrange(key, 0, NUMBER_PREFIX - 1) if size <= NUMBER_PREFIX else None,
                 amount,
-                subtract,
+                subtract=subtract,
             )
-            if isinstance(amount, int):
+            if amount.integer:
                 if subtract:
-                    return lambda pipe: pipe.decrby(key, amount)
-                return lambda pipe: pipe.incrby(key, amount)
-            return lambda pipe: pipe.incrbyfloat(key, -amount if subtract else amount).get(key)
+                    return lambda pipe: pipe.decrby(key, amount.value)
+                return lambda pipe: pipe.incrby(key, amount.value)
+            return lambda pipe: pipe.incrbyfloat(key, amount.arg(negate=subtract)).get(key)
 
         try:
             result, *stored = guarded(client, [key], attempt)
+        except FieldRefused:
+            raise
         except Refused as problem:
             raise clearer(problem) from problem
         # INCRBYFLOAT's reply as Redis stored it (17.5, not 17.499999…).

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote_plus
 
 from django import forms
 from django.conf import settings
 
 from ...display import human_bytes, is_printable_text, pretty_json
 from ...editing import Refused
+from ...request_body import POST_OVERHEAD, body_cap, browser_form_size
 
 NEWLINES = (("lf", "\\n (Unix)"), ("crlf", "\\r\\n (Windows)"))
 LINE_BREAK = {"lf": "\n", "crlf": "\r\n"}
-# Room in a POST body for everything but the value (other fields, the CSRF token).
-POST_OVERHEAD = 64 * 1024
 
 
 def edit_limit() -> int:
@@ -59,10 +57,11 @@ def form_text(value: bytes) -> tuple[str, str, str]:
 
 
 def check_postable(text: str) -> None:
-    """Refuse a prefilled form that the browser could not post back (Django caps a body at
-    DATA_UPLOAD_MAX_MEMORY_SIZE)."""
-    cap = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if cap is not None and len(quote_plus(text)) > cap - POST_OVERHEAD:
+    """Refuse a prefilled form that the browser could not post back, measured as the browser
+    sends it (line breaks as CR LF, url-encoded). With the default settings every value up to
+    the edit limit fits (see request_body); a deployment may have set Django's cap lower."""
+    cap = body_cap()
+    if browser_form_size(text) > cap - POST_OVERHEAD:
         raise Refused(
             "this value is too large to send back from the browser in this encoding "
             f"(the server accepts {human_bytes(cap)} per request). Download the whole value "

@@ -20,14 +20,14 @@ from ...editing import (
     Conflict,
     Operation,
     Outcome,
-    Refused,
     check_type,
     guarded,
     refuse_emptying,
 )
+from ...increments import AmountField, float_result
 from ...keynames import parse_escaped
 from ..base import decode_row_token
-from .scores import incremented, member_label, parse_score, score_text
+from .scores import member_label, parse_score, score_text
 
 MAX_LINES = 10_000
 
@@ -119,13 +119,10 @@ class SetScore(Operation):
 
 class IncrementForm(MemberForm):
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
-    amount = forms.CharField(max_length=100, initial="1", label="Add (may be negative)")
+    amount = AmountField(initial="1", label="Add (may be negative)", integers=False)
 
     def clean_expected(self):
         return None  # increments compose: they do not depend on the score seen
-
-    def clean_amount(self) -> float:
-        return parse_score(self.cleaned_data["amount"], infinite=False, what="increment")
 
 
 class IncrementScore(Operation):
@@ -143,11 +140,8 @@ class IncrementScore(Operation):
             current = pipe.zscore(key, member)
             if current is None:  # ZINCRBY would add it back
                 raise ScoreConflict("the member was removed meanwhile; nothing was written", None)
-            try:
-                incremented(current, amount)
-            except ValueError as exc:
-                raise Refused(str(exc)) from None
-            return lambda pipe: pipe.zincrby(key, amount, member)
+            float_result(current, amount)
+            return lambda pipe: pipe.zincrby(key, amount.arg(), member)
 
         [result] = guarded(client, [key], attempt)
         return Outcome(

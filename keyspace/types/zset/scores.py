@@ -1,8 +1,8 @@
 """Scores as people type them and as Redis takes them, score-range bounds, and finding the
 member someone typed.
 
-A score is a 64-bit float. Redis stores +inf and -inf but never NaN; an increment must stay
-finite, so a result of NaN or infinity is refused before anything is written.
+A score is a 64-bit float. Redis stores +inf and -inf but never NaN. (Increments are read and
+checked by `keyspace.increments`, like every other increment.)
 """
 
 from __future__ import annotations
@@ -57,18 +57,6 @@ def parse_score(text: str | None, *, infinite: bool = True, what: str = "score")
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
-
-
-def incremented(current: float, amount: float) -> float:
-    """`current + amount` as Redis would compute it, refused if it is not a finite number."""
-    result = current + amount
-    if math.isnan(result) or math.isinf(result):
-        if math.isinf(current):
-            reason = f"the score is {score_text(current)}, so the result would not be finite"
-        else:
-            reason = f"{score_text(current)} + {score_text(amount)} overflows a 64-bit float"
-        raise ValueError(f"{reason}; nothing was written")
-    return result
 
 
 @dataclass(frozen=True)
