@@ -193,14 +193,17 @@ async def stream_messages(
             yield Status(f"redis refused the subscription: {exc}", level="error", final=True)
             return
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            if lost_at is None:
-                lost_at = time.monotonic()
-                yield Status(f"lost the connection to redis ({exc.__class__.__name__}); "
-                             "reconnecting…", level="error")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            failure = exc
         finally:
+            # Before any wait: a connection left open while the stream sleeps could hold a
+            # subscription nobody reads, and Redis would buffer a flood for it.
             await _close(pubsub, client)
+        if lost_at is None:
+            lost_at = time.monotonic()
+            yield Status(f"lost the connection to redis ({failure.__class__.__name__}); "
+                         "reconnecting…", level="error")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _reconnected(away: float, last_message_at: float | None) -> str:
