@@ -3,13 +3,12 @@ never more than one pub/sub connection at any moment."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
 from keyspace.pubsub import Status, Subscription, stream_messages
 
-from .conftest import dashboard_clients, numsub
+from .conftest import dashboard_clients, numsub, run_async
 from .sseclient import messages, text_of
 
 
@@ -44,7 +43,7 @@ def test_a_dropped_connection_is_closed_before_the_stream_waits(r):
         finally:
             await stream.aclose()
 
-    subscribers, connections = asyncio.run(run())
+    subscribers, connections = run_async(run())
     assert subscribers == 0
     assert connections == []
     assert r.publish("gone", "nobody buffers this") == 0
