@@ -70,7 +70,8 @@ def test_load_more_returns_rows_and_the_next_cursor(client, r):
         links = key_links(page.content)
         assert not seen & set(links)
         seen |= set(links)
-        more = re.search(r'href="/db/0/\?([^"]*cursor=[1-9][0-9]*[^"]*)"', html)
+        # any token but "0" (the end); a token may name a step shown in part ("c.count.end.digest")
+        more = re.search(r'href="/db/0/\?([^"]*cursor=(?!0(?:&|"))[^"]*)"', html)
         rounds += 1
     assert len(seen) == 350
     assert rounds >= 2
@@ -105,7 +106,7 @@ def test_a_type_filtered_list_keeps_its_page_size_across_load_more(client, r):
 def test_a_bookmarked_cursor_shows_the_page_from_there(client, r):
     fill_strings(r, numbered("k:", 300))
     first = client.get("/db/0/", {"count": 50})
-    cursor = re.search(r"cursor=([0-9]+)", first.content.decode()).group(1)
+    cursor = re.search(r"cursor=([^&\"]+)", first.content.decode()).group(1)  # the whole token
     again = client.get("/db/0/", {"count": 50, "cursor": cursor})
     assert again.status_code == 200
     assert not set(key_links(first.content)) & set(key_links(again.content))
