@@ -76,6 +76,11 @@ class _Position:
     step_end: int = 0
     after: str | None = None  # digest of the last key shown from the step
 
+    def scanned(self) -> float:
+        # A step shown in part has been scanned to its end; only its rows are still to come.
+        reached = self.cursor if self.after is None else self.step_end
+        return 1.0 if reached == 0 else scanned_fraction(reached)
+
     def token(self) -> str:
         if self.after is None:
             return str(self.cursor)
@@ -156,7 +161,7 @@ def scan_keys(
         keys=list(found),
         next_cursor=position.token(),
         total_keys=total,
-        scanned_fraction=1.0 if position.token() == "0" else scanned_fraction(position.cursor),
+        scanned_fraction=position.scanned(),
         budget_exhausted=position.token() != "0" and len(found) < page_size,
     )
 

@@ -187,3 +187,13 @@ def test_keys_present_throughout_are_all_shown_while_the_keyspace_changes(r):
 def test_garbage_continuation_tokens_are_refused(r, raw):
     with pytest.raises(BadRequest):
         scan_keys(r, cursor=raw, page_size=10)
+
+
+def test_a_page_ending_inside_a_step_reports_the_step_scanned(r):
+    kinds = mixed_keyspace(r)
+    page = scan_keys(r, cursor="0", page_size=10, type_name="hash", budget_ms=1000)
+    assert len(page.keys) == 10 and page.next_cursor.count(".") == 3  # inside the first step
+    assert 0 < page.scanned_keys < page.total_keys
+    rest = scan_keys(r, cursor=page.next_cursor, page_size=10, type_name="hash", budget_ms=1000)
+    assert rest.scanned_keys >= page.scanned_keys
+    assert not set(page.keys) & set(rest.keys) and set(rest.keys) <= kinds["hash"]
