@@ -106,8 +106,12 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     target = current_target()
     db = target.default_db if db is None else db
     options = _connection_options()
+    # redis-py calls its reconnect handler (reconnect, then resubscribe) on a supported error
+    # even with zero retries: a subscriber supports none, so the error reaches the caller and
+    # no connection is opened behind its back.
+    supported = () if subscriber else (redis.ConnectionError,)
     retries = 0 if subscriber else 1
-    options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), retries, (redis.ConnectionError,))
+    options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), retries, supported)
     if subscriber:
         options["socket_timeout"] = None
     pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)

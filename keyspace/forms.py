@@ -52,7 +52,7 @@ class KeyspaceQueryForm(QueryForm):
     match = PatternField()
     type = forms.ChoiceField(required=False, choices=_type_choices)
     key = PatternField()
-    cursor = forms.CharField(required=False, max_length=40)
+    cursor = forms.CharField(required=False, max_length=80)  # a SCAN cursor, or a step in part
     count = ClampedCount(required=False)
 
     def clean_match(self) -> bytes | None:

@@ -20,6 +20,7 @@ from django.conf import settings
 
 from .connection import get_async_client
 from .display import bytes_to_text, is_printable_text, pretty_json
+from .rates import ArrivalRate
 
 MAX_LISTED_CHANNELS = 500
 
@@ -117,6 +118,7 @@ def present(message: Message, limit: int) -> ShownMessage:
 class Batch:
     messages: list[Message] = field(default_factory=list)
     skipped: int = 0
+    per_second: float = 0.0  # messages received per second lately, by their arrival times
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,15 @@ class _Inbox:
     messages: collections.deque = field(init=False)
     seen: int = 0
     last_message_at: float | None = None  # wall clock, for "not received since …"
+    rate: ArrivalRate = field(default_factory=ArrivalRate)
 
     def __post_init__(self) -> None:
         self.messages = collections.deque(maxlen=self.capacity)
 
     def take(self, budget: int) -> Batch:
         kept = list(self.messages)[-budget:]
-        batch = Batch(messages=kept, skipped=self.seen - len(kept))
+        batch = Batch(messages=kept, skipped=self.seen - len(kept),
+                      per_second=self.rate.per_second())
         self.messages.clear()
         self.seen = 0
         return batch
@@ -193,14 +197,17 @@ async def stream_messages(
             yield Status(f"redis refused the subscription: {exc}", level="error", final=True)
             return
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            if lost_at is None:
-                lost_at = time.monotonic()
-                yield Status(f"lost the connection to redis ({exc.__class__.__name__}); "
-                             "reconnecting…", level="error")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            failure = exc
         finally:
+            # Before any wait: a connection left open while the stream sleeps could hold a
+            # subscription nobody reads, and Redis would buffer a flood for it.
             await _close(pubsub, client)
+        if lost_at is None:
+            lost_at = time.monotonic()
+            yield Status(f"lost the connection to redis ({failure.__class__.__name__}); "
+                         "reconnecting…", level="error")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _reconnected(away: float, last_message_at: float | None) -> str:
@@ -233,6 +240,7 @@ async def _read(pubsub, inbox: _Inbox) -> None:
         if reply["type"] not in ("message", "pmessage"):
             continue
         inbox.seen += 1
+        inbox.rate.count()
         inbox.last_message_at = time.time()
         inbox.messages.append(
             Message(inbox.last_message_at, reply["channel"], reply.get("pattern"), reply["data"])

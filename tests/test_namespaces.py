@@ -7,10 +7,11 @@ from keyspace.namespaces import NamespaceCount, breadcrumbs, count_step, load_co
 from tests.seeding import fill_strings, numbered
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+OWNER = "user-test"
 
 
 def count_all(client, prefix=b"", delimiter=b":", budget_ms=1000.0) -> NamespaceCount:
-    state = NamespaceCount(prefix=prefix, delimiter=delimiter)
+    state = load_count("", prefix, delimiter, owner=OWNER)
     while not state.complete:
         state = count_step(client, state, budget_ms)
     return state
@@ -42,12 +43,12 @@ def test_other_delimiters(r):
 
 def test_bounded_steps_resume_and_estimate(r, settings):
     fill_strings(r, numbered("a:", 30_000) + numbered("b:", 10_000))
-    state = count_step(r, NamespaceCount(prefix=b"", delimiter=b":"), budget_ms=0)
+    state = count_step(r, load_count("", b"", b":", owner=OWNER), budget_ms=0)
     assert not state.complete
     assert 0 < state.fraction < 1
     estimate = state.estimate(state.folders[b"a"])
     assert 20_000 < estimate < 40_000
-    resumed = load_count(state.token, b"", b":")
+    resumed = load_count(state.token, b"", b":", owner=OWNER)
     assert resumed.cursor == state.cursor and resumed.folders == state.folders
     while not resumed.complete:
         resumed = count_step(r, resumed, budget_ms=5)
@@ -64,8 +65,8 @@ def test_folder_count_is_capped(r, settings):
 def test_a_token_for_another_prefix_starts_afresh(r):
     fill_strings(r, numbered("x:", 10))
     state = count_all(r)
-    assert load_count(state.token, b"y:", b":").folders == {}
-    assert load_count("no-such-token", b"", b":").folders == {}
+    assert load_count(state.token, b"y:", b":", owner=OWNER).folders == {}
+    assert load_count("no-such-token", b"", b":", owner=OWNER).folders == {}
 
 
 def test_breadcrumbs():
@@ -126,5 +127,5 @@ def test_bad_namespace_parameters_are_a_400(client, query):
 def test_a_count_belongs_to_its_database(r):
     fill_strings(r, numbered("x:", 10))
     state = count_all(r)
-    assert load_count(state.token, b"", b":", db=1).folders == {}
-    assert load_count(state.token, b"", b":", db=0).folders == {b"x": 10}
+    assert load_count(state.token, b"", b":", db=1, owner=OWNER).folders == {}
+    assert load_count(state.token, b"", b":", db=0, owner=OWNER).folders == {b"x": 10}

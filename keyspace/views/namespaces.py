@@ -35,18 +35,26 @@ def namespace_browse(request, db: int):
 @dashboard_view(VIEW)
 def namespace_count(request, db: int):
     query = NamespaceQueryForm(request.GET).parsed()
-    state = load_count(query["scan"], query["prefix"], query["delimiter"], db)
+    state = load_count(query["scan"], query["prefix"], query["delimiter"], db,
+                       owner=_owner(request))
     state = count_step(get_client(db), state, settings.DASHBOARD_NAMESPACE_STEP_MS)
     context = _context(db, query) | {
         "state": state,
         "folders": [
             (
                 segment,
-                encode_key(query["prefix"] + segment + query["delimiter"]),
+                # A cut name is not the folder's whole prefix: no drill-down link for it.
+                None if cut else encode_key(query["prefix"] + segment + query["delimiter"]),
                 count,
                 state.estimate(count),
             )
-            for segment, count in state.sorted_folders()
+            for segment, count, cut in state.sorted_folders()
         ],
     }
     return render_page(request, "keyspace/namespaces.html", context, fragment="counts")
+
+
+def _owner(request) -> str:
+    """Whose count slots a request uses: the signed-in user (one local owner with sign-in off)."""
+    user = getattr(request, "user", None)
+    return f"user-{user.pk}" if user is not None and user.pk is not None else "local"

@@ -3,7 +3,6 @@ over Server-Sent Events, and publishing."""
 
 from __future__ import annotations
 
-import collections
 import time
 
 from django import forms
@@ -36,6 +35,7 @@ from .rendering import render_page
 MAX_SUBSCRIPTIONS = 50
 MAX_NAME_BYTES = 1024
 HEARTBEAT_SECONDS = 15.0
+STATS_SECONDS = 1.0  # while quiet, how often a changed rate is sent
 FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 TEMPLATE = "keyspace/pubsub.html"
 
@@ -143,22 +143,6 @@ async def pubsub_stream(request, db: int):
     return response
 
 
-class _Rate:
-    """Messages per second over the last few seconds."""
-
-    def __init__(self, window: float = 5.0) -> None:
-        self.window = window
-        self.samples: collections.deque[tuple[float, int]] = collections.deque()
-
-    def add(self, count: int) -> float:
-        now = time.monotonic()
-        self.samples.append((now, count))
-        while self.samples and now - self.samples[0][0] > self.window:
-            self.samples.popleft()
-        span = max(now - self.samples[0][0], 1.0)
-        return sum(c for _, c in self.samples) / span
-
-
 async def _events(subscription: Subscription, db: int):
     if not open_streams.try_open():
         yield sse_retry(30_000)
@@ -175,7 +159,7 @@ async def _events(subscription: Subscription, db: int):
 
 async def _stream(subscription: Subscription, db: int):
     totals = {"received": 0, "skipped": 0}
-    rate = _Rate()
+    shown_rate, stats_at = 0, time.monotonic()
     quiet_since = time.monotonic()
     messages = stream_messages(subscription, db, interval=settings.DASHBOARD_PUBSUB_INTERVAL,
                                max_batch=settings.DASHBOARD_PUBSUB_MAX_BATCH)
@@ -185,19 +169,21 @@ async def _stream(subscription: Subscription, db: int):
                 yield sse_retry(FINAL_RETRY_MS)
             yield _status(item.text, item.level)
             continue
+        now = time.monotonic()
         if item.messages or item.skipped:
             yield _batch(item)
             totals["received"] += len(item.messages) + item.skipped
             totals["skipped"] += item.skipped
-            per_second = rate.add(len(item.messages) + item.skipped)
-            yield _stats(totals, per_second)
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+            quiet_since = now
+        elif now - quiet_since > HEARTBEAT_SECONDS:
             yield sse_comment("heartbeat")
-            yield _stats(totals, rate.add(0))
-            quiet_since = time.monotonic()
-
-
+            quiet_since = now
+        elif round(item.per_second) == shown_rate or now - stats_at < STATS_SECONDS:
+            continue  # quiet, and the rate shown is still right (or was updated just now)
+        # The rate comes with every batch and, while quiet, on a timer, so it falls to 0
+        # within seconds of the last message.
+        yield _stats(totals, item.per_second)
+        shown_rate, stats_at = round(item.per_second), now
 def _batch(batch: Batch) -> bytes:
     limit = settings.DASHBOARD_PUBSUB_PREVIEW_BYTES
     context = {"messages": [present(m, limit) for m in reversed(batch.messages)],

@@ -4,10 +4,12 @@ pointed at a Redis the test controls."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -171,3 +173,23 @@ def start_dashboard(tmp_path):
 
 def status_texts(stream: SSEStream) -> list[str]:
     return [re.sub(r"<[^>]+>", "", e.data).strip() for e in stream.events if e.name == "status"]
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests, same
+    session) keeps an event loop running in the main thread."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the coroutine did not finish within 30 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -7,7 +7,6 @@ import asyncio
 import json
 import random
 import re
-import threading
 
 import pytest
 import redis
@@ -16,7 +15,7 @@ from keyspace.pubsub import Batch, Message, Status, Subscription, present, strea
 from keyspace.sse import sse_comment, sse_event, sse_retry
 from keyspace.views import pubsub as views
 
-from .conftest import dashboard_clients
+from .conftest import dashboard_clients, run_async
 from .sseclient import SSEParser, parse_all
 
 
@@ -144,26 +143,6 @@ def test_present_json_text_binary_and_cut():
 
 
 # --- the generators, in process -----------------------------------------------------------------
-
-
-def run_async(coroutine):
-    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests, same
-    session) keeps an event loop running in the main thread."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = asyncio.run(coroutine)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(30)
-    assert not thread.is_alive(), "the coroutine did not finish within 30 s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 async def _next_batch(gen, timeout: float = 2.0) -> Batch:
