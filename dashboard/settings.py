@@ -63,6 +63,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DASHBOARD_DB_PATH", VAR_DIR / "dashboard.sqlite3"),
+        # Writers queue for the lock up front instead of failing when a read turns into a
+        # write; racing requests (a sign-in link, a confirmation) then wait their turn.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 
