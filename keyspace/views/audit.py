@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import Q
 
 from ..connection import RedisNotConfigured, current_target
 from ..forms import QueryForm
@@ -18,7 +19,7 @@ class AuditFilterForm(QueryForm):
     user = forms.CharField(required=False, max_length=150)
     operation = forms.CharField(required=False, max_length=60)
     outcome = forms.ChoiceField(required=False, choices=[("", "any")] + AuditEntry.OUTCOMES)
-    key = forms.CharField(required=False, max_length=1000, label="Key contains")
+    key = forms.CharField(required=False, max_length=1000, label="Key or target contains")
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
 
 
@@ -31,7 +32,8 @@ def filtered_entries(query: dict):
     if query["outcome"]:
         entries = entries.filter(outcome=query["outcome"])
     if query["key"]:
-        entries = entries.filter(key_text__contains=query["key"])
+        entries = entries.filter(Q(key_text__contains=query["key"]) |
+                                 Q(target_text__contains=query["key"]))
     return entries
 
 

@@ -28,6 +28,8 @@ from ..types import PageRequest, TypeUnit, registry
 from .rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
+# The fields in which an operation names the key it writes to (rename, copy; set-store).
+TARGET_FIELDS = ("new_name", "destination")
 
 
 def find_operation(client, key: bytes, action: str, seen_type: str = ""):
@@ -69,7 +71,9 @@ def key_edit(request, db: int, key: bytes, action: str):
         context = {"db": db, "key": key, "unit": unit, "operation": operation,
                    "detail": detail, "row": request.POST.get("row", "")}
         form = operation.form_class(request.POST)
-        if not form.is_valid():
+        valid = form.is_valid()
+        trail["target"] = _target(form)
+        if not valid:
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
@@ -83,6 +87,15 @@ def key_edit(request, db: int, key: bytes, action: str):
     return _after(request, db, key, unit, outcome)
 
 
+def _target(form) -> bytes | None:
+    """The destination key, once parsed (also when another field of the form is invalid)."""
+    cleaned = getattr(form, "cleaned_data", {})
+    for field in TARGET_FIELDS:
+        if isinstance(cleaned.get(field), bytes):
+            return cleaned[field]
+    return None
+
+
 def _invalid(form) -> str:
     return "invalid input: " + ", ".join(sorted(form.errors))
 
@@ -91,14 +104,15 @@ def _audit_outcome(problem) -> str:
     return AuditEntry.CONFLICT if isinstance(problem, Conflict) else AuditEntry.REFUSED
 
 
-@dashboard_view(EDIT)
+@dashboard_view(EDIT, audit_as="create")
 def key_create(request, db: int):
     """The new-key form; creating never overwrites an existing key."""
     form = CreateKeyForm(request.POST if request.method == "POST" else None)
     context = {"db": db, "form": form, "tab": "keys"}
     status = 200
     if form.is_bound:
-        name = form.cleaned_data.get("name") if form.is_valid() else None
+        form.is_valid()
+        name = form.cleaned_data.get("name")  # bytes when the name itself was valid
         with audited(request, db=db, operation="create", key=name) as trail:
             if not form.is_valid():
                 trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
