@@ -9,7 +9,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A development key is fine while the dashboard only listens on loopback; deployments set their own.
+# A development key is fine on loopback only: the app refuses other clients while it is in use.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-redis-dashboard")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 
@@ -27,6 +27,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "keyspace.security.SecurityHeadersMiddleware",
+    # Before anything reads the request: sessions, CSRF, sign-in, views.
+    "keyspace.access.LoopbackOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
