@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",  # before keyspace: its lockout flag is set when keyspace audits a failure
     "keyspace",
 ]
 
@@ -38,6 +39,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "keyspace.errors.RedisErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out name or client first
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -111,6 +117,17 @@ DASHBOARD_AUTH = env_bool("DASHBOARD_AUTH", True)
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
+# Password guessing (django-axes): this many failures for one user name, or from one client
+# address, lock it out; the lockout doubles with each further failure, up to the ceiling.
+AXES_FAILURE_LIMIT = env_int("DASHBOARD_SIGNIN_FAILURES", 5)
+DASHBOARD_SIGNIN_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 60)
+DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "keyspace.signin_throttle.cool_off"
+AXES_LOCKOUT_CALLABLE = "keyspace.signin_throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures go to the audit log; successes need no table
+AXES_VERBOSE = False
 # Edits: no control is drawn and every write answers 403 when read-only.
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
