@@ -143,6 +143,11 @@ DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
 DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
 # A value posted back as hex takes three characters a byte, plus the form around it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
+# Request bodies, capped in front of Django (dashboard/bodylimit.py): without a signed-in
+# session, and with one (0: twice DATA_UPLOAD_MAX_MEMORY_SIZE, so Django's own limit and its
+# message next to the field come first).
+DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
+DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0)
 
 LOGGING = {
     "version": 1,
