@@ -29,8 +29,15 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if not request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/")
-                                       else "/" + settings.STATIC_URL):
+        if _is_page(request, response):
             # Pages carry Redis data: no browser or proxy cache may keep a copy.
             add_never_cache_headers(response)
         return response
+
+
+def _is_page(request, response) -> bool:
+    """Everything but static files and live event streams (which set their own caching and
+    are never shown again from a cache)."""
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    event_stream = response.get("Content-Type", "").startswith("text/event-stream")
+    return not request.path.startswith(static) and not event_stream
