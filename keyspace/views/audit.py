@@ -19,7 +19,7 @@ class AuditFilterForm(QueryForm):
     user = forms.CharField(required=False, max_length=150)
     operation = forms.CharField(required=False, max_length=60)
     outcome = forms.ChoiceField(required=False, choices=[("", "any")] + AuditEntry.OUTCOMES)
-    key = forms.CharField(required=False, max_length=1000, label="Key or target contains")
+    key = forms.CharField(required=False, max_length=1000, label="Key contains")
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
 
 
