@@ -3,4 +3,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from .bodylimit import BodyLimit  # noqa: E402 - reads settings, once Django is set up
+
+application = BodyLimit(django_application)

@@ -3,29 +3,13 @@
 import os
 from pathlib import Path
 
+from .env import env_bool, env_float, env_int
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A development key is fine while the dashboard only listens on loopback; deployments set their own.
+# A development key is fine on loopback only: the app refuses other clients while it is in use.
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-redis-dashboard")
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 
@@ -37,12 +21,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",  # before keyspace: its lockout flag is set when keyspace audits a failure
     "keyspace",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "keyspace.security.SecurityHeadersMiddleware",
+    # Before anything reads the request: sessions, CSRF, sign-in, views.
+    "keyspace.access.LoopbackOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,6 +40,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "keyspace.errors.RedisErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out name or client first
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -80,6 +72,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DASHBOARD_DB_PATH", VAR_DIR / "dashboard.sqlite3"),
+        # Writers queue for the lock up front instead of failing when a read turns into a
+        # write; racing requests (a sign-in link, a confirmation) then wait their turn.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 
@@ -123,6 +118,17 @@ DASHBOARD_AUTH = env_bool("DASHBOARD_AUTH", True)
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
+# Password guessing (django-axes): this many failures for one user name, or from one client
+# address, lock it out; the lockout doubles with each further failure, up to the ceiling.
+AXES_FAILURE_LIMIT = env_int("DASHBOARD_SIGNIN_FAILURES", 5)
+DASHBOARD_SIGNIN_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 60)
+DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "keyspace.signin_throttle.cool_off"
+AXES_LOCKOUT_CALLABLE = "keyspace.signin_throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures go to the audit log; successes need no table
+AXES_VERBOSE = False
 # Edits: no control is drawn and every write answers 403 when read-only.
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
@@ -152,6 +158,11 @@ DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
 # same formula: a value the edit form offers can always be sent back; a larger body gets a
 # message by its field, never a bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
+# Request bodies, capped in front of Django (dashboard/bodylimit.py): without a signed-in
+# session, and with one (0: twice DATA_UPLOAD_MAX_MEMORY_SIZE, so Django's own limit and its
+# message next to the field come first).
+DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
+DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0)
 
 LOGGING = {
     "version": 1,

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class KeyspaceConfig(AppConfig):
     name = "keyspace"
     verbose_name = "Redis keyspace"
+
+    def ready(self):
+        from . import signin_throttle  # noqa: F401 - connects the failed sign-in audit

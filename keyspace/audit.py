@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
-           detail: str = "") -> AuditEntry:
+           detail: str = "", target: bytes | None = None) -> AuditEntry:
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     try:
@@ -33,15 +33,18 @@ def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
         outcome=outcome,
         detail=detail[:500],
     )
-    entry.set_key(key)
+    entry.set_key(key if isinstance(key, bytes) else None)
+    entry.set_target(target if isinstance(target, bytes) else None)
     entry.save()
     return entry
 
 
 @contextlib.contextmanager
 def audited(request, *, db: int, operation: str, key: bytes | None):
-    """Record how the block ends: done, refused, conflict or failed (then re-raise)."""
-    trail = {"outcome": AuditEntry.OK, "detail": ""}
+    """Record how the block ends: done, refused, conflict or failed (then re-raise). The block
+    may set `key` (a name known only once its form is parsed) and `target` (the key a rename,
+    copy or store writes) in the trail."""
+    trail = {"outcome": AuditEntry.OK, "detail": "", "key": key, "target": None}
     try:
         yield trail
     except Conflict as exc:
@@ -58,5 +61,6 @@ def audited(request, *, db: int, operation: str, key: bytes | None):
         trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
         raise
     finally:
-        trail["entry"] = record(request, db=db, operation=operation, key=key,
-                                outcome=trail["outcome"], detail=trail["detail"])
+        trail["entry"] = record(request, db=db, operation=operation, key=trail["key"],
+                                outcome=trail["outcome"], detail=trail["detail"],
+                                target=trail["target"])

@@ -3,19 +3,22 @@
 The form for a destructive edit carries a signed token naming the user, the database, the
 key and the operation, valid for a few minutes and good for one edit. The edit only runs
 with an unspent token that matches all four, so a forged or replayed POST (or a stale tab)
-cannot delete anything on its own. Spent tokens are remembered in Django's cache for their
-lifetime (configure a cache shared by every process when there are several).
+cannot delete anything on its own. Spent tokens are recorded in the dashboard's database
+until they could no longer be valid, so every worker process and a restart refuse a replay.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.core import signing
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .editing import Refused
 from .keynames import encode_key
+from .models import SpentConfirmation
 
 SALT = "keyspace.confirmation"
 LIFETIME_SECONDS = 300
@@ -27,6 +30,7 @@ class ConfirmationRequired(Refused):
 
 
 def _subject(request, db: int, key: bytes, action: str, what: str) -> dict:
+    """Everything a token is bound to (its nonce aside): a token matches only the same."""
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
     return {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what}
@@ -51,9 +55,20 @@ def check(request, db: int, key: bytes, action: str, token: str, what: str = "")
         raise ConfirmationRequired("the confirmation was for something else; confirm again")
     # Spent here, atomically: of two requests racing with one token, only one gets through.
     # A form drawn again (after a conflict, or to confirm a trim) carries a fresh token.
-    if not nonce or not cache.add(_spent_key(nonce), True, LIFETIME_SECONDS + 60):
+    if not nonce or not spend(nonce):
         raise ConfirmationRequired("that confirmation was already used; confirm again")
 
 
-def _spent_key(nonce: str) -> str:
-    return f"confirmation-spent:{nonce}"
+def spend(nonce: str) -> bool:
+    """Record the nonce as spent; False if it already was. The unique constraint decides
+    between racing requests: the second INSERT fails whatever process it comes from."""
+    now = timezone.now()
+    # A spent token only needs remembering while its signature is still valid.
+    SpentConfirmation.objects.filter(expires__lt=now).delete()
+    try:
+        with transaction.atomic():
+            SpentConfirmation.objects.create(
+                nonce=nonce[:64], expires=now + timedelta(seconds=LIFETIME_SECONDS + 60))
+    except IntegrityError:
+        return False
+    return True

@@ -1,5 +1,5 @@
-"""What the dashboard keeps in its own database: the audit log, one-time sign-in links, and
-the two permissions roles are made of."""
+"""What the dashboard keeps in its own database: the audit log, one-time sign-in links, spent
+confirmation tokens, and the two permissions roles are made of."""
 
 from __future__ import annotations
 
@@ -14,6 +14,19 @@ from django.utils import timezone
 from .display import is_printable_text
 
 SIGN_IN_LINK_LIFETIME = timedelta(hours=24)
+# A viewer can type 45 KB key names: the log keeps this many bytes of a name, and its length.
+AUDIT_KEY_BYTES = 1024
+
+
+def _shown_name(key: bytes | None) -> tuple[str, bool, int | None]:
+    """(text, is_hex, original length in bytes) of a key name cut to AUDIT_KEY_BYTES."""
+    if key is None:
+        return "", False, None
+    kept = key[:AUDIT_KEY_BYTES]
+    if is_printable_text(key):
+        # A cut may split a character: drop the partial one rather than switch to hex.
+        return kept.decode("utf-8", errors="ignore"), False, len(key)
+    return kept.hex(), True, len(key)
 
 
 class AuditEntry(models.Model):
@@ -31,6 +44,11 @@ class AuditEntry(models.Model):
     operation = models.CharField(max_length=60, db_index=True)
     key_text = models.TextField(blank=True)
     key_is_hex = models.BooleanField(default=False)
+    key_length = models.PositiveIntegerField(null=True, blank=True)
+    # Where a rename, copy or store wrote: what it created or overwrote.
+    target_text = models.TextField(blank=True)
+    target_is_hex = models.BooleanField(default=False)
+    target_length = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=OUTCOMES, db_index=True)
     detail = models.CharField(max_length=500, blank=True)
 
@@ -42,13 +60,19 @@ class AuditEntry(models.Model):
         ]
 
     def set_key(self, key: bytes | None) -> None:
-        """The key as text when it is printable, as hex otherwise."""
-        if key is None:
-            self.key_text, self.key_is_hex = "", False
-        elif is_printable_text(key):
-            self.key_text, self.key_is_hex = key.decode("utf-8"), False
-        else:
-            self.key_text, self.key_is_hex = key.hex(), True
+        """The key as text when it is printable, as hex otherwise, cut to AUDIT_KEY_BYTES."""
+        self.key_text, self.key_is_hex, self.key_length = _shown_name(key)
+
+    def set_target(self, target: bytes | None) -> None:
+        self.target_text, self.target_is_hex, self.target_length = _shown_name(target)
+
+    @property
+    def key_cut(self) -> bool:
+        return self.key_length is not None and self.key_length > AUDIT_KEY_BYTES
+
+    @property
+    def target_cut(self) -> bool:
+        return self.target_length is not None and self.target_length > AUDIT_KEY_BYTES
 
 
 class SignInLink(models.Model):
@@ -71,12 +95,15 @@ class SignInLink(models.Model):
 
     @classmethod
     def redeem(cls, token: str):
-        """The user the token signs in, once; None if it is unknown, used or expired."""
+        """The user the token signs in, once; None if it is unknown, used or expired.
+
+        The DELETE decides: of several requests racing with one link, only the one whose
+        DELETE removed the row signs in (the database serialises the deletes)."""
         link = cls.objects.filter(token_hash=cls.hash(token)).select_related("user").first()
         if link is None:
             return None
-        link.delete()
-        if link.expires < timezone.now() or not link.user.is_active:
+        deleted, _ = cls.objects.filter(pk=link.pk).delete()
+        if deleted != 1 or link.expires < timezone.now() or not link.user.is_active:
             return None
         return link.user
 
@@ -101,3 +128,11 @@ class UndoRecord(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+
+
+class SpentConfirmation(models.Model):
+    """A confirmation token that has been used, kept until it could no longer be valid, so a
+    replay is refused by every worker process and after a restart."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    expires = models.DateTimeField(db_index=True)

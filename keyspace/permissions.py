@@ -49,8 +49,10 @@ def require_permission(request, action: str) -> None:
         _refuse(user, action)
 
 
-def dashboard_view(action: str):
-    """Mark a view with the action it performs and check it before the view runs."""
+def dashboard_view(action: str, audit_as: str = ""):
+    """Mark a view with the action it performs and check it before the view runs. A write
+    refused here is audited under `audit_as` (the name the view's own audit entries use), or
+    the operation named in the URL."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
 
@@ -72,7 +74,7 @@ def dashboard_view(action: str):
                 try:
                     require_permission(request, action)
                 except NotPermitted:
-                    _audit_refused_write(request, action, kwargs)
+                    _audit_refused_write(request, action, audit_as, kwargs)
                     raise
                 return view(request, *args, **kwargs)
 
@@ -82,14 +84,14 @@ def dashboard_view(action: str):
     return decorate
 
 
-def _audit_refused_write(request, action: str, view_kwargs: dict) -> None:
+def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict) -> None:
     """A signed-in user's write refused by role or read-only mode is a write attempt too."""
     if action != EDIT or request.method != "POST":
         return
     from .audit import record  # the audit log needs the models; permissions load first
 
     record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
-           operation=view_kwargs.get("action") or request.resolver_match.url_name,
+           operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,
            outcome="refused", detail="not permitted")
 
 

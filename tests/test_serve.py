@@ -49,7 +49,8 @@ def is_up(client: redis.Redis) -> bool:
 @pytest.fixture
 def serve(tmp_path):
     def start(**extra_env):
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DASHBOARD_AUTH")}
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REDIS_URL", "DASHBOARD_AUTH", "DJANGO_SECRET_KEY")}
         port = free_port()
         env.update(PORT=str(port), DASHBOARD_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
         env.update(extra_env)
@@ -140,3 +141,12 @@ def test_without_sign_in_it_serves_loopback_and_refuses_other_addresses(serve):
     output, _ = exposed.communicate(timeout=60)
     assert exposed.returncode != 0
     assert b"will not listen on 0.0.0.0" in output
+
+
+def test_it_refuses_to_listen_beyond_loopback_with_the_development_key(serve):
+    start, _ = serve
+    exposed, _ = start(HOST="0.0.0.0")
+    output, _ = exposed.communicate(timeout=60)
+    assert exposed.returncode != 0
+    assert b"development secret key is in use" in output
+    assert b"python3 -c 'import secrets; print(secrets.token_urlsafe(64))'" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import Q
 
 from ..connection import RedisNotConfigured, current_target
 from ..forms import QueryForm
@@ -31,7 +32,8 @@ def filtered_entries(query: dict):
     if query["outcome"]:
         entries = entries.filter(outcome=query["outcome"])
     if query["key"]:
-        entries = entries.filter(key_text__contains=query["key"])
+        entries = entries.filter(Q(key_text__contains=query["key"]) |
+                                 Q(target_text__contains=query["key"]))
     return entries
 
 

@@ -29,6 +29,8 @@ from ..types import PageRequest, TypeUnit, registry
 from .rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
+# The fields in which an operation names the key it writes to (rename, copy; set-store).
+TARGET_FIELDS = ("new_name", "destination")
 
 
 def find_operation(client, key: bytes, action: str, seen_type: str = ""):
@@ -75,7 +77,9 @@ def key_edit(request, db: int, key: bytes, action: str):
         context = {"db": db, "key": key, "unit": unit, "operation": operation,
                    "detail": detail, "row": request.POST.get("row", "")}
         form = operation.form_class(request.POST)
-        if not form.is_valid():
+        valid = form.is_valid()
+        trail["target"] = _target(form)
+        if not valid:
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
@@ -111,6 +115,15 @@ def _check_confirmation(request, client, db: int, key: bytes, operation, data: d
         raise problem from None
 
 
+def _target(form) -> bytes | None:
+    """The destination key, once parsed (also when another field of the form is invalid)."""
+    cleaned = getattr(form, "cleaned_data", {})
+    for field in TARGET_FIELDS:
+        if isinstance(cleaned.get(field), bytes):
+            return cleaned[field]
+    return None
+
+
 def _invalid(form) -> str:
     return "invalid input: " + ", ".join(sorted(form.errors))
 
@@ -119,14 +132,15 @@ def _audit_outcome(problem) -> str:
     return AuditEntry.CONFLICT if isinstance(problem, Conflict) else AuditEntry.REFUSED
 
 
-@dashboard_view(EDIT)
+@dashboard_view(EDIT, audit_as="create")
 def key_create(request, db: int):
     """The new-key form; creating never overwrites an existing key."""
     form = CreateKeyForm(request.POST if request.method == "POST" else None)
     context = {"db": db, "form": form, "tab": "keys"}
     status = 200
     if form.is_bound:
-        name = form.cleaned_data.get("name") if form.is_valid() else None
+        form.is_valid()
+        name = form.cleaned_data.get("name")  # bytes when the name itself was valid
         with audited(request, db=db, operation="create", key=name) as trail:
             if not form.is_valid():
                 trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
@@ -274,9 +288,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
 
 def _touched(key: bytes, operation, form) -> list[bytes]:
     """The keys an edit writes: its own, and the key it replaces, if any."""
-    target_field = getattr(operation, "target_field", None)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    target = data.get(target_field) if target_field else None
+    target = _target(form) if form.is_bound and form.is_valid() else None
     return [key, target] if target else [key]
 
 

@@ -110,13 +110,14 @@ class PublishForm(EditForm):
         return channel
 
 
-@dashboard_view(EDIT)
+@dashboard_view(EDIT, audit_as="publish")
 def pubsub_publish(request, db: int):
     form = PublishForm(request.POST if request.method == "POST" else None)
     context = {"db": db, "publish_form": form}
     status = 200
     if form.is_bound:
-        channel = form.cleaned_data.get("channel") if form.is_valid() else None
+        form.is_valid()
+        channel = form.cleaned_data.get("channel")  # bytes when the name itself was valid
         with audited(request, db=db, operation="publish", key=channel) as trail:
             if form.is_valid():
                 data = form.cleaned_data

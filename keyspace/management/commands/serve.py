@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from keyspace.access import NEW_KEY_COMMAND, is_loopback, using_dev_key
 from keyspace.connection import current_target, get_client, reset_pools
 from keyspace.demo import seed_demo
 from keyspace.local_redis import LocalRedis
@@ -27,10 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port: int, host: str, **options):
-        if not settings.DASHBOARD_AUTH and host not in LOOPBACK:
+        loopback = host in LOOPBACK or is_loopback(host)
+        if not settings.DASHBOARD_AUTH and not loopback:
             raise CommandError(
                 f"sign-in is off (DASHBOARD_AUTH=off), so the dashboard will not listen on "
                 f"{host}, where other machines could reach it: use 127.0.0.1 or turn sign-in on"
+            )
+        if using_dev_key() and not loopback:
+            raise CommandError(
+                f"the development secret key is in use, so the dashboard will not listen on "
+                f"{host}: set DJANGO_SECRET_KEY to a key of your own, made with\n"
+                f"  {NEW_KEY_COMMAND}"
             )
         call_command("migrate", interactive=False, verbosity=0)
         with ExitStack() as stack:

@@ -1,0 +1,47 @@
+"""Reading settings from the environment, failing closed: a value that is not understood stops
+start-up with an error naming the variable, never silently falls back to a default (a typo
+such as DASHBOARD_AUTH=enabled must not turn sign-in off)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE:
+        return True
+    if word in FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not understood: use one of {', '.join(TRUE)} "
+        f"or one of {', '.join(FALSE)} (or leave {name} unset for the default)"
+    )
+
+
+def _number(name: str, default, kind: type, what: str):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not {what} (or leave {name} unset for the default, {default})"
+        ) from None
+
+
+def env_int(name: str, default: int) -> int:
+    return _number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _number(name, default, float, "a number")
