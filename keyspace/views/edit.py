@@ -30,7 +30,6 @@ from .rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
 # The fields in which an operation names the key it writes to (rename, copy; set-store).
-TARGET_FIELDS = ("new_name", "destination")
 
 
 def find_operation(client, key: bytes, action: str, seen_type: str = ""):
@@ -78,7 +77,7 @@ def key_edit(request, db: int, key: bytes, action: str):
                    "detail": detail, "row": request.POST.get("row", "")}
         form = operation.form_class(request.POST)
         valid = form.is_valid()
-        trail["target"] = _target(form)
+        trail["target"] = _target(operation, form)
         if not valid:
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
@@ -115,13 +114,12 @@ def _check_confirmation(request, client, db: int, key: bytes, operation, data: d
         raise problem from None
 
 
-def _target(form) -> bytes | None:
-    """The destination key, once parsed (also when another field of the form is invalid)."""
-    cleaned = getattr(form, "cleaned_data", {})
-    for field in TARGET_FIELDS:
-        if isinstance(cleaned.get(field), bytes):
-            return cleaned[field]
-    return None
+def _target(operation, form) -> bytes | None:
+    """The key the edit writes over (rename, copy, store), once parsed (also when another
+    field of the form is invalid)."""
+    field = getattr(operation, "target_field", None)
+    target = getattr(form, "cleaned_data", {}).get(field) if field else None
+    return target if isinstance(target, bytes) else None
 
 
 def _invalid(form) -> str:
@@ -288,7 +286,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
 
 def _touched(key: bytes, operation, form) -> list[bytes]:
     """The keys an edit writes: its own, and the key it replaces, if any."""
-    target = _target(form) if form.is_bound and form.is_valid() else None
+    target = _target(operation, form) if form.is_bound and form.is_valid() else None
     return [key, target] if target else [key]
 
 
