@@ -31,7 +31,9 @@ MAX_COUNT = 10_000
 LEAF_SAMPLE = 50
 STATE_TIMEOUT_SECONDS = 600
 MAX_COUNTS_PER_USER = 4
-NAME_BYTES = 256
+# Long enough for any name people browse (a 6,000-byte folder still drills down), short
+# enough that one count's STATE_BYTES holds hundreds of them.
+NAME_BYTES = 8192
 STATE_BYTES = 2 * 1024 * 1024
 ENTRY_BYTES = 48  # what one folder or sample key costs besides its name, stored pickled
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.utils import timezone
 
 from ..connection import RedisNotConfigured, current_target
 from ..forms import QueryForm
-from ..models import AuditEntry
-from ..permissions import VIEW, dashboard_view
+from ..models import AuditEntry, UndoRecord
+from ..permissions import EDIT, VIEW, dashboard_view, user_may
 from .rendering import render_page
 
 PAGE_SIZE = 50
@@ -46,7 +47,19 @@ def audit_log(request):
     params.pop("page", None)
     context = {"form": form, "page": page, "query_without_page": params.urlencode(),
                "tab": "audit", "operations": _known_operations(), "db": _default_db()}
+    _offer_undo(request, page)
     return render_page(request, "keyspace/audit.html", context, fragment="entries")
+
+
+def _offer_undo(request, page) -> None:
+    """Give each entry on this page whose copy is still kept its undo token (editors only)."""
+    page.object_list = entries = list(page.object_list)
+    if not entries or not user_may(request.user, EDIT):
+        return
+    live = UndoRecord.objects.filter(audit__in=entries, expires__gte=timezone.now())
+    tokens = dict(live.values_list("audit_id", "token"))
+    for entry in entries:
+        entry.undo_token = tokens.get(entry.pk)
 
 
 def _default_db() -> int:

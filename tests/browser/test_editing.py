@@ -288,6 +288,10 @@ def test_set_ttl_counts_down_and_the_key_expires(page: Page, url, r: redis.Redis
     amount = form.get_by_label("TTL", exact=False)
     amount.fill("4")
     amount.press("Enter")
+    # Four seconds is too short to look at: confirmed like a delete.
+    expect(form).to_contain_text("expire almost at once")
+    assert r.ttl("temp:token") == -1
+    form.get_by_role("button", name="Save").click()
 
     expect(page.locator("#flash")).to_have_text("TTL set to 4,000 ms")
     assert 0 < r.pttl("temp:token") <= 4_000
@@ -356,6 +360,37 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     expect(page.locator("h1.key-title")).to_have_text("kept")
     assert len(traffic.posts()) == posts_before
     assert r.hgetall("kept") == {b"f": b"v"}
+    traffic.assert_no_forbidden()
+
+
+def test_undo_puts_a_deleted_key_back_and_an_edited_field_back(
+    page: Page, url, r: redis.Redis, traffic: Traffic
+):
+    r.hset("profile", mapping={"name": "ada", "lang": "en"})
+    r.expire("profile", 900)
+    page.goto(url(key_path("profile")))
+    key_action(page, "Delete").click()
+    page.locator("#editor").get_by_role("button", name="Delete the key").click()
+    expect(page).to_have_url(url("/db/0/"))
+    assert r.exists("profile") == 0
+
+    page.locator("#undo-offer").get_by_role("button", name="Undo").click()
+    expect(page).to_have_url(url(key_path("profile")))
+    expect(page.locator("#flash")).to_contain_text("undone: deleted profile")
+    assert r.hgetall("profile") == {b"name": b"ada", b"lang": b"en"}
+    assert 890 < r.ttl("profile") <= 900
+
+    # An in-place edit (htmx) offers Undo next to its message too.
+    row = page.locator("#value tr", has_text="ada")
+    row.get_by_role("link", name="Edit").click()
+    row = page.locator("tr.editing")
+    row.get_by_label("Value").fill("grace")
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator("#flash")).to_have_text("saved field name")
+    assert r.hget("profile", "name") == b"grace"
+    page.locator("#undo-offer").get_by_role("button", name="Undo").click()
+    expect(page.locator("#flash")).to_contain_text("undone: saved field name")
+    assert r.hget("profile", "name") == b"ada"
     traffic.assert_no_forbidden()
 
 

@@ -16,7 +16,7 @@ from tests.edit.forms import HTMX, confirm, edit_url, open_form, submit
 
 def offered(response) -> str:
     """The undo token an edit's response offers (htmx flash, or the page it redirects to)."""
-    found = re.search(r'action="/undo/([A-Za-z0-9_-]+)/"', response.content.decode())
+    found = re.search(r'(?:action|hx-post)="/undo/([A-Za-z0-9_-]+)/"', response.content.decode())
     assert found, response.content.decode()[-1500:]
     return found.group(1)
 
@@ -158,3 +158,19 @@ def test_undo_is_a_post(client, r, method):
     token = offered(submit(client, b"s", "string-edit", value="after"))
     assert getattr(client, method)(f"/undo/{token}/").status_code == 405
     assert r.get("s") == b"after"
+
+
+def test_the_audit_log_offers_undo_to_editors_only(client, r, viewer):
+    from django.test import Client
+
+    r.set("s", "before")
+    token = offered(submit(client, b"s", "string-edit", value="after"))
+    entry = AuditEntry.objects.get(operation="string-edit")
+    assert UndoRecord.objects.get(token=token).audit == entry
+    page = client.get("/audit/").content.decode()
+    assert f'action="/undo/{token}/"' in page
+    as_viewer = Client()
+    as_viewer.force_login(viewer)
+    assert "/undo/" not in as_viewer.get("/audit/").content.decode()
+    assert undo(client, token).status_code == 302 and r.get("s") == b"before"
+    assert "/undo/" not in client.get("/audit/").content.decode(), "an undo is offered once"
