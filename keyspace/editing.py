@@ -86,7 +86,9 @@ class KeyGone(KeyNotFound):
 before_write: Callable[[redis.Redis, list[bytes]], None] | None = None
 
 
-def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
+def guarded(
+    client: redis.Redis, keys: list[bytes], attempt: Callable, *, writes: list[bytes] | None = None
+) -> list:
     """Run `attempt(pipe)` under WATCH on `keys`.
 
     `attempt` reads through `pipe` (immediate mode), raises Conflict/Refused/KeyGone if the
@@ -95,6 +97,10 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
     checked again. A refusal stands only if nothing watched changed while its reads ran
     (each read is its own round trip): otherwise it may describe a state that never
     existed, so it is checked again too.
+
+    Under `undo.capturing()`, the keys the edit writes (`writes`, by default every watched
+    key) are copied in the same MULTI; if Redis refuses the copying commands (an ACL without
+    DUMP), the edit runs again without them and cannot be undone.
     """
     capture = undo.active()
     with client.pipeline(transaction=True) as pipe:
@@ -106,7 +112,7 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
                 except DashboardError:
                     _confirm_snapshot(pipe)
                     raise
-                kept = capture.plan(pipe, keys) if capture is not None else []
+                kept = capture.plan(pipe, writes or keys) if capture is not None else []
                 if before_write is not None:
                     before_write(client, keys)
                 pipe.multi()
@@ -115,8 +121,18 @@ def guarded(client: redis.Redis, keys: list[bytes], attempt: Callable) -> list:
                 queue_writes(pipe)
                 if kept:
                     capture.queue_after(pipe, kept)
-                results = pipe.execute()
-                return capture.take(results, kept) if kept else results
+                if not kept:
+                    return pipe.execute()
+                try:
+                    results = pipe.execute(raise_on_error=False)
+                except redis.ResponseError as exc:
+                    # Refused while queuing (EXECABORT): nothing ran. Again, without copies.
+                    capture.refuse(f"Redis refused to copy the key ({exc})")
+                    continue
+                failed = [reply for reply in results if isinstance(reply, Exception)]
+                if failed:  # it ran: report it, never run it twice
+                    raise failed[0]
+                return capture.take(results, kept)
             except redis.WatchError:
                 continue
             except redis.ResponseError as exc:

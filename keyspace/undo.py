@@ -34,12 +34,43 @@ def fingerprint(payload: bytes | None) -> str:
     return ABSENT if payload is None else hashlib.sha256(payload).hexdigest()
 
 
+# Keys with more elements than this are not copied: measuring one exactly (MEMORY USAGE
+# SAMPLES 0) costs time in Redis in proportion to its elements.
+MAX_ELEMENTS = 20_000
+# Two expiry times computed from TIME and PTTL at different moments agree within this.
+EXPIRY_SLACK_MS = 5
+
+
 @dataclass
 class KeptKey:
     name: bytes
     before: bytes | None  # DUMP payload; None: the key did not exist
-    expire_at_ms: int | None  # absolute expiry, None: no TTL
-    after: str  # fingerprint of the key as the edit left it
+    expire_at_ms: int | None  # absolute expiry before the edit, None: no TTL
+    after: str  # fingerprint of the key's DUMP as the edit left it
+    after_expire_at_ms: int | None = None  # and its absolute expiry then
+
+    def left_as(self, payload: bytes | None, expire_at_ms: int | None, now_ms: int) -> bool:
+        """Whether a key now holding `payload` (expiring at `expire_at_ms`) is as the edit
+        left it. A key the edit left to expire, gone once that time has passed, is."""
+        if payload is None and self.after != ABSENT:
+            expired = self.after_expire_at_ms is not None
+            return expired and now_ms + EXPIRY_SLACK_MS >= self.after_expire_at_ms
+        if fingerprint(payload) != self.after:
+            return False
+        if (expire_at_ms is None) != (self.after_expire_at_ms is None):
+            return False
+        return expire_at_ms is None or abs(expire_at_ms - self.after_expire_at_ms) <= (
+            EXPIRY_SLACK_MS
+        )
+
+
+def _now_ms(time_reply) -> int:
+    seconds, micros = time_reply
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+def _expire_at(now_ms: int, pttl) -> int | None:
+    return now_ms + pttl if pttl is not None and pttl >= 0 else None
 
 
 @dataclass
@@ -50,10 +81,16 @@ class Capture:
     # Why the edit cannot be undone ("" when it can, or when nothing was captured yet).
     refused: str = ""
 
+    # Set when Redis refused the copying commands: the edit's retries copy nothing.
+    copying_refused: str = ""
+
     def plan(self, pipe, keys: list[bytes]) -> list[bytes]:
         """Under the WATCH: the keys to copy, or [] when one is too large (or unmeasurable)."""
-        self.refused = too_large_to_keep(pipe, keys)
+        self.refused = self.copying_refused or too_large_to_keep(pipe, keys)
         return [] if self.refused else list(dict.fromkeys(keys))
+
+    def refuse(self, reason: str) -> None:
+        self.copying_refused = self.refused = reason
 
     @staticmethod
     def queue_before(pipe, keys: list[bytes]) -> None:
@@ -66,37 +103,65 @@ class Capture:
     def queue_after(pipe, keys: list[bytes]) -> None:
         for key in keys:
             pipe.dump(key)
+            pipe.pttl(key)
 
     def take(self, results: list, keys: list[bytes]) -> list:
         """Keep the copies; return the write's own replies."""
-        seconds, micros = results[0]
-        now_ms = int(seconds) * 1000 + int(micros) // 1000
-        before = results[1 : 1 + 2 * len(keys)]
-        after = results[len(results) - len(keys) :]
+        now_ms = _now_ms(results[0])
+        size = 2 * len(keys)
+        before, after = results[1 : 1 + size], results[len(results) - size :]
         self.keys = []
         for index, key in enumerate(keys):
             payload, pttl = before[2 * index], before[2 * index + 1]
-            if fingerprint(payload) == fingerprint(after[index]):
+            left, left_pttl = after[2 * index], after[2 * index + 1]
+            expire_at, left_expire_at = _expire_at(now_ms, pttl), _expire_at(now_ms, left_pttl)
+            if payload == left and expire_at == left_expire_at:
                 continue  # read, not changed (e.g. the other sets of a comparison)
-            expire_at = now_ms + pttl if pttl is not None and pttl >= 0 else None
-            self.keys.append(KeptKey(key, payload, expire_at, fingerprint(after[index])))
-        return results[1 + 2 * len(keys) : len(results) - len(keys)]
+            self.keys.append(
+                KeptKey(key, payload, expire_at, fingerprint(left), left_expire_at)
+            )
+        return results[1 + size : len(results) - size]
 
 
 def too_large_to_keep(reader, keys: list[bytes]) -> str:
-    """Why these keys cannot be kept for undo ("" when they can)."""
-    limit = settings.DASHBOARD_UNDO_MAX_KEY_BYTES
+    """Why these keys cannot be kept for undo ("" when they can). Each is measured exactly
+    and in bounded time: its length first (O(1)), then MEMORY USAGE with every element
+    counted (SAMPLES 0), only for keys of at most MAX_ELEMENTS."""
+    limit, total = settings.DASHBOARD_UNDO_MAX_KEY_BYTES, 0
     for key in dict.fromkeys(keys):
         try:
-            size = reader.memory_usage(key)
+            size = _exact_size(reader, key)
         except redis.ResponseError:
             return "this Redis does not let the dashboard measure the key (MEMORY USAGE)"
-        if size is not None and size > limit:
+        if isinstance(size, str):
+            return size
+        total += size
+        if size > limit or total > 2 * limit:
             return (
                 f"the key takes {size:,} bytes in Redis, more than the {limit:,} the "
                 "dashboard keeps a copy of"
             )
     return ""
+
+
+def _exact_size(reader, key: bytes) -> int | str:
+    """The key's size in Redis (0 when absent), or why it is not measured."""
+    from .types.base import registry
+
+    type_name = reader.type(key)
+    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    if type_name == "none":
+        return 0
+    unit = registry.unit_for(type_name)
+    if unit.length_command and type_name != "string":
+        length = reader.execute_command(unit.length_command, key)
+        if length > MAX_ELEMENTS:
+            return (
+                f"the key has {length:,} {unit.length_label}, more than the "
+                f"{MAX_ELEMENTS:,} the dashboard keeps a copy of"
+            )
+        return reader.memory_usage(key, samples=0) or 0
+    return reader.memory_usage(key) or 0
 
 
 def active() -> Capture | None:
@@ -154,6 +219,7 @@ def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -
             "before": None if kept.before is None else base64.b64encode(kept.before).decode(),
             "expire_at_ms": kept.expire_at_ms,
             "after": kept.after,
+            "after_expire_at_ms": kept.after_expire_at_ms,
         }
         for kept in capture.keys
     ]
@@ -196,6 +262,7 @@ def kept_keys(record) -> list[KeptKey]:
             before=None if item["before"] is None else base64.b64decode(item["before"]),
             expire_at_ms=item["expire_at_ms"],
             after=item["after"],
+            after_expire_at_ms=item.get("after_expire_at_ms"),
         )
         for item in record.keys
     ]
@@ -233,9 +300,13 @@ def restore(client, record) -> list[bytes]:
 
     def attempt(pipe):
         for item in kept:
-            refused = too_large_to_keep(pipe, [item.name])
-            now = None if refused else fingerprint(pipe.dump(item.name))
-            if now != item.after:
+            if too_large_to_keep(pipe, [item.name]):
+                as_left = False
+            else:
+                payload, pttl, now_ms = pipe.dump(item.name), pipe.pttl(item.name), _now_ms(
+                    pipe.time())
+                as_left = item.left_as(payload, _expire_at(now_ms, pttl), now_ms)
+            if not as_left:
                 raise Conflict(
                     f"{bytes_to_text(item.name)[:200]} changed after the edit: it now holds "
                     f"{describe_key(pipe, item.name)}, not what the edit left "

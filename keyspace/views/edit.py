@@ -7,6 +7,8 @@ redirects back to the key page with a message.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -18,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect as HttpClientRedirect
 from .. import confirmations, undo
 from ..audit import audited
 from ..connection import get_client
+from ..display import bytes_to_text
 from ..editing import Conflict, Operation, Outcome, Refused
 from ..errors import KeyNotFound
 from ..keynames import encode_key
@@ -93,6 +96,9 @@ def key_edit(request, db: int, key: bytes, action: str):
             return _form(request, context, form, status=problem.status)
     offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
                       summary=outcome.message)
+    if capture.refused:
+        outcome = replace(outcome, message=f"{outcome.message} (this cannot be undone: "
+                                           f"{capture.refused})")
     return _after(request, db, key, unit, outcome, offer)
 
 
@@ -290,7 +296,7 @@ def _touched(key: bytes, operation, form) -> list[bytes]:
     return [key, target] if target else [key]
 
 
-@dashboard_view(EDIT)
+@dashboard_view(EDIT, audit_as="undo")
 def undo_edit(request, token: str):
     """Put back what an edit changed (POST), if everything is still as the edit left it."""
     if request.method != "POST":
@@ -303,8 +309,12 @@ def undo_edit(request, token: str):
     with audited(request, db=record.db, operation="undo", key=first):
         undo.check_connection(record)
         undo.restore(get_client(record.db), record)
-    messages.success(request, f"undone: {record.summary}")
-    if get_client(record.db).exists(first):
+    client = get_client(record.db)
+    gone = [item.name for item in kept if item.before is not None and not client.exists(item.name)]
+    note = f"; its expiry time had passed meanwhile, so {bytes_to_text(gone[0])[:200]} is gone" \
+        if gone else ""
+    messages.success(request, f"undone: {record.summary}{note}")
+    if client.exists(first):
         destination = reverse("key-detail", kwargs={"db": record.db, "key": first})
     else:
         destination = reverse("keyspace-browse", kwargs={"db": record.db})

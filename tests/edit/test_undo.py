@@ -174,3 +174,127 @@ def test_the_audit_log_offers_undo_to_editors_only(client, r, viewer):
     assert "/undo/" not in as_viewer.get("/audit/").content.decode()
     assert undo(client, token).status_code == 302 and r.get("s") == b"before"
     assert "/undo/" not in client.get("/audit/").content.decode(), "an undo is offered once"
+
+
+# --- expiry is part of what an edit changes --------------------------------------------------
+
+
+def test_a_ttl_too_short_to_see_can_be_undone_after_the_key_expired(client, r):
+    import time
+
+    r.set("k", "precious")
+    asked = submit(client, b"k", "ttl", unit="ms", amount="20")
+    assert "You can undo this" in asked.content.decode()
+    done = confirm(client, b"k", "ttl", asked, htmx=False)
+    token = offered_after_redirect(client, done)
+    time.sleep(0.05)
+    assert not r.exists("k")
+    assert undo(client, token).status_code == 302
+    assert r.get("k") == b"precious" and r.ttl("k") == -1
+
+
+def test_remove_ttl_can_be_undone(client, r):
+    r.set("k", "v", ex=500)
+    token = offered(submit(client, b"k", "persist"))
+    assert r.ttl("k") == -1
+    undo(client, token)
+    assert 490 < r.ttl("k") <= 500
+
+
+@pytest.mark.parametrize("ttl_before", [None, 100])
+def test_an_expiry_changed_after_the_edit_is_a_conflict(client, r, ttl_before):
+    r.set("s", "before", ex=ttl_before)
+    token = offered(submit(client, b"s", "string-edit", value="after"))
+    r.expire("s", 30)
+    assert undo(client, token).status_code == 409
+    assert r.get("s") == b"after" and 0 < r.ttl("s") <= 30
+
+
+def test_undoing_a_delete_after_the_key_would_have_expired_says_so(client, r):
+    import time
+
+    r.set("s", "v", px=300)
+    token = offered_after_redirect(client, submit(client, b"s", "delete", htmx=False))
+    time.sleep(0.35)
+    done = undo(client, token)
+    assert "its expiry time had passed meanwhile" in client.get(done["Location"]).content.decode()
+    assert not r.exists("s")
+
+
+# --- copies are bounded, exactly --------------------------------------------------------------
+
+
+def test_a_few_large_members_among_many_small_ones_are_measured_exactly(client, r, settings):
+    """MEMORY USAGE samples five elements by default: a set of small members with a few large
+    ones looks small. The copy limit is checked on the exact size."""
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 200_000
+    r.sadd("s", *[f"m{n}" for n in range(2000)])
+    r.sadd("s", *[secrets.token_bytes(50_000) for _ in range(8)])
+    assert r.memory_usage("s") < 200_000 < r.memory_usage("s", samples=0)
+    form = client.get(edit_url(b"s", "delete"), **HTMX).content.decode()
+    assert "This cannot be undone: the key takes" in form
+    submit(client, b"s", "delete")
+    assert UndoRecord.objects.count() == 0
+
+
+def test_keys_with_too_many_elements_are_not_measured_or_copied(client, r):
+    from keyspace.undo import MAX_ELEMENTS
+    from tests.types.helpers import RedisWork
+
+    r.rpush("l", *range(MAX_ELEMENTS + 1))
+    r.rpush("small", *range(MAX_ELEMENTS))
+    with RedisWork(r) as big:
+        form = client.get(edit_url(b"l", "delete"), **HTMX).content.decode()
+    with RedisWork(r) as small:
+        client.get(edit_url(b"small", "delete"), **HTMX)
+    assert f"more than the {MAX_ELEMENTS:,}" in form
+    # Only the small one is measured element by element (one more MEMORY USAGE).
+    assert big.count("memory|usage") == small.count("memory|usage") - 1
+
+
+def test_storing_set_algebra_copies_only_the_key_it_writes(client, r):
+    from tests.types.helpers import RedisWork
+
+    r.sadd("a", "1", "2")
+    for n in range(5):
+        r.sadd(f"other{n}", "2", str(n))
+    others = "\n".join(f"other{n}" for n in range(5))
+    with RedisWork(r) as work:
+        response = submit(client, b"a", "set-store", operation="union", others=others,
+                          destination="out")
+    assert work.count("dump") == 2, work.calls  # "out", before and after
+    undo(client, offered_after_redirect(client, response))
+    assert not r.exists("out")
+
+
+def test_an_edit_the_copy_would_make_too_large_says_it_cannot_be_undone(client, r, settings):
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 5_000
+    r.set("s", "small")
+    response = submit(client, b"s", "string-edit", value="x" * 10_000)
+    assert response.status_code == 200 and r.get("s") == b"x" * 10_000
+    response = submit(client, b"s", "string-edit", value="y")
+    assert "this cannot be undone: the key takes" in response.content.decode()
+    assert "/undo/" not in response.content.decode()
+
+
+@pytest.fixture
+def user_without_dump(settings, redis_server, r):
+    """A real ACL user that may not run DUMP (as some managed services do)."""
+    r.acl_setuser("nodump", enabled=True, passwords=["+pw"], keys=["*"],
+                  commands=["+@all", "-dump"])
+    settings.REDIS_URL = f"redis://nodump:pw@127.0.0.1:{redis_server.port}/0"
+    from keyspace.connection import reset_pools
+
+    reset_pools()
+    yield
+    r.acl_deluser("nodump")
+
+
+def test_without_dump_edits_still_work_and_say_they_cannot_be_undone(client, r,
+                                                                    user_without_dump):
+    r.set("s", "before")
+    response = submit(client, b"s", "string-edit", value="after")
+    assert response.status_code == 200, response.content[-500:]
+    assert r.get("s") == b"after"
+    assert "this cannot be undone: Redis refused to copy the key" in response.content.decode()
+    assert UndoRecord.objects.count() == 0

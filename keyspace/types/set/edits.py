@@ -150,7 +150,8 @@ class StoreResult(ReplacesTarget, Operation):
 
             return writes
 
-        existed, stored = guarded(client, [key, *others, destination], attempt)
+        existed, stored = guarded(client, [key, *others, destination], attempt,
+                                  writes=[destination])
         word = COMPARISON_WORDS[kind]
         if stored:
             replaced = " (replacing the key that was there)" if existed else ""
