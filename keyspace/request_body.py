@@ -52,7 +52,7 @@ class OversizedFormMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = _declared_length(request)
         if (
             request.method == "POST"
             and request.content_type == URLENCODED
@@ -109,3 +109,12 @@ def oversized_message(size: int) -> str:
         f"{human_bytes(settings.DASHBOARD_MAX_VALUE_BYTES)} cannot be written from the "
         "browser. Nothing was changed"
     )
+
+
+def _declared_length(request) -> int:
+    """The body's declared length; 0 when the header is missing or not a number (Django then
+    reads the body as it would anyway)."""
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0

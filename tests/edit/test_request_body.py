@@ -118,3 +118,9 @@ def test_an_oversized_field_on_a_new_key_is_reported_by_that_field(csrf_client, 
     assert response.status_code == 422
     assert "the browser sent" in field_error(response, "value")
     assert not r.exists("k")
+
+
+def test_a_malformed_content_length_is_not_a_server_error(anonymous_client):
+    response = anonymous_client.post("/sign-in/", {"username": "x", "password": "y"},
+                                     CONTENT_LENGTH="abc")
+    assert response.status_code < 500
