@@ -59,6 +59,9 @@ class SetTtl(Operation):
     def needs_confirmation(self, data):
         return short_ttl(data["ttl_ms"])
 
+    def confirmation_subject(self, data):
+        return f"ttl:{data['unit']}:{data['amount']}:{data['at']}"
+
     def confirming(self, client, key, data):
         return {}, short_ttl_note(data["ttl_ms"])
 

@@ -108,7 +108,7 @@ def _check_confirmation(request, client, db: int, key: bytes, operation, data: d
     if not operation.needs_confirmation(data):
         return
     token = request.POST.get("confirm", "")
-    subject = operation.confirmation_subject(data)
+    subject = _subject(operation, data, request.POST.get("row", ""))
     try:
         confirmations.check(request, db, key, operation.name, token, subject)
     except confirmations.ConfirmationRequired as asked:
@@ -217,12 +217,19 @@ def _confirm_token(request, context: dict, form) -> str | None:
     operation = context["operation"]
     data = form.cleaned_data if form.is_bound and form.is_valid() else None
     if data is not None and operation.needs_confirmation(data):
-        subject = operation.confirmation_subject(data)
+        subject = _subject(operation, data, context["row"])
     elif operation.destructive:
-        subject = ""
+        subject = _subject(operation, {}, context["row"])
     else:
         return None
     return confirmations.issue(request, context["db"], context["key"], operation.name, subject)
+
+
+def _subject(operation, data: dict, row: str) -> str:
+    """What the confirmation is for: the operation's own subject, and the row it acts on (a
+    token for deleting one field deletes no other)."""
+    what = operation.confirmation_subject(data) if data else ""
+    return f"{what}|row={row}" if row else what
 
 
 def _form(request, context: dict, form, status: int = 200):

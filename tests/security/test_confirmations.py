@@ -214,3 +214,37 @@ def test_a_replayed_delete_does_not_delete_the_key_made_again(client, seeded, r)
     r.set("str", "made again by the application")
     replayed = client.post(DESTRUCTIVE[0].url, fields)
     assert replayed.status_code == 428 and r.exists("str")
+
+
+@pytest.mark.parametrize(("key", "action", "rows"), [
+    (b"hash", "hash-delete", (b"f1", b"f2")),
+    (b"set", "set-remove", (b"seed-set-member", b"m2")),
+])
+def test_a_confirmation_for_one_row_does_not_act_on_another(client, seeded, r, key, action,
+                                                             rows):
+    """The token of the form drawn for one field (or member) is refused for another, even with
+    that other row's own digest."""
+    from keyspace.editing import digest
+
+    r.hset("hash", "f2", "other")
+    r.sadd("set", "m2")
+    drawn = opened(client, Destructive(action, key, row=rows[0]))
+    other = drawn | {"row": encode_key(rows[1])}
+    if "expected" in drawn:
+        other["expected"] = digest(r.hget(key, rows[1]))
+    before = (r.hgetall("hash"), r.smembers("set"))
+    assert client.post(edit_url(key, action), other).status_code == 428
+    assert (r.hgetall("hash"), r.smembers("set")) == before
+    assert client.post(edit_url(key, action), drawn).status_code == 302
+
+
+def test_a_short_ttl_confirmation_is_for_that_ttl(client, seeded, r):
+    asked = client.post(edit_url(b"str", "ttl"), {"expected_type": "string", "unit": "ms",
+                                                  "amount": "4000"})
+    assert asked.status_code == 428
+    fields = form_fields(asked.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    shorter = client.post(edit_url(b"str", "ttl"), fields | {"amount": "1"})
+    assert shorter.status_code == 428 and r.ttl("str") == -1
+    assert client.post(edit_url(b"str", "ttl"), fields).status_code == 302
+    assert 0 < r.pttl("str") <= 4000

@@ -216,6 +216,9 @@ class SetWithExpiry(Operation):
     def needs_confirmation(self, data):
         return short_ttl(data["ttl_ms"])
 
+    def confirmation_subject(self, data):
+        return f"ttl:{data['unit']}:{data['amount']}"
+
     def confirming(self, client, key, data):
         return {}, short_ttl_note(data["ttl_ms"])
 
