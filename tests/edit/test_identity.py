@@ -168,3 +168,17 @@ def test_a_refusal_is_checked_on_an_unchanged_snapshot(client, r, monkeypatch):
     assert response.status_code == 200, response.content[-500:]
     assert r.smembers("s") == {b"b"}
 
+
+
+@pytest.mark.parametrize(("action", "push"), [("list-pop-head", "lpush"),
+                                              ("list-pop-tail", "rpush")])
+def test_a_pop_does_not_take_a_job_pushed_meanwhile_in_a_queue_of_equal_jobs(client, r, action,
+                                                                            push):
+    """RPUSH q job job job; open Pop; another client pushes a job at that end: popping now
+    would take the new job, not the one shown. A conflict instead."""
+    r.rpush("q", "job", "job", "job")
+    fields = open_form(client, b"q", action)
+    getattr(r, push)("q", "job")
+    response = post(client, b"q", action, fields)
+    assert response.status_code == 409, response.content[-500:]
+    assert r.llen("q") == 4

@@ -33,13 +33,32 @@ def check_list(pipe, key: bytes) -> None:
 
 
 def read_position(reader, key: bytes, index: int) -> tuple[bytes | None, int, str]:
-    """The element at `index` (from the head), the list's length, and the fingerprint the
-    form carries: the element's digest, then a digest of the length and both neighbours."""
+    """The element at `index` (from the head, or from the tail when negative: -1 is the last),
+    the list's length, and the fingerprint the form carries: the element's digest, then a
+    digest of the length and both neighbours."""
     current, length = reader.lindex(key, index), reader.llen(key)
-    before = reader.lindex(key, index - 1) if current is not None and index > 0 else None
-    after = reader.lindex(key, index + 1) if current is not None else None
+    has_before = current is not None and index != 0
+    has_after = current is not None and index != -1
+    before = reader.lindex(key, index - 1) if has_before else None
+    after = reader.lindex(key, index + 1) if has_after else None
     place = hashlib.sha256(f"{length}|{digest(before)}|{digest(after)}".encode()).hexdigest()
     return current, length, f"{digest(current)}:{place[:16]}"
+
+
+def check_position(current: bytes, length: int, now: str, expected: str, what: str) -> None:
+    """Refuse unless the element and its place (see read_position) are as the form saw them;
+    the conflict carries the fingerprint of what is there now."""
+    if digest(current) != expected.partition(":")[0]:
+        raise Conflict(f"the {what} was changed meanwhile; nothing was written",
+                       current=current, expected=now)
+    if now != expected:
+        raise Conflict(
+            f"the list changed around the {what} (it has {length:,} elements now, or its "
+            "neighbour differs): the element there may not be the one you saw; nothing was "
+            "written",
+            current=current,
+            expected=now,
+        )
 
 
 class SetElementForm(KeyForm):
@@ -76,21 +95,7 @@ class SetElement(Operation):
             current, length, now = read_position(pipe, key, index)
             if current is None:
                 raise Refused(f"{out_of_range(index, length)}; nothing was written")
-            what = f"element at index {index:,}"
-            if digest(current) != data["expected"].partition(":")[0]:
-                raise Conflict(
-                    f"the {what} was changed meanwhile; nothing was written",
-                    current=current,
-                    expected=now,
-                )
-            if now != data["expected"]:
-                raise Conflict(
-                    f"the list changed around the {what} (it has {length:,} elements now, or "
-                    "its neighbours differ): the element there may not be the one you opened; "
-                    "nothing was written",
-                    current=current,
-                    expected=now,
-                )
+            check_position(current, length, now, data["expected"], f"element at index {index:,}")
             return lambda pipe: pipe.lset(key, index, data["value"])
 
         guarded(client, [key], attempt)

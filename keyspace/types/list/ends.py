@@ -10,16 +10,15 @@ from django.conf import settings
 
 from ...edit_inputs import KeyForm, decode_values, encoding_field
 from ...editing import (
+    Conflict,
     Operation,
     Outcome,
     Refused,
-    check_value,
-    digest,
     guarded,
     preview,
     refuse_emptying,
 )
-from .edits import check_list
+from .edits import check_list, check_position, read_position
 from .inputs import short
 
 ENDS = (("tail", "The tail (the end, RPUSH)"), ("head", "The head (the start, LPUSH)"))
@@ -91,7 +90,9 @@ class Push(Operation):
 
 
 class PopForm(KeyForm):
-    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # The element's digest and its place (see edits.read_position): a job pushed meanwhile at
+    # that end is not popped in place of the one shown, even in a queue of equal jobs.
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=80)
     element = forms.CharField(
         required=False,
         disabled=True,
@@ -107,16 +108,19 @@ class Pop(Operation):
     position: ClassVar[int]
 
     def initial(self, client, key, params):
-        current = client.lindex(key, self.position)
-        return {"expected": digest(current), "element": "" if current is None else preview(current)}
+        current, _, expected = read_position(client, key, self.position)
+        return {"expected": expected, "element": "" if current is None else preview(current)}
 
     def apply(self, client, key, data):
         def attempt(pipe):
             check_list(pipe, key)
-            check_value(
-                pipe.lindex(key, self.position), data["expected"], f"element at the {self.end}"
-            )
-            refuse_emptying(pipe.llen(key), "only element", "popping")
+            current, length, now = read_position(pipe, key, self.position)
+            what = f"element at the {self.end}"
+            if current is None:
+                raise Conflict(f"the {what} was removed meanwhile; nothing was written",
+                               removed=True)
+            check_position(current, length, now, data["expected"], what)
+            refuse_emptying(length, "only element", "popping")
             if self.end == "head":
                 return lambda pipe: pipe.lpop(key)
             return lambda pipe: pipe.rpop(key)
