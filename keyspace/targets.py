@@ -7,6 +7,7 @@ still exactly that (checked under the edit's WATCH).
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 from .display import bytes_to_text
@@ -77,3 +78,62 @@ class ReplacesTarget:
             )
             conflict.updates = {"target_expected": now}
             raise conflict
+
+
+class ReplacesEntries:
+    """For edits that may write over fields or members that exist (hash *Add several* with
+    *Replace*, sorted-set adds with *Update*): replacing is confirmed for those entries as
+    they are now (names and values), and goes through only if they are unchanged, checked
+    under the edit's WATCH. Entries that do not exist yet are part of what is confirmed too:
+    one created meanwhile is a change."""
+
+    replace_flag: ClassVar[str]
+    entry_word: ClassVar[str]  # "fields", "members"
+
+    def entries(self, data) -> list[bytes]:
+        raise NotImplementedError
+
+    def read_entries(self, reader, key: bytes, names: list[bytes]) -> list:
+        """The current value (or score) of each entry, None where there is none."""
+        raise NotImplementedError
+
+    def needs_confirmation(self, data):
+        return bool(data.get(self.replace_flag))
+
+    def confirmation_subject(self, data):
+        names = hashlib.sha256(b"\0".join(sorted(self.entries(data)))).hexdigest()[:16]
+        return f"entries:{names}:{data.get('replaced_expected', '')}"
+
+    def confirming(self, client, key, data):
+        names = self.entries(data)
+        current = self.read_entries(client, key, names)
+        there = [name for name, value in zip(names, current, strict=True) if value is not None]
+        shown = ", ".join(bytes_to_text(name)[:50] for name in there[:5])
+        more = f" and {len(there) - 5:,} more" if len(there) > 5 else ""
+        note = (
+            f"{len(there):,} of these {self.entry_word} exist ({shown}{more}) and will be "
+            "replaced. Confirm below." if there else
+            f"none of these {self.entry_word} exist now; confirm to add them."
+        )
+        return {"replaced_expected": _entries_digest(names, current)}, note
+
+    def check_replaced(self, pipe, key: bytes, data, current: list) -> None:
+        """Inside the guarded attempt, with the entries as read under the WATCH."""
+        if not data.get(self.replace_flag):
+            return
+        now = _entries_digest(self.entries(data), current)
+        if now != data.get("replaced_expected"):
+            conflict = Conflict(
+                f"some of these {self.entry_word} changed after you confirmed replacing them; "
+                "nothing was written. Confirm again to replace them as they are now."
+            )
+            conflict.updates = {"replaced_expected": now}
+            raise conflict
+
+
+def _entries_digest(names: list[bytes], values: list) -> str:
+    hashed = hashlib.sha256()
+    for name, value in sorted(zip(names, values, strict=True), key=lambda pair: pair[0]):
+        shown = b"\x00absent" if value is None else repr(value).encode()
+        hashed.update(b"%d:%s%d:%s" % (len(name), name, len(shown), shown))
+    return hashed.hexdigest()[:32]

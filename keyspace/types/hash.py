@@ -33,6 +33,7 @@ from ..editing import (
 )
 from ..increments import AmountField, result_of
 from ..keynames import encode_key
+from ..targets import ReplacesEntries
 from .base import (
     Element,
     PageRequest,
@@ -152,6 +153,8 @@ class AddManyForm(KeyForm):
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
     )
     overwrite = forms.BooleanField(required=False, label="Replace fields that exist")
+    # The fields being replaced, as shown when replacing them was confirmed (see targets.py).
+    replaced_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean_pairs(self) -> dict[bytes, bytes]:
         pairs = dict(each_line(self.cleaned_data["pairs"], _field_and_value))
@@ -167,18 +170,39 @@ def _field_and_value(line: str) -> tuple[bytes, bytes]:
     return field.encode(), check_size(value.encode())
 
 
-class AddMany(Operation):
+class AddMany(ReplacesEntries, Operation):
     name = "hash-add-many"
     label = "Add several"
     form_class = AddManyForm
     submit_label = "Add all"
+    replace_flag = "overwrite"
+    entry_word = "fields"
+
+    def entries(self, data):
+        return list(data["pairs"])
+
+    def read_entries(self, client, key, names):
+        """The fields' values, in two round trips; one too large to read is stood in for by
+        its length. (Under an edit's WATCH these reads may use another connection: a change
+        after the WATCH still fails the EXEC.)"""
+        limit = settings.DASHBOARD_MAX_VALUE_BYTES
+        with client.pipeline(transaction=False) as batch:
+            for name in names:
+                batch.hstrlen(key, name)
+            sizes = batch.execute()
+        small = [name for name, size in zip(names, sizes, strict=True) if size <= limit]
+        values = dict(zip(small, client.hmget(key, small), strict=True)) if small else {}
+        return [values.get(name, ("length", size))
+                for name, size in zip(names, sizes, strict=True)]
 
     def apply(self, client, key, data):
         pairs = data["pairs"]
 
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
-            if not data["overwrite"]:
+            if data["overwrite"]:
+                self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
+            else:
                 existing = [f for f, there in zip(pairs, pipe.hmget(key, list(pairs)), strict=True)
                             if there is not None]
                 if existing:

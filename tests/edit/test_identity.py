@@ -182,3 +182,47 @@ def test_a_pop_does_not_take_a_job_pushed_meanwhile_in_a_queue_of_equal_jobs(cli
     response = post(client, b"q", action, fields)
     assert response.status_code == 409, response.content[-500:]
     assert r.llen("q") == 4
+
+
+# --- replacing fields and scores that exist -------------------------------------------------
+
+
+def asked_to_replace(client, r, key: bytes, action: str, **changes) -> dict:
+    fields = open_form(client, key, action)
+    asked = post(client, key, action, fields, **changes)
+    assert asked.status_code == 428, asked.content[-500:]
+    return asked
+
+
+def test_replacing_hash_fields_names_them_and_is_confirmed_for_them_as_shown(client, r):
+    r.hset("h", mapping={"a": "1", "x": "theirs"})
+    asked = asked_to_replace(client, r, b"h", "hash-add-many", pairs="a=2\nb=3", overwrite="on")
+    assert "1 of these fields exist (a) and will be replaced" in asked.content.decode()
+    confirmed = form_fields(asked.content.decode())
+    # The confirmation is for a=2, b=3: it does not let another field be replaced.
+    assert post(client, b"h", "hash-add-many", confirmed, pairs="a=2\nx=mine").status_code == 428
+    assert r.hget("h", "x") == b"theirs"
+    # A field changed after the confirmation: a conflict, nothing written.
+    r.hset("h", "a", "changed meanwhile")
+    conflict = post(client, b"h", "hash-add-many", confirmed)
+    assert conflict.status_code == 409 and "changed after you confirmed" in conflict.content.decode()
+    assert r.hmget("h", "a", "b") == [b"changed meanwhile", None]
+    again = form_fields(conflict.content.decode())
+    assert post(client, b"h", "hash-add-many", again).status_code == 200
+    assert r.hmget("h", "a", "b") == [b"2", b"3"]
+
+
+@pytest.mark.parametrize(("action", "changes"), [
+    ("zset-add", {"member": "bob", "score": "99"}),
+    ("zset-add-many", {"lines": "bob 99\neve 1"}),
+])
+def test_updating_scores_is_confirmed_for_the_scores_shown(client, r, action, changes):
+    r.zadd("z", {"bob": 30, "cat": 20})
+    asked = asked_to_replace(client, r, b"z", action, update_existing="on", **changes)
+    assert "will be replaced" in asked.content.decode()
+    confirmed = form_fields(asked.content.decode())
+    r.zincrby("z", 5, "bob")
+    conflict = post(client, b"z", action, confirmed)
+    assert conflict.status_code == 409 and r.zscore("z", "bob") == 35
+    assert post(client, b"z", action, form_fields(conflict.content.decode())).status_code == 200
+    assert r.zscore("z", "bob") == 99

@@ -93,7 +93,8 @@ def test_add_refuses_an_existing_member_unless_asked_to_update(client, r, board)
     assert "already members" in body and "bob" in body and "30.0" in body
     assert r.zscore(board, "bob") == 30.0
 
-    response = submit(client, board, "zset-add", member="bob", score="99", update_existing="on")
+    response = submit(client, board, "zset-add", member="bob", score="99", update_existing="on",
+                      confirmed=True)
     assert response.status_code == 200
     assert "updated bob: 30.0 → 99.0" in text(response)
     assert r.zscore(board, "bob") == 99.0 and r.zcard(board) == 4
@@ -204,7 +205,8 @@ def test_add_several_refuses_existing_members_and_writes_nothing(client, r, boar
 
 
 def test_add_several_updates_existing_when_asked(client, r, board):
-    response = submit(client, board, "zset-add-many", lines="eve 5\nbob 1", update_existing="on")
+    response = submit(client, board, "zset-add-many", lines="eve 5\nbob 1", update_existing="on",
+                      confirmed=True)
     assert response.status_code == 200
     assert "added 1 members, updated 1" in text(response)
     assert r.zscore(board, "eve") == 5.0 and r.zscore(board, "bob") == 1.0

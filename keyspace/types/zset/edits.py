@@ -26,6 +26,7 @@ from ...editing import (
 )
 from ...increments import AmountField, float_result
 from ...keynames import parse_escaped
+from ...targets import ReplacesEntries
 from ..base import decode_row_token
 from .scores import member_label, parse_score, score_text
 
@@ -183,6 +184,7 @@ class AddMemberForm(KeyForm):
     update_existing = forms.BooleanField(
         required=False, label="Update the score if it is already a member"
     )
+    replaced_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean_score(self) -> float:
         return parse_score(self.cleaned_data["score"])
@@ -213,11 +215,24 @@ def _queue_adds(key: bytes, scores: dict[bytes, float], existing: set[bytes]):
     return queue
 
 
-class AddMember(Operation):
+class _UpdatesScores(ReplacesEntries):
+    """Updating the scores of members that exist is confirmed for those scores."""
+
+    replace_flag = "update_existing"
+    entry_word = "members"
+
+    def read_entries(self, client, key, names):
+        return client.zmscore(key, names)
+
+
+class AddMember(_UpdatesScores, Operation):
     name = "zset-add"
     label = "Add member"
     form_class = AddMemberForm
     submit_label = "Add"
+
+    def entries(self, data):
+        return [data["member"]]
 
     def apply(self, client, key, data):
         member, score = data["member"], data["score"]
@@ -226,6 +241,7 @@ class AddMember(Operation):
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             current = pipe.zscore(key, member)
+            self.check_replaced(pipe, key, data, [current])
             if current is not None and not data["update_existing"]:
                 raise _existing_conflict([(member, current)])
             existed[:] = [] if current is None else [current]
@@ -249,6 +265,7 @@ class AddManyForm(KeyForm):
     update_existing = forms.BooleanField(
         required=False, label="Update the scores of existing members"
     )
+    replaced_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean_lines(self) -> str:
         text = self.cleaned_data["lines"]
@@ -294,11 +311,14 @@ def _member_and_score(line: str, escapes: bool) -> tuple[bytes, float]:
     return parse_escaped(member_text) if escapes else member_text.encode("utf-8"), score
 
 
-class AddMany(Operation):
+class AddMany(_UpdatesScores, Operation):
     name = "zset-add-many"
     label = "Add several"
     form_class = AddManyForm
     submit_label = "Add all"
+
+    def entries(self, data):
+        return list(data["scores"])
 
     def apply(self, client, key, data):
         scores: dict[bytes, float] = data["scores"]
@@ -308,6 +328,7 @@ class AddMany(Operation):
         def attempt(pipe):
             check_type(pipe, key, data["expected_type"])
             current = pipe.zmscore(key, members)
+            self.check_replaced(pipe, key, data, current)
             existing = [(m, s) for m, s in zip(members, current, strict=True) if s is not None]
             if existing and not data["update_existing"]:
                 raise _existing_conflict(existing)
