@@ -205,7 +205,8 @@ def test_replacing_hash_fields_names_them_and_is_confirmed_for_them_as_shown(cli
     # A field changed after the confirmation: a conflict, nothing written.
     r.hset("h", "a", "changed meanwhile")
     conflict = post(client, b"h", "hash-add-many", confirmed)
-    assert conflict.status_code == 409 and "changed after you confirmed" in conflict.content.decode()
+    assert conflict.status_code == 409
+    assert "changed after you confirmed" in conflict.content.decode()
     assert r.hmget("h", "a", "b") == [b"changed meanwhile", None]
     again = form_fields(conflict.content.decode())
     assert post(client, b"h", "hash-add-many", again).status_code == 200
