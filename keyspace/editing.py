@@ -55,19 +55,6 @@ class Conflict(DashboardError):
         self.updates = {} if expected is None else {"expected": expected}
 
 
-def short_ttl(ttl_ms: int) -> bool:
-    """A TTL short enough to expire before a person could look: as final as a delete, so it
-    needs the same confirmation (DASHBOARD_CONFIRM_TTL_BELOW_MS)."""
-    return ttl_ms < settings.DASHBOARD_CONFIRM_TTL_BELOW_MS
-
-
-def short_ttl_note(ttl_ms: int) -> str:
-    return (
-        f"a TTL of {ttl_ms:,} ms makes the key expire almost at once (under "
-        f"{settings.DASHBOARD_CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
-    )
-
-
 class Refused(DashboardError):
     """Redis (or a check standing in for it) refused the input; nothing was written."""
 
@@ -238,6 +225,26 @@ class Tool:
 
     def run(self, client: redis.Redis, key: bytes, data: dict) -> dict:
         raise NotImplementedError
+
+
+class ConfirmsShortTtl:
+    """For edits that set a TTL: one short enough to expire before a person could look is as
+    final as a delete, so it needs the same confirmation (DASHBOARD_CONFIRM_TTL_BELOW_MS),
+    for that TTL as typed (the form fields in `ttl_fields`)."""
+
+    ttl_fields: ClassVar[tuple[str, ...]] = ("unit", "amount")
+
+    def needs_confirmation(self, data: dict) -> bool:
+        return data["ttl_ms"] < settings.DASHBOARD_CONFIRM_TTL_BELOW_MS
+
+    def confirmation_subject(self, data: dict) -> str:
+        return "ttl:" + ":".join(str(data.get(name)) for name in self.ttl_fields)
+
+    def confirming(self, client, key: bytes, data: dict) -> tuple[dict, str]:
+        return {}, (
+            f"a TTL of {data['ttl_ms']:,} ms makes the key expire almost at once (under "
+            f"{settings.DASHBOARD_CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
+        )
 
 
 def allow_list(*classes: type[Operation] | type[Tool]) -> dict:

@@ -20,6 +20,7 @@ from .edit_inputs import (
     ttl_milliseconds,
 )
 from .editing import (
+    ConfirmsShortTtl,
     Conflict,
     Operation,
     Outcome,
@@ -27,8 +28,6 @@ from .editing import (
     allow_list,
     check_type,
     guarded,
-    short_ttl,
-    short_ttl_note,
 )
 from .targets import ReplacesTarget, describe_key
 from .types import registry
@@ -51,19 +50,11 @@ class TtlForm(KeyForm):
         return data
 
 
-class SetTtl(Operation):
+class SetTtl(ConfirmsShortTtl, Operation):
     name = "ttl"
     label = "Set TTL"
     form_class = TtlForm
-
-    def needs_confirmation(self, data):
-        return short_ttl(data["ttl_ms"])
-
-    def confirmation_subject(self, data):
-        return f"ttl:{data['unit']}:{data['amount']}:{data['at']}"
-
-    def confirming(self, client, key, data):
-        return {}, short_ttl_note(data["ttl_ms"])
+    ttl_fields = ("unit", "amount", "at")
 
     def apply(self, client, key, data):
         def attempt(pipe):

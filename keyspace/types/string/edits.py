@@ -18,6 +18,7 @@ from ...edit_inputs import (
     ttl_milliseconds,
 )
 from ...editing import (
+    ConfirmsShortTtl,
     Conflict,
     KeyGone,
     Operation,
@@ -27,8 +28,6 @@ from ...editing import (
     check_value,
     digest,
     guarded,
-    short_ttl,
-    short_ttl_note,
 )
 from ...increments import NOT_INTEGER, NOT_NUMBER, OVERFLOW, AmountField, result_of
 from .values import (
@@ -207,20 +206,11 @@ class ExpiryForm(ValueForm):
         return data
 
 
-class SetWithExpiry(Operation):
+class SetWithExpiry(ConfirmsShortTtl, Operation):
     name = "string-set-expiry"
     label = "Set with expiry"
     form_class = ExpiryForm
     may_create = True  # with "only if the key does not exist" ticked
-
-    def needs_confirmation(self, data):
-        return short_ttl(data["ttl_ms"])
-
-    def confirmation_subject(self, data):
-        return f"ttl:{data['unit']}:{data['amount']}"
-
-    def confirming(self, client, key, data):
-        return {}, short_ttl_note(data["ttl_ms"])
 
     def initial(self, client, key, params):
         initial = value_initial(client, key)
