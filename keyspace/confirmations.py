@@ -72,3 +72,51 @@ def spend(nonce: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def require(request, client, db: int, key: bytes, operation, data: dict) -> None:
+    """Refuse an edit that needs a confirmation without a token for exactly this edit; the
+    refusal carries what the redrawn form must show and hold to confirm it."""
+    if not operation.needs_confirmation(data):
+        return
+    token = request.POST.get("confirm", "")
+    subject = subject_of(operation, data, request.POST.get("row", ""))
+    try:
+        check(request, db, key, operation.name, token, subject)
+    except ConfirmationRequired as asked:
+        updates, note = operation.confirming(client, key, data)
+        if note and token:
+            note = f"{asked.message}. {note[0].upper()}{note[1:]}"
+        problem = ConfirmationRequired(note or asked.message)
+        problem.updates = updates
+        raise problem from None
+
+
+def for_form(request, context: dict, form) -> str | None:
+    """A token for the edit this form will submit, if it needs one: for a destructive edit
+    always; for others once the form holds data that needs confirming (a short TTL,
+    replacing a key), bound to what it confirms."""
+    operation = context["operation"]
+    data = form.cleaned_data if form.is_bound and form.is_valid() else None
+    if data is not None and operation.needs_confirmation(data):
+        subject = subject_of(operation, data, context["row"])
+    elif operation.destructive:
+        subject = subject_of(operation, {}, context["row"])
+    else:
+        return None
+    return issue(request, context["db"], context["key"], operation.name, subject)
+
+
+def subject_of(operation, data: dict, row: str) -> str:
+    """What the confirmation is for: the operation's own subject, and the row it acts on (a
+    token for deleting one field deletes no other)."""
+    what = operation.confirmation_subject(data) if data else ""
+    return f"{what}|row={row}" if row else what
+
+
+def target_of(operation, form) -> bytes | None:
+    """The key the edit writes over (rename, copy, store), once parsed (also when another
+    field of the form is invalid)."""
+    field = getattr(operation, "target_field", None)
+    target = getattr(form, "cleaned_data", {}).get(field) if field else None
+    return target if isinstance(target, bytes) else None

@@ -15,12 +15,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django_htmx.http import HttpResponseClientRedirect as HttpClientRedirect
 
 from .. import confirmations, undo
 from ..audit import audited
 from ..connection import get_client
-from ..display import bytes_to_text
 from ..editing import Conflict, Operation, Outcome, Refused
 from ..errors import KeyNotFound
 from ..keynames import encode_key
@@ -80,12 +78,12 @@ def key_edit(request, db: int, key: bytes, action: str):
                    "detail": detail, "row": request.POST.get("row", "")}
         form = operation.form_class(request.POST)
         valid = form.is_valid()
-        trail["target"] = _target(operation, form)
+        trail["target"] = confirmations.target_of(operation, form)
         if not valid:
             trail.update(outcome=AuditEntry.REFUSED, detail=_invalid(form))
             return _form(request, context, form, status=422)
         try:
-            _check_confirmation(request, client, db, key, operation, form.cleaned_data)
+            confirmations.require(request, client, db, key, operation, form.cleaned_data)
             with undo.capturing() as capture:
                 outcome = operation.apply(client, key, form.cleaned_data)
         except (Conflict, Refused) as problem:
@@ -100,32 +98,6 @@ def key_edit(request, db: int, key: bytes, action: str):
         outcome = replace(outcome, message=f"{outcome.message} (this cannot be undone: "
                                            f"{capture.refused})")
     return _after(request, db, key, unit, outcome, offer)
-
-
-def _check_confirmation(request, client, db: int, key: bytes, operation, data: dict) -> None:
-    """Refuse an edit that needs a confirmation without a token for exactly this edit; the
-    refusal carries what the redrawn form must show and hold to confirm it."""
-    if not operation.needs_confirmation(data):
-        return
-    token = request.POST.get("confirm", "")
-    subject = _subject(operation, data, request.POST.get("row", ""))
-    try:
-        confirmations.check(request, db, key, operation.name, token, subject)
-    except confirmations.ConfirmationRequired as asked:
-        updates, note = operation.confirming(client, key, data)
-        if note and token:
-            note = f"{asked.message}. {note[0].upper()}{note[1:]}"
-        problem = confirmations.ConfirmationRequired(note or asked.message)
-        problem.updates = updates
-        raise problem from None
-
-
-def _target(operation, form) -> bytes | None:
-    """The key the edit writes over (rename, copy, store), once parsed (also when another
-    field of the form is invalid)."""
-    field = getattr(operation, "target_field", None)
-    target = getattr(form, "cleaned_data", {}).get(field) if field else None
-    return target if isinstance(target, bytes) else None
 
 
 def _invalid(form) -> str:
@@ -210,31 +182,9 @@ def _on_field(form, problem) -> bool:
     return True
 
 
-def _confirm_token(request, context: dict, form) -> str | None:
-    """A token for the edit this form will submit, if it needs one: for a destructive edit
-    always; for others once the form holds data that needs confirming (a short TTL,
-    replacing a key), bound to what it confirms."""
-    operation = context["operation"]
-    data = form.cleaned_data if form.is_bound and form.is_valid() else None
-    if data is not None and operation.needs_confirmation(data):
-        subject = _subject(operation, data, context["row"])
-    elif operation.destructive:
-        subject = _subject(operation, {}, context["row"])
-    else:
-        return None
-    return confirmations.issue(request, context["db"], context["key"], operation.name, subject)
-
-
-def _subject(operation, data: dict, row: str) -> str:
-    """What the confirmation is for: the operation's own subject, and the row it acts on (a
-    token for deleting one field deletes no other)."""
-    what = operation.confirmation_subject(data) if data else ""
-    return f"{what}|row={row}" if row else what
-
-
 def _form(request, context: dict, form, status: int = 200):
     context["form"] = form
-    context["confirm_token"] = _confirm_token(request, context, form)
+    context["confirm_token"] = confirmations.for_form(request, context, form)
     if context["confirm_token"]:
         context["undo_promise"] = undo.promise(
             get_client(context["db"]), _touched(context["key"], context["operation"], form)
@@ -299,35 +249,8 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
 
 def _touched(key: bytes, operation, form) -> list[bytes]:
     """The keys an edit writes: its own, and the key it replaces, if any."""
-    target = _target(operation, form) if form.is_bound and form.is_valid() else None
+    target = confirmations.target_of(operation, form) if form.is_bound and form.is_valid() else None
     return [key, target] if target else [key]
-
-
-@dashboard_view(EDIT, audit_as="undo")
-def undo_edit(request, token: str):
-    """Put back what an edit changed (POST), if everything is still as the edit left it."""
-    if request.method != "POST":
-        return HttpResponse("undo is a POST", status=405)
-    record = undo.find(token)
-    if record is None:
-        raise KeyNotFound("nothing to undo: the copy expired, was used, or never existed")
-    kept = undo.kept_keys(record)
-    first = kept[0].name
-    with audited(request, db=record.db, operation="undo", key=first):
-        undo.check_connection(record)
-        undo.restore(get_client(record.db), record)
-    client = get_client(record.db)
-    gone = [item.name for item in kept if item.before is not None and not client.exists(item.name)]
-    note = f"; its expiry time had passed meanwhile, so {bytes_to_text(gone[0])[:200]} is gone" \
-        if gone else ""
-    messages.success(request, f"undone: {record.summary}{note}")
-    if client.exists(first):
-        destination = reverse("key-detail", kwargs={"db": record.db, "key": first})
-    else:
-        destination = reverse("keyspace-browse", kwargs={"db": record.db})
-    if wants_fragment(request):
-        return HttpClientRedirect(destination)
-    return redirect(destination)
 
 
 def row_token(row_id) -> str:

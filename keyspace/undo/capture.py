@@ -1,19 +1,4 @@
-"""Undo: every edit keeps, for a while, what it changed, so that it can be put back.
-
-While an edit runs under `capturing()`, `guarded` measures each watched key (MEMORY USAGE,
-under the WATCH) and, when all of them are small enough, queues in the same MULTI as the
-write: the server's TIME, each key's DUMP and PTTL before the write, and each key's DUMP
-after it. Before and after are therefore exactly what the write changed, with nothing in
-between. The payloads are kept in the dashboard's database (`UndoRecord`), never in the
-audit log, for DASHBOARD_UNDO_SECONDS, within a total of DASHBOARD_UNDO_MAX_TOTAL_BYTES
-(the oldest go first). Keys over DASHBOARD_UNDO_MAX_KEY_BYTES are not copied: such an edit
-says beforehand that it cannot be undone.
-
-Undoing RESTOREs each key as it was (value and absolute expiry time), or deletes a key the
-edit created, and only if every key is still exactly as the edit left it (the digest of its
-DUMP), checked and written under one WATCH/MULTI; otherwise it is a conflict that says what
-the key holds now and what the edit had left.
-"""
+"""Capturing what an edit changes, inside its own transaction (see the package's docstring)."""
 
 from __future__ import annotations
 
@@ -64,12 +49,12 @@ class KeptKey:
         )
 
 
-def _now_ms(time_reply) -> int:
+def server_ms(time_reply) -> int:
     seconds, micros = time_reply
     return int(seconds) * 1000 + int(micros) // 1000
 
 
-def _expire_at(now_ms: int, pttl) -> int | None:
+def absolute_expiry(now_ms: int, pttl) -> int | None:
     return now_ms + pttl if pttl is not None and pttl >= 0 else None
 
 
@@ -107,14 +92,15 @@ class Capture:
 
     def take(self, results: list, keys: list[bytes]) -> list:
         """Keep the copies; return the write's own replies."""
-        now_ms = _now_ms(results[0])
+        now_ms = server_ms(results[0])
         size = 2 * len(keys)
         before, after = results[1 : 1 + size], results[len(results) - size :]
         self.keys = []
         for index, key in enumerate(keys):
             payload, pttl = before[2 * index], before[2 * index + 1]
             left, left_pttl = after[2 * index], after[2 * index + 1]
-            expire_at, left_expire_at = _expire_at(now_ms, pttl), _expire_at(now_ms, left_pttl)
+            expire_at = absolute_expiry(now_ms, pttl)
+            left_expire_at = absolute_expiry(now_ms, left_pttl)
             if payload == left and expire_at == left_expire_at:
                 continue  # read, not changed (e.g. the other sets of a comparison)
             self.keys.append(
@@ -146,7 +132,7 @@ def too_large_to_keep(reader, keys: list[bytes]) -> str:
 
 def _exact_size(reader, key: bytes) -> int | str:
     """The key's size in Redis (0 when absent), or why it is not measured."""
-    from .types.base import registry
+    from ..types.base import registry
 
     type_name = reader.type(key)
     type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
@@ -197,134 +183,3 @@ def promise(client, keys: list[bytes]) -> str:
     return f"You can undo this for {minutes:,} minutes afterwards (Undo, in the message)."
 
 
-# --- keeping and restoring (the dashboard's database) --------------------------------------
-
-
-def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -> str | None:
-    """Store what the edit changed; the token that undoes it, or None if nothing was kept."""
-    if not capture.keys:
-        return None
-    import base64
-    import secrets
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .connection import current_target
-    from .models import UndoRecord
-
-    keys = [
-        {
-            "name": base64.b64encode(kept.name).decode(),
-            "before": None if kept.before is None else base64.b64encode(kept.before).decode(),
-            "expire_at_ms": kept.expire_at_ms,
-            "after": kept.after,
-            "after_expire_at_ms": kept.after_expire_at_ms,
-        }
-        for kept in capture.keys
-    ]
-    size = sum(len(kept.before or b"") + len(kept.name) for kept in capture.keys)
-    now = timezone.now()
-    user = getattr(request, "user", None)
-    record = UndoRecord.objects.create(
-        token=secrets.token_urlsafe(32),
-        user=user if user is not None and user.is_authenticated else None,
-        audit=entry,
-        connection=current_target().address,
-        db=db,
-        expires=now + timedelta(seconds=settings.DASHBOARD_UNDO_SECONDS),
-        size=size,
-        keys=keys,
-        summary=summary[:300],
-    )
-    _prune(now)
-    return record.token
-
-
-def _prune(now) -> None:
-    """Drop expired copies, then the oldest until the rest fit the total budget."""
-    from .models import UndoRecord
-
-    UndoRecord.objects.filter(expires__lt=now).delete()
-    budget, total = settings.DASHBOARD_UNDO_MAX_TOTAL_BYTES, 0
-    for pk, size in UndoRecord.objects.order_by("-created", "-id").values_list("pk", "size"):
-        total += size
-        if total > budget:
-            UndoRecord.objects.filter(pk=pk).delete()
-
-
-def kept_keys(record) -> list[KeptKey]:
-    import base64
-
-    return [
-        KeptKey(
-            name=base64.b64decode(item["name"]),
-            before=None if item["before"] is None else base64.b64decode(item["before"]),
-            expire_at_ms=item["expire_at_ms"],
-            after=item["after"],
-            after_expire_at_ms=item.get("after_expire_at_ms"),
-        )
-        for item in record.keys
-    ]
-
-
-def find(token: str):
-    """The live record for `token`, or None (unknown, used or expired)."""
-    from django.utils import timezone
-
-    from .models import UndoRecord
-
-    return UndoRecord.objects.filter(token=token, expires__gte=timezone.now()).first()
-
-
-def check_connection(record) -> None:
-    """Refuse to put a copy back into another Redis than the one it came from."""
-    from .connection import current_target
-    from .editing import Refused
-
-    if record.connection != current_target().address:
-        raise Refused(
-            f"this copy was taken from {record.connection}; the dashboard now shows "
-            f"{current_target().address}, so nothing was undone"
-        )
-
-
-def restore(client, record) -> list[bytes]:
-    """Put every key back as it was before the edit, if each is still as the edit left it.
-    Returns the keys' names; raises Conflict (nothing restored) otherwise."""
-    from .display import bytes_to_text
-    from .editing import Conflict, guarded
-    from .targets import describe_key
-
-    kept = kept_keys(record)
-
-    def attempt(pipe):
-        for item in kept:
-            if too_large_to_keep(pipe, [item.name]):
-                as_left = False
-            else:
-                payload, pttl, now_ms = pipe.dump(item.name), pipe.pttl(item.name), _now_ms(
-                    pipe.time())
-                as_left = item.left_as(payload, _expire_at(now_ms, pttl), now_ms)
-            if not as_left:
-                raise Conflict(
-                    f"{bytes_to_text(item.name)[:200]} changed after the edit: it now holds "
-                    f"{describe_key(pipe, item.name)}, not what the edit left "
-                    f"({record.summary or 'see the audit log'}); nothing was undone"
-                )
-
-        def writes(pipe):
-            for item in kept:
-                if item.before is None:
-                    pipe.delete(item.name)
-                else:
-                    ttl = item.expire_at_ms or 0
-                    pipe.restore(item.name, ttl, item.before, replace=True,
-                                 absttl=bool(item.expire_at_ms))
-
-        return writes
-
-    with not_capturing():
-        guarded(client, [item.name for item in kept], attempt)
-    record.delete()
-    return [item.name for item in kept]
