@@ -169,13 +169,14 @@ def test_first_page_costs_at_most_three_round_trips(client, r, monkeypatch):
 
 
 def test_load_more_shows_every_key_once_when_redis_finishes_resizing_between_pages(client, r):
-    """Just past 1,024 keys Redis starts growing its table; the first page is scanned while
-    both tables are in use, and the next ones meet the grown table (serverCron finishes it
-    within 100 ms; here key lookups do, each moving a bucket on). A step overflowing the first
-    page must not be scanned again then: it would cover other buckets and show keys twice."""
-    for round_ in range(4):  # other names, other chains overflowing a page
+    """Just past a power of two (300 keys, 1,030) Redis starts growing its table; the first
+    page is scanned while both tables are in use, and the next ones meet the grown table
+    (serverCron finishes it within 100 ms; here key lookups do, each moving a bucket on). A
+    step overflowing the first page must not be scanned again then: it would cover other
+    buckets and show keys twice."""
+    for round_ in range(8):  # other names, other chains overflowing a page
         r.flushdb()
-        names = numbered(f"r{round_}:", 1030)
+        names = numbered(f"r{round_}:", 300 if round_ % 2 else 1030)
         fill_strings(r, names)
         page = client.get("/db/0/", {"count": 50}, HTTP_HX_TARGET="results", **HTMX)
         with r.pipeline(transaction=False) as pipe:
