@@ -7,7 +7,7 @@ from django.conf import settings
 
 from .errors import BadRequest
 from .keynames import decode_key, parse_escaped
-from .scanning import MAX_TOKEN_CHARS
+from .scan_tokens import MAX_TOKEN_CHARS
 from .types import PageRequest, registry
 
 

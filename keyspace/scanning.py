@@ -5,23 +5,21 @@ primary) can later encode its node in it without the views noticing.
 
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
-inside a step. The keys of the step not shown yet are then carried in the page's token
-itself, with the cursor where the step ended: the next page shows them first and goes on
-from there. Nothing is scanned twice, so this holds whatever Redis does to its table in
-between (it finishes growing one within moments of a bulk insert).
+inside a step. The step's keys not shown yet then travel in the page's token itself, with
+the cursor where the step ended: the next page shows them first and goes on from there.
+No step is scanned twice, so this holds whatever Redis does to its table in between (it
+finishes growing one within moments of a bulk insert).
 
-Only when those keys do not fit in a token of MAX_TOKEN_CHARS (a filtered step can overflow
-by hundreds) does the token name the step instead: where it started, its COUNT, where it
-ended, and a digest of the last key shown from it (the step's keys are shown in digest
-order). The next page runs that step again and shows its keys past the digest, then goes on
-from where the step ended. If the table changed meanwhile the step may now cover other
-buckets and end elsewhere; it goes on from the earlier of the two ends, so a key present
-throughout is never skipped, but one can appear twice (as SCAN itself allows).
+Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
+hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
+last key shown (the step's keys are shown in digest order). The next page runs the step
+again, shows its keys past the digest and goes on from the earlier of the two ends. If the
+table changed meanwhile the step covers other buckets: a key present throughout is never
+skipped, but one can appear twice (as SCAN itself allows).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -29,17 +27,21 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from .errors import BadRequest
-from .keynames import decode_key, encode_key
+from .scan_tokens import (
+    MAX_CARRIED_KEYS,
+    MAX_TOKEN_CHARS,
+    Position,
+    digest,
+    parse_cursor,
+    parse_position,
+    scanned_fraction,
+)
 
-MAX_CURSOR = 2**64 - 1
+__all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
+
 FILTERED_FIRST_COUNT = 1000
 # About a millisecond of Redis time per call at a million keys: no call blocks Redis for long.
 FILTERED_MAX_COUNT = 2_000
-# A token travels in every "Load more" URL: keep it to about a kilobyte.
-MAX_TOKEN_CHARS = 1024
-MAX_CARRIED_KEYS = 200
-CARRIED = "~"  # separates the end cursor and the carried keys (base64 never contains it)
 
 
 @dataclass(frozen=True)
@@ -57,95 +59,6 @@ class ScanPage:
     @property
     def scanned_keys(self) -> int:
         return round(self.total_keys * self.scanned_fraction)
-
-
-def parse_cursor(raw: str | None) -> int:
-    if raw in (None, ""):
-        return 0
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_CURSOR:
-        raise BadRequest(f"not a scan cursor: {raw[:40]!r}")
-    return int(raw)
-
-
-def scanned_fraction(cursor: int) -> float:
-    """How far through the keyspace a SCAN cursor is.
-
-    Redis walks its hash table in reverse-binary order, so the cursor's bits read backwards
-    are a position in the table whatever its size.
-    """
-    if cursor == 0:
-        return 0.0
-    reversed_bits = int(f"{cursor:064b}"[::-1], 2)
-    return reversed_bits / 2**64
-
-
-@dataclass(frozen=True)
-class _Position:
-    """Where a page starts: a SCAN cursor, keys carried from a step before it, or a step
-    to run again (see the module doc)."""
-
-    cursor: int
-    count: int = 0
-    step_end: int = 0
-    after: str | None = None  # digest of the last key shown from the step
-    carried: tuple[bytes, ...] = ()  # keys of the step ending at `cursor` not shown yet
-
-    def scanned(self) -> float:
-        # A step shown in part has been scanned to its end; only its rows are still to come.
-        reached = self.cursor if self.after is None else self.step_end
-        return 1.0 if reached == 0 else scanned_fraction(reached)
-
-    def token(self) -> str:
-        if self.carried:
-            return CARRIED.join([str(self.cursor), *map(encode_key, self.carried)])
-        if self.after is None:
-            return str(self.cursor)
-        return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
-
-
-def _refuse(raw: str | None) -> BadRequest:
-    return BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
-
-
-def _parse_position(raw: str | None) -> _Position:
-    if raw and CARRIED in raw:
-        return _parse_carried(raw)
-    parts = (raw or "").split(".")
-    if len(parts) == 1:
-        return _Position(parse_cursor(raw))
-    count_text = parts[1] if len(parts) == 4 else ""
-    if not (_is_digest(parts[-1]) and count_text.isascii() and count_text.isdigit()
-            and len(count_text) <= 6):
-        raise _refuse(raw)
-    count = int(count_text)
-    # A COUNT this module could have used: a forged token cannot ask Redis for a longer step.
-    if not 1 <= count <= max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE):
-        raise _refuse(raw)
-    return _Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3])
-
-
-def _parse_carried(raw: str) -> _Position:
-    """The carried form, held to what this module writes: a bounded number of distinct keys,
-    each in canonical unpadded base64. A forged one names keys, which are then looked up like
-    any other (the exact-key lookup shows a viewer any key by name anyway)."""
-    cursor_text, *encoded = raw.split(CARRIED)
-    if len(raw) > MAX_TOKEN_CHARS or len(encoded) > MAX_CARRIED_KEYS or not cursor_text:
-        raise _refuse(raw)
-    try:
-        keys = tuple(decode_key(text) for text in encoded)
-    except ValueError:
-        raise _refuse(raw) from None
-    if [encode_key(key) for key in keys] != encoded or len(set(keys)) != len(keys):
-        raise _refuse(raw)
-    return _Position(parse_cursor(cursor_text), carried=keys)
-
-
-def _is_digest(text: str) -> bool:
-    return len(text) == 16 and all(ch in "0123456789abcdef" for ch in text)
-
-
-def _digest(key: bytes) -> str:
-    return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -171,7 +84,7 @@ def scan_keys(
 
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
     the returned cursor."""
-    start = _parse_position(cursor)
+    start = parse_position(cursor, max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE))
     filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
     total, steps = _first_steps(client, start, page_size, match, type_name, filtered)
@@ -187,7 +100,7 @@ def scan_keys(
             position = _overflow(step, ordered[:room], ordered[room:])
             break
         found.update(dict.fromkeys(fresh))
-        position = _Position(step.end)
+        position = Position(step.end)
         if not step.end or len(found) >= page_size:
             break
         if steps:
@@ -211,19 +124,21 @@ def scan_keys(
     )
 
 
-def _first_steps(client, start: _Position, page_size: int, match, type_name, filtered):
+def _first_steps(
+    client: redis.Redis, start: Position, page_size: int, match: bytes | None,
+    type_name: str | None, filtered: bool,
+) -> tuple[int, deque[_Step]]:
     """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
-    step when there is room for it: one round trip."""
+    step when there is room for one: one round trip."""
     carried = list(start.carried)
-    scan_from = start.cursor if (not carried or len(carried) < page_size) else 0
-    scanning = not carried or bool(scan_from)
+    scanning = not carried or (len(carried) < page_size and start.cursor != 0)
     count = start.count or (FILTERED_FIRST_COUNT if filtered else page_size - len(carried))
     with client.pipeline(transaction=False) as pipe:
         pipe.dbsize()
         for key in carried if type_name else ():
             pipe.type(key)
         if scanning:
-            pipe.scan(scan_from, match=match, count=count, _type=type_name)
+            pipe.scan(start.cursor, match=match, count=count, _type=type_name)
         total, *replies = pipe.execute()
     steps: deque[_Step] = deque()
     if carried:
@@ -239,20 +154,20 @@ def _first_steps(client, start: _Position, page_size: int, match, type_name, fil
     if scanning:
         end, keys = replies[-1]
         if start.after is not None:
-            keys = [key for key in keys if _digest(key) > start.after]
+            keys = [key for key in keys if digest(key) > start.after]
             end = _earlier(end, start.step_end)
-        steps.append(_Step(scan_from, count, end, keys))
+        steps.append(_Step(start.cursor, count, end, keys))
     return total, steps
 
 
-def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> _Position:
+def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:
     """Carry the keys not shown when they fit in a token; otherwise name the step to run it
     again. Keys a token carried always fit again (fewer of them, and the same end)."""
-    carried = _Position(step.end, carried=tuple(rest))
+    carried = Position(step.end, carried=tuple(rest))
     if not step.count or (len(rest) <= MAX_CARRIED_KEYS
                           and len(carried.token()) <= MAX_TOKEN_CHARS):
         return carried
-    return _Position(step.start, step.count, step.end, _digest(shown[-1]))
+    return Position(step.start, step.count, step.end, digest(shown[-1]))
 
 
 def _earlier(one: int, other: int) -> int:
@@ -264,4 +179,4 @@ def _earlier(one: int, other: int) -> int:
 
 
 def _by_digest(keys: list[bytes]) -> list[bytes]:
-    return sorted(keys, key=_digest)
+    return sorted(keys, key=digest)
