@@ -7,6 +7,7 @@ from django.conf import settings
 
 from .errors import BadRequest
 from .keynames import decode_key, parse_escaped
+from .scan_tokens import MAX_TOKEN_CHARS
 from .types import PageRequest, registry
 
 
@@ -52,7 +53,7 @@ class KeyspaceQueryForm(QueryForm):
     match = PatternField()
     type = forms.ChoiceField(required=False, choices=_type_choices)
     key = PatternField()
-    cursor = forms.CharField(required=False, max_length=80)  # a SCAN cursor, or a step in part
+    cursor = forms.CharField(required=False, max_length=MAX_TOKEN_CHARS)  # see scanning
     count = ClampedCount(required=False)
 
     def clean_match(self) -> bytes | None:

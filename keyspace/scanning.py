@@ -5,26 +5,40 @@ primary) can later encode its node in it without the views noticing.
 
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
-inside a step, so the page's token then names the step instead: where it started, its
-COUNT, where it ended, and a digest of the last key shown from it (the step's keys are shown
-in digest order). The next page runs that step again and shows its keys past the digest,
-then goes on from where the step ended. If the keyspace changed and the step now ends
-elsewhere, it goes on from the earlier of the two ends: a key can then appear twice (as SCAN
-itself allows), but a key present throughout is never skipped.
+inside a step. The step's keys not shown yet then travel in the page's token itself, with
+the cursor where the step ended: the next page shows them first and goes on from there.
+No step is scanned twice, so this holds whatever Redis does to its table in between (it
+finishes growing one within moments of a bulk insert).
+
+Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
+hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
+last key shown (the step's keys are shown in digest order). The next page runs the step
+again, shows its keys past the digest and goes on from the earlier of the two ends. If the
+table changed meanwhile the step covers other buckets: a key present throughout is never
+skipped, but one can appear twice (as SCAN itself allows).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 
-from .errors import BadRequest
+from .scan_tokens import (
+    MAX_CARRIED_KEYS,
+    MAX_TOKEN_CHARS,
+    Position,
+    digest,
+    parse_cursor,
+    parse_position,
+    scanned_fraction,
+)
 
-MAX_CURSOR = 2**64 - 1
+__all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
+
 FILTERED_FIRST_COUNT = 1000
 # About a millisecond of Redis time per call at a million keys: no call blocks Redis for long.
 FILTERED_MAX_COUNT = 2_000
@@ -47,67 +61,14 @@ class ScanPage:
         return round(self.total_keys * self.scanned_fraction)
 
 
-def parse_cursor(raw: str | None) -> int:
-    if raw in (None, ""):
-        return 0
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_CURSOR:
-        raise BadRequest(f"not a scan cursor: {raw[:40]!r}")
-    return int(raw)
-
-
-def scanned_fraction(cursor: int) -> float:
-    """How far through the keyspace a SCAN cursor is.
-
-    Redis walks its hash table in reverse-binary order, so the cursor's bits read backwards
-    are a position in the table whatever its size.
-    """
-    if cursor == 0:
-        return 0.0
-    reversed_bits = int(f"{cursor:064b}"[::-1], 2)
-    return reversed_bits / 2**64
-
-
 @dataclass(frozen=True)
-class _Position:
-    """Where a page starts: a SCAN cursor, or a step shown in part (see the module doc)."""
+class _Step:
+    """One SCAN call's keys; count 0 marks the keys a token carried (no call was made)."""
 
-    cursor: int
-    count: int = 0
-    step_end: int = 0
-    after: str | None = None  # digest of the last key shown from the step
-
-    def scanned(self) -> float:
-        # A step shown in part has been scanned to its end; only its rows are still to come.
-        reached = self.cursor if self.after is None else self.step_end
-        return 1.0 if reached == 0 else scanned_fraction(reached)
-
-    def token(self) -> str:
-        if self.after is None:
-            return str(self.cursor)
-        return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
-
-
-def _parse_position(raw: str | None) -> _Position:
-    parts = (raw or "").split(".")
-    if len(parts) == 1:
-        return _Position(parse_cursor(raw))
-    count_text = parts[1] if len(parts) == 4 else ""
-    if not (_is_digest(parts[-1]) and count_text.isascii() and count_text.isdigit()
-            and len(count_text) <= 6):
-        raise BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
-    count = int(count_text)
-    # A COUNT this module could have used: a forged token cannot ask Redis for a longer step.
-    if not 1 <= count <= max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE):
-        raise BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
-    return _Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3])
-
-
-def _is_digest(text: str) -> bool:
-    return len(text) == 16 and all(ch in "0123456789abcdef" for ch in text)
-
-
-def _digest(key: bytes) -> str:
-    return hashlib.blake2b(key, digest_size=8).hexdigest()
+    start: int
+    count: int
+    end: int
+    keys: list[bytes]
 
 
 def scan_keys(
@@ -123,40 +84,37 @@ def scan_keys(
 
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
     the returned cursor."""
-    start = _parse_position(cursor)
+    start = parse_position(cursor, max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE))
     filtered = bool(match and match != b"*") or bool(type_name)
-    step_count = start.count or (FILTERED_FIRST_COUNT if filtered else page_size)
     started = time.perf_counter()
-    with client.pipeline(transaction=False) as pipe:
-        pipe.scan(start.cursor, match=match, count=step_count, _type=type_name)
-        pipe.dbsize()
-        (step_end, batch), total = pipe.execute()
-    if start.after is not None:
-        batch = [key for key in batch if _digest(key) > start.after]
-        step_end = _earlier(step_end, start.step_end)
-    found: dict[bytes, None] = {}
-    position, step_start = _Position(step_end), start.cursor
+    total, steps = _first_steps(client, start, page_size, match, type_name, filtered)
     last_call = time.perf_counter() - started
+    found: dict[bytes, None] = {}
     while True:
+        step = steps.popleft()
         room = page_size - len(found)
-        fresh = [key for key in dict.fromkeys(batch) if key not in found]
+        fresh = [key for key in dict.fromkeys(step.keys) if key not in found]
         if len(fresh) > room:
-            shown = _by_digest(fresh)[:room]
-            found.update(dict.fromkeys(shown))
-            position = _Position(step_start, step_count, step_end, _digest(shown[-1]))
+            ordered = _by_digest(fresh)
+            found.update(dict.fromkeys(ordered[:room]))
+            position = _overflow(step, ordered[:room], ordered[room:])
             break
         found.update(dict.fromkeys(fresh))
-        position = _Position(step_end)
-        if not step_end or len(found) >= page_size:
+        position = Position(step.end)
+        if not step.end or len(found) >= page_size:
             break
+        if steps:
+            continue
         # Stop before a call that would likely overrun the budget, not after it.
         if (time.perf_counter() - started + last_call) * 1000 > budget_ms:
             break
-        step_count = min(step_count * 2, FILTERED_MAX_COUNT) if filtered else room
-        step_start, call_started = step_end, time.perf_counter()
-        step_end, batch = client.scan(step_start, match=match, count=step_count,
-                                      _type=type_name)
+        count = page_size - len(found)
+        if filtered:
+            count = min(step.count * 2, FILTERED_MAX_COUNT) if step.count else FILTERED_FIRST_COUNT
+        call_started = time.perf_counter()
+        end, keys = client.scan(step.end, match=match, count=count, _type=type_name)
         last_call = time.perf_counter() - call_started
+        steps.append(_Step(step.end, count, end, keys))
     return ScanPage(
         keys=list(found),
         next_cursor=position.token(),
@@ -164,6 +122,52 @@ def scan_keys(
         scanned_fraction=position.scanned(),
         budget_exhausted=position.token() != "0" and len(found) < page_size,
     )
+
+
+def _first_steps(
+    client: redis.Redis, start: Position, page_size: int, match: bytes | None,
+    type_name: str | None, filtered: bool,
+) -> tuple[int, deque[_Step]]:
+    """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
+    step when there is room for one: one round trip."""
+    carried = list(start.carried)
+    scanning = not carried or (len(carried) < page_size and start.cursor != 0)
+    count = start.count or (FILTERED_FIRST_COUNT if filtered else page_size - len(carried))
+    with client.pipeline(transaction=False) as pipe:
+        pipe.dbsize()
+        for key in carried if type_name else ():
+            pipe.type(key)
+        if scanning:
+            pipe.scan(start.cursor, match=match, count=count, _type=type_name)
+        total, *replies = pipe.execute()
+    steps: deque[_Step] = deque()
+    if carried:
+        if type_name:
+            # A carried key that changed type or vanished since its step no longer matches:
+            # dropped, as SCAN TYPE would have. Without a type filter a vanished carried key
+            # is dropped later, where keys_metadata leaves out any key that vanished after SCAN.
+            kept = [key for key, reply in zip(carried, replies, strict=False)
+                    if reply == type_name.encode()]
+            replies = replies[len(carried):]
+            carried = kept
+        steps.append(_Step(start.cursor, 0, start.cursor, carried))
+    if scanning:
+        end, keys = replies[-1]
+        if start.after is not None:
+            keys = [key for key in keys if digest(key) > start.after]
+            end = _earlier(end, start.step_end)
+        steps.append(_Step(start.cursor, count, end, keys))
+    return total, steps
+
+
+def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:
+    """Carry the keys not shown when they fit in a token; otherwise name the step to run it
+    again. Keys a token carried always fit again (fewer of them, and the same end)."""
+    carried = Position(step.end, carried=tuple(rest))
+    if not step.count or (len(rest) <= MAX_CARRIED_KEYS
+                          and len(carried.token()) <= MAX_TOKEN_CHARS):
+        return carried
+    return Position(step.start, step.count, step.end, digest(shown[-1]))
 
 
 def _earlier(one: int, other: int) -> int:
@@ -175,4 +179,4 @@ def _earlier(one: int, other: int) -> int:
 
 
 def _by_digest(keys: list[bytes]) -> list[bytes]:
-    return sorted(keys, key=_digest)
+    return sorted(keys, key=digest)
