@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -80,11 +79,11 @@ def test_cursor_fraction_reads_the_reversed_bits():
 # --- pages keep their size ----------------------------------------------------------------------
 
 
-def settle() -> None:
-    """Let Redis finish growing its hash table (serverCron rehashes every 100 ms) before paging:
-    a step run again after the rehash may end elsewhere, and then keys may repeat (see the
-    scanning module); these tests are about a keyspace that stands still."""
-    time.sleep(0.3)
+def settle(r) -> None:
+    """Make Redis finish growing its hash table before paging (see finish_rehash): a step
+    run again after a rehash may end elsewhere, and then keys may repeat (see the scanning
+    module); these tests are about a keyspace that stands still."""
+    finish_rehash(r, r.dbsize())
 
 
 def mixed_keyspace(r) -> dict[str, set[bytes]]:
@@ -99,7 +98,7 @@ def mixed_keyspace(r) -> dict[str, set[bytes]]:
         for name in kinds["list"]:
             pipe.rpush(name, b"x")
         pipe.execute()
-    settle()
+    settle(r)
     return {kind: set(names) for kind, names in kinds.items()}
 
 
@@ -147,7 +146,7 @@ def test_a_pattern_filter_keeps_the_page_size_and_shows_every_match_once(r, page
 @pytest.mark.parametrize("page_size", [1, 3, 100])
 def test_unfiltered_pages_keep_their_size_and_cover_every_key_once(r, page_size):
     fill_strings(r, numbered("k:", 2000 if page_size > 1 else 300))
-    settle()
+    settle(r)
     pages = all_pages(r, page_size=page_size)
     assert_exact_pages(pages, page_size, {k for k in r.scan_iter(count=1000)})
 
@@ -306,7 +305,7 @@ def test_an_overflow_too_large_to_carry_names_the_step_to_run_again(r):
     r.flushdb()
     long_names = [b"x" * 300 + str(i).encode() for i in range(40)]
     fill_strings(r, long_names)
-    settle()
+    settle(r)
     pages = all_pages(r, page_size=7, match=b"x*")
     assert pages[0].next_cursor.count(".") == 3
     assert all(len(p.next_cursor) <= MAX_TOKEN_CHARS for p in pages)

@@ -1,11 +1,11 @@
 import re
-import time
 
 import pytest
 
 from keyspace.keynames import encode_key
 from tests.roundtrips import count_round_trips
 from tests.seeding import HOSTILE_NAMES, fill_strings, numbered
+from tests.test_scanning import finish_rehash
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -86,7 +86,7 @@ def test_a_type_filtered_list_keeps_its_page_size_across_load_more(client, r):
         for n in range(1000):
             pipe.hset(f"h:{n}", "f", "v")
         pipe.execute()
-    time.sleep(0.3)  # let Redis finish growing its table: the keyspace stands still
+    finish_rehash(r, r.dbsize())  # the keyspace stands still
     query = {"type": "hash", "count": 100}
     page = client.get("/db/0/", query, HTTP_HX_TARGET="results", **HTMX).content.decode()
     seen, sizes = [], []
