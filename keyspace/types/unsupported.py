@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from .base import TypeUnit, registry
 
 
@@ -10,3 +12,11 @@ class UnsupportedUnit(TypeUnit):
     type_name = "unsupported"
     label = "Unsupported type"
     length_label = ""
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """No length command is known, so: the actual TYPE, and the whole serialised value
+        (DUMP) when the key is small enough to copy for undo; beyond that, its estimated size
+        (MEMORY USAGE), which most changes move."""
+        size = reader.memory_usage(key) or 0
+        small = size <= settings.DASHBOARD_UNDO_MAX_KEY_BYTES
+        return [reader.type(key), reader.dump(key) if small else size]

@@ -116,3 +116,16 @@ def test_a_type_without_a_unit_in_fragments(client, stream_without_a_viewer):
     assert value.strip().startswith('<section id="value"') and "no viewer" in value
     more = fetch(client, stream_without_a_viewer, headers=HX_MORE)
     assert "<section" not in more and "no viewer" in more
+
+
+def test_deleting_a_type_without_a_unit_is_a_conflict_if_it_changed(client, r,
+                                                                   stream_without_a_viewer):
+    """Its fingerprint is its serialised value: a change the dashboard cannot show still
+    makes the delete a conflict."""
+    from tests.edit.forms import HTMX, edit_url, open_form
+
+    fields = open_form(client, b"mod", "delete")
+    fields.pop("csrfmiddlewaretoken", None)
+    r.xadd("mod", {"f": "w"}, id="2-1")
+    response = client.post(edit_url(b"mod", "delete"), fields, **HTMX)
+    assert response.status_code == 409 and r.xlen("mod") == 2
