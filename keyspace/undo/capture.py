@@ -122,10 +122,15 @@ def too_large_to_keep(reader, keys: list[bytes]) -> str:
         if isinstance(size, str):
             return size
         total += size
-        if size > limit or total > 2 * limit:
+        if size > limit:
             return (
                 f"the key takes {size:,} bytes in Redis, more than the {limit:,} the "
                 "dashboard keeps a copy of"
+            )
+        if total > 2 * limit:
+            return (
+                f"the keys it writes take {total:,} bytes in Redis together, more than the "
+                f"{2 * limit:,} the dashboard keeps a copy of for one edit"
             )
     return ""
 

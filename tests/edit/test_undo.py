@@ -298,3 +298,17 @@ def test_without_dump_edits_still_work_and_say_they_cannot_be_undone(client, r,
     assert r.get("s") == b"after"
     assert "this cannot be undone: Redis refused to copy the key" in response.content.decode()
     assert UndoRecord.objects.count() == 0
+
+
+
+def test_the_keys_of_one_edit_are_copied_within_twice_the_key_limit_together(r, settings):
+    from keyspace.undo import too_large_to_keep
+
+    for name in ("a", "b", "c"):
+        r.set(name, secrets.token_urlsafe(18_000))
+    each = max(r.memory_usage(name, samples=0) for name in ("a", "b", "c"))
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = each
+    assert too_large_to_keep(r, [b"a", b"b"]) == ""
+    assert "the keys it writes take" in too_large_to_keep(r, [b"a", b"b", b"c"])
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = each - 1
+    assert "the key takes" in too_large_to_keep(r, [b"a"])
