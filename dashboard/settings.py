@@ -133,7 +133,6 @@ AXES_VERBOSE = False
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
 DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
-# Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
 # A TTL below this (ms) expires before anyone could look: it is confirmed like a delete.
 DASHBOARD_CONFIRM_TTL_BELOW_MS = env_int("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000)
 # Undo: keys up to this size (MEMORY USAGE) are copied before an edit, kept this long, and
@@ -141,6 +140,7 @@ DASHBOARD_CONFIRM_TTL_BELOW_MS = env_int("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000)
 DASHBOARD_UNDO_MAX_KEY_BYTES = env_int("DASHBOARD_UNDO_MAX_KEY_BYTES", 1024 * 1024)
 DASHBOARD_UNDO_SECONDS = env_int("DASHBOARD_UNDO_SECONDS", 3600)
 DASHBOARD_UNDO_MAX_TOTAL_BYTES = env_int("DASHBOARD_UNDO_MAX_TOTAL_BYTES", 64 * 1024 * 1024)
+# Storing a set union/intersection/difference blocks Redis while it runs: cap its inputs.
 DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000)
 # COPY duplicates a key inside Redis in one go (a 100,000-field hash: ~50 ms; 1,000,000:
 # ~0.5 s): larger keys are not copied.

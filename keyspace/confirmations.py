@@ -87,9 +87,7 @@ def require(request, client, db: int, key: bytes, operation, data: dict) -> None
         updates, note = operation.confirming(client, key, data)
         if note and token:
             note = f"{asked.message}. {note[0].upper()}{note[1:]}"
-        problem = ConfirmationRequired(note or asked.message)
-        problem.updates = updates
-        raise problem from None
+        raise ConfirmationRequired(note or asked.message, updates=updates) from None
 
 
 def for_form(request, context: dict, form) -> str | None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from django.conf import settings
 
 from .display import human_bytes
-from .editing import Refused
+from .editing import Refused, type_of
 from .types import registry
 
 
 def check_copy_size(pipe, key: bytes) -> None:
     """Refuse (Refused) a copy of `key` larger than the settings allow; `pipe` is watching."""
-    key_type = pipe.type(key)
-    key_type = key_type.decode() if isinstance(key_type, bytes) else key_type
+    key_type = type_of(pipe, key)
     if key_type == "string":
         _check_bytes(pipe.strlen(key), "this value")
         return

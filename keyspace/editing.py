@@ -43,6 +43,7 @@ class Conflict(DashboardError):
         *,
         removed: bool = False,
         expected: str | None = None,
+        updates: dict[str, str] | None = None,
     ):
         super().__init__(message)
         self.current = None if current is None else preview(current)
@@ -50,16 +51,21 @@ class Conflict(DashboardError):
         # replace what the user has just been shown.
         if expected is None:
             expected = ABSENT if removed else None if current is None else digest(current)
-        self.current_expected = expected
         # Hidden fields the redrawn form carries, so that a second submit is informed.
         self.updates = {} if expected is None else {"expected": expected}
+        self.updates |= updates or {}
 
 
 class Refused(DashboardError):
-    """Redis (or a check standing in for it) refused the input; nothing was written."""
+    """Redis (or a check standing in for it) refused the input; nothing was written.
+    `updates`: hidden fields the redrawn form carries (e.g. what a confirmation is for)."""
 
     status = 422
     title = "Not done"
+
+    def __init__(self, message: str, *, updates: dict[str, str] | None = None):
+        super().__init__(message)
+        self.updates = updates or {}
 
 
 class KeyGone(KeyNotFound):
@@ -133,9 +139,14 @@ def _confirm_snapshot(pipe) -> None:
     pipe.execute()
 
 
+def type_of(reader, key: bytes) -> str:
+    """The key's TYPE reply as text ("none" when there is no such key)."""
+    reply = reader.type(key)
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
 def check_type(pipe, key: bytes, expected: str) -> None:
-    actual = pipe.type(key)
-    actual = actual.decode() if isinstance(actual, bytes) else actual
+    actual = type_of(pipe, key)
     if actual == "none":
         raise KeyGone()
     if expected and actual != expected:

@@ -11,7 +11,7 @@ import hashlib
 from typing import ClassVar
 
 from .display import bytes_to_text
-from .editing import Conflict
+from .editing import Conflict, type_of
 from .keynames import encode_key
 
 # The type units import this module (set-store replaces a key), so the registry is imported
@@ -28,8 +28,7 @@ def refuse_existing(pipe, target: bytes) -> None:
 
 def describe_key(reader, key: bytes) -> str:
     """“a list of 3 elements”, “nothing”: what a key holds, in a few words, bounded."""
-    type_name = reader.type(key)
-    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    type_name = type_of(reader, key)
     if type_name == "none":
         return "nothing (no such key)"
     from .types.base import registry
@@ -71,13 +70,12 @@ class ReplacesTarget:
             return
         now = key_fingerprint(pipe, target)
         if now != data.get("target_expected"):
-            conflict = Conflict(
+            raise Conflict(
                 f"{bytes_to_text(target)[:200]} changed after you confirmed replacing it: it "
                 f"now holds {describe_key(pipe, target)}; nothing was written. Confirm again "
-                "to replace it as it is now."
+                "to replace it as it is now.",
+                updates={"target_expected": now},
             )
-            conflict.updates = {"target_expected": now}
-            raise conflict
 
 
 class ReplacesEntries:
@@ -123,12 +121,11 @@ class ReplacesEntries:
             return
         now = _entries_digest(self.entries(data), current)
         if now != data.get("replaced_expected"):
-            conflict = Conflict(
+            raise Conflict(
                 f"some of these {self.entry_word} changed after you confirmed replacing them; "
-                "nothing was written. Confirm again to replace them as they are now."
+                "nothing was written. Confirm again to replace them as they are now.",
+                updates={"replaced_expected": now},
             )
-            conflict.updates = {"replaced_expected": now}
-            raise conflict
 
 
 def _entries_digest(names: list[bytes], values: list) -> str:

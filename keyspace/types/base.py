@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from ..display import bytes_to_text, truncate_bytes
+from ..editing import type_of
 from ..errors import BadRequest
 from ..keynames import decode_key
 from ..scanning import parse_cursor as parse_scan_cursor  # noqa: F401 - re-exported for units
@@ -206,8 +207,7 @@ ABSENT_KEY = "absent"
 
 def key_fingerprint(reader, key: bytes) -> str:
     """The fingerprint of whatever `key` holds now, of any type ("absent" when nothing)."""
-    type_name = reader.type(key)
-    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    type_name = type_of(reader, key)
     if type_name == "none":
         return ABSENT_KEY
     return registry.unit_for(type_name).fingerprint(reader, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import hashlib
@@ -33,6 +34,26 @@ class KeptKey:
     expire_at_ms: int | None  # absolute expiry before the edit, None: no TTL
     after: str  # fingerprint of the key's DUMP as the edit left it
     after_expire_at_ms: int | None = None  # and its absolute expiry then
+
+    def stored(self) -> dict:
+        """As kept in the dashboard's database (JSON: bytes as base64)."""
+        return {
+            "name": base64.b64encode(self.name).decode(),
+            "before": None if self.before is None else base64.b64encode(self.before).decode(),
+            "expire_at_ms": self.expire_at_ms,
+            "after": self.after,
+            "after_expire_at_ms": self.after_expire_at_ms,
+        }
+
+    @classmethod
+    def from_stored(cls, item: dict) -> KeptKey:
+        return cls(
+            name=base64.b64decode(item["name"]),
+            before=None if item["before"] is None else base64.b64decode(item["before"]),
+            expire_at_ms=item["expire_at_ms"],
+            after=item["after"],
+            after_expire_at_ms=item.get("after_expire_at_ms"),
+        )
 
     def left_as(self, payload: bytes | None, expire_at_ms: int | None, now_ms: int) -> bool:
         """Whether a key now holding `payload` (expiring at `expire_at_ms`) is as the edit
@@ -137,10 +158,10 @@ def too_large_to_keep(reader, keys: list[bytes]) -> str:
 
 def _exact_size(reader, key: bytes) -> int | str:
     """The key's size in Redis (0 when absent), or why it is not measured."""
+    from ..editing import type_of
     from ..types.base import registry
 
-    type_name = reader.type(key)
-    type_name = type_name.decode() if isinstance(type_name, bytes) else type_name
+    type_name = type_of(reader, key)
     if type_name == "none":
         return 0
     unit = registry.unit_for(type_name)

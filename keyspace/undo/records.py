@@ -3,7 +3,6 @@ docstring)."""
 
 from __future__ import annotations
 
-import base64
 import secrets
 from datetime import timedelta
 
@@ -31,16 +30,6 @@ def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -
         return None
     from ..models import UndoRecord
 
-    keys = [
-        {
-            "name": base64.b64encode(kept.name).decode(),
-            "before": None if kept.before is None else base64.b64encode(kept.before).decode(),
-            "expire_at_ms": kept.expire_at_ms,
-            "after": kept.after,
-            "after_expire_at_ms": kept.after_expire_at_ms,
-        }
-        for kept in capture.keys
-    ]
     size = sum(len(kept.before or b"") + len(kept.name) for kept in capture.keys)
     now = timezone.now()
     user = getattr(request, "user", None)
@@ -52,7 +41,7 @@ def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -
         db=db,
         expires=now + timedelta(seconds=settings.DASHBOARD_UNDO_SECONDS),
         size=size,
-        keys=keys,
+        keys=[kept.stored() for kept in capture.keys],
         summary=summary[:300],
     )
     _prune(now)
@@ -64,25 +53,17 @@ def _prune(now) -> None:
     from ..models import UndoRecord
 
     UndoRecord.objects.filter(expires__lt=now).delete()
-    budget, total = settings.DASHBOARD_UNDO_MAX_TOTAL_BYTES, 0
+    budget, total, over = settings.DASHBOARD_UNDO_MAX_TOTAL_BYTES, 0, []
     for pk, size in UndoRecord.objects.order_by("-created", "-id").values_list("pk", "size"):
         total += size
         if total > budget:
-            UndoRecord.objects.filter(pk=pk).delete()
+            over.append(pk)
+    if over:
+        UndoRecord.objects.filter(pk__in=over).delete()
 
 
 def kept_keys(record) -> list[KeptKey]:
-
-    return [
-        KeptKey(
-            name=base64.b64decode(item["name"]),
-            before=None if item["before"] is None else base64.b64decode(item["before"]),
-            expire_at_ms=item["expire_at_ms"],
-            after=item["after"],
-            after_expire_at_ms=item.get("after_expire_at_ms"),
-        )
-        for item in record.keys
-    ]
+    return [KeptKey.from_stored(item) for item in record.keys]
 
 
 def find(token: str):

@@ -30,7 +30,6 @@ from ..types import PageRequest, TypeUnit, registry
 from .rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
-# The fields in which an operation names the key it writes to (rename, copy; set-store).
 
 
 def find_operation(client, key: bytes, action: str, seen_type: str = ""):
@@ -92,12 +91,18 @@ def key_edit(request, db: int, key: bytes, action: str):
             if not _on_field(form, problem):
                 context["problem"] = problem
             return _form(request, context, form, status=problem.status)
+    return _after(request, db, key, unit, *_kept(request, db, capture, trail, outcome))
+
+
+def _kept(request, db: int, capture, trail, outcome: Outcome) -> tuple[Outcome, str | None]:
+    """Keep what a done edit changed for undo, tied to its audit entry: the outcome (saying
+    so when no copy could be kept) and the undo token."""
     offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
                       summary=outcome.message)
     if capture.refused:
         outcome = replace(outcome, message=f"{outcome.message} (this cannot be undone: "
                                            f"{capture.refused})")
-    return _after(request, db, key, unit, outcome, offer)
+    return outcome, offer
 
 
 def _invalid(form) -> str:
@@ -131,9 +136,7 @@ def key_create(request, db: int):
                     status = problem.status
         if status == 200:
             created = Outcome("created", refresh="key", row_id=key)
-            offer = undo.keep(request, db=db, capture=capture, entry=trail.get("entry"),
-                              summary="a new key")
-            return _after(request, db, key, None, created, offer)
+            return _after(request, db, key, None, *_kept(request, db, capture, trail, created))
     template = "keyspace/edit/create.html"
     return render_page(request, template, context, fragment="create_form", status=status)
 
@@ -161,11 +164,7 @@ def key_tool(request, db: int, key: bytes, action: str):
 def _informed(form, problem):
     """After a conflict (or a request to confirm) the form holds what is there now, so
     resubmitting is a deliberate change of what the user has just been shown."""
-    updates = {
-        name: value
-        for name, value in getattr(problem, "updates", {}).items()
-        if name in form.fields
-    }
+    updates = {name: value for name, value in problem.updates.items() if name in form.fields}
     if not updates:
         return form
     data = form.data.copy()

@@ -10,7 +10,6 @@ from django.conf import settings
 
 from ...edit_inputs import KeyForm, decode_values, encoding_field
 from ...editing import (
-    Conflict,
     Operation,
     Outcome,
     Refused,
@@ -114,12 +113,9 @@ class Pop(Operation):
     def apply(self, client, key, data):
         def attempt(pipe):
             check_list(pipe, key)
+            # check_list has just proven a list, and a list is never empty: both ends exist.
             current, length, now = read_position(pipe, key, self.position)
-            what = f"element at the {self.end}"
-            if current is None:
-                raise Conflict(f"the {what} was removed meanwhile; nothing was written",
-                               removed=True)
-            check_position(current, length, now, data["expected"], what)
+            check_position(current, length, now, data["expected"], f"element at the {self.end}")
             refuse_emptying(length, "only element", "popping")
             if self.end == "head":
                 return lambda pipe: pipe.lpop(key)

@@ -34,10 +34,9 @@ class NeedsConfirmation(Refused):
     title = "Please confirm"
 
     def __init__(self, message: str, token: str):
-        super().__init__(message)
+        # The form carries the token: the next submit is the confirmation.
+        super().__init__(message, updates={"expected": token})
         self.current = None
-        self.current_expected = token  # the form carries it: the next submit is the confirmation
-        self.updates = {"expected": token}
 
 
 class TrimForm(KeyForm):
