@@ -4,6 +4,11 @@ from django.apps import AppConfig
 class KeyspaceConfig(AppConfig):
     name = "keyspace"
     verbose_name = "Redis keyspace"
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from keyspace import checks, conf
         from keyspace.access import throttle  # noqa: F401 - connects the failed sign-in audit
+
+        conf.validate()  # fails closed: a setting the app does not understand stops start-up
+        checks.register()

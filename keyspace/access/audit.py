@@ -8,10 +8,10 @@ import logging
 
 from django.http import Http404
 
-from keyspace.redis.connection import RedisNotConfigured, current_target
-from keyspace.services.editing.guard import Conflict
 from keyspace.exceptions import DashboardError
 from keyspace.models import AuditEntry
+from keyspace.redis.connection import target_address
+from keyspace.services.editing.guard import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +20,10 @@ def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
            detail: str = "", target: bytes | None = None) -> AuditEntry:
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
-    try:
-        connection = current_target().address
-    except (RedisNotConfigured, ValueError):
-        connection = "(not configured)"
     entry = AuditEntry(
         user=user if signed_in else None,
         username=user.get_username() if signed_in else "",
-        connection=connection,
+        connection=target_address(),
         db=db,
         operation=operation[:60],
         outcome=outcome,

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.http import HttpResponseForbidden
 from django.template.loader import render_to_string
 
+from keyspace.conf import app_settings
+
 DEV_KEY_PREFIX = "dev-only"
 NEW_KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(64))'"
 
@@ -31,7 +33,7 @@ def is_loopback(address: str | None) -> bool:
 
 def loopback_reason() -> tuple[str, str] | None:
     """Why this dashboard may only answer loopback, and how to lift that; None if it need not."""
-    if not settings.DASHBOARD_AUTH:
+    if not app_settings.AUTH:
         return ("Sign-in is off (DASHBOARD_AUTH=off),",
                 "turn sign-in on (unset DASHBOARD_AUTH).")
     if using_dev_key():
@@ -40,7 +42,7 @@ def loopback_reason() -> tuple[str, str] | None:
     return None
 
 
-def _refusal(request) -> HttpResponseForbidden | None:
+def refusal(request) -> HttpResponseForbidden | None:
     reason = loopback_reason()
     if reason is None or is_loopback(request.META.get("REMOTE_ADDR")):
         return None
@@ -63,7 +65,7 @@ class LoopbackOnlyMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self._acall(request)
-        return _refusal(request) or self.get_response(request)
+        return refusal(request) or self.get_response(request)
 
     async def _acall(self, request):
-        return _refusal(request) or await self.get_response(request)
+        return refusal(request) or await self.get_response(request)

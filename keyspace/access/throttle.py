@@ -1,13 +1,16 @@
 """Password guessing is throttled by django-axes, per user name and per client address
 (either one reaching the limit locks out), with a back-off: the lockout doubles with every
 further failed attempt, up to a ceiling. Failed sign-ins go to the audit log; a lockout is
-shown on the sign-in form itself. See the settings AXES_* and DASHBOARD_SIGNIN_*."""
+shown on the sign-in form itself. See the settings AXES_* and DASHBOARD_SIGNIN_*.
+
+This guards the app's own sign-in form, which the standalone uses; a host project that sends
+people to its own sign-in page (settings.LOGIN_URL) throttles that as it sees fit, and needs
+django-axes only if it uses the app's form with the AXES_* settings above."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -15,6 +18,7 @@ from django.db.models import Sum
 from django.dispatch import receiver
 from django.shortcuts import render
 
+from keyspace.conf import app_settings
 from keyspace.models import AuditEntry
 
 SIGN_IN_OPERATION = "sign-in"
@@ -23,6 +27,8 @@ SIGN_IN_OPERATION = "sign-in"
 def _failures(request) -> int:
     """The larger of the recent failures for the name typed and for the client's address,
     counted the way axes counts them for a lockout."""
+    from axes.models import AccessAttempt  # only the standalone installs django-axes
+
     username = request.POST.get("username", "") if request.method == "POST" else ""
     address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
     totals = [AccessAttempt.objects.filter(**{field: value}).aggregate(n=Sum(
@@ -33,8 +39,8 @@ def _failures(request) -> int:
 
 def cool_off(request=None) -> timedelta:
     """How long a lockout lasts: the base, doubled for every failure past the limit."""
-    base = timedelta(seconds=settings.DASHBOARD_SIGNIN_LOCKOUT_SECONDS)
-    ceiling = timedelta(seconds=settings.DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS)
+    base = timedelta(seconds=app_settings.SIGNIN_LOCKOUT_SECONDS)
+    ceiling = timedelta(seconds=app_settings.SIGNIN_MAX_LOCKOUT_SECONDS)
     if request is None:
         return base
     extra = max(0, _failures(request) - settings.AXES_FAILURE_LIMIT)
@@ -61,8 +67,10 @@ def lockout_response(request, original_response=None, credentials=None):
 
 @receiver(user_login_failed)
 def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
-    """Every failed sign-in is a write attempt on the dashboard itself: record who tried."""
-    if request is None:
+    """Every failed sign-in on the app's own form is a write attempt on the dashboard itself:
+    record who tried. A host project's own sign-in page is the host's business."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name != "keyspace:sign-in":
         return
     from keyspace.access.audit import record
 

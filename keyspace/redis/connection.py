@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import redis
 import redis.asyncio
-from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.connection import parse_url
 from redis.retry import Retry
+
+from keyspace.conf import app_settings
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
 _pools_lock = threading.Lock()
@@ -56,16 +57,28 @@ class RedisTarget:
 
 
 def current_target() -> RedisTarget:
-    if not settings.REDIS_URL:
+    if not app_settings.REDIS_URL:
         raise RedisNotConfigured("REDIS_URL is not set")
-    return RedisTarget(settings.REDIS_URL)
+    return RedisTarget(app_settings.REDIS_URL)
+
+
+NOT_CONFIGURED = "(not configured)"
+
+
+def target_address() -> str:
+    """The address of the Redis shown, for headers, messages and the audit log; never raises
+    (an unset or unreadable REDIS_URL is said as such)."""
+    try:
+        return current_target().address
+    except (RedisNotConfigured, ValueError):
+        return NOT_CONFIGURED
 
 
 def _connection_settings() -> tuple:
     return (
-        settings.DASHBOARD_CLIENT_NAME,
-        settings.DASHBOARD_REDIS_CONNECT_TIMEOUT,
-        settings.DASHBOARD_REDIS_SOCKET_TIMEOUT,
+        app_settings.CLIENT_NAME,
+        app_settings.REDIS_CONNECT_TIMEOUT,
+        app_settings.REDIS_SOCKET_TIMEOUT,
     )
 
 
@@ -73,9 +86,9 @@ def _connection_options() -> dict:
     return {
         # RESP2 works with every Redis the dashboard may meet, HELLO-less ones included.
         "protocol": 2,
-        "client_name": settings.DASHBOARD_CLIENT_NAME,
-        "socket_connect_timeout": settings.DASHBOARD_REDIS_CONNECT_TIMEOUT,
-        "socket_timeout": settings.DASHBOARD_REDIS_SOCKET_TIMEOUT,
+        "client_name": app_settings.CLIENT_NAME,
+        "socket_connect_timeout": app_settings.REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": app_settings.REDIS_SOCKET_TIMEOUT,
         # One immediate retry on a broken connection (e.g. after a Redis restart), none on
         # timeouts: a slow Redis should produce an error page, not a doubled wait.
         "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),

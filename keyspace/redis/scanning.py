@@ -25,8 +25,8 @@ from collections import deque
 from dataclasses import dataclass
 
 import redis
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.redis.scan_tokens import MAX_CARRIED_KEYS, MAX_TOKEN_CHARS, Position, digest, parse_cursor, parse_position, scanned_fraction
 
 __all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
@@ -76,7 +76,7 @@ def scan_keys(
 
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
     the returned cursor."""
-    start = parse_position(cursor, max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE))
+    start = parse_position(cursor, max(FILTERED_MAX_COUNT, app_settings.MAX_PAGE_SIZE))
     filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
     total, steps = _first_steps(client, start, page_size, match, type_name, filtered)

@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from django.conf import settings
 from django.core.cache import cache
 
+from keyspace.conf import app_settings
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.scanning import scanned_fraction
 
@@ -144,7 +144,7 @@ def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> 
 def _fold(state: NamespaceCount, keys: list[bytes]) -> None:
     skip = len(state.prefix)
     folders = state.folders
-    max_folders = settings.DASHBOARD_NAMESPACE_MAX_FOLDERS
+    max_folders = app_settings.NAMESPACE_MAX_FOLDERS
     for key in keys:
         rest = key[skip:]
         segment, found, _ = rest.partition(state.delimiter)

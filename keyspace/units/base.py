@@ -6,8 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.conf import settings
-
+from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text, truncate_bytes
 from keyspace.services.editing.guard import type_of
 from keyspace.exceptions import BadRequest
@@ -44,7 +43,7 @@ class Element:
 
     @classmethod
     def of(cls, value: bytes) -> Element:
-        preview, truncated = truncate_bytes(value, settings.DASHBOARD_ELEMENT_PREVIEW_BYTES)
+        preview, truncated = truncate_bytes(value, app_settings.ELEMENT_PREVIEW_BYTES)
         return cls(raw=value, text=bytes_to_text(preview), size=len(value), truncated=truncated)
 
 

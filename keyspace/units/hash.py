@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
@@ -47,7 +47,7 @@ class SetField(Operation):
 
     def initial(self, client, key, params):
         field = decode_row_token(params.get("row", ""))
-        if client.hstrlen(key, field) > settings.DASHBOARD_MAX_VALUE_BYTES:
+        if client.hstrlen(key, field) > app_settings.MAX_VALUE_BYTES:
             raise Refused("this value is larger than the dashboard edits "
                           "(DASHBOARD_MAX_VALUE_BYTES); nothing was read or changed")
         current = client.hget(key, field)
@@ -158,7 +158,7 @@ class AddMany(ReplacesEntries, Operation):
         """The fields' values, in two round trips; one too large to read is stood in for by
         its length. (Under an edit's WATCH these reads may use another connection: a change
         after the WATCH still fails the EXEC.)"""
-        limit = settings.DASHBOARD_MAX_VALUE_BYTES
+        limit = app_settings.MAX_VALUE_BYTES
         with client.pipeline(transaction=False) as batch:
             for name in names:
                 batch.hstrlen(key, name)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from keyspace.conf import app_settings
 from keyspace.units.base import TypeUnit, registry
 
 
@@ -18,5 +17,5 @@ class UnsupportedUnit(TypeUnit):
         (DUMP) when the key is small enough to copy for undo; beyond that, its estimated size
         (MEMORY USAGE), which most changes move."""
         size = reader.memory_usage(key) or 0
-        small = size <= settings.DASHBOARD_UNDO_MAX_KEY_BYTES
+        small = size <= app_settings.UNDO_MAX_KEY_BYTES
         return [reader.type(key), reader.dump(key) if small else size]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target, get_client, server_overview
 from keyspace.views.query import KeyspaceQueryForm
 from keyspace.services.browse import keys_metadata, lookup_key
@@ -45,7 +45,7 @@ def keyspace_browse(request, db: int):
             page_size=query["count"],
             match=query["match"],
             type_name=query["type"] or None,
-            budget_ms=settings.DASHBOARD_SCAN_BUDGET_MS,
+            budget_ms=app_settings.SCAN_BUDGET_MS,
         )
     rows = keys_metadata(client, scan.keys, type_name=query["type"] or None)
     context = {

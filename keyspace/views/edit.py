@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.urls import reverse
 
 from keyspace.access import confirmations
 
+from keyspace.conf import app_settings
 from keyspace.services import undo
 from keyspace.access.audit import audited
 from keyspace.redis.connection import get_client
@@ -222,7 +222,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
     client = get_client(db)
     whole_value = outcome.refresh != "row"
     page_request = (
-        PageRequest(count=settings.DASHBOARD_PAGE_SIZE, order=unit.default_order)
+        PageRequest(count=app_settings.PAGE_SIZE, order=unit.default_order)
         if whole_value else None
     )
     detail = key_detail(client, key, page_request)
@@ -230,7 +230,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
                "page": detail.page, "more_query": "", "continuing": False,
                "row_actions": row_actions(db, key, unit),
                "flash": outcome.message, "undo_token": offer,
-               "preview_limit": settings.DASHBOARD_PREVIEW_BYTES}
+               "preview_limit": app_settings.PREVIEW_BYTES}
     parts = [render_to_string("keyspace/key.html#meta", context, request),
              render_to_string("keyspace/key.html#toolbar", context, request),
              render_to_string("keyspace/edit/form.html#flash", context, request),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import StreamingHttpResponse
 
+from keyspace.conf import app_settings
 from keyspace.redis.connection import get_async_client, get_client
 from keyspace.exceptions import BadRequest, KeyNotFound
 from keyspace.views.query import ValueQueryForm
@@ -30,7 +30,7 @@ def key_view(request, db: int, key: bytes):
         "page": detail.page,
         "more_query": more.urlencode(),
         "continuing": bool(page_request.cursor),
-        "preview_limit": settings.DASHBOARD_PREVIEW_BYTES,
+        "preview_limit": app_settings.PREVIEW_BYTES,
         "row_actions": row_actions(db, detail.name, detail.unit),
     }
     if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from keyspace.conf import app_settings
 from keyspace.redis.connection import get_client
 from keyspace.views.query import NamespaceQueryForm
 from keyspace.redis.keynames import encode_key, escape_glob, to_escaped
@@ -37,7 +36,7 @@ def namespace_count(request, db: int):
     query = NamespaceQueryForm(request.GET).parsed()
     state = load_count(query["scan"], query["prefix"], query["delimiter"], db,
                        owner=_owner(request))
-    state = count_step(get_client(db), state, settings.DASHBOARD_NAMESPACE_STEP_MS)
+    state = count_step(get_client(db), state, app_settings.NAMESPACE_STEP_MS)
     context = _context(db, query) | {
         "state": state,
         "folders": [

@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 from django import forms
-from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from keyspace.access.audit import audited
+from keyspace.conf import app_settings
 from keyspace.redis.connection import get_client
 from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
 from keyspace.exceptions import BadRequest
@@ -73,7 +73,7 @@ def pubsub_page(request, db: int):
         "notify_flags": keyspace_notifications(client),
         "publish_form": PublishForm(),
         "channel_filter": request.GET.get("filter", ""),
-        "max_shown": settings.DASHBOARD_PUBSUB_MAX_SHOWN,
+        "max_shown": app_settings.PUBSUB_MAX_SHOWN,
     }
     return render_page(request, TEMPLATE, context, fragment="live")
 
@@ -138,7 +138,7 @@ async def _events(subscription: Subscription, db: int):
     if not open_streams.try_open():
         yield sse_retry(30_000)
         yield _status(f"too many open streams (the limit is "
-                      f"{settings.DASHBOARD_MAX_STREAMS}); close another tab", "error")
+                      f"{app_settings.MAX_STREAMS}); close another tab", "error")
         return
     try:
         yield sse_retry(2_000)
@@ -152,8 +152,8 @@ async def _stream(subscription: Subscription, db: int):
     totals = {"received": 0, "skipped": 0}
     shown_rate, stats_at = 0, time.monotonic()
     quiet_since = time.monotonic()
-    messages = stream_messages(subscription, db, interval=settings.DASHBOARD_PUBSUB_INTERVAL,
-                               max_batch=settings.DASHBOARD_PUBSUB_MAX_BATCH)
+    messages = stream_messages(subscription, db, interval=app_settings.PUBSUB_INTERVAL,
+                               max_batch=app_settings.PUBSUB_MAX_BATCH)
     async for item in messages:
         if isinstance(item, Status):
             if item.final:
@@ -176,7 +176,7 @@ async def _stream(subscription: Subscription, db: int):
         yield _stats(totals, item.per_second)
         shown_rate, stats_at = round(item.per_second), now
 def _batch(batch: Batch) -> bytes:
-    limit = settings.DASHBOARD_PUBSUB_PREVIEW_BYTES
+    limit = app_settings.PUBSUB_PREVIEW_BYTES
     context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
                "skipped": batch.skipped}
     return sse_event(render_to_string(f"{TEMPLATE}#batch", context), "batch")

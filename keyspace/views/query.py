@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import decode_key, parse_escaped
 from keyspace.redis.scan_tokens import MAX_TOKEN_CHARS
@@ -20,7 +20,7 @@ class PatternField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        limit = 8 * settings.DASHBOARD_MAX_KEY_BYTES + 16
+        limit = 8 * app_settings.MAX_KEY_BYTES + 16
         if len(value) > limit:
             raise forms.ValidationError(f"at most {limit:,} characters (it has {len(value):,})")
 
@@ -31,8 +31,8 @@ class ClampedCount(forms.IntegerField):
     def clean(self, value):
         number = super().clean(value)
         if number is None:
-            return settings.DASHBOARD_PAGE_SIZE
-        return max(1, min(number, settings.DASHBOARD_MAX_PAGE_SIZE))
+            return app_settings.PAGE_SIZE
+        return max(1, min(number, app_settings.MAX_PAGE_SIZE))
 
 
 class QueryForm(forms.Form):
@@ -87,5 +87,5 @@ class NamespaceQueryForm(QueryForm):
             raise forms.ValidationError("not a prefix token") from exc
 
     def clean_delimiter(self) -> bytes:
-        delimiter = self.cleaned_data["delimiter"] or settings.DASHBOARD_NAMESPACE_DELIMITER
+        delimiter = self.cleaned_data["delimiter"] or app_settings.NAMESPACE_DELIMITER
         return delimiter.encode("utf-8")

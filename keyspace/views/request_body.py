@@ -21,6 +21,7 @@ from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
+from keyspace.conf import app_settings
 from keyspace.display import human_bytes
 
 # Room for everything in a form but its value (CSRF token, hidden fields, names).
@@ -34,7 +35,7 @@ URLENCODED = "application/x-www-form-urlencoded"
 def body_cap() -> int:
     """The largest form post taken whole: room for the largest value as a browser sends it,
     or Django's DATA_UPLOAD_MAX_MEMORY_SIZE if a deployment set that lower."""
-    cap = WIRE_BYTES_PER_BYTE * settings.DASHBOARD_MAX_VALUE_BYTES + POST_OVERHEAD
+    cap = WIRE_BYTES_PER_BYTE * app_settings.MAX_VALUE_BYTES + POST_OVERHEAD
     django_cap = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return cap if django_cap is None else min(cap, django_cap)
 
@@ -106,7 +107,7 @@ def oversized_message(size: int) -> str:
     return (
         f"the browser sent {human_bytes(size)} ({size:,} bytes) for this field, more than the "
         f"{human_bytes(body_cap())} a form may send; values over "
-        f"{human_bytes(settings.DASHBOARD_MAX_VALUE_BYTES)} cannot be written from the "
+        f"{human_bytes(app_settings.MAX_VALUE_BYTES)} cannot be written from the "
         "browser. Nothing was changed"
     )
 

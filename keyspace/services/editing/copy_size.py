@@ -6,8 +6,7 @@ MEMORY USAGE's (sampled) estimate for types the dashboard does not know."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from keyspace.conf import app_settings
 from keyspace.display import human_bytes
 from keyspace.services.editing.guard import Refused, type_of
 from keyspace.units import registry
@@ -22,7 +21,7 @@ def check_copy_size(pipe, key: bytes) -> None:
     unit = registry.unit_for(key_type)
     if unit.length_command:
         length = pipe.execute_command(unit.length_command, key)
-        limit = settings.DASHBOARD_COPY_MAX_ELEMENTS
+        limit = app_settings.COPY_MAX_ELEMENTS
         if length > limit:
             raise Refused(
                 f"this key holds {length:,} {unit.length_label}, more than the {limit:,} the "
@@ -37,7 +36,7 @@ def check_copy_size(pipe, key: bytes) -> None:
 
 
 def _check_bytes(size: int, what: str) -> None:
-    limit = settings.DASHBOARD_COPY_MAX_BYTES
+    limit = app_settings.COPY_MAX_BYTES
     if size > limit:
         raise Refused(
             f"{what} is {human_bytes(size)} ({size:,} bytes), more than the "

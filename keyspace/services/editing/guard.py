@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 import redis
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.services import undo
 from keyspace.display import bytes_to_text
 from keyspace.exceptions import DashboardError, KeyNotFound
@@ -246,7 +246,7 @@ class ConfirmsShortTtl:
     ttl_fields: ClassVar[tuple[str, ...]] = ("unit", "amount")
 
     def needs_confirmation(self, data: dict) -> bool:
-        return data["ttl_ms"] < settings.DASHBOARD_CONFIRM_TTL_BELOW_MS
+        return data["ttl_ms"] < app_settings.CONFIRM_TTL_BELOW_MS
 
     def confirmation_subject(self, data: dict) -> str:
         return "ttl:" + ":".join(str(data.get(name)) for name in self.ttl_fields)
@@ -254,7 +254,7 @@ class ConfirmsShortTtl:
     def confirming(self, client, key: bytes, data: dict) -> tuple[dict, str]:
         return {}, (
             f"a TTL of {data['ttl_ms']:,} ms makes the key expire almost at once (under "
-            f"{settings.DASHBOARD_CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
+            f"{app_settings.CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
         )
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import ClassVar, TypeVar
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.display import is_printable_text
 from keyspace.services.editing.guard import Refused
 from keyspace.redis.keynames import decode_key, encode_key, parse_escaped
@@ -64,7 +64,7 @@ class FieldRefused(Refused):
 
 
 def check_size(value: bytes) -> bytes:
-    limit = settings.DASHBOARD_MAX_VALUE_BYTES
+    limit = app_settings.MAX_VALUE_BYTES
     if len(value) > limit:
         raise forms.ValidationError(f"{len(value):,} bytes is over the {limit:,}-byte limit")
     return value
@@ -231,9 +231,9 @@ def parse_name(text: str, name_format: str) -> bytes:
         name = text.encode("utf-8")
     if not name:
         raise forms.ValidationError("a key name cannot be empty")
-    if len(name) > settings.DASHBOARD_MAX_KEY_BYTES:
+    if len(name) > app_settings.MAX_KEY_BYTES:
         raise forms.ValidationError(
-            f"a key name of {len(name):,} bytes is over the {settings.DASHBOARD_MAX_KEY_BYTES:,}"
+            f"a key name of {len(name):,} bytes is over the {app_settings.MAX_KEY_BYTES:,}"
             "-byte limit"
         )
     return name

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import redis
 import redis.asyncio
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.redis.connection import get_async_client
 from keyspace.display import bytes_to_text, is_printable_text, pretty_json
 from keyspace.services.pubsub.rates import ArrivalRate
@@ -137,7 +137,7 @@ class StreamCounter:
         self.open = 0
 
     def try_open(self) -> bool:
-        if self.open >= settings.DASHBOARD_MAX_STREAMS:
+        if self.open >= app_settings.MAX_STREAMS:
             return False
         self.open += 1
         return True

@@ -9,7 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 import redis
-from django.conf import settings
+
+from keyspace.conf import app_settings
 
 ABSENT = "absent"
 
@@ -134,7 +135,7 @@ def too_large_to_keep(reader, keys: list[bytes]) -> str:
     """Why these keys cannot be kept for undo ("" when they can). Each is measured exactly
     and in bounded time: its length first (O(1)), then MEMORY USAGE with every element
     counted (SAMPLES 0), only for keys of at most MAX_ELEMENTS."""
-    limit, total = settings.DASHBOARD_UNDO_MAX_KEY_BYTES, 0
+    limit, total = app_settings.UNDO_MAX_KEY_BYTES, 0
     for key in dict.fromkeys(keys):
         try:
             size = _exact_size(reader, key)
@@ -205,7 +206,7 @@ def promise(client, keys: list[bytes]) -> str:
     refused = too_large_to_keep(client, keys)
     if refused:
         return f"This cannot be undone: {refused}."
-    minutes = settings.DASHBOARD_UNDO_SECONDS // 60
+    minutes = app_settings.UNDO_SECONDS // 60
     return f"You can undo this for {minutes:,} minutes afterwards (Undo, in the message)."
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
+from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target
 from keyspace.display import bytes_to_text
 from keyspace.services.undo.capture import Capture, KeptKey, absolute_expiry, not_capturing, server_ms, too_large_to_keep
@@ -32,7 +32,7 @@ def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -
         audit=entry,
         connection=current_target().address,
         db=db,
-        expires=now + timedelta(seconds=settings.DASHBOARD_UNDO_SECONDS),
+        expires=now + timedelta(seconds=app_settings.UNDO_SECONDS),
         size=size,
         keys=[kept.stored() for kept in capture.keys],
         summary=summary[:300],
@@ -46,7 +46,7 @@ def _prune(now) -> None:
     from keyspace.models import UndoRecord
 
     UndoRecord.objects.filter(expires__lt=now).delete()
-    budget, total, over = settings.DASHBOARD_UNDO_MAX_TOTAL_BYTES, 0, []
+    budget, total, over = app_settings.UNDO_MAX_TOTAL_BYTES, 0, []
     for pk, size in UndoRecord.objects.order_by("-created", "-id").values_list("pk", "size"):
         total += size
         if total > budget:

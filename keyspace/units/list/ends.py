@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.services.editing.inputs import KeyForm, decode_values, encoding_field
 from keyspace.services.editing.guard import Operation, Outcome, Refused, guarded, preview, refuse_emptying
 from keyspace.units.list.edits import check_list, check_position, read_position
@@ -51,7 +51,7 @@ class PushForm(KeyForm):
 
 
 def _check_total(total: int) -> None:
-    limit = settings.DASHBOARD_MAX_VALUE_BYTES
+    limit = app_settings.MAX_VALUE_BYTES
     if total > limit:
         raise forms.ValidationError(f"{total:,} bytes in all is over the {limit:,}-byte limit")
 

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 
 import redis
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.services.editing.guard import Refused
 from keyspace.redis.scanning import parse_cursor, scanned_fraction
 from keyspace.units.base import Element
@@ -80,7 +80,7 @@ def compare_page(
 
     found: dict[bytes, None] = {}
     examined = steps = 0
-    budget = settings.DASHBOARD_SCAN_BUDGET_MS / 1000
+    budget = app_settings.SCAN_BUDGET_MS / 1000
     started = time.perf_counter()
     while True:
         source = sources[index]

@@ -7,8 +7,8 @@ was deleted meanwhile; every check and write runs under WATCH/MULTI (`guarded`).
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.inputs import NAME_FORMATS, KeyForm, TokenField, clean_name, row_bytes
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, guarded, refuse_emptying
@@ -112,7 +112,7 @@ class StoreForm(KeyForm, OthersInput):
 def check_store_size(pipe, key: bytes, others: list[bytes]) -> None:
     """Refuse unless every other key is a set (or missing) and all of them hold few enough
     members together for one SxxxSTORE."""
-    limit = settings.DASHBOARD_SET_STORE_MAX_MEMBERS
+    limit = app_settings.SET_STORE_MAX_MEMBERS
     total = pipe.scard(key)
     for other in others:
         other_type = pipe.type(other).decode()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text, hex_dump, is_printable_text, pretty_json
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
@@ -52,7 +51,7 @@ class StringUnit(TypeUnit):
 
     def fingerprint_parts(self, reader, key: bytes) -> list:
         """The whole value up to the edit limit; beyond it, its size and both ends."""
-        size, limit = reader.strlen(key), settings.DASHBOARD_MAX_VALUE_BYTES
+        size, limit = reader.strlen(key), app_settings.MAX_VALUE_BYTES
         if size <= limit:
             return [size, reader.getrange(key, 0, limit - 1)]
         edge = 65536
@@ -60,7 +59,7 @@ class StringUnit(TypeUnit):
 
     def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
         offset = parse_offset(request.cursor)
-        pipe.getrange(key, offset, offset + settings.DASHBOARD_PREVIEW_BYTES - 1)
+        pipe.getrange(key, offset, offset + app_settings.PREVIEW_BYTES - 1)
 
     def parse_page(self, reply: bytes, request: PageRequest, length: int | None) -> ValuePage:
         offset = parse_offset(request.cursor)

@@ -12,8 +12,8 @@ import json
 import re
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.display import human_bytes, is_printable_text, pretty_json
 from keyspace.services.editing.guard import Refused
 from keyspace.views.request_body import POST_OVERHEAD, body_cap, browser_form_size
@@ -24,7 +24,7 @@ LINE_BREAK = {"lf": "\n", "crlf": "\r\n"}
 
 def edit_limit() -> int:
     """The largest value the browser may edit (and the largest value any edit may write)."""
-    return settings.DASHBOARD_MAX_VALUE_BYTES
+    return app_settings.MAX_VALUE_BYTES
 
 
 def too_large(size: int) -> Refused:

@@ -5,8 +5,8 @@ recreated), and a change to an existing member is conditional on the score the u
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, each_line, encoding_field, row_bytes
 from keyspace.services.editing.guard import ABSENT, Conflict, Operation, Outcome, check_type, guarded, refuse_emptying
 from keyspace.services.editing.increments import AmountField, float_result
@@ -254,7 +254,7 @@ class AddManyForm(KeyForm):
 
     def clean_lines(self) -> str:
         text = self.cleaned_data["lines"]
-        if len(text) > settings.DASHBOARD_MAX_VALUE_BYTES:
+        if len(text) > app_settings.MAX_VALUE_BYTES:
             raise forms.ValidationError("that is more text than one edit takes")
         return text
 

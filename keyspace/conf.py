@@ -1,0 +1,168 @@
+"""Every setting the app reads, with its default, in one place.
+
+    from keyspace.conf import app_settings
+    app_settings.PAGE_SIZE          # settings.DASHBOARD_PAGE_SIZE, or 100 when unset
+
+Values are read from Django's settings each time they are asked for, never at import time,
+so a host project's settings, `override_settings` in tests and the standalone's run command
+(which sets REDIS_URL once it has started a private Redis) all take effect. A value of the
+wrong type or out of range stops start-up (`KeyspaceConfig.ready` calls `validate`): a typo
+must never quietly turn into a default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+KINDS = {int: "a whole number", bool: "True or False", str: "a string"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    setting: str  # the name in Django's settings
+    default: object
+    help: str
+    minimum: float | None = None  # inclusive
+    positive: bool = False  # above zero (for timeouts and intervals, where 0 means spin)
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def problem(self, value: object) -> str | None:
+        """Why `value` is not acceptable for this setting, or None."""
+        shown = f"{self.setting}={value!r}"
+        if self.kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"{shown} is not a number"
+            if not math.isfinite(value):
+                return f"{shown} is not a finite number"
+        elif isinstance(value, bool) != (self.kind is bool) or not isinstance(value, self.kind):
+            return f"{shown} is not {KINDS[self.kind]}"
+        if self.positive and value <= 0:
+            return f"{shown} must be above 0"
+        if self.minimum is not None and value < self.minimum:
+            return f"{shown} must be at least {self.minimum:g}"
+        return None
+
+
+KiB, MiB = 1024, 1024 * 1024
+
+SETTINGS: dict[str, Setting] = {
+    "REDIS_URL": Setting("REDIS_URL", "", "the Redis to show (redis://, rediss:// or "
+                         "unix://); empty: nothing to show until it is set"),
+    "CLIENT_NAME": Setting("DASHBOARD_CLIENT_NAME", "redis-dashboard",
+                           "CLIENT SETNAME of every connection"),
+    "REDIS_CONNECT_TIMEOUT": Setting("DASHBOARD_REDIS_CONNECT_TIMEOUT", 2.0,
+                                     "seconds to connect before giving up", positive=True),
+    "REDIS_SOCKET_TIMEOUT": Setting("DASHBOARD_REDIS_SOCKET_TIMEOUT", 5.0,
+                                    "seconds to wait for a reply", positive=True),
+    "PAGE_SIZE": Setting("DASHBOARD_PAGE_SIZE", 100, "rows per page", minimum=1),
+    "MAX_PAGE_SIZE": Setting("DASHBOARD_MAX_PAGE_SIZE", 1000,
+                             "largest page a request may ask for (larger ones are clamped)",
+                             minimum=1),
+    "SCAN_BUDGET_MS": Setting("DASHBOARD_SCAN_BUDGET_MS", 50.0,
+                              "time one request may spend scanning for a filter", minimum=0),
+    "NAMESPACE_STEP_MS": Setting("DASHBOARD_NAMESPACE_STEP_MS", 250.0,
+                                 "time one step of namespace counting may take", minimum=0),
+    "NAMESPACE_DELIMITER": Setting("DASHBOARD_NAMESPACE_DELIMITER", ":",
+                                   "default folder delimiter"),
+    "NAMESPACE_MAX_FOLDERS": Setting("DASHBOARD_NAMESPACE_MAX_FOLDERS", 5000,
+                                     "folders tracked per level; the rest are summed",
+                                     minimum=1),
+    "PREVIEW_BYTES": Setting("DASHBOARD_PREVIEW_BYTES", 256 * KiB,
+                             "string previews stop here (the rest is a download)", minimum=1),
+    "ELEMENT_PREVIEW_BYTES": Setting("DASHBOARD_ELEMENT_PREVIEW_BYTES", 2048,
+                                     "each hash/list/set/zset/stream element is cut here",
+                                     minimum=1),
+    "READONLY": Setting("DASHBOARD_READONLY", False, "no edits at all (403 on every write)"),
+    "MAX_VALUE_BYTES": Setting("DASHBOARD_MAX_VALUE_BYTES", MiB,
+                               "largest value an edit may write", minimum=1),
+    "MAX_KEY_BYTES": Setting("DASHBOARD_MAX_KEY_BYTES", 16 * KiB,
+                             "longest key name a rename, copy or new key may use", minimum=1),
+    "SET_STORE_MAX_MEMBERS": Setting("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000,
+                                     "storing set algebra is refused above this many input "
+                                     "members", minimum=0),
+    "CONFIRM_TTL_BELOW_MS": Setting("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000,
+                                    "a TTL shorter than this is confirmed like a delete",
+                                    minimum=0),
+    "UNDO_SECONDS": Setting("DASHBOARD_UNDO_SECONDS", 3600,
+                            "how long an edit can be undone", minimum=0),
+    "UNDO_MAX_KEY_BYTES": Setting("DASHBOARD_UNDO_MAX_KEY_BYTES", MiB,
+                                  "larger keys (MEMORY USAGE) are not copied for undo",
+                                  minimum=0),
+    "UNDO_MAX_TOTAL_BYTES": Setting("DASHBOARD_UNDO_MAX_TOTAL_BYTES", 64 * MiB,
+                                    "all undo copies together; the oldest go first", minimum=0),
+    "COPY_MAX_ELEMENTS": Setting("DASHBOARD_COPY_MAX_ELEMENTS", 100_000,
+                                 "Copy refuses keys with more elements", minimum=0),
+    "COPY_MAX_BYTES": Setting("DASHBOARD_COPY_MAX_BYTES", 16 * MiB,
+                              "Copy refuses larger strings and module-type keys", minimum=0),
+    "AUTH": Setting("DASHBOARD_AUTH", True,
+                    "False: no sign-in, and only loopback clients are answered"),
+    "SIGNIN_LOCKOUT_SECONDS": Setting("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 60,
+                                      "first lockout after failed sign-ins (standalone sign-in "
+                                      "form)", minimum=1),
+    "SIGNIN_MAX_LOCKOUT_SECONDS": Setting("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400,
+                                          "the lockout doubles up to this", minimum=1),
+    "MAX_STREAMS": Setting("DASHBOARD_MAX_STREAMS", 20,
+                           "live pub/sub streams open at once (per process)", minimum=0),
+    "PUBSUB_INTERVAL": Setting("DASHBOARD_PUBSUB_INTERVAL", 0.1,
+                               "seconds between batches of live messages", positive=True),
+    "PUBSUB_MAX_BATCH": Setting("DASHBOARD_PUBSUB_MAX_BATCH", 200,
+                                "newest messages one batch keeps under a flood", minimum=1),
+    "PUBSUB_MAX_SHOWN": Setting("DASHBOARD_PUBSUB_MAX_SHOWN", 500,
+                                "messages the page keeps", minimum=1),
+    "PUBSUB_PREVIEW_BYTES": Setting("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096,
+                                    "payloads are cut here", minimum=1),
+}
+
+# Pairs (smaller, larger) that only make sense in that order.
+ORDERED = [("PAGE_SIZE", "MAX_PAGE_SIZE"),
+           ("SIGNIN_LOCKOUT_SECONDS", "SIGNIN_MAX_LOCKOUT_SECONDS")]
+
+
+class AppSettings:
+    """`app_settings.NAME`: Django's setting for NAME if the project sets it, else its default."""
+
+    def __getattr__(self, name: str):
+        spec = SETTINGS.get(name)
+        if spec is None:
+            raise AttributeError(f"keyspace has no setting {name!r}")
+        return getattr(settings, spec.setting, spec.default)
+
+    def __dir__(self):
+        return list(SETTINGS)
+
+
+app_settings = AppSettings()
+
+
+def problems() -> list[str]:
+    """Every setting that is of the wrong type or out of range, described."""
+    found = [p for name, spec in SETTINGS.items()
+             if (p := spec.problem(getattr(app_settings, name))) is not None]
+    if found:
+        return found
+    for smaller, larger in ORDERED:
+        if getattr(app_settings, smaller) > getattr(app_settings, larger):
+            found.append(f"{SETTINGS[smaller].setting} must not be above "
+                         f"{SETTINGS[larger].setting}")
+    url = app_settings.REDIS_URL
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        found.append("REDIS_URL must start with redis://, rediss:// or unix://")
+    if any(c.isspace() for c in app_settings.CLIENT_NAME):
+        found.append("DASHBOARD_CLIENT_NAME must not contain spaces (Redis refuses them)")
+    if not app_settings.NAMESPACE_DELIMITER:
+        found.append("DASHBOARD_NAMESPACE_DELIMITER must not be empty")
+    return found
+
+
+def validate() -> None:
+    """Stop start-up on any setting that is not understood."""
+    found = problems()
+    if found:
+        raise ImproperlyConfigured("keyspace settings: " + "; ".join(found))

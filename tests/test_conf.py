@@ -1,0 +1,101 @@
+"""keyspace.conf: one settings object, read at use time, with defaults that are documented and
+shared by the standalone, and settings that are not understood stopping start-up."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from keyspace import conf
+from keyspace.conf import SETTINGS, app_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_is_read_when_asked_for(settings):
+    settings.DASHBOARD_PAGE_SIZE = 7
+    assert app_settings.PAGE_SIZE == 7
+    del settings.DASHBOARD_PAGE_SIZE
+    assert app_settings.PAGE_SIZE == 100  # the default once the project sets nothing
+
+
+def test_an_unknown_name_is_an_error():
+    with pytest.raises(AttributeError):
+        app_settings.PAGE_SIZ  # noqa: B018
+
+
+def test_the_app_reads_no_dashboard_setting_directly():
+    direct = [f"{path.relative_to(ROOT)}:{n}" for path in (ROOT / "keyspace").rglob("*.py")
+              if path.name != "conf.py"
+              for n, line in enumerate(path.read_text().splitlines(), 1)
+              if re.search(r"(?<!app_)settings\.(DASHBOARD_|REDIS_URL)", line)]
+    assert direct == []
+
+
+def test_the_standalone_defaults_are_the_apps():
+    standalone = importlib.import_module("dashboard.settings")
+    differ = [spec.setting for spec in SETTINGS.values()
+              if spec.setting not in os.environ
+              and getattr(standalone, spec.setting) != spec.default]
+    assert differ == []
+
+
+def test_the_readme_documents_every_setting_with_its_default():
+    readme = (ROOT / "README.md").read_text()
+    missing = [spec.setting for spec in SETTINGS.values()
+               if not re.search(rf"\| `{spec.setting}`[^|]*\| [^|]*{_shown(spec.default)}",
+                                readme)]
+    assert missing == []
+
+
+def _shown(default) -> str:
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if isinstance(default, float):
+        return f"`{default:g}`"
+    return re.escape(f"`{default}`") if default != "" else "unset"
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("DASHBOARD_PAGE_SIZE", 0, "DASHBOARD_PAGE_SIZE=0 must be at least 1"),
+    ("DASHBOARD_PAGE_SIZE", "100", "DASHBOARD_PAGE_SIZE='100' is not a whole number"),
+    ("DASHBOARD_PAGE_SIZE", True, "DASHBOARD_PAGE_SIZE=True is not a whole number"),
+    ("DASHBOARD_READONLY", "1", "DASHBOARD_READONLY='1' is not True or False"),
+    ("DASHBOARD_AUTH", 0, "DASHBOARD_AUTH=0 is not True or False"),
+    ("DASHBOARD_REDIS_SOCKET_TIMEOUT", 0, "must be above 0"),
+    ("DASHBOARD_PUBSUB_INTERVAL", float("nan"), "is not a finite number"),
+    ("DASHBOARD_MAX_PAGE_SIZE", 50, "DASHBOARD_PAGE_SIZE must not be above DASHBOARD_MAX_PAGE"),
+    ("REDIS_URL", "localhost:6379", "REDIS_URL must start with redis://"),
+    ("DASHBOARD_CLIENT_NAME", "my dashboard", "must not contain spaces"),
+    ("DASHBOARD_NAMESPACE_DELIMITER", "", "must not be empty"),
+])
+def test_a_setting_of_the_wrong_type_or_out_of_range_is_refused(settings, name, value, said):
+    assert conf.problems() == []
+    setattr(settings, name, value)
+    with pytest.raises(ImproperlyConfigured, match=re.escape(said)):
+        conf.validate()
+
+
+def test_numbers_may_be_whole_where_decimals_are_allowed(settings):
+    settings.DASHBOARD_SCAN_BUDGET_MS = 0
+    settings.DASHBOARD_PUBSUB_INTERVAL = 1
+    assert conf.problems() == []
+
+
+def test_a_bad_setting_stops_start_up():
+    """In a real process: django.setup() (what manage.py, runserver and the ASGI application
+    all do first) fails, naming the setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", DASHBOARD_MAX_PAGE_SIZE="0")
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DASHBOARD_MAX_PAGE_SIZE=0 must be at least 1" in result.stderr
