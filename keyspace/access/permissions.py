@@ -12,9 +12,10 @@ import functools
 import inspect
 
 from asgiref.sync import markcoroutinefunction, sync_to_async
-from django.conf import settings
 
+from keyspace.conf import app_settings
 from keyspace.exceptions import NotPermitted, SignInRequired
+from keyspace.views.decorators import app_view
 
 VIEW = "view"
 EDIT = "edit"
@@ -26,9 +27,9 @@ PERMISSIONS = {VIEW: "keyspace.view_redis", EDIT: "keyspace.edit_redis"}
 def user_may(user, action: str) -> bool:
     if action == PUBLIC:
         return True
-    if action == EDIT and settings.DASHBOARD_READONLY:
+    if action == EDIT and app_settings.READONLY:
         return False
-    if not settings.DASHBOARD_AUTH:
+    if not app_settings.AUTH:
         return action in ACTIONS
     return bool(user and user.is_active and user.has_perm(PERMISSIONS[action]))
 
@@ -38,7 +39,7 @@ def has_permission(request, action: str) -> bool:
 
 
 def _refuse(user, action: str) -> None:
-    if settings.DASHBOARD_AUTH and not (user and user.is_authenticated):
+    if app_settings.AUTH and not (user and user.is_authenticated):
         raise SignInRequired("sign in to use the dashboard")
     raise NotPermitted(f"you may not {action} this Redis")
 
@@ -50,9 +51,10 @@ def require_permission(request, action: str) -> None:
 
 
 def dashboard_view(action: str, audit_as: str = ""):
-    """Mark a view with the action it performs and check it before the view runs. A write
-    refused here is audited under `audit_as` (the name the view's own audit entries use), or
-    the operation named in the URL."""
+    """Mark a view with the action it performs and check it before the view runs; every view
+    of the app is declared with it, so it also gives each one the app's error pages and
+    response headers (`app_view`). A write refused here is audited under `audit_as` (the name
+    the view's own audit entries use), or the operation named in the URL."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
 
@@ -78,6 +80,8 @@ def dashboard_view(action: str, audit_as: str = ""):
                     raise
                 return view(request, *args, **kwargs)
 
+        # Outermost: a refusal raised by the check above is rendered like any other failure.
+        wrapper = app_view(wrapper)
         wrapper.dashboard_action = action
         return wrapper
 
@@ -88,7 +92,9 @@ def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict)
     """A signed-in user's write refused by role or read-only mode is a write attempt too."""
     if action != EDIT or request.method != "POST":
         return
-    from keyspace.access.audit import record  # the audit log needs the models; permissions load first
+    from keyspace.access.audit import (
+        record,  # the audit log needs the models; permissions load first
+    )
 
     record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
            operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 
 from keyspace.models import SignInLink
 
@@ -20,7 +21,7 @@ def role_group(role: str) -> Group:
         raise ValueError(f"the role is one of {', '.join(ROLES)}")
     group, created = Group.objects.get_or_create(name=f"{role}s")
     if created:
-        group.permissions.set(Permission.objects.filter(
+        group.permissions.add(*Permission.objects.filter(
             content_type__app_label="keyspace", codename__in=ROLE_PERMISSIONS[role]
         ))
     return group
@@ -34,4 +35,5 @@ def create_user(username: str, role: str):
 
 
 def sign_in_path(user) -> str:
-    return f"/sign-in/once/{SignInLink.issue(user)}/"
+    """A one-time sign-in link's path, under wherever the project mounts the app."""
+    return reverse("keyspace:sign-in-once", kwargs={"token": SignInLink.issue(user)})

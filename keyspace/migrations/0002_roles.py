@@ -16,8 +16,10 @@ def make_roles(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="keyspace", codename__in=codenames)
+        # add, not set: a host project may already have a group of that name, whose other
+        # permissions must stay.
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="keyspace", codename__in=codenames)
         )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from keyspace.models import SignInLink
 from keyspace.access.permissions import PUBLIC, dashboard_view
+from keyspace.models import SignInLink
 
 sign_in = dashboard_view(PUBLIC)(
     LoginView.as_view(template_name="keyspace/registration/sign_in.html",
@@ -32,5 +33,7 @@ def sign_in_once(request, token: str):
 @require_POST
 @dashboard_view(PUBLIC)
 def sign_out(request):
+    """Lands on the project's sign-in page: the app's own in the standalone, the host's when
+    mounted in a project."""
     logout(request)
-    return redirect("keyspace:sign-in")
+    return redirect(settings.LOGIN_URL)

@@ -1,7 +1,9 @@
 """Everything that can go wrong talking to Redis, rendered in one place.
 
-Views raise; `RedisErrorMiddleware` turns the exception into a page (or, for htmx requests,
-a fragment swapped into the page's error banner) with a fitting status. Never a traceback.
+Views raise; `error_response` turns the exception into a page (or, for htmx requests, a
+fragment swapped into the page's error banner) with a fitting status. Never a traceback. It
+runs inside every view of the app (`keyspace.views.decorators.app_view`), so a host project
+needs no middleware for it.
 """
 
 from __future__ import annotations
@@ -13,21 +15,17 @@ import redis
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django_htmx.http import reswap, retarget
 
 from keyspace.exceptions import (
     DashboardError,
     SignInRequired,
 )
-from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.redis.connection import RedisNotConfigured, target_address
+from keyspace.views.rendering import wants_fragment
 
 logger = logging.getLogger(__name__)
-
-
-def _target_address() -> str:
-    try:
-        return current_target().address
-    except (RedisNotConfigured, ValueError):
-        return "(no REDIS_URL configured)"
 
 
 def _connection_reason(exc: Exception) -> str:
@@ -55,10 +53,10 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
     if isinstance(exc, redis.TimeoutError):
-        return 503, "Redis is not answering", f"redis at {_target_address()} timed out"
+        return 503, "Redis is not answering", f"redis at {target_address()} timed out"
     if isinstance(exc, redis.ConnectionError):
         reason = _connection_reason(exc)
-        return 503, "Cannot reach Redis", f"cannot reach redis at {_target_address()}: {reason}"
+        return 503, "Cannot reach Redis", f"cannot reach redis at {target_address()}: {reason}"
     if isinstance(exc, redis.exceptions.NoPermissionError) or str(exc).startswith("NOPERM"):
         return 403, "Not permitted", f"the Redis user is not permitted to do this: {exc}"
     if isinstance(exc, redis.exceptions.BusyLoadingError):
@@ -82,7 +80,7 @@ def _to_sign_in(request):
         current = None
     page = current or request.path
     if request.method != "GET" and not htmx:
-        page = "/"
+        page = reverse("keyspace:home")
     destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"
     if htmx:
         response = HttpResponse("sign in to use the dashboard", status=401)
@@ -91,32 +89,23 @@ def _to_sign_in(request):
     return HttpResponseRedirect(destination)
 
 
-class RedisErrorMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exc):
-        if isinstance(exc, SignInRequired):
-            return _to_sign_in(request)
-        described = describe_error(exc)
-        if described is None:
-            return None
-        status, title, message = described
-        if status >= 500:
-            logger.warning("%s %s: %s", request.method, request.path, message)
-        context = {
-            "error_title": title,
-            "error_message": message,
-            "status": status,
-            "redis_unavailable": status == 503,
-        }
-        htmx = getattr(request, "htmx", None)
-        if htmx and not htmx.boosted and not htmx.history_restore_request:
-            response = render(request, "keyspace/errors/_error.html", context, status=status)
-            response["HX-Retarget"] = "#error-banner"
-            response["HX-Reswap"] = "innerHTML"
-            return response
-        return render(request, "keyspace/errors/error_page.html", context, status=status)
+def error_response(request, exc: Exception) -> HttpResponse | None:
+    """The app's answer to an expected failure; None for a real bug (it propagates)."""
+    if isinstance(exc, SignInRequired):
+        return _to_sign_in(request)
+    described = describe_error(exc)
+    if described is None:
+        return None
+    status, title, message = described
+    if status >= 500:
+        logger.warning("%s %s: %s", request.method, request.path, message)
+    context = {
+        "error_title": title,
+        "error_message": message,
+        "status": status,
+        "redis_unavailable": status == 503,
+    }
+    if wants_fragment(request):
+        response = render(request, "keyspace/errors/_error.html", context, status=status)
+        return reswap(retarget(response, "#error-banner"), "innerHTML")
+    return render(request, "keyspace/errors/error_page.html", context, status=status)

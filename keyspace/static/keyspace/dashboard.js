@@ -98,3 +98,14 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   document.getElementById("editor").replaceChildren();
 });
+
+// Signing out drops the page snapshots htmx keeps for the back button (they hold values),
+// whichever sign-in page the project sends people to next (the app's own clears them too).
+document.addEventListener("submit", function (event) {
+  if (!event.target.matches("[data-sign-out]")) return;
+  try {
+    sessionStorage.removeItem("htmx-history-cache");
+  } catch (error) {
+    // Storage disabled: nothing was kept.
+  }
+});
