@@ -44,7 +44,11 @@ class Reader:
         return text
 
     def value(self, label: str, depth: int) -> Node:
+        if self.pos >= len(self.data):
+            raise NotThis(f"the value ends early (at byte {self.pos:,})")
         tag = self.data[self.pos : self.pos + 1]
+        if tag not in b"NbidsSrREaOC":
+            raise NotThis(f"unknown type {tag.decode('latin-1')!r} at byte {self.pos:,}")
         self.pos += 1
         if tag == b"N":
             self.expect(b";")
@@ -74,14 +78,13 @@ class Reader:
             class_name = scalar_text(self.quoted())[1]
             self.expect(b":")
             return self.members(label, f"object {class_name}", depth)
-        if tag == b"C":
-            class_name = scalar_text(self.quoted())[1]
-            self.expect(b":")
-            size = int(self.until(_NUMBER, b":{"))
-            payload = self.sized(size)
-            self.expect(b"}")
-            return self.builder.scalar(label, f"custom {class_name}", scalar_text(payload)[1])
-        raise NotThis(f"unknown type {tag.decode('latin-1')!r} at byte {self.pos - 1}")
+        # C: a class that serialized itself; its own format, shown as it is.
+        class_name = scalar_text(self.quoted())[1]
+        self.expect(b":")
+        size = int(self.until(_NUMBER, b":{"))
+        payload = self.sized(size)
+        self.expect(b"}")
+        return self.builder.scalar(label, f"custom {class_name}", scalar_text(payload)[1])
 
     def members(self, label: str, kind: str, depth: int) -> Node:
         count = int(self.until(_NUMBER, b":{"))
