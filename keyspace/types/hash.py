@@ -9,6 +9,7 @@ from functools import cached_property
 from django import forms
 from django.conf import settings
 
+from ..decoders.tools import ViewHashField
 from ..display import bytes_to_text
 from ..edit_inputs import (
     BytesValueField,
@@ -258,6 +259,7 @@ class HashUnit(TypeUnit):
     length_label = "fields"
     filterable = True
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    tools = allow_list(ViewHashField)
     creation_fields = ("field", "value")
 
     def fingerprint_parts(self, reader, key: bytes) -> list:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from ...decoders import Decoded
-from ...decoders import registry as decoders
+from ...decoders.choice import show, view_choices
 from ...decoders.text import printable_with_newlines
 from ...editing import allow_list
 from ..base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
@@ -53,7 +53,7 @@ class StringUnit(TypeUnit):
 
     @property
     def orders(self) -> tuple[tuple[str, str], ...]:
-        return (("auto", "Auto"), *decoders.choices())
+        return tuple(view_choices())
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.set(key, data["value"])
@@ -82,43 +82,20 @@ class StringUnit(TypeUnit):
 
 
 def render_preview(value: bytes, *, offset: int, total: int, view: str) -> StringPreview:
-    """The preview through the decoder registry: the one asked for, or the best that reads it
-    ("auto"). Decoders that need the whole value are not given a part of it."""
-    whole = offset == 0 and len(value) == total
-    failed = None
-    if view == "auto":
-        decoded = decoders.decode_auto(value) if whole else _plain(value)
-    elif decoders.get(view).needs_whole and not whole:
-        decoded, failed = _plain(value), decoders.get(view).fail("the value is cut")
-    else:
-        decoded = decoders.decode_as(view, value)
-        if not decoded.ok:
-            decoded, failed = _plain(value), decoded
-    recognised, others = decoders.ordered_choices(value)
+    shown = show(value, whole=offset == 0 and len(value) == total, view=view)
     return StringPreview(
         offset=offset,
         shown_bytes=len(value),
         total_bytes=total,
-        view=decoded.decoder,
-        body=_main_text(decoded),
+        view=shown.decoded.decoder,
+        body=shown.main_text,
         is_binary=not printable_with_newlines(value),
-        decoded=decoded,
-        failed=failed,
-        recognised=tuple(recognised),
-        others=tuple(others),
+        decoded=shown.decoded,
+        failed=shown.failed,
+        recognised=shown.recognised,
+        others=shown.others,
         edit_limit=edit_limit(),
     )
-
-
-def _plain(value: bytes) -> Decoded:
-    """Text, or hex when the bytes are not text: what any part of any value can be shown as."""
-    return decoders.get("text" if printable_with_newlines(value) else "hex").decode(value)
-
-
-def _main_text(decoded: Decoded) -> str:
-    while decoded.text is None and decoded.inner is not None:
-        decoded = decoded.inner
-    return decoded.text or ""
 
 
 def _whole_characters(chunk: bytes) -> bytes:
