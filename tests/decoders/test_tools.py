@@ -61,7 +61,8 @@ def test_a_celery_message_in_its_queue(client, r):
     body = tool(client, "celery", "view-element", index="-1")
     assert "shown as Celery/kombu message" in body
     assert "<dt>Task</dt><dd>proj.tasks.add</dd>" in body
-    assert "this list has no element at index 5" in tool(client, "celery", "view-element", index="5")
+    missing = tool(client, "celery", "view-element", index="5")
+    assert "this list has no element at index 5" in missing
 
 
 def test_a_large_element_decodes_only_its_start(client, r, settings):
