@@ -72,6 +72,8 @@ class Decoded:
     reason: str = ""  # why this is not the format, when not ok
     summary: str = ""
     text: str | None = None
+    # Set when `text` is a listing beside the tree (a pickle's opcodes): its heading.
+    text_title: str = ""
     tree: Node | None = None
     facts: tuple[Fact, ...] = ()
     notes: tuple[str, ...] = ()

@@ -63,7 +63,12 @@ class PickleDecoder(Decoder):
         if printable_with_newlines(data):
             notes.append("protocol 0 pickles are text: the Text view shows them as stored")
         return self.result(
-            tree=tree, text=listing, facts=tuple(facts), notes=(*notes, *cut), summary=summary
+            tree=tree,
+            text=listing,
+            text_title="Opcodes (what loading would do, step by step)",
+            facts=tuple(facts),
+            notes=(*notes, *cut),
+            summary=summary,
         )
 
 
