@@ -4,21 +4,21 @@ Adding a decoder: write its module (a `Decoder` subclass, see `base`), add its l
 its test file under tests/decoders/. Order matters only to break ties between equal scores.
 """
 
-from .base import Decoded, Decoder, Fact, Limits, Node, NotThis, current_limits
-from .celery_message import CeleryMessageDecoder
-from .compressed import GzipDecoder, ZlibDecoder, ZstdDecoder
-from .django_signed import DjangoSignedDecoder
-from .hexdump import HexDecoder
-from .java import JavaDecoder
-from .jsondata import JsonDecoder
-from .msgpacked import MsgpackDecoder
-from .php import PhpDecoder
-from .pickled import PickleDecoder
-from .protobuf import ProtobufDecoder
-from .registry import Registry, registry
-from .rq_job import RqJobDecoder
-from .text import TextDecoder
-from .timestamp import TimestampDecoder
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, Node, NotThis, current_limits
+from keyspace.decoders.celery_message import CeleryMessageDecoder
+from keyspace.decoders.compressed import GzipDecoder, ZlibDecoder, ZstdDecoder
+from keyspace.decoders.django_signed import DjangoSignedDecoder
+from keyspace.decoders.hexdump import HexDecoder
+from keyspace.decoders.java import JavaDecoder
+from keyspace.decoders.jsondata import JsonDecoder
+from keyspace.decoders.msgpacked import MsgpackDecoder
+from keyspace.decoders.php import PhpDecoder
+from keyspace.decoders.pickled import PickleDecoder
+from keyspace.decoders.protobuf import ProtobufDecoder
+from keyspace.decoders.registry import Registry, registry
+from keyspace.decoders.rq_job import RqJobDecoder
+from keyspace.decoders.text import TextDecoder
+from keyspace.decoders.timestamp import TimestampDecoder
 
 registry.register(TextDecoder)
 registry.register(JsonDecoder)

@@ -8,9 +8,9 @@ import base64
 import binascii
 import json
 
-from .base import Decoded, Decoder, Fact, Limits, NotThis
-from .registry import registry
-from .tree import TreeBuilder, scalar_text
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, NotThis
+from keyspace.decoders.registry import registry
+from keyspace.decoders.tree import TreeBuilder, scalar_text
 
 CONTENT_TYPES = {
     "application/json": "json",

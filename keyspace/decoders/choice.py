@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Decoded
-from .registry import registry
-from .text import printable_with_newlines
+from keyspace.decoders.base import Decoded
+from keyspace.decoders.registry import registry
+from keyspace.decoders.text import printable_with_newlines
 
 AUTO = "auto"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import zlib
 
-from .base import Decoded, Decoder, Fact, Limits, NotThis
-from .registry import registry
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, NotThis
+from keyspace.decoders.registry import registry
 
 try:
     import zstandard

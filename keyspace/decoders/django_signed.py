@@ -11,9 +11,9 @@ import re
 import zlib
 from datetime import UTC, datetime
 
-from .base import Decoded, Decoder, Fact, Limits, NotThis
-from .compressed import inflate
-from .registry import registry
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, NotThis
+from keyspace.decoders.compressed import inflate
+from keyspace.decoders.registry import registry
 
 _PAYLOAD = re.compile(rb"\.?[A-Za-z0-9_-]+")
 _TIMESTAMP = re.compile(rb"[0-9A-Za-z]{1,11}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..display import hex_dump
-from .base import Decoder, Limits
-from .text import printable_with_newlines
+from keyspace.decoders.base import Decoder, Limits
+from keyspace.decoders.text import printable_with_newlines
+from keyspace.display import hex_dump
 
 
 class HexDecoder(Decoder):

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from .base import Decoder, Limits, NotThis
-from .java_grammar import MAGIC, JavaStream
-from .tree import TreeBuilder
+from keyspace.decoders.base import Decoder, Limits, NotThis
+from keyspace.decoders.java_grammar import MAGIC, JavaStream
+from keyspace.decoders.tree import TreeBuilder
 
 
 class JavaDecoder(Decoder):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from .base import Node, NotThis
-from .tree import TreeBuilder, scalar_text
+from keyspace.decoders.base import Node, NotThis
+from keyspace.decoders.tree import TreeBuilder, scalar_text
 
 MAGIC = b"\xac\xed\x00\x05"
 BASE_HANDLE = 0x7E0000

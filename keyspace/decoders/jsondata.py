@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..display import pretty_json
-from .base import Decoder, Limits, NotThis, cut_text
+from keyspace.decoders.base import Decoder, Limits, NotThis, cut_text
+from keyspace.display import pretty_json
 
 NOT_A_DOCUMENT = "the value is not a JSON object or array"
 

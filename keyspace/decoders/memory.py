@@ -12,7 +12,7 @@ import hashlib
 
 from django.conf import settings
 
-from .registry import registry
+from keyspace.decoders.registry import registry
 
 SESSION_KEY = "keyspace_view_as"
 MAX_NAMESPACES = 100

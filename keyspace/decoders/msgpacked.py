@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import msgpack
 
-from .base import Decoder, Limits, NotThis
-from .tree import Pairs, TreeBuilder
+from keyspace.decoders.base import Decoder, Limits, NotThis
+from keyspace.decoders.tree import Pairs, TreeBuilder
 
 # First bytes of a map or an array: fixmap, fixarray, array 16/32, map 16/32.
 CONTAINERS = frozenset(range(0x80, 0xA0)) | {0xDC, 0xDD, 0xDE, 0xDF}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from .base import Decoder, Limits, Node, NotThis
-from .tree import TreeBuilder, scalar_text
+from keyspace.decoders.base import Decoder, Limits, Node, NotThis
+from keyspace.decoders.tree import TreeBuilder, scalar_text
 
 _START = re.compile(rb"(?:N;|b:[01];|i:-?\d+;|d:[-+.\w]+;|[sSaOCE]:\d+:|[rR]:\d+;)")
 _NUMBER = re.compile(rb"-?\d{1,20}")

@@ -9,8 +9,8 @@ import io
 import pickletools
 from dataclasses import dataclass, field
 
-from .base import NotThis
-from .tree import Pairs, scalar_text
+from keyspace.decoders.base import NotThis
+from keyspace.decoders.tree import Pairs, scalar_text
 
 MAX_OPS = 200_000  # each opcode is at least a byte, so the input cap bounds this too
 

@@ -4,10 +4,10 @@ an opcode listing. Nothing is ever unpickled."""
 
 from __future__ import annotations
 
-from .base import Decoded, Decoder, Fact, Limits, Node, NotThis, cut_text
-from .pickle_reader import Buffer, Call, Global, PList, PSet, Reading, read_pickle
-from .text import printable_with_newlines
-from .tree import Pairs, TreeBuilder, scalar_text
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, Node, NotThis, cut_text
+from keyspace.decoders.pickle_reader import Buffer, Call, Global, PList, PSet, Reading, read_pickle
+from keyspace.decoders.text import printable_with_newlines
+from keyspace.decoders.tree import Pairs, TreeBuilder, scalar_text
 
 # Protocol 0 and 1 pickles have no header; they start with one of these opcodes.
 OLD_STARTS = frozenset(b"(]})NIJKLFSUVXcdlt\x88\x89GMJ")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..display import is_printable_text
-from .base import Decoder, Limits, Node, NotThis
-from .tree import TreeBuilder, scalar_text
+from keyspace.decoders.base import Decoder, Limits, Node, NotThis
+from keyspace.decoders.tree import TreeBuilder, scalar_text
+from keyspace.display import is_printable_text
 
 MAX_FIELD = (1 << 29) - 1
 GUESS_LEVELS = 8  # nested messages guessed inside length-delimited fields

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from .base import Decoded, Decoder, Limits, current_limits
+from keyspace.decoders.base import Decoded, Decoder, Limits, current_limits
 
 log = logging.getLogger(__name__)
 

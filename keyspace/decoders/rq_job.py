@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import zlib
 
-from .base import Decoded, Decoder, Fact, Limits, NotThis
-from .compressed import ZlibDecoder, inflate
-from .pickle_reader import read_pickle
-from .pickled import PickleDecoder
-from .tree import scalar_text
+from keyspace.decoders.base import Decoded, Decoder, Fact, Limits, NotThis
+from keyspace.decoders.compressed import ZlibDecoder, inflate
+from keyspace.decoders.pickle_reader import read_pickle
+from keyspace.decoders.pickled import PickleDecoder
+from keyspace.decoders.tree import scalar_text
 
 
 class RqJobDecoder(Decoder):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..display import bytes_to_text, is_printable_text
-from .base import Decoder, Limits
+from keyspace.decoders.base import Decoder, Limits
+from keyspace.display import bytes_to_text, is_printable_text
 
 
 def printable_with_newlines(value: bytes) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from .base import Decoder, Fact, Limits, NotThis
+from keyspace.decoders.base import Decoder, Fact, Limits, NotThis
 
 _NUMBER = re.compile(rb"\s*(\d{9,19})(?:\.(\d{1,9}))?\s*")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from ..editing import Refused, Tool
-from ..keynames import parse_escaped
-from .choice import AUTO, show, view_choices
+from keyspace.decoders.choice import AUTO, show, view_choices
+from keyspace.redis.keynames import parse_escaped
+from keyspace.services.editing.guard import Refused, Tool
 
 RESULT = "keyspace/decoders/_tool_result.html#result"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..display import bytes_to_text, is_printable_text
-from .base import Budget, Limits, Node
+from keyspace.decoders.base import Budget, Limits, Node
+from keyspace.display import bytes_to_text, is_printable_text
 
 
 class Pairs(list):

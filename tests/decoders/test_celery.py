@@ -7,8 +7,7 @@ import json
 import pickle
 
 from keyspace.decoders import registry
-
-from .helpers import facts
+from tests.decoders.helpers import facts
 
 
 def kombu_message(body: bytes, content_type: str = "application/json") -> bytes:

@@ -13,8 +13,7 @@ import zstandard
 
 from keyspace.decoders import compressed as compressed_module
 from keyspace.decoders import registry
-
-from .helpers import facts, innermost, small_limits
+from tests.decoders.helpers import facts, innermost, small_limits
 
 MIB = 1024 * 1024
 

@@ -8,8 +8,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core import signing
 
 from keyspace.decoders import registry
-
-from .helpers import facts
+from tests.decoders.helpers import facts
 
 SIGNED = registry.get("django-signed")
 

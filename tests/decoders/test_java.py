@@ -5,9 +5,8 @@ from __future__ import annotations
 import struct
 
 from keyspace.decoders import registry
-
-from .helpers import small_limits, values
-from .samples import java_point, java_utf
+from tests.decoders.helpers import small_limits, values
+from tests.decoders.samples import java_point, java_utf
 
 JAVA = registry.get("java")
 MAGIC = b"\xac\xed\x00\x05"

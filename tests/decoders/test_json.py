@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from keyspace.decoders import registry
-
-from .helpers import small_limits
+from tests.decoders.helpers import small_limits
 
 JSON = registry.get("json")
 

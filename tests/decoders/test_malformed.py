@@ -9,9 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keyspace.decoders import Decoded, registry
-
-from .helpers import count_nodes, depth, small_limits, text_size
-from .samples import samples
+from tests.decoders.helpers import count_nodes, depth, small_limits, text_size
+from tests.decoders.samples import samples
 
 LIMITS = small_limits(input_bytes=4096, inflate_bytes=8192, nodes=200, depth=8, text_chars=20000)
 SAMPLES = samples()

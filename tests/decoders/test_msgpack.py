@@ -5,8 +5,7 @@ from __future__ import annotations
 import msgpack
 
 from keyspace.decoders import registry
-
-from .helpers import count_nodes, small_limits, values
+from tests.decoders.helpers import count_nodes, small_limits, values
 
 MSGPACK = registry.get("msgpack")
 

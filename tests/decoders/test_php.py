@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from keyspace.decoders import registry
-
-from .helpers import small_limits, values
+from tests.decoders.helpers import small_limits, values
 
 PHP = registry.get("php")
 

@@ -10,8 +10,7 @@ import sys
 from django.core.cache.backends.redis import RedisSerializer
 
 from keyspace.decoders import registry
-
-from .helpers import facts, small_limits, values, walk
+from tests.decoders.helpers import facts, small_limits, values, walk
 
 PICKLE = registry.get("pickle")
 

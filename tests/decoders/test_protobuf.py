@@ -7,8 +7,7 @@ import struct
 from google.protobuf import descriptor_pb2, timestamp_pb2
 
 from keyspace.decoders import registry
-
-from .helpers import values
+from tests.decoders.helpers import values
 
 PROTOBUF = registry.get("protobuf")
 

@@ -6,8 +6,7 @@ import pickle
 import zlib
 
 from keyspace.decoders import registry
-
-from .helpers import facts
+from tests.decoders.helpers import facts
 
 
 def rq_data(func: str, args: tuple, kwargs: dict) -> bytes:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from keyspace.decoders import registry
-
-from .helpers import facts
+from tests.decoders.helpers import facts
 
 TIMESTAMP = registry.get("timestamp")
 

@@ -8,10 +8,10 @@ import json
 import pickle
 import zlib
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
-from ..types.helpers import key_url
-from .test_celery import kombu_message
+from tests.decoders.test_celery import kombu_message
+from tests.units.helpers import key_url
 
 
 def tool(client, key: str, action: str, status: int = 200, **params) -> str:

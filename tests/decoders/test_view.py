@@ -12,7 +12,7 @@ import msgpack
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
-from ..types.helpers import XSS, XSS_ESCAPED, fetch
+from tests.units.helpers import XSS, XSS_ESCAPED, fetch
 
 
 def options(body: str) -> tuple[list[str], list[str], str]:
