@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import template
 
-from keyspace.access.permissions import EDIT, user_may
+from keyspace.access import permissions
 from keyspace.redis.connection import target_address
 
 register = template.Library()
@@ -21,4 +21,5 @@ def redis_address() -> str:
 def may_edit(user) -> bool:
     """`{% if user|may_edit %}`: the same check the views make (role, read-only mode, sign-in
     off); `user` is the auth context processor's. Drawing is a courtesy: the view checks again."""
-    return user_may(user or None, EDIT)
+    # Looked up on the module at each call, as dashboard_view does, so both always agree.
+    return permissions.user_may(user or None, permissions.EDIT)
