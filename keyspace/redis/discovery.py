@@ -73,7 +73,7 @@ def read_dashboard(settings_obj: Any, findings: Findings) -> None:
     url = getattr(settings_obj, "REDIS_URL", None)
     if url:
         with findings.reading("REDIS_URL"):
-            source = Source("REDIS_URL", "this dashboard")
+            source = Source("REDIS_URL", "dashboard", "this dashboard")
             findings.add(endpoint_from_url(url), source, "This dashboard")
 
 
