@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .endpoints import Endpoint, Unrecognised, endpoint_from_url, sentinel_endpoint
-from .findings import Findings, Source
+from keyspace.redis.endpoints import Endpoint, Unrecognised, endpoint_from_url, sentinel_endpoint
+from keyspace.redis.findings import Findings, Source
 
 DJANGO_CACHE = "django.core.cache.backends.redis.RedisCache"
 DJANGO_REDIS_CACHE = "django_redis.cache.RedisCache"

@@ -17,10 +17,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.text import slugify
 
-from .cache_settings import read_caches
-from .endpoints import Endpoint, endpoint_from_url
-from .findings import Findings, Found, Skipped, Source
-from .integrations import read_celery, read_channels, read_rq
+from keyspace.redis.cache_settings import read_caches
+from keyspace.redis.endpoints import Endpoint, endpoint_from_url
+from keyspace.redis.findings import Findings, Found, Skipped, Source
+from keyspace.redis.integrations import read_celery, read_channels, read_rq
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .endpoints import Endpoint, Unrecognised
+from keyspace.redis.endpoints import Endpoint, Unrecognised
 
 SENTINEL_NOTE = "Sentinel: the dashboard cannot open this one yet."
 

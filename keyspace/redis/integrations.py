@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .cache_settings import cache_writer, not_listed
-from .endpoints import (
+from keyspace.redis.cache_settings import cache_writer, not_listed
+from keyspace.redis.endpoints import (
     Endpoint,
     NotRedis,
     Unrecognised,
@@ -20,7 +20,7 @@ from .endpoints import (
     sentinel_endpoint,
     socket_endpoint,
 )
-from .findings import Findings, Source
+from keyspace.redis.findings import Findings, Source
 
 # (setting, what Celery uses it for, the setting with its transport options)
 CELERY_SETTINGS = (

@@ -7,10 +7,10 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
 
-from ..forms import QueryForm
-from ..models import AuditEntry, UndoRecord
-from ..permissions import EDIT, VIEW, dashboard_view, user_may
-from .rendering import render_page, tabs_db
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view, user_may
+from keyspace.models import AuditEntry, UndoRecord
+from keyspace.views.query import QueryForm
+from keyspace.views.rendering import render_page, tabs_db
 
 PAGE_SIZE = 50
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from ..permissions import VIEW, dashboard_view
-from ..redis.discovery import discover_all
-from .rendering import render_page, tabs_db
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.redis.discovery import discover_all
+from keyspace.views.rendering import render_page, tabs_db
 
 
 @dashboard_view(VIEW)

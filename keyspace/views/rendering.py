@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
-from ..connection import RedisNotConfigured, current_target
+from keyspace.redis.connection import RedisNotConfigured, current_target
 
 
 def wants_fragment(request) -> bool:
@@ -18,7 +18,7 @@ def wants_fragment(request) -> bool:
 def row_actions(db: int, key: bytes, unit) -> list[tuple[object, str]]:
     """Each row operation with its URL, reversed once per page rather than once per row."""
     return [
-        (op, reverse("key-edit", kwargs={"db": db, "key": key, "action": op.name}))
+        (op, reverse("keyspace:key-edit", kwargs={"db": db, "key": key, "action": op.name}))
         for op in unit.row_operations
     ]
 

@@ -313,7 +313,7 @@ def test_a_discovered_url_carries_credentials_that_redis_accepts(redis_server):
 
 
 def test_a_discovered_unix_socket_reaches_the_right_db(tmp_path):
-    from keyspace.local_redis import LocalRedis
+    from dashboard.local_redis import LocalRedis
 
     socket = tmp_path / "redis.sock"
     with LocalRedis(tmp_path / "data", extra_args=("--unixsocket", str(socket))) as server:
