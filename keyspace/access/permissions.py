@@ -92,9 +92,8 @@ def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict)
     """A signed-in user's write refused by role or read-only mode is a write attempt too."""
     if action != EDIT or request.method != "POST":
         return
-    from keyspace.access.audit import (
-        record,  # the audit log needs the models; permissions load first
-    )
+    # Imported here: the audit log needs the models, and permissions load first.
+    from keyspace.access.audit import record
 
     record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
            operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,
