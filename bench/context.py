@@ -8,7 +8,7 @@ import redis
 from dataset import SpecialKeys
 from probe import Probe
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 
 @dataclass

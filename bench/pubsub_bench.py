@@ -47,7 +47,7 @@ sys.path[:0] = [str(ROOT)]
 
 import redis  # noqa: E402
 
-from keyspace.local_redis import LocalRedis, free_port  # noqa: E402
+from dashboard.local_redis import LocalRedis, free_port  # noqa: E402
 
 CHANNEL = "bench"
 STREAM_PATH = f"/db/0/pubsub/stream/?channel={CHANNEL}"

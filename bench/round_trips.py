@@ -15,7 +15,7 @@ import threading
 
 import hiredis
 
-from keyspace.local_redis import free_port
+from dashboard.local_redis import free_port
 
 READ_BYTES = 1 << 16
 QUIET_SECONDS = 0.01

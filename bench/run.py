@@ -36,7 +36,7 @@ from probe import HTMX_RESULTS, Probe  # noqa: E402
 from redis_work import WorkMeter  # noqa: E402
 from report import Row, as_dicts, render_table, section, value_row  # noqa: E402
 
-from keyspace.local_redis import LocalRedis  # noqa: E402
+from dashboard.local_redis import LocalRedis  # noqa: E402
 
 LEGEND = """\
 How the numbers are measured (all in this run, on this machine):

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from .env import env_bool, env_float, env_int
+from dashboard.env import env_bool, env_float, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
@@ -23,23 +23,24 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",  # before keyspace: its lockout flag is set when keyspace audits a failure
     "keyspace",
+    "dashboard",  # development-only: serve, seed_demo
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "keyspace.security.SecurityHeadersMiddleware",
+    "keyspace.access.headers.SecurityHeadersMiddleware",
     # Before anything reads the request: sessions, CSRF, sign-in, views.
-    "keyspace.access.LoopbackOnlyMiddleware",
+    "keyspace.access.loopback.LoopbackOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "keyspace.request_body.OversizedFormMiddleware",
+    "keyspace.views.request_body.OversizedFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "keyspace.errors.RedisErrorMiddleware",
+    "keyspace.views.errors.RedisErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 AUTHENTICATION_BACKENDS = [
@@ -54,7 +55,7 @@ ASGI_APPLICATION = "dashboard.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -88,7 +89,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 MEDIA_URL = "/media/"  # never served; keeps test servers from mapping URLs onto files
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 # Serve static files straight from the apps (django-htmx ships htmx); no collectstatic step.
 WHITENOISE_USE_FINDERS = True
@@ -115,8 +115,8 @@ DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 204
 # Sign-in (Django auth, roles "viewers" and "editors"). "off" is for a personal dashboard on
 # loopback only: the run command refuses to listen elsewhere without sign-in.
 DASHBOARD_AUTH = env_bool("DASHBOARD_AUTH", True)
-LOGIN_URL = "sign-in"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_URL = "keyspace:sign-in"
+LOGIN_REDIRECT_URL = "keyspace:home"
 SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
 # Password guessing (django-axes): this many failures for one user name, or from one client
 # address, lock it out; the lockout doubles with each further failure, up to the ceiling.
@@ -124,8 +124,8 @@ AXES_FAILURE_LIMIT = env_int("DASHBOARD_SIGNIN_FAILURES", 5)
 DASHBOARD_SIGNIN_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 60)
 DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_COOLOFF_TIME = "keyspace.signin_throttle.cool_off"
-AXES_LOCKOUT_CALLABLE = "keyspace.signin_throttle.lockout_response"
+AXES_COOLOFF_TIME = "keyspace.access.throttle.cool_off"
+AXES_LOCKOUT_CALLABLE = "keyspace.access.throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures go to the audit log; successes need no table
 AXES_VERBOSE = False
@@ -154,7 +154,7 @@ DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
 DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
 DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
 # A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
-# of the body (hex three), plus the form around it. keyspace.request_body.body_cap() is the
+# of the body (hex three), plus the form around it. keyspace.views.request_body.body_cap() is the
 # same formula: a value the edit form offers can always be sent back; a larger body gets a
 # message by its field, never a bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024

@@ -6,4 +6,4 @@ class KeyspaceConfig(AppConfig):
     verbose_name = "Redis keyspace"
 
     def ready(self):
-        from . import signin_throttle  # noqa: F401 - connects the failed sign-in audit
+        from keyspace.access import throttle  # noqa: F401 - connects the failed sign-in audit

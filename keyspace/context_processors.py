@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from .connection import RedisNotConfigured, current_target
-from .permissions import EDIT, has_permission
+from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.access.permissions import EDIT, has_permission
 
 
 def _address():

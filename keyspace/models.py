@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .display import is_printable_text
+from keyspace.display import is_printable_text
 
 SIGN_IN_LINK_LIFETIME = timedelta(hours=24)
 # A viewer can type 45 KB key names: the log keeps this many bytes of a name, and its length.

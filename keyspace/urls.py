@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from .keynames import KeyConverter
-from .views import audit, auth, browse, edit, key, leaderboard, namespaces, pubsub, undo
+from keyspace.redis.keynames import KeyConverter
+from keyspace.views import audit, auth, browse, edit, key, leaderboard, namespaces, pubsub, undo
 
 
 class DbConverter:
@@ -16,6 +16,8 @@ class DbConverter:
 
 register_converter(KeyConverter, "key")
 register_converter(DbConverter, "db")
+
+app_name = "keyspace"
 
 urlpatterns = [
     path("", browse.home, name="home"),

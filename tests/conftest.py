@@ -19,8 +19,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + 
 os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", str(_scratch / "playwright"))
 os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 
-from keyspace.connection import reset_pools  # noqa: E402
-from keyspace.local_redis import LocalRedis  # noqa: E402
+from keyspace.redis.connection import reset_pools  # noqa: E402
+from dashboard.local_redis import LocalRedis  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +59,7 @@ def r1(redis_server):
 
 
 def make_user(username: str, role: str):
-    from keyspace.roles import create_user
+    from keyspace.access.roles import create_user
 
     return create_user(username, role)
 

@@ -14,7 +14,7 @@ from context import Bench
 from dataset import NEEDLE_MATCH
 from report import Row, ratio_row, section, value_row
 
-from keyspace.keynames import decode_key
+from keyspace.redis.keynames import decode_key
 
 REDIS_BUDGET_MS = 50.0
 # The dashboard checks its budget between SCAN calls, so the last call (COUNT up to 10,000:

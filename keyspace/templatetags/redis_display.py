@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from .. import display
-from ..keynames import encode_key, to_escaped
+from keyspace import display
+from keyspace.redis.keynames import encode_key, to_escaped
 
 register = template.Library()
 

@@ -7,11 +7,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
 
-from ..connection import RedisNotConfigured, current_target
-from ..forms import QueryForm
-from ..models import AuditEntry, UndoRecord
-from ..permissions import EDIT, VIEW, dashboard_view, user_may
-from .rendering import render_page
+from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.views.query import QueryForm
+from keyspace.models import AuditEntry, UndoRecord
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view, user_may
+from keyspace.views.rendering import render_page
 
 PAGE_SIZE = 50
 

@@ -6,18 +6,18 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from ..connection import current_target, get_client, server_overview
-from ..forms import KeyspaceQueryForm
-from ..keys import keys_metadata, lookup_key
-from ..permissions import VIEW, dashboard_view
-from ..scanning import ScanPage, scan_keys
-from ..types import registry
-from .rendering import render_page
+from keyspace.redis.connection import current_target, get_client, server_overview
+from keyspace.views.query import KeyspaceQueryForm
+from keyspace.services.browse import keys_metadata, lookup_key
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.redis.scanning import ScanPage, scan_keys
+from keyspace.units import registry
+from keyspace.views.rendering import render_page
 
 
 @dashboard_view(VIEW)
 def home(request):
-    return redirect("keyspace-browse", db=current_target().default_db)
+    return redirect("keyspace:keyspace-browse", db=current_target().default_db)
 
 
 @dashboard_view(VIEW)
@@ -60,7 +60,7 @@ def keyspace_browse(request, db: int):
         "more_query": _more_query(request, scan),
         "type_names": registry.type_names(),
         # Reversed once: "/db/<db>/key/" (an empty name's URL ends in "//").
-        "key_prefix": reverse("key-detail", kwargs={"db": db, "key": b""})[:-1],
+        "key_prefix": reverse("keyspace:key-detail", kwargs={"db": db, "key": b""})[:-1],
         "continuing": bool(query["cursor"] and query["cursor"] != "0"),
     }
     fragment = "rows" if request.headers.get("HX-Target") == "load-more" else "results"

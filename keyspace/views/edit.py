@@ -16,18 +16,20 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .. import confirmations, undo
-from ..audit import audited
-from ..connection import get_client
-from ..editing import Conflict, Operation, Outcome, Refused
-from ..errors import KeyNotFound
-from ..keynames import encode_key
-from ..keyops import KEY_OPERATIONS, CreateKeyForm, create_key
-from ..keys import key_detail
-from ..models import AuditEntry
-from ..permissions import EDIT, VIEW, dashboard_view
-from ..types import PageRequest, TypeUnit, registry
-from .rendering import render_page, row_actions, wants_fragment
+from keyspace.access import confirmations
+
+from keyspace.services import undo
+from keyspace.access.audit import audited
+from keyspace.redis.connection import get_client
+from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused
+from keyspace.exceptions import KeyNotFound
+from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.key_operations import KEY_OPERATIONS, CreateKeyForm, create_key
+from keyspace.services.browse import key_detail
+from keyspace.models import AuditEntry
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view
+from keyspace.units import PageRequest, TypeUnit, registry
+from keyspace.views.rendering import render_page, row_actions, wants_fragment
 
 FORM_TEMPLATE = "keyspace/edit/form.html"
 
@@ -195,10 +197,10 @@ def _form(request, context: dict, form, status: int = 200):
 def _after(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome,
            offer: str | None = None):
     if outcome.refresh == "list":
-        destination = reverse("keyspace-browse", kwargs={"db": db})
+        destination = reverse("keyspace:keyspace-browse", kwargs={"db": db})
     else:
         name = outcome.row_id if outcome.refresh == "key" else key
-        destination = reverse("key-detail", kwargs={"db": db, "key": name})
+        destination = reverse("keyspace:key-detail", kwargs={"db": db, "key": name})
     if not wants_fragment(request) or outcome.refresh in ("key", "list"):
         # The message's extra tags carry the undo token: the page draws an Undo button.
         messages.success(request, outcome.message, extra_tags=offer or "")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from ..connection import get_async_client, get_client
-from ..errors import BadRequest, KeyNotFound
-from ..forms import ValueQueryForm
-from ..keynames import encode_key
-from ..keys import key_detail
-from ..permissions import VIEW, dashboard_view
-from .rendering import render_page, row_actions, wants_fragment
+from keyspace.redis.connection import get_async_client, get_client
+from keyspace.exceptions import BadRequest, KeyNotFound
+from keyspace.views.query import ValueQueryForm
+from keyspace.redis.keynames import encode_key
+from keyspace.services.browse import key_detail
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.views.rendering import render_page, row_actions, wants_fragment
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 

@@ -3,11 +3,11 @@ range, paged. Read-only; each request costs a bounded number of O(log N + shown)
 
 from __future__ import annotations
 
-from ..connection import get_client
-from ..permissions import VIEW, dashboard_view
-from ..types.zset.leaderboard import MAX_AROUND, MAX_COUNT, LeaderboardQuery, read_board
-from ..types.zset.unit import ORDERS
-from .rendering import render_page
+from keyspace.redis.connection import get_client
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.units.zset.leaderboard import MAX_AROUND, MAX_COUNT, LeaderboardQuery, read_board
+from keyspace.units.zset.unit import ORDERS
+from keyspace.views.rendering import render_page
 
 TEMPLATE = "keyspace/leaderboard.html"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ..connection import get_client
-from ..forms import NamespaceQueryForm
-from ..keynames import encode_key, escape_glob, to_escaped
-from ..namespaces import breadcrumbs, count_step, load_count
-from ..permissions import VIEW, dashboard_view
-from .rendering import render_page
+from keyspace.redis.connection import get_client
+from keyspace.views.query import NamespaceQueryForm
+from keyspace.redis.keynames import encode_key, escape_glob, to_escaped
+from keyspace.services.namespaces import breadcrumbs, count_step, load_count
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.views.rendering import render_page
 
 
 def _context(db: int, query: dict) -> dict:

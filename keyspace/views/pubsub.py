@@ -11,26 +11,16 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from ..audit import audited
-from ..connection import get_client
-from ..edit_inputs import BytesValueField, EditForm, encoding_field
-from ..errors import BadRequest
-from ..keynames import parse_escaped, to_escaped
-from ..models import AuditEntry
-from ..permissions import EDIT, VIEW, dashboard_view
-from ..pubsub import (
-    Batch,
-    Status,
-    Subscription,
-    channel_list,
-    keyspace_notifications,
-    open_streams,
-    present,
-    publish,
-    stream_messages,
-)
-from ..sse import sse_comment, sse_event, sse_retry
-from .rendering import render_page
+from keyspace.access.audit import audited
+from keyspace.redis.connection import get_client
+from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
+from keyspace.exceptions import BadRequest
+from keyspace.redis.keynames import parse_escaped, to_escaped
+from keyspace.models import AuditEntry
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view
+from keyspace.services.pubsub.live import Batch, Status, Subscription, channel_list, keyspace_notifications, open_streams, present, publish, stream_messages
+from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
+from keyspace.views.rendering import render_page
 
 MAX_SUBSCRIPTIONS = 50
 MAX_NAME_BYTES = 1024

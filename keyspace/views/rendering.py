@@ -16,7 +16,7 @@ def wants_fragment(request) -> bool:
 def row_actions(db: int, key: bytes, unit) -> list[tuple[object, str]]:
     """Each row operation with its URL, reversed once per page rather than once per row."""
     return [
-        (op, reverse("key-edit", kwargs={"db": db, "key": key, "action": op.name}))
+        (op, reverse("keyspace:key-edit", kwargs={"db": db, "key": key, "action": op.name}))
         for op in unit.row_operations
     ]
 

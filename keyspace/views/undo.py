@@ -1,4 +1,4 @@
-"""Undo: put back what an edit changed (see keyspace/undo)."""
+"""Undo: put back what an edit changed (see keyspace/services/undo)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect as HttpClientRedirect
 
-from .. import undo
-from ..audit import audited
-from ..connection import get_client
-from ..display import bytes_to_text
-from ..errors import KeyNotFound
-from ..permissions import EDIT, dashboard_view
-from .rendering import wants_fragment
+from keyspace.services import undo
+from keyspace.access.audit import audited
+from keyspace.redis.connection import get_client
+from keyspace.display import bytes_to_text
+from keyspace.exceptions import KeyNotFound
+from keyspace.access.permissions import EDIT, dashboard_view
+from keyspace.views.rendering import wants_fragment
 
 
 @dashboard_view(EDIT, audit_as="undo")
@@ -36,9 +36,9 @@ def undo_edit(request, token: str):
         if gone else ""
     messages.success(request, f"undone: {record.summary}{note}")
     if client.exists(first):
-        destination = reverse("key-detail", kwargs={"db": record.db, "key": first})
+        destination = reverse("keyspace:key-detail", kwargs={"db": record.db, "key": first})
     else:
-        destination = reverse("keyspace-browse", kwargs={"db": record.db})
+        destination = reverse("keyspace:keyspace-browse", kwargs={"db": record.db})
     if wants_fragment(request):
         return HttpClientRedirect(destination)
     return redirect(destination)

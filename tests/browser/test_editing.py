@@ -15,7 +15,7 @@ import redis
 from playwright.sync_api import Page, Request, Response, expect
 
 from keyspace.display import human_bytes
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 pytestmark = pytest.mark.browser
 

@@ -39,12 +39,12 @@ from django.utils.text import Truncator
 from playwright.sync_api import Page, expect
 
 from keyspace.display import bytes_to_text, is_printable_text
-from keyspace.keynames import encode_key, escape_glob, to_escaped
-from keyspace.pubsub import Message, present
-from keyspace.types.base import Element
-from keyspace.types.string import render_preview
+from keyspace.redis.keynames import encode_key, escape_glob, to_escaped
+from keyspace.services.pubsub.live import Message, present
+from keyspace.units.base import Element
+from keyspace.units.string import render_preview
 
-from .hostile import HOSTILE, is_pwned_request, pick
+from tests.browser.hostile import HOSTILE, is_pwned_request, pick
 
 pytestmark = pytest.mark.browser
 
@@ -782,7 +782,7 @@ def test_tools_leaderboard_and_error_messages_with_hostile_data(page: Page, url,
 def asgi_dashboard(redis_server, tmp_path_factory):
     """The dashboard under uvicorn (streams need ASGI), sign-in off as in tests/pubsub, with
     a migrated database of its own so publishing can write its audit entry."""
-    from tests.pubsub.conftest import Dashboard
+    from tests.services.pubsub.conftest import Dashboard
 
     var = tmp_path_factory.mktemp("hostile-uvicorn")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}

@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from keyspace.display import human_bytes
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 pytestmark = pytest.mark.browser
 

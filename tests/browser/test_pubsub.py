@@ -21,7 +21,7 @@ import pytest
 import redis
 from playwright.sync_api import Locator, Page, expect
 
-from tests.pubsub.conftest import ROOT, Dashboard, dashboard_clients, numsub, wait_until
+from tests.services.pubsub.conftest import ROOT, Dashboard, dashboard_clients, numsub, wait_until
 
 pytestmark = pytest.mark.browser
 

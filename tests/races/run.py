@@ -44,7 +44,7 @@ def sign_in_link(racers: int) -> dict:
     from django.test import Client
 
     from keyspace.models import SignInLink
-    from keyspace.roles import create_user
+    from keyspace.access.roles import create_user
 
     user = create_user("racer", "editor")
     link = f"/sign-in/once/{SignInLink.issue(user)}/"
@@ -69,7 +69,7 @@ def sign_in_link(racers: int) -> dict:
 
 
 def spend_confirmations(racers: int) -> dict:
-    from keyspace import confirmations
+    from keyspace.access import confirmations
 
     nonces = [f"raced-{n}" for n in range(20)]
     won = race(racers, lambda: [n for n in nonces if confirmations.spend(n)])

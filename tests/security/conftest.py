@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from .support import Snapshot, WriteCounter, seed
+from tests.security.support import Snapshot, WriteCounter, seed
 
 
 @pytest.fixture

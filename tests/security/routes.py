@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from django.test import Client
 from django.urls import reverse
 
-from keyspace import permissions
-from keyspace.keynames import encode_key
-from tests.edit.forms import form_fields
+from keyspace.access import permissions
+from keyspace.redis.keynames import encode_key
+from tests.services.editing.forms import form_fields
 
 VIEW, EDIT, PUBLIC = permissions.VIEW, permissions.EDIT, permissions.PUBLIC
 
@@ -123,9 +123,9 @@ CASES = {
 
 def undo_token() -> str:
     """An edit to undo: an append to the seeded string, made through the edit layer."""
-    from keyspace import undo
-    from keyspace.connection import get_client
-    from keyspace.types import registry
+    from keyspace.services import undo
+    from keyspace.redis.connection import get_client
+    from keyspace.units import registry
 
     append = registry.unit_for("string").operations["string-append"]
     with undo.capturing() as capture:
@@ -136,7 +136,7 @@ def undo_token() -> str:
 def url_of(case: Case, token: str) -> str:
     kwargs = {k: (token if v == "TOKEN" else undo_token() if v == "UNDO" else v)
               for k, v in case.kwargs.items()}
-    url = reverse(case.route, kwargs=kwargs)
+    url = reverse(f"keyspace:{case.route}", kwargs=kwargs)
     return f"{url}?{urlencode(case.query)}" if case.query else url
 
 

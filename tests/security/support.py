@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 # --- the seeded keyspace -------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from keyspace.connection import reset_pools
-from keyspace.keynames import encode_key
-from keyspace.local_redis import free_port
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
+from dashboard.local_redis import free_port
 from keyspace.models import AuditEntry
-from keyspace.types import registry
+from keyspace.units import registry
 from tests.conftest import make_user
-from tests.edit.forms import edit_url, form_fields
+from tests.services.editing.forms import edit_url, form_fields
 
 CANARY = "c4n4ry-v4lue-7f3a"
 

@@ -8,7 +8,7 @@ import pytest
 
 from keyspace.models import AUDIT_KEY_BYTES, AuditEntry
 
-from .test_audit import create, publish, submit
+from tests.security.test_audit import create, publish, submit
 
 
 def only_entry() -> AuditEntry:

@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 from keyspace.models import AuditEntry, SignInLink
 from tests.conftest import make_user
 
-from .support import crawl, start_pages
+from tests.security.support import crawl, start_pages
 
 PASSWORD = "a long and unlikely password"
 

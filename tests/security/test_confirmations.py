@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import pytest
 from django.core import signing
 
-from keyspace import confirmations
-from keyspace.keynames import encode_key
+from keyspace.access import confirmations
+from keyspace.redis.keynames import encode_key
 from keyspace.models import AuditEntry
 from tests.conftest import make_user
-from tests.edit.forms import edit_url, form_fields
+from tests.services.editing.forms import edit_url, form_fields
 
-from .support import Snapshot, reseed
+from tests.security.support import Snapshot, reseed
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def test_a_confirmation_for_one_row_does_not_act_on_another(client, seeded, r, k
                                                              rows):
     """The token of the form drawn for one field (or member) is refused for another, even with
     that other row's own digest."""
-    from keyspace.editing import digest
+    from keyspace.services.editing.guard import digest
 
     r.hset("hash", "f2", "other")
     r.sadd("set", "m2")

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from keyspace.connection import reset_pools
-from keyspace.keynames import encode_key
-from keyspace.local_redis import LocalRedis, free_port
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
+from dashboard.local_redis import LocalRedis, free_port
 from keyspace.models import AuditEntry
-from tests.edit.forms import edit_url, open_form
+from tests.services.editing.forms import edit_url, open_form
 
-from .support import crawl, seed, start_pages
+from tests.security.support import crawl, seed, start_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = f"Canary{secrets.token_hex(12)}Pw"
@@ -91,7 +91,7 @@ def pointed(protected, settings):
 
 
 def test_local_redis_starts_with_a_password(tmp_path):
-    """keyspace.local_redis.LocalRedis takes extra_args, but with --requirepass its start()
+    """dashboard.local_redis.LocalRedis takes extra_args, but with --requirepass its start()
     waits for a PING that can only ever answer NOAUTH, then gives up."""
     server = LocalRedis(tmp_path / "plain", extra_args=("--requirepass", CANARY))
     try:
@@ -219,7 +219,7 @@ def test_bad_requests_and_missing_things_do_not_show_it_either(client, pointed, 
 
 
 def test_the_event_stream_and_the_server_log_do_not_show_it(tmp_path, r):
-    from tests.pubsub.conftest import Dashboard
+    from tests.services.pubsub.conftest import Dashboard
 
     server = ProtectedRedis(tmp_path / "sse").start()
     dashboard = None

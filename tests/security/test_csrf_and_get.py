@@ -11,8 +11,8 @@ from django.test import Client
 
 from keyspace.models import AuditEntry, SignInLink
 
-from .routes import CASES, CLASSIFICATION, EDIT, Case, post_body, url_of
-from .support import Snapshot, WriteCounter, reseed
+from tests.security.routes import CASES, CLASSIFICATION, EDIT, Case, post_body, url_of
+from tests.security.support import Snapshot, WriteCounter, reseed
 
 WRITE_CASES = [pytest.param(case, id=case.id)
                for name, action in CLASSIFICATION.items() if action == EDIT

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
-from .support import crawl, get_async, start_pages
+from tests.security.support import crawl, get_async, start_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,14 +85,14 @@ def test_error_responses_redirects_and_static_files_carry_them_too(
         "405": client.get("/sign-out/"),
         "428": client.post(f"/db/0/key/{key}/edit/delete/", {"expected_type": "string"}),
         "stream 400": client.get("/db/0/pubsub/stream/"),
-        "static css": client.get("/static/dashboard.css"),
-        "static js": client.get("/static/dashboard.js"),
+        "static css": client.get("/static/keyspace/dashboard.css"),
+        "static js": client.get("/static/keyspace/dashboard.js"),
     }
     csrf = Client(enforce_csrf_checks=True)
     responses["csrf 403"] = csrf.post("/sign-in/", {"username": "x", "password": "y"})
     responses["download"] = get_async(client, f"/db/0/key/{key}/download/")[0]
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    from keyspace.connection import reset_pools
+    from keyspace.redis.connection import reset_pools
 
     reset_pools()
     responses["503"] = client.get("/db/0/")

@@ -8,12 +8,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
-from keyspace.access import is_loopback
+from keyspace.access.loopback import is_loopback
 
 REAL_KEY = "k" * 64
 OUTSIDE = ["10.0.0.5", "192.168.1.20", "2001:db8::1", "::ffff:10.0.0.5", "", "unix-socket"]
 INSIDE = ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]
-PATHS = ["/db/0/", "/sign-in/", "/audit/", "/static/dashboard.css"]
+PATHS = ["/db/0/", "/sign-in/", "/audit/", "/static/keyspace/dashboard.css"]
 
 
 @pytest.mark.parametrize("address", OUTSIDE)

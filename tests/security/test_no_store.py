@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import content, crawl, start_pages
+from tests.security.support import content, crawl, start_pages
 
 
 def test_every_page_says_no_store(client, seeded):
@@ -23,7 +23,7 @@ def test_pages_and_refusals_say_no_store(anonymous_client, seeded, path):
 
 
 def test_static_files_may_be_cached(client):
-    response = client.get("/static/dashboard.css")
+    response = client.get("/static/keyspace/dashboard.css")
     content(response)
     assert "no-store" not in response.get("Cache-Control", "")
 
@@ -32,6 +32,6 @@ def test_sign_out_lands_on_a_page_that_clears_the_history_cache(client, seeded):
     response = client.post("/sign-out/", follow=True)
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == "/sign-in/"
-    assert '<script src="/static/signed_out.js">' in page
-    script = content(client.get("/static/signed_out.js")).decode()
+    assert '<script src="/static/keyspace/signed_out.js">' in page
+    script = content(client.get("/static/keyspace/signed_out.js")).decode()
     assert 'sessionStorage.removeItem("htmx-history-cache")' in script

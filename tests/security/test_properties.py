@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from keyspace.display import bytes_to_text
-from keyspace.editing import digest
-from keyspace.keynames import decode_key, encode_key, escape_glob, to_escaped
-from keyspace.keyops import KEY_OPERATIONS
-from keyspace.types import registry
+from keyspace.services.editing.guard import digest
+from keyspace.redis.keynames import decode_key, encode_key, escape_glob, to_escaped
+from keyspace.services.editing.key_operations import KEY_OPERATIONS
+from keyspace.units import registry
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from keyspace.keyops import KEY_OPERATIONS
-from keyspace.types import registry
-from tests.edit.forms import edit_url
-from tests.types.helpers import RedisWork
+from keyspace.services.editing.key_operations import KEY_OPERATIONS
+from keyspace.units import registry
+from tests.services.editing.forms import edit_url
+from tests.units.helpers import RedisWork
 
 
 def every_edit() -> list[str]:

@@ -14,8 +14,8 @@ from django.test import AsyncClient, Client
 
 from keyspace.models import SignInLink
 
-from .routes import CASES, CLASSIFICATION, EDIT, PUBLIC, Case, post_body, url_of
-from .support import SECRET_VALUES, Snapshot, WriteCounter, content, reseed, route_names
+from tests.security.routes import CASES, CLASSIFICATION, EDIT, PUBLIC, Case, post_body, url_of
+from tests.security.support import SECRET_VALUES, Snapshot, WriteCounter, content, reseed, route_names
 
 SUBJECTS = ("anonymous", "viewer", "editor")
 METHODS = ("GET", "HEAD", "POST")

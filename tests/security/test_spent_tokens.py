@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from keyspace import confirmations
+from keyspace.access import confirmations
 from keyspace.models import SpentConfirmation
 from tests.security.test_confirmations import DESTRUCTIVE, opened
 

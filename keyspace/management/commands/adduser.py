@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from keyspace.roles import ROLES, create_user, sign_in_path
+from keyspace.access.roles import ROLES, create_user, sign_in_path
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from keyspace.roles import sign_in_path
+from keyspace.access.roles import sign_in_path
 
 
 class Command(BaseCommand):

@@ -1,0 +1,95 @@
+"""Run the dashboard over ASGI with uvicorn. Without REDIS_URL, start a private redis-server
+(data under var/redis), seed it with demo data the first time, and stop it on exit. With
+sign-in on and no user yet, create one and print a one-time sign-in link."""
+
+import os
+from contextlib import ExitStack
+
+import uvicorn
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from keyspace.access.loopback import NEW_KEY_COMMAND, is_loopback, using_dev_key
+from keyspace.redis.connection import current_target, get_client, reset_pools
+from dashboard.demo import seed_demo
+from dashboard.local_redis import LocalRedis
+from keyspace.access.roles import create_user, sign_in_path
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class Command(BaseCommand):
+    help = "Serve the dashboard on 127.0.0.1 (port from PORT, default 8000)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, *args, port: int, host: str, **options):
+        loopback = host in LOOPBACK or is_loopback(host)
+        if not settings.DASHBOARD_AUTH and not loopback:
+            raise CommandError(
+                f"sign-in is off (DASHBOARD_AUTH=off), so the dashboard will not listen on "
+                f"{host}, where other machines could reach it: use 127.0.0.1 or turn sign-in on"
+            )
+        if using_dev_key() and not loopback:
+            raise CommandError(
+                f"the development secret key is in use, so the dashboard will not listen on "
+                f"{host}: set DJANGO_SECRET_KEY to a key of your own, made with\n"
+                f"  {NEW_KEY_COMMAND}"
+            )
+        call_command("migrate", interactive=False, verbosity=0)
+        with ExitStack() as stack:
+            if not settings.REDIS_URL:
+                stack.callback(self._private_redis().stop)
+            base = f"http://{host}:{port}"
+            self.stdout.write(f"Redis: {current_target().address}")
+            self.stdout.write(self.style.SUCCESS(f"Dashboard: {base}/"), ending="\n")
+            if settings.DASHBOARD_AUTH:
+                self._sign_in_help(base)
+            self.stdout.flush()
+            uvicorn.run(
+                "dashboard.asgi:application",
+                host=host,
+                port=port,
+                log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
+                timeout_graceful_shutdown=3,
+                lifespan="off",
+            )
+
+    def _sign_in_help(self, base: str) -> None:
+        users = get_user_model().objects
+        if users.exists():
+            self.stdout.write(f"Sign in at {base}/sign-in/ (a new one-time link: "
+                              "python manage.py signin_link NAME)")
+            return
+        admin = create_user("admin", "editor")
+        self.stdout.write(self.style.WARNING(
+            f"First run: created the user 'admin' (editor). Sign in once with this link "
+            f"(valid 24 h): {base}{sign_in_path(admin)}"
+        ))
+
+    def _private_redis(self):
+        data_dir = settings.VAR_DIR / "redis"
+        server = LocalRedis(data_dir, persist=True).start()
+        settings.REDIS_URL = os.environ["REDIS_URL"] = server.url
+        reset_pools()
+        marker = data_dir / "seeded"
+        if not marker.exists():
+            self.stdout.write("Seeding the private Redis with demo data (once)...")
+            self.stdout.flush()
+            seed_demo(get_client(0))
+            _seed_second_db()
+            marker.touch()
+        self.stdout.write(
+            f"Started a private redis-server on 127.0.0.1:{server.port} (data in {data_dir})"
+        )
+        return server
+
+
+def _seed_second_db() -> None:
+    client = get_client(1)
+    client.hset(b"config:feature-flags", mapping={"new-checkout": "on", "dark-mode": "off"})
+    client.set(b"config:maintenance", b"false")

@@ -1,0 +1,66 @@
+"""The audit log: every write attempt, who made it, on which Redis, db and key, and how it
+ended. Values are never recorded."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from django.http import Http404
+
+from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.services.editing.guard import Conflict
+from keyspace.exceptions import DashboardError
+from keyspace.models import AuditEntry
+
+logger = logging.getLogger(__name__)
+
+
+def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
+           detail: str = "", target: bytes | None = None) -> AuditEntry:
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    try:
+        connection = current_target().address
+    except (RedisNotConfigured, ValueError):
+        connection = "(not configured)"
+    entry = AuditEntry(
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        connection=connection,
+        db=db,
+        operation=operation[:60],
+        outcome=outcome,
+        detail=detail[:500],
+    )
+    entry.set_key(key if isinstance(key, bytes) else None)
+    entry.set_target(target if isinstance(target, bytes) else None)
+    entry.save()
+    return entry
+
+
+@contextlib.contextmanager
+def audited(request, *, db: int, operation: str, key: bytes | None):
+    """Record how the block ends: done, refused, conflict or failed (then re-raise). The block
+    may set `key` (a name known only once its form is parsed) and `target` (the key a rename,
+    copy or store writes) in the trail."""
+    trail = {"outcome": AuditEntry.OK, "detail": "", "key": key, "target": None}
+    try:
+        yield trail
+    except Conflict as exc:
+        trail.update(outcome=AuditEntry.CONFLICT, detail=exc.title)
+        raise
+    except DashboardError as exc:
+        failed = AuditEntry.REFUSED if exc.status < 500 else AuditEntry.FAILED
+        trail.update(outcome=failed, detail=exc.title)
+        raise
+    except Http404:
+        trail.update(outcome=AuditEntry.REFUSED, detail="not found")
+        raise
+    except Exception as exc:  # Redis errors and bugs alike: never "done"
+        trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
+        raise
+    finally:
+        trail["entry"] = record(request, db=db, operation=operation, key=trail["key"],
+                                outcome=trail["outcome"], detail=trail["detail"],
+                                target=trail["target"])

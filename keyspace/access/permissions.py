@@ -1,0 +1,100 @@
+"""The one permission check every view passes through.
+
+With sign-in on (the default), a user needs the `view_redis` permission to read and
+`edit_redis` to write; the "viewers" and "editors" groups carry them. Read-only mode refuses
+every write whoever asks. With DASHBOARD_AUTH=off (loopback only), everyone may do
+everything read-only mode allows.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from asgiref.sync import markcoroutinefunction, sync_to_async
+from django.conf import settings
+
+from keyspace.exceptions import NotPermitted, SignInRequired
+
+VIEW = "view"
+EDIT = "edit"
+PUBLIC = "public"  # sign-in pages themselves
+ACTIONS = (VIEW, EDIT, PUBLIC)
+PERMISSIONS = {VIEW: "keyspace.view_redis", EDIT: "keyspace.edit_redis"}
+
+
+def user_may(user, action: str) -> bool:
+    if action == PUBLIC:
+        return True
+    if action == EDIT and settings.DASHBOARD_READONLY:
+        return False
+    if not settings.DASHBOARD_AUTH:
+        return action in ACTIONS
+    return bool(user and user.is_active and user.has_perm(PERMISSIONS[action]))
+
+
+def has_permission(request, action: str) -> bool:
+    return user_may(getattr(request, "user", None), action)
+
+
+def _refuse(user, action: str) -> None:
+    if settings.DASHBOARD_AUTH and not (user and user.is_authenticated):
+        raise SignInRequired("sign in to use the dashboard")
+    raise NotPermitted(f"you may not {action} this Redis")
+
+
+def require_permission(request, action: str) -> None:
+    user = getattr(request, "user", None)
+    if not user_may(user, action):
+        _refuse(user, action)
+
+
+def dashboard_view(action: str, audit_as: str = ""):
+    """Mark a view with the action it performs and check it before the view runs. A write
+    refused here is audited under `audit_as` (the name the view's own audit entries use), or
+    the operation named in the URL."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+    def decorate(view):
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request, *args, **kwargs):
+                user = await request.auser() if hasattr(request, "auser") else None
+                if not await _may_async(user, action):
+                    _refuse(user, action)
+                return await view(request, *args, **kwargs)
+
+            wrapper = markcoroutinefunction(async_wrapper)
+        else:
+
+            @functools.wraps(view)
+            def wrapper(request, *args, **kwargs):
+                try:
+                    require_permission(request, action)
+                except NotPermitted:
+                    _audit_refused_write(request, action, audit_as, kwargs)
+                    raise
+                return view(request, *args, **kwargs)
+
+        wrapper.dashboard_action = action
+        return wrapper
+
+    return decorate
+
+
+def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict) -> None:
+    """A signed-in user's write refused by role or read-only mode is a write attempt too."""
+    if action != EDIT or request.method != "POST":
+        return
+    from keyspace.access.audit import record  # the audit log needs the models; permissions load first
+
+    record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
+           operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,
+           outcome="refused", detail="not permitted")
+
+
+async def _may_async(user, action: str) -> bool:
+    # has_perm reads the user's groups from the database: not allowed on the event loop.
+    return await sync_to_async(user_may)(user, action)

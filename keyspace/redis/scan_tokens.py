@@ -1,0 +1,107 @@
+"""What a key-list page token says: a SCAN cursor, keys carried from a step shown in part, or
+a step to run again. The format is this module's alone; keyspace.redis.scanning explains when each
+is used."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from keyspace.exceptions import BadRequest
+from keyspace.redis.keynames import decode_key, encode_key
+
+MAX_CURSOR = 2**64 - 1
+# A token travels in every "Load more" URL: keep it to about a kilobyte.
+MAX_TOKEN_CHARS = 1024
+MAX_CARRIED_KEYS = 200
+CARRIED = "~"  # separates the end cursor and the carried keys (base64 never contains it)
+
+
+def parse_cursor(raw: str | None) -> int:
+    if raw in (None, ""):
+        return 0
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_CURSOR:
+        raise BadRequest(f"not a scan cursor: {raw[:40]!r}")
+    return int(raw)
+
+
+def scanned_fraction(cursor: int) -> float:
+    """How far through the keyspace a SCAN cursor is.
+
+    Redis walks its hash table in reverse-binary order, so the cursor's bits read backwards
+    are a position in the table whatever its size.
+    """
+    if cursor == 0:
+        return 0.0
+    reversed_bits = int(f"{cursor:064b}"[::-1], 2)
+    return reversed_bits / 2**64
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: a cursor, keys carried from the step before, or a step to run
+    again (keyspace.redis.scanning says when each is used)."""
+
+    cursor: int
+    count: int = 0
+    step_end: int = 0
+    after: str | None = None  # digest of the last key shown from the step
+    carried: tuple[bytes, ...] = ()  # keys of the step ending at `cursor` not shown yet
+
+    def scanned(self) -> float:
+        # A step shown in part has been scanned to its end; only its rows are still to come.
+        reached = self.cursor if self.after is None else self.step_end
+        return 1.0 if reached == 0 else scanned_fraction(reached)
+
+    def token(self) -> str:
+        if self.carried:
+            return CARRIED.join([str(self.cursor), *map(encode_key, self.carried)])
+        if self.after is None:
+            return str(self.cursor)
+        return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
+
+
+def _refuse(raw: str | None) -> BadRequest:
+    return BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
+
+
+def parse_position(raw: str | None, max_count: int) -> Position:
+    if raw and CARRIED in raw:
+        return _parse_carried(raw)
+    parts = (raw or "").split(".")
+    if len(parts) == 1:
+        return Position(parse_cursor(raw))
+    count_text = parts[1] if len(parts) == 4 else ""
+    if not (_is_digest(parts[-1]) and count_text.isascii() and count_text.isdigit()
+            and len(count_text) <= 6):
+        raise _refuse(raw)
+    count = int(count_text)
+    # A COUNT the scan could have used: a forged token cannot ask Redis for a longer step.
+    if not 1 <= count <= max_count:
+        raise _refuse(raw)
+    return Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3])
+
+
+def _parse_carried(raw: str) -> Position:
+    """The carried form, held to what this module writes: a bounded number of distinct keys,
+    each in canonical unpadded base64. A forged one can only name keys, which are then looked
+    up like any other (the exact-key lookup shows a viewer any key by name anyway; a type
+    filter checks their type, a pattern is not checked again)."""
+    cursor_text, *encoded = raw.split(CARRIED)
+    if len(raw) > MAX_TOKEN_CHARS or len(encoded) > MAX_CARRIED_KEYS or not cursor_text:
+        raise _refuse(raw)
+    try:
+        keys = tuple(decode_key(text) for text in encoded)
+    except ValueError:
+        raise _refuse(raw) from None
+    if [encode_key(key) for key in keys] != encoded or len(set(keys)) != len(keys):
+        raise _refuse(raw)
+    return Position(parse_cursor(cursor_text), carried=keys)
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == 16 and all(ch in "0123456789abcdef" for ch in text)
+
+
+def digest(key: bytes) -> str:
+    return hashlib.blake2b(key, digest_size=8).hexdigest()

@@ -1,0 +1,174 @@
+"""Walking the keyspace with SCAN, a bounded amount of work per request.
+
+A cursor is an opaque string to everyone outside this module, so a cluster (one scan per
+primary) can later encode its node in it without the views noticing.
+
+A page never holds more than its size. One SCAN step can return more keys than are left to
+fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
+inside a step. The step's keys not shown yet then travel in the page's token itself, with
+the cursor where the step ended: the next page shows them first and goes on from there.
+No step is scanned twice, so this holds whatever Redis does to its table in between (it
+finishes growing one within moments of a bulk insert).
+
+Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
+hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
+last key shown (the step's keys are shown in digest order). The next page runs the step
+again, shows its keys past the digest and goes on from the earlier of the two ends. If the
+table changed meanwhile the step covers other buckets: a key present throughout is never
+skipped, but one can appear twice (as SCAN itself allows).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+from keyspace.redis.scan_tokens import MAX_CARRIED_KEYS, MAX_TOKEN_CHARS, Position, digest, parse_cursor, parse_position, scanned_fraction
+
+__all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
+
+FILTERED_FIRST_COUNT = 1000
+# About a millisecond of Redis time per call at a million keys: no call blocks Redis for long.
+FILTERED_MAX_COUNT = 2_000
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    keys: list[bytes]
+    next_cursor: str
+    total_keys: int
+    scanned_fraction: float
+    budget_exhausted: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.next_cursor == "0"
+
+    @property
+    def scanned_keys(self) -> int:
+        return round(self.total_keys * self.scanned_fraction)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One SCAN call's keys; count 0 marks the keys a token carried (no call was made)."""
+
+    start: int
+    count: int
+    end: int
+    keys: list[bytes]
+
+
+def scan_keys(
+    client: redis.Redis,
+    *,
+    cursor: str,
+    page_size: int,
+    match: bytes | None = None,
+    type_name: str | None = None,
+    budget_ms: float = 50.0,
+) -> ScanPage:
+    """Scan until `page_size` keys are found, the keyspace ends, or the time budget is spent.
+
+    Never returns more than `page_size` keys; a step that overflows the page is carried on in
+    the returned cursor."""
+    start = parse_position(cursor, max(FILTERED_MAX_COUNT, settings.DASHBOARD_MAX_PAGE_SIZE))
+    filtered = bool(match and match != b"*") or bool(type_name)
+    started = time.perf_counter()
+    total, steps = _first_steps(client, start, page_size, match, type_name, filtered)
+    last_call = time.perf_counter() - started
+    found: dict[bytes, None] = {}
+    while True:
+        step = steps.popleft()
+        room = page_size - len(found)
+        fresh = [key for key in dict.fromkeys(step.keys) if key not in found]
+        if len(fresh) > room:
+            ordered = _by_digest(fresh)
+            found.update(dict.fromkeys(ordered[:room]))
+            position = _overflow(step, ordered[:room], ordered[room:])
+            break
+        found.update(dict.fromkeys(fresh))
+        position = Position(step.end)
+        if not step.end or len(found) >= page_size:
+            break
+        if steps:
+            continue
+        # Stop before a call that would likely overrun the budget, not after it.
+        if (time.perf_counter() - started + last_call) * 1000 > budget_ms:
+            break
+        count = page_size - len(found)
+        if filtered:
+            count = min(step.count * 2, FILTERED_MAX_COUNT) if step.count else FILTERED_FIRST_COUNT
+        call_started = time.perf_counter()
+        end, keys = client.scan(step.end, match=match, count=count, _type=type_name)
+        last_call = time.perf_counter() - call_started
+        steps.append(_Step(step.end, count, end, keys))
+    return ScanPage(
+        keys=list(found),
+        next_cursor=position.token(),
+        total_keys=total,
+        scanned_fraction=position.scanned(),
+        budget_exhausted=position.token() != "0" and len(found) < page_size,
+    )
+
+
+def _first_steps(
+    client: redis.Redis, start: Position, page_size: int, match: bytes | None,
+    type_name: str | None, filtered: bool,
+) -> tuple[int, deque[_Step]]:
+    """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
+    step when there is room for one: one round trip."""
+    carried = list(start.carried)
+    scanning = not carried or (len(carried) < page_size and start.cursor != 0)
+    count = start.count or (FILTERED_FIRST_COUNT if filtered else page_size - len(carried))
+    with client.pipeline(transaction=False) as pipe:
+        pipe.dbsize()
+        for key in carried if type_name else ():
+            pipe.type(key)
+        if scanning:
+            pipe.scan(start.cursor, match=match, count=count, _type=type_name)
+        total, *replies = pipe.execute()
+    steps: deque[_Step] = deque()
+    if carried:
+        if type_name:
+            # A carried key that changed type or vanished since its step no longer matches:
+            # dropped, as SCAN TYPE would have. Without a type filter a vanished carried key
+            # is dropped later, where keys_metadata leaves out any key that vanished after SCAN.
+            kept = [key for key, reply in zip(carried, replies, strict=False)
+                    if reply == type_name.encode()]
+            replies = replies[len(carried):]
+            carried = kept
+        steps.append(_Step(start.cursor, 0, start.cursor, carried))
+    if scanning:
+        end, keys = replies[-1]
+        if start.after is not None:
+            keys = [key for key in keys if digest(key) > start.after]
+            end = _earlier(end, start.step_end)
+        steps.append(_Step(start.cursor, count, end, keys))
+    return total, steps
+
+
+def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:
+    """Carry the keys not shown when they fit in a token; otherwise name the step to run it
+    again. Keys a token carried always fit again (fewer of them, and the same end)."""
+    carried = Position(step.end, carried=tuple(rest))
+    if not step.count or (len(rest) <= MAX_CARRIED_KEYS
+                          and len(carried.token()) <= MAX_TOKEN_CHARS):
+        return carried
+    return Position(step.start, step.count, step.end, digest(shown[-1]))
+
+
+def _earlier(one: int, other: int) -> int:
+    """The end cursor that comes first in SCAN order (0, the end of the scan, comes last)."""
+    def order(cursor: int) -> float:
+        return 2.0 if cursor == 0 else scanned_fraction(cursor)
+
+    return min(one, other, key=order)
+
+
+def _by_digest(keys: list[bytes]) -> list[bytes]:
+    return sorted(keys, key=digest)

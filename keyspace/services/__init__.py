@@ -1,0 +1,1 @@
+"""What the views call: browsing keys, namespaces, editing (one guarded write per edit, undo), pub/sub."""

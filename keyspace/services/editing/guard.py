@@ -1,0 +1,267 @@
+"""What every edit shares: compare-and-set writes, the refusals they raise, and outcomes.
+(Reading form input is in `edit_inputs`.)
+
+An edit that replaces or removes something carries what the user saw (a digest of a value,
+a score, a type) and only goes through if Redis still holds exactly that. The check and
+the write run under WATCH/MULTI, so nobody's change can slip in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import redis
+from django import forms
+from django.conf import settings
+
+from keyspace.services import undo
+from keyspace.display import bytes_to_text
+from keyspace.exceptions import DashboardError, KeyNotFound
+
+ABSENT = "absent"
+GUARD_ATTEMPTS = 5
+
+
+def digest(value: bytes | None) -> str:
+    """A short fingerprint of a value as shown, carried by forms instead of the value."""
+    return ABSENT if value is None else hashlib.sha256(value).hexdigest()[:32]
+
+
+class Conflict(DashboardError):
+    """What the user saw has changed; nothing was written."""
+
+    status = 409
+    title = "Changed meanwhile"
+
+    def __init__(
+        self,
+        message: str,
+        current: bytes | None = None,
+        *,
+        removed: bool = False,
+        expected: str | None = None,
+        updates: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.current = None if current is None else preview(current)
+        # What the form's `expected` field must now hold: a second, informed submit may
+        # replace what the user has just been shown.
+        if expected is None:
+            expected = ABSENT if removed else None if current is None else digest(current)
+        # Hidden fields the redrawn form carries, so that a second submit is informed.
+        self.updates = {} if expected is None else {"expected": expected}
+        self.updates |= updates or {}
+
+
+class Refused(DashboardError):
+    """Redis (or a check standing in for it) refused the input; nothing was written.
+    `updates`: hidden fields the redrawn form carries (e.g. what a confirmation is for)."""
+
+    status = 422
+    title = "Not done"
+
+    def __init__(self, message: str, *, updates: dict[str, str] | None = None):
+        super().__init__(message)
+        self.updates = updates or {}
+
+
+class KeyGone(KeyNotFound):
+    def __init__(self, message: str = "this key no longer exists (it expired or was deleted)"):
+        super().__init__(message)
+
+
+# Called between the checks and the writes of every guarded edit, with the client and the
+# watched keys. Only tests set it: they write from another client in exactly that window to
+# prove the edit then reports a conflict instead of writing over the change.
+before_write: Callable[[redis.Redis, list[bytes]], None] | None = None
+
+
+def guarded(
+    client: redis.Redis, keys: list[bytes], attempt: Callable, *, writes: list[bytes] | None = None
+) -> list:
+    """Run `attempt(pipe)` under WATCH on `keys`.
+
+    `attempt` reads through `pipe` (immediate mode), raises Conflict/Refused/KeyGone if the
+    data is not what the user saw, and returns a function that queues the writes. The
+    writes run in MULTI/EXEC; if a watched key changed in between, everything is read and
+    checked again. A refusal stands only if nothing watched changed while its reads ran
+    (each read is its own round trip): otherwise it may describe a state that never
+    existed, so it is checked again too.
+
+    Under `undo.capturing()`, the keys the edit writes (`writes`, by default every watched
+    key) are copied in the same MULTI; if Redis refuses the copying commands (an ACL without
+    DUMP), the edit runs again without them and cannot be undone.
+    """
+    capture = undo.active()
+    with client.pipeline(transaction=True) as pipe:
+        for _ in range(GUARD_ATTEMPTS):
+            try:
+                pipe.watch(*keys)
+                try:
+                    queue_writes = attempt(pipe)
+                except DashboardError:
+                    _confirm_snapshot(pipe)
+                    raise
+                kept = capture.plan(pipe, writes or keys) if capture is not None else []
+                if before_write is not None:
+                    before_write(client, keys)
+                pipe.multi()
+                if kept:
+                    capture.queue_before(pipe, kept)
+                queue_writes(pipe)
+                if kept:
+                    capture.queue_after(pipe, kept)
+                if not kept:
+                    return pipe.execute()
+                try:
+                    results = pipe.execute(raise_on_error=False)
+                except redis.ResponseError as exc:
+                    # Refused while queuing (EXECABORT): nothing ran. Again, without copies.
+                    capture.refuse(f"Redis refused to copy the key ({exc})")
+                    continue
+                failed = [reply for reply in results if isinstance(reply, Exception)]
+                if failed:  # it ran: report it, never run it twice
+                    raise failed[0]
+                return capture.take(results, kept)
+            except redis.WatchError:
+                continue
+            except redis.ResponseError as exc:
+                raise Refused(f"redis refused: {exc}") from exc
+    raise Conflict("the key kept changing while saving; nothing was written, try again")
+
+
+def _confirm_snapshot(pipe) -> None:
+    """An empty MULTI/EXEC: WatchError if a watched key changed since WATCH."""
+    pipe.multi()
+    pipe.execute()
+
+
+def type_of(reader, key: bytes) -> str:
+    """The key's TYPE reply as text ("none" when there is no such key)."""
+    reply = reader.type(key)
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
+def check_type(pipe, key: bytes, expected: str) -> None:
+    actual = type_of(pipe, key)
+    if actual == "none":
+        raise KeyGone()
+    if expected and actual != expected:
+        raise Conflict(f"the key is now a {actual}, not the {expected} shown; nothing was written")
+
+
+def check_value(current: bytes | None, expected: str, what: str) -> None:
+    """Refuse unless `current` is what the user saw (`expected` is its digest)."""
+    if digest(current) == expected:
+        return
+    if current is None:
+        raise Conflict(f"the {what} was removed meanwhile; nothing was written", removed=True)
+    raise Conflict(f"the {what} was changed meanwhile; nothing was written", current=current)
+
+
+def refuse_emptying(length: int, what: str, doing: str) -> None:
+    """Refuse taking the last element: Redis would delete the key, and deleting a key is an
+    explicit, separate action. `what` and `doing`: "last member", "removing"."""
+    if length == 1:
+        raise Refused(
+            f"this is the {what}: {doing} it would delete the key; delete the key instead"
+        )
+
+
+def preview(value: bytes, limit: int = 2000) -> str:
+    text = bytes_to_text(value[:limit])
+    return text + (f"… ({len(value):,} bytes)" if len(value) > limit else "")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an edit did, and what the page should redraw."""
+
+    message: str
+    # "value": redraw the value section; "row": only the row `row_id`;
+    # "key": go to the key named `row_id` (rename, copy); "list": back to the key list.
+    refresh: str = "value"
+    row_id: Any = None
+
+
+class Operation:
+    """One named edit. Units list theirs explicitly; nothing is looked up by attribute."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    form_class: ClassVar[type[forms.Form]]
+    destructive: ClassVar[bool] = False
+    submit_label: ClassVar[str] = "Save"
+    # "key": a form in the key's editor panel; "row": a form in place of one row.
+    scope: ClassVar[str] = "key"
+    # May run on a key that is gone (e.g. SET NX): the operation itself decides.
+    may_create: ClassVar[bool] = False
+
+    def initial(self, client: redis.Redis, key: bytes, params) -> dict:
+        return {}
+
+    def apply(self, client: redis.Redis, key: bytes, data: dict) -> Outcome:
+        raise NotImplementedError
+
+    def needs_confirmation(self, data: dict) -> bool:
+        """Destructive edits, and replacing something that exists, need a server-side
+        confirmation (see confirmations.py)."""
+        return self.destructive or bool(data.get("overwrite"))
+
+    def confirmation_subject(self, data: dict) -> str:
+        """What a confirmation is for besides user, db, key and operation (e.g. the key it
+        replaces and that key's fingerprint): a token for one subject confirms no other."""
+        return ""
+
+    def confirming(self, client: redis.Redis, key: bytes, data: dict) -> tuple[dict, str]:
+        """When a confirmation is asked for: hidden fields the form must now carry (e.g. the
+        fingerprint of the key that would be replaced) and what to tell the user ("" for the
+        generic request)."""
+        return {}, ""
+
+
+class Tool:
+    """A named read-only look at a key (membership test, random members, set algebra): a
+    GET form whose results render below it. Allowed in read-only mode."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    form_class: ClassVar[type[forms.Form]]
+    result_template: ClassVar[str]  # "path.html#partial", rendered with run()'s context
+    submit_label: ClassVar[str] = "Show"
+    scope: ClassVar[str] = "key"
+
+    def run(self, client: redis.Redis, key: bytes, data: dict) -> dict:
+        raise NotImplementedError
+
+
+class ConfirmsShortTtl:
+    """For edits that set a TTL: one short enough to expire before a person could look is as
+    final as a delete, so it needs the same confirmation (DASHBOARD_CONFIRM_TTL_BELOW_MS),
+    for that TTL as typed (the form fields in `ttl_fields`)."""
+
+    ttl_fields: ClassVar[tuple[str, ...]] = ("unit", "amount")
+
+    def needs_confirmation(self, data: dict) -> bool:
+        return data["ttl_ms"] < settings.DASHBOARD_CONFIRM_TTL_BELOW_MS
+
+    def confirmation_subject(self, data: dict) -> str:
+        return "ttl:" + ":".join(str(data.get(name)) for name in self.ttl_fields)
+
+    def confirming(self, client, key: bytes, data: dict) -> tuple[dict, str]:
+        return {}, (
+            f"a TTL of {data['ttl_ms']:,} ms makes the key expire almost at once (under "
+            f"{settings.DASHBOARD_CONFIRM_TTL_BELOW_MS:,} ms), which deletes it: confirm below"
+        )
+
+
+def allow_list(*classes: type[Operation] | type[Tool]) -> dict:
+    table: dict[str, Operation] = {}
+    for operation_class in classes:
+        if operation_class.name in table:
+            raise ValueError(f"operation {operation_class.name!r} listed twice")
+        table[operation_class.name] = operation_class()
+    return table

@@ -1,0 +1,228 @@
+"""Edits that apply to a key of any type: TTL, rename, copy, delete, and creating keys."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django import forms
+
+from keyspace.services.editing.copy_size import check_copy_size
+from keyspace.display import bytes_to_text
+from keyspace.services.editing.inputs import NAME_FORMATS, TTL_UNITS, BytesValueField, EditForm, KeyForm, clean_name, encoding_field, parse_name, ttl_milliseconds
+from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
+from keyspace.services.editing.targets import ReplacesTarget, describe_key
+from keyspace.units import registry
+from keyspace.units.base import key_fingerprint
+from keyspace.units.zset.scores import parse_score
+
+
+class TtlForm(KeyForm):
+    unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
+    amount = forms.CharField(required=False, max_length=30, label="TTL")
+    at = forms.DateTimeField(
+        required=False,
+        label="Expires at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
+        return data
+
+
+class SetTtl(ConfirmsShortTtl, Operation):
+    name = "ttl"
+    label = "Set TTL"
+    form_class = TtlForm
+    ttl_fields = ("unit", "amount", "at")
+
+    def apply(self, client, key, data):
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            return lambda pipe: pipe.pexpire(key, data["ttl_ms"])
+
+        guarded(client, [key], attempt)
+        return Outcome(f"TTL set to {data['ttl_ms']:,} ms")
+
+
+class Persist(Operation):
+    name = "persist"
+    label = "Remove TTL"
+    form_class = KeyForm
+    submit_label = "Remove TTL"
+
+    def apply(self, client, key, data):
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            return lambda pipe: pipe.persist(key)
+
+        guarded(client, [key], attempt)
+        return Outcome("TTL removed: the key no longer expires")
+
+
+class NewNameForm(KeyForm):
+    new_name = forms.CharField(strip=False, max_length=200_000, label="New name")
+    name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
+    overwrite = forms.BooleanField(required=False, label="Replace the key if it exists")
+    # The fingerprint of the key being replaced, as shown when the replacing was confirmed.
+    target_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def clean(self):
+        data = super().clean()
+        clean_name(self, data, "new_name", "name_format")
+        return data
+
+
+class _ToNewName(ReplacesTarget, Operation):
+    """Rename and Copy: the same checks, a different command."""
+
+    form_class = NewNameForm
+    target_field = "new_name"
+    same_name: ClassVar[str]
+    done: ClassVar[str]
+
+    def queue(self, pipe, key: bytes, target: bytes, overwrite: bool) -> None:
+        raise NotImplementedError
+
+    def check_source(self, pipe, key: bytes) -> None:
+        """More checks of the source, under the same WATCH as the write (Copy: its size)."""
+
+    def apply(self, client, key, data):
+        target = data["new_name"]
+        if target == key:
+            raise Refused(self.same_name)
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            self.check_source(pipe, key)
+            self.check_target(pipe, data)
+            return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
+
+        guarded(client, [key, target], attempt)
+        return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
+
+
+class Rename(_ToNewName):
+    name = "rename"
+    label = "Rename"
+    submit_label = "Rename"
+    same_name = "the new name is the same as the old one"
+    done = "renamed to"
+
+    def queue(self, pipe, key, target, overwrite):
+        pipe.rename(key, target)
+
+
+class Copy(_ToNewName):
+    name = "copy"
+    label = "Copy"
+    submit_label = "Copy"
+    same_name = "a key cannot be copied onto itself"
+    done = "copied to"
+
+    def queue(self, pipe, key, target, overwrite):
+        pipe.copy(key, target, replace=overwrite)
+
+    def check_source(self, pipe, key):
+        check_copy_size(pipe, key)
+
+
+class DeleteForm(KeyForm):
+    # The key's fingerprint as shown (see TypeUnit.fingerprint).
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class Delete(Operation):
+    name = "delete"
+    label = "Delete"
+    form_class = DeleteForm
+    destructive = True
+    submit_label = "Delete the key"
+
+    def initial(self, client, key, params):
+        return {"expected": key_fingerprint(client, key)}
+
+    def apply(self, client, key, data):
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            now = key_fingerprint(pipe, key)
+            if now != data["expected"]:
+                raise Conflict(
+                    f"the key was changed meanwhile: it now holds {describe_key(pipe, key)}; "
+                    "nothing was deleted. Delete again to delete it as it is now.",
+                    expected=now,
+                )
+            return lambda pipe: pipe.unlink(key)
+
+        guarded(client, [key], attempt)
+        return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")
+
+
+KEY_OPERATIONS = allow_list(SetTtl, Persist, Rename, Copy, Delete)
+
+
+def creatable_types() -> list[tuple[str, str]]:
+    return [
+        (name, registry.unit_for(name).label)
+        for name in registry.type_names()
+        if registry.unit_for(name).creation_fields
+    ]
+
+
+class CreateKeyForm(EditForm):
+    byte_fields = ("field", "value")
+    name = forms.CharField(strip=False, max_length=200_000, label="Key name")
+    name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
+    type = forms.ChoiceField(choices=creatable_types, label="Type")
+    field = BytesValueField(label="Field (hash, stream)", widget=forms.TextInput)
+    field_encoding = encoding_field()
+    value = BytesValueField(label="Value (or element, member)")
+    value_encoding = encoding_field()
+    score = forms.CharField(required=False, max_length=40, label="Score (sorted set)")
+    ttl_unit = forms.ChoiceField(
+        choices=TTL_UNITS[:2], initial="s", required=False, label="TTL unit"
+    )
+    ttl = forms.CharField(required=False, max_length=30, label="TTL (empty: no TTL)")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["name"] = parse_name(data.get("name", ""), data.get("name_format") or "text")
+        except forms.ValidationError as exc:
+            self.add_error("name", exc)
+        if data.get("ttl", "").strip():
+            try:
+                data["ttl_ms"] = ttl_milliseconds(data.get("ttl_unit"), data["ttl"], None)
+            except forms.ValidationError as exc:
+                self.add_error("ttl", exc)
+        needs = registry.unit_for(data.get("type", "")).creation_fields
+        if "score" in needs:
+            try:
+                data["score"] = parse_score(data.get("score"))
+            except forms.ValidationError as exc:
+                self.add_error("score", exc)
+        if "field" in needs and not data.get("field"):
+            self.add_error("field", "a field is needed for this type")
+        return data
+
+
+def create_key(client, data: dict) -> bytes:
+    """Create a key of the chosen type, only if no key has that name (never overwrites)."""
+    key, unit = data["name"], registry.unit_for(data["type"])
+
+    def attempt(pipe):
+        if pipe.exists(key):
+            raise Conflict(
+                f"a key named {bytes_to_text(key)[:200]} already exists; nothing was written"
+            )
+
+        def write(pipe):
+            unit.queue_create(pipe, key, data)
+            if data.get("ttl_ms"):
+                pipe.pexpire(key, data["ttl_ms"])
+
+        return write
+
+    guarded(client, [key], attempt)
+    return key

@@ -1,0 +1,184 @@
+"""Keys grouped into folders by prefix, counted progressively with bounded scans.
+
+Counting a million keys takes seconds, so it never blocks a page: each step scans for a
+fixed time and keeps its running totals (one number per folder, so memory follows the
+number of namespaces, not keys) in Django's cache under a token the page passes back.
+
+What a viewer can make the server keep is bounded: each user has MAX_COUNTS_PER_USER slots
+(a new count takes the oldest one's place), a folder name is kept to NAME_BYTES (a longer
+one is cut and tagged with a digest of the whole, so folders stay apart), and a count's
+names, sample keys and prefix together stay under STATE_BYTES (folders past that are summed
+as untracked). So one user holds at most MAX_COUNTS_PER_USER x STATE_BYTES, for
+STATE_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from keyspace.redis.keynames import escape_glob
+from keyspace.redis.scanning import scanned_fraction
+
+FIRST_COUNT = 1000
+MAX_COUNT = 10_000
+LEAF_SAMPLE = 50
+STATE_TIMEOUT_SECONDS = 600
+MAX_COUNTS_PER_USER = 4
+# Long enough for any name people browse (a 6,000-byte folder still drills down), short
+# enough that one count's STATE_BYTES holds hundreds of them.
+NAME_BYTES = 8192
+STATE_BYTES = 2 * 1024 * 1024
+ENTRY_BYTES = 48  # what one folder or sample key costs besides its name, stored pickled
+
+
+@dataclass
+class NamespaceCount:
+    prefix: bytes
+    delimiter: bytes
+    db: int = 0
+    owner: str = ""
+    token: str = ""
+    stored_bytes: int = 0
+    cursor: int = 0
+    started: bool = False
+    folders: dict[bytes, int] = field(default_factory=dict)
+    leaves: int = 0
+    leaf_sample: list[bytes] = field(default_factory=list)
+    untracked: int = 0
+    total_keys: int = 0
+    scan_count: int = FIRST_COUNT
+
+    @property
+    def complete(self) -> bool:
+        return self.started and self.cursor == 0
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.complete else scanned_fraction(self.cursor)
+
+    @property
+    def matched(self) -> int:
+        return sum(self.folders.values()) + self.leaves + self.untracked
+
+    def estimate(self, counted: int) -> int:
+        """Scale a partial count by how much of the keyspace is scanned so far."""
+        fraction = self.fraction
+        return counted if self.complete or fraction <= 0 else round(counted / fraction)
+
+    def sorted_folders(self) -> list[tuple[bytes, int, bool]]:
+        """(name, count, whether the name is cut to NAME_BYTES) by name."""
+        return [(name[:NAME_BYTES], count, len(name) > NAME_BYTES)
+                for name, count in sorted(self.folders.items())]
+
+    def spend(self, size: int) -> bool:
+        """Whether `size` more bytes fit in STATE_BYTES (and if so, count them)."""
+        if self.stored_bytes + size + ENTRY_BYTES > STATE_BYTES:
+            return False
+        self.stored_bytes += size + ENTRY_BYTES
+        return True
+
+
+def _slot_key(owner: str, slot: int) -> str:
+    return f"namespace-count:{owner}:{slot}"
+
+
+def _new_token(owner: str) -> str:
+    """A token in the next of the owner's slots: the oldest count there is dropped."""
+    turn_key = f"namespace-count-turn:{owner}"
+    cache.add(turn_key, 0, None)
+    try:
+        turn = cache.incr(turn_key)
+    except ValueError:  # evicted between add and incr: start the round again
+        turn = 0
+    return f"{turn % MAX_COUNTS_PER_USER}-{secrets.token_urlsafe(12)}"
+
+
+def _slot_of(token: str) -> int | None:
+    slot, _, _ = token.partition("-")
+    return int(slot) if slot.isdigit() and int(slot) < MAX_COUNTS_PER_USER else None
+
+
+def load_count(
+    token: str, prefix: bytes, delimiter: bytes, db: int = 0, *, owner: str
+) -> NamespaceCount:
+    """`owner`'s running count for `token`, or a fresh one (in the owner's next slot) if it
+    expired, was replaced by a newer count, or belongs elsewhere."""
+    slot = _slot_of(token) if token else None
+    state = cache.get(_slot_key(owner, slot)) if slot is not None else None
+    wanted = (owner, token, prefix, delimiter, db)
+    if isinstance(state, NamespaceCount) and (
+        state.owner, state.token, state.prefix, state.delimiter, state.db
+    ) == wanted:
+        return state
+    state = NamespaceCount(prefix=prefix, delimiter=delimiter, db=db, owner=owner,
+                           token=_new_token(owner))
+    state.stored_bytes = len(prefix) + len(delimiter)
+    return state
+
+
+def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> NamespaceCount:
+    """Scan for about `budget_ms`, fold the keys into the counts, and save the state."""
+    match = escape_glob(state.prefix) + b"*" if state.prefix else None
+    started = time.perf_counter()
+    state.total_keys = client.dbsize()
+    while not state.complete:
+        state.cursor, keys = client.scan(state.cursor, match=match, count=state.scan_count)
+        state.started = True
+        _fold(state, keys)
+        state.scan_count = min(state.scan_count * 2, MAX_COUNT)
+        if (time.perf_counter() - started) * 1000 >= budget_ms:
+            break
+    slot = _slot_of(state.token)
+    if slot is not None:
+        cache.set(_slot_key(state.owner, slot), state, STATE_TIMEOUT_SECONDS)
+    return state
+
+
+def _fold(state: NamespaceCount, keys: list[bytes]) -> None:
+    skip = len(state.prefix)
+    folders = state.folders
+    max_folders = settings.DASHBOARD_NAMESPACE_MAX_FOLDERS
+    for key in keys:
+        rest = key[skip:]
+        segment, found, _ = rest.partition(state.delimiter)
+        if not found:
+            state.leaves += 1
+            if len(state.leaf_sample) < LEAF_SAMPLE and state.spend(len(key)):
+                state.leaf_sample.append(key)
+            continue
+        name = _stored_name(segment)
+        if name in folders:
+            folders[name] += 1
+        elif len(folders) < max_folders and state.spend(len(name)):
+            folders[name] = 1
+        else:
+            state.untracked += 1
+
+
+def _stored_name(segment: bytes) -> bytes:
+    """The folder name as kept: whole up to NAME_BYTES, else cut and tagged with a digest of the
+    whole name (so the kept form is longer than NAME_BYTES exactly when it is cut)."""
+    if len(segment) <= NAME_BYTES:
+        return segment
+    return segment[:NAME_BYTES] + hashlib.blake2b(segment, digest_size=8).digest()
+
+
+def breadcrumbs(prefix: bytes, delimiter: bytes) -> list[tuple[bytes, bytes]]:
+    """(segment, prefix up to and including it) for each level of `prefix`."""
+    crumbs = []
+    position = 0
+    while True:
+        found = prefix.find(delimiter, position)
+        if found < 0:
+            break
+        end = found + len(delimiter)
+        crumbs.append((prefix[position:found], prefix[:end]))
+        position = end
+    return crumbs

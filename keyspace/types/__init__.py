@@ -1,6 +1,0 @@
-"""One unit per Redis type, found by the TYPE reply. Importing this package registers them."""
-
-from . import hash, list, set, stream, string, unsupported, zset  # noqa: F401
-from .base import Element, PageRequest, TypeUnit, ValuePage, registry
-
-__all__ = ["Element", "PageRequest", "TypeUnit", "ValuePage", "registry"]

@@ -1,0 +1,256 @@
+"""Hashes: paged with HSCAN (which also filters fields by glob); fields edited one at a time,
+each edit conditional on the field's value as the user saw it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django import forms
+from django.conf import settings
+
+from keyspace.display import bytes_to_text
+from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
+from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
+from keyspace.services.editing.increments import AmountField, result_of
+from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.targets import ReplacesEntries
+from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, decode_row_token, parse_scan_cursor, registry
+
+
+@dataclass(frozen=True)
+class HashRow:
+    field: Element
+    value: Element
+
+    @cached_property
+    def token(self) -> str:
+        return encode_key(self.field.raw)
+
+
+class FieldForm(KeyForm):
+    row = TokenField(label="Field")
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class SetFieldForm(FieldForm):
+    byte_fields = ("value",)
+    value = BytesValueField(label="Value")
+    value_encoding = encoding_field()
+
+
+class SetField(Operation):
+    name = "hash-set"
+    label = "Edit"
+    form_class = SetFieldForm
+    scope = "row"
+
+    def initial(self, client, key, params):
+        field = decode_row_token(params.get("row", ""))
+        if client.hstrlen(key, field) > settings.DASHBOARD_MAX_VALUE_BYTES:
+            raise Refused("this value is larger than the dashboard edits "
+                          "(DASHBOARD_MAX_VALUE_BYTES); nothing was read or changed")
+        current = client.hget(key, field)
+        text, encoding = encode_for_form(current or b"")
+        return {"value": text, "value_encoding": encoding, "expected": digest(current)}
+
+    def apply(self, client, key, data):
+        field = data["row"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            check_value(pipe.hget(key, field), data["expected"], "field")
+            return lambda pipe: pipe.hset(key, field, data["value"])
+
+        guarded(client, [key], attempt)
+        return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
+
+
+class DeleteField(Operation):
+    name = "hash-delete"
+    label = "Delete"
+    form_class = FieldForm
+    scope = "row"
+    destructive = True
+    submit_label = "Delete this field"
+
+    def initial(self, client, key, params):
+        field = decode_row_token(params.get("row", ""))
+        return {"expected": digest(client.hget(key, field))}
+
+    def apply(self, client, key, data):
+        field = data["row"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            check_value(pipe.hget(key, field), data["expected"], "field")
+            refuse_emptying(pipe.hlen(key), "last field", "deleting")
+            return lambda pipe: pipe.hdel(key, field)
+
+        guarded(client, [key], attempt)
+        return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
+
+
+class AddFieldForm(KeyForm):
+    byte_fields = ("field", "value")
+    field = BytesValueField(label="Field", widget=forms.TextInput)
+    field_encoding = encoding_field()
+    value = BytesValueField(label="Value")
+    value_encoding = encoding_field()
+
+
+class AddField(Operation):
+    name = "hash-add"
+    label = "Add field"
+    form_class = AddFieldForm
+    submit_label = "Add"
+
+    def apply(self, client, key, data):
+        field = data["field"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            if pipe.hexists(key, field):
+                raise Conflict(f"the field {bytes_to_text(field)[:100]} already exists; "
+                               "edit it in its row instead")
+            return lambda pipe: pipe.hset(key, field, data["value"])
+
+        guarded(client, [key], attempt)
+        return Outcome(f"added field {bytes_to_text(field)[:100]}")
+
+
+class AddManyForm(KeyForm):
+    pairs = forms.CharField(
+        label="Fields, one per line as field=value",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+    )
+    overwrite = forms.BooleanField(required=False, label="Replace fields that exist")
+    # The fields being replaced, as shown when replacing them was confirmed (see targets.py).
+    replaced_expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def clean_pairs(self) -> dict[bytes, bytes]:
+        pairs = dict(each_line(self.cleaned_data["pairs"], _field_and_value))
+        if not pairs:
+            raise forms.ValidationError("give at least one field=value line")
+        return pairs
+
+
+def _field_and_value(line: str) -> tuple[bytes, bytes]:
+    field, found, value = line.partition("=")
+    if not found or not field:
+        raise forms.ValidationError("no field=value")
+    return field.encode(), check_size(value.encode())
+
+
+class AddMany(ReplacesEntries, Operation):
+    name = "hash-add-many"
+    label = "Add several"
+    form_class = AddManyForm
+    submit_label = "Add all"
+    replace_flag = "overwrite"
+    entry_word = "fields"
+
+    def entries(self, data):
+        return list(data["pairs"])
+
+    def read_entries(self, client, key, names):
+        """The fields' values, in two round trips; one too large to read is stood in for by
+        its length. (Under an edit's WATCH these reads may use another connection: a change
+        after the WATCH still fails the EXEC.)"""
+        limit = settings.DASHBOARD_MAX_VALUE_BYTES
+        with client.pipeline(transaction=False) as batch:
+            for name in names:
+                batch.hstrlen(key, name)
+            sizes = batch.execute()
+        small = [name for name, size in zip(names, sizes, strict=True) if size <= limit]
+        values = dict(zip(small, client.hmget(key, small), strict=True)) if small else {}
+        return [values.get(name, ("length", size))
+                for name, size in zip(names, sizes, strict=True)]
+
+    def apply(self, client, key, data):
+        pairs = data["pairs"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            if data["overwrite"]:
+                self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
+            else:
+                existing = [f for f, there in zip(pairs, pipe.hmget(key, list(pairs)), strict=True)
+                            if there is not None]
+                if existing:
+                    names = ", ".join(bytes_to_text(f)[:50] for f in existing[:5])
+                    raise Conflict(f"these fields already exist: {names}; nothing was written")
+            return lambda pipe: pipe.hset(key, mapping=pairs)
+
+        guarded(client, [key], attempt)
+        return Outcome(f"added {len(pairs)} fields")
+
+
+class IncrementForm(KeyForm):
+    row = TokenField(label="Field")
+    amount = AmountField(initial="1", label="Add (may be negative)")
+
+
+# HINCRBYFLOAT reads no longer number: a longer value is refused without being read.
+NUMBER_LENGTH = 5 * 1024
+
+
+class Increment(Operation):
+    name = "hash-incr"
+    label = "Increment"
+    form_class = IncrementForm
+    submit_label = "Increment"
+    scope = "row"
+
+    def apply(self, client, key, data):
+        field, amount = data["row"], data["amount"]
+
+        def attempt(pipe):
+            check_type(pipe, key, data["expected_type"])
+            # HINCRBY would create a field that is gone: the user incremented one they saw.
+            if not pipe.hexists(key, field):
+                raise Conflict("the field was removed meanwhile; nothing was written",
+                               removed=True)
+            short = pipe.hstrlen(key, field) <= NUMBER_LENGTH
+            result_of(pipe.hget(key, field) if short else None, amount)
+            if amount.integer:
+                return lambda pipe: pipe.hincrby(key, field, amount.value)
+            return lambda pipe: pipe.hincrbyfloat(key, field, amount.arg())
+
+        [result] = guarded(client, [key], attempt)
+        return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",
+                       refresh="row", row_id=field)
+
+
+@registry.register
+class HashUnit(TypeUnit):
+    type_name = "hash"
+    label = "Hash"
+    length_command = "HLEN"
+    length_label = "fields"
+    filterable = True
+    operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    creation_fields = ("field", "value")
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the first HSCAN page (fields with their values)."""
+        _, page = reader.hscan(key, 0, count=2 * self.fingerprint_sample)
+        return [reader.hlen(key), page]
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.hset(key, data["field"], data["value"])
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        cursor = parse_scan_cursor(request.cursor)
+        pipe.hscan(key, cursor, match=request.match, count=request.count)
+
+    def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
+        cursor, fields = reply
+        rows = [HashRow(Element.of(f), Element.of(v)) for f, v in fields.items()]
+        return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None)
+
+    def read_row(self, client, key: bytes, row_id: bytes) -> HashRow | None:
+        value = client.hget(key, row_id)
+        return None if value is None else HashRow(Element.of(row_id), Element.of(value))
+

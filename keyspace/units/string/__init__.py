@@ -1,0 +1,120 @@
+"""Strings: a capped preview shown as text, JSON or hex; the full value only by download.
+Edits (replace, set with expiry, increment, append) live in `edits`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from keyspace.display import bytes_to_text, hex_dump, is_printable_text, pretty_json
+from keyspace.services.editing.guard import allow_list
+from keyspace.units.base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
+from keyspace.units.string.edits import STRING_OPERATIONS
+from keyspace.units.string.values import edit_limit
+
+VIEWS = (("auto", "Auto"), ("text", "Text"), ("json", "JSON"), ("hex", "Hex"))
+
+
+@dataclass(frozen=True)
+class StringPreview:
+    offset: int
+    shown_bytes: int
+    total_bytes: int
+    view: str
+    body: str
+    is_binary: bool
+    json_error: str = ""
+    edit_limit: int = 0
+
+    @property
+    def too_large_to_edit(self) -> bool:
+        return self.total_bytes > self.edit_limit
+
+    @property
+    def truncated(self) -> bool:
+        return self.offset > 0 or self.offset + self.shown_bytes < self.total_bytes
+
+
+@registry.register
+class StringUnit(TypeUnit):
+    type_name = "string"
+    label = "String"
+    length_command = "STRLEN"
+    length_label = "bytes"
+    orders = VIEWS  # for strings, the "order" picks how the preview is shown
+    order_label = "Show as"
+    operations = allow_list(*STRING_OPERATIONS)
+    creation_fields = ("value",)
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.set(key, data["value"])
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The whole value up to the edit limit; beyond it, its size and both ends."""
+        size, limit = reader.strlen(key), settings.DASHBOARD_MAX_VALUE_BYTES
+        if size <= limit:
+            return [size, reader.getrange(key, 0, limit - 1)]
+        edge = 65536
+        return [size, reader.getrange(key, 0, edge - 1), reader.getrange(key, -edge, -1)]
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        offset = parse_offset(request.cursor)
+        pipe.getrange(key, offset, offset + settings.DASHBOARD_PREVIEW_BYTES - 1)
+
+    def parse_page(self, reply: bytes, request: PageRequest, length: int | None) -> ValuePage:
+        offset = parse_offset(request.cursor)
+        total = length if length is not None else len(reply)
+        if offset + len(reply) < total:
+            reply = _whole_characters(reply)
+        preview = render_preview(reply, offset=offset, total=total, view=request.order)
+        end = offset + len(reply)
+        next_cursor = str(end) if end < total else None
+        return ValuePage(rows=[preview], next_cursor=next_cursor)
+
+
+def render_preview(value: bytes, *, offset: int, total: int, view: str) -> StringPreview:
+    whole = offset == 0 and len(value) == total
+    binary = not is_printable_text(value) and not _printable_with_newlines(value)
+    if view == "auto":
+        view = "hex" if binary else "json" if whole and pretty_json(value) else "text"
+    common = {
+        "offset": offset,
+        "shown_bytes": len(value),
+        "total_bytes": total,
+        "view": view,
+        "edit_limit": edit_limit(),
+    }
+    if view == "hex":
+        return StringPreview(body=hex_dump(value), is_binary=binary, **common)
+    if view == "json":
+        pretty = pretty_json(value) if whole else None
+        if pretty is None:
+            reason = "the value is cut" if not whole else "the value is not a JSON object or array"
+            return StringPreview(
+                body=_as_text(value), is_binary=binary, json_error=reason, **common
+            )
+        return StringPreview(body=pretty, is_binary=False, **common)
+    return StringPreview(body=_as_text(value), is_binary=binary, **common)
+
+
+def _whole_characters(chunk: bytes) -> bytes:
+    """A cut preview of UTF-8 text ends on a character boundary: a character cut in two moves
+    to the next part instead of turning the whole preview into a hex dump."""
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(chunk) and exc.start > 0:
+            return chunk[: exc.start]
+    return chunk
+
+
+def _printable_with_newlines(value: bytes) -> bool:
+    # A lone "\r" too: a preview cut between "\r" and "\n" is still text.
+    return is_printable_text(value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b""))
+
+
+def _as_text(value: bytes) -> str:
+    if _printable_with_newlines(value):
+        return value.decode("utf-8")
+    return bytes_to_text(value)

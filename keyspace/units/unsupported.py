@@ -1,0 +1,22 @@
+"""Types the dashboard has no viewer for yet (module types such as ReJSON-RL): metadata only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from keyspace.units.base import TypeUnit, registry
+
+
+@registry.register_fallback
+class UnsupportedUnit(TypeUnit):
+    type_name = "unsupported"
+    label = "Unsupported type"
+    length_label = ""
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """No length command is known, so: the actual TYPE, and the whole serialised value
+        (DUMP) when the key is small enough to copy for undo; beyond that, its estimated size
+        (MEMORY USAGE), which most changes move."""
+        size = reader.memory_usage(key) or 0
+        small = size <= settings.DASHBOARD_UNDO_MAX_KEY_BYTES
+        return [reader.type(key), reader.dump(key) if small else size]

@@ -1,0 +1,94 @@
+"""Sorted sets: by rank in either direction with scores (the true top by score), or filtered
+with ZSCAN when the user gives a member pattern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from keyspace.services.editing.guard import allow_list
+from keyspace.redis.keynames import encode_key
+from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, parse_offset, parse_scan_cursor, registry
+from keyspace.units.zset.edits import AddMany, AddMember, IncrementScore, RemoveMember, SetScore
+from keyspace.units.zset.lookup import LookUp
+
+ORDERS = (("desc", "Highest score first"), ("asc", "Lowest score first"))
+ORDER_TITLES = {"desc": "rank by highest score first", "asc": "rank by lowest score first"}
+
+
+@dataclass(frozen=True)
+class ZsetRow:
+    rank: int | None  # 0-based, counted in `order`; None for rows found by a filter scan
+    member: Element
+    score: float
+    order: str = "desc"
+
+    @cached_property
+    def token(self) -> str:
+        return encode_key(self.member.raw)
+
+    @property
+    def rank_title(self) -> str:
+        return ORDER_TITLES.get(self.order, "") if self.rank is not None else "not ranked"
+
+
+@registry.register
+class ZsetUnit(TypeUnit):
+    type_name = "zset"
+    label = "Sorted set"
+    length_command = "ZCARD"
+    length_label = "members"
+    orders = ORDERS
+    filterable = True
+    operations = allow_list(AddMember, AddMany, SetScore, IncrementScore, RemoveMember)
+    tools = allow_list(LookUp)
+    creation_fields = ("value", "score")
+
+    def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        pipe.zadd(key, {data["value"]: data["score"]})
+
+    def fingerprint_parts(self, reader, key: bytes) -> list:
+        """The length and the members with their scores at both ends."""
+        n = self.fingerprint_sample
+        return [
+            reader.zcard(key),
+            reader.zrange(key, 0, n - 1, withscores=True),
+            reader.zrange(key, -n, -1, withscores=True),
+        ]
+
+    def queue_page(self, pipe, key: bytes, request: PageRequest) -> None:
+        if request.match:
+            cursor = parse_scan_cursor(request.cursor)
+            pipe.zscan(key, cursor, match=request.match, count=request.count)
+            return
+        offset = parse_offset(request.cursor)
+        last = offset + request.count - 1
+        if request.order == "asc":
+            pipe.zrange(key, offset, last, withscores=True)
+        else:
+            pipe.zrevrange(key, offset, last, withscores=True)
+
+    def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
+        if request.match:
+            cursor, pairs = reply
+            rows = [ZsetRow(None, Element.of(member), score) for member, score in pairs]
+            note = ("Filtered members come in scan order, not by rank.",)
+            return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None, notes=note)
+        offset = parse_offset(request.cursor)
+        rows = [
+            ZsetRow(offset + i, Element.of(member), score, request.order)
+            for i, (member, score) in enumerate(reply)
+        ]
+        more = offset + len(rows) < (length or 0)
+        return ValuePage(rows=rows, next_cursor=str(offset + len(rows)) if more else None)
+
+    def read_row(self, client, key: bytes, row_id: bytes) -> ZsetRow | None:
+        """The member's row now: its score and its rank from the top (ZSCORE and ZREVRANK,
+        both O(log N) at most, read together in one transaction)."""
+        with client.pipeline(transaction=True) as pipe:
+            pipe.zscore(key, row_id)
+            pipe.zrevrank(key, row_id)
+            score, rank = pipe.execute()
+        if score is None or rank is None:
+            return None
+        return ZsetRow(rank, Element.of(row_id), score, "desc")

@@ -1,0 +1,122 @@
+"""Everything that can go wrong talking to Redis, rendered in one place.
+
+Views raise; `RedisErrorMiddleware` turns the exception into a page (or, for htmx requests,
+a fragment swapped into the page's error banner) with a fitting status. Never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+import redis
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+
+from keyspace.exceptions import (
+    DashboardError,
+    SignInRequired,
+)
+from keyspace.redis.connection import RedisNotConfigured, current_target
+
+logger = logging.getLogger(__name__)
+
+
+def _target_address() -> str:
+    try:
+        return current_target().address
+    except (RedisNotConfigured, ValueError):
+        return "(no REDIS_URL configured)"
+
+
+def _connection_reason(exc: Exception) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    for needle, reason in (
+        ("connection refused", "connection refused"),
+        ("no such file", "no such socket"),
+        ("timed out", "timed out"),
+        ("timeout", "timed out"),
+        ("name or service not known", "unknown host"),
+        ("invalid username-password", "authentication failed"),
+        ("authentication required", "authentication required"),
+        ("wrongpass", "authentication failed"),
+    ):
+        if needle in lowered:
+            return reason
+    return text or exc.__class__.__name__
+
+
+def describe_error(exc: Exception) -> tuple[int, str, str] | None:
+    """(status, title, message) for errors the dashboard expects, None for real bugs."""
+    if isinstance(exc, DashboardError):
+        return exc.status, exc.title, exc.message
+    if isinstance(exc, RedisNotConfigured):
+        return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
+    if isinstance(exc, redis.TimeoutError):
+        return 503, "Redis is not answering", f"redis at {_target_address()} timed out"
+    if isinstance(exc, redis.ConnectionError):
+        reason = _connection_reason(exc)
+        return 503, "Cannot reach Redis", f"cannot reach redis at {_target_address()}: {reason}"
+    if isinstance(exc, redis.exceptions.NoPermissionError) or str(exc).startswith("NOPERM"):
+        return 403, "Not permitted", f"the Redis user is not permitted to do this: {exc}"
+    if isinstance(exc, redis.exceptions.BusyLoadingError):
+        return 503, "Redis is loading", "redis is loading its dataset into memory; try again soon"
+    if isinstance(exc, redis.ResponseError):
+        text = str(exc)
+        if "DB index is out of range" in text or "invalid DB index" in text:
+            return 404, "No such database", "this Redis has no database with that number"
+        if text.startswith("WRONGTYPE"):
+            return 409, "Key changed type", "the key changed type meanwhile; reload to see it"
+        return 502, "Redis refused", f"redis answered with an error: {text}"
+    return None
+
+
+def _to_sign_in(request):
+    """Full pages redirect to the sign-in page; htmx requests ask the browser to go there."""
+    htmx = getattr(request, "htmx", None)
+    try:
+        current = htmx.current_url_abs_path if htmx else None
+    except ValueError:  # a malformed HX-Current-URL header
+        current = None
+    page = current or request.path
+    if request.method != "GET" and not htmx:
+        page = "/"
+    destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"
+    if htmx:
+        response = HttpResponse("sign in to use the dashboard", status=401)
+        response["HX-Redirect"] = destination
+        return response
+    return HttpResponseRedirect(destination)
+
+
+class RedisErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exc):
+        if isinstance(exc, SignInRequired):
+            return _to_sign_in(request)
+        described = describe_error(exc)
+        if described is None:
+            return None
+        status, title, message = described
+        if status >= 500:
+            logger.warning("%s %s: %s", request.method, request.path, message)
+        context = {
+            "error_title": title,
+            "error_message": message,
+            "status": status,
+            "redis_unavailable": status == 503,
+        }
+        htmx = getattr(request, "htmx", None)
+        if htmx and not htmx.boosted and not htmx.history_restore_request:
+            response = render(request, "keyspace/errors/_error.html", context, status=status)
+            response["HX-Retarget"] = "#error-banner"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, "keyspace/errors/error_page.html", context, status=status)

@@ -1,0 +1,164 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from keyspace.redis.keynames import encode_key
+from tests.services.editing.forms import HTMX, confirm, edit_url, open_form, submit
+
+
+@pytest.fixture
+def key(r):
+    r.set("cache:1", "value", ex=600)
+    return b"cache:1"
+
+
+@pytest.mark.parametrize(
+    ("changes", "low", "high"),
+    [
+        ({"unit": "s", "amount": "90"}, 89_000, 90_000),
+        ({"unit": "ms", "amount": "6500"}, 6_000, 6_500),
+    ],
+)
+def test_set_ttl_in_seconds_or_milliseconds(client, r, key, changes, low, high):
+    assert submit(client, key, "ttl", **changes).status_code == 200
+    assert low <= r.pttl(key) <= high
+
+
+@pytest.mark.parametrize("amount", ["1", "4999"])
+def test_a_ttl_too_short_to_see_is_confirmed_like_a_delete(client, r, key, amount):
+    asked = submit(client, key, "ttl", unit="ms", amount=amount)
+    assert asked.status_code == 428 and "expire almost at once" in asked.content.decode()
+    assert r.pttl(key) > 500_000  # nothing written yet
+    done = confirm(client, key, "ttl", asked)
+    assert done.status_code == 200 and 0 < r.pttl(key) <= int(amount) or not r.exists(key)
+
+
+def test_a_short_ttl_confirmation_is_not_a_blank_cheque(client, r, key):
+    """The token drawn with the plain form confirms nothing: only the one the server hands
+    out when it asks does."""
+    fields = open_form(client, key, "ttl")
+    assert "confirm" not in fields
+    refused = client.post(edit_url(key, "ttl"), fields | {"unit": "ms", "amount": "1"}, **HTMX)
+    assert refused.status_code == 428 and r.pttl(key) > 500_000
+
+
+def test_set_ttl_at_a_date_and_time(client, r, key):
+    at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert submit(client, key, "ttl", unit="at", at=at).status_code == 200
+    assert 7_100 < r.ttl(key) <= 7_200
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"unit": "s", "amount": "0"}, "more than zero"),
+        ({"unit": "s", "amount": "-5"}, "more than zero"),
+        ({"unit": "s", "amount": "abc"}, "is not a number"),
+        ({"unit": "s", "amount": "nan"}, "whole number"),
+        ({"unit": "s", "amount": "1.5"}, "whole number"),
+        ({"unit": "s", "amount": "99999999999"}, "out of range"),
+        ({"unit": "at", "at": "2001-01-01T00:00"}, "already passed"),
+        ({"unit": "at", "at": ""}, "give the date"),
+    ],
+)
+def test_bad_ttls_never_delete_or_change_the_key(client, r, key, changes, message):
+    before = r.ttl(key)
+    response = submit(client, key, "ttl", **changes)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert r.get(key) == b"value" and before - 2 <= r.ttl(key) <= before
+
+
+def test_remove_ttl(client, r, key):
+    assert submit(client, key, "persist").status_code == 200
+    assert r.ttl(key) == -1
+
+
+def test_ttl_on_a_key_deleted_meanwhile_is_reported(client, r, key):
+    fields = open_form(client, key, "ttl")
+    r.delete(key)
+    response = client.post(edit_url(key, "ttl"), fields | {"amount": "60"}, **HTMX)
+    assert response.status_code == 404 and not r.exists(key)
+
+
+def test_rename_goes_to_the_new_key(client, r, key):
+    response = submit(client, key, "rename", new_name="cache:2")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"/db/0/key/{encode_key(b'cache:2')}/"
+    assert r.get("cache:2") == b"value" and not r.exists(key)
+    assert r.ttl("cache:2") > 500
+
+
+def test_rename_refuses_to_overwrite_unless_confirmed(client, r, key):
+    r.set("taken", "precious")
+    refused = submit(client, key, "rename", new_name="taken")
+    assert refused.status_code == 409 and "already exists" in refused.content.decode()
+    assert r.get("taken") == b"precious" and r.exists(key)
+    asked = submit(client, key, "rename", new_name="taken", overwrite="on", htmx=False)
+    assert asked.status_code == 428 and "now holds a string of 8 bytes" in asked.content.decode()
+    assert r.get("taken") == b"precious"
+    done = confirm(client, key, "rename", asked, htmx=False)
+    assert done.status_code == 302 and r.get("taken") == b"value"
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "message"),
+    [
+        ({"new_name": "cache:1"}, 422, "same as the old one"),
+        ({"new_name": ""}, 422, "required"),
+        ({"new_name": "zz", "name_format": "hex"}, 422, "not valid hex"),
+    ],
+)
+def test_bad_new_names(client, r, key, changes, status, message):
+    response = submit(client, key, "rename", **changes)
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert r.get(key) == b"value"
+
+
+def test_over_long_names_are_refused(client, r, key, settings):
+    settings.DASHBOARD_MAX_KEY_BYTES = 8
+    response = submit(client, key, "rename", new_name="123456789")
+    assert response.status_code == 422 and "limit" in response.content.decode()
+
+
+def test_rename_to_a_binary_name(client, r, key):
+    submit(client, key, "rename", new_name="bin:\\xff\\x00", name_format="escaped")
+    assert r.get(b"bin:\xff\x00") == b"value"
+
+
+def test_copy_keeps_the_original(client, r, key):
+    assert submit(client, key, "copy", new_name="cache:copy").status_code == 204
+    assert r.get("cache:copy") == b"value" and r.get(key) == b"value"
+    r.set("other", "x")
+    assert submit(client, key, "copy", new_name="other").status_code == 409
+    assert r.get("other") == b"x"
+
+
+def test_delete_needs_a_confirmation_step(client, r, key):
+    confirm = client.get(edit_url(key, "delete"), **HTMX).content.decode()
+    assert "You can undo this for 60 minutes" in confirm and "Delete the key" in confirm
+    assert r.exists(key)
+    response = submit(client, key, "delete", htmx=False)
+    assert response.status_code == 302 and response["Location"] == "/db/0/"
+    assert not r.exists(key)
+
+
+def test_delete_of_a_key_replaced_by_another_type_is_refused(client, r, key):
+    fields = open_form(client, key, "delete")
+    r.delete(key)
+    r.rpush(key, "now a list")
+    response = client.post(edit_url(key, "delete"), fields, **HTMX)
+    assert response.status_code == 409
+    assert r.lrange(key, 0, -1) == [b"now a list"]
+
+
+def test_state_changes_are_never_reachable_by_get(client, r, key):
+    for action in ("ttl", "persist", "rename", "copy", "delete"):
+        client.get(edit_url(key, action), {"amount": "1", "new_name": "x"})
+    assert r.get(key) == b"value" and r.ttl(key) > 500 and not r.exists("x")
+
+
+def test_ttl_countdown_data_is_on_the_page(client, r, key):
+    page = client.get(f"/db/0/key/{encode_key(key)}/").content.decode()
+    assert 'data-ttl-ms="' in page
