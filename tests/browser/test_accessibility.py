@@ -17,7 +17,7 @@ import redis
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 pytestmark = pytest.mark.browser
 

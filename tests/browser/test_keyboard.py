@@ -11,7 +11,7 @@ import pytest
 import redis
 from playwright.sync_api import Page, expect
 
-from keyspace.keynames import encode_key
+from keyspace.redis.keynames import encode_key
 
 pytestmark = pytest.mark.browser
 
