@@ -115,18 +115,12 @@ def spent_sign_in_link(page: Page, base: str) -> None:
     expect(page.locator(".problem")).to_be_visible()
 
 
-def signed_out(page: Page, base: str) -> None:
-    page.context.clear_cookies()
-    page.goto(base + "/sign-in/")
-
-
 PAGES: dict[str, Callable[[Page, str], None]] = {
     "browse": visit("/db/0/", "#scan-done"),
     "browse-paged": visit("/db/0/?count=3", "#load-more"),
     "browse-lookup-missing": visit("/db/0/?key=nothing", "#results"),
     "db-picker": open_db_picker,
     "new-key": visit("/db/0/new/", "#editor form"),
-    "string": visit(key_path("greeting"), ".value-body"),
     "string-json": visit(key_path("config:json"), ".value-body"),
     "string-binary": visit(key_path("blob"), ".value-body"),
     "string-long": visit(key_path("long"), ".value-body"),
@@ -148,7 +142,6 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "namespaces": visit("/db/0/namespaces/", "#namespace-counts table"),
     "pubsub": visit("/db/0/pubsub/", "#channels table"),
     "audit": audit_with_entries,
-    "sign-in": signed_out,
     "sign-in-failed": sign_in_failed,
     "sign-in-link-spent": spent_sign_in_link,
     "error-key-not-found": visit(key_path("no such key"), ".error-box"),
@@ -161,16 +154,24 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
 
 @pytest.fixture(scope="module")
 def context(browser: Browser) -> BrowserContext:
-    """One context for the module; each test's page switches it from light to dark."""
     shared = browser.new_context(color_scheme="light")
     shared.set_default_timeout(5_000)
     yield shared
     shared.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def page(context: BrowserContext) -> Page:
+    """One tab for the whole module: every visit starts by loading its page."""
+    tab = context.new_page()
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(autouse=True)
 def signed_in(context: BrowserContext, live_server, transactional_db):
-    """Replaces the package's sign-in, which would open a context per test."""
+    """Replaces the package's sign-in, which would open a context per test; the user and
+    the session are made again for each test, as the database is emptied after each."""
     from django.conf import settings
     from django.test import Client
 
@@ -183,13 +184,6 @@ def signed_in(context: BrowserContext, live_server, transactional_db):
     context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
     )
-
-
-@pytest.fixture
-def page(context: BrowserContext, signed_in) -> Page:
-    opened = context.new_page()
-    yield opened
-    opened.close()
 
 
 # --------------------------------------------------------------------------- the check
