@@ -19,7 +19,7 @@ from keyspace.views.key import DOWNLOAD_CHUNK_BYTES
 
 from tests.units.helpers import HX_MORE, HX_VALUE, XSS, XSS_ESCAPED, RedisWork, assert_htmx_modes, fetch
 
-PRE = re.compile(r'<pre class="value-body view-(\w+)">\n?(.*?)</pre>', re.S)
+PRE = re.compile(r'<pre class="value-body view-(\w+)"[^>]*>\n?(.*?)</pre>', re.S)
 
 
 def preview(body: str) -> tuple[str, str]:
