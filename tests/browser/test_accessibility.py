@@ -11,6 +11,9 @@ test_pubsub.py.
 
 from __future__ import annotations
 
+import gzip
+import json
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +36,9 @@ def seed(r: redis.Redis) -> None:
         pipe.set("greeting", "hello, world")
         pipe.set("config:json", '{"name": "Ada", "tags": ["a", "b"], "age": 36}')
         pipe.set("blob", b"\x00\xffbinary\x01")
+        pipe.set("pickled", pickle.dumps({"user": "ada", "roles": ["admin", "dev"], "n": 3}))
+        pipe.set("gzipped", gzip.compress(b'{"compressed": true, "items": [1, 2, 3]}'))
+        pipe.hset("jobs", "payload", json.dumps({"task": "send", "args": [1, 2]}))
         pipe.set("long", "\n".join(f"line {n}: " + "text " * 40 for n in range(400)))
         pipe.set("session:ttl", "s", ex=3600)
         pipe.hset("user:1", mapping={"name": "Ada", "email": "ada@example.com", b"\xff": b"\x00"})
@@ -124,6 +130,11 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "string-json": visit(key_path("config:json"), ".value-body"),
     "string-binary": visit(key_path("blob"), ".value-body"),
     "string-long": visit(key_path("long"), ".value-body"),
+    "string-pickle": visit(key_path("pickled"), ".decoded-tree"),
+    "string-gzip-json": visit(key_path("gzipped"), ".decoded .decoded"),
+    "hash-field-decoded": visit(
+        key_path("jobs", "tool/view-field/?run=1&field=payload&order=auto"), ".tool-result"
+    ),
     "string-edit": visit(key_path("greeting", "edit/string-edit/"), "#editor form"),
     "hash": visit(key_path("user:1"), "table.values"),
     "hash-row-editor": row_editor,
@@ -142,6 +153,7 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "namespaces": visit("/db/0/namespaces/", "#namespace-counts table"),
     "pubsub": visit("/db/0/pubsub/", "#channels table"),
     "audit": audit_with_entries,
+    "connections": visit("/connections/", "table.keys"),
     "sign-in-failed": sign_in_failed,
     "sign-in-link-spent": spent_sign_in_link,
     "error-key-not-found": visit(key_path("no such key"), ".error-box"),
