@@ -93,7 +93,8 @@
 
 // Keyboard use of the editor panel and row forms: an opened form takes the focus (its first
 // field, or its heading when it only asks for confirmation, so Enter never confirms by
-// accident), Escape cancels it, and closing it returns the focus to what opened it.
+// accident), Escape cancels it, and closing it returns the focus to what opened it. Escape
+// also closes the open db picker.
 (function () {
   "use strict";
   const FIELDS = "input:not([type=hidden]):not([disabled]), textarea:not([disabled]), " +
@@ -104,8 +105,12 @@
     return el && el.closest ? el.closest("#editor, tr.editing") : null;
   }
 
+  function isRow(el) {
+    return el.matches("tr") && el.id.startsWith("row-");
+  }
+
   function opensPanel(target) {
-    return target && (target.id === "editor" || (target.matches("tr") && target.id.startsWith("row-")));
+    return target && (target.id === "editor" || isRow(target));
   }
 
   function focusForm(form) {
@@ -141,7 +146,7 @@
     if (el === document.body) return;
     const form = el.matches("form.edit-form") ? el : el.querySelector("form.edit-form");
     if (form && panelOf(form)) focusForm(form);
-    else if (el.matches("tr") && el.id.startsWith("row-") && focusLost()) returnFocus();
+    else if (isRow(el) && focusLost()) returnFocus();
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -160,7 +165,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !event.target.closest) return;
-    const picker = event.target.closest("details[open]");
+    const picker = event.target.closest("details.db-picker[open]");
     if (picker) {
       picker.open = false;
       picker.querySelector("summary").focus();
