@@ -18,6 +18,7 @@ import pytest
 import redis
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.a11y import assert_accessible
 from tests.services.pubsub.support import Dashboard, dashboard_clients, numsub, wait_until
 
 pytestmark = pytest.mark.browser
@@ -303,3 +304,23 @@ def test_dropping_one_chip_keeps_the_other_subscription(live, r):
     expect(live.row("beta after").locator(".msg-pattern")).to_have_text("via beta.*")
     live.page.wait_for_timeout(300)  # three batch intervals: a stray message would be here
     assert live.bodies() == ["beta after", "beta before", "alpha before"]
+
+
+def test_the_live_page_passes_axe_in_both_colour_schemes(live, r):
+    live.open("channel=orders:t5&pattern=news.*")
+    live.expect_subscribed()
+    publish(r, "orders:t5", "order placed")
+    r.publish("news.sport", b"\xff\x00 binary payload")
+    r.publish("orders:t5", "x" * 5_000)  # shown cut, with its size
+    expect(live.rows).to_have_count(3)
+    # Paused with messages held, after publishing from the page: every part of it on screen.
+    live.page.locator('[data-pubsub="pause"]').click()
+    side = live.page.locator("#publish")
+    side.get_by_label("Channel").fill("orders:t5")
+    side.get_by_label("Message").fill("from the page")
+    side.get_by_role("button", name="Publish").click()
+    expect(side.get_by_role("status")).to_be_visible()
+    expect(live.page.locator('[data-pubsub="show-held"]')).to_be_visible()
+    expect(live.page.locator("#channels table")).to_be_visible()
+
+    assert_accessible(live.page, "pub/sub, live")

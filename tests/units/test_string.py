@@ -26,7 +26,7 @@ from tests.units.helpers import (
     fetch,
 )
 
-PRE = re.compile(r'<pre class="value-body view-(\w+)">\n?(.*?)</pre>', re.S)
+PRE = re.compile(r'<pre class="value-body view-(\w+)"[^>]*>\n?(.*?)</pre>', re.S)
 
 
 def preview(body: str) -> tuple[str, str]:
