@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from keyspace.redis.connection import get_async_client, get_client
+from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.exceptions import BadRequest, KeyNotFound
-from keyspace.views.query import ValueQueryForm
+from keyspace.redis.connection import get_async_client, get_client
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
-from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.views.query import ValueQueryForm
 from keyspace.views.rendering import render_page, row_actions, wants_fragment
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
@@ -40,7 +40,8 @@ def key_view(request, db: int, key: bytes):
 
 @dashboard_view(VIEW)
 async def key_download(request, db: int, key: bytes):
-    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk."""
+    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk.
+    Served where the string unit declares it (StringUnit.get_urls)."""
     client = get_async_client(db)
     try:
         key_type, size = await _string_size(client, key)
