@@ -3,7 +3,7 @@ from django.urls import URLPattern, include, path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
-from keyspace.views import audit, auth, browse, edit, key, namespaces, pubsub, undo
+from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
 
 
 class DbConverter:
@@ -66,6 +66,8 @@ urlpatterns = [
     path("sign-in/once/<slug:token>/", auth.sign_in_once, name="sign-in-once"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("connections/", connections.connections, name="connections"),
+    path("connections/", connections.connections, name="connections"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/server/", browse.server_info, name="server-info"),

@@ -9,6 +9,7 @@ from functools import cached_property
 from django import forms
 from django.conf import settings
 
+from keyspace.decoders.tools import ViewHashField
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.guard import (
     Conflict,
@@ -258,6 +259,7 @@ class HashUnit(TypeUnit):
     length_label = "fields"
     filterable = True
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    tools = allow_list(ViewHashField)
     create_fields = (
         CreateField("field", "Field", kind="line", required="a field is needed for this type"),
         CreateField("value", "Value"),

@@ -1,4 +1,4 @@
-"""Bitmaps, a view of a string: chosen as "Show as: Bits", drawn as a grid of one page of bits,
+"""Bitmaps, a view of a string: chosen as "View as: Bits", drawn as a grid of one page of bits,
 with BITCOUNT and BITPOS over a bounded start of the value and a tool that reads one bit
 (GETBIT) or counts a byte range."""
 

@@ -10,12 +10,12 @@ class StringView:
     HyperLogLog. Redis has no such types; people store them in strings, and read them
     differently.
 
-    A view is chosen by its `name` in the key page's "Show as" control, or by Auto when
+    A view is chosen by its `name` in the key page's "View as" control, or by Auto when
     `detect` recognises the value. Its `template` is drawn inside the string's preview, with
     the key page's context plus `preview` (a StringPreview: `offset`, `shown_bytes`,
     `total_bytes`, `view`, `body`, ...) and `facts` (what `facts_from` found in the bytes
-    shown and `read` added); `keyspace/units/string/plain.html` draws the value as text, JSON
-    or hex and may be included. Its `operations` and `tools` join the string unit's
+    shown and `read` added); `keyspace/units/string/plain.html` draws the value through the
+    decoders and may be included. Its `operations` and `tools` join the string unit's
     allow-lists and show in the toolbar while the value is read this way.
 
     Adding one is its module (a subclass registered with `@string_views.register`), its

@@ -1,5 +1,5 @@
-"""The default view of a string: its bytes as text, JSON or a hex dump (the "Show as" choices
-Auto, Text, JSON and Hex)."""
+"""The default view of a string: its bytes through the value decoders (the "View as" choice of
+Auto or a decoder: text, JSON, hex, msgpack, ...)."""
 
 from __future__ import annotations
 
