@@ -74,7 +74,8 @@ class TypeUnit:
     section and must define these partials (django-template-partials):
 
     - `rows`: the value's rows (or the whole value); it is also sent alone when htmx asks for
-      "Load more" (HX-Target `value-more`), so it holds no <table>, <form> or <thead>;
+      "Load more" (HX-Target `value-more`) and swapped in at the end of the rows, so in a
+      table it is `<tr>`s only (no <thead>, and no <form>, which a parser drops there);
     - `row`: one row, with the id `row-{{ row.token }}` (`row.token` is `row_token` of the
       row's id), for units with row operations: an edit redraws only that row.
 
@@ -102,6 +103,7 @@ class TypeUnit:
     # What the New-key form asks for besides name, type and TTL; empty when the dashboard
     # cannot create such a key.
     create_fields: ClassVar[tuple[CreateField, ...]] = ()
+
     @property
     def template(self) -> str:
         return f"keyspace/units/{self.type_name}.html"
