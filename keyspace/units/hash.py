@@ -11,12 +11,39 @@ from django.conf import settings
 
 from keyspace.decoders.tools import ViewHashField
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    allow_list,
+    check_type,
+    check_value,
+    digest,
+    guarded,
+    refuse_emptying,
+)
 from keyspace.services.editing.increments import AmountField, result_of
-from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    TokenField,
+    check_size,
+    each_line,
+    encode_for_form,
+    encoding_field,
+)
 from keyspace.services.editing.targets import ReplacesEntries
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, decode_row_token, parse_scan_cursor, registry
+from keyspace.units.base import (
+    CreateField,
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    decode_row_token,
+    parse_scan_cursor,
+    registry,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +53,7 @@ class HashRow:
 
     @cached_property
     def token(self) -> str:
-        return encode_key(self.field.raw)
+        return HashUnit.row_token(self.field.raw)
 
 
 class FieldForm(KeyForm):
@@ -233,7 +260,10 @@ class HashUnit(TypeUnit):
     filterable = True
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
     tools = allow_list(ViewHashField)
-    creation_fields = ("field", "value")
+    create_fields = (
+        CreateField("field", "Field", kind="line", required="a field is needed for this type"),
+        CreateField("value", "Value"),
+    )
 
     def fingerprint_parts(self, reader, key: bytes) -> list:
         """The length and the first HSCAN page (fields with their values)."""

@@ -23,8 +23,8 @@ from keyspace.access.audit import audited
 from keyspace.redis.connection import get_client
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused
 from keyspace.exceptions import KeyNotFound
-from keyspace.redis.keynames import encode_key
-from keyspace.services.editing.key_operations import KEY_OPERATIONS, CreateKeyForm, create_key
+from keyspace.services.editing.create import CreateKeyForm, create_key
+from keyspace.services.editing.key_operations import KEY_OPERATIONS
 from keyspace.services.browse import key_detail
 from keyspace.models import AuditEntry
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
@@ -242,7 +242,7 @@ def _redraw(request, db: int, key: bytes, unit: TypeUnit, outcome: Outcome, offe
         row = unit.read_row(client, key, outcome.row_id)
         row_html = render_to_string(f"{unit.template}#row", context | {"row": row}, request)
         response = HttpResponse(row_html if row is not None else "")
-        response["HX-Retarget"] = f"#row-{row_token(outcome.row_id)}"
+        response["HX-Retarget"] = f"#row-{row_token(unit, outcome.row_id)}"
     response["HX-Reswap"] = "outerHTML"
     response.write("".join(parts))
     return response
@@ -254,8 +254,8 @@ def _touched(key: bytes, operation, form) -> list[bytes]:
     return [key, target] if target else [key]
 
 
-def row_token(row_id) -> str:
-    return encode_key(row_id) if isinstance(row_id, bytes) else str(row_id)
+def row_token(unit: TypeUnit, row_id) -> str:
+    return unit.row_token(row_id)
 
 
 @dashboard_view(VIEW)
@@ -263,7 +263,7 @@ def key_row(request, db: int, key: bytes):
     """One row as it is now: what Cancel on an in-place form puts back."""
     client = get_client(db)
     detail = key_detail(client, key)
-    row_id = detail.unit.parse_row_token(request.GET.get("row", ""))
+    row_id = detail.unit.row_from_token(request.GET.get("row", ""))
     row = detail.unit.read_row(client, key, row_id)
     context = {"db": db, "key": key, "unit": detail.unit, "detail": detail, "row": row,
                "row_actions": row_actions(db, key, detail.unit)}

@@ -49,7 +49,8 @@ def key_view(request, db: int, key: bytes):
 
 @dashboard_view(VIEW)
 async def key_download(request, db: int, key: bytes):
-    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk."""
+    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk.
+    Served where the string unit declares it (StringUnit.get_urls)."""
     client = get_async_client(db)
     try:
         key_type, size = await _string_size(client, key)

@@ -14,9 +14,28 @@ import hashlib
 
 from django import forms
 
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, encode_for_form, encoding_field
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, digest, guarded
-from keyspace.units.list.inputs import IndexField, out_of_range, parse_index_token, parse_whole_number, short
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    check_type,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    encode_for_form,
+    encoding_field,
+)
+from keyspace.units.list.inputs import (
+    IndexField,
+    out_of_range,
+    parse_index_token,
+    parse_whole_number,
+    short,
+)
 
 
 def check_list(pipe, key: bytes) -> None:

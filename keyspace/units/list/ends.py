@@ -8,8 +8,15 @@ from typing import ClassVar
 from django import forms
 from django.conf import settings
 
+from keyspace.services.editing.guard import (
+    Operation,
+    Outcome,
+    Refused,
+    guarded,
+    preview,
+    refuse_emptying,
+)
 from keyspace.services.editing.inputs import KeyForm, decode_values, encoding_field
-from keyspace.services.editing.guard import Operation, Outcome, Refused, guarded, preview, refuse_emptying
 from keyspace.units.list.edits import check_list, check_position, read_position
 from keyspace.units.list.inputs import short
 

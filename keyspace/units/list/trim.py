@@ -16,8 +16,8 @@ import re
 
 from django import forms
 
-from keyspace.services.editing.inputs import KeyForm
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
+from keyspace.services.editing.inputs import KeyForm
 from keyspace.units.list.edits import check_list
 from keyspace.units.list.inputs import IndexField
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import redis
 from django.conf import settings
 
-from keyspace.services.editing.guard import Refused
 from keyspace.redis.scanning import parse_cursor, scanned_fraction
+from keyspace.services.editing.guard import Refused
 from keyspace.units.base import Element
 from keyspace.units.set.inputs import shown
 

@@ -10,8 +10,22 @@ from django import forms
 from django.conf import settings
 
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import NAME_FORMATS, KeyForm, TokenField, clean_name, row_bytes
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, guarded, refuse_emptying
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    check_type,
+    guarded,
+    refuse_emptying,
+)
+from keyspace.services.editing.inputs import (
+    NAME_FORMATS,
+    KeyForm,
+    TokenField,
+    clean_name,
+    row_bytes,
+)
 from keyspace.services.editing.targets import ReplacesTarget
 from keyspace.units.base import decode_row_token
 from keyspace.units.set.inputs import COMPARISON_WORDS, MembersInput, OthersInput, shown

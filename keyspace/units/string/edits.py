@@ -9,10 +9,45 @@ import math
 import redis
 from django import forms
 
-from keyspace.services.editing.inputs import BytesValueField, FieldRefused, KeyForm, check_size, encoding_field, ttl_milliseconds
-from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, KeyGone, Operation, Outcome, Refused, check_type, check_value, digest, guarded
-from keyspace.services.editing.increments import NOT_INTEGER, NOT_NUMBER, OVERFLOW, AmountField, result_of
-from keyspace.units.string.values import LINE_BREAK, NEWLINES, check_json, check_postable, edit_limit, form_text, reindent_json, restore_newlines, too_large
+from keyspace.services.editing.guard import (
+    ConfirmsShortTtl,
+    Conflict,
+    KeyGone,
+    Operation,
+    Outcome,
+    Refused,
+    check_type,
+    check_value,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.increments import (
+    NOT_INTEGER,
+    NOT_NUMBER,
+    OVERFLOW,
+    AmountField,
+    result_of,
+)
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    FieldRefused,
+    KeyForm,
+    check_size,
+    encoding_field,
+    ttl_milliseconds,
+)
+from keyspace.units.string.guards import ConfirmsGuardedViews, check_guard, replaces
+from keyspace.units.string.values import (
+    LINE_BREAK,
+    NEWLINES,
+    check_json,
+    check_postable,
+    edit_limit,
+    form_text,
+    reindent_json,
+    restore_newlines,
+    too_large,
+)
 
 VALUE_ENCODINGS = (("text", "Text"), ("json", "JSON"), ("hex", "Hex (binary)"))
 APPEND_ENCODINGS = (("text", "Text"), ("hex", "Hex (binary)"))
@@ -69,6 +104,8 @@ class ValueForm(KeyForm):
     byte_fields = ("value",)
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
     newlines = forms.ChoiceField(choices=NEWLINES, widget=forms.HiddenInput, required=False)
+    # The view of a string the value was confirmed to be written over as (see check_guard).
+    replaces = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     value = BytesValueField(
         label="Value",
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
@@ -127,7 +164,7 @@ def value_initial(client, key: bytes) -> dict:
         "newlines": newlines,
         "expected": digest(value),
         "json_format": "keep",
-    }
+    } | replaces(client, key)
 
 
 def set_if_absent(client, key: bytes, value: bytes, ttl_ms: int | None = None) -> Outcome:
@@ -140,7 +177,7 @@ def set_if_absent(client, key: bytes, value: bytes, ttl_ms: int | None = None) -
     return Outcome(f"the key was gone: created it again with {len(value):,} bytes{expiry}")
 
 
-class EditValue(Operation):
+class EditValue(ConfirmsGuardedViews, Operation):
     name = "string-edit"
     label = "Edit value"
     form_class = ValueForm
@@ -157,6 +194,7 @@ class EditValue(Operation):
         def attempt(pipe):
             check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
+            check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, keepttl=True)
 
         guarded(client, [key], attempt)
@@ -178,7 +216,7 @@ class ExpiryForm(ValueForm):
         return data
 
 
-class SetWithExpiry(ConfirmsShortTtl, Operation):
+class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
     name = "string-set-expiry"
     label = "Set with expiry"
     form_class = ExpiryForm
@@ -199,6 +237,7 @@ class SetWithExpiry(ConfirmsShortTtl, Operation):
         def attempt(pipe):
             check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
+            check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, px=ttl_ms)
 
         guarded(client, [key], attempt)
@@ -289,6 +328,7 @@ class AppendForm(KeyForm):
     newlines = forms.ChoiceField(
         choices=NEWLINES, initial="lf", required=False, label="Line breaks in text"
     )
+    replaces = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
 
     def clean(self):
         data = self.cleaned_data
@@ -297,7 +337,7 @@ class AppendForm(KeyForm):
         return super().clean()
 
 
-class Append(Operation):
+class Append(ConfirmsGuardedViews, Operation):
     name = "string-append"
     label = "Append"
     form_class = AppendForm
@@ -306,13 +346,14 @@ class Append(Operation):
     def initial(self, client, key, params):
         # Text appended in the style of the value's own line breaks (judged by its end).
         tail = client.getrange(key, -64 * 1024, -1)
-        return {"newlines": "crlf" if b"\r\n" in tail else "lf"}
+        return {"newlines": "crlf" if b"\r\n" in tail else "lf"} | replaces(client, key)
 
     def apply(self, client, key, data):
         addition = data["value"]
 
         def attempt(pipe):
             check_type(pipe, key, _expected_type(data))
+            check_guard(pipe, key, data)
             size = pipe.strlen(key) + len(addition)
             if size > edit_limit():
                 raise _refuse(

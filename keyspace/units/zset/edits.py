@@ -7,10 +7,25 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, each_line, encoding_field, row_bytes
-from keyspace.services.editing.guard import ABSENT, Conflict, Operation, Outcome, check_type, guarded, refuse_emptying
-from keyspace.services.editing.increments import AmountField, float_result
 from keyspace.redis.keynames import parse_escaped
+from keyspace.services.editing.guard import (
+    ABSENT,
+    Conflict,
+    Operation,
+    Outcome,
+    check_type,
+    guarded,
+    refuse_emptying,
+)
+from keyspace.services.editing.increments import AmountField, float_result
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    TokenField,
+    each_line,
+    encoding_field,
+    row_bytes,
+)
 from keyspace.services.editing.targets import ReplacesEntries
 from keyspace.units.base import decode_row_token
 from keyspace.units.zset.scores import member_label, parse_score, score_text
