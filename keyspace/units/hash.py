@@ -11,7 +11,7 @@ from django.conf import settings
 
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
+from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_value, digest, guarded, refuse_emptying
 from keyspace.services.editing.increments import AmountField, result_of
 from keyspace.redis.keynames import encode_key
 from keyspace.services.editing.targets import ReplacesEntries
@@ -58,11 +58,10 @@ class SetField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -82,12 +81,11 @@ class DeleteField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             refuse_emptying(pipe.hlen(key), "last field", "deleting")
             return lambda pipe: pipe.hdel(key, field)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -109,13 +107,12 @@ class AddField(Operation):
         field = data["field"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if pipe.hexists(key, field):
                 raise Conflict(f"the field {bytes_to_text(field)[:100]} already exists; "
                                "edit it in its row instead")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added field {bytes_to_text(field)[:100]}")
 
 
@@ -172,7 +169,6 @@ class AddMany(ReplacesEntries, Operation):
         pairs = data["pairs"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if data["overwrite"]:
                 self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
             else:
@@ -183,7 +179,7 @@ class AddMany(ReplacesEntries, Operation):
                     raise Conflict(f"these fields already exist: {names}; nothing was written")
             return lambda pipe: pipe.hset(key, mapping=pairs)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added {len(pairs)} fields")
 
 
@@ -207,7 +203,6 @@ class Increment(Operation):
         field, amount = data["row"], data["amount"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             # HINCRBY would create a field that is gone: the user incremented one they saw.
             if not pipe.hexists(key, field):
                 raise Conflict("the field was removed meanwhile; nothing was written",
@@ -218,7 +213,7 @@ class Increment(Operation):
                 return lambda pipe: pipe.hincrby(key, field, amount.value)
             return lambda pipe: pipe.hincrbyfloat(key, field, amount.arg())
 
-        [result] = guarded(client, [key], attempt)
+        [result] = guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",
                        refresh="row", row_id=field)
 

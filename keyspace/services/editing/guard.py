@@ -1,5 +1,5 @@
 """What every edit shares: compare-and-set writes, the refusals they raise, and outcomes.
-(Reading form input is in `edit_inputs`.)
+(Reading form input is in `inputs`.)
 
 An edit that replaces or removes something carries what the user saw (a digest of a value,
 a score, a type) and only goes through if Redis still holds exactly that. The check and
@@ -17,9 +17,9 @@ import redis
 from django import forms
 from django.conf import settings
 
-from keyspace.services import undo
 from keyspace.display import bytes_to_text
 from keyspace.exceptions import DashboardError, KeyNotFound
+from keyspace.services import undo
 
 ABSENT = "absent"
 GUARD_ATTEMPTS = 5
@@ -80,9 +80,18 @@ before_write: Callable[[redis.Redis, list[bytes]], None] | None = None
 
 
 def guarded(
-    client: redis.Redis, keys: list[bytes], attempt: Callable, *, writes: list[bytes] | None = None
+    client: redis.Redis,
+    keys: list[bytes],
+    attempt: Callable,
+    *,
+    writes: list[bytes] | None = None,
+    expected_type: str | None = None,
 ) -> list:
     """Run `attempt(pipe)` under WATCH on `keys`.
+
+    With `expected_type` (an edit of an existing key: the type its form was drawn for, ""
+    for any), the first key must still exist and be of that type: KeyGone or Conflict
+    otherwise, checked under the WATCH before `attempt` runs.
 
     `attempt` reads through `pipe` (immediate mode), raises Conflict/Refused/KeyGone if the
     data is not what the user saw, and returns a function that queues the writes. The
@@ -101,6 +110,8 @@ def guarded(
             try:
                 pipe.watch(*keys)
                 try:
+                    if expected_type is not None:
+                        check_type(pipe, keys[0], expected_type)
                     queue_writes = attempt(pipe)
                 except DashboardError:
                     _confirm_snapshot(pipe)

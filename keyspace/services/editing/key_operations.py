@@ -9,7 +9,7 @@ from django import forms
 from keyspace.services.editing.copy_size import check_copy_size
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.inputs import NAME_FORMATS, TTL_UNITS, BytesValueField, EditForm, KeyForm, clean_name, encoding_field, parse_name, ttl_milliseconds
-from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
+from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, Operation, Outcome, Refused, allow_list, guarded
 from keyspace.services.editing.targets import ReplacesTarget, describe_key
 from keyspace.units import registry
 from keyspace.units.base import key_fingerprint
@@ -39,10 +39,9 @@ class SetTtl(ConfirmsShortTtl, Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.pexpire(key, data["ttl_ms"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"TTL set to {data['ttl_ms']:,} ms")
 
 
@@ -54,10 +53,9 @@ class Persist(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.persist(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome("TTL removed: the key no longer expires")
 
 
@@ -94,12 +92,11 @@ class _ToNewName(ReplacesTarget, Operation):
             raise Refused(self.same_name)
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             self.check_source(pipe, key)
             self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
-        guarded(client, [key, target], attempt)
+        guarded(client, [key, target], attempt, expected_type=data["expected_type"])
         return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
 
 
@@ -145,7 +142,6 @@ class Delete(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             now = key_fingerprint(pipe, key)
             if now != data["expected"]:
                 raise Conflict(
@@ -155,7 +151,7 @@ class Delete(Operation):
                 )
             return lambda pipe: pipe.unlink(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")
 
 

@@ -10,7 +10,7 @@ import redis
 from django import forms
 
 from keyspace.services.editing.inputs import BytesValueField, FieldRefused, KeyForm, check_size, encoding_field, ttl_milliseconds
-from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, KeyGone, Operation, Outcome, Refused, check_type, check_value, digest, guarded
+from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, KeyGone, Operation, Outcome, Refused, check_value, digest, guarded
 from keyspace.services.editing.increments import NOT_INTEGER, NOT_NUMBER, OVERFLOW, AmountField, result_of
 from keyspace.units.string.values import LINE_BREAK, NEWLINES, check_json, check_postable, edit_limit, form_text, reindent_json, restore_newlines, too_large
 
@@ -155,11 +155,10 @@ class EditValue(Operation):
             return set_if_absent(client, key, value)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
             return lambda pipe: pipe.set(key, value, keepttl=True)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes); its TTL is unchanged")
 
 
@@ -197,11 +196,10 @@ class SetWithExpiry(ConfirmsShortTtl, Operation):
             return set_if_absent(client, key, value, ttl_ms)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
             return lambda pipe: pipe.set(key, value, px=ttl_ms)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes) with a TTL of {ttl_ms:,} ms")
 
 
@@ -252,7 +250,6 @@ class Increment(Operation):
         amount, subtract = data["amount"], data["direction"] == "subtract"
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             size = pipe.strlen(key)
             # A value longer than any number Redis reads is refused without reading it.
             result_of(
@@ -267,7 +264,7 @@ class Increment(Operation):
             return lambda pipe: pipe.incrbyfloat(key, amount.arg(negate=subtract)).get(key)
 
         try:
-            result, *stored = guarded(client, [key], attempt)
+            result, *stored = guarded(client, [key], attempt, expected_type=_expected_type(data))
         except FieldRefused:
             raise
         except Refused as problem:
@@ -312,7 +309,6 @@ class Append(Operation):
         addition = data["value"]
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             size = pipe.strlen(key) + len(addition)
             if size > edit_limit():
                 raise _refuse(
@@ -320,7 +316,7 @@ class Append(Operation):
                 )
             return lambda pipe: pipe.append(key, addition)
 
-        [length] = guarded(client, [key], attempt)
+        [length] = guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"appended {len(addition):,} bytes; the value is now {length:,} bytes")
 
 
