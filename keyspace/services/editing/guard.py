@@ -1,5 +1,5 @@
 """What every edit shares: compare-and-set writes, the refusals they raise, and outcomes.
-(Reading form input is in `inputs`.)
+(Reading form input is in `inputs`; running an edit from a request is in `pipeline`.)
 
 An edit that replaces or removes something carries what the user saw (a digest of a value,
 a score, a type) and only goes through if Redis still holds exactly that. The check and
@@ -187,15 +187,37 @@ def preview(value: bytes, limit: int = 2000) -> str:
     return text + (f"… ({len(value):,} bytes)" if len(value) > limit else "")
 
 
+# What a done edit changed (see Redraw).
+ROW, VALUE, WHOLE_KEY, KEY_LIST = "row", "value", "key", "list"
+# Regions of the key's page besides its value: the metadata (type, TTL, length, memory) and
+# the toolbar (Remove TTL is there only while the key has a TTL).
+META, TOOLBAR = "meta", "toolbar"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What an edit did, and what the page should redraw."""
+    """What an operation did, and what it changed (Operation.redraw reads it)."""
 
     message: str
-    # "value": redraw the value section; "row": only the row `row_id`;
-    # "key": go to the key named `row_id` (rename, copy); "list": back to the key list.
-    refresh: str = "value"
+    # VALUE: the value section; ROW: only the row `row_id`; WHOLE_KEY: the key named `row_id`
+    # (rename, copy: the page goes there); KEY_LIST: the key is gone (back to the key list).
+    refresh: str = VALUE
     row_id: Any = None
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """What a done edit changed, so that exactly that is drawn again: the row `row_id` (ROW)
+    or the value section (VALUE), each with the key page's `regions` beside it; or the whole
+    key named `row_id` (WHOLE_KEY) or the key list (KEY_LIST), which the browser goes to."""
+
+    changed: str = VALUE
+    row_id: Any = None
+    regions: tuple[str, ...] = (META, TOOLBAR)
+
+    @property
+    def in_place(self) -> bool:
+        return self.changed in (ROW, VALUE)
 
 
 class Operation:
@@ -216,6 +238,12 @@ class Operation:
 
     def apply(self, client: redis.Redis, key: bytes, data: dict) -> Outcome:
         raise NotImplementedError
+
+    def redraw(self, outcome: Outcome) -> Redraw:
+        """What this edit changed, once done: the page draws that again and nothing else. By
+        default what the outcome says, with the key's metadata and toolbar beside a row or
+        the value; an operation that changes less (or more) says so here."""
+        return Redraw(outcome.refresh, outcome.row_id)
 
     def needs_confirmation(self, data: dict) -> bool:
         """Destructive edits, and replacing something that exists, need a server-side
