@@ -11,7 +11,7 @@ from keyspace.views.query import ValueQueryForm
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
 from keyspace.access.permissions import VIEW, dashboard_view
-from keyspace.views.rendering import render_page, row_actions, wants_fragment
+from keyspace.views.rendering import fragment_target, render_page, row_actions
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
@@ -33,7 +33,7 @@ def key_view(request, db: int, key: bytes):
         "preview_limit": settings.DASHBOARD_PREVIEW_BYTES,
         "row_actions": row_actions(db, detail.name, detail.unit),
     }
-    if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":
+    if fragment_target(request) == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")
     return render_page(request, "keyspace/key.html", context, fragment="value")
 
