@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from keyspace.redis.connection import RedisNotConfigured, current_target
+
 
 def wants_fragment(request) -> bool:
     """htmx swaps a fragment; boosted navigation and history restores need the whole page."""
@@ -45,3 +47,11 @@ def go_to(request, destination: str, *, status: int = 204) -> HttpResponse:
     if wants_fragment(request):
         return HttpResponseClientRedirect(destination, status=status)
     return redirect(destination)
+
+
+def tabs_db() -> int:
+    """The db the tabs link to from a page that is about no db in particular."""
+    try:
+        return current_target().default_db
+    except (RedisNotConfigured, ValueError):
+        return 0
