@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
@@ -24,6 +24,12 @@ from keyspace.services import undo
 from keyspace.services.editing import key_operations
 from keyspace.services.editing.guard import WHOLE_KEY, Operation, Redraw
 from keyspace.services.editing.lookup import Edit, find_edit
+
+if TYPE_CHECKING:  # the auth models cannot load before Django's apps
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser | None
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,9 @@ class EditResult:
         return self.form is None
 
 
-def edit_form(*, user, db: int, key: bytes, action: str, params: Mapping[str, Any]) -> EditResult:
+def edit_form(
+    *, user: User, db: int, key: bytes, action: str, params: Mapping[str, Any]
+) -> EditResult:
     """The form of the edit `action` on `key`, filled in from what the key holds now; `params`:
     the query (`row`: which row, for a row's edit)."""
     client = get_client(db)
@@ -63,7 +71,9 @@ def edit_form(*, user, db: int, key: bytes, action: str, params: Mapping[str, An
     return _to_show(user, db, key, edit, edit.operation.form_class(initial=initial), row)
 
 
-def edit_key(*, user, db: int, key: bytes, action: str, data: Mapping[str, Any]) -> EditResult:
+def edit_key(
+    *, user: User, db: int, key: bytes, action: str, data: Mapping[str, Any]
+) -> EditResult:
     """Run the edit `action` on `key` with the submitted form `data`, audited. A key gone, an
     unknown action and Redis errors raise (audited first); every other end is in the result."""
     client, row = get_client(db), data.get("row", "")
@@ -91,7 +101,7 @@ def edit_key(*, user, db: int, key: bytes, action: str, data: Mapping[str, Any])
                  edit.operation.redraw(outcome), edit)
 
 
-def create_key(*, user, db: int, data: Mapping[str, Any]) -> EditResult:
+def create_key(*, user: User, db: int, data: Mapping[str, Any]) -> EditResult:
     """Create a key from the New-key form `data`, audited; it never overwrites a key."""
     form = key_operations.CreateKeyForm(data)
     form.is_valid()
@@ -109,7 +119,7 @@ def create_key(*, user, db: int, data: Mapping[str, Any]) -> EditResult:
     return _kept(user, db, capture, trail["entry"], "created", Redraw(WHOLE_KEY, key))
 
 
-def _kept(user, db: int, capture, entry, message: str, redraw: Redraw,
+def _kept(user: User, db: int, capture, entry, message: str, redraw: Redraw,
           edit: Edit | None = None) -> EditResult:
     """Done: keep what the edit changed for undo, tied to its audit entry, and say so when no
     copy could be kept."""
@@ -139,7 +149,7 @@ def _on_field(form, problem) -> bool:
     return True
 
 
-def _to_show(user, db: int, key: bytes, edit: Edit, form, row: str, status: int = 200,
+def _to_show(user: User, db: int, key: bytes, edit: Edit, form, row: str, status: int = 200,
              problem: DashboardError | None = None) -> EditResult:
     """A form to show: with a confirmation token when its edit needs one, and then what
     confirming means for undoing it."""
@@ -166,7 +176,7 @@ class Undone:
     key: bytes | None
 
 
-def undo_edit(*, user, token: str) -> Undone:
+def undo_edit(*, user: User, token: str) -> Undone:
     """Put back what the edit that `token` was issued for changed, audited, if every key it
     changed is still as the edit left it (Conflict otherwise: nothing is put back)."""
     record = undo.find(token)
