@@ -17,7 +17,6 @@ from keyspace.services.editing.guard import (
     Outcome,
     Refused,
     allow_list,
-    check_type,
     check_value,
     digest,
     guarded,
@@ -86,11 +85,10 @@ class SetField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -110,12 +108,11 @@ class DeleteField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             refuse_emptying(pipe.hlen(key), "last field", "deleting")
             return lambda pipe: pipe.hdel(key, field)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -137,13 +134,12 @@ class AddField(Operation):
         field = data["field"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if pipe.hexists(key, field):
                 raise Conflict(f"the field {bytes_to_text(field)[:100]} already exists; "
                                "edit it in its row instead")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added field {bytes_to_text(field)[:100]}")
 
 
@@ -200,7 +196,6 @@ class AddMany(ReplacesEntries, Operation):
         pairs = data["pairs"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if data["overwrite"]:
                 self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
             else:
@@ -211,7 +206,7 @@ class AddMany(ReplacesEntries, Operation):
                     raise Conflict(f"these fields already exist: {names}; nothing was written")
             return lambda pipe: pipe.hset(key, mapping=pairs)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added {len(pairs)} fields")
 
 
@@ -235,7 +230,6 @@ class Increment(Operation):
         field, amount = data["row"], data["amount"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             # HINCRBY would create a field that is gone: the user incremented one they saw.
             if not pipe.hexists(key, field):
                 raise Conflict("the field was removed meanwhile; nothing was written",
@@ -246,7 +240,7 @@ class Increment(Operation):
                 return lambda pipe: pipe.hincrby(key, field, amount.value)
             return lambda pipe: pipe.hincrbyfloat(key, field, amount.arg())
 
-        [result] = guarded(client, [key], attempt)
+        [result] = guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",
                        refresh="row", row_id=field)
 

@@ -11,14 +11,16 @@ from urllib.parse import urlencode
 
 import redis
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import render, resolve_url
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from keyspace.exceptions import (
     DashboardError,
     SignInRequired,
 )
 from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.views.rendering import wants_fragment
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +86,9 @@ def _to_sign_in(request):
     if request.method != "GET" and not htmx:
         page = "/"
     destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"
-    if htmx:
-        response = HttpResponse("sign in to use the dashboard", status=401)
-        response["HX-Redirect"] = destination
-        return response
+    if htmx:  # any htmx request: its XHR would follow a 302 itself and swap in the form
+        return HttpResponseClientRedirect(destination, content="sign in to use the dashboard",
+                                          status=401)
     return HttpResponseRedirect(destination)
 
 
@@ -113,10 +114,7 @@ class RedisErrorMiddleware:
             "status": status,
             "redis_unavailable": status == 503,
         }
-        htmx = getattr(request, "htmx", None)
-        if htmx and not htmx.boosted and not htmx.history_restore_request:
+        if wants_fragment(request):
             response = render(request, "keyspace/errors/_error.html", context, status=status)
-            response["HX-Retarget"] = "#error-banner"
-            response["HX-Reswap"] = "innerHTML"
-            return response
+            return reswap(retarget(response, "#error-banner"), "innerHTML")
         return render(request, "keyspace/errors/error_page.html", context, status=status)

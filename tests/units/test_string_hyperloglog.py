@@ -106,7 +106,7 @@ def test_adding_to_a_value_that_is_no_longer_one_is_a_conflict(client, r, visito
     fields.pop("csrfmiddlewaretoken")
     r.set(visitors, "now plain text")
     response = client.post(edit_url(visitors, "string-pfadd"), fields | {"elements": "x"},
-                           **HTMX)
+                           headers=HTMX)
     assert response.status_code == 409
     assert "no longer a HyperLogLog" in response.content.decode()
     assert r.get(visitors) == b"now plain text"
@@ -117,7 +117,7 @@ def test_adding_to_a_deleted_key_does_not_create_it(client, r, visitors):
     fields.pop("csrfmiddlewaretoken")
     r.delete(visitors)
     response = client.post(edit_url(visitors, "string-pfadd"), fields | {"elements": "x"},
-                           **HTMX)
+                           headers=HTMX)
     assert response.status_code == 404 and not r.exists(visitors)
 
 
@@ -130,7 +130,7 @@ def test_writing_it_as_text_asks_first(client, r, visitors, action, change, writ
     fields = open_form(client, visitors, action)
     fields.pop("csrfmiddlewaretoken")
     assert fields["replaces"] == "hyperloglog"
-    asked = client.post(edit_url(visitors, action), fields | change, **HTMX)
+    asked = client.post(edit_url(visitors, action), fields | change, headers=HTMX)
     assert asked.status_code == 428
     assert "this value is a HyperLogLog" in asked.content.decode()
     assert r.get(visitors) == before
@@ -147,7 +147,7 @@ def test_skipping_the_confirmation_is_refused(client, r, visitors):
     fields.pop("csrfmiddlewaretoken")
     fields.pop("replaces")
     change = {"value": "x", "value_encoding": "text"}
-    refused = client.post(edit_url(visitors, "string-edit"), fields | change, **HTMX)
+    refused = client.post(edit_url(visitors, "string-edit"), fields | change, headers=HTMX)
     assert refused.status_code == 409 and r.get(visitors) == before
     assert 'name="replaces" value="hyperloglog"' in refused.content.decode()
 

@@ -19,7 +19,7 @@ from keyspace.urls import key_routes, unit_urls
 from keyspace.views.leaderboard import leaderboard_view
 from tests.units.helpers import fetch
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+from tests.support.htmx import HTMX
 SAMPLES = {"bytes": "v", "line": "f", "text": "2.5"}
 
 
@@ -38,7 +38,7 @@ def test_every_built_in_type_declares_what_creating_it_needs():
 
 @pytest.mark.parametrize("unit", creatable(), ids=lambda unit: unit.type_name)
 def test_the_form_draws_each_declared_input(client, unit):
-    page = client.get("/db/0/new/", **HTMX).content.decode()
+    page = client.get("/db/0/new/", headers=HTMX).content.decode()
     assert f'<option value="{unit.type_name}">{unit.label}</option>' in page
     for declared in unit.create_fields:
         assert re.search(rf'<(input|textarea)[^>]* name="{declared.name}"', page), declared
@@ -50,7 +50,7 @@ def test_the_form_draws_each_declared_input(client, unit):
 @pytest.mark.parametrize("unit", creatable(), ids=lambda unit: unit.type_name)
 def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
     fields = {declared.name: SAMPLES[declared.kind] for declared in unit.create_fields}
-    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, **HTMX)
+    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
     assert response.status_code == 204, response.content[-800:]
     assert r.type("k") == unit.type_name.encode()
 
@@ -60,7 +60,7 @@ def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
 def test_a_needed_input_left_empty_is_refused_by_that_input(client, r, declared):
     unit = next(u for u in creatable() if declared in u.create_fields)
     fields = {d.name: SAMPLES[d.kind] for d in unit.create_fields} | {declared.name: ""}
-    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, **HTMX)
+    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
     assert response.status_code == 422 and r.dbsize() == 0
     assert f'id="id_{declared.name}_error"' in response.content.decode()
 
@@ -88,12 +88,12 @@ def with_thing(monkeypatch):
 
 
 def test_a_new_type_brings_its_own_inputs_to_the_form(client, r, with_thing):
-    page = client.get("/db/0/new/", **HTMX).content.decode()
+    page = client.get("/db/0/new/", headers=HTMX).content.decode()
     assert '<option value="thing">Thing</option>' in page
     assert re.search(r'<label for="id_weight">Weight \(thing\):</label>', page)
-    response = client.post("/db/0/new/", {"name": "t", "type": "thing", "weight": "12"}, **HTMX)
+    response = client.post("/db/0/new/", {"name": "t", "type": "thing", "weight": "12"}, headers=HTMX)
     assert response.status_code == 204 and r.get("t") == b"weight=12"
-    refused = client.post("/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"}, **HTMX)
+    refused = client.post("/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"}, headers=HTMX)
     assert refused.status_code == 422 and not r.exists("t2")
     assert "a weight is a whole number" in refused.content.decode()
 

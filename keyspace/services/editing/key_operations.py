@@ -17,7 +17,6 @@ from keyspace.services.editing.guard import (
     Outcome,
     Refused,
     allow_list,
-    check_type,
     guarded,
 )
 from keyspace.services.editing.inputs import (
@@ -55,10 +54,9 @@ class SetTtl(ConfirmsShortTtl, Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.pexpire(key, data["ttl_ms"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"TTL set to {data['ttl_ms']:,} ms")
 
 
@@ -70,10 +68,9 @@ class Persist(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.persist(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome("TTL removed: the key no longer expires")
 
 
@@ -110,12 +107,11 @@ class _ToNewName(ReplacesTarget, Operation):
             raise Refused(self.same_name)
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             self.check_source(pipe, key)
             self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
-        guarded(client, [key, target], attempt)
+        guarded(client, [key, target], attempt, expected_type=data["expected_type"])
         return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
 
 
@@ -161,7 +157,6 @@ class Delete(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             now = key_fingerprint(pipe, key)
             if now != data["expected"]:
                 raise Conflict(
@@ -171,7 +166,7 @@ class Delete(Operation):
                 )
             return lambda pipe: pipe.unlink(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")
 
 

@@ -17,15 +17,15 @@ from keyspace.services.undo.capture import Capture, KeptKey, absolute_expiry, no
 # package, and models cannot load before Django's apps.
 
 
-def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -> str | None:
-    """Store what the edit changed; the token that undoes it, or None if nothing was kept."""
+def keep(user, *, db: int, capture: Capture, entry=None, summary: str = "") -> str | None:
+    """Store what `user`'s edit changed; the token that undoes it, or None if nothing was
+    kept."""
     if not capture.keys:
         return None
     from keyspace.models import UndoRecord
 
     size = sum(len(kept.before or b"") + len(kept.name) for kept in capture.keys)
     now = timezone.now()
-    user = getattr(request, "user", None)
     record = UndoRecord.objects.create(
         token=secrets.token_urlsafe(32),
         user=user if user is not None and user.is_authenticated else None,

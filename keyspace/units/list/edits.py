@@ -19,7 +19,6 @@ from keyspace.services.editing.guard import (
     Operation,
     Outcome,
     Refused,
-    check_type,
     digest,
     guarded,
 )
@@ -36,11 +35,6 @@ from keyspace.units.list.inputs import (
     parse_whole_number,
     short,
 )
-
-
-def check_list(pipe, key: bytes) -> None:
-    """The key is still a list (every edit here is one): KeyGone or Conflict otherwise."""
-    check_type(pipe, key, "list")
 
 
 def read_position(reader, key: bytes, index: int) -> tuple[bytes | None, int, str]:
@@ -102,14 +96,13 @@ class SetElement(Operation):
         index = data["row"]
 
         def attempt(pipe):
-            check_list(pipe, key)
             current, length, now = read_position(pipe, key, index)
             if current is None:
                 raise Refused(f"{out_of_range(index, length)}; nothing was written")
             check_position(current, length, now, data["expected"], f"element at index {index:,}")
             return lambda pipe: pipe.lset(key, index, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type="list")
         return Outcome(f"saved the element at index {index:,}", refresh="row", row_id=index)
 
 
@@ -141,10 +134,9 @@ class Insert(Operation):
         where, pivot, element = data["where"], data["pivot"], data["element"]
 
         def attempt(pipe):
-            check_list(pipe, key)
             return lambda pipe: pipe.linsert(key, where, pivot, element)
 
-        [length] = guarded(client, [key], attempt)
+        [length] = guarded(client, [key], attempt, expected_type="list")
         if length == -1:
             raise Refused(f"no element equals {short(pivot)}; nothing was inserted")
         if length == 0:
@@ -181,11 +173,10 @@ class Remove(Operation):
         value, count = data["value"], data["count"]
 
         def attempt(pipe):
-            check_list(pipe, key)
             refuse_removing_all(pipe, key, value, count)
             return lambda pipe: pipe.lrem(key, count, value)
 
-        [removed] = guarded(client, [key], attempt)
+        [removed] = guarded(client, [key], attempt, expected_type="list")
         if not removed:
             return Outcome(f"no element equals {short(value)}; nothing was removed")
         plural = "s" if removed != 1 else ""

@@ -16,7 +16,6 @@ from keyspace.services.editing.guard import (
     Operation,
     Outcome,
     Refused,
-    check_type,
     check_value,
     digest,
     guarded,
@@ -192,12 +191,11 @@ class EditValue(ConfirmsGuardedViews, Operation):
             return set_if_absent(client, key, value)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
             check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, keepttl=True)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes); its TTL is unchanged")
 
 
@@ -235,12 +233,11 @@ class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
             return set_if_absent(client, key, value, ttl_ms)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
             check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, px=ttl_ms)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes) with a TTL of {ttl_ms:,} ms")
 
 
@@ -291,7 +288,6 @@ class Increment(Operation):
         amount, subtract = data["amount"], data["direction"] == "subtract"
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             size = pipe.strlen(key)
             # A value longer than any number Redis reads is refused without reading it.
             result_of(
@@ -306,7 +302,7 @@ class Increment(Operation):
             return lambda pipe: pipe.incrbyfloat(key, amount.arg(negate=subtract)).get(key)
 
         try:
-            result, *stored = guarded(client, [key], attempt)
+            result, *stored = guarded(client, [key], attempt, expected_type=_expected_type(data))
         except FieldRefused:
             raise
         except Refused as problem:
@@ -352,7 +348,6 @@ class Append(ConfirmsGuardedViews, Operation):
         addition = data["value"]
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_guard(pipe, key, data)
             size = pipe.strlen(key) + len(addition)
             if size > edit_limit():
@@ -361,7 +356,7 @@ class Append(ConfirmsGuardedViews, Operation):
                 )
             return lambda pipe: pipe.append(key, addition)
 
-        [length] = guarded(client, [key], attempt)
+        [length] = guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"appended {len(addition):,} bytes; the value is now {length:,} bytes")
 
 
