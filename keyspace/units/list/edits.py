@@ -16,6 +16,7 @@ from django import forms
 
 from keyspace.services.editing.inputs import BytesValueField, KeyForm, encode_for_form, encoding_field
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, digest, guarded
+from keyspace.services.editing.size_guard import check_linear_write
 from keyspace.units.list.inputs import IndexField, out_of_range, parse_index_token, parse_whole_number, short
 
 
@@ -123,6 +124,7 @@ class Insert(Operation):
 
         def attempt(pipe):
             check_list(pipe, key)
+            check_linear_write(pipe, key, "LINSERT", field="pivot")
             return lambda pipe: pipe.linsert(key, where, pivot, element)
 
         [length] = guarded(client, [key], attempt)
@@ -163,6 +165,7 @@ class Remove(Operation):
 
         def attempt(pipe):
             check_list(pipe, key)
+            check_linear_write(pipe, key, "LREM", field="value")  # before LPOS, as linear
             refuse_removing_all(pipe, key, value, count)
             return lambda pipe: pipe.lrem(key, count, value)
 
