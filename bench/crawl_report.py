@@ -22,17 +22,23 @@ def start_slowlog(client: redis.Redis) -> None:
     client.slowlog_reset()
 
 
-def dashboard_entries(client: redis.Redis, name: bytes) -> tuple[list[dict], bool]:
-    """The SLOWLOG entries of connections named `name`, and whether the log overflowed."""
+def slowlog_entries(client: redis.Redis) -> tuple[list[dict], bool]:
+    """Every SLOWLOG entry since `start_slowlog`, and whether the log overflowed."""
     entries = client.slowlog_get(LOG_LENGTH)
-    return [e for e in entries if e.get("client_name") == name], len(entries) >= LOG_LENGTH
+    return entries, len(entries) >= LOG_LENGTH
+
+
+def of_client(entries: list[dict], name: bytes) -> list[dict]:
+    return [entry for entry in entries if entry.get("client_name") == name]
 
 
 def _command(entry: dict) -> str:
     return entry["command"].decode("utf-8", "replace")[:60]
 
 
-def slowlog_rows(entries: list[dict], overflowed: bool) -> list[Row]:
+def slowlog_rows(entries: list[dict], overflowed: bool, pings: list[dict]) -> list[Row]:
+    """`pings`: entries of the PING client. A PING takes about a microsecond inside Redis, so
+    one logged over 1 ms means the machine held Redis up: those are the noise of the run."""
     slow = [e for e in entries if e["duration"] > SLOW_MS * 1000]
     longest = max(entries, key=lambda e: e["duration"], default=None)
     longest_text = (f"{longest['duration'] / 1000:.2f} ms: {_command(longest)}" if longest
@@ -46,6 +52,9 @@ def slowlog_rows(entries: list[dict], overflowed: bool) -> list[Row]:
         value_row("longest dashboard command", longest_text, "", None),
         value_row(f"dashboard commands over {LOGGED_FROM_US / 1000:g} ms", f"{len(entries):,}"
                   + (" (log overflowed)" if overflowed else ""), "", None),
+        value_row("PINGs logged over 1 ms (the machine held Redis up)", str(len(pings)) +
+                  (f", longest {max(e['duration'] for e in pings) / 1000:.1f} ms" if pings
+                   else ""), "", None),
     ]
 
 
