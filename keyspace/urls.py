@@ -1,7 +1,18 @@
 from django.urls import path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
-from keyspace.views import audit, auth, browse, edit, key, leaderboard, namespaces, pubsub, undo
+from keyspace.views import (
+    audit,
+    auth,
+    browse,
+    connections,
+    edit,
+    key,
+    leaderboard,
+    namespaces,
+    pubsub,
+    undo,
+)
 
 
 class DbConverter:
@@ -25,6 +36,7 @@ urlpatterns = [
     path("sign-in/once/<slug:token>/", auth.sign_in_once, name="sign-in-once"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("connections/", connections.connections, name="connections"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/server/", browse.server_info, name="server-info"),

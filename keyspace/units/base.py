@@ -23,6 +23,9 @@ class PageRequest:
     count: int = 100
     match: bytes | None = None
     order: str = ""
+    # An order remembered from earlier (the string view per namespace); used only when no
+    # order was asked for and this type has it, so it never makes a request fail.
+    preferred: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class TypeUnit:
     length_label: ClassVar[str] = "elements"
     orders: ClassVar[tuple[tuple[str, str], ...]] = ()
     order_label: ClassVar[str] = "Order"
+    # Whether a chosen order is remembered per namespace in the session (the string "View as").
+    remembers_order: ClassVar[bool] = False
     filterable: ClassVar[bool] = False
     # This type's edits and read-only tools by name: the allow-lists views look actions up in.
     operations: ClassVar[dict[str, Any]] = {}
@@ -121,7 +126,8 @@ class TypeUnit:
 
     def validate(self, request: PageRequest) -> PageRequest:
         """Fill in the default order and refuse what this type cannot do."""
-        order = request.order or self.default_order
+        remembered = request.preferred if request.preferred in dict(self.orders) else ""
+        order = request.order or remembered or self.default_order
         if self.orders and order not in dict(self.orders):
             raise BadRequest(f"{self.label} values cannot be ordered by {request.order!r}")
         if request.match and not self.filterable:

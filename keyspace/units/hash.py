@@ -9,6 +9,7 @@ from functools import cached_property
 from django import forms
 from django.conf import settings
 
+from keyspace.decoders.tools import ViewHashField
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
@@ -231,6 +232,7 @@ class HashUnit(TypeUnit):
     length_label = "fields"
     filterable = True
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    tools = allow_list(ViewHashField)
     creation_fields = ("field", "value")
 
     def fingerprint_parts(self, reader, key: bytes) -> list:

@@ -7,11 +7,10 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
 
-from keyspace.redis.connection import RedisNotConfigured, current_target
-from keyspace.views.query import QueryForm
-from keyspace.models import AuditEntry, UndoRecord
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view, user_may
-from keyspace.views.rendering import render_page
+from keyspace.models import AuditEntry, UndoRecord
+from keyspace.views.query import QueryForm
+from keyspace.views.rendering import render_page, tabs_db
 
 PAGE_SIZE = 50
 
@@ -46,7 +45,7 @@ def audit_log(request):
     params = request.GET.copy()
     params.pop("page", None)
     context = {"form": form, "page": page, "query_without_page": params.urlencode(),
-               "tab": "audit", "operations": _known_operations(), "db": _default_db()}
+               "tab": "audit", "operations": _known_operations(), "db": tabs_db()}
     _offer_undo(request, page)
     return render_page(request, "keyspace/audit.html", context, fragment="entries")
 
@@ -60,14 +59,6 @@ def _offer_undo(request, page) -> None:
     tokens = dict(live.values_list("audit_id", "token"))
     for entry in entries:
         entry.undo_token = tokens.get(entry.pk)
-
-
-def _default_db() -> int:
-    """The db the tabs link to from this page (the audit log itself spans every db)."""
-    try:
-        return current_target().default_db
-    except (RedisNotConfigured, ValueError):
-        return 0
 
 
 def _known_operations() -> list[str]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from keyspace.redis.connection import get_async_client, get_client
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.decoders.memory import namespace_of, recall_view, remember_view
 from keyspace.exceptions import BadRequest, KeyNotFound
-from keyspace.views.query import ValueQueryForm
+from keyspace.redis.connection import get_async_client, get_client
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
-from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.views.query import ValueQueryForm
 from keyspace.views.rendering import render_page, row_actions, wants_fragment
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
@@ -19,7 +22,10 @@ DOWNLOAD_CHUNK_BYTES = 256 * 1024
 @dashboard_view(VIEW)
 def key_view(request, db: int, key: bytes):
     page_request = ValueQueryForm(request.GET).page_request()
-    detail = key_detail(get_client(db), key, page_request)
+    remembered = recall_view(request.session, db, key)
+    detail = key_detail(get_client(db), key, replace(page_request, preferred=remembered))
+    if detail.unit.remembers_order and page_request.order:
+        remember_view(request.session, db, key, detail.request.order)
     more = request.GET.copy()
     more["cursor"] = detail.page.next_cursor or ""
     context = {
@@ -32,6 +38,9 @@ def key_view(request, db: int, key: bytes):
         "continuing": bool(page_request.cursor),
         "preview_limit": settings.DASHBOARD_PREVIEW_BYTES,
         "row_actions": row_actions(db, detail.name, detail.unit),
+        "view_remembered": bool(remembered) and not page_request.order
+        and detail.request.order == remembered,
+        "view_namespace": namespace_of(key),
     }
     if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
+from keyspace.redis.connection import RedisNotConfigured, current_target
+
 
 def wants_fragment(request) -> bool:
     """htmx swaps a fragment; boosted navigation and history restores need the whole page."""
@@ -29,3 +31,11 @@ def render_page(
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def tabs_db() -> int:
+    """The db the tabs link to from a page that is about no db in particular."""
+    try:
+        return current_target().default_db
+    except (RedisNotConfigured, ValueError):
+        return 0

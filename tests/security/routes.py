@@ -22,6 +22,7 @@ CLASSIFICATION = {
     "sign-in-once": PUBLIC,
     "sign-out": PUBLIC,
     "audit-log": VIEW,
+    "connections": VIEW,
     "undo-edit": EDIT,
     "keyspace-browse": VIEW,
     "server-info": VIEW,
@@ -79,6 +80,7 @@ CASES = {
     "sign-in-once": [Case("sign-in-once", {"token": "TOKEN"})],
     "sign-out": [Case("sign-out", ok_status=405)],
     "audit-log": [Case("audit-log")],
+    "connections": [Case("connections")],
     # A real copy, made fresh for each request (see url_of); undo is a POST (GET: 405).
     "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
     "keyspace-browse": [Case("keyspace-browse", {"db": 0}), Case("keyspace-browse", {"db": 1},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from keyspace.decoders.tools import ViewListElement
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, parse_offset, registry
 from keyspace.units.list.edits import Insert, Remove, SetElement
@@ -32,6 +33,7 @@ class ListUnit(TypeUnit):
     length_command = "LLEN"
     orders = (("head", "From the head"), ("tail", "From the tail"))
     operations = allow_list(SetElement, Push, PopHead, PopTail, Insert, Remove, Trim)
+    tools = allow_list(ViewListElement)
     creation_fields = ("value",)
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:

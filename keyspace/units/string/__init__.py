@@ -1,5 +1,6 @@
-"""Strings: a capped preview shown as text, JSON or hex; the full value only by download.
-Edits (replace, set with expiry, increment, append) live in `edits`."""
+"""Strings: a capped preview shown through the value decoders (text, JSON, hex, msgpack,
+pickle…); the full value only by download. Edits (replace, set with expiry, increment,
+append) live in `edits`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from keyspace.display import bytes_to_text, hex_dump, is_printable_text, pretty_json
+from keyspace.decoders import Decoded
+from keyspace.decoders.choice import show, view_choices
+from keyspace.decoders.text import printable_with_newlines
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import PageRequest, TypeUnit, ValuePage, parse_offset, registry
 from keyspace.units.string.edits import STRING_OPERATIONS
 from keyspace.units.string.values import edit_limit
-
-VIEWS = (("auto", "Auto"), ("text", "Text"), ("json", "JSON"), ("hex", "Hex"))
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,13 @@ class StringPreview:
     offset: int
     shown_bytes: int
     total_bytes: int
-    view: str
-    body: str
+    view: str  # the decoder that produced what is shown
+    body: str  # its main text, when it has one
     is_binary: bool
-    json_error: str = ""
+    decoded: Decoded | None = None
+    failed: Decoded | None = None  # the decoder asked for, when it could not read the value
+    recognised: tuple[tuple[str, str], ...] = ()  # decoders that detect the value, best first
+    others: tuple[tuple[str, str], ...] = ()
     edit_limit: int = 0
 
     @property
@@ -42,10 +46,14 @@ class StringUnit(TypeUnit):
     label = "String"
     length_command = "STRLEN"
     length_label = "bytes"
-    orders = VIEWS  # for strings, the "order" picks how the preview is shown
-    order_label = "Show as"
+    order_label = "View as"  # for strings, the "order" picks the decoder that shows the value
+    remembers_order = True
     operations = allow_list(*STRING_OPERATIONS)
     creation_fields = ("value",)
+
+    @property
+    def orders(self) -> tuple[tuple[str, str], ...]:
+        return tuple(view_choices())
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.set(key, data["value"])
@@ -74,28 +82,20 @@ class StringUnit(TypeUnit):
 
 
 def render_preview(value: bytes, *, offset: int, total: int, view: str) -> StringPreview:
-    whole = offset == 0 and len(value) == total
-    binary = not is_printable_text(value) and not _printable_with_newlines(value)
-    if view == "auto":
-        view = "hex" if binary else "json" if whole and pretty_json(value) else "text"
-    common = {
-        "offset": offset,
-        "shown_bytes": len(value),
-        "total_bytes": total,
-        "view": view,
-        "edit_limit": edit_limit(),
-    }
-    if view == "hex":
-        return StringPreview(body=hex_dump(value), is_binary=binary, **common)
-    if view == "json":
-        pretty = pretty_json(value) if whole else None
-        if pretty is None:
-            reason = "the value is cut" if not whole else "the value is not a JSON object or array"
-            return StringPreview(
-                body=_as_text(value), is_binary=binary, json_error=reason, **common
-            )
-        return StringPreview(body=pretty, is_binary=False, **common)
-    return StringPreview(body=_as_text(value), is_binary=binary, **common)
+    shown = show(value, whole=offset == 0 and len(value) == total, view=view)
+    return StringPreview(
+        offset=offset,
+        shown_bytes=len(value),
+        total_bytes=total,
+        view=shown.decoded.decoder,
+        body=shown.main_text,
+        is_binary=not printable_with_newlines(value),
+        decoded=shown.decoded,
+        failed=shown.failed,
+        recognised=shown.recognised,
+        others=shown.others,
+        edit_limit=edit_limit(),
+    )
 
 
 def _whole_characters(chunk: bytes) -> bytes:
@@ -107,14 +107,3 @@ def _whole_characters(chunk: bytes) -> bytes:
         if exc.reason == "unexpected end of data" and exc.end == len(chunk) and exc.start > 0:
             return chunk[: exc.start]
     return chunk
-
-
-def _printable_with_newlines(value: bytes) -> bool:
-    # A lone "\r" too: a preview cut between "\r" and "\n" is still text.
-    return is_printable_text(value.replace(b"\r", b"").replace(b"\n", b"").replace(b"\t", b""))
-
-
-def _as_text(value: bytes) -> str:
-    if _printable_with_newlines(value):
-        return value.decode("utf-8")
-    return bytes_to_text(value)
