@@ -95,6 +95,8 @@ def crawl_rows(crawl: CrawlResult, checks: dict[str, bool]) -> list[Row]:
         value_row("kinds of view visited", f"{len(crawl.shapes)}", "", None),
         value_row("pages following themselves: chains / longest",
                   f"{crawl.chains} / {crawl.longest_chain} pages", "", None),
+        value_row("chains cut short (still following after 20,000 pages)",
+                  str(crawl.unfinished_chains), "0", not crawl.unfinished_chains),
         value_row("slowest request", f"{crawl.worst_ms:,.0f} ms {crawl.worst_url[:50]}", "",
                   None),
         value_row("server errors (5xx)", str(errors), "0", not errors),
