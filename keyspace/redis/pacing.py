@@ -6,9 +6,10 @@ on the key names (a step over 4 KB names copies and hashes 4 MB per 1,000 keys, 
 and on how busy the server is. So every step is timed, around the call (the round trip
 included, so Redis's own share is smaller), and the next COUNT follows from it: doubled
 after a step that took under half of DASHBOARD_SCAN_STEP_MS and asked for the whole
-allowance, cut in proportion after one that took longer than the target. Growing only from
-steps under half the target, a step takes at most about the target; one that overshoots
-(a stretch of longer names) is followed by a step sized to half the target.
+allowance, cut in proportion after one that took longer than the target (by 8 at most at
+once: a single slow step is as likely a busy machine as long names). Growing only from steps
+under half the target, a step takes at most about the target; one that overshoots (a stretch
+of longer names) is followed by a step sized to half the target.
 
 A scan with no history starts from the names themselves: a first COUNT of about
 FIRST_BYTES of names (`count_for_names`), from a handful of names Redis hands back for
@@ -51,9 +52,9 @@ def next_count(count: int, asked: int, elapsed_ms: float, *, ceiling: int = MAX_
     and took `elapsed_ms`."""
     target = target_ms()
     if elapsed_ms > target:
-        # Aim the next step at half the target; always at least halve.
+        # Aim the next step at half the target; always at least halve, at most divide by 8.
         scaled = int(asked * target / (2 * elapsed_ms))
-        return max(MIN_COUNT, min(asked // 2, scaled))
+        return max(MIN_COUNT, min(asked // 2, max(asked // 8, scaled)))
     if elapsed_ms < target / 2 and asked >= count:
         return max(MIN_COUNT, min(ceiling, count * 2))
     return max(MIN_COUNT, min(ceiling, count))
@@ -84,6 +85,11 @@ class Pacer:
         result = scan(count=asked)
         self.observe(asked, (time.perf_counter() - started) * 1000)
         return result
+
+    def expected_ms(self) -> float:
+        """What the next call will likely take: the last one's time, scaled to the COUNT
+        allowed now (0 before any call)."""
+        return self.last_ms * self.count / self.last_asked if self.last_asked else 0.0
 
     def observe(self, asked: int, elapsed_ms: float) -> None:
         """Account for a call made elsewhere (in a pipeline, say) that asked for `asked`."""

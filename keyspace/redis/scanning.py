@@ -112,8 +112,11 @@ def scan_keys(
             break
         if steps:
             continue
-        # Stop before a call that would likely overrun the budget, not after it.
-        if (time.perf_counter() - started) * 1000 + pacer.last_ms > budget_ms:
+        # A filter may match nothing for a long way: stop before a call that would likely
+        # overrun the budget, not after it. Unfiltered, every step brings keys, so a page
+        # fills in a few paced steps.
+        spent = (time.perf_counter() - started) * 1000
+        if filtered and spent + pacer.expected_ms() > budget_ms:
             break
         # Unfiltered, a step need not collect more keys than the page has room for.
         wanted = None if filtered else page_size - len(found)

@@ -52,6 +52,7 @@ def test_the_rule_doubles_quick_steps_and_cuts_slow_ones(settings):
     assert next_count(100, 100, 4.0) == 25  # over: aim at half the target
     assert next_count(100, 100, 2.5) == 40 and next_count(100, 100, 2.1) == 47
     assert next_count(100, 100, 2.01) == 49  # just over: still at least halved
+    assert next_count(100, 100, 60.0) == 12  # a single slow step cuts by 8 at most
     assert next_count(1, 1, 50.0) == 1
     assert next_count(MAX_COUNT, MAX_COUNT, 0.1) == MAX_COUNT
     assert next_count(50, 50, 0.1, ceiling=60) == 60
@@ -79,7 +80,7 @@ def test_steps_over_long_names_shrink_and_steps_over_short_names_grow(r, setting
     r.flushdb()
     fill_strings(r, numbered("k:", 20_000))
     pacer, asked = Pacer(4), []
-    for _ in range(30):
+    for _ in range(60):
         pacer.call(lambda count: r.scan(0, count=count))
         asked.append(pacer.last_asked)
     # Short names take microseconds: doubled step after step (a hiccup of the machine may cut
@@ -88,7 +89,7 @@ def test_steps_over_long_names_shrink_and_steps_over_short_names_grow(r, setting
 
 
 def test_a_filtered_scan_over_long_names_asks_for_few_keys_per_step(r, scan_counts):
-    big_names(r, 80)
+    big_names(r, 160)
     fill_strings(r, [b"needle"])
     found, cursor, requests = [], "0", 0
     while True:
@@ -100,9 +101,10 @@ def test_a_filtered_scan_over_long_names_asks_for_few_keys_per_step(r, scan_coun
         cursor = page.next_cursor
     counts = scan_counts()
     assert found == [b"needle"]
-    # The probe (8 names), then steps judged from 512 KB names: one at first, never many.
+    # The probe (8 names), then steps judged from 512 KB names: one at first, never many
+    # (nothing matches, so only copying the names costs: 32 of them, 16 MB, take over 2 ms).
     assert counts[0] == 8 and counts[1] == 1, counts
-    assert max(counts[1:]) <= 16, counts
+    assert max(counts[1:]) <= 64, counts
 
     r.flushdb()
     fill_strings(r, numbered("short:", 20_000))
@@ -132,10 +134,10 @@ def test_an_unfiltered_page_asks_no_more_than_the_pace_allows(r, scan_counts):
     assert counts[0] == 30 and len(counts) >= 3, counts  # a page of 100 in steps from 30
 
 
-@pytest.mark.parametrize(("target_ms", "next_step"), [(0, 1), (60_000, 2000)])
+@pytest.mark.parametrize(("target_ms", "next_step"), [(0, 125), (60_000, 2000)])
 def test_a_namespace_count_keeps_its_pace_between_steps(r, scan_counts, settings, target_ms,
                                                         next_step):
-    # A target of 0 makes every step too slow, one of a minute every step quick.
+    # A target of 0 makes every step too slow (cut by 8), one of a minute every step quick.
     settings.DASHBOARD_SCAN_STEP_MS = target_ms
     fill_strings(r, numbered("a:", 30_000))
     state = count_step(r, load_count("", b"", b":", owner="pace"), budget_ms=0)
@@ -151,4 +153,4 @@ def test_a_namespace_count_over_long_names_asks_for_few_keys_per_step(r, scan_co
         state = count_step(r, state, budget_ms=1000)
     assert sum(state.folders.values()) == 80
     counts = scan_counts()
-    assert counts[:2] == [8, 1] and max(counts[1:]) <= 16, counts
+    assert counts[:2] == [8, 1] and max(counts[1:]) <= 32, counts
