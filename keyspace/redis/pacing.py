@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 MIN_COUNT = 1
 # The most one step asks for, whatever the timing says: about 2 ms of Redis time on ordinary
-# names at a million keys. A page token can name a COUNT up to this and no more.
+# names at a million keys (the timing keeps steps nearer 1 ms). A page token can name a COUNT
+# up to this and no more.
 MAX_COUNT = 2000
 # A first step collects about this many bytes of names (a few hundred µs of Redis time)...
 FIRST_BYTES = 256 * 1024
