@@ -28,6 +28,7 @@ from keyspace.services.editing.inputs import (
     encode_for_form,
     encoding_field,
 )
+from keyspace.services.editing.size_guard import check_linear_write
 from keyspace.units.list.inputs import (
     IndexField,
     out_of_range,
@@ -134,6 +135,7 @@ class Insert(Operation):
         where, pivot, element = data["where"], data["pivot"], data["element"]
 
         def attempt(pipe):
+            check_linear_write(pipe, key, "LINSERT", field="pivot")
             return lambda pipe: pipe.linsert(key, where, pivot, element)
 
         [length] = guarded(client, [key], attempt, expected_type="list")
@@ -173,6 +175,7 @@ class Remove(Operation):
         value, count = data["value"], data["count"]
 
         def attempt(pipe):
+            check_linear_write(pipe, key, "LREM", field="value")  # before LPOS, as linear
             refuse_removing_all(pipe, key, value, count)
             return lambda pipe: pipe.lrem(key, count, value)
 
