@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast seed bench bench-pubsub lint clean
+.PHONY: run test test-fast seed bench bench-pubsub bench-crawl lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP) | var
 
 bench-pubsub: $(STAMP) | var
 	$(PY) bench/pubsub_bench.py $(BENCH_ARGS)
+
+bench-crawl: $(STAMP) | var
+	$(PY) bench/crawl.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from dashboard_process import HttpClient
 from redis_work import CommandTally, WorkMeter
 
-HTMX_RESULTS = {"HX-Request": "true", "HX-Target": "results"}
+from tests.support.htmx import HTMX
+
+HTMX_RESULTS = {**HTMX, "HX-Target": "results"}
 
 
 @dataclass(frozen=True)

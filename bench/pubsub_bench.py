@@ -34,7 +34,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +46,9 @@ sys.path[:0] = [str(ROOT)]
 
 import redis  # noqa: E402
 
-from dashboard.local_redis import LocalRedis, free_port  # noqa: E402
+from dashboard.local_redis import LocalRedis  # noqa: E402
+from tests.support.sse import EventStreamResponse, request  # noqa: E402
+from tests.support.uvicorn_dashboard import UvicornDashboard  # noqa: E402
 
 CHANNEL = "bench"
 STREAM_PATH = f"/db/0/pubsub/stream/?channel={CHANNEL}"
@@ -93,72 +94,44 @@ class StreamLog:
 
 
 class SseReader:
-    """One SSE connection over a raw asyncio socket: HTTP/1.1, chunked or not."""
+    """The stream over an asyncio socket, read by the tests' SSE client (tests/support/sse.py)."""
 
     def __init__(self, port: int, log: StreamLog):
         self.port = port
         self.log = log
         self.writer: asyncio.StreamWriter | None = None
-        self.status_line = ""
+        self.response = EventStreamResponse(record=False)  # it runs for minutes: keep no lines
 
     async def open(self) -> None:
-        reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self.writer.write((f"GET {STREAM_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                           "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n").encode())
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.writer.write(request("127.0.0.1", self.port, STREAM_PATH))
         await self.writer.drain()
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        lines = head.decode("latin-1").split("\r\n")
-        self.status_line = lines[0]
-        if " 200 " not in f"{lines[0]} ":
-            raise RuntimeError(f"stream answered {lines[0]!r}")
-        headers = {k.strip().lower(): v.strip() for k, _, v in
-                   (line.partition(":") for line in lines[1:] if line)}
-        if "text/event-stream" not in headers.get("content-type", ""):
-            raise RuntimeError(f"stream content type is {headers.get('content-type')!r}")
-        self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        self.reader = reader
+        async with asyncio.timeout(10):
+            while self.response.status is None:
+                if not (data := await self.reader.read(65536)):
+                    raise RuntimeError("the stream closed before its headers")
+                self._feed(data, time.time())
+        if self.response.status != 200:
+            raise RuntimeError(f"stream answered {self.response.status_line!r}")
+        content_type = self.response.headers.get("content-type", "")
+        if "text/event-stream" not in content_type:
+            raise RuntimeError(f"stream content type is {content_type!r}")
 
     async def run(self) -> None:
         try:
-            if self.chunked:
-                await self._read_chunked()
-            else:
-                while data := await self.reader.read(65536):
-                    self._feed(data, time.time())
+            while not self.response.eof and (data := await self.reader.read(65536)):
+                self._feed(data, time.time())
             self.log.closed = "the dashboard closed the stream"
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        except ConnectionError as exc:
             self.log.closed = f"stream broke: {exc!r}"
 
-    async def _read_chunked(self) -> None:
-        while True:
-            size_line = await self.reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                return
-            data = await self.reader.readexactly(size + 2)
-            self._feed(data[:-2], time.time())
-
-    _buffer = ""
-
     def _feed(self, data: bytes, arrived: float) -> None:
-        self.log.bytes_read += len(data)
-        self._buffer += data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
-        *events, self._buffer = self._buffer.split("\n\n")
+        body, events = self.response.feed(data)
+        self.log.bytes_read += len(body)
         for event in events:
-            self._event(event, arrived)
+            self._event(event.name, event.data, arrived)
 
-    def _event(self, text: str, arrived: float) -> None:
-        name, data = "message", []
-        for line in text.split("\n"):
-            if line.startswith(":"):
-                continue
-            key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if key == "event":
-                name = value
-            elif key == "data":
-                data.append(value)
-        body = "\n".join(data)
+    def _event(self, name: str, body: str, arrived: float) -> None:
         if name == "batch":
             self._batch(body, arrived)
         elif name == "stats":
@@ -250,65 +223,9 @@ def cpu_pressure_us() -> int | None:
     return None
 
 
-def start_dashboard(redis_url: str, workdir: Path, app: str) -> tuple[subprocess.Popen, int, Path]:
-    port = free_port()
-    env = os.environ | {
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        "DASHBOARD_VAR_DIR": str(workdir / "var"),
-        # Sign-in is not what this measures; the dashboard listens on loopback only.
-        "DASHBOARD_AUTH": "off",
-        "PYTHONUNBUFFERED": "1",
-    }
-    (workdir / "var").mkdir(exist_ok=True)
-    log_path = workdir / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host",
-             "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "2",
-             "--lifespan", "off", "--no-access-log"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    return process, port, log_path
-
-
-def wait_for_http(process: subprocess.Popen, port: int, log_path: Path, timeout=30.0) -> None:
-    import http.client
-
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited at start:\n{log_path.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", f"/db/0/pubsub/?channel={CHANNEL}")
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status == 200:
-                return
-            raise RuntimeError(f"the pub/sub page answered {response.status}")
-        except (ConnectionRefusedError, ConnectionResetError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"uvicorn did not answer on port {port}")
-        time.sleep(0.1)
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 5.0) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def dashboard_log_problems(log_path: Path) -> str:
+def dashboard_log_problems(dashboard: UvicornDashboard) -> str:
     """The tail of uvicorn's log if the dashboard logged an error or a traceback."""
-    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    text = dashboard.log(chars=None)
     if "Traceback" in text or "ERROR" in text:
         return text[-3000:]
     return ""
@@ -561,8 +478,9 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
 # --- main -----------------------------------------------------------------------------------
 
 
-async def bench(args, redis_url: str, redis_pid: int, uvicorn_pid: int, port: int,
-                log_path: Path, procs: list) -> None:
+async def bench(args, redis_url: str, redis_pid: int, dashboard: UvicornDashboard,
+                procs: list) -> None:
+    uvicorn_pid, port = dashboard.process.pid, dashboard.port
     log = StreamLog()
     reader = SseReader(port, log)
     admin = redis.asyncio.Redis.from_url(redis_url)
@@ -589,7 +507,7 @@ async def bench(args, redis_url: str, redis_pid: int, uvicorn_pid: int, port: in
         log.skipped = 0
         baseline = rss_mb(uvicorn_pid)
         print(f"dashboard pid {uvicorn_pid} on port {port}, redis {redis_url}; "
-              f"stream {reader.status_line!r}, chunked={reader.chunked}; "
+              f"stream {reader.response.status_line!r}, chunked={reader.response.chunked}; "
               f"RSS after warm-up {baseline:.1f} MB")
 
         phases = []
@@ -607,7 +525,7 @@ async def bench(args, redis_url: str, redis_pid: int, uvicorn_pid: int, port: in
         if log.unparsed:
             print(f"!! {log.unparsed} batch items could not be parsed")
         final = rss_mb(uvicorn_pid)
-        if problems := dashboard_log_problems(log_path):
+        if problems := dashboard_log_problems(dashboard):
             print(f"\n!! the dashboard logged errors; its log ends with:\n{problems}")
         print_table(phases, baseline, final)
         if args.json:
@@ -662,22 +580,19 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, _interrupted)
     workdir = Path(tempfile.mkdtemp(prefix="pubsub-bench-"))
     server = LocalRedis(workdir / "redis")
-    dashboard: subprocess.Popen | None = None
-    log_path = workdir / "uvicorn.log"
+    # Sign-in is not what this measures (the launcher turns it off; loopback only).
+    dashboard = UvicornDashboard(server.url, workdir / "var", app=args.app, keep_dashboard_env=True,
+                                 ready_path=f"/db/0/pubsub/?channel={CHANNEL}")
     try:
         server.start()
-        dashboard, port, log_path = start_dashboard(server.url, workdir, args.app)
-        wait_for_http(dashboard, port, log_path)
-        asyncio.run(bench(args, server.url, server.process.pid, dashboard.pid, port, log_path,
-                          []))
+        dashboard.start()
+        asyncio.run(bench(args, server.url, server.process.pid, dashboard, []))
     except Exception:
-        if log_path.exists():
-            tail = log_path.read_text(errors="replace")[-3000:]
-            if tail.strip():
-                print(f"--- uvicorn log (tail)\n{tail}", file=sys.stderr)
+        if tail := dashboard.log(3000).strip():
+            print(f"--- uvicorn log (tail)\n{tail}", file=sys.stderr)
         raise
     finally:
-        stop_process(dashboard)
+        dashboard.stop()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -103,6 +103,11 @@ DASHBOARD_PAGE_SIZE = env_int("DASHBOARD_PAGE_SIZE", 100)
 DASHBOARD_MAX_PAGE_SIZE = env_int("DASHBOARD_MAX_PAGE_SIZE", 1000)
 # Redis time one request may spend scanning for a sparse filter before it returns a cursor.
 DASHBOARD_SCAN_BUDGET_MS = env_float("DASHBOARD_SCAN_BUDGET_MS", 50.0)
+# Time one SCAN call should take (measured around the call): the COUNT of each step grows
+# while steps stay well under it and shrinks when one goes over (keyspace/redis/pacing.py).
+# At 2 ms a full crawl raised other clients' p99 by 1.9 ms; at 1 ms by 0.8 ms, for the same
+# total Redis time (README, "What it costs Redis").
+DASHBOARD_SCAN_STEP_MS = env_float("DASHBOARD_SCAN_STEP_MS", 1.0)
 # Time one step of namespace counting may take before it reports progress.
 DASHBOARD_NAMESPACE_STEP_MS = env_float("DASHBOARD_NAMESPACE_STEP_MS", 250.0)
 DASHBOARD_NAMESPACE_MAX_FOLDERS = env_int("DASHBOARD_NAMESPACE_MAX_FOLDERS", 5000)
@@ -143,6 +148,9 @@ DASHBOARD_SET_STORE_MAX_MEMBERS = env_int("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_0
 # ~0.5 s): larger keys are not copied.
 DASHBOARD_COPY_MAX_ELEMENTS = env_int("DASHBOARD_COPY_MAX_ELEMENTS", 100_000)
 DASHBOARD_COPY_MAX_BYTES = env_int("DASHBOARD_COPY_MAX_BYTES", 16 * 1024 * 1024)
+# Writes that look at every element of a key (LREM, LINSERT, ...: services/editing/size_guard.py)
+# are refused on keys longer than this; at this length such a command takes about 5 ms.
+DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS = env_int("DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS", 100_000)
 # Live pub/sub: streams open at once (per process), how often a stream sends a batch, the
 # newest messages a batch keeps under a flood, how many the page keeps, payload previews.
 DASHBOARD_MAX_STREAMS = env_int("DASHBOARD_MAX_STREAMS", 20)

@@ -67,6 +67,12 @@ SETTINGS: dict[str, Setting] = {
                              minimum=1),
     "SCAN_BUDGET_MS": Setting("DASHBOARD_SCAN_BUDGET_MS", 50.0,
                               "time one request may spend scanning for a filter", minimum=0),
+    "SCAN_STEP_MS": Setting("DASHBOARD_SCAN_STEP_MS", 1.0,
+                            "Redis time one SCAN step aims at (its COUNT follows)",
+                            positive=True),
+    "MAX_LINEAR_WRITE_ELEMENTS": Setting("DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS", 100_000,
+                                         "longest key a write that looks through every "
+                                         "element (LREM, LINSERT) may run on", minimum=1),
     "NAMESPACE_STEP_MS": Setting("DASHBOARD_NAMESPACE_STEP_MS", 250.0,
                                  "time one step of namespace counting may take", minimum=0),
     "NAMESPACE_DELIMITER": Setting("DASHBOARD_NAMESPACE_DELIMITER", ":",

@@ -1,18 +1,9 @@
-from django.urls import path, register_converter
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLPattern, include, path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
-from keyspace.views import (
-    audit,
-    auth,
-    browse,
-    connections,
-    edit,
-    key,
-    leaderboard,
-    namespaces,
-    pubsub,
-    undo,
-)
+from keyspace.units import registry
+from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
 
 
 class DbConverter:
@@ -30,12 +21,52 @@ register_converter(DbConverter, "db")
 
 app_name = "keyspace"
 
+KEY = "db/<db:db>/key/<key:key>/"
+
+key_routes = [
+    path(KEY, key.key_view, name="key-detail"),
+    path(f"{KEY}row/", edit.key_row, name="key-row"),
+    path(f"{KEY}edit/<slug:action>/", edit.key_edit, name="key-edit"),
+    path(f"{KEY}tool/<slug:action>/", edit.key_tool, name="key-tool"),
+]
+
+
+def unit_urls(units, taken: list[URLPattern]) -> list:
+    """Each unit's extra pages (TypeUnit.get_urls) under the key's URL and the unit's
+    `url_prefix`. A name already used, or a first path segment another unit or the key's own
+    routes (row/, edit/, tool/) use, is a mistake refused at start-up, like a type registered
+    twice."""
+    names = {pattern.name for pattern in taken}
+    owners = {_segment(str(p.pattern)[len(KEY):]): "the key" for p in taken
+              if str(p.pattern).startswith(KEY) and str(p.pattern) != KEY}
+    collected = []
+    for unit in units:
+        patterns = unit.get_urls()
+        for pattern in patterns:
+            segment = _segment(f"{unit.url_prefix}{pattern.pattern}")
+            owner = owners.setdefault(segment, unit.type_name)
+            if pattern.name in names or owner != unit.type_name:
+                raise ImproperlyConfigured(
+                    f"the {unit.type_name} unit's page {pattern.name!r} at {segment}/ is "
+                    f"taken (by {owner})"
+                )
+            names.add(pattern.name)
+        if patterns:
+            collected.append(path(f"{KEY}{unit.url_prefix}", include(patterns)))
+    return collected
+
+
+def _segment(route: str) -> str:
+    return route.split("/", 1)[0]
+
+
 urlpatterns = [
     path("", browse.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
     path("sign-in/once/<slug:token>/", auth.sign_in_once, name="sign-in-once"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("audit/", audit.audit_log, name="audit-log"),
+    path("connections/", connections.connections, name="connections"),
     path("connections/", connections.connections, name="connections"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
@@ -47,14 +78,6 @@ urlpatterns = [
     path("db/<db:db>/pubsub/publish/", pubsub.pubsub_publish, name="pubsub-publish"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
-    path("db/<db:db>/key/<key:key>/", key.key_view, name="key-detail"),
-    path("db/<db:db>/key/<key:key>/download/", key.key_download, name="key-download"),
-    path("db/<db:db>/key/<key:key>/row/", edit.key_row, name="key-row"),
-    path("db/<db:db>/key/<key:key>/edit/<slug:action>/", edit.key_edit, name="key-edit"),
-    path("db/<db:db>/key/<key:key>/tool/<slug:action>/", edit.key_tool, name="key-tool"),
-    path(
-        "db/<db:db>/key/<key:key>/leaderboard/",
-        leaderboard.leaderboard_view,
-        name="key-leaderboard",
-    ),
+    *key_routes,
 ]
+urlpatterns += unit_urls(registry.units(), urlpatterns)

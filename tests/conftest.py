@@ -19,8 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + 
 os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", str(_scratch / "playwright"))
 os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 
-from keyspace.redis.connection import reset_pools  # noqa: E402
 from dashboard.local_redis import LocalRedis  # noqa: E402
+from keyspace.redis.connection import reset_pools  # noqa: E402
+from tests.support.users import client_for, make_user  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +59,6 @@ def r1(redis_server):
     client.close()
 
 
-def make_user(username: str, role: str):
-    from keyspace.access.roles import create_user
-
-    return create_user(username, role)
-
-
 @pytest.fixture
 def editor(db):
     return make_user("editor", "editor")
@@ -77,30 +72,25 @@ def viewer(db):
 @pytest.fixture
 def client(editor):
     """Django's test client, signed in as an editor (sign-in is on, as by default)."""
-    from django.test import Client
+    return client_for(editor)
 
-    signed_in = Client()
-    signed_in.force_login(editor)
-    return signed_in
+
+@pytest.fixture
+def viewer_client(viewer):
+    return client_for(viewer)
 
 
 @pytest.fixture
 def async_client(editor):
     from django.test import AsyncClient
 
-    signed_in = AsyncClient()
-    signed_in.force_login(editor)
-    return signed_in
+    return client_for(editor, AsyncClient)
 
 
 @pytest.fixture
 def csrf_client(editor):
     """A signed-in client that enforces CSRF like a browser."""
-    from django.test import Client
-
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(editor)
-    return browser
+    return client_for(editor, enforce_csrf_checks=True)
 
 
 @pytest.fixture
@@ -108,11 +98,6 @@ def anonymous_client():
     from django.test import Client
 
     return Client()
-
-
-@pytest.fixture
-def htmx_headers():
-    return {"HX-Request": "true"}
 
 
 @pytest.fixture(scope="session")

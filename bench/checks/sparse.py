@@ -12,9 +12,11 @@ from urllib.parse import quote
 
 from context import Bench
 from dataset import NEEDLE_MATCH
+from probe import HTMX_RESULTS
 from report import Row, ratio_row, section, value_row
 
 from keyspace.redis.keynames import decode_key
+from tests.support.htmx import HTMX
 
 REDIS_BUDGET_MS = 50.0
 # The dashboard checks its budget between SCAN calls, so the last call (COUNT up to 10,000:
@@ -42,7 +44,7 @@ class SparseRun:
 def follow(bench: Bench) -> SparseRun:
     run = SparseRun()
     path = f"/db/0/?match={quote(NEEDLE_MATCH)}"
-    headers = {"HX-Request": "true", "HX-Target": "results"}
+    headers = HTMX_RESULTS
     while run.requests < MAX_REQUESTS:
         sample = bench.probe.get(path, headers)
         run.requests += 1
@@ -59,7 +61,7 @@ def follow(bench: Bench) -> SparseRun:
             return run
         run.progress.append(f"~{progress.group(1)}")
         path = html.unescape(next_url.group(1))
-        headers = {"HX-Request": "true", "HX-Target": "load-more"}
+        headers = {**HTMX, "HX-Target": "load-more"}
     return run
 
 

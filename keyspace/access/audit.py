@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.http import Http404
 
 from keyspace.exceptions import DashboardError
 from keyspace.models import AuditEntry
 from keyspace.redis.connection import target_address
-from keyspace.services.editing.guard import Conflict
+from keyspace.services.editing.guard import Conflict, Refused
 
 logger = logging.getLogger(__name__)
 
 
-def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
+def record(user, *, db: int, operation: str, key: bytes | None, outcome: str,
            detail: str = "", target: bytes | None = None) -> AuditEntry:
-    user = getattr(request, "user", None)
+    """One entry, by `user` (None or anonymous: nobody signed in)."""
     signed_in = user is not None and user.is_authenticated
     entry = AuditEntry(
         user=user if signed_in else None,
@@ -36,7 +39,7 @@ def record(request, *, db: int, operation: str, key: bytes | None, outcome: str,
 
 
 @contextlib.contextmanager
-def audited(request, *, db: int, operation: str, key: bytes | None):
+def audited(user, *, db: int, operation: str, key: bytes | None):
     """Record how the block ends: done, refused, conflict or failed (then re-raise). The block
     may set `key` (a name known only once its form is parsed) and `target` (the key a rename,
     copy or store writes) in the trail."""
@@ -57,6 +60,36 @@ def audited(request, *, db: int, operation: str, key: bytes | None):
         trail.update(outcome=AuditEntry.FAILED, detail=exc.__class__.__name__)
         raise
     finally:
-        trail["entry"] = record(request, db=db, operation=operation, key=trail["key"],
+        trail["entry"] = record(user, db=db, operation=operation, key=trail["key"],
                                 outcome=trail["outcome"], detail=trail["detail"],
                                 target=trail["target"])
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[T]):
+    """How a submitted form ended: what its action returned (None unless it ran through), the
+    HTTP status, and the conflict or refusal that stopped it."""
+
+    value: T | None
+    status: int = 200
+    problem: DashboardError | None = None
+
+
+def submit(trail: dict, form, run: Callable[[dict], T]) -> Submitted[T]:
+    """Inside an `audited` block: refuse invalid input (422), else `run` the form's cleaned
+    data. A conflict or refusal ends it with its status, recorded in the trail; anything else
+    propagates, for `audited` to record."""
+    if not form.is_valid():
+        trail.update(outcome=AuditEntry.REFUSED,
+                     detail="invalid input: " + ", ".join(sorted(form.errors)))
+        return Submitted(None, 422)
+    try:
+        return Submitted(run(form.cleaned_data))
+    except (Conflict, Refused) as problem:
+        conflict = isinstance(problem, Conflict)
+        trail.update(outcome=AuditEntry.CONFLICT if conflict else AuditEntry.REFUSED,
+                     detail=problem.title)
+        return Submitted(None, problem.status, problem)

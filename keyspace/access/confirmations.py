@@ -16,9 +16,9 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from keyspace.services.editing.guard import Refused
-from keyspace.redis.keynames import encode_key
 from keyspace.models import SpentConfirmation
+from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.guard import Refused
 
 SALT = "keyspace.confirmation"
 LIFETIME_SECONDS = 300
@@ -29,21 +29,20 @@ class ConfirmationRequired(Refused):
     title = "Please confirm"
 
 
-def _subject(request, db: int, key: bytes, action: str, what: str) -> dict:
+def _subject(user, db: int, key: bytes, action: str, what: str) -> dict:
     """Everything a token is bound to (its nonce aside): a token matches only the same."""
-    user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
     return {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what}
 
 
-def issue(request, db: int, key: bytes, action: str, what: str = "") -> str:
+def issue(user, db: int, key: bytes, action: str, what: str = "") -> str:
     """A token confirming `action` on `key`, and only for `what` (the operation's
     confirmation subject: e.g. the key it replaces, with that key's fingerprint)."""
-    subject = _subject(request, db, key, action, what) | {"n": secrets.token_urlsafe(12)}
+    subject = _subject(user, db, key, action, what) | {"n": secrets.token_urlsafe(12)}
     return signing.dumps(subject, salt=SALT, compress=True)
 
 
-def check(request, db: int, key: bytes, action: str, token: str, what: str = "") -> None:
+def check(user, db: int, key: bytes, action: str, token: str, what: str = "") -> None:
     try:
         signed = signing.loads(token or "", salt=SALT, max_age=LIFETIME_SECONDS)
     except signing.SignatureExpired:
@@ -51,7 +50,7 @@ def check(request, db: int, key: bytes, action: str, token: str, what: str = "")
     except signing.BadSignature:
         raise ConfirmationRequired("this needs a confirmation; confirm below") from None
     nonce = signed.pop("n", "") if isinstance(signed, dict) else ""
-    if signed != _subject(request, db, key, action, what):
+    if signed != _subject(user, db, key, action, what):
         raise ConfirmationRequired("the confirmation was for something else; confirm again")
     # Spent here, atomically: of two requests racing with one token, only one gets through.
     # A form drawn again (after a conflict, or to confirm a trim) carries a fresh token.
@@ -74,15 +73,16 @@ def spend(nonce: str) -> bool:
     return True
 
 
-def require(request, client, db: int, key: bytes, operation, data: dict) -> None:
-    """Refuse an edit that needs a confirmation without a token for exactly this edit; the
-    refusal carries what the redrawn form must show and hold to confirm it."""
+def require(user, client, db: int, key: bytes, operation, data: dict, *, token: str,
+            row: str) -> None:
+    """Refuse an edit that needs a confirmation without a token (`token`, as submitted) for
+    exactly this edit; the refusal carries what the redrawn form must show and hold to
+    confirm it."""
     if not operation.needs_confirmation(data):
         return
-    token = request.POST.get("confirm", "")
-    subject = subject_of(operation, data, request.POST.get("row", ""))
+    subject = subject_of(operation, data, row)
     try:
-        check(request, db, key, operation.name, token, subject)
+        check(user, db, key, operation.name, token, subject)
     except ConfirmationRequired as asked:
         updates, note = operation.confirming(client, key, data)
         if note and token:
@@ -90,19 +90,18 @@ def require(request, client, db: int, key: bytes, operation, data: dict) -> None
         raise ConfirmationRequired(note or asked.message, updates=updates) from None
 
 
-def for_form(request, context: dict, form) -> str | None:
+def for_form(user, *, db: int, key: bytes, operation, form, row: str) -> str | None:
     """A token for the edit this form will submit, if it needs one: for a destructive edit
     always; for others once the form holds data that needs confirming (a short TTL,
     replacing a key), bound to what it confirms."""
-    operation = context["operation"]
     data = form.cleaned_data if form.is_bound and form.is_valid() else None
     if data is not None and operation.needs_confirmation(data):
-        subject = subject_of(operation, data, context["row"])
+        subject = subject_of(operation, data, row)
     elif operation.destructive:
-        subject = subject_of(operation, {}, context["row"])
+        subject = subject_of(operation, {}, row)
     else:
         return None
-    return issue(request, context["db"], context["key"], operation.name, subject)
+    return issue(user, db, key, operation.name, subject)
 
 
 def subject_of(operation, data: dict, row: str) -> str:

@@ -95,7 +95,8 @@ def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict)
     # Imported here: the audit log needs the models, and permissions load first.
     from keyspace.access.audit import record
 
-    record(request, db=view_kwargs.get("db", 0), key=view_kwargs.get("key"),
+    record(getattr(request, "user", None), db=view_kwargs.get("db", 0),
+           key=view_kwargs.get("key"),
            operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,
            outcome="refused", detail="not permitted")
 

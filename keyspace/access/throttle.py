@@ -75,7 +75,8 @@ def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
     from keyspace.access.audit import record
 
     locked = getattr(request, "axes_locked_out", False)
-    record(request, db=0, operation=SIGN_IN_OPERATION, key=None, outcome=AuditEntry.REFUSED,
+    record(getattr(request, "user", None), db=0, operation=SIGN_IN_OPERATION, key=None,
+           outcome=AuditEntry.REFUSED,
            detail=f"{'locked out' if locked else 'wrong user name or password'} "
                   f"(name tried: {str(credentials.get('username') or '')[:150]}, "
                   f"from {request.META.get('REMOTE_ADDR', '?')})")

@@ -1,6 +1,6 @@
-"""What a key-list page token says: a SCAN cursor, keys carried from a step shown in part, or
-a step to run again. The format is this module's alone; keyspace.redis.scanning explains when each
-is used."""
+"""What a key-list page token says: a SCAN cursor (with the COUNT the scan's pace allows, see
+keyspace.redis.pacing), keys carried from a step shown in part, or a step to run again. The
+format is this module's alone; keyspace.redis.scanning explains when each is used."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class Position:
     step_end: int = 0
     after: str | None = None  # digest of the last key shown from the step
     carried: tuple[bytes, ...] = ()  # keys of the step ending at `cursor` not shown yet
+    pace: int = 0  # the COUNT the next step may ask for (0: unknown, start afresh)
 
     def scanned(self) -> float:
         # A step shown in part has been scanned to its end; only its rows are still to come.
@@ -57,7 +58,7 @@ class Position:
         if self.carried:
             return CARRIED.join([str(self.cursor), *map(encode_key, self.carried)])
         if self.after is None:
-            return str(self.cursor)
+            return f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
         return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
 
 
@@ -71,15 +72,19 @@ def parse_position(raw: str | None, max_count: int) -> Position:
     parts = (raw or "").split(".")
     if len(parts) == 1:
         return Position(parse_cursor(raw))
-    count_text = parts[1] if len(parts) == 4 else ""
-    if not (_is_digest(parts[-1]) and count_text.isascii() and count_text.isdigit()
-            and len(count_text) <= 6):
+    if len(parts) == 2:
+        return Position(parse_cursor(parts[0]), pace=_parse_count(parts[1], max_count, raw))
+    if len(parts) != 4 or not _is_digest(parts[3]):
         raise _refuse(raw)
-    count = int(count_text)
-    # A COUNT the scan could have used: a forged token cannot ask Redis for a longer step.
-    if not 1 <= count <= max_count:
-        raise _refuse(raw)
+    count = _parse_count(parts[1], max_count, raw)
     return Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3])
+
+
+def _parse_count(text: str, max_count: int, raw: str) -> int:
+    # A COUNT the scan could have used: a forged token cannot ask Redis for a longer step.
+    if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= max_count):
+        raise _refuse(raw)
+    return int(text)
 
 
 def _parse_carried(raw: str) -> Position:

@@ -16,6 +16,12 @@ last key shown (the step's keys are shown in digest order). The next page runs t
 again, shows its keys past the digest and goes on from the earlier of the two ends. If the
 table changed meanwhile the step covers other buckets: a key present throughout is never
 skipped, but one can appear twice (as SCAN itself allows).
+
+How much each step asks for is paced by time (keyspace.redis.pacing): the COUNT reached
+travels in the token, so a scan followed over many requests keeps its pace. A scan with no
+pace yet starts from the names: an unfiltered one asks for a page (its keys are the
+sample), a filtered one first fetches a few names for nothing (PROBE_COUNT), and a token
+carrying keys starts from the carried names.
 """
 
 from __future__ import annotations
@@ -27,13 +33,23 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.conf import app_settings
-from keyspace.redis.scan_tokens import MAX_CARRIED_KEYS, MAX_TOKEN_CHARS, Position, digest, parse_cursor, parse_position, scanned_fraction
+from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
+from keyspace.redis.scan_tokens import (
+    MAX_CARRIED_KEYS,
+    MAX_TOKEN_CHARS,
+    Position,
+    digest,
+    parse_cursor,
+    parse_position,
+    scanned_fraction,
+)
 
 __all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
 
+# The most a first step asks for: a filtered one on short names (about 1 ms of Redis time at a
+# million keys), an unfiltered one (a page of the default size; a larger page takes more steps).
 FILTERED_FIRST_COUNT = 1000
-# About a millisecond of Redis time per call at a million keys: no call blocks Redis for long.
-FILTERED_MAX_COUNT = 2_000
+UNFILTERED_FIRST_COUNT = 100
 
 
 @dataclass(frozen=True)
@@ -76,11 +92,10 @@ def scan_keys(
 
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
     the returned cursor."""
-    start = parse_position(cursor, max(FILTERED_MAX_COUNT, app_settings.MAX_PAGE_SIZE))
+    start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
     filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
-    total, steps = _first_steps(client, start, page_size, match, type_name, filtered)
-    last_call = time.perf_counter() - started
+    total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered)
     found: dict[bytes, None] = {}
     while True:
         step = steps.popleft()
@@ -92,21 +107,24 @@ def scan_keys(
             position = _overflow(step, ordered[:room], ordered[room:])
             break
         found.update(dict.fromkeys(fresh))
-        position = Position(step.end)
+        position = Position(step.end, pace=pacer.count)
         if not step.end or len(found) >= page_size:
             break
         if steps:
             continue
-        # Stop before a call that would likely overrun the budget, not after it.
-        if (time.perf_counter() - started + last_call) * 1000 > budget_ms:
+        # A filter may match nothing for a long way: stop before a call that would likely
+        # overrun the budget, not after it. Unfiltered, every step brings keys, so a page
+        # fills in a few paced steps.
+        spent = (time.perf_counter() - started) * 1000
+        if filtered and spent + pacer.expected_ms() > budget_ms:
             break
-        count = page_size - len(found)
-        if filtered:
-            count = min(step.count * 2, FILTERED_MAX_COUNT) if step.count else FILTERED_FIRST_COUNT
-        call_started = time.perf_counter()
-        end, keys = client.scan(step.end, match=match, count=count, _type=type_name)
-        last_call = time.perf_counter() - call_started
-        steps.append(_Step(step.end, count, end, keys))
+        # Unfiltered, a step need not collect more keys than the page has room for.
+        wanted = None if filtered else page_size - len(found)
+        end, keys = pacer.call(
+            lambda count, at=step.end: client.scan(at, match=match, count=count, _type=type_name),
+            room=wanted,
+        )
+        steps.append(_Step(step.end, pacer.last_asked, end, keys))
     return ScanPage(
         keys=list(found),
         next_cursor=position.token(),
@@ -119,19 +137,30 @@ def scan_keys(
 def _first_steps(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
     type_name: str | None, filtered: bool,
-) -> tuple[int, deque[_Step]]:
+) -> tuple[int, deque[_Step], Pacer]:
     """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
-    step when there is room for one: one round trip."""
+    step when there is room for one: one round trip, two when a filtered scan has no pace
+    yet (a few names first, to size its first step)."""
     carried = list(start.carried)
     scanning = not carried or (len(carried) < page_size and start.cursor != 0)
-    count = start.count or (FILTERED_FIRST_COUNT if filtered else page_size - len(carried))
+    pacer = Pacer(_first_count(start, carried, filtered))
+    if start.after is not None:
+        count = start.count  # the very step, again
+    else:
+        count = pacer.count if filtered else min(pacer.count, page_size - len(carried))
+    probing = scanning and filtered and not (start.count or start.pace or carried)
+    began = time.perf_counter()
     with client.pipeline(transaction=False) as pipe:
         pipe.dbsize()
         for key in carried if type_name else ():
             pipe.type(key)
-        if scanning:
+        if probing:
+            pipe.scan(start.cursor, count=PROBE_COUNT)
+        elif scanning:
             pipe.scan(start.cursor, match=match, count=count, _type=type_name)
         total, *replies = pipe.execute()
+    if scanning and not probing:
+        pacer.observe(count, (time.perf_counter() - began) * 1000)
     steps: deque[_Step] = deque()
     if carried:
         if type_name:
@@ -143,13 +172,29 @@ def _first_steps(
             replies = replies[len(carried):]
             carried = kept
         steps.append(_Step(start.cursor, 0, start.cursor, carried))
+    if probing:
+        pacer = Pacer(count_for_names(replies[-1][1], FILTERED_FIRST_COUNT))
+        replies[-1] = pacer.call(
+            lambda count: client.scan(start.cursor, match=match, count=count, _type=type_name))
+        count = pacer.last_asked
     if scanning:
         end, keys = replies[-1]
         if start.after is not None:
             keys = [key for key in keys if digest(key) > start.after]
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
-    return total, steps
+    return total, steps, pacer
+
+
+def _first_count(start: Position, carried: list[bytes], filtered: bool) -> int:
+    """The COUNT a page may start with: a step to run again keeps its own; otherwise the pace
+    the token carries, or one judged from the carried names, or a first step's."""
+    if start.count:
+        return start.count
+    if start.pace:
+        return start.pace
+    first = FILTERED_FIRST_COUNT if filtered else UNFILTERED_FIRST_COUNT
+    return count_for_names(carried, first) if carried else first
 
 
 def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:

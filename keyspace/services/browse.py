@@ -124,6 +124,7 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             raise page_reply
         length = unit.parse_length(_ok(replies[4]))
         encoding = _ok(replies[2])
+        page = unit.parse_page(page_reply, page_request, length) if page_request else None
         return KeyDetail(
             name=key,
             type_name=type_text,
@@ -133,7 +134,7 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             memory=_ok(replies[3]),
             length=length,
             request=page_request,
-            page=unit.parse_page(page_reply, page_request, length) if page_request else None,
+            page=unit.complete_page(client, key, page) if page is not None else None,
         )
     raise KeyNotFound("this key keeps changing type; try again")
 

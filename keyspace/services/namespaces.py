@@ -2,7 +2,9 @@
 
 Counting a million keys takes seconds, so it never blocks a page: each step scans for a
 fixed time and keeps its running totals (one number per folder, so memory follows the
-number of namespaces, not keys) in Django's cache under a token the page passes back.
+number of namespaces, not keys) in Django's cache under a token the page passes back. Each
+SCAN call within a step is paced by time (keyspace.redis.pacing); the COUNT reached is kept
+with the totals, so the next step goes on at that pace.
 
 What a viewer can make the server keep is bounded: each user has MAX_COUNTS_PER_USER slots
 (a new count takes the oldest one's place), a folder name is kept to NAME_BYTES (a longer
@@ -24,10 +26,10 @@ from django.core.cache import cache
 
 from keyspace.conf import app_settings
 from keyspace.redis.keynames import escape_glob
+from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scanning import scanned_fraction
 
-FIRST_COUNT = 1000
-MAX_COUNT = 10_000
+FIRST_COUNT = 1000  # the most a count's first SCAN asks for (names judged first)
 LEAF_SAMPLE = 50
 STATE_TIMEOUT_SECONDS = 600
 MAX_COUNTS_PER_USER = 4
@@ -53,7 +55,7 @@ class NamespaceCount:
     leaf_sample: list[bytes] = field(default_factory=list)
     untracked: int = 0
     total_keys: int = 0
-    scan_count: int = FIRST_COUNT
+    scan_count: int = 0  # the pace reached (0: none yet, judged from a few names)
 
     @property
     def complete(self) -> bool:
@@ -127,12 +129,20 @@ def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> 
     """Scan for about `budget_ms`, fold the keys into the counts, and save the state."""
     match = escape_glob(state.prefix) + b"*" if state.prefix else None
     started = time.perf_counter()
-    state.total_keys = client.dbsize()
+    with client.pipeline(transaction=False) as pipe:
+        pipe.dbsize()
+        if not state.scan_count:
+            pipe.scan(state.cursor, count=PROBE_COUNT)
+        state.total_keys, *probe = pipe.execute()
+    if probe:
+        state.scan_count = count_for_names(probe[0][1], FIRST_COUNT)
+    pacer = Pacer(state.scan_count, ceiling=MAX_COUNT)
     while not state.complete:
-        state.cursor, keys = client.scan(state.cursor, match=match, count=state.scan_count)
+        state.cursor, keys = pacer.call(
+            lambda count: client.scan(state.cursor, match=match, count=count))
+        state.scan_count = pacer.count
         state.started = True
         _fold(state, keys)
-        state.scan_count = min(state.scan_count * 2, MAX_COUNT)
         if (time.perf_counter() - started) * 1000 >= budget_ms:
             break
     slot = _slot_of(state.token)

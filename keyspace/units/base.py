@@ -8,10 +8,13 @@ from typing import Any, ClassVar
 
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text, truncate_bytes
-from keyspace.services.editing.guard import type_of
 from keyspace.exceptions import BadRequest
-from keyspace.redis.keynames import decode_key
+from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.redis.scanning import parse_cursor as parse_scan_cursor  # noqa: F401 - re-exported for units
+from keyspace.units.declarations import CreateField, ToolbarEntry, toolbar_entries
+
+# key_fingerprint is re-exported: edits that replace another key import it from here.
+from keyspace.units.fingerprints import feed, key_fingerprint  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,38 @@ class Element:
 
 
 class TypeUnit:
-    """One Redis type: how to measure it, page through it, and which template shows it."""
+    """One Redis type: how to measure it, page through it, edit it, and which template shows it.
+
+    Adding a type is one unit module (a subclass registered with `@registry.register` and its
+    module imported in `keyspace/units/__init__.py`), one template, and one test file. What the
+    rest of the dashboard asks of a unit is declared here:
+
+    - reading: `length_command`, `queue_page`/`parse_page` (one command in the key page's
+      pipeline) and, for what that command cannot read, `complete_page` (one more round trip);
+      `orders` and `filterable` for the value controls;
+    - editing: `operations` and `tools` (allow-lists by name), `create_fields` and
+      `queue_create` for the New-key form, `fingerprint_parts` for edits that replace the key;
+    - rows: `row_token`/`row_from_token` (a row's id in URLs and element ids) and `read_row`;
+    - the page: `toolbar` (its entries in the key's toolbar; rename, copy, TTL and delete are
+      the key's own) and `get_urls` (extra pages, served under the key's URL + `url_prefix`).
+
+    The template (`keyspace/units/<type_name>.html`) is included in the key page's `#value`
+    section and must define these partials (django-template-partials):
+
+    - `rows`: the value's rows (or the whole value); it is also sent alone when htmx asks for
+      "Load more" (HX-Target `value-more`) and swapped in at the end of the rows, so in a
+      table it is `<tr>`s only (no <thead>, and no <form>, which a parser drops there);
+    - `row`: one row, with the id `row-{{ row.token }}` (`row.token` is `row_token` of the
+      row's id), for units with row operations: an edit redraws only that row.
+
+    Context: `db`, `key` (bytes), `unit`, `detail` (the key's metadata: `type_name`, `ttl_ms`,
+    `length`, ...), `page` (a ValuePage: `rows`, `next_cursor`, `notes`, `extra`),
+    `more_query` (the query of the next page), `continuing` (a page after the first),
+    `row_actions` ((operation, url) for each row operation), `preview_limit`, `user` (edit controls: `user|may_edit`),
+    `request`. Shared pieces: `keyspace/_value_controls.html` (filter and order),
+    `keyspace/_value_more.html` (Load more, with `columns`), `keyspace/_row_actions.html`,
+    `keyspace/_element.html` (one Element, escaped and cut).
+    """
 
     type_name: ClassVar[str]
     label: ClassVar[str]
@@ -65,17 +99,27 @@ class TypeUnit:
     # This type's edits and read-only tools by name: the allow-lists views look actions up in.
     operations: ClassVar[dict[str, Any]] = {}
     tools: ClassVar[dict[str, Any]] = {}
+    # What the New-key form asks for besides name, type and TTL; empty when the dashboard
+    # cannot create such a key.
+    create_fields: ClassVar[tuple[CreateField, ...]] = ()
 
     @property
     def template(self) -> str:
         return f"keyspace/units/{self.type_name}.html"
 
-    # What the "new key" form needs for this type besides name and TTL ("field", "value",
-    # "score"); empty when the dashboard cannot create such a key.
-    creation_fields: ClassVar[tuple[str, ...]] = ()
+    @property
+    def url_prefix(self) -> str:
+        """Where `get_urls` are served, after the key's own URL (`db/<db>/key/<key>/`)."""
+        return f"{self.type_name}/"
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
+        """Queue the writes that create `key` from the cleaned `create_fields` in `data`."""
         raise NotImplementedError(f"{self.label} keys cannot be created here")
+
+    def get_urls(self) -> list:
+        """Extra pages for keys of this type (`path()` entries relative to the key's URL and
+        `url_prefix`; their views take `db` and `key`). Collected by `keyspace/urls.py`."""
+        return []
 
     @property
     def key_operations(self) -> list:
@@ -85,9 +129,23 @@ class TypeUnit:
     def row_operations(self) -> list:
         return [op for op in self.operations.values() if op.scope == "row"]
 
-    def parse_row_token(self, token: str) -> bytes:
-        """A row's id from its URL token; by default the row's bytes (field, member)."""
+    def toolbar(self, db: int, key: bytes, detail) -> list[ToolbarEntry]:
+        """This type's entries in the key's toolbar (`detail`: the key as shown): its tools,
+        then its key-wide edits."""
+        return toolbar_entries(db, key, self.tools.values(), self.key_operations)
+
+    @classmethod
+    def row_token(cls, row_id) -> str:
+        """A row's id as it appears in URLs (`?row=`) and element ids (`row-<token>`); by
+        default the row's bytes (a field, a member)."""
+        return encode_key(row_id)
+
+    def row_from_token(self, token: str):
+        """The row id a token names (the inverse of `row_token`); BadRequest if it names none."""
         return decode_row_token(token)
+
+    def parse_row_token(self, token: str):
+        return self.row_from_token(token)
 
     def read_row(self, client, key: bytes, row_id: bytes):
         """The row `row_id` as it is now (after an edit), or None if it is gone."""
@@ -111,7 +169,7 @@ class TypeUnit:
         for collections, the length plus a bounded sample (see each unit), so a change that
         keeps the length and misses the sample goes unnoticed."""
         hashed = hashlib.sha256(self.type_name.encode())
-        _feed(hashed, self.fingerprint_parts(reader, key))
+        feed(hashed, self.fingerprint_parts(reader, key))
         return hashed.hexdigest()[:32]
 
     def queue_length(self, pipe, key: bytes) -> None:
@@ -139,21 +197,10 @@ class TypeUnit:
     def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
         return ValuePage(rows=[], next_cursor=None)
 
-
-def _feed(hashed, part) -> None:
-    """Feed nested lists/tuples/dicts of bytes, numbers and text into `hashed`, unambiguously
-    (each item tagged with its kind and length)."""
-    if isinstance(part, dict):
-        part = sorted(part.items())
-    if isinstance(part, list | tuple):
-        hashed.update(b"[%d" % len(part))
-        for item in part:
-            _feed(hashed, item)
-        hashed.update(b"]")
-        return
-    raw = part if isinstance(part, bytes) else repr(part).encode()
-    hashed.update(b"%s%d:" % (type(part).__name__.encode(), len(raw)))
-    hashed.update(raw)
+    def complete_page(self, client, key: bytes, page: ValuePage) -> ValuePage:
+        """What one page command could not read, in one more round trip once `parse_page`
+        has seen the value (a string read as a HyperLogLog: its count); by default nothing."""
+        return page
 
 
 def decode_row_token(token: str) -> bytes:
@@ -203,16 +250,9 @@ class Registry:
     def type_names(self) -> list[str]:
         return list(self._units)
 
+    def units(self) -> list[TypeUnit]:
+        """Every registered unit, the fallback last (its URLs are served too)."""
+        return [*self._units.values(), *([self._fallback] if self._fallback else [])]
+
 
 registry = Registry()
-
-
-ABSENT_KEY = "absent"
-
-
-def key_fingerprint(reader, key: bytes) -> str:
-    """The fingerprint of whatever `key` holds now, of any type ("absent" when nothing)."""
-    type_name = type_of(reader, key)
-    if type_name == "none":
-        return ABSENT_KEY
-    return registry.unit_for(type_name).fingerprint(reader, key)

@@ -11,12 +11,38 @@ from django import forms
 from keyspace.conf import app_settings
 from keyspace.decoders.tools import ViewHashField
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, check_size, each_line, encode_for_form, encoding_field
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, allow_list, check_type, check_value, digest, guarded, refuse_emptying
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    allow_list,
+    check_value,
+    digest,
+    guarded,
+    refuse_emptying,
+)
 from keyspace.services.editing.increments import AmountField, result_of
-from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    TokenField,
+    check_size,
+    each_line,
+    encode_for_form,
+    encoding_field,
+)
 from keyspace.services.editing.targets import ReplacesEntries
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, decode_row_token, parse_scan_cursor, registry
+from keyspace.units.base import (
+    CreateField,
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    decode_row_token,
+    parse_scan_cursor,
+    registry,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +52,7 @@ class HashRow:
 
     @cached_property
     def token(self) -> str:
-        return encode_key(self.field.raw)
+        return HashUnit.row_token(self.field.raw)
 
 
 class FieldForm(KeyForm):
@@ -59,11 +85,10 @@ class SetField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -83,12 +108,11 @@ class DeleteField(Operation):
         field = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_value(pipe.hget(key, field), data["expected"], "field")
             refuse_emptying(pipe.hlen(key), "last field", "deleting")
             return lambda pipe: pipe.hdel(key, field)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
 
 
@@ -110,13 +134,12 @@ class AddField(Operation):
         field = data["field"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if pipe.hexists(key, field):
                 raise Conflict(f"the field {bytes_to_text(field)[:100]} already exists; "
                                "edit it in its row instead")
             return lambda pipe: pipe.hset(key, field, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added field {bytes_to_text(field)[:100]}")
 
 
@@ -173,7 +196,6 @@ class AddMany(ReplacesEntries, Operation):
         pairs = data["pairs"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             if data["overwrite"]:
                 self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
             else:
@@ -184,7 +206,7 @@ class AddMany(ReplacesEntries, Operation):
                     raise Conflict(f"these fields already exist: {names}; nothing was written")
             return lambda pipe: pipe.hset(key, mapping=pairs)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added {len(pairs)} fields")
 
 
@@ -208,7 +230,6 @@ class Increment(Operation):
         field, amount = data["row"], data["amount"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             # HINCRBY would create a field that is gone: the user incremented one they saw.
             if not pipe.hexists(key, field):
                 raise Conflict("the field was removed meanwhile; nothing was written",
@@ -219,7 +240,7 @@ class Increment(Operation):
                 return lambda pipe: pipe.hincrby(key, field, amount.value)
             return lambda pipe: pipe.hincrbyfloat(key, field, amount.arg())
 
-        [result] = guarded(client, [key], attempt)
+        [result] = guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"{bytes_to_text(field)[:100]} is now {bytes_to_text(str(result).encode())}",
                        refresh="row", row_id=field)
 
@@ -233,7 +254,10 @@ class HashUnit(TypeUnit):
     filterable = True
     operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
     tools = allow_list(ViewHashField)
-    creation_fields = ("field", "value")
+    create_fields = (
+        CreateField("field", "Field", kind="line", required="a field is needed for this type"),
+        CreateField("value", "Value"),
+    )
 
     def fingerprint_parts(self, reader, key: bytes) -> list:
         """The length and the first HSCAN page (fields with their values)."""

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from keyspace.exceptions import BadRequest
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, registry
+from keyspace.units.base import CreateField, Element, PageRequest, TypeUnit, ValuePage, registry
 
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")  # ASCII digits: Redis refuses others
 MAX_ID_PART = 2**64 - 1
@@ -36,7 +36,10 @@ class StreamUnit(TypeUnit):
     length_command = "XLEN"
     length_label = "entries"
     orders = (("newest", "Newest first"), ("oldest", "Oldest first"))
-    creation_fields = ("field", "value")
+    create_fields = (
+        CreateField("field", "Field", kind="line", required="a field is needed for this type"),
+        CreateField("value", "Value"),
+    )
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.xadd(key, {data["field"]: data["value"]})

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target, get_client, server_overview
-from keyspace.views.query import KeyspaceQueryForm
-from keyspace.services.browse import keys_metadata, lookup_key
-from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.redis.scanning import ScanPage, scan_keys
+from keyspace.services.browse import keys_metadata, lookup_key
 from keyspace.units import registry
-from keyspace.views.rendering import render_page
+from keyspace.views.query import KeyspaceQueryForm
+from keyspace.views.rendering import fragment_target, render_page
 
 
 @dashboard_view(VIEW)
@@ -63,7 +63,7 @@ def keyspace_browse(request, db: int):
         "key_prefix": reverse("keyspace:key-detail", kwargs={"db": db, "key": b""})[:-1],
         "continuing": bool(query["cursor"] and query["cursor"] != "0"),
     }
-    fragment = "rows" if request.headers.get("HX-Target") == "load-more" else "results"
+    fragment = "rows" if fragment_target(request) == "load-more" else "results"
     return render_page(request, "keyspace/browse.html", context, fragment=fragment)
 
 

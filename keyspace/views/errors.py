@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from keyspace.exceptions import (
     DashboardError,
@@ -82,10 +82,9 @@ def _to_sign_in(request):
     if request.method != "GET" and not htmx:
         page = reverse("keyspace:home")
     destination = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}"
-    if htmx:
-        response = HttpResponse("sign in to use the dashboard", status=401)
-        response["HX-Redirect"] = destination
-        return response
+    if htmx:  # any htmx request: its XHR would follow a 302 itself and swap in the form
+        return HttpResponseClientRedirect(destination, content="sign in to use the dashboard",
+                                          status=401)
     return HttpResponseRedirect(destination)
 
 

@@ -14,7 +14,7 @@ from keyspace.redis.connection import get_async_client, get_client
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
 from keyspace.views.query import ValueQueryForm
-from keyspace.views.rendering import render_page, row_actions, wants_fragment
+from keyspace.views.rendering import fragment_target, render_page, row_actions
 
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
@@ -42,14 +42,15 @@ def key_view(request, db: int, key: bytes):
         and detail.request.order == remembered,
         "view_namespace": namespace_of(key),
     }
-    if wants_fragment(request) and request.headers.get("HX-Target") == "value-more":
+    if fragment_target(request) == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")
     return render_page(request, "keyspace/key.html", context, fragment="value")
 
 
 @dashboard_view(VIEW)
 async def key_download(request, db: int, key: bytes):
-    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk."""
+    """Stream a whole string value in chunks, so a 1 GB value costs the server one chunk.
+    Served where the string unit declares it (StringUnit.get_urls)."""
     client = get_async_client(db)
     try:
         key_type, size = await _string_size(client, key)

@@ -1,10 +1,11 @@
 """A leaderboard of one sorted set: the top N, the neighbourhood of a member, or a score
-range, paged. Read-only; each request costs a bounded number of O(log N + shown) commands."""
+range, paged. Read-only; each request costs a bounded number of O(log N + shown) commands.
+Served where the sorted-set unit declares it (ZsetUnit.get_urls)."""
 
 from __future__ import annotations
 
-from keyspace.redis.connection import get_client
 from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.redis.connection import get_client
 from keyspace.units.zset.leaderboard import MAX_AROUND, MAX_COUNT, LeaderboardQuery, read_board
 from keyspace.units.zset.unit import ORDERS
 from keyspace.views.rendering import render_page

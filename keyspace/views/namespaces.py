@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import get_client
-from keyspace.views.query import NamespaceQueryForm
 from keyspace.redis.keynames import encode_key, escape_glob, to_escaped
 from keyspace.services.namespaces import breadcrumbs, count_step, load_count
-from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.views.query import NamespaceQueryForm
 from keyspace.views.rendering import render_page
 
 

@@ -10,15 +10,24 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from keyspace.access.audit import audited
-from keyspace.conf import app_settings
-from keyspace.redis.connection import get_client
-from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
-from keyspace.exceptions import BadRequest
-from keyspace.redis.keynames import parse_escaped, to_escaped
-from keyspace.models import AuditEntry
+from keyspace.access.audit import audited, submit
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
-from keyspace.services.pubsub.live import Batch, Status, Subscription, channel_list, keyspace_notifications, open_streams, present, publish, stream_messages
+from keyspace.conf import app_settings
+from keyspace.exceptions import BadRequest
+from keyspace.redis.connection import get_client
+from keyspace.redis.keynames import parse_escaped, to_escaped
+from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
+from keyspace.services.pubsub.live import (
+    Batch,
+    Status,
+    Subscription,
+    channel_list,
+    keyspace_notifications,
+    open_streams,
+    present,
+    publish,
+    stream_messages,
+)
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
 from keyspace.views.rendering import render_page
 
@@ -108,15 +117,17 @@ def pubsub_publish(request, db: int):
     if form.is_bound:
         form.is_valid()
         channel = form.cleaned_data.get("channel")  # bytes when the name itself was valid
-        with audited(request, db=db, operation="publish", key=channel) as trail:
-            if form.is_valid():
-                data = form.cleaned_data
-                context["delivered"] = publish(get_client(db), data["channel"], data["message"])
-                context["published_to"] = data["channel"]
-                trail["detail"] = f"{context['delivered']} subscribers received it"
-            else:
-                trail.update(outcome=AuditEntry.REFUSED, detail="invalid input")
-                status = 422
+        with audited(request.user, db=db, operation="publish", key=channel) as trail:
+
+            def run(data: dict) -> int:
+                delivered = publish(get_client(db), data["channel"], data["message"])
+                trail["detail"] = f"{delivered} subscribers received it"
+                return delivered
+
+            submitted = submit(trail, form, run)
+        status = submitted.status
+        if submitted.value is not None:
+            context |= {"delivered": submitted.value, "published_to": channel}
     if request.method == "POST":
         return render(request, f"{TEMPLATE}#publish", context, status=status)
     return render_page(request, TEMPLATE, context | {"tab": "pubsub"}, fragment="publish")

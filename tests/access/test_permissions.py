@@ -1,19 +1,10 @@
 """Every view goes through the one permission check."""
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from keyspace.access import permissions
 from keyspace.redis.keynames import encode_key
-
-
-def all_patterns(resolver=None, prefix=""):
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from all_patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
+from tests.security.support import all_patterns
 
 
 def test_every_route_declares_its_action():

@@ -44,13 +44,10 @@ def dialogs(page: Page) -> list[str]:
 def signed_in(page: Page, live_server, transactional_db):
     """Every browser test runs as a signed-in editor (sign-in is on, as by default)."""
     from django.conf import settings
-    from django.test import Client
 
-    from tests.conftest import make_user
+    from tests.support.users import client_for, make_user
 
-    session = Client()
-    session.force_login(make_user("browser", "editor"))
-    cookie = session.cookies[settings.SESSION_COOKIE_NAME]
+    cookie = client_for(make_user("browser", "editor")).cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
     )

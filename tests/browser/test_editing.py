@@ -16,6 +16,8 @@ from playwright.sync_api import Page, Request, Response, expect
 
 from keyspace.display import human_bytes
 from keyspace.redis.keynames import encode_key
+from tests.support.htmx import HTMX
+from tests.support.urls import key_url
 
 pytestmark = pytest.mark.browser
 
@@ -70,11 +72,6 @@ class Traffic:
 @pytest.fixture
 def traffic(page: Page) -> Traffic:
     return Traffic(page)
-
-
-def key_path(name: bytes | str) -> str:
-    raw = name.encode() if isinstance(name, str) else name
-    return f"/db/0/key/{encode_key(raw)}/"
 
 
 def row(page: Page, token: bytes | str | int):
@@ -136,7 +133,7 @@ def tab_to(page: Page, locator, limit: int = 10) -> None:
 
 def test_edit_a_hash_field_in_place(page: Page, url, r: redis.Redis, traffic: Traffic):
     r.hset("user:1", mapping={"name": "Ada", "email": "ada@example.com", "age": "36"})
-    page.goto(url(key_path("user:1")))
+    page.goto(url(key_url("user:1")))
     mark_page(page)
     loads = len(traffic.documents())
 
@@ -179,7 +176,7 @@ def test_hash_edit_conflict_keeps_the_other_clients_value(
     page: Page, url, r: redis.Redis, traffic: Traffic
 ):
     r.hset("user:1", mapping={"name": "Ada", "email": "ada@example.com"})
-    page.goto(url(key_path("user:1")))
+    page.goto(url(key_url("user:1")))
 
     email = row(page, "email")
     email.get_by_role("link", name="Edit", exact=True).click()
@@ -207,7 +204,7 @@ def test_hash_edit_conflict_keeps_the_other_clients_value(
 
 def test_push_an_element_to_the_head_of_a_list(page: Page, url, r: redis.Redis, traffic: Traffic):
     r.rpush("queue:jobs", "job-1", "job-2", "job-3")
-    page.goto(url(key_path("queue:jobs")))
+    page.goto(url(key_url("queue:jobs")))
     mark_page(page)
 
     key_action(page, "Push").click()
@@ -236,7 +233,7 @@ def test_push_an_element_to_the_head_of_a_list(page: Page, url, r: redis.Redis, 
 
 def test_added_member_tops_the_leaderboard(page: Page, url, r: redis.Redis, traffic: Traffic):
     r.zadd("scores", {"alice": 10, "bob": 20, "carol": 5})
-    page.goto(url(key_path("scores")))
+    page.goto(url(key_url("scores")))
 
     key_action(page, "Add member").click()
     form = page.locator("#editor form")
@@ -252,7 +249,7 @@ def test_added_member_tops_the_leaderboard(page: Page, url, r: redis.Redis, traf
     assert r.zscore("scores", "dave") == 99.5
 
     page.locator("#value").get_by_role("link", name="Leaderboard").click()
-    expect(page).to_have_url(url(key_path("scores") + "leaderboard/"))
+    expect(page).to_have_url(url(key_url("scores") + "leaderboard/"))
     board = page.locator("#board")
     expect(board.locator(".summary")).to_contain_text("Top 4 of 4 members")
     rows = board.locator("tbody tr")
@@ -278,7 +275,7 @@ def test_added_member_tops_the_leaderboard(page: Page, url, r: redis.Redis, traf
 
 def test_set_ttl_counts_down_and_the_key_expires(page: Page, url, r: redis.Redis, traffic: Traffic):
     r.set("temp:token", "soon gone")
-    page.goto(url(key_path("temp:token")))
+    page.goto(url(key_url("temp:token")))
     ttl = meta(page, "TTL")
     expect(ttl).to_have_text("no TTL")
 
@@ -329,7 +326,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     r.set("doomed", "x")
     r.hset("kept", "f", "v")
 
-    page.goto(url(key_path("doomed")))
+    page.goto(url(key_url("doomed")))
     key_action(page, "Delete").click()
     editor = page.locator("#editor")
     expect(editor).to_contain_text("You can undo this for 60 minutes")
@@ -346,7 +343,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
 
     # Cancel on another key's confirmation: the panel closes and nothing is posted.
     page.get_by_role("link", name="kept", exact=True).click()
-    expect(page).to_have_url(url(key_path("kept")))
+    expect(page).to_have_url(url(key_url("kept")))
     posts_before = len(traffic.posts())
     key_action(page, "Delete").click()
     expect(editor).to_contain_text("You can undo this for 60 minutes")
@@ -356,7 +353,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     expect(page.locator("header.topbar")).to_have_count(1)
     expect(page.locator("#editor")).to_have_count(1)
     expect(editor).to_be_empty()
-    expect(page).to_have_url(url(key_path("kept")))
+    expect(page).to_have_url(url(key_url("kept")))
     expect(page.locator("h1.key-title")).to_have_text("kept")
     assert len(traffic.posts()) == posts_before
     assert r.hgetall("kept") == {b"f": b"v"}
@@ -368,14 +365,14 @@ def test_undo_puts_a_deleted_key_back_and_an_edited_field_back(
 ):
     r.hset("profile", mapping={"name": "ada", "lang": "en"})
     r.expire("profile", 900)
-    page.goto(url(key_path("profile")))
+    page.goto(url(key_url("profile")))
     key_action(page, "Delete").click()
     page.locator("#editor").get_by_role("button", name="Delete the key").click()
     expect(page).to_have_url(url("/db/0/"))
     assert r.exists("profile") == 0
 
     page.locator("#undo-offer").get_by_role("button", name="Undo").click()
-    expect(page).to_have_url(url(key_path("profile")))
+    expect(page).to_have_url(url(key_url("profile")))
     expect(page.locator("#flash")).to_contain_text("undone: deleted profile")
     assert r.hgetall("profile") == {b"name": b"ada", b"lang": b"en"}
     assert 890 < r.ttl("profile") <= 900
@@ -401,7 +398,7 @@ def test_edit_forms_work_from_the_keyboard_with_csrf(
     page: Page, url, r: redis.Redis, traffic: Traffic, live_server
 ):
     r.hset("user:1", mapping={"name": "Ada", "email": "ada@example.com"})
-    page.goto(url(key_path("user:1")))
+    page.goto(url(key_url("user:1")))
 
     # A row form: type into the textarea, Tab to Save, press Enter.
     name = row(page, "name")
@@ -436,9 +433,9 @@ def test_edit_forms_work_from_the_keyboard_with_csrf(
 
     # The check is not vacuous: the same POST without the header or token is refused.
     refused = page.request.post(
-        url(key_path("user:1") + "edit/hash-add/"),
+        url(key_url("user:1") + "edit/hash-add/"),
         form={"field": "sneaky", "value": "x", "expected_type": "hash"},
-        headers={"HX-Request": "true"},
+        headers=HTMX,
         fail_on_status_code=False,
     )
     assert refused.status == 403
@@ -456,13 +453,13 @@ def test_read_only_mode_shows_no_edit_controls(page: Page, url, r: redis.Redis, 
     keys = ("user:1", "queue:jobs", "scores", "session:1")
 
     # With editing on, the selector finds the controls (so its absence below means something).
-    page.goto(url(key_path("user:1")))
+    page.goto(url(key_url("user:1")))
     assert page.locator(EDIT_CONTROLS).count() > 0
     expect(row(page, "name").get_by_role("link", name="Edit")).to_be_visible()
 
     settings.DASHBOARD_READONLY = True
     for name in keys:
-        page.goto(url(key_path(name)))
+        page.goto(url(key_url(name)))
         expect(page.locator("h1.key-title")).to_have_text(name)
         expect(page.locator("#value")).not_to_be_empty()
         expect(page.locator(EDIT_CONTROLS)).to_have_count(0)
@@ -473,7 +470,7 @@ def test_read_only_mode_shows_no_edit_controls(page: Page, url, r: redis.Redis, 
         expect(page.locator("#value").get_by_role("link", name="Edit")).to_have_count(0)
 
     # Read-only tools stay (the sorted set's lookup), and an edit URL opened directly is refused.
-    page.goto(url(key_path("scores")))
+    page.goto(url(key_url("scores")))
     expect(page.get_by_role("toolbar", name="Key actions").get_by_role("link")).not_to_have_count(0)
-    response = page.goto(url(key_path("user:1") + "edit/ttl/"))
+    response = page.goto(url(key_url("user:1") + "edit/ttl/"))
     assert response.status == 403

@@ -24,13 +24,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -43,12 +39,10 @@ from keyspace.redis.keynames import encode_key, escape_glob, to_escaped
 from keyspace.services.pubsub.live import Message, present
 from keyspace.units.base import Element
 from keyspace.units.string import render_preview
-
 from tests.browser.hostile import HOSTILE, is_pwned_request, pick
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 
 # Container keys: hostile names themselves, some printable (shown and audited as text), some
 # binary (escaped, audited as hex).
@@ -782,24 +776,11 @@ def test_tools_leaderboard_and_error_messages_with_hostile_data(page: Page, url,
 def asgi_dashboard(redis_server, tmp_path_factory):
     """The dashboard under uvicorn (streams need ASGI), sign-in off as in tests/pubsub, with
     a migrated database of its own so publishing can write its audit entry."""
-    from tests.services.pubsub.conftest import Dashboard
+    from tests.services.pubsub.support import Dashboard
 
-    var = tmp_path_factory.mktemp("hostile-uvicorn")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="dashboard.settings",
-        DASHBOARD_VAR_DIR=str(var),
-        REDIS_URL=redis_server.url,
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    dashboard = Dashboard(redis_server.url, var)
-    yield dashboard
+    dashboard = Dashboard(redis_server.url, tmp_path_factory.mktemp("hostile-uvicorn"))
+    dashboard.manage("migrate", "--noinput", "-v", "0")
+    yield dashboard.start()
     dashboard.stop()
 
 

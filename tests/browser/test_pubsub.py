@@ -10,10 +10,7 @@ delivery latency is measured, not just waited for.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +18,8 @@ import pytest
 import redis
 from playwright.sync_api import Locator, Page, expect
 
-from tests.services.pubsub.conftest import ROOT, Dashboard, dashboard_clients, numsub, wait_until
+from tests.browser.a11y import assert_accessible
+from tests.services.pubsub.support import Dashboard, dashboard_clients, numsub, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -49,39 +47,14 @@ def signed_in():
 # --------------------------------------------------------------------------- the server
 
 
-def _manage(server_env: dict[str, str], *args: str) -> str:
-    """Run manage.py against the uvicorn process's database; its output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", **server_env)
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stderr}"
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
-def var_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("pubsub-browser")
-
-
-@pytest.fixture(scope="module")
-def server_settings(var_dir) -> dict[str, str]:
-    """What the uvicorn process is started with, beyond what `Dashboard` sets itself."""
-    return {"DASHBOARD_AUTH": "on", "DASHBOARD_DB_PATH": str(var_dir / "dashboard.sqlite3")}
-
-
-@pytest.fixture(scope="module")
-def manage_env(redis_server, var_dir, server_settings) -> dict[str, str]:
-    """The environment manage.py needs to act on the uvicorn process's database."""
-    return {"REDIS_URL": redis_server.url, "DASHBOARD_VAR_DIR": str(var_dir), **server_settings}
-
-
-@pytest.fixture(scope="module")
-def server(redis_server, var_dir, server_settings, manage_env):
+def server(redis_server, tmp_path_factory):
     """One uvicorn for the module, with sign-in on and a migrated sqlite file of its own."""
-    _manage(manage_env, "migrate", "--noinput")
-    dashboard = Dashboard(redis_server.url, var_dir, **server_settings)
-    yield dashboard
+    var_dir = tmp_path_factory.mktemp("pubsub-browser")
+    dashboard = Dashboard(redis_server.url, var_dir, DASHBOARD_AUTH="on",
+                          DASHBOARD_DB_PATH=str(var_dir / "dashboard.sqlite3"))
+    dashboard.manage("migrate", "--noinput")
+    yield dashboard.start()
     dashboard.stop()
 
 
@@ -92,10 +65,9 @@ def _no_dashboard_subscribers(r: redis.Redis) -> bool:
 class Live:
     """The pub/sub page of the test's uvicorn, driven like a person would."""
 
-    def __init__(self, page: Page, server: Dashboard, manage_env: dict[str, str]) -> None:
+    def __init__(self, page: Page, server: Dashboard) -> None:
         self.page = page
         self.server = server
-        self.manage_env = manage_env
         self.rows = page.locator(ROWS)
         self.status = page.locator("#stream-status")
         self.chips = page.locator("ul.subscriptions li.chip")
@@ -103,8 +75,7 @@ class Live:
     def sign_in(self, account: dict) -> None:
         """Open a one-time link and press "Sign in", as a person given the link would."""
         link = account["links"].pop() if account["links"] else _sign_in_link(
-            _manage(self.manage_env, "signin_link", account["name"],
-                    "--base-url", self.server.base))
+            self.server.manage("signin_link", account["name"], "--base-url", self.server.base))
         self.page.goto(link)
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("form.user")).to_contain_text(account["name"])
@@ -155,18 +126,17 @@ def _sign_in_link(output: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def account(server, manage_env) -> dict:
+def account(server) -> dict:
     """An editor made with `manage.py adduser`; later tests get fresh links from
     `manage.py signin_link` (a link signs in once)."""
-    out = _manage(manage_env, "adduser", "watcher", "--role", "editor",
-                  "--base-url", server.base)
+    out = server.manage("adduser", "watcher", "--role", "editor", "--base-url", server.base)
     return {"name": "watcher", "links": [_sign_in_link(out)]}
 
 
 @pytest.fixture
-def live(page: Page, server, manage_env, account, r):
+def live(page: Page, server, account, r):
     page.add_init_script(STAMP_ROWS)
-    session = Live(page, server, manage_env)
+    session = Live(page, server)
     session.sign_in(account)
     yield session
     # Closing the page must end its streams: nothing of this test still subscribed.
@@ -334,3 +304,23 @@ def test_dropping_one_chip_keeps_the_other_subscription(live, r):
     expect(live.row("beta after").locator(".msg-pattern")).to_have_text("via beta.*")
     live.page.wait_for_timeout(300)  # three batch intervals: a stray message would be here
     assert live.bodies() == ["beta after", "beta before", "alpha before"]
+
+
+def test_the_live_page_passes_axe_in_both_colour_schemes(live, r):
+    live.open("channel=orders:t5&pattern=news.*")
+    live.expect_subscribed()
+    publish(r, "orders:t5", "order placed")
+    r.publish("news.sport", b"\xff\x00 binary payload")
+    r.publish("orders:t5", "x" * 5_000)  # shown cut, with its size
+    expect(live.rows).to_have_count(3)
+    # Paused with messages held, after publishing from the page: every part of it on screen.
+    live.page.locator('[data-pubsub="pause"]').click()
+    side = live.page.locator("#publish")
+    side.get_by_label("Channel").fill("orders:t5")
+    side.get_by_label("Message").fill("from the page")
+    side.get_by_role("button", name="Publish").click()
+    expect(side.get_by_role("status")).to_be_visible()
+    expect(live.page.locator('[data-pubsub="show-held"]')).to_be_visible()
+    expect(live.page.locator("#channels table")).to_be_visible()
+
+    assert_accessible(live.page, "pub/sub, live")

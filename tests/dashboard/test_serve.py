@@ -2,36 +2,17 @@
 sign-in on, so a first user and a one-time sign-in link printed in the terminal."""
 
 import http.cookiejar
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import redis
 
-from dashboard.local_redis import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, opener=None) -> bytes:
-    """GET `url` once the server answers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode())
-        try:
-            with (opener or urllib.request.build_opener()).open(url, timeout=5) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer")
+from tests.support.serve import start_serve, stop, wait_for
 
 
 def private_redis(output: str) -> redis.Redis:
@@ -49,20 +30,9 @@ def is_up(client: redis.Redis) -> bool:
 @pytest.fixture
 def serve(tmp_path):
     def start(**extra_env):
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("REDIS_URL", "DASHBOARD_AUTH", "DJANGO_SECRET_KEY")}
-        port = free_port()
-        env.update(PORT=str(port), DASHBOARD_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-        env.update(extra_env)
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        process, base = start_serve(tmp_path, **extra_env)
         started.append(process)
-        return process, f"http://127.0.0.1:{port}"
+        return process, base
 
     started: list[subprocess.Popen] = []
     yield start, tmp_path
@@ -70,17 +40,6 @@ def serve(tmp_path):
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(30)
-
-
-def stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGINT)
-    try:
-        output, _ = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        raise AssertionError(f"serve did not stop on Ctrl-C:\n{output.decode()[-3000:]}") from None
-    return output.decode()
 
 
 def read_until(process: subprocess.Popen, needle: str, timeout: float = 60) -> str:

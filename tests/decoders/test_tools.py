@@ -9,9 +9,8 @@ import pickle
 import zlib
 
 from keyspace.redis.keynames import encode_key
-
 from tests.decoders.test_celery import kombu_message
-from tests.units.helpers import key_url
+from tests.support.urls import key_url
 
 
 def tool(client, key: str, action: str, status: int = 200, **params) -> str:

@@ -27,7 +27,7 @@ def options(body: str) -> tuple[list[str], list[str], str]:
 
 def tree_text(body: str) -> str:
     """The decoded tree as text, tags dropped and entities decoded, one node a line."""
-    tree = re.search(r'<ul class="decoded-tree">(.*)</ul>', body, re.S).group(1)
+    tree = re.search(r'<ul class="decoded-tree"[^>]*>(.*)</ul>', body, re.S).group(1)
     return html.unescape(re.sub(r"<li>", "\n", re.sub(r"<(?!li>)[^>]+>", "", tree)))
 
 

@@ -43,8 +43,8 @@ def sign_in_link(racers: int) -> dict:
     from django.db.models.signals import pre_delete
     from django.test import Client
 
-    from keyspace.models import SignInLink
     from keyspace.access.roles import create_user
+    from keyspace.models import SignInLink
 
     user = create_user("racer", "editor")
     link = f"/sign-in/once/{SignInLink.issue(user)}/"

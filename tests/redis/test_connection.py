@@ -3,8 +3,8 @@ import asyncio
 import pytest
 import redis
 
-from keyspace.redis.connection import RedisTarget, get_async_client, get_client, reset_pools
 from dashboard.local_redis import LocalRedis
+from keyspace.redis.connection import RedisTarget, get_async_client, get_client, reset_pools
 
 
 def test_connections_are_named_for_client_list(r):

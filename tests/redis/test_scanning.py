@@ -3,9 +3,9 @@ import pytest
 
 from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import decode_key, encode_key
-from keyspace.services.browse import keys_metadata
 from keyspace.redis.scan_tokens import MAX_TOKEN_CHARS
 from keyspace.redis.scanning import parse_cursor, scan_keys, scanned_fraction
+from keyspace.services.browse import keys_metadata
 from tests.seeding import fill_strings, numbered
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from tests.security.support import Snapshot, WriteCounter, seed
 
@@ -23,10 +22,3 @@ def writes(port):
     counter = WriteCounter(port)
     yield counter
     counter.close()
-
-
-@pytest.fixture
-def viewer_client(viewer) -> Client:
-    signed_in = Client()
-    signed_in.force_login(viewer)
-    return signed_in

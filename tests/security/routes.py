@@ -125,8 +125,8 @@ CASES = {
 
 def undo_token() -> str:
     """An edit to undo: an append to the seeded string, made through the edit layer."""
-    from keyspace.services import undo
     from keyspace.redis.connection import get_client
+    from keyspace.services import undo
     from keyspace.units import registry
 
     append = registry.unit_for("string").operations["string-append"]

@@ -17,6 +17,8 @@ from django.test import AsyncClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from keyspace.redis.keynames import encode_key
+from tests.support.htmx import HTMX
+from tests.support.urls import key_url
 
 # --- the seeded keyspace -------------------------------------------------------------------
 
@@ -175,7 +177,6 @@ def route_names() -> dict[str, URLPattern]:
 # --- a same-site crawler ------------------------------------------------------------------------
 
 _LINK = re.compile(r'(href|hx-get)="(/[^"]*)"')
-HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @dataclass
@@ -256,9 +257,9 @@ def crawl(client, start: Iterable[str], *, limit: int = 400, follow: bool = True
             continue
         seen.add((url, htmx))
         if urlsplit(url).path.endswith("/download/"):
-            response, body = get_async(client, url, **(HX if htmx else {}))
+            response, body = get_async(client, url, headers=HTMX if htmx else {})
         else:
-            response = client.get(url, **(HX if htmx else {}))
+            response = client.get(url, headers=HTMX if htmx else {})
             body = content(response)
         result.pages.append(Page(url, htmx, response.status_code, dict(response.items()), body,
                                  str(response.cookies)))
@@ -269,18 +270,14 @@ def crawl(client, start: Iterable[str], *, limit: int = 400, follow: bool = True
     return result
 
 
-def key_path(name: bytes, db: int = 0) -> str:
-    return f"/db/{db}/key/{encode_key(name)}/"
-
-
 def start_pages(db: int = 0) -> list[str]:
     """Every kind of page, so the crawl reaches each even if a link is missing."""
     tools = [
-        key_path(b"set", db) + "tool/set-contains/?run=1&members=seed-set-member&mode=lines",
-        key_path(b"set", db) + "tool/set-random/?run=1&count=2",
-        key_path(b"set", db) + "tool/set-compare/?run=1&operation=inter&others=set2"
+        key_url(b"set", db) + "tool/set-contains/?run=1&members=seed-set-member&mode=lines",
+        key_url(b"set", db) + "tool/set-random/?run=1&count=2",
+        key_url(b"set", db) + "tool/set-compare/?run=1&operation=inter&others=set2"
                                 "&others_format=text",
-        key_path(b"zset", db) + "tool/zset-lookup/?run=1&member=p2&member_format=text",
+        key_url(b"zset", db) + "tool/zset-lookup/?run=1&member=p2&member_format=text",
     ]
     return [
         "/",
@@ -301,12 +298,12 @@ def start_pages(db: int = 0) -> list[str]:
         "/audit/",
         "/audit/?outcome=ok&key=str",
         "/db/1/",
-        *(key_path(name, db) for name in (b"str", b"num", b"ttl:key", b"hash", b"list", b"set",
+        *(key_url(name, db) for name in (b"str", b"num", b"ttl:key", b"hash", b"list", b"set",
                                           b"zset", b"stream", b"bin:\xff\x00key")),
-        key_path(b"str", db) + "download/",
-        key_path(b"hash", db) + f"row/?row={encode_key(b'f1')}",
-        key_path(b"zset", db) + "leaderboard/",
-        key_path(b"zset", db) + "leaderboard/?member=p2",
-        key_path(b"zset", db) + "leaderboard/?min=1&max=2",
+        key_url(b"str", db) + "download/",
+        key_url(b"hash", db) + f"row/?row={encode_key(b'f1')}",
+        key_url(b"zset", db) + "leaderboard/",
+        key_url(b"zset", db) + "leaderboard/?member=p2",
+        key_url(b"zset", db) + "leaderboard/?min=1&max=2",
         *tools,
     ]

@@ -13,13 +13,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from keyspace.redis.connection import reset_pools
-from keyspace.redis.keynames import encode_key
 from dashboard.local_redis import free_port
 from keyspace.models import AuditEntry
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
-from tests.conftest import make_user
-from tests.services.editing.forms import edit_url, form_fields
+from tests.services.editing.forms import form_fields
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
+from tests.support.users import client_for, make_user
 
 CANARY = "c4n4ry-v4lue-7f3a"
 
@@ -275,7 +277,7 @@ def test_the_log_filters(viewer_client, entries, query, count, needle):
     rows = shown_rows(viewer_client.get("/audit/", query))
     assert len(rows) == count
     assert all(needle in row for row in rows)
-    fragment = shown_rows(viewer_client.get("/audit/", query, HTTP_HX_REQUEST="true"))
+    fragment = shown_rows(viewer_client.get("/audit/", query, headers=HTMX))
     assert fragment == rows
 
 
@@ -323,8 +325,7 @@ def test_anonymous_visitors_do_not_see_the_log(anonymous_client, entries):
 
 def test_the_log_keeps_who_even_after_the_user_is_gone(client, seeded):
     gone = make_user("leaver", "editor")
-    browser = Client()
-    browser.force_login(gone)
+    browser = client_for(gone)
     assert submit(browser, b"str", "persist").status_code == 302
     gone.delete()
     [kept] = AuditEntry.objects.all()

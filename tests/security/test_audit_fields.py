@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from keyspace.models import AUDIT_KEY_BYTES, AuditEntry
-
 from tests.security.test_audit import create, publish, submit
 
 

@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from keyspace.redis.keynames import encode_key
 from keyspace.models import AuditEntry, SignInLink
-from tests.conftest import make_user
-
+from keyspace.redis.keynames import encode_key
 from tests.security.support import crawl, start_pages
+from tests.support.htmx import HTMX
+from tests.support.users import client_for, make_user
 
 PASSWORD = "a long and unlikely password"
 
@@ -173,8 +173,8 @@ def test_the_sign_out_control_is_a_form(client, seeded):
 
 
 def test_htmx_requests_of_anonymous_visitors_are_sent_to_sign_in(anonymous_client, seeded):
-    response = anonymous_client.get("/db/0/namespaces/count/", HTTP_HX_REQUEST="true",
-                                    HTTP_HX_CURRENT_URL="http://testserver/db/0/namespaces/")
+    current = {"HX-Current-URL": "http://testserver/db/0/namespaces/"}
+    response = anonymous_client.get("/db/0/namespaces/count/", headers={**HTMX, **current})
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/sign-in/?next=%2Fdb%2F0%2Fnamespaces%2F"
     assert b"seed-" not in response.content
@@ -268,6 +268,5 @@ def test_an_editor_does_see_the_controls(client, seeded):
 
 def test_a_second_editor_is_just_another_editor(seeded, db):
     second = make_user("second", "editor")
-    browser = Client()
-    browser.force_login(second)
+    browser = client_for(second)
     assert browser.get("/db/0/new/").status_code == 200

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
-from django.test import Client
 
 from dashboard.asgi import application
+from tests.support.users import client_for
 
 CAP = 64 * 1024
 
@@ -58,10 +58,8 @@ class Exchange:
 
 
 def session_cookie(user) -> str:
-    browser = Client()
-    browser.force_login(user)
     name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={browser.cookies[name].value}"
+    return f"{name}={client_for(user).cookies[name].value}"
 
 
 def test_a_large_declared_body_without_sign_in_is_refused_unread(db):

@@ -14,12 +14,12 @@ import pytest
 from django.core import signing
 
 from keyspace.access import confirmations
-from keyspace.redis.keynames import encode_key
 from keyspace.models import AuditEntry
-from tests.conftest import make_user
-from tests.services.editing.forms import edit_url, form_fields
-
+from keyspace.redis.keynames import encode_key
 from tests.security.support import Snapshot, reseed
+from tests.services.editing.forms import form_fields
+from tests.support.urls import edit_url
+from tests.support.users import make_user
 
 
 @dataclass(frozen=True)

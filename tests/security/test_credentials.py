@@ -4,28 +4,24 @@ entry, log record, event stream or the run command's output."""
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 import redis
 
-from keyspace.redis.connection import reset_pools
-from keyspace.redis.keynames import encode_key
 from dashboard.local_redis import LocalRedis, free_port
 from keyspace.models import AuditEntry
-from tests.services.editing.forms import edit_url, open_form
-
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
 from tests.security.support import crawl, seed, start_pages
+from tests.services.editing.forms import open_form
+from tests.support.htmx import HTMX
+from tests.support.serve import start_serve, stop, wait_for
+from tests.support.urls import edit_url
 
-ROOT = Path(__file__).resolve().parents[2]
 CANARY = f"Canary{secrets.token_hex(12)}Pw"
 
 
@@ -146,8 +142,8 @@ OTHER_PAGES = ["/", "/db/0/namespaces/", "/db/0/new/", "/audit/"]
 def check_error_pages(client, expected_status: int) -> list[str]:
     shown = []
     for url in ERROR_PAGES + OTHER_PAGES:
-        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-            response = client.get(url, **headers)
+        for headers in ({}, HTMX):
+            response = client.get(url, headers=headers)
             if url in ERROR_PAGES:
                 assert response.status_code == expected_status, (url, response.status_code)
             shown += [response.content, *response.items()]
@@ -207,8 +203,8 @@ def test_bad_requests_and_missing_things_do_not_show_it_either(client, pointed, 
                         (f"/db/0/key/{encode_key(b'str')}/tool/no-such-tool/", 404),
                         (f"/db/0/key/{encode_key(b'hash')}/row/?row=*", 400),
                         ("/no/such/page/", 404)):
-        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-            response = client.get(url, **headers)
+        for headers in ({}, HTMX):
+            response = client.get(url, headers=headers)
             assert response.status_code == status, (url, response.status_code)
             shown += [response.content, *response.items()]
     assert leaks(*shown) == []
@@ -219,13 +215,13 @@ def test_bad_requests_and_missing_things_do_not_show_it_either(client, pointed, 
 
 
 def test_the_event_stream_and_the_server_log_do_not_show_it(tmp_path, r):
-    from tests.services.pubsub.conftest import Dashboard
+    from tests.services.pubsub.support import Dashboard
 
     server = ProtectedRedis(tmp_path / "sse").start()
     dashboard = None
     try:
         dashboard = Dashboard(url_with_password(server.port), tmp_path,
-                              DASHBOARD_LOG_LEVEL="DEBUG")
+                              DASHBOARD_LOG_LEVEL="DEBUG").start()
         stream = dashboard.open(channel="news")
         assert stream.status == 200
         assert "subscribed" in stream.next_event(5, name="status").data
@@ -257,29 +253,13 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_the_run_command_prints_the_address_not_the_password(tmp_path, protected):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-    port = free_port()
-    env.update(REDIS_URL=url_with_password(protected.port), PORT=str(port),
-               DASHBOARD_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1",
-               UVICORN_LOG_LEVEL="debug")
-    process = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process, base = start_serve(tmp_path, REDIS_URL=url_with_password(protected.port),
+                                UVICORN_LOG_LEVEL="debug")
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline and status is None:
-            if process.poll() is not None:
-                break
-            try:
-                status, _ = _get(f"http://127.0.0.1:{port}/db/0/")
-            except OSError:
-                time.sleep(0.2)
-        assert status == 200  # urllib followed the redirect to the sign-in page
-        assert b"Sign in" in _get(f"http://127.0.0.1:{port}/sign-in/")[1]
+        wait_for(f"{base}/db/0/", process)  # urllib follows the redirect to the sign-in page
+        assert b"Sign in" in _get(f"{base}/sign-in/")[1]
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-    printed = output.decode()
+        printed = stop(process)
     assert f"Redis: 127.0.0.1:{protected.port}" in printed
     assert "/sign-in/once/" in printed
     assert leaks(printed) == []

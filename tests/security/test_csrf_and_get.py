@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 
 from keyspace.models import AuditEntry, SignInLink
-
 from tests.security.routes import CASES, CLASSIFICATION, EDIT, Case, post_body, url_of
 from tests.security.support import Snapshot, WriteCounter, reseed
 

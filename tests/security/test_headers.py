@@ -14,8 +14,9 @@ import pytest
 from django.test import Client
 
 from keyspace.redis.keynames import encode_key
-
 from tests.security.support import crawl, get_async, start_pages
+from tests.support.htmx import HTMX
+from tests.support.users import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,13 +74,13 @@ def test_error_responses_redirects_and_static_files_carry_them_too(
     key = encode_key(b"str")
     responses = {
         "anonymous redirect": anonymous_client.get("/db/0/"),
-        "anonymous htmx 401": anonymous_client.get("/db/0/", HTTP_HX_REQUEST="true"),
+        "anonymous htmx 401": anonymous_client.get("/db/0/", headers=HTMX),
         "sign-in": anonymous_client.get("/sign-in/"),
         "sign-in-once": anonymous_client.get("/sign-in/once/unknown/"),
         "sign-in-once refused": anonymous_client.post("/sign-in/once/unknown/"),
         "viewer 403": viewer_client.get(f"/db/0/key/{key}/edit/delete/"),
         "400": client.get("/db/0/?count=x"),
-        "400 fragment": client.get("/db/0/?count=x", HTTP_HX_REQUEST="true"),
+        "400 fragment": client.get("/db/0/?count=x", headers=HTMX),
         "404 key": client.get(f"/db/0/key/{encode_key(b'missing')}/"),
         "404 url": client.get("/nothing/here/"),
         "405": client.get("/sign-out/"),
@@ -96,7 +97,7 @@ def test_error_responses_redirects_and_static_files_carry_them_too(
 
     reset_pools()
     responses["503"] = client.get("/db/0/")
-    responses["503 fragment"] = client.get("/db/0/", HTTP_HX_REQUEST="true")
+    responses["503 fragment"] = client.get("/db/0/", headers=HTMX)
     reset_pools()
     assert responses["static js"].status_code == 200
     assert responses["503"].status_code == 503
@@ -228,8 +229,7 @@ def test_behind_the_proxy_responses_carry_hsts_and_cookies_are_secure(production
 
 
 def test_behind_the_proxy_a_cross_site_post_is_refused(production, editor, seeded):
-    browser = Client(enforce_csrf_checks=True)
-    browser.force_login(editor)
+    browser = client_for(editor, enforce_csrf_checks=True)
     browser.get("/db/0/new/", **HTTPS)
     token = browser.cookies["csrftoken"].value
     body = {"name": "x", "type": "string", "value": "v", "name_format": "text",

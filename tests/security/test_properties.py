@@ -21,14 +21,14 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.guard import digest
 from keyspace.redis.keynames import decode_key, encode_key, escape_glob, to_escaped
+from keyspace.services.editing.guard import digest
 from keyspace.services.editing.key_operations import KEY_OPERATIONS
 from keyspace.units import registry
+from tests.support.htmx import HTMX
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 # For a longer hunt: PROPERTY_EXAMPLES_SCALE=20 PROPERTY_RANDOM=1 pytest tests/security/...
@@ -240,24 +240,20 @@ HEADERS = st.one_of(
     st.sampled_from([
         {},
         HTMX,
-        {**HTMX, "HTTP_HX_TARGET": "load-more"},
-        {**HTMX, "HTTP_HX_TARGET": "value-more"},
-        {**HTMX, "HTTP_HX_BOOSTED": "true"},
-        {**HTMX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"},
+        {**HTMX, "HX-Target": "load-more"},
+        {**HTMX, "HX-Target": "value-more"},
+        {**HTMX, "HX-Boosted": "true"},
+        {**HTMX, "HX-History-Restore-Request": "true"},
     ]),
-    CURRENT_URLS.map(lambda url: {**HTMX, "HTTP_HX_CURRENT_URL": url}),
+    CURRENT_URLS.map(lambda url: {**HTMX, "HX-Current-URL": url}),
 )
 WHO = st.sampled_from(["editor", "editor", "viewer", "anonymous"])
 
 
 @pytest.fixture
-def clients(client, viewer):
+def clients(client, viewer_client, anonymous_client):
     """The signed-in editor, a viewer (may read, not write) and nobody."""
-    from django.test import Client
-
-    as_viewer = Client()
-    as_viewer.force_login(viewer)
-    return {"editor": client, "viewer": as_viewer, "anonymous": Client()}
+    return {"editor": client, "viewer": viewer_client, "anonymous": anonymous_client}
 
 
 # --- property 1: GET routes ------------------------------------------------------------------
@@ -353,14 +349,10 @@ def get_requests(draw, kind: str, path: str, type_name: str):
 ASYNC_ROUTES = ("/download/", "/pubsub/stream/")
 
 
-def _header_names(headers: dict) -> dict:
-    return {name[5:].replace("_", "-").title(): value for name, value in headers.items()}
-
-
 async def _async_get(async_client, url, params, headers):
     """Async views through the async client: a download is read to its end (it closes its
     own Redis connection); an event stream is left unread (it never ends)."""
-    response = await async_client.get(url, params, headers=_header_names(headers))
+    response = await async_client.get(url, params, headers=headers)
     if response.streaming and not response["Content-Type"].startswith("text/event-stream"):
         b"".join([chunk async for chunk in response.streaming_content])
     return response
@@ -381,16 +373,16 @@ def test_get_routes_never_fail_and_never_write(clients, async_client, r, r1, kin
     if method != "get" and not url.endswith(ASYNC_ROUTES):
         # Only POST writes: any other method is a read (or refused), whatever it carries.
         query = urlencode(params, doseq=True)
-        response = getattr(clients[who], method)(f"{url}?{query}", **headers)
+        response = getattr(clients[who], method)(f"{url}?{query}", headers=headers)
     elif url.endswith(ASYNC_ROUTES) and who == "editor":
         response = async_to_sync(_async_get)(async_client, url, params, headers)
     elif url.endswith(ASYNC_ROUTES):
         # Refused before the view runs, but through the async path all the same.
-        response = clients[who].get(url, params, **headers)
+        response = clients[who].get(url, params, headers=headers)
         if response.streaming:
             response.close()
     else:
-        response = clients[who].get(url, params, **headers)
+        response = clients[who].get(url, params, headers=headers)
     shape = re.sub(r"/db/[0-9]+/", "/db/N/", url)
     shape = re.sub(r"/(key|once)/[^/]*/", r"/\1/T/", shape)
     event(f"{who} {method} {shape} {response.status_code}")
@@ -574,7 +566,7 @@ def test_edits_never_fail_and_refusals_change_nothing(client, r, r1, type_name, 
     else:
         key, url, query = _key_and_row(data, type_name, op_name)
     headers = HTMX if data.draw(st.booleans(), label="htmx") else {}
-    form_page = client.get(url, query, **headers)
+    form_page = client.get(url, query, headers=headers)
     assert form_page.status_code < 500
     if form_page.status_code != 200:
         return
@@ -632,7 +624,7 @@ def test_edits_never_fail_and_refusals_change_nothing(client, r, r1, type_name, 
 
 def _post_and_check(client, r, r1, url, posted, headers, label=""):
     before = snapshot(r, r1)
-    response = client.post(url, posted, **headers)
+    response = client.post(url, posted, headers=headers)
     event(f"POST {label} {response.status_code}")
     assert response.status_code < 500, response.content[:500]
     if 400 <= response.status_code < 500:
@@ -653,7 +645,7 @@ def test_short_expiries_are_refused_or_done_never_both(client, r, r1, op, amount
     seed(r, r1)
     url = f"/db/0/key/{encode_key(b'str')}/edit/{op}/"
     headers = HTMX if htmx else {}
-    fields, _, _ = parse_form(client.get(url, **headers).content.decode())
+    fields, _, _ = parse_form(client.get(url, headers=headers).content.decode())
     fields.update(amount=str(amount), unit=unit)
     _post_and_check(client, r, r1, url, fields, headers)
 
@@ -717,7 +709,7 @@ def test_any_bytes_field_or_member_round_trips_through_its_row(client, r, kind, 
     assert (action, member) in links, sorted(links)
     path = links[(action, member)]
     row = encode_key(member)
-    form_page = client.get(path, {"row": row}, **HTMX)
+    form_page = client.get(path, {"row": row}, headers=HTMX)
     assert form_page.status_code == 200, form_page.content[:300]
     fields, _, _ = parse_form(form_page.content.decode())
     assert decode_key(fields["row"]) == member
@@ -727,7 +719,7 @@ def test_any_bytes_field_or_member_round_trips_through_its_row(client, r, kind, 
     elif kind == "zset":
         assert fields["expected"] == "1.5"
         fields["score"] = "7"
-    response = client.post(path, fields, **HTMX)
+    response = client.post(path, fields, headers=HTMX)
     assert response.status_code == 200, response.content[:300]
     if kind == "hash":
         assert r.hgetall(key) == {member: b"new", other: b"o"}
@@ -766,7 +758,7 @@ def test_every_key_is_reached_once_through_the_namespace_folders(client, r, deli
         assert prefix not in seen_prefixes, prefix
         seen_prefixes.add(prefix)
         page = client.get("/db/0/namespaces/count/",  # the counts alone, as htmx asks
-                          {"prefix": encode_key(prefix), "delimiter": delimiter}, **HTMX)
+                          {"prefix": encode_key(prefix), "delimiter": delimiter}, headers=HTMX)
         assert page.status_code == 200
         body = page.content.decode()
         for token, linked_delimiter in FOLDER_LINK.findall(body):
@@ -808,7 +800,7 @@ def test_compare_pages_add_up_to_the_whole_result(client, r, kind, this, others,
     url = f"/db/0/key/{encode_key(b'A')}/tool/set-compare/"
     shown: list[str] = []
     for _ in range(1000):
-        page = client.get(url, params, **HTMX)
+        page = client.get(url, params, headers=HTMX)
         assert page.status_code == 200, page.content[:300]
         body = page.content.decode()
         result = body.split('class="values compare-result"', 1)
@@ -892,7 +884,8 @@ def test_zset_lookup_links_to_the_board_at_that_member(client, r, scores):
     r.zadd(b"board", scores)
     for member in sorted(scores):
         found = client.get(f"/db/0/key/{encode_key(b'board')}/tool/zset-lookup/",
-                           {"run": "1", "member": member.hex(), "member_format": "hex"}, **HTMX)
+                           {"run": "1", "member": member.hex(), "member_format": "hex"},
+                           headers=HTMX)
         assert found.status_code == 200
         link = SEE_ON_BOARD.search(found.content.decode())
         assert link, found.content[:500]

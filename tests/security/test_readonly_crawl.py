@@ -4,9 +4,9 @@ htmx fragments, edit forms included) and count write commands in INFO commandsta
 from __future__ import annotations
 
 from keyspace.models import AuditEntry, SignInLink
-from tests.services.editing.forms import edit_url, open_form
-
 from tests.security.support import Snapshot, crawl, start_pages, write_commands
+from tests.services.editing.forms import open_form
+from tests.support.urls import edit_url
 
 
 def test_the_write_command_set_comes_from_redis(r):

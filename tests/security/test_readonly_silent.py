@@ -8,7 +8,7 @@ import pytest
 
 from keyspace.services.editing.key_operations import KEY_OPERATIONS
 from keyspace.units import registry
-from tests.services.editing.forms import edit_url
+from tests.support.urls import edit_url
 from tests.units.helpers import RedisWork
 
 

@@ -13,9 +13,16 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
 from keyspace.models import SignInLink
-
 from tests.security.routes import CASES, CLASSIFICATION, EDIT, PUBLIC, Case, post_body, url_of
-from tests.security.support import SECRET_VALUES, Snapshot, WriteCounter, content, reseed, route_names
+from tests.security.support import (
+    SECRET_VALUES,
+    Snapshot,
+    WriteCounter,
+    content,
+    reseed,
+    route_names,
+)
+from tests.support.users import client_for
 
 SUBJECTS = ("anonymous", "viewer", "editor")
 METHODS = ("GET", "HEAD", "POST")
@@ -53,8 +60,7 @@ class Subjects:
     def __init__(self, viewer, editor):
         self.clients = {"anonymous": Client()}
         for name, user in (("viewer", viewer), ("editor", editor)):
-            self.clients[name] = Client()
-            self.clients[name].force_login(user)
+            self.clients[name] = client_for(user)
 
 
 def send(client: Client, method: str, case: Case, url: str, body: dict):

@@ -8,9 +8,15 @@ import re
 from django.core.cache import cache
 
 from keyspace.redis.keynames import encode_key
-from keyspace.services.namespaces import MAX_COUNTS_PER_USER, NAME_BYTES, STATE_BYTES, count_step, load_count
+from keyspace.services.namespaces import (
+    MAX_COUNTS_PER_USER,
+    NAME_BYTES,
+    STATE_BYTES,
+    count_step,
+    load_count,
+)
+from tests.support.htmx import HTMX
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 SLACK = 64 * 1024  # pickling's own framing, the dataclass's other fields
 
 
@@ -34,7 +40,7 @@ def test_many_counts_over_long_prefixes_stay_within_the_bound(client, r):
         long_folders(r, prefix, 100, 2 * NAME_BYTES)  # 100 folders with names past the cut
     for n in range(30):
         token = encode_key(prefixes[n % 3])
-        response = client.get("/db/0/namespaces/count/", {"prefix": token}, **HTMX)
+        response = client.get("/db/0/namespaces/count/", {"prefix": token}, headers=HTMX)
         assert response.status_code == 200
     stored = stored_counts()
     assert 1 <= len(stored) <= MAX_COUNTS_PER_USER, list(stored)
@@ -55,7 +61,7 @@ def test_cut_names_keep_folders_apart_and_show_no_drill_down(client, r):
                 pipe.set(same_start + tail + b":" + str(n).encode(), b"v")
         pipe.set(b"short:1", b"v")
         pipe.execute()
-    html = client.get("/db/0/namespaces/count/", **HTMX).content.decode()
+    html = client.get("/db/0/namespaces/count/", headers=HTMX).content.decode()
     rows = re.findall(r'title="name cut at (\d+) bytes">(x+)…</span></td>\s*<td class="num">(\d+)<',
                       html)
     assert rows == [(str(NAME_BYTES), "x" * NAME_BYTES, "3")] * 2

@@ -5,8 +5,8 @@ import pytest
 from keyspace.redis.keynames import encode_key
 from keyspace.services.namespaces import NamespaceCount, breadcrumbs, count_step, load_count
 from tests.seeding import fill_strings, numbered
+from tests.support.htmx import HTMX
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 OWNER = "user-test"
 
 
@@ -84,7 +84,7 @@ def test_namespace_page_paints_without_counting(client, r):
 
 def test_count_fragment_lists_folders_with_drill_down_links(client, r):
     fill_strings(r, numbered("user:", 40) + numbered("session:", 10))
-    response = client.get("/db/0/namespaces/count/", **HTMX)
+    response = client.get("/db/0/namespaces/count/", headers=HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="namespace-counts"')
     assert "Counted all 50 keys" in html
@@ -95,12 +95,12 @@ def test_count_fragment_lists_folders_with_drill_down_links(client, r):
 def test_a_huge_keyspace_is_counted_in_steps_with_progress(client, r, settings):
     settings.DASHBOARD_NAMESPACE_STEP_MS = 0
     fill_strings(r, numbered("user:", 30_000))
-    html = client.get("/db/0/namespaces/count/", **HTMX).content.decode()
+    html = client.get("/db/0/namespaces/count/", headers=HTMX).content.decode()
     assert "data-auto-follow" in html and "Counting…" in html and "~" in html
     steps = 1
     while "data-auto-follow" in html:
         follow = re.search(r'hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
-        html = client.get(follow, **HTMX).content.decode()
+        html = client.get(follow, headers=HTMX).content.decode()
         steps += 1
         assert steps < 500
     assert "Counted all 30,000 keys" in html

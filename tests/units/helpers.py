@@ -7,24 +7,18 @@ import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from keyspace.redis.keynames import encode_key
+from tests.support.htmx import HTMX
+from tests.support.urls import key_url
 
-HX_VALUE = {"HX-Request": "true", "HX-Target": "value"}
-HX_MORE = {"HX-Request": "true", "HX-Target": "value-more"}
-HX_BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "main"}
-HX_RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+HX_VALUE = {**HTMX, "HX-Target": "value"}
+HX_MORE = {**HTMX, "HX-Target": "value-more"}
+HX_BOOSTED = {**HTMX, "HX-Boosted": "true", "HX-Target": "main"}
+HX_RESTORE = {**HTMX, "HX-History-Restore-Request": "true"}
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-
-
-def key_url(name: bytes | str, db: int = 0, **params) -> str:
-    if isinstance(name, str):
-        name = name.encode()
-    url = f"/db/{db}/key/{encode_key(name)}/"
-    return f"{url}?{urlencode(params)}" if params else url
 
 
 def fetch(client, name, *, headers=None, status=200, **params) -> str:
@@ -209,3 +203,8 @@ def seed(r, command: str, key, items: list, chunk: int = 5000) -> None:
         for start in range(0, len(items), chunk):
             pipe.execute_command(command, key, *items[start : start + chunk])
         pipe.execute()
+
+
+def seed_huge_zset(r, key: str = "huge", count: int = 200_000) -> None:
+    """A sorted set of `count` members `member:<i>`, each scored i."""
+    seed(r, "ZADD", key, [item for i in range(count) for item in (i, f"member:{i}")])

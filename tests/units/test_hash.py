@@ -6,8 +6,21 @@ import pytest
 
 from keyspace.units import registry
 from keyspace.units.hash import HashUnit
-
-from tests.units.helpers import HX_MORE, HX_VALUE, XSS, XSS_ESCAPED, RedisWork, assert_bounded, assert_htmx_modes, fetch, key_url, more_params, page_through, rows, seed
+from tests.support.urls import key_url
+from tests.units.helpers import (
+    HX_MORE,
+    HX_VALUE,
+    XSS,
+    XSS_ESCAPED,
+    RedisWork,
+    assert_bounded,
+    assert_htmx_modes,
+    fetch,
+    more_params,
+    page_through,
+    rows,
+    seed,
+)
 
 
 def test_registered_for_the_hash_type_reply():

@@ -6,8 +6,19 @@ import pytest
 
 from keyspace.units import registry
 from keyspace.units.list import ListUnit
-
-from tests.units.helpers import HX_MORE, XSS, XSS_ESCAPED, RedisWork, assert_bounded, assert_htmx_modes, fetch, more_params, page_through, rows, seed
+from tests.units.helpers import (
+    HX_MORE,
+    XSS,
+    XSS_ESCAPED,
+    RedisWork,
+    assert_bounded,
+    assert_htmx_modes,
+    fetch,
+    more_params,
+    page_through,
+    rows,
+    seed,
+)
 
 
 def indexed(page_rows) -> list[tuple[int, int, str]]:

@@ -6,8 +6,19 @@ import pytest
 
 from keyspace.units import registry
 from keyspace.units.set import SetUnit
-
-from tests.units.helpers import HX_VALUE, XSS, XSS_ESCAPED, RedisWork, assert_bounded, assert_htmx_modes, fetch, more_params, page_through, rows, seed
+from tests.units.helpers import (
+    HX_VALUE,
+    XSS,
+    XSS_ESCAPED,
+    RedisWork,
+    assert_bounded,
+    assert_htmx_modes,
+    fetch,
+    more_params,
+    page_through,
+    rows,
+    seed,
+)
 
 
 def members(page_rows) -> list[str]:

@@ -6,8 +6,16 @@ import pytest
 
 from keyspace.units import registry
 from keyspace.units.stream import StreamUnit
-
-from tests.units.helpers import HX_MORE, XSS, XSS_ESCAPED, assert_htmx_modes, fetch, more_params, page_through, rows
+from tests.units.helpers import (
+    HX_MORE,
+    XSS,
+    XSS_ESCAPED,
+    assert_htmx_modes,
+    fetch,
+    more_params,
+    page_through,
+    rows,
+)
 
 
 def ids(page_rows) -> list[str]:

@@ -16,10 +16,17 @@ from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
 from keyspace.units.string import StringUnit
 from keyspace.views.key import DOWNLOAD_CHUNK_BYTES
+from tests.units.helpers import (
+    HX_MORE,
+    HX_VALUE,
+    XSS,
+    XSS_ESCAPED,
+    RedisWork,
+    assert_htmx_modes,
+    fetch,
+)
 
-from tests.units.helpers import HX_MORE, HX_VALUE, XSS, XSS_ESCAPED, RedisWork, assert_htmx_modes, fetch
-
-PRE = re.compile(r'<pre class="value-body view-(\w+)">\n?(.*?)</pre>', re.S)
+PRE = re.compile(r'<pre class="value-body view-(\w+)"[^>]*>\n?(.*?)</pre>', re.S)
 
 
 def preview(body: str) -> tuple[str, str]:

@@ -8,7 +8,8 @@ import pytest
 from keyspace.units import TypeUnit, registry
 from keyspace.units.base import Registry
 from keyspace.units.unsupported import UnsupportedUnit
-
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 from tests.units.helpers import HX_MORE, HX_VALUE, assert_htmx_modes, fetch, rows
 
 BUILT_IN_TYPES = {"string", "list", "set", "zset", "hash", "stream"}
@@ -122,10 +123,10 @@ def test_deleting_a_type_without_a_unit_is_a_conflict_if_it_changed(client, r,
                                                                    stream_without_a_viewer):
     """Its fingerprint is its serialised value: a change the dashboard cannot show still
     makes the delete a conflict."""
-    from tests.services.editing.forms import HTMX, edit_url, open_form
+    from tests.services.editing.forms import open_form
 
     fields = open_form(client, b"mod", "delete")
     fields.pop("csrfmiddlewaretoken", None)
     r.xadd("mod", {"f": "w"}, id="2-1")
-    response = client.post(edit_url(b"mod", "delete"), fields, **HTMX)
+    response = client.post(edit_url(b"mod", "delete"), fields, headers=HTMX)
     assert response.status_code == 409 and r.xlen("mod") == 2

@@ -7,8 +7,19 @@ import pytest
 
 from keyspace.units import registry
 from keyspace.units.zset import ZsetUnit
-
-from tests.units.helpers import HX_MORE, XSS, XSS_ESCAPED, RedisWork, assert_bounded, assert_htmx_modes, fetch, more_params, page_through, rows, seed
+from tests.units.helpers import (
+    HX_MORE,
+    XSS,
+    XSS_ESCAPED,
+    RedisWork,
+    assert_bounded,
+    assert_htmx_modes,
+    fetch,
+    more_params,
+    page_through,
+    rows,
+    seed_huge_zset,
+)
 
 
 def ranked(page_rows) -> list[tuple[str, str, float]]:
@@ -113,10 +124,7 @@ def test_garbage_scan_cursor_is_a_400(client, r, cursor):
 
 @pytest.mark.parametrize(("order", "command"), [("desc", "zrevrange"), ("asc", "zrange")])
 def test_200k_member_zset_opens_with_one_bounded_range(client, r, order, command):
-    items = []
-    for i in range(200_000):
-        items += [i, f"member:{i}"]
-    seed(r, "ZADD", "huge", items)
+    seed_huge_zset(r)
     with RedisWork(r) as work:
         body = fetch(client, "huge", headers=HX_MORE, order=order, count=100)
     assert_bounded(work, expected=command)

@@ -3,11 +3,10 @@ import re
 import pytest
 
 from keyspace.redis.keynames import encode_key
+from tests.redis.test_scanning import finish_rehash
 from tests.roundtrips import count_round_trips
 from tests.seeding import HOSTILE_NAMES, fill_strings, numbered
-from tests.redis.test_scanning import finish_rehash
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
+from tests.support.htmx import HTMX
 
 
 def key_links(content: bytes) -> list[str]:
@@ -32,7 +31,7 @@ def test_header_names_the_redis_without_its_password(client, redis_server):
     html = client.get("/db/0/").content.decode()
     assert f"127.0.0.1:{redis_server.port}" in html
     assert 'hx-get="/db/0/server/" hx-trigger="load"' in html
-    details = client.get("/db/0/server/", **HTMX).content.decode()
+    details = client.get("/db/0/server/", headers=HTMX).content.decode()
     assert "Redis 7." in details or "Redis 6." in details
     assert "standalone" in details
     assert "db0" in details
@@ -40,7 +39,8 @@ def test_header_names_the_redis_without_its_password(client, redis_server):
 
 def test_htmx_filter_gets_the_results_fragment(client, r):
     fill_strings(r, [b"user:1", b"user:2", b"cache:1"])
-    response = client.get("/db/0/", {"match": "user:*"}, HTTP_HX_TARGET="results", **HTMX)
+    response = client.get("/db/0/", {"match": "user:*"},
+                          headers={**HTMX, "HX-Target": "results"})
     html = response.content.decode()
     assert "<html" not in html
     assert html.lstrip().startswith('<div id="results">')
@@ -48,10 +48,10 @@ def test_htmx_filter_gets_the_results_fragment(client, r):
     assert "HX-Request" in [part.strip() for part in response["Vary"].split(",")]
 
 
-@pytest.mark.parametrize("header", ["HTTP_HX_BOOSTED", "HTTP_HX_HISTORY_RESTORE_REQUEST"])
+@pytest.mark.parametrize("header", ["HX-Boosted", "HX-History-Restore-Request"])
 def test_boosted_and_history_restore_requests_get_the_full_page(client, r, header):
     r.set("k", "v")
-    response = client.get("/db/0/", **HTMX, **{header: "true"})
+    response = client.get("/db/0/", headers={**HTMX, header: "true"})
     assert b"<html" in response.content
 
 
@@ -64,7 +64,7 @@ def test_load_more_returns_rows_and_the_next_cursor(client, r):
     rounds = 0
     while more:
         query = more.group(1).replace("&amp;", "&")
-        page = client.get(f"/db/0/?{query}", HTTP_HX_TARGET="load-more", **HTMX)
+        page = client.get(f"/db/0/?{query}", headers={**HTMX, "HX-Target": "load-more"})
         html = page.content.decode()
         assert "<table" not in html and html.lstrip().startswith("<tr")
         links = key_links(page.content)
@@ -88,7 +88,8 @@ def test_a_type_filtered_list_keeps_its_page_size_across_load_more(client, r):
         pipe.execute()
     finish_rehash(r, r.dbsize())  # the keyspace stands still
     query = {"type": "hash", "count": 100}
-    page = client.get("/db/0/", query, HTTP_HX_TARGET="results", **HTMX).content.decode()
+    results = {**HTMX, "HX-Target": "results"}
+    page = client.get("/db/0/", query, headers=results).content.decode()
     seen, sizes = [], []
     while True:
         links = key_links(page.encode())
@@ -98,7 +99,7 @@ def test_a_type_filtered_list_keeps_its_page_size_across_load_more(client, r):
         if "Scan complete" in page or not more:
             break
         page = client.get(f"/db/0/?{more.group(1).replace('&amp;', '&')}",
-                          HTTP_HX_TARGET="load-more", **HTMX).content.decode()
+                          headers={**HTMX, "HX-Target": "load-more"}).content.decode()
     assert sizes[:-1] == [100] * (len(sizes) - 1) and sizes[-1] <= 100, sizes
     assert sorted(seen) == sorted(encode_key(n) for n in numbered("h:", 1000))
 
@@ -153,16 +154,16 @@ def test_hostile_names_are_escaped_and_link_to_their_key(client, r):
 def test_db_selector_shows_key_counts(client, r, r1):
     r1.set("a", "1")
     r1.set("b", "2")
-    details = client.get("/db/1/server/", **HTMX).content.decode()
+    details = client.get("/db/1/server/", headers=HTMX).content.decode()
     assert re.search(r'href="/db/1/"[^>]*>db1 <span class="muted">2 keys', details)
     assert "db1 holds 2 keys" in client.get("/db/1/").content.decode()
 
 
 def test_first_page_costs_at_most_three_round_trips(client, r, monkeypatch):
     fill_strings(r, numbered("k:", 5000))
-    client.get("/db/0/", HTTP_HX_TARGET="results", **HTMX)  # warm the pool
+    client.get("/db/0/", headers={**HTMX, "HX-Target": "results"})  # warm the pool
     with count_round_trips(monkeypatch) as sent:
-        response = client.get("/db/0/", HTTP_HX_TARGET="results", **HTMX)
+        response = client.get("/db/0/", headers={**HTMX, "HX-Target": "results"})
     assert response.status_code == 200
     assert len(key_links(response.content)) >= 100
     assert len(sent) <= 3
@@ -178,7 +179,7 @@ def test_load_more_shows_every_key_once_when_redis_finishes_resizing_between_pag
         r.flushdb()
         names = numbered(f"r{round_}:", 300 if round_ % 2 else 1030)
         fill_strings(r, names)
-        page = client.get("/db/0/", {"count": 50}, HTTP_HX_TARGET="results", **HTMX)
+        page = client.get("/db/0/", {"count": 50}, headers={**HTMX, "HX-Target": "results"})
         with r.pipeline(transaction=False) as pipe:
             for _ in range(3000):
                 pipe.exists(b"no such key")
@@ -196,7 +197,7 @@ def follow_load_more(client, page: str) -> list[str]:
         if "Scan complete" in page or not more:
             return seen
         response = client.get(f"/db/0/?{more.group(1).replace('&amp;', '&')}",
-                              HTTP_HX_TARGET="load-more", **HTMX)
+                              headers={**HTMX, "HX-Target": "load-more"})
         assert response.status_code == 200
         page = response.content.decode()
 

@@ -6,10 +6,9 @@ import signal
 import pytest
 import redis
 
-from keyspace.redis.connection import reset_pools
 from dashboard.local_redis import LocalRedis, free_port
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
+from keyspace.redis.connection import reset_pools
+from tests.support.htmx import HTMX
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def test_redis_down_is_a_503_page_and_recovery_needs_no_restart(client, own_redi
 
 def test_htmx_requests_get_the_error_in_the_banner(client, own_redis):
     own_redis.stop()
-    response = client.get("/db/0/", **HTMX)
+    response = client.get("/db/0/", headers=HTMX)
     assert response.status_code == 503
     assert response["HX-Retarget"] == "#error-banner"
     assert b"<html" not in response.content

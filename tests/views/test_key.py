@@ -14,13 +14,13 @@ from keyspace.exceptions import KeyNotFound
 from keyspace.redis.keynames import decode_key
 from keyspace.services.browse import MAX_TYPE_CHANGES, key_detail
 from keyspace.units import PageRequest
+from tests.support.urls import key_url
 from tests.units.helpers import (
     HX_MORE,
     HX_VALUE,
     XSS,
     XSS_ESCAPED,
     fetch,
-    key_url,
     more_params,
     rows,
 )

@@ -12,9 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from keyspace.redis.keynames import encode_key
-from tests.units.helpers import XSS, XSS_ESCAPED, RedisWork, rows, seed
-
-HTMX = {"HX-Request": "true"}
+from tests.support.htmx import HTMX
+from tests.units.helpers import XSS, XSS_ESCAPED, RedisWork, rows, seed_huge_zset
 
 
 def board_url(key: bytes | str, db: int = 0) -> str:
@@ -347,8 +346,8 @@ def test_full_page_and_fragment(client, r, data):
     assert fragment.strip().endswith("</section>")
     assert "<html" not in fragment and "<form" not in fragment
     for headers in (
-        {"HX-Request": "true", "HX-Boosted": "true"},
-        {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+        {**HTMX, "HX-Boosted": "true"},
+        {**HTMX, "HX-History-Restore-Request": "true"},
     ):
         assert fetch(client, "z", headers=headers).lstrip().lower().startswith("<!doctype html>")
 
@@ -428,10 +427,7 @@ def assert_bounded(work: RedisWork, limit_bytes: int = 48 * 1024, **expected: in
 
 @pytest.fixture
 def huge(r):
-    items = []
-    for i in range(200_000):
-        items += [i, f"member:{i}"]
-    seed(r, "ZADD", "huge", items)
+    seed_huge_zset(r)
     return "huge"
 
 

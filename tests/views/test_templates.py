@@ -1,5 +1,6 @@
 """Templates stay ready for a Content-Security-Policy without 'unsafe-inline' for styles:
-no `style` attributes and no <style> blocks; what they drew lives in keyspace/static/keyspace/dashboard.css."""
+no `style` attributes and no <style> blocks; what they drew lives in
+keyspace/static/keyspace/dashboard.css."""
 
 from __future__ import annotations
 

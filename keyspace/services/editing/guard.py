@@ -1,5 +1,5 @@
 """What every edit shares: compare-and-set writes, the refusals they raise, and outcomes.
-(Reading form input is in `edit_inputs`.)
+(Reading form input is in `inputs`; running an edit from a request is in `pipeline`.)
 
 An edit that replaces or removes something carries what the user saw (a digest of a value,
 a score, a type) and only goes through if Redis still holds exactly that. The check and
@@ -17,9 +17,9 @@ import redis
 from django import forms
 
 from keyspace.conf import app_settings
-from keyspace.services import undo
 from keyspace.display import bytes_to_text
 from keyspace.exceptions import DashboardError, KeyNotFound
+from keyspace.services import undo
 
 ABSENT = "absent"
 GUARD_ATTEMPTS = 5
@@ -80,9 +80,18 @@ before_write: Callable[[redis.Redis, list[bytes]], None] | None = None
 
 
 def guarded(
-    client: redis.Redis, keys: list[bytes], attempt: Callable, *, writes: list[bytes] | None = None
+    client: redis.Redis,
+    keys: list[bytes],
+    attempt: Callable,
+    *,
+    writes: list[bytes] | None = None,
+    expected_type: str | None = None,
 ) -> list:
     """Run `attempt(pipe)` under WATCH on `keys`.
+
+    With `expected_type` (an edit of an existing key: the type its form was drawn for, ""
+    for any), the first key must still exist and be of that type: KeyGone or Conflict
+    otherwise, checked under the WATCH before `attempt` runs.
 
     `attempt` reads through `pipe` (immediate mode), raises Conflict/Refused/KeyGone if the
     data is not what the user saw, and returns a function that queues the writes. The
@@ -101,6 +110,8 @@ def guarded(
             try:
                 pipe.watch(*keys)
                 try:
+                    if expected_type is not None:
+                        check_type(pipe, keys[0], expected_type)
                     queue_writes = attempt(pipe)
                 except DashboardError:
                     _confirm_snapshot(pipe)
@@ -176,15 +187,37 @@ def preview(value: bytes, limit: int = 2000) -> str:
     return text + (f"… ({len(value):,} bytes)" if len(value) > limit else "")
 
 
+# What a done edit changed (see Redraw).
+ROW, VALUE, WHOLE_KEY, KEY_LIST = "row", "value", "key", "list"
+# Regions of the key's page besides its value: the metadata (type, TTL, length, memory) and
+# the toolbar (Remove TTL is there only while the key has a TTL).
+META, TOOLBAR = "meta", "toolbar"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What an edit did, and what the page should redraw."""
+    """What an operation did, and what it changed (Operation.redraw reads it)."""
 
     message: str
-    # "value": redraw the value section; "row": only the row `row_id`;
-    # "key": go to the key named `row_id` (rename, copy); "list": back to the key list.
-    refresh: str = "value"
+    # VALUE: the value section; ROW: only the row `row_id`; WHOLE_KEY: the key named `row_id`
+    # (rename, copy: the page goes there); KEY_LIST: the key is gone (back to the key list).
+    refresh: str = VALUE
     row_id: Any = None
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """What a done edit changed, so that exactly that is drawn again: the row `row_id` (ROW)
+    or the value section (VALUE), each with the key page's `regions` beside it; or the whole
+    key named `row_id` (WHOLE_KEY) or the key list (KEY_LIST), which the browser goes to."""
+
+    changed: str = VALUE
+    row_id: Any = None
+    regions: tuple[str, ...] = (META, TOOLBAR)
+
+    @property
+    def in_place(self) -> bool:
+        return self.changed in (ROW, VALUE)
 
 
 class Operation:
@@ -205,6 +238,12 @@ class Operation:
 
     def apply(self, client: redis.Redis, key: bytes, data: dict) -> Outcome:
         raise NotImplementedError
+
+    def redraw(self, outcome: Outcome) -> Redraw:
+        """What this edit changed, once done: the page draws that again and nothing else. By
+        default what the outcome says, with the key's metadata and toolbar beside a row or
+        the value; an operation that changes less (or more) says so here."""
+        return Redraw(outcome.refresh, outcome.row_id)
 
     def needs_confirmation(self, data: dict) -> bool:
         """Destructive edits, and replacing something that exists, need a server-side

@@ -13,8 +13,8 @@ from django import forms
 
 from keyspace.conf import app_settings
 from keyspace.display import is_printable_text
-from keyspace.services.editing.guard import Refused
 from keyspace.redis.keynames import decode_key, encode_key, parse_escaped
+from keyspace.services.editing.guard import Refused
 from keyspace.views.request_body import oversized_message
 
 T = TypeVar("T")

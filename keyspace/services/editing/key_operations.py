@@ -1,19 +1,34 @@
-"""Edits that apply to a key of any type: TTL, rename, copy, delete, and creating keys."""
+"""Edits that apply to a key of any type: TTL, rename, copy, delete; and the key's own toolbar
+entries for them. (Creating keys is in `create`.)"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from django import forms
 
-from keyspace.services.editing.copy_size import check_copy_size
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import NAME_FORMATS, TTL_UNITS, BytesValueField, EditForm, KeyForm, clean_name, encoding_field, parse_name, ttl_milliseconds
-from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, Operation, Outcome, Refused, allow_list, check_type, guarded
+from keyspace.services.editing.copy_size import check_copy_size
+from keyspace.services.editing.guard import (
+    ConfirmsShortTtl,
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    allow_list,
+    guarded,
+)
+from keyspace.services.editing.inputs import (
+    NAME_FORMATS,
+    TTL_UNITS,
+    KeyForm,
+    clean_name,
+    ttl_milliseconds,
+)
 from keyspace.services.editing.targets import ReplacesTarget, describe_key
-from keyspace.units import registry
-from keyspace.units.base import key_fingerprint
-from keyspace.units.zset.scores import parse_score
+from keyspace.units.declarations import ToolbarEntry, toolbar_entries
+from keyspace.units.fingerprints import key_fingerprint
 
 
 class TtlForm(KeyForm):
@@ -39,10 +54,9 @@ class SetTtl(ConfirmsShortTtl, Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.pexpire(key, data["ttl_ms"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"TTL set to {data['ttl_ms']:,} ms")
 
 
@@ -54,10 +68,9 @@ class Persist(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.persist(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome("TTL removed: the key no longer expires")
 
 
@@ -94,12 +107,11 @@ class _ToNewName(ReplacesTarget, Operation):
             raise Refused(self.same_name)
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             self.check_source(pipe, key)
             self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 
-        guarded(client, [key, target], attempt)
+        guarded(client, [key, target], attempt, expected_type=data["expected_type"])
         return Outcome(f"{self.done} {bytes_to_text(target)}", refresh="key", row_id=target)
 
 
@@ -145,7 +157,6 @@ class Delete(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             now = key_fingerprint(pipe, key)
             if now != data["expected"]:
                 raise Conflict(
@@ -155,74 +166,16 @@ class Delete(Operation):
                 )
             return lambda pipe: pipe.unlink(key)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")
 
 
 KEY_OPERATIONS = allow_list(SetTtl, Persist, Rename, Copy, Delete)
 
 
-def creatable_types() -> list[tuple[str, str]]:
-    return [
-        (name, registry.unit_for(name).label)
-        for name in registry.type_names()
-        if registry.unit_for(name).creation_fields
-    ]
-
-
-class CreateKeyForm(EditForm):
-    byte_fields = ("field", "value")
-    name = forms.CharField(strip=False, max_length=200_000, label="Key name")
-    name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
-    type = forms.ChoiceField(choices=creatable_types, label="Type")
-    field = BytesValueField(label="Field (hash, stream)", widget=forms.TextInput)
-    field_encoding = encoding_field()
-    value = BytesValueField(label="Value (or element, member)")
-    value_encoding = encoding_field()
-    score = forms.CharField(required=False, max_length=40, label="Score (sorted set)")
-    ttl_unit = forms.ChoiceField(
-        choices=TTL_UNITS[:2], initial="s", required=False, label="TTL unit"
-    )
-    ttl = forms.CharField(required=False, max_length=30, label="TTL (empty: no TTL)")
-
-    def clean(self):
-        data = super().clean()
-        try:
-            data["name"] = parse_name(data.get("name", ""), data.get("name_format") or "text")
-        except forms.ValidationError as exc:
-            self.add_error("name", exc)
-        if data.get("ttl", "").strip():
-            try:
-                data["ttl_ms"] = ttl_milliseconds(data.get("ttl_unit"), data["ttl"], None)
-            except forms.ValidationError as exc:
-                self.add_error("ttl", exc)
-        needs = registry.unit_for(data.get("type", "")).creation_fields
-        if "score" in needs:
-            try:
-                data["score"] = parse_score(data.get("score"))
-            except forms.ValidationError as exc:
-                self.add_error("score", exc)
-        if "field" in needs and not data.get("field"):
-            self.add_error("field", "a field is needed for this type")
-        return data
-
-
-def create_key(client, data: dict) -> bytes:
-    """Create a key of the chosen type, only if no key has that name (never overwrites)."""
-    key, unit = data["name"], registry.unit_for(data["type"])
-
-    def attempt(pipe):
-        if pipe.exists(key):
-            raise Conflict(
-                f"a key named {bytes_to_text(key)[:200]} already exists; nothing was written"
-            )
-
-        def write(pipe):
-            unit.queue_create(pipe, key, data)
-            if data.get("ttl_ms"):
-                pipe.pexpire(key, data["ttl_ms"])
-
-        return write
-
-    guarded(client, [key], attempt)
-    return key
+def key_toolbar(db: int, key: bytes, detail) -> list[ToolbarEntry]:
+    """The key's own toolbar entries, after its type's: Remove TTL only when it has one."""
+    has_ttl = detail.ttl_ms is not None and detail.ttl_ms >= 0
+    shown = [op for op in KEY_OPERATIONS.values() if has_ttl or op.name != Persist.name]
+    return [replace(entry, danger=op.destructive)
+            for entry, op in zip(toolbar_entries(db, key, [], shown), shown, strict=True)]

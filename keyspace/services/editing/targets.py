@@ -11,8 +11,8 @@ import hashlib
 from typing import ClassVar
 
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.guard import Conflict, type_of
 from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.guard import Conflict, type_of
 
 # The type units import this module (set-store replaces a key), so the registry is imported
 # where it is used, once every unit is loaded.

@@ -18,8 +18,8 @@ import redis
 import redis.asyncio
 
 from keyspace.conf import app_settings
-from keyspace.redis.connection import get_async_client
 from keyspace.display import bytes_to_text, is_printable_text, pretty_json
+from keyspace.redis.connection import get_async_client
 from keyspace.services.pubsub.rates import ArrivalRate
 
 MAX_LISTED_CHANNELS = 500

@@ -15,7 +15,17 @@ DUMP), checked and written under one WATCH/MULTI; otherwise it is a conflict tha
 the key holds now and what the edit had left.
 """
 
-from keyspace.services.undo.capture import ABSENT, MAX_ELEMENTS, Capture, KeptKey, active, capturing, not_capturing, promise, too_large_to_keep
+from keyspace.services.undo.capture import (
+    ABSENT,
+    MAX_ELEMENTS,
+    Capture,
+    KeptKey,
+    active,
+    capturing,
+    not_capturing,
+    promise,
+    too_large_to_keep,
+)
 from keyspace.services.undo.records import check_connection, find, keep, kept_keys, restore
 
 __all__ = [

@@ -9,23 +9,30 @@ from datetime import timedelta
 from django.utils import timezone
 
 from keyspace.conf import app_settings
-from keyspace.redis.connection import current_target
 from keyspace.display import bytes_to_text
-from keyspace.services.undo.capture import Capture, KeptKey, absolute_expiry, not_capturing, server_ms, too_large_to_keep
+from keyspace.redis.connection import current_target
+from keyspace.services.undo.capture import (
+    Capture,
+    KeptKey,
+    absolute_expiry,
+    not_capturing,
+    server_ms,
+    too_large_to_keep,
+)
 
 # The models and the edit machinery are imported where they are used: `editing` imports this
 # package, and models cannot load before Django's apps.
 
 
-def keep(request, *, db: int, capture: Capture, entry=None, summary: str = "") -> str | None:
-    """Store what the edit changed; the token that undoes it, or None if nothing was kept."""
+def keep(user, *, db: int, capture: Capture, entry=None, summary: str = "") -> str | None:
+    """Store what `user`'s edit changed; the token that undoes it, or None if nothing was
+    kept."""
     if not capture.keys:
         return None
     from keyspace.models import UndoRecord
 
     size = sum(len(kept.before or b"") + len(kept.name) for kept in capture.keys)
     now = timezone.now()
-    user = getattr(request, "user", None)
     record = UndoRecord.objects.create(
         token=secrets.token_urlsafe(32),
         user=user if user is not None and user.is_authenticated else None,

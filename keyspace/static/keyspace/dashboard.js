@@ -91,13 +91,93 @@
   setInterval(tick, 1000);
 })();
 
-// Cancel on a key-level form just closes the editor panel.
-document.addEventListener("click", function (event) {
-  const cancel = event.target.closest("#editor [data-cancel]:not([hx-get])");
-  if (!cancel) return;
-  event.preventDefault();
-  document.getElementById("editor").replaceChildren();
-});
+// Keyboard use of the editor panel and row forms: an opened form takes the focus (its first
+// field, or its heading when it only asks for confirmation, so Enter never confirms by
+// accident), Escape cancels it, and closing it returns the focus to what opened it. Escape
+// also closes the open db picker.
+(function () {
+  "use strict";
+  const FIELDS = "input:not([type=hidden]):not([disabled]), textarea:not([disabled]), " +
+    "select:not([disabled])";
+  let opener = null;
+
+  function panelOf(el) {
+    return el && el.closest ? el.closest("#editor, tr.editing") : null;
+  }
+
+  function isRow(el) {
+    return el.matches("tr") && el.id.startsWith("row-");
+  }
+
+  function opensPanel(target) {
+    return target && (target.id === "editor" || isRow(target));
+  }
+
+  function focusForm(form) {
+    const field = form.querySelector("[aria-invalid=true]") || form.querySelector(FIELDS);
+    if (field) { field.focus(); return; }
+    const heading = form.querySelector("h2, strong") || form;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body;
+  }
+
+  // Back to the opener, or to its twin when the toolbar or the row it lived in was redrawn.
+  function returnFocus() {
+    if (!opener) return;
+    let target = opener.isConnected ? opener : null;
+    const href = opener.getAttribute("href");
+    if (!target && href) target = document.querySelector('a[href="' + CSS.escape(href) + '"]');
+    opener = null;
+    if (target) target.focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const source = event.detail.elt;
+    if (source && !panelOf(source) && opensPanel(event.detail.target)) opener = source;
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    const el = event.detail.elt;
+    if (el === document.body) return;
+    const form = el.matches("form.edit-form") ? el : el.querySelector("form.edit-form");
+    if (form && panelOf(form)) focusForm(form);
+    else if (isRow(el) && focusLost()) returnFocus();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "editor" && !target.children.length && focusLost()) returnFocus();
+  });
+
+  // Cancel on a key-level form just closes the editor panel.
+  document.addEventListener("click", function (event) {
+    const cancel = event.target.closest("#editor [data-cancel]:not([hx-get])");
+    if (!cancel) return;
+    event.preventDefault();
+    document.getElementById("editor").replaceChildren();
+    returnFocus();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    const picker = event.target.closest("details.db-picker[open]");
+    if (picker) {
+      picker.open = false;
+      picker.querySelector("summary").focus();
+      return;
+    }
+    const panel = panelOf(event.target);
+    const cancel = panel && panel.querySelector("[data-cancel]");
+    if (!cancel) return;
+    event.preventDefault();
+    cancel.click();
+  });
+})();
 
 // Signing out drops the page snapshots htmx keeps for the back button (they hold values),
 // whichever sign-in page the project sends people to next (the app's own clears them too).

@@ -14,14 +14,28 @@ import hashlib
 
 from django import forms
 
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, encode_for_form, encoding_field
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, digest, guarded
-from keyspace.units.list.inputs import IndexField, out_of_range, parse_index_token, parse_whole_number, short
-
-
-def check_list(pipe, key: bytes) -> None:
-    """The key is still a list (every edit here is one): KeyGone or Conflict otherwise."""
-    check_type(pipe, key, "list")
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    encode_for_form,
+    encoding_field,
+)
+from keyspace.services.editing.size_guard import check_linear_write
+from keyspace.units.list.inputs import (
+    IndexField,
+    out_of_range,
+    parse_index_token,
+    parse_whole_number,
+    short,
+)
 
 
 def read_position(reader, key: bytes, index: int) -> tuple[bytes | None, int, str]:
@@ -83,14 +97,13 @@ class SetElement(Operation):
         index = data["row"]
 
         def attempt(pipe):
-            check_list(pipe, key)
             current, length, now = read_position(pipe, key, index)
             if current is None:
                 raise Refused(f"{out_of_range(index, length)}; nothing was written")
             check_position(current, length, now, data["expected"], f"element at index {index:,}")
             return lambda pipe: pipe.lset(key, index, data["value"])
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type="list")
         return Outcome(f"saved the element at index {index:,}", refresh="row", row_id=index)
 
 
@@ -122,10 +135,10 @@ class Insert(Operation):
         where, pivot, element = data["where"], data["pivot"], data["element"]
 
         def attempt(pipe):
-            check_list(pipe, key)
+            check_linear_write(pipe, key, "LINSERT", field="pivot")
             return lambda pipe: pipe.linsert(key, where, pivot, element)
 
-        [length] = guarded(client, [key], attempt)
+        [length] = guarded(client, [key], attempt, expected_type="list")
         if length == -1:
             raise Refused(f"no element equals {short(pivot)}; nothing was inserted")
         if length == 0:
@@ -162,11 +175,11 @@ class Remove(Operation):
         value, count = data["value"], data["count"]
 
         def attempt(pipe):
-            check_list(pipe, key)
+            check_linear_write(pipe, key, "LREM", field="value")  # before LPOS, as linear
             refuse_removing_all(pipe, key, value, count)
             return lambda pipe: pipe.lrem(key, count, value)
 
-        [removed] = guarded(client, [key], attempt)
+        [removed] = guarded(client, [key], attempt, expected_type="list")
         if not removed:
             return Outcome(f"no element equals {short(value)}; nothing was removed")
         plural = "s" if removed != 1 else ""

@@ -8,9 +8,16 @@ from typing import ClassVar
 from django import forms
 
 from keyspace.conf import app_settings
+from keyspace.services.editing.guard import (
+    Operation,
+    Outcome,
+    Refused,
+    guarded,
+    preview,
+    refuse_emptying,
+)
 from keyspace.services.editing.inputs import KeyForm, decode_values, encoding_field
-from keyspace.services.editing.guard import Operation, Outcome, Refused, guarded, preview, refuse_emptying
-from keyspace.units.list.edits import check_list, check_position, read_position
+from keyspace.units.list.edits import check_position, read_position
 from keyspace.units.list.inputs import short
 
 ENDS = (("tail", "The tail (the end, RPUSH)"), ("head", "The head (the start, LPUSH)"))
@@ -66,15 +73,14 @@ class Push(Operation):
         elements, end = data["elements"], data["end"]
 
         def attempt(pipe):
-            # The key must still be this list: a push never creates a list that was deleted.
-            check_list(pipe, key)
             if end == "head":
                 # LPUSH puts each element in front of the one before: reverse them, so they
                 # read in the order written.
                 return lambda pipe: pipe.lpushx(key, *reversed(elements))
             return lambda pipe: pipe.rpushx(key, *elements)
 
-        [length] = guarded(client, [key], attempt)
+        # The key must still be this list: a push never creates a list that was deleted.
+        [length] = guarded(client, [key], attempt, expected_type="list")
         if not length:
             raise Refused("the list no longer exists; nothing was pushed")
         what = f"{len(elements):,} elements" if len(elements) > 1 else short(elements[0])
@@ -105,8 +111,7 @@ class Pop(Operation):
 
     def apply(self, client, key, data):
         def attempt(pipe):
-            check_list(pipe, key)
-            # check_list has just proven a list, and a list is never empty: both ends exist.
+            # guarded has just proven a list, and a list is never empty: both ends exist.
             current, length, now = read_position(pipe, key, self.position)
             check_position(current, length, now, data["expected"], f"element at the {self.end}")
             refuse_emptying(length, "only element", "popping")
@@ -114,7 +119,7 @@ class Pop(Operation):
                 return lambda pipe: pipe.lpop(key)
             return lambda pipe: pipe.rpop(key)
 
-        [popped] = guarded(client, [key], attempt)
+        [popped] = guarded(client, [key], attempt, expected_type="list")
         return Outcome(f"popped {short(popped)} from the {self.end}")
 
 

@@ -7,8 +7,8 @@ import re
 from django import forms
 
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import parse_number
 from keyspace.exceptions import BadRequest
+from keyspace.services.editing.inputs import parse_number
 
 MAX_INDEX_DIGITS = 18
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")

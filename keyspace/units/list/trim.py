@@ -16,9 +16,8 @@ import re
 
 from django import forms
 
-from keyspace.services.editing.inputs import KeyForm
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
-from keyspace.units.list.edits import check_list
+from keyspace.services.editing.inputs import KeyForm
 from keyspace.units.list.inputs import IndexField
 
 TRIM_EXPECTED = re.compile(
@@ -89,13 +88,12 @@ class Trim(Operation):
         seen, plan = data["expected"]
 
         def attempt(pipe):
-            check_list(pipe, key)
             length = pipe.llen(key)
             check_trim(length, seen, start, stop, plan, lambda: removed_fingerprint(
                 pipe, key, length, *trim_window(length, start, stop)))
             return lambda pipe: pipe.ltrim(key, start, stop)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type="list")
         kept_first, kept_last = trim_window(seen, start, stop)
         kept = kept_last - kept_first + 1
         return Outcome(

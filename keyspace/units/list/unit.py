@@ -7,7 +7,15 @@ from functools import cached_property
 
 from keyspace.decoders.tools import ViewListElement
 from keyspace.services.editing.guard import allow_list
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, parse_offset, registry
+from keyspace.units.base import (
+    CreateField,
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    parse_offset,
+    registry,
+)
 from keyspace.units.list.edits import Insert, Remove, SetElement
 from keyspace.units.list.ends import PopHead, PopTail, Push
 from keyspace.units.list.inputs import parse_index_token
@@ -22,8 +30,7 @@ class ListRow:
 
     @cached_property
     def token(self) -> str:
-        # Always the index from the head, whichever end the page is read from.
-        return str(self.index)
+        return ListUnit.row_token(self.index)
 
 
 @registry.register
@@ -34,7 +41,7 @@ class ListUnit(TypeUnit):
     orders = (("head", "From the head"), ("tail", "From the tail"))
     operations = allow_list(SetElement, Push, PopHead, PopTail, Insert, Remove, Trim)
     tools = allow_list(ViewListElement)
-    creation_fields = ("value",)
+    create_fields = (CreateField("value", "Element"),)
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.rpush(key, data["value"])
@@ -44,7 +51,12 @@ class ListUnit(TypeUnit):
         n = self.fingerprint_sample
         return [reader.llen(key), reader.lrange(key, 0, n - 1), reader.lrange(key, -n, -1)]
 
-    def parse_row_token(self, token: str) -> int:
+    @classmethod
+    def row_token(cls, row_id: int) -> str:
+        # Always the index from the head, whichever end the page is read from.
+        return str(row_id)
+
+    def row_from_token(self, token: str) -> int:
         return parse_index_token(token)
 
     def read_row(self, client, key: bytes, row_id: int) -> ListRow | None:

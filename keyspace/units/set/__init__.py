@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from keyspace.services.editing.guard import allow_list
-from keyspace.redis.keynames import encode_key
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, parse_scan_cursor, registry
+from keyspace.units.base import (
+    CreateField,
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    parse_scan_cursor,
+    registry,
+)
 from keyspace.units.set.edits import AddMembers, RemoveMember, StoreResult
 from keyspace.units.set.tools import Compare, Membership, RandomMembers
 
@@ -20,7 +27,7 @@ class SetRow:
 
     @cached_property
     def token(self) -> str:
-        return encode_key(self.member.raw)
+        return SetUnit.row_token(self.member.raw)
 
 
 @registry.register
@@ -32,7 +39,7 @@ class SetUnit(TypeUnit):
     filterable = True
     operations = allow_list(AddMembers, RemoveMember, StoreResult)
     tools = allow_list(RandomMembers, Membership, Compare)
-    creation_fields = ("value",)
+    create_fields = (CreateField("value", "Member"),)
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.sadd(key, data["value"])

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import redis
 
 from keyspace.conf import app_settings
-from keyspace.services.editing.guard import Refused
+from keyspace.redis.pacing import Pacer
 from keyspace.redis.scanning import parse_cursor, scanned_fraction
+from keyspace.services.editing.guard import Refused
 from keyspace.units.base import Element
 from keyspace.units.set.inputs import shown
 
@@ -82,9 +84,10 @@ def compare_page(
     examined = steps = 0
     budget = app_settings.SCAN_BUDGET_MS / 1000
     started = time.perf_counter()
+    pacer = Pacer(min(count, 100), ceiling=count)  # SSCAN steps sized by time (see pacing)
     while True:
         source = sources[index]
-        position, batch = client.sscan(source, position, count=count)
+        position, batch = pacer.call(partial(client.sscan, source, position))
         steps += 1
         examined += len(batch)
         against = sources[:index] if kind == "union" else present

@@ -10,8 +10,21 @@ from django import forms
 
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import NAME_FORMATS, KeyForm, TokenField, clean_name, row_bytes
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, check_type, guarded, refuse_emptying
+from keyspace.services.editing.guard import (
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    guarded,
+    refuse_emptying,
+)
+from keyspace.services.editing.inputs import (
+    NAME_FORMATS,
+    KeyForm,
+    TokenField,
+    clean_name,
+    row_bytes,
+)
 from keyspace.services.editing.targets import ReplacesTarget
 from keyspace.units.base import decode_row_token
 from keyspace.units.set.inputs import COMPARISON_WORDS, MembersInput, OthersInput, shown
@@ -39,11 +52,10 @@ class AddMembers(Operation):
         members = data["members"]
 
         def attempt(pipe):
-            # Type first: SADD on a key deleted meanwhile would quietly create a new one.
-            check_type(pipe, key, data["expected_type"])
             return lambda pipe: pipe.sadd(key, *members)
 
-        [added] = guarded(client, [key], attempt)
+        # Type first: SADD on a key deleted meanwhile would quietly create a new one.
+        [added] = guarded(client, [key], attempt, expected_type=data["expected_type"])
         message = f"added {_plural(added, 'new member')}"
         if added < len(members):
             message += f"; {len(members) - added:,} of those given were members already"
@@ -78,7 +90,6 @@ class RemoveMember(Operation):
 
         def attempt(pipe):
             # SISMEMBER and SCARD are O(1): the cost is the same for 10 or 10 million members.
-            check_type(pipe, key, data["expected_type"])
             if not pipe.sismember(key, member):
                 raise Conflict(
                     f"the member {shown(member)} was removed meanwhile; nothing was written",
@@ -87,7 +98,7 @@ class RemoveMember(Operation):
             refuse_emptying(pipe.scard(key), "last member", "removing")
             return lambda pipe: pipe.srem(key, member)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"removed member {shown(member)}", refresh="row", row_id=member)
 
 
@@ -140,7 +151,6 @@ class StoreResult(ReplacesTarget, Operation):
             raise Refused("the result cannot be stored into this key itself; choose another name")
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_store_size(pipe, key, others)
             self.check_target(pipe, data)
 
@@ -151,7 +161,7 @@ class StoreResult(ReplacesTarget, Operation):
             return writes
 
         existed, stored = guarded(client, [key, *others, destination], attempt,
-                                  writes=[destination])
+                                  writes=[destination], expected_type=data["expected_type"])
         word = COMPARISON_WORDS[kind]
         if stored:
             replaced = " (replacing the key that was there)" if existed else ""

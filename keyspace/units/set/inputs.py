@@ -8,7 +8,13 @@ import re
 from django import forms
 
 from keyspace.display import bytes_to_text
-from keyspace.services.editing.inputs import NAME_FORMATS, decode_values, each_line, encoding_field, parse_name
+from keyspace.services.editing.inputs import (
+    NAME_FORMATS,
+    decode_values,
+    each_line,
+    encoding_field,
+    parse_name,
+)
 
 MEMBER_MODES = (("lines", "One member per line"), ("one", "The whole text is one member"))
 COMPARISONS = (("union", "Union"), ("inter", "Intersection"), ("diff", "Difference"))

@@ -9,10 +9,44 @@ import math
 import redis
 from django import forms
 
-from keyspace.services.editing.inputs import BytesValueField, FieldRefused, KeyForm, check_size, encoding_field, ttl_milliseconds
-from keyspace.services.editing.guard import ConfirmsShortTtl, Conflict, KeyGone, Operation, Outcome, Refused, check_type, check_value, digest, guarded
-from keyspace.services.editing.increments import NOT_INTEGER, NOT_NUMBER, OVERFLOW, AmountField, result_of
-from keyspace.units.string.values import LINE_BREAK, NEWLINES, check_json, check_postable, edit_limit, form_text, reindent_json, restore_newlines, too_large
+from keyspace.services.editing.guard import (
+    ConfirmsShortTtl,
+    Conflict,
+    KeyGone,
+    Operation,
+    Outcome,
+    Refused,
+    check_value,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.increments import (
+    NOT_INTEGER,
+    NOT_NUMBER,
+    OVERFLOW,
+    AmountField,
+    result_of,
+)
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    FieldRefused,
+    KeyForm,
+    check_size,
+    encoding_field,
+    ttl_milliseconds,
+)
+from keyspace.units.string.guards import ConfirmsGuardedViews, check_guard, replaces
+from keyspace.units.string.values import (
+    LINE_BREAK,
+    NEWLINES,
+    check_json,
+    check_postable,
+    edit_limit,
+    form_text,
+    reindent_json,
+    restore_newlines,
+    too_large,
+)
 
 VALUE_ENCODINGS = (("text", "Text"), ("json", "JSON"), ("hex", "Hex (binary)"))
 APPEND_ENCODINGS = (("text", "Text"), ("hex", "Hex (binary)"))
@@ -69,6 +103,8 @@ class ValueForm(KeyForm):
     byte_fields = ("value",)
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
     newlines = forms.ChoiceField(choices=NEWLINES, widget=forms.HiddenInput, required=False)
+    # The view of a string the value was confirmed to be written over as (see check_guard).
+    replaces = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     value = BytesValueField(
         label="Value",
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
@@ -127,7 +163,7 @@ def value_initial(client, key: bytes) -> dict:
         "newlines": newlines,
         "expected": digest(value),
         "json_format": "keep",
-    }
+    } | replaces(client, key)
 
 
 def set_if_absent(client, key: bytes, value: bytes, ttl_ms: int | None = None) -> Outcome:
@@ -140,7 +176,7 @@ def set_if_absent(client, key: bytes, value: bytes, ttl_ms: int | None = None) -
     return Outcome(f"the key was gone: created it again with {len(value):,} bytes{expiry}")
 
 
-class EditValue(Operation):
+class EditValue(ConfirmsGuardedViews, Operation):
     name = "string-edit"
     label = "Edit value"
     form_class = ValueForm
@@ -155,11 +191,11 @@ class EditValue(Operation):
             return set_if_absent(client, key, value)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
+            check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, keepttl=True)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes); its TTL is unchanged")
 
 
@@ -178,7 +214,7 @@ class ExpiryForm(ValueForm):
         return data
 
 
-class SetWithExpiry(ConfirmsShortTtl, Operation):
+class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
     name = "string-set-expiry"
     label = "Set with expiry"
     form_class = ExpiryForm
@@ -197,11 +233,11 @@ class SetWithExpiry(ConfirmsShortTtl, Operation):
             return set_if_absent(client, key, value, ttl_ms)
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             check_seen(pipe, key, data["expected"])
+            check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, px=ttl_ms)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"saved the value ({len(value):,} bytes) with a TTL of {ttl_ms:,} ms")
 
 
@@ -252,7 +288,6 @@ class Increment(Operation):
         amount, subtract = data["amount"], data["direction"] == "subtract"
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
             size = pipe.strlen(key)
             # A value longer than any number Redis reads is refused without reading it.
             result_of(
@@ -267,7 +302,7 @@ class Increment(Operation):
             return lambda pipe: pipe.incrbyfloat(key, amount.arg(negate=subtract)).get(key)
 
         try:
-            result, *stored = guarded(client, [key], attempt)
+            result, *stored = guarded(client, [key], attempt, expected_type=_expected_type(data))
         except FieldRefused:
             raise
         except Refused as problem:
@@ -289,6 +324,7 @@ class AppendForm(KeyForm):
     newlines = forms.ChoiceField(
         choices=NEWLINES, initial="lf", required=False, label="Line breaks in text"
     )
+    replaces = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
 
     def clean(self):
         data = self.cleaned_data
@@ -297,7 +333,7 @@ class AppendForm(KeyForm):
         return super().clean()
 
 
-class Append(Operation):
+class Append(ConfirmsGuardedViews, Operation):
     name = "string-append"
     label = "Append"
     form_class = AppendForm
@@ -306,13 +342,13 @@ class Append(Operation):
     def initial(self, client, key, params):
         # Text appended in the style of the value's own line breaks (judged by its end).
         tail = client.getrange(key, -64 * 1024, -1)
-        return {"newlines": "crlf" if b"\r\n" in tail else "lf"}
+        return {"newlines": "crlf" if b"\r\n" in tail else "lf"} | replaces(client, key)
 
     def apply(self, client, key, data):
         addition = data["value"]
 
         def attempt(pipe):
-            check_type(pipe, key, _expected_type(data))
+            check_guard(pipe, key, data)
             size = pipe.strlen(key) + len(addition)
             if size > edit_limit():
                 raise _refuse(
@@ -320,7 +356,7 @@ class Append(Operation):
                 )
             return lambda pipe: pipe.append(key, addition)
 
-        [length] = guarded(client, [key], attempt)
+        [length] = guarded(client, [key], attempt, expected_type=_expected_type(data))
         return Outcome(f"appended {len(addition):,} bytes; the value is now {length:,} bytes")
 
 

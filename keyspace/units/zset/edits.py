@@ -1,5 +1,5 @@
 """Sorted-set edits. Each costs a handful of O(1)/O(log N) commands whatever the size of the
-set, runs under `guarded()` after `check_type()` (a deleted key is reported, never
+set, runs under `guarded()`, which checks the type first (a deleted key is reported, never
 recreated), and a change to an existing member is conditional on the score the user saw."""
 
 from __future__ import annotations
@@ -7,10 +7,24 @@ from __future__ import annotations
 from django import forms
 
 from keyspace.conf import app_settings
-from keyspace.services.editing.inputs import BytesValueField, KeyForm, TokenField, each_line, encoding_field, row_bytes
-from keyspace.services.editing.guard import ABSENT, Conflict, Operation, Outcome, check_type, guarded, refuse_emptying
-from keyspace.services.editing.increments import AmountField, float_result
 from keyspace.redis.keynames import parse_escaped
+from keyspace.services.editing.guard import (
+    ABSENT,
+    Conflict,
+    Operation,
+    Outcome,
+    guarded,
+    refuse_emptying,
+)
+from keyspace.services.editing.increments import AmountField, float_result
+from keyspace.services.editing.inputs import (
+    BytesValueField,
+    KeyForm,
+    TokenField,
+    each_line,
+    encoding_field,
+    row_bytes,
+)
 from keyspace.services.editing.targets import ReplacesEntries
 from keyspace.units.base import decode_row_token
 from keyspace.units.zset.scores import member_label, parse_score, score_text
@@ -93,11 +107,10 @@ class SetScore(Operation):
         member, score = data["row"], data["score"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_seen_score(pipe, key, member, data["expected"])
             return lambda pipe: pipe.zadd(key, {member: score}, xx=True)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(
             f"{member_label(member)} now scores {score_text(score)}", refresh="row", row_id=member
         )
@@ -122,14 +135,13 @@ class IncrementScore(Operation):
         member, amount = data["row"], data["amount"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             current = pipe.zscore(key, member)
             if current is None:  # ZINCRBY would add it back
                 raise ScoreConflict("the member was removed meanwhile; nothing was written", None)
             float_result(current, amount)
             return lambda pipe: pipe.zincrby(key, amount.arg(), member)
 
-        [result] = guarded(client, [key], attempt)
+        [result] = guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(
             f"{member_label(member)} now scores {score_text(result)}", refresh="row", row_id=member
         )
@@ -151,12 +163,11 @@ class RemoveMember(Operation):
         member = data["row"]
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             check_seen_score(pipe, key, member, data["expected"])
             refuse_emptying(pipe.zcard(key), "last member", "removing")
             return lambda pipe: pipe.zrem(key, member)
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"removed {member_label(member)}", refresh="row", row_id=member)
 
 
@@ -224,7 +235,6 @@ class AddMember(_UpdatesScores, Operation):
         existed = []
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             current = pipe.zscore(key, member)
             self.check_replaced(pipe, key, data, [current])
             if current is not None and not data["update_existing"]:
@@ -232,7 +242,7 @@ class AddMember(_UpdatesScores, Operation):
             existed[:] = [] if current is None else [current]
             return _queue_adds(key, {member: score}, {member} if existed else set())
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         if existed:
             return Outcome(
                 f"updated {member_label(member)}: {score_text(existed[0])} → {score_text(score)}"
@@ -311,7 +321,6 @@ class AddMany(_UpdatesScores, Operation):
         found: list = []
 
         def attempt(pipe):
-            check_type(pipe, key, data["expected_type"])
             current = pipe.zmscore(key, members)
             self.check_replaced(pipe, key, data, current)
             existing = [(m, s) for m, s in zip(members, current, strict=True) if s is not None]
@@ -320,6 +329,6 @@ class AddMany(_UpdatesScores, Operation):
             found[:] = existing  # what the write that goes through was decided on
             return _queue_adds(key, scores, {m for m, _ in existing})
 
-        guarded(client, [key], attempt)
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
         updated = len(found)
         return Outcome(f"added {len(scores) - updated:,} members, updated {updated:,}")

@@ -11,11 +11,11 @@ from functools import cached_property
 from django import forms
 
 from keyspace.exceptions import BadRequest, KeyNotFound
-from keyspace.views.query import QueryForm
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.units.base import Element
 from keyspace.units.zset.scores import Bound, member_candidates, member_label, parse_bound
 from keyspace.units.zset.unit import ORDERS
+from keyspace.views.query import QueryForm
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 1000

@@ -6,11 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.urls import path
+
 from keyspace.services.editing.guard import allow_list
-from keyspace.redis.keynames import encode_key
-from keyspace.units.base import Element, PageRequest, TypeUnit, ValuePage, parse_offset, parse_scan_cursor, registry
+from keyspace.units.base import (
+    CreateField,
+    Element,
+    PageRequest,
+    TypeUnit,
+    ValuePage,
+    parse_offset,
+    parse_scan_cursor,
+    registry,
+)
 from keyspace.units.zset.edits import AddMany, AddMember, IncrementScore, RemoveMember, SetScore
 from keyspace.units.zset.lookup import LookUp
+from keyspace.units.zset.scores import parse_score
 
 ORDERS = (("desc", "Highest score first"), ("asc", "Lowest score first"))
 ORDER_TITLES = {"desc": "rank by highest score first", "asc": "rank by lowest score first"}
@@ -25,7 +36,7 @@ class ZsetRow:
 
     @cached_property
     def token(self) -> str:
-        return encode_key(self.member.raw)
+        return ZsetUnit.row_token(self.member.raw)
 
     @property
     def rank_title(self) -> str:
@@ -42,10 +53,18 @@ class ZsetUnit(TypeUnit):
     filterable = True
     operations = allow_list(AddMember, AddMany, SetScore, IncrementScore, RemoveMember)
     tools = allow_list(LookUp)
-    creation_fields = ("value", "score")
+    # The leaderboard was served at the key's own URL before units declared their URLs.
+    url_prefix = ""
+    create_fields = (CreateField("value", "Member"),
+                     CreateField("score", "Score", kind="text", parse=parse_score))
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.zadd(key, {data["value"]: data["score"]})
+
+    def get_urls(self) -> list:
+        from keyspace.views.leaderboard import leaderboard_view  # the views import the units
+
+        return [path("leaderboard/", leaderboard_view, name="key-leaderboard")]
 
     def fingerprint_parts(self, reader, key: bytes) -> list:
         """The length and the members with their scores at both ends."""

@@ -6,12 +6,8 @@ import html
 import re
 
 from keyspace.redis.keynames import encode_key
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def edit_url(key: bytes, action: str, db: int = 0) -> str:
-    return f"/db/{db}/key/{encode_key(key)}/edit/{action}/"
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 
 def form_fields(body: str) -> dict[str, str]:
@@ -54,7 +50,7 @@ def submit(
     fields.pop("csrfmiddlewaretoken", None)
     fields.update({name: value for name, value in changes.items() if value is not None})
     fields = {name: value for name, value in fields.items() if value is not False}
-    response = client.post(edit_url(key, action), fields, **(HTMX if htmx else {}))
+    response = client.post(edit_url(key, action), fields, headers=HTMX if htmx else {})
     if confirmed:
         response = confirm(client, key, action, response, htmx=htmx)
     return response
@@ -66,4 +62,4 @@ def confirm(client, key: bytes, action: str, asked, htmx: bool = True):
     fields = form_fields(asked.content.decode())
     fields.pop("csrfmiddlewaretoken", None)
     assert fields.get("confirm"), "the confirmation form carries no token"
-    return client.post(edit_url(key, action), fields, **(HTMX if htmx else {}))
+    return client.post(edit_url(key, action), fields, headers=HTMX if htmx else {})

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from keyspace.services.editing import guard as editing
-from tests.services.editing.forms import HTMX, edit_url, form_fields, open_form
+from tests.services.editing.forms import form_fields, open_form
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ CASES = [
 
 def _post(client, action: str, fields: dict):
     fields = {k: v for k, v in fields.items() if k != "csrfmiddlewaretoken"}
-    return client.post(edit_url(b"k", action), fields, **HTMX)
+    return client.post(edit_url(b"k", action), fields, headers=HTMX)
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import html
 
 import pytest
 
-from tests.services.editing.forms import HTMX, edit_url, open_form, submit
+from tests.services.editing.forms import open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 FILL = """
 local kind, n = ARGV[1], tonumber(ARGV[2])
@@ -84,7 +86,7 @@ def test_the_size_is_checked_when_copying_not_when_the_form_was_drawn(client, r,
     fields = open_form(client, b"grows", "copy")
     fill(r, b"grows", "set", 301)  # another client, meanwhile
     fields.pop("csrfmiddlewaretoken", None)
-    response = client.post(edit_url(b"grows", "copy"), fields | {"new_name": "copy"}, **HTMX)
+    response = client.post(edit_url(b"grows", "copy"), fields | {"new_name": "copy"}, headers=HTMX)
     assert response.status_code == 422 and "holds 301" in body(response)
     assert not r.exists("copy")
 

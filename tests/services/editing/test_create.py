@@ -1,14 +1,13 @@
 import pytest
 
 from keyspace.redis.keynames import encode_key
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
+from tests.support.htmx import HTMX
 
 
 def create(client, htmx=True, **fields):
     data = {"name_format": "text", "field_encoding": "text", "value_encoding": "text",
             "ttl_unit": "s"} | fields
-    return client.post("/db/0/new/", data, **(HTMX if htmx else {}))
+    return client.post("/db/0/new/", data, headers=HTMX if htmx else {})
 
 
 @pytest.mark.parametrize(
@@ -66,7 +65,7 @@ def test_bad_input_creates_nothing(client, r, fields, message):
 def test_the_form_is_offered_from_the_key_list(client, r):
     page = client.get("/db/0/").content.decode()
     assert 'href="/db/0/new/"' in page
-    form = client.get("/db/0/new/", **HTMX).content.decode()
+    form = client.get("/db/0/new/", headers=HTMX).content.decode()
     assert 'name="type"' in form and "<html" not in form
 
 

@@ -1,7 +1,9 @@
 import pytest
 
 from keyspace.redis.keynames import encode_key
-from tests.services.editing.forms import HTMX, edit_url, open_form, submit
+from tests.services.editing.forms import open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def test_a_field_changed_meanwhile_is_not_overwritten(client, r, user):
     fields = open_form(client, user, "hash-set", row=b"name")
     r.hset(user, "name", "changed by someone else")
     fields.update(value="mine")
-    response = client.post(edit_url(user, "hash-set"), fields, **HTMX)
+    response = client.post(edit_url(user, "hash-set"), fields, headers=HTMX)
     assert response.status_code == 409
     assert "changed meanwhile" in response.content.decode()
     assert "changed by someone else" in response.content.decode()
@@ -50,19 +52,19 @@ def test_after_a_conflict_a_deliberate_resubmit_saves(client, r, user):
     fields = open_form(client, user, "hash-set", row=b"name")
     r.hset(user, "name", "theirs")
     fields.update(value="mine")
-    conflict = client.post(edit_url(user, "hash-set"), fields, **HTMX).content.decode()
+    conflict = client.post(edit_url(user, "hash-set"), fields, headers=HTMX).content.decode()
     from tests.services.editing.forms import form_fields
 
     again = form_fields(conflict)
     again.pop("csrfmiddlewaretoken", None)
-    assert client.post(edit_url(user, "hash-set"), again, **HTMX).status_code == 200
+    assert client.post(edit_url(user, "hash-set"), again, headers=HTMX).status_code == 200
     assert r.hget(user, "name") == b"mine"
 
 
 def test_editing_a_deleted_key_does_not_recreate_it(client, r, user):
     fields = open_form(client, user, "hash-set", row=b"name")
     r.delete(user)
-    response = client.post(edit_url(user, "hash-set"), fields | {"value": "x"}, **HTMX)
+    response = client.post(edit_url(user, "hash-set"), fields | {"value": "x"}, headers=HTMX)
     assert response.status_code == 404
     assert not r.exists(user)
 
@@ -71,7 +73,7 @@ def test_a_key_that_changed_type_is_not_written(client, r, user):
     fields = open_form(client, user, "hash-set", row=b"name")
     r.delete(user)
     r.set(user, "now a string")
-    response = client.post(edit_url(user, "hash-set"), fields | {"value": "x"}, **HTMX)
+    response = client.post(edit_url(user, "hash-set"), fields | {"value": "x"}, headers=HTMX)
     assert response.status_code in (404, 409)
     assert r.get(user) == b"now a string"
 
@@ -97,7 +99,7 @@ def test_add_several_fields(client, r, user):
 
 
 def test_delete_a_field_after_confirming(client, r, user):
-    form = client.get(edit_url(user, "hash-delete"), {"row": encode_key(b"visits")}, **HTMX)
+    form = client.get(edit_url(user, "hash-delete"), {"row": encode_key(b"visits")}, headers=HTMX)
     assert "Delete this field" in form.content.decode()
     response = submit(client, user, "hash-delete", row=b"visits")
     assert response.status_code == 200
@@ -199,7 +201,7 @@ def test_saving_unchanged_multiline_values_keeps_their_bytes(client, r, htmx):
         fields.pop("csrfmiddlewaretoken", None)
         if not htmx:  # a plain form post sends a textarea's line breaks as CR LF
             fields["value"] = fields["value"].replace("\n", "\r\n")
-        response = client.post(edit_url(b"lines", "hash-set"), fields, **(HTMX if htmx else {}))
+        response = client.post(edit_url(b"lines", "hash-set"), fields, headers=HTMX if htmx else {})
         assert response.status_code in (200, 302)
         assert r.hget("lines", field) == before
 
@@ -214,7 +216,7 @@ def test_adding_several_fields_respects_the_value_limit(client, r, user, setting
 def test_a_field_over_the_edit_limit_is_not_read_into_a_form(client, r, settings):
     settings.DASHBOARD_MAX_VALUE_BYTES = 10
     r.hset("h", "big", "x" * 11)
-    response = client.get(edit_url(b"h", "hash-set"), {"row": encode_key(b"big")}, **HTMX)
+    response = client.get(edit_url(b"h", "hash-set"), {"row": encode_key(b"big")}, headers=HTMX)
     assert response.status_code == 422
     assert "larger than the dashboard edits" in response.content.decode()
 

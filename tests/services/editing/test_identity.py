@@ -8,14 +8,16 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.services.editing.forms import HTMX, edit_url, form_fields, open_form, submit
+from tests.services.editing.forms import form_fields, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 # --- lists: an index names a position, and lists shift ---------------------------------------
 
 
 def post(client, key: bytes, action: str, fields: dict, **changes):
     fields = {k: v for k, v in (fields | changes).items() if k != "csrfmiddlewaretoken"}
-    return client.post(edit_url(key, action), fields, **HTMX)
+    return client.post(edit_url(key, action), fields, headers=HTMX)
 
 
 def test_set_by_index_in_a_list_of_equal_elements_that_shifted_is_a_conflict(client, r):

@@ -10,8 +10,9 @@ import pytest
 import redis
 
 from keyspace.services.editing.increments import integer_of
-from tests.services.editing.forms import HTMX, open_form, submit
-from tests.services.editing.forms import edit_url as _edit_url
+from tests.services.editing.forms import open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 KEY = b"n"
 SCRATCH = b"oracle"
@@ -180,7 +181,7 @@ def test_a_hash_field_deleted_meanwhile_is_a_conflict_not_recreated(client, r):
     fields = open_form(client, KEY, "hash-incr", row=b"f")
     r.hdel(KEY, "f")  # another client, between the form and the submit
     fields.pop("csrfmiddlewaretoken", None)
-    response = client.post(_edit_url(KEY, "hash-incr"), fields | {"amount": "1"}, **HTMX)
+    response = client.post(edit_url(KEY, "hash-incr"), fields | {"amount": "1"}, headers=HTMX)
     assert response.status_code == 409
     assert "removed meanwhile" in response.content.decode()
     assert r.hgetall(KEY) == {b"other": b"x"}

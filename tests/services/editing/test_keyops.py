@@ -3,7 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from keyspace.redis.keynames import encode_key
-from tests.services.editing.forms import HTMX, confirm, edit_url, open_form, submit
+from tests.services.editing.forms import confirm, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def test_a_short_ttl_confirmation_is_not_a_blank_cheque(client, r, key):
     out when it asks does."""
     fields = open_form(client, key, "ttl")
     assert "confirm" not in fields
-    refused = client.post(edit_url(key, "ttl"), fields | {"unit": "ms", "amount": "1"}, **HTMX)
+    refused = client.post(edit_url(key, "ttl"), fields | {"unit": "ms", "amount": "1"},
+                          headers=HTMX)
     assert refused.status_code == 428 and r.pttl(key) > 500_000
 
 
@@ -77,7 +80,7 @@ def test_remove_ttl(client, r, key):
 def test_ttl_on_a_key_deleted_meanwhile_is_reported(client, r, key):
     fields = open_form(client, key, "ttl")
     r.delete(key)
-    response = client.post(edit_url(key, "ttl"), fields | {"amount": "60"}, **HTMX)
+    response = client.post(edit_url(key, "ttl"), fields | {"amount": "60"}, headers=HTMX)
     assert response.status_code == 404 and not r.exists(key)
 
 
@@ -136,7 +139,7 @@ def test_copy_keeps_the_original(client, r, key):
 
 
 def test_delete_needs_a_confirmation_step(client, r, key):
-    confirm = client.get(edit_url(key, "delete"), **HTMX).content.decode()
+    confirm = client.get(edit_url(key, "delete"), headers=HTMX).content.decode()
     assert "You can undo this for 60 minutes" in confirm and "Delete the key" in confirm
     assert r.exists(key)
     response = submit(client, key, "delete", htmx=False)
@@ -148,7 +151,7 @@ def test_delete_of_a_key_replaced_by_another_type_is_refused(client, r, key):
     fields = open_form(client, key, "delete")
     r.delete(key)
     r.rpush(key, "now a list")
-    response = client.post(edit_url(key, "delete"), fields, **HTMX)
+    response = client.post(edit_url(key, "delete"), fields, headers=HTMX)
     assert response.status_code == 409
     assert r.lrange(key, 0, -1) == [b"now a list"]
 

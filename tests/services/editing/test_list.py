@@ -10,14 +10,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
 from keyspace.units.list import ListUnit
 from keyspace.units.list.trim import trim_window
-from tests.units.helpers import RedisWork, fetch, key_url, rows, seed
-
-HX = {"HX-Request": "true"}
-
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url, key_url
+from tests.units.helpers import RedisWork, fetch, rows, seed
 
 # --- a browser's view of a form ---------------------------------------------------------------
 
@@ -95,12 +93,7 @@ def form_fields(body: str) -> dict[str, str]:
     return parser.fields
 
 
-def edit_url(key, action: str) -> str:
-    name = key.encode() if isinstance(key, str) else key
-    return f"/db/0/key/{encode_key(name)}/edit/{action}/"
-
-
-def open_form(client, key, action, *, row=None, status=200, headers=HX) -> dict[str, str]:
+def open_form(client, key, action, *, row=None, status=200, headers=HTMX) -> dict[str, str]:
     url = edit_url(key, action) + (f"?row={row}" if row is not None else "")
     response = client.get(url, headers=headers)
     body = response.content.decode()
@@ -110,7 +103,7 @@ def open_form(client, key, action, *, row=None, status=200, headers=HX) -> dict[
 
 def post(client, key, action, fields: dict, *, htmx=True, status=None, **changes):
     data = {**fields, **changes}
-    response = client.post(edit_url(key, action), data, headers=HX if htmx else {})
+    response = client.post(edit_url(key, action), data, headers=HTMX if htmx else {})
     if status is not None:
         assert response.status_code == status, response.content.decode()[-3000:]
     return response
@@ -199,7 +192,7 @@ def test_row_tokens_are_indices(token):
 
 def test_row_view_gives_the_row_as_it_is_now(client, r):
     r.rpush("l", "a", "b", "c")
-    response = client.get(key_url("l") + "row/?row=1", headers=HX)
+    response = client.get(key_url("l") + "row/?row=1", headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200
     assert body.strip().startswith('<tr id="row-1">')
@@ -237,7 +230,7 @@ def test_trim_window_is_what_ltrim_keeps(r, length, start, stop, window):
 
 def test_set_element_in_its_row(client, r):
     r.rpush("l", "a", "b", "c")
-    response = client.get(edit_url("l", "list-set") + "?row=1", headers=HX)
+    response = client.get(edit_url("l", "list-set") + "?row=1", headers=HTMX)
     body = response.content.decode()
     assert body.strip().startswith('<tr id="row-1" class="editing">')
     fields = form_fields(body)
@@ -333,10 +326,10 @@ def test_set_element_of_a_key_that_changed_type(client, r):
 
 def test_form_for_an_index_out_of_range_is_refused(client, r):
     r.rpush("l", "a")
-    response = client.get(edit_url("l", "list-set") + "?row=5", headers=HX)
+    response = client.get(edit_url("l", "list-set") + "?row=5", headers=HTMX)
     assert response.status_code == 422
     assert "there is no element at index 5: the list has 1 element (only index 0)" in text(response)
-    assert client.get(edit_url("l", "list-set") + "?row=x", headers=HX).status_code == 400
+    assert client.get(edit_url("l", "list-set") + "?row=x", headers=HTMX).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -509,7 +502,7 @@ def test_push_to_a_key_that_became_another_type(client, r):
 )
 def test_pop_shows_the_element_then_pops_it(client, r, action, shown, left):
     r.rpush("l", "a", "b", "c")
-    response = client.get(edit_url("l", action), headers=HX)
+    response = client.get(edit_url("l", action), headers=HTMX)
     body = response.content.decode()
     assert re.search(rf"<textarea[^>]*disabled[^>]*>\n?{shown}</textarea>", body)
     assert 'class="edit-form destructive"' in body
@@ -867,7 +860,7 @@ def test_read_only_mode_draws_no_controls_and_refuses_edits(client, r, settings)
     assert "row-actions" not in page
     assert [row.elements[0] for row in rows(page)] == ["a", "b"]
     for action, data in ALL_POSTS:
-        for headers in (HX, {}):
+        for headers in (HTMX, {}):
             response = client.post(edit_url("l", action), data, headers=headers)
             assert response.status_code == 403, action
         assert client.get(edit_url("l", action) + "?row=0").status_code == 403
@@ -878,7 +871,7 @@ def test_posts_without_the_csrf_token_are_refused(csrf_client, r):
     r.rpush("l", "a", "b")
     browser = csrf_client
     for action, data in ALL_POSTS:
-        response = browser.post(edit_url("l", action), data, headers=HX)
+        response = browser.post(edit_url("l", action), data, headers=HTMX)
         assert response.status_code == 403, action
     assert elements(r) == [b"a", b"b"]
 

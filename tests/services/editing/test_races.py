@@ -11,9 +11,9 @@ import time
 import pytest
 import redis
 
-from keyspace.services.editing.guard import Conflict, Refused
 from keyspace.exceptions import KeyNotFound
 from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.guard import Conflict, Refused
 from keyspace.services.editing.key_operations import KEY_OPERATIONS
 from keyspace.units import registry
 

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 
 from keyspace.redis.keynames import encode_key
-from tests.services.editing.forms import edit_url, form_fields
+from tests.services.editing.forms import form_fields
+from tests.support.urls import edit_url
 
 KEY = b"doc"
 URLENCODED = "application/x-www-form-urlencoded"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlencode
 
 import pytest
 
-from keyspace.services.editing.guard import KeyGone
 from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.guard import KeyGone
 from keyspace.units import registry
 from keyspace.units.set import SetUnit
 from keyspace.units.set.edits import AddMembers
-from tests.services.editing.forms import HTMX, edit_url, form_fields, open_form, submit
-from tests.units.helpers import RedisWork, key_url, rows, seed
+from tests.services.editing.forms import form_fields, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url, key_url, tool_url
+from tests.units.helpers import RedisWork, rows, seed
 
 WHOLE_SET_COMMANDS = (
     "smembers",
@@ -31,13 +32,8 @@ WHOLE_SET_COMMANDS = (
 )
 
 
-def tool_url(key: bytes, tool: str, db: int = 0, **params) -> str:
-    url = f"/db/{db}/key/{encode_key(key)}/tool/{tool}/"
-    return f"{url}?{urlencode(params)}" if params else url
-
-
 def run_tool(client, key: bytes, tool: str, *, status: int = 200, **params) -> str:
-    response = client.get(tool_url(key, tool, run="1", **params), **HTMX)
+    response = client.get(tool_url(key, tool, run="1", **params), headers=HTMX)
     body = response.content.decode()
     assert response.status_code == status, body[-2000:]
     return body
@@ -153,7 +149,7 @@ def test_bad_input_to_add_is_a_422_and_writes_nothing(client, r, tags, settings,
 def test_adding_to_a_deleted_set_does_not_create_it(client, r, tags):
     fields = open_form(client, tags, "set-add")
     r.delete(tags)
-    response = client.post(edit_url(tags, "set-add"), fields | {"members": "x"}, **HTMX)
+    response = client.post(edit_url(tags, "set-add"), fields | {"members": "x"}, headers=HTMX)
     assert response.status_code == 404
     assert not r.exists(tags)
 
@@ -170,7 +166,7 @@ def test_add_to_a_key_that_became_a_string_writes_nothing(client, r, tags):
     fields = open_form(client, tags, "set-add")
     r.delete(tags)
     r.set(tags, "a string now")
-    response = client.post(edit_url(tags, "set-add"), fields | {"members": "x"}, **HTMX)
+    response = client.post(edit_url(tags, "set-add"), fields | {"members": "x"}, headers=HTMX)
     assert response.status_code in (404, 409)
     assert r.get(tags) == b"a string now"
 
@@ -179,10 +175,8 @@ def test_add_keeps_what_another_client_did_meanwhile(client, r, tags):
     fields = open_form(client, tags, "set-add")
     r.srem(tags, "red")
     r.sadd(tags, "theirs")
-    assert (
-        client.post(edit_url(tags, "set-add"), fields | {"members": "mine"}, **HTMX).status_code
-        == 200
-    )
+    mine = client.post(edit_url(tags, "set-add"), fields | {"members": "mine"}, headers=HTMX)
+    assert mine.status_code == 200
     assert r.smembers(tags) == {b"green", b"blue", b"bin\xff\x00", b"theirs", b"mine"}
 
 
@@ -191,7 +185,7 @@ def test_add_keeps_what_another_client_did_meanwhile(client, r, tags):
 
 def test_remove_form_replaces_the_row_and_names_the_member(client, r, tags):
     token = encode_key(b"red")
-    response = client.get(edit_url(tags, "set-remove"), {"row": token}, **HTMX)
+    response = client.get(edit_url(tags, "set-remove"), {"row": token}, headers=HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith(f'<tr id="row-{token}" class="editing">')
     assert "Remove this member" in body and 'value="red"' in body
@@ -224,7 +218,7 @@ def test_a_member_removed_meanwhile_is_reported(client, r, tags):
     fields = open_form(client, tags, "set-remove", row=b"red")
     r.srem(tags, "red")
     r.sadd(tags, "theirs")
-    response = client.post(edit_url(tags, "set-remove"), fields, **HTMX)
+    response = client.post(edit_url(tags, "set-remove"), fields, headers=HTMX)
     assert response.status_code == 409
     assert "removed meanwhile" in problem(response.content.decode())
     assert r.smembers(tags) == {b"green", b"blue", b"bin\xff\x00", b"theirs"}
@@ -233,14 +227,14 @@ def test_a_member_removed_meanwhile_is_reported(client, r, tags):
 def test_removing_from_a_deleted_set_is_a_404_and_does_not_recreate_it(client, r, tags):
     fields = open_form(client, tags, "set-remove", row=b"red")
     r.delete(tags)
-    assert client.post(edit_url(tags, "set-remove"), fields, **HTMX).status_code == 404
+    assert client.post(edit_url(tags, "set-remove"), fields, headers=HTMX).status_code == 404
     assert not r.exists(tags)
 
 
 def test_a_bad_row_token_is_refused(client, r, tags):
     assert client.get(edit_url(tags, "set-remove"), {"row": "***"}).status_code == 400
     response = client.post(
-        edit_url(tags, "set-remove"), {"expected_type": "set", "row": "!"}, **HTMX
+        edit_url(tags, "set-remove"), {"expected_type": "set", "row": "!"}, headers=HTMX
     )
     assert response.status_code == 422 and "not a valid token" in errors(response.content.decode())
     assert r.scard(tags) == 4
@@ -249,7 +243,7 @@ def test_a_bad_row_token_is_refused(client, r, tags):
 def _remove_work(client, r, key: bytes, member: bytes) -> RedisWork:
     fields = open_form(client, key, "set-remove", row=member)
     with RedisWork(r) as work:
-        response = client.post(edit_url(key, "set-remove"), fields, **HTMX)
+        response = client.post(edit_url(key, "set-remove"), fields, headers=HTMX)
     assert response.status_code == 200
     return work
 
@@ -348,7 +342,7 @@ def test_a_destination_created_meanwhile_is_not_overwritten(client, r, three):
     fields = open_form(client, b"a", "set-store")
     fields |= {"operation": "union", "others": "b", "destination": "out"}
     r.set("out", "theirs")
-    response = client.post(edit_url(b"a", "set-store"), fields, **HTMX)
+    response = client.post(edit_url(b"a", "set-store"), fields, headers=HTMX)
     assert response.status_code == 409
     assert r.get("out") == b"theirs"
 
@@ -457,7 +451,7 @@ def test_random_count_must_be_a_number(client, r, tags, count):
 
 
 def test_the_tool_form_alone(client, r, tags):
-    body = client.get(tool_url(tags, "set-random"), **HTMX).content.decode()
+    body = client.get(tool_url(tags, "set-random"), headers=HTMX).content.decode()
     assert 'name="count"' in body and not rows(body)
     page = client.get(tool_url(tags, "set-compare")).content.decode()
     assert page.lstrip().lower().startswith("<!doctype html>") and 'name="others"' in page
@@ -498,7 +492,7 @@ def compare_all(client, key: bytes, **params) -> tuple[list[bytes], list[str]]:
     bodies = [body]
     while link := NEXT.search(body):
         assert len(bodies) < 2000, "paging does not end"
-        response = client.get(html.unescape(link.group(1)), **HTMX)
+        response = client.get(html.unescape(link.group(1)), headers=HTMX)
         assert response.status_code == 200
         body = response.content.decode()
         bodies.append(body)
@@ -604,7 +598,7 @@ def test_a_bad_compare_cursor_is_a_form_error(client, r, big_sets):
 def test_a_resubmitted_compare_form_starts_over(client, r, big_sets):
     body = run_tool(client, b"A", "set-compare", operation="union", others="B", count="10")
     link = html.unescape(NEXT.search(body).group(1))
-    second = client.get(link, **HTMX).content.decode()
+    second = client.get(link, headers=HTMX).content.decode()
     fields = form_fields(second.split("</form>")[0])
     assert "cursor" not in fields and fields["others"] == "B" and fields["count"] == "10"
 
@@ -631,7 +625,7 @@ def test_readonly_mode_keeps_the_tools_and_refuses_the_edits(client, r, tags, se
         ),
     ):
         assert client.get(edit_url(tags, action)).status_code == 403
-        assert client.post(edit_url(tags, action), data, **HTMX).status_code == 403
+        assert client.post(edit_url(tags, action), data, headers=HTMX).status_code == 403
     assert r.scard(tags) == 4 and not r.exists("out")
 
 

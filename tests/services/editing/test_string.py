@@ -9,12 +9,14 @@ import re
 
 import pytest
 
+from keyspace.redis.keynames import encode_key
 from keyspace.services.editing.guard import Conflict, KeyGone, Refused, digest, guarded
 from keyspace.services.editing.increments import parse_increment
-from keyspace.redis.keynames import encode_key
 from keyspace.units.string.edits import Append, EditValue, Increment, SetWithExpiry, clearer
 from keyspace.units.string.values import form_text, newline_style, reindent_json
-from tests.services.editing.forms import HTMX, confirm, edit_url, form_fields, open_form, submit
+from tests.services.editing.forms import confirm, form_fields, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 EDIT, EXPIRY, INCR, APPEND = "string-edit", "string-set-expiry", "string-incr", "string-append"
 KEY = b"s"
@@ -26,7 +28,7 @@ def key_page(name: bytes = KEY) -> str:
 
 def post(client, action: str, fields: dict, *, key: bytes = KEY, htmx: bool = True):
     fields = {name: value for name, value in fields.items() if name != "csrfmiddlewaretoken"}
-    return client.post(edit_url(key, action), fields, **(HTMX if htmx else {}))
+    return client.post(edit_url(key, action), fields, headers=HTMX if htmx else {})
 
 
 def as_browser(fields: dict) -> dict:
@@ -104,7 +106,7 @@ def test_an_empty_value_can_be_saved(client, r):
 
 def test_value_is_escaped_in_the_form(client, r):
     r.set(KEY, "</textarea><script>alert(1)</script>")
-    body = client.get(edit_url(KEY, EDIT), **HTMX).content.decode()
+    body = client.get(edit_url(KEY, EDIT), headers=HTMX).content.decode()
     assert "<script>alert(1)" not in body
     assert form_fields(body)["value"] == "</textarea><script>alert(1)</script>"
 
@@ -254,10 +256,10 @@ def test_pretty_printing_past_the_size_limit_is_refused(client, r, settings):
 def test_a_value_too_large_to_edit_says_so_and_offers_the_download(client, r, settings):
     settings.DASHBOARD_MAX_VALUE_BYTES = 100
     r.set(KEY, "x" * 500)
-    response = client.get(edit_url(KEY, EDIT), **HTMX)
+    response = client.get(edit_url(KEY, EDIT), headers=HTMX)
     assert response.status_code == 422
     assert "cannot be edited in the browser" in problem(response)
-    assert client.get(edit_url(KEY, EXPIRY), **HTMX).status_code == 422
+    assert client.get(edit_url(KEY, EXPIRY), headers=HTMX).status_code == 422
     page = client.get(key_page()).content.decode()
     note = re.search(r'<p class="note" id="string-not-editable">(.*?)</p>', page, re.S)
     assert note and "too large to edit in the browser" in note.group(1)
@@ -267,7 +269,7 @@ def test_a_value_too_large_to_edit_says_so_and_offers_the_download(client, r, se
 def test_a_value_the_browser_could_not_post_back_is_not_offered(client, r, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 70 * 1024
     r.set(KEY, b"\xff" * 3000)  # 9,000 characters of hex: more than the 6 KiB left
-    response = client.get(edit_url(KEY, EDIT), **HTMX)
+    response = client.get(edit_url(KEY, EDIT), headers=HTMX)
     assert response.status_code == 422 and "too large to send back" in problem(response)
 
 
@@ -603,7 +605,7 @@ def test_read_only_draws_no_edit_controls_and_refuses_edits(client, r, settings)
     page = client.get(key_page()).content.decode()
     for action in (EDIT, EXPIRY, INCR, APPEND):
         assert f"/edit/{action}/" not in page
-        assert client.get(edit_url(KEY, action), **HTMX).status_code == 403
+        assert client.get(edit_url(KEY, action), headers=HTMX).status_code == 403
     for action, changes in EVERY_OPERATION:
         fields = {"expected_type": "string", "expected": digest(b"5")} | changes
         assert post(client, action, fields).status_code == 403
@@ -619,11 +621,13 @@ def test_csrf_is_enforced(csrf_client, r):
     fields = open_form(browser, KEY, EDIT)
     token = fields.pop("csrfmiddlewaretoken")
     for action, changes in EVERY_OPERATION:
-        response = browser.post(edit_url(KEY, action), fields | changes, **HTMX)
+        response = browser.post(edit_url(KEY, action), fields | changes, headers=HTMX)
         assert response.status_code == 403
     assert r.get(KEY) == b"hello" and r.pttl(KEY) == -1
     response = browser.post(
-        edit_url(KEY, EDIT), fields | {"value": "with token", "csrfmiddlewaretoken": token}, **HTMX
+        edit_url(KEY, EDIT),
+        fields | {"value": "with token", "csrfmiddlewaretoken": token},
+        headers=HTMX,
     )
     assert response.status_code == 200
     assert r.get(KEY) == b"with token"
@@ -631,23 +635,24 @@ def test_csrf_is_enforced(csrf_client, r):
 
 def test_edits_are_never_reachable_by_get(client, r):
     r.set(KEY, "1")
-    client.get(edit_url(KEY, INCR), {"amount": "5", "direction": "add"}, **HTMX)
-    client.get(edit_url(KEY, EDIT), {"value": "x", "expected": digest(b"1")}, **HTMX)
+    client.get(edit_url(KEY, INCR), {"amount": "5", "direction": "add"}, headers=HTMX)
+    client.get(edit_url(KEY, EDIT), {"value": "x", "expected": digest(b"1")}, headers=HTMX)
     assert r.get(KEY) == b"1"
 
 
 def test_only_if_absent_recreates_a_key_that_is_gone_through_the_view(client, r):
-    from tests.services.editing.forms import HTMX, edit_url, open_form
+    from tests.services.editing.forms import open_form
 
     r.set("gone-soon", "old")
     fields = open_form(client, b"gone-soon", "string-edit")
     fields.pop("csrfmiddlewaretoken", None)
     r.delete("gone-soon")
     fields.update(value="fresh", only_if_absent="on")
-    response = client.post(edit_url(b"gone-soon", "string-edit"), fields, **HTMX)
+    response = client.post(edit_url(b"gone-soon", "string-edit"), fields, headers=HTMX)
     assert response.status_code == 200
     assert r.get("gone-soon") == b"fresh"
     fields.pop("only_if_absent")
     r.delete("gone-soon")
-    assert client.post(edit_url(b"gone-soon", "string-edit"), fields, **HTMX).status_code == 404
+    gone = client.post(edit_url(b"gone-soon", "string-edit"), fields, headers=HTMX)
+    assert gone.status_code == 404
     assert not r.exists("gone-soon")

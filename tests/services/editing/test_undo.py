@@ -11,7 +11,9 @@ import pytest
 from django.utils import timezone
 
 from keyspace.models import AuditEntry, UndoRecord
-from tests.services.editing.forms import HTMX, confirm, edit_url, open_form, submit
+from tests.services.editing.forms import confirm, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
 
 
 def offered(response) -> str:
@@ -27,8 +29,8 @@ def offered_after_redirect(client, response) -> str:
     return offered(client.get(destination))
 
 
-def undo(client, token: str, **headers):
-    return client.post(f"/undo/{token}/", **headers)
+def undo(client, token: str, headers: dict | None = None):
+    return client.post(f"/undo/{token}/", headers=headers)
 
 
 def test_a_deleted_key_comes_back_with_its_value_and_ttl(client, r):
@@ -56,10 +58,11 @@ def test_a_trim_comes_back(client, r):
     r.rpush("l", *range(10))
     fields = open_form(client, b"l", "list-trim")
     asked = client.post(edit_url(b"l", "list-trim"), fields | {"start": "0", "stop": "1"},
-                        **HTMX)
+                        headers=HTMX)
     from tests.services.editing.forms import form_fields
 
-    done = client.post(edit_url(b"l", "list-trim"), form_fields(asked.content.decode()), **HTMX)
+    fields = form_fields(asked.content.decode())
+    done = client.post(edit_url(b"l", "list-trim"), fields, headers=HTMX)
     assert r.llen("l") == 2
     undo(client, offered(done))
     assert r.lrange("l", 0, -1) == [str(n).encode() for n in range(10)]
@@ -86,7 +89,7 @@ def test_undo_refuses_when_the_key_changed_after_the_edit(client, r):
     r.set("s", "before")
     token = offered(submit(client, b"s", "string-edit", value="after"))
     r.set("s", "changed by the application")
-    refused = undo(client, token, **HTMX)
+    refused = undo(client, token, headers=HTMX)
     assert refused.status_code == 409
     body = refused.content.decode()
     assert "changed after the edit" in body and "string of 26 bytes" in body
@@ -106,10 +109,10 @@ def test_an_undo_of_a_deleted_key_made_again_is_a_conflict(client, r):
 def test_a_key_too_large_to_copy_says_so_before_the_confirmation(client, r, settings):
     settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 10_000
     r.rpush("big", *[b"x" * 100] * 500)
-    form = client.get(edit_url(b"big", "delete"), **HTMX).content.decode()
+    form = client.get(edit_url(b"big", "delete"), headers=HTMX).content.decode()
     assert "This cannot be undone: the key takes" in form
     r.set("small", "v")
-    form = client.get(edit_url(b"small", "delete"), **HTMX).content.decode()
+    form = client.get(edit_url(b"small", "delete"), headers=HTMX).content.decode()
     assert "You can undo this for 60 minutes" in form
     submit(client, b"big", "delete")
     assert not r.exists("big") and UndoRecord.objects.count() == 0
@@ -130,15 +133,11 @@ def test_copies_expire_and_stay_within_the_total_budget(client, r, settings):
     assert set(UndoRecord.objects.values_list("token", flat=True)) == set(tokens[-2:])
 
 
-def test_viewers_cannot_undo(client, r, viewer):
-    from django.test import Client
-
+def test_viewers_cannot_undo(client, r, viewer_client):
     r.set("s", "before")
     token = offered(submit(client, b"s", "string-edit", value="after"))
-    as_viewer = Client()
-    as_viewer.force_login(viewer)
-    assert undo(as_viewer, token).status_code == 403
-    assert as_viewer.get(f"/undo/{token}/").status_code == 403
+    assert undo(viewer_client, token).status_code == 403
+    assert viewer_client.get(f"/undo/{token}/").status_code == 403
     assert r.get("s") == b"after"
 
 
@@ -160,18 +159,14 @@ def test_undo_is_a_post(client, r, method):
     assert r.get("s") == b"after"
 
 
-def test_the_audit_log_offers_undo_to_editors_only(client, r, viewer):
-    from django.test import Client
-
+def test_the_audit_log_offers_undo_to_editors_only(client, r, viewer_client):
     r.set("s", "before")
     token = offered(submit(client, b"s", "string-edit", value="after"))
     entry = AuditEntry.objects.get(operation="string-edit")
     assert UndoRecord.objects.get(token=token).audit == entry
     page = client.get("/audit/").content.decode()
     assert f'action="/undo/{token}/"' in page
-    as_viewer = Client()
-    as_viewer.force_login(viewer)
-    assert "/undo/" not in as_viewer.get("/audit/").content.decode()
+    assert "/undo/" not in viewer_client.get("/audit/").content.decode()
     assert undo(client, token).status_code == 302 and r.get("s") == b"before"
     assert "/undo/" not in client.get("/audit/").content.decode(), "an undo is offered once"
 
@@ -231,7 +226,7 @@ def test_a_few_large_members_among_many_small_ones_are_measured_exactly(client, 
     r.sadd("s", *[f"m{n}" for n in range(2000)])
     r.sadd("s", *[secrets.token_bytes(50_000) for _ in range(8)])
     assert r.memory_usage("s") < 200_000 < r.memory_usage("s", samples=0)
-    form = client.get(edit_url(b"s", "delete"), **HTMX).content.decode()
+    form = client.get(edit_url(b"s", "delete"), headers=HTMX).content.decode()
     assert "This cannot be undone: the key takes" in form
     submit(client, b"s", "delete")
     assert UndoRecord.objects.count() == 0
@@ -244,9 +239,9 @@ def test_keys_with_too_many_elements_are_not_measured_or_copied(client, r):
     r.rpush("l", *range(MAX_ELEMENTS + 1))
     r.rpush("small", *range(MAX_ELEMENTS))
     with RedisWork(r) as big:
-        form = client.get(edit_url(b"l", "delete"), **HTMX).content.decode()
+        form = client.get(edit_url(b"l", "delete"), headers=HTMX).content.decode()
     with RedisWork(r) as small:
-        client.get(edit_url(b"small", "delete"), **HTMX)
+        client.get(edit_url(b"small", "delete"), headers=HTMX)
     assert f"more than the {MAX_ELEMENTS:,}" in form
     # Only the small one is measured element by element (one more MEMORY USAGE).
     assert big.count("memory|usage") == small.count("memory|usage") - 1

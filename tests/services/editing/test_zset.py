@@ -7,13 +7,15 @@ import re
 
 import pytest
 
-from keyspace.services.editing.guard import Conflict
 from keyspace.exceptions import KeyNotFound
-from keyspace.services.editing.increments import parse_increment
 from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.guard import Conflict
+from keyspace.services.editing.increments import parse_increment
 from keyspace.units.zset import ZsetUnit
-from tests.services.editing.forms import HTMX, edit_url, form_fields, open_form, submit
-from tests.units.helpers import RedisWork, rows, seed
+from tests.services.editing.forms import form_fields, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url, key_url, tool_url
+from tests.units.helpers import RedisWork, rows, seed_huge_zset
 
 BOARD = b"board"
 
@@ -24,16 +26,8 @@ def board(r):
     return BOARD
 
 
-def key_url(key: bytes) -> str:
-    return f"/db/0/key/{encode_key(key)}/"
-
-
-def tool_url(key: bytes, action: str = "zset-lookup") -> str:
-    return f"/db/0/key/{encode_key(key)}/tool/{action}/"
-
-
 def post(client, key: bytes, action: str, fields: dict, htmx: bool = True):
-    return client.post(edit_url(key, action), fields, **(HTMX if htmx else {}))
+    return client.post(edit_url(key, action), fields, headers=HTMX if htmx else {})
 
 
 def text(response) -> str:
@@ -245,7 +239,7 @@ def test_add_several_refuses_bad_lines(client, r, board, lines, message):
 
 
 def test_change_form_carries_the_score_seen(client, r, board):
-    response = client.get(edit_url(board, "zset-score"), {"row": encode_key(b"bob")}, **HTMX)
+    response = client.get(edit_url(board, "zset-score"), {"row": encode_key(b"bob")}, headers=HTMX)
     body = text(response)
     assert body.lstrip().startswith(f'<tr id="row-{encode_key(b"bob")}" class="editing">')
     fields = form_fields(body)
@@ -391,7 +385,7 @@ def test_increment_does_not_add_back_a_removed_member(client, r, board):
 
 
 def test_remove_form_is_a_confirmation(client, r, board):
-    response = client.get(edit_url(board, "zset-remove"), {"row": encode_key(b"bob")}, **HTMX)
+    response = client.get(edit_url(board, "zset-remove"), {"row": encode_key(b"bob")}, headers=HTMX)
     body = text(response)
     assert "destructive" in body and "Remove this member" in body and 'class="danger"' in body
     assert form_fields(body)["expected"] == "30.0"
@@ -437,7 +431,7 @@ def test_remove_a_binary_member(client, r, board):
 
 
 def test_a_garbage_row_token_is_a_400(client, r, board):
-    response = client.get(edit_url(board, "zset-score"), {"row": "!!"}, **HTMX)
+    response = client.get(edit_url(board, "zset-score"), {"row": "!!"}, headers=HTMX)
     assert response.status_code == 400
 
 
@@ -445,7 +439,8 @@ def test_a_garbage_row_token_is_a_400(client, r, board):
 
 
 def lookup(client, key, member, **params):
-    response = client.get(tool_url(key), {"run": "1", "member": member, **params}, **HTMX)
+    query = {"run": "1", "member": member, **params}
+    response = client.get(tool_url(key, "zset-lookup"), query, headers=HTMX)
     assert response.status_code == 200, text(response)[:500]
     return text(response)
 
@@ -490,10 +485,10 @@ def test_lookup_refuses_bad_input(client, r, board):
 
 
 def test_lookup_form_and_full_page(client, r, board):
-    page = text(client.get(tool_url(board)))
+    page = text(client.get(tool_url(board, "zset-lookup")))
     assert page.lstrip().lower().startswith("<!doctype html>")
     assert 'name="member"' in page
-    full = text(client.get(tool_url(board), {"run": "1", "member": "dan"}))
+    full = text(client.get(tool_url(board, "zset-lookup"), {"run": "1", "member": "dan"}))
     assert looked_up(full)["rank-top"] == "1 of 4"
 
 
@@ -555,10 +550,7 @@ WHOLE_SET = (
 
 
 def test_edits_on_a_huge_sorted_set_are_bounded(client, r):
-    items = []
-    for i in range(200_000):
-        items += [i, f"member:{i}"]
-    seed(r, "ZADD", "huge", items)
+    seed_huge_zset(r)
     huge = b"huge"
 
     def bounded(action, row=None, **changes):

@@ -11,8 +11,8 @@ import pytest
 
 from keyspace.redis.keynames import parse_escaped
 from keyspace.views.pubsub import MAX_SUBSCRIPTIONS
+from tests.support.htmx import HTMX
 
-HX = {"HX-Request": "true"}
 PAGE = "/db/0/pubsub/"
 CHANNELS = "/db/0/pubsub/channels/"
 PUBLISH = "/db/0/pubsub/publish/"
@@ -160,7 +160,7 @@ def test_removing_one_chip_keeps_the_others_even_with_awkward_names(client):
         assert [(k, parse_escaped(v)) for k, vs in remaining.items() for v in vs] == others
     # Following a remove link gives the page without that one subscription.
     href = re.findall(r'<li class="chip[^"]*">.*?<a href="([^"]*)"', body, re.S)[2]
-    after = get(client, html.unescape(href), headers=HX)
+    after = get(client, html.unescape(href), headers=HTMX)
     assert [(k, n) for k, n, _ in chips(after)] == [
         ("channel", "a&b=c#d"), ("channel", "plus+ space"), ("pattern", "news.*?[x]")]
     assert 'id="live"' in after and "<!doctype" not in after.lower()  # the fragment only
@@ -170,7 +170,7 @@ def test_a_channel_with_surrounding_spaces_can_be_subscribed_from_the_channel_li
     client, r, subscriber
 ):
     subscriber(" padded ")
-    listing = get(client, CHANNELS, headers=HX)
+    listing = get(client, CHANNELS, headers=HTMX)
     href = html.unescape(re.search(r'<td class="key-name"><a href="([^"]*)"', listing).group(1))
     body = get(client, href)
     assert [(kind, name) for kind, name, _ in chips(body)] == [("channel", " padded ")]
@@ -180,7 +180,7 @@ def test_the_channel_list_shows_active_channels_with_subscriber_counts(client, s
     subscriber("orders", "news", patterns=("news.*",))
     subscriber("orders")
     subscriber(patterns=("a*", "b*"))
-    body = get(client, CHANNELS, headers=HX)
+    body = get(client, CHANNELS, headers=HTMX)
     rows = re.findall(r'<tr><td class="key-name"><a href="([^"]*)">(.*?)</a></td>'
                       r'<td class="num">(\d+)</td></tr>', body)
     assert [(name, int(count)) for _, name, count in rows] == [("news", 1), ("orders", 2)]
@@ -188,17 +188,17 @@ def test_the_channel_list_shows_active_channels_with_subscriber_counts(client, s
     assert "2 channels · 3 pattern subscriptions" in body
     assert 'hx-trigger="every 5s"' in body
 
-    filtered = get(client, CHANNELS + "?filter=ord*", headers=HX)
+    filtered = get(client, CHANNELS + "?filter=ord*", headers=HTMX)
     assert re.findall(r'<td class="key-name"><a [^>]*>(.*?)</a>', filtered) == ["orders"]
     assert "filter=ord%2A" in filtered  # the refresh keeps the filter
 
 
 def test_the_channel_list_says_when_nothing_is_subscribed_and_escapes_names(client, subscriber):
-    body = get(client, CHANNELS, headers=HX)
+    body = get(client, CHANNELS, headers=HTMX)
     assert "No channel has subscribers." in body
     assert "0 channels · 0 pattern subscriptions" in body
     subscriber(b"<b>x</b>\xff")
-    body = get(client, CHANNELS, headers=HX)
+    body = get(client, CHANNELS, headers=HTMX)
     assert "&lt;b&gt;x&lt;/b&gt;\\xff</a>" in body and "<b>x" not in body
 
 
@@ -212,7 +212,7 @@ def test_the_full_page_loads_the_channel_list_lazily(client):
 
 
 def publish(client, status=200, **data) -> str:
-    response = client.post(PUBLISH, {"message_encoding": "text", **data}, headers=HX)
+    response = client.post(PUBLISH, {"message_encoding": "text", **data}, headers=HTMX)
     body = response.content.decode()
     assert response.status_code == status, body[-2000:]
     return body
@@ -259,7 +259,7 @@ def test_bad_input_publishes_nothing(client, subscriber, data, error):
 def test_read_only_mode_refuses_publishing_and_hides_the_form(client, settings, subscriber):
     settings.DASHBOARD_READONLY = True
     pubsub = subscriber(patterns=("*",))
-    response = client.post(PUBLISH, {"channel": "news", "message": "x"}, headers=HX)
+    response = client.post(PUBLISH, {"channel": "news", "message": "x"}, headers=HTMX)
     assert response.status_code == 403
     assert received(pubsub, timeout=0.2) == []
     body = get(client, PAGE)

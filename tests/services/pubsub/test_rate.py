@@ -11,9 +11,8 @@ import pytest
 from keyspace.services.pubsub.live import Subscription
 from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.views import pubsub as views
-
-from tests.services.pubsub.conftest import run_async
-from tests.services.pubsub.sseclient import parse_all, text_of
+from tests.services.pubsub.support import run_async, text_of
+from tests.support.sse import parse_all
 
 
 class Clock:

@@ -7,9 +7,7 @@ import threading
 import time
 
 from keyspace.services.pubsub.live import Status, Subscription, stream_messages
-
-from tests.services.pubsub.conftest import dashboard_clients, numsub, run_async
-from tests.services.pubsub.sseclient import messages, text_of
+from tests.services.pubsub.support import dashboard_clients, messages, numsub, run_async, text_of
 
 
 def pubsub_connections(client) -> list[dict]:

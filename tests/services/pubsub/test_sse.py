@@ -11,12 +11,18 @@ import re
 import pytest
 import redis
 
-from keyspace.services.pubsub.live import Batch, Message, Status, Subscription, present, stream_messages
+from keyspace.services.pubsub.live import (
+    Batch,
+    Message,
+    Status,
+    Subscription,
+    present,
+    stream_messages,
+)
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
 from keyspace.views import pubsub as views
-
-from tests.services.pubsub.conftest import dashboard_clients, run_async
-from tests.services.pubsub.sseclient import SSEParser, parse_all
+from tests.services.pubsub.support import dashboard_clients, run_async
+from tests.support.sse import SSEParser, parse_all
 
 
 def normalized(data: str) -> str:

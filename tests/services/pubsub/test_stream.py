@@ -9,12 +9,18 @@ from html.parser import HTMLParser
 
 import redis
 
+from dashboard.local_redis import LocalRedis, free_port
 from keyspace.display import bytes_to_text, human_bytes
 from keyspace.redis.keynames import to_escaped
-from dashboard.local_redis import LocalRedis, free_port
-
-from tests.services.pubsub.conftest import dashboard_clients, numsub, status_texts, wait_until
-from tests.services.pubsub.sseclient import messages, skipped, text_of
+from tests.services.pubsub.support import (
+    dashboard_clients,
+    messages,
+    numsub,
+    skipped,
+    status_texts,
+    text_of,
+    wait_until,
+)
 
 SSE_LINE = re.compile(r"(event: [A-Za-z0-9_-]+|data: [^\r\n]*|retry: [0-9]+|:[^\r\n]*|)")
 

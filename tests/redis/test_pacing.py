@@ -1,0 +1,156 @@
+"""SCAN steps sized by time: the COUNT grows while steps are quick, shrinks when one is slow, and
+travels with the scan between requests. Checked on the COUNT values Redis itself receives (its
+SLOWLOG, with a threshold of 0, logs every command with its arguments), over keys whose names
+are so long that a step of a few of them really takes milliseconds. No assertion is about time.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from keyspace.redis.pacing import MAX_COUNT, Pacer, count_for_names, next_count
+from keyspace.redis.scanning import FILTERED_FIRST_COUNT, scan_keys
+from keyspace.services.namespaces import count_step, load_count
+from tests.seeding import fill_strings, numbered
+
+BIG_NAME = 512 * 1024  # a step of 16 such names moves 8 MB: far over 2 ms on any machine
+
+
+@pytest.fixture
+def scan_counts(r):
+    """A function returning the COUNT of every SCAN Redis ran since the last call, in order
+    (a probe without MATCH included)."""
+    saved = r.config_get("slowlog-*")
+    r.config_set("slowlog-log-slower-than", 0)
+    r.config_set("slowlog-max-len", 100_000)
+    r.slowlog_reset()
+
+    def counts() -> list[int]:
+        entries = r.slowlog_get(100_000)
+        r.slowlog_reset()
+        return [int(re.search(rb" COUNT (\d+)", entry["command"]).group(1))
+                for entry in reversed(entries) if entry["command"].startswith(b"SCAN ")]
+
+    yield counts
+    for name, value in saved.items():
+        r.config_set(name, value)
+
+
+def big_names(r, count: int) -> list[bytes]:
+    names = [f"{n:04d}:".encode() + b"n" * BIG_NAME for n in range(count)]
+    fill_strings(r, names)
+    return names
+
+
+def test_the_rule_doubles_quick_steps_and_cuts_slow_ones(settings):
+    settings.DASHBOARD_SCAN_STEP_MS = 2
+    assert next_count(100, 100, 0.5) == 200  # under half the target: double
+    assert next_count(100, 100, 1.5) == 100  # near the target: keep
+    assert next_count(100, 40, 0.5) == 100  # asked for less than allowed: nothing learned
+    assert next_count(100, 100, 4.0) == 25  # over: aim at half the target
+    assert next_count(100, 100, 2.5) == 40 and next_count(100, 100, 2.1) == 47
+    assert next_count(100, 100, 2.01) == 49  # just over: still at least halved
+    assert next_count(100, 100, 60.0) == 12  # a single slow step cuts by 8 at most
+    assert next_count(1, 1, 50.0) == 1
+    assert next_count(MAX_COUNT, MAX_COUNT, 0.1) == MAX_COUNT
+    assert next_count(50, 50, 0.1, ceiling=60) == 60
+
+
+def test_a_first_count_follows_the_length_of_the_names():
+    assert count_for_names([b"user:1", b"session:abc"], 1000) == 1000
+    assert count_for_names([b"x" * 4096] * 3, 1000) == 63
+    assert count_for_names([b"x" * 1_000_000], 1000) == 1
+    assert count_for_names([], 1000) == 1000
+
+
+def test_steps_over_long_names_shrink_and_steps_over_short_names_grow(r, settings):
+    settings.DASHBOARD_SCAN_STEP_MS = 2
+    big_names(r, 48)
+    pacer, asked, cursor = Pacer(32), [], 0
+    while True:
+        cursor, _ = pacer.call(lambda count, at=cursor: r.scan(at, count=count))
+        asked.append(pacer.last_asked)
+        if not cursor:
+            break
+    assert asked[0] == 32 and asked[1] <= 16, asked  # 16 MB at once: cut at least in half
+    assert max(asked[1:]) <= 16, asked
+
+    r.flushdb()
+    fill_strings(r, numbered("k:", 20_000))
+    pacer, asked = Pacer(4), []
+    for _ in range(60):
+        pacer.call(lambda count: r.scan(0, count=count))
+        asked.append(pacer.last_asked)
+    # Short names take microseconds: doubled step after step (a hiccup of the machine may cut
+    # one; the doubling goes on after it).
+    assert max(asked) >= 512, asked
+
+
+def test_a_filtered_scan_over_long_names_asks_for_few_keys_per_step(r, scan_counts):
+    big_names(r, 160)
+    fill_strings(r, [b"needle"])
+    found, cursor, requests = [], "0", 0
+    while True:
+        page = scan_keys(r, cursor=cursor, page_size=100, match=b"needle", budget_ms=1000)
+        found += page.keys
+        requests += 1
+        if page.complete:
+            break
+        cursor = page.next_cursor
+    counts = scan_counts()
+    assert found == [b"needle"]
+    # The probe (8 names), then steps judged from 512 KB names: one at first, never many
+    # (nothing matches, so only copying the names costs: 32 of them, 16 MB, take over 2 ms).
+    assert counts[0] == 8 and counts[1] == 1, counts
+    assert max(counts[1:]) <= 64, counts
+
+    r.flushdb()
+    fill_strings(r, numbered("short:", 20_000))
+    scan_keys(r, cursor="0", page_size=100, match=b"needle", budget_ms=1000)
+    counts = scan_counts()
+    assert counts[:2] == [8, FILTERED_FIRST_COUNT] and max(counts) > 16, counts
+
+
+def test_the_pace_travels_in_the_token_to_the_next_request(r, scan_counts):
+    fill_strings(r, numbered("k:", 50_000))
+    first = scan_keys(r, cursor="0", page_size=100, match=b"needle", budget_ms=0)
+    cursor, pace = first.next_cursor.split(".")
+    assert scan_counts() == [8, FILTERED_FIRST_COUNT]
+    scan_keys(r, cursor=first.next_cursor, page_size=100, match=b"needle", budget_ms=0)
+    assert scan_counts() == [int(pace)]  # no probe: the token said how much to ask for
+    scan_keys(r, cursor=f"{cursor}.37", page_size=100, match=b"needle", budget_ms=0)
+    assert scan_counts() == [37]
+
+
+def test_an_unfiltered_page_asks_no_more_than_the_pace_allows(r, scan_counts):
+    fill_strings(r, numbered("k:", 5000))
+    page = scan_keys(r, cursor="0", page_size=100)
+    assert scan_counts() == [100] and len(page.keys) == 100
+    cursor = page.next_cursor.split(".")[0].split("~")[0]
+    page = scan_keys(r, cursor=f"{cursor}.30", page_size=100, budget_ms=1000)
+    counts = scan_counts()
+    assert counts[0] == 30 and len(counts) >= 3, counts  # a page of 100 in steps from 30
+
+
+@pytest.mark.parametrize(("target_ms", "next_step"), [(0, 125), (60_000, 2000)])
+def test_a_namespace_count_keeps_its_pace_between_steps(r, scan_counts, settings, target_ms,
+                                                        next_step):
+    # A target of 0 makes every step too slow (cut by 8), one of a minute every step quick.
+    settings.DASHBOARD_SCAN_STEP_MS = target_ms
+    fill_strings(r, numbered("a:", 30_000))
+    state = count_step(r, load_count("", b"", b":", owner="pace"), budget_ms=0)
+    assert scan_counts() == [8, 1000]  # a few names, then a first step judged from them
+    state = count_step(r, load_count(state.token, b"", b":", owner="pace"), budget_ms=0)
+    assert scan_counts() == [next_step]
+
+
+def test_a_namespace_count_over_long_names_asks_for_few_keys_per_step(r, scan_counts):
+    big_names(r, 80)
+    state = load_count("", b"", b":", owner="pace")
+    while not state.complete:
+        state = count_step(r, state, budget_ms=1000)
+    assert sum(state.folders.values()) == 80
+    counts = scan_counts()
+    assert counts[:2] == [8, 1] and max(counts[1:]) <= 32, counts
