@@ -124,6 +124,14 @@ SETTINGS: dict[str, Setting] = {
                                 "messages the page keeps", minimum=1),
     "PUBSUB_PREVIEW_BYTES": Setting("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096,
                                     "payloads are cut here", minimum=1),
+    "ANALYSIS_MEMORY_SAMPLES": Setting("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5,
+                                       "SAMPLES of each MEMORY USAGE in an analysis (0, every "
+                                       "element, blocks Redis on large keys)", minimum=1),
+    "ANALYSIS_MAX_NAMESPACES": Setting("DASHBOARD_ANALYSIS_MAX_NAMESPACES", 20_000,
+                                       "namespaces an analysis tracks; the rest are summed",
+                                       minimum=1),
+    "ANALYSIS_SAMPLE_KEYS": Setting("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000,
+                                    "keys a sampled analysis looks at", minimum=100),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.
