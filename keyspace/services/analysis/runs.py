@@ -7,6 +7,8 @@ progress, and a cancellation is a flag on that row the job reads between steps.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +21,10 @@ from .scan_pass import analyse
 from .tally import Tally
 
 ERROR_CHARS = 500
+# A running job reports at least every half second: one silent this long lost its worker
+# (stopped with the dashboard, or killed), and a queued one this long has none.
+STALE_SECONDS = 30
+QUEUED_STALE_SECONDS = 600
 
 
 class AnalysisError(Exception):
@@ -30,6 +36,7 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     from keyspace.tasks import analyse_database
 
     server = target_address()
+    abandon_stale_runs()
     with transaction.atomic():
         active = AnalysisRun.objects.filter(server=server, db=db,
                                             state__in=AnalysisRun.ACTIVE).first()
@@ -43,6 +50,18 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     AnalysisRun.objects.filter(pk=run.pk).update(task_id=str(queued.id))
     run.refresh_from_db()
     return run
+
+
+def abandon_stale_runs() -> None:
+    """Runs whose job stopped answering are over: say so, so a new one can start."""
+    now = timezone.now()
+    AnalysisRun.objects.filter(state=AnalysisRun.RUNNING,
+                               progressed__lt=now - timedelta(seconds=STALE_SECONDS)).update(
+        state=AnalysisRun.FAILED, finished=now, error="the worker stopped during the run")
+    AnalysisRun.objects.filter(state=AnalysisRun.QUEUED,
+                               created__lt=now - timedelta(seconds=QUEUED_STALE_SECONDS)).update(
+        state=AnalysisRun.FAILED, finished=now,
+        error="no worker picked the run up (is the worker running?)")
 
 
 def cancel_analysis(run: AnalysisRun) -> None:
