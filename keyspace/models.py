@@ -275,3 +275,15 @@ class BulkJob(models.Model):
     @property
     def percent(self) -> int:
         return int(self.fraction * 100)
+
+    @property
+    def done_label(self) -> str:
+        """What happened to each key changed, as the page says it."""
+        return {self.DELETE: "deleted", self.EXPIRE: "given the TTL",
+                self.PERSIST: "made persistent"}.get(self.action, "counted")
+
+    @property
+    def text_bytes(self) -> bytes:
+        from keyspace.redis.keynames import decode_key
+
+        return decode_key(self.text)
