@@ -225,9 +225,12 @@ class BulkJob(models.Model):
     STATES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"),
               (CANCELLED, "cancelled"), (FAILED, "failed")]
     ACTIVE = (QUEUED, RUNNING)
-    COUNT, DELETE, EXPIRE, PERSIST = "count", "delete", "expire", "persist"
+    COUNT, DELETE, EXPIRE, PERSIST, IMPORT = "count", "delete", "expire", "persist", "import"
     ACTIONS = [(COUNT, "count"), (DELETE, "delete"), (EXPIRE, "set TTL"),
-               (PERSIST, "remove TTL")]
+               (PERSIST, "remove TTL"), (IMPORT, "import")]
+    SKIP, REPLACE, RENAME = "skip", "replace", "rename"
+    POLICIES = [(SKIP, "keep the existing key"), (REPLACE, "replace it"),
+                (RENAME, "import under another name")]
     PATTERN, PREFIX, EXACT = "pattern", "prefix", "exact"
     MODES = [(PREFIX, "names starting with"), (PATTERN, "glob pattern"), (EXACT, "exactly")]
 
@@ -255,6 +258,9 @@ class BulkJob(models.Model):
     keys_matched = models.BigIntegerField(default=0)
     keys_changed = models.BigIntegerField(default=0)
     sample = models.JSONField(default=list)  # key tokens, a few, from the dry run
+    # An import: the uploaded file, and what to do with a key that exists already.
+    payload = models.BinaryField(null=True, blank=True, editable=False)
+    policy = models.CharField(max_length=10, choices=POLICIES, blank=True)
     undo_token = models.CharField(max_length=64, blank=True)
     note = models.CharField(max_length=500, blank=True)  # e.g. why undo was not kept
     error = models.CharField(max_length=500, blank=True)
@@ -280,7 +286,8 @@ class BulkJob(models.Model):
     def done_label(self) -> str:
         """What happened to each key changed, as the page says it."""
         return {self.DELETE: "deleted", self.EXPIRE: "given the TTL",
-                self.PERSIST: "made persistent"}.get(self.action, "counted")
+                self.PERSIST: "made persistent", self.IMPORT: "imported"}.get(self.action,
+                                                                              "counted")
 
     @property
     def text_bytes(self) -> bytes:

@@ -15,6 +15,7 @@ from keyspace.views import (
     key,
     namespaces,
     pubsub,
+    transfer,
     undo,
 )
 
@@ -90,6 +91,8 @@ urlpatterns = [
     path("db/<db:db>/bulk/<int:job_id>/", bulk.bulk_job, name="bulk-job"),
     path("db/<db:db>/bulk/<int:job_id>/start/", bulk.bulk_start, name="bulk-start"),
     path("db/<db:db>/bulk/<int:job_id>/cancel/", bulk.bulk_cancel, name="bulk-cancel"),
+    path("db/<db:db>/export/", transfer.export_download, name="export"),
+    path("db/<db:db>/import/", transfer.import_upload, name="import"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
     path("db/<db:db>/pubsub/stream/", pubsub.pubsub_stream, name="pubsub-stream"),

@@ -83,10 +83,19 @@ def bulk_home(request, db: int):
                              selection=Selection(data["mode"], data["text"], data["type_name"]))
         query = f"?then={data['then']}&ttl={data['ttl_seconds'] or ''}"
         return go_to(request, reverse("keyspace:bulk-job", args=[db, preview.pk]) + query)
-    recent = BulkJob.objects.filter(server=target_address(), db=db)[:RECENT]
-    context = {"db": db, "tab": "bulk", "form": form, "recent": recent}
-    return render_page(request, "keyspace/bulk.html", context,
-                       status=422 if form.errors else 200)
+    return bulk_page(request, db, form=form, status=422 if form.errors else 200)
+
+
+def bulk_page(request, db: int, *, form=None, import_form=None, status: int = 200):
+    """The Bulk tab: choose keys to change, export or import, and the recent jobs."""
+    from keyspace.views.transfer import ExportForm, ImportForm
+
+    recent = BulkJob.objects.filter(server=target_address(), db=db).defer("payload")[:RECENT]
+    context = {"db": db, "tab": "bulk", "recent": recent,
+               "form": form or SelectionForm(initial=request.GET.dict()),
+               "export_form": ExportForm(initial=request.GET.dict()),
+               "import_form": import_form or ImportForm()}
+    return render_page(request, "keyspace/bulk.html", context, status=status)
 
 
 @dashboard_view(VIEW)

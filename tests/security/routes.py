@@ -35,6 +35,8 @@ CLASSIFICATION = {
     "bulk-job": VIEW,
     "bulk-start": EDIT,
     "bulk-cancel": VIEW,
+    "export": VIEW,
+    "import": EDIT,
     "analysis": VIEW,
     "analysis-start": VIEW,
     "analysis-run": VIEW,
@@ -109,6 +111,11 @@ CASES = {
     "bulk-start": [Case("bulk-start", {"db": 0, "job_id": "BULK"}, ok_status=405, overrides={
         "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}})],
     "bulk-cancel": [Case("bulk-cancel", {"db": 0, "job_id": "BULK"}, ok_status=405)],
+    "export": [Case("export", {"db": 0}, {"mode": "prefix", "text": "app:", "type_name": "",
+                                          "encoding": "values"})],
+    "import": [Case("import", {"db": 0}, ok_status=405, data={"policy": "skip", "file": "UPLOAD"},
+                    overrides={"TASKS": {"default": {
+                        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}})],
     "analysis": [Case("analysis", {"db": 0})],
     "analysis-start": [Case("analysis-start", {"db": 0}, ok_status=405)],
     "analysis-run": [Case("analysis-run", {"db": 0, "run_id": "RUN"})],
@@ -216,4 +223,16 @@ def post_body(case: Case, editor: Client, url: str) -> dict:
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(0)))
         fields.pop("csrfmiddlewaretoken", None)
         return fields
-    return dict(case.data or {})
+    return {name: Upload() if value == "UPLOAD" else value
+            for name, value in (case.data or {}).items()}
+
+
+class Upload:
+    """An export file to upload, the same bytes however many times it is posted."""
+
+    name = "export.jsonl"
+    content = (b'{"format":"redis-dashboard-export","version":1}\n'
+               b'{"k":"aW1wb3J0ZWQ=","t":"string","new":true,"x":null,"v":"dmFsdWU="}\n')
+
+    def read(self) -> bytes:
+        return self.content

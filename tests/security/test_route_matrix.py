@@ -64,7 +64,7 @@ class Subjects:
 
 
 def send(client: Client, method: str, case: Case, url: str, body: dict):
-    if case.route == "key-download":  # async streaming: read it on its own loop
+    if case.route in ("key-download", "export"):  # async streaming: read it on its own loop
         kwargs = {"data": body} if method == "POST" else {}
         return _async(client, method, url, kwargs)
     if method == "GET":

@@ -74,6 +74,10 @@ def run_job(job_id: int) -> dict:
     job = BulkJob.objects.get(pk=job_id)
     if not claimed:
         return {"state": job.state}
+    if job.action == BulkJob.IMPORT:
+        from keyspace.services.transfer.importing import run_import
+
+        return run_import(job)
     change = _change(job)
     try:
         if target_address() != job.server:

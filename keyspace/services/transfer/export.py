@@ -1,0 +1,148 @@
+"""Writing keys out: SCAN paced as every scan is, each matched key read a bounded chunk at a
+time (HSCAN, SSCAN, ZSCAN, LRANGE, XRANGE, GETRANGE with COUNT or ranges), never whole.
+
+Replies are read raw (no redis-py reply parsing): a stream entry may repeat a field name,
+and a score is kept as the text Redis sends, exact for every double."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+
+from keyspace.conf import app_settings
+from keyspace.redis.pacing import Pacer
+from keyspace.services.bulk.selection import Selection
+from keyspace.services.transfer.formats import DUMP, b64, line
+from keyspace.units import registry
+
+CHUNK = 1000  # elements per line
+STRING_CHUNK = 512 * 1024  # bytes per line
+
+
+def raw_client(client: redis.Redis) -> redis.Redis:
+    """A client on the same connections whose replies are left as Redis sent them."""
+    raw = redis.Redis(connection_pool=client.connection_pool)
+    raw.response_callbacks = {}
+    return raw
+
+
+def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> Iterator[bytes]:
+    """Every key `selection` matches, as lines (see `formats`), one SCAN step at a time."""
+    client = raw_client(client)
+    pacer, cursor = Pacer(100), 0
+    while True:
+        if selection.mode == "exact":
+            cursor, keys = 0, [selection.text]
+        else:
+            cursor, keys = pacer.call(lambda count, at=cursor: _scan(client, at, selection, count))
+        for key in keys:
+            if selection.matches(key):
+                yield from key_lines(client, key, encoding, selection.type_name)
+        if cursor == 0:
+            return
+
+
+def _scan(client, cursor: int, selection: Selection, count: int) -> tuple[int, list[bytes]]:
+    args = ["SCAN", cursor, "MATCH", selection.pattern, "COUNT", count]
+    if selection.type_name:
+        args += ["TYPE", selection.type_name]
+    cursor, keys = client.execute_command(*args)
+    return int(cursor), keys
+
+
+def key_lines(client, key: bytes, encoding: str, type_name: str = "") -> Iterator[bytes]:
+    with client.pipeline(transaction=False) as pipe:
+        pipe.type(key)
+        pipe.pttl(key)
+        pipe.time()
+        kind, pttl, now = pipe.execute()
+    kind = kind.decode("ascii", "replace")
+    if kind == "none" or (type_name and kind != type_name):
+        return
+    seconds, micros = int(now[0]), int(now[1])
+    start = {"k": b64(key), "t": kind, "new": True,
+             "x": seconds * 1000 + micros // 1000 + pttl if pttl >= 0 else None}
+    reader = READERS.get(kind)
+    if encoding == DUMP or reader is None:
+        yield _dump_line(client, key, kind, start)
+        return
+    first = True
+    for chunk in reader(client, key):
+        yield line((start if first else {"k": start["k"], "t": kind}) | {"v": chunk})
+        first = False
+    if first:  # gone between TYPE and its first read
+        return
+
+
+def _dump_line(client, key: bytes, kind: str, start: dict) -> bytes:
+    too_big = _too_big_to_dump(client, key, kind)
+    if too_big:
+        return line({"k": start["k"], "skipped": too_big})
+    payload = client.execute_command("DUMP", key)
+    if payload is None:
+        return b""
+    return line(start | {"dump": b64(payload)})
+
+
+def _too_big_to_dump(client, key: bytes, kind: str) -> str:
+    """DUMP reads a key whole inside Redis: the size limits Copy uses apply."""
+    if kind == "string":
+        size = client.execute_command("STRLEN", key)
+        limit, unit = app_settings.COPY_MAX_BYTES, "bytes"
+    else:
+        command = registry.unit_for(kind).length_command
+        if command is None:
+            size = client.execute_command("MEMORY", "USAGE", key) or 0
+            limit, unit = app_settings.COPY_MAX_BYTES, "bytes"
+        else:
+            size = client.execute_command(command, key)
+            limit, unit = app_settings.COPY_MAX_ELEMENTS, "elements"
+    return f"too large to DUMP ({size:,} {unit})" if size > limit else ""
+
+
+def _string(client, key):
+    size = client.execute_command("STRLEN", key)
+    for offset in range(0, max(size, 1), STRING_CHUNK):
+        yield b64(client.execute_command("GETRANGE", key, offset, offset + STRING_CHUNK - 1))
+
+
+def _scanned(command: str, shape):
+    """HSCAN, SSCAN or ZSCAN through the whole key, CHUNK at a time, each reply shaped."""
+    def read(client, key):
+        cursor = 0
+        while True:
+            cursor, items = client.execute_command(command, key, cursor, "COUNT", CHUNK)
+            cursor = int(cursor)
+            if items:
+                yield shape(items)
+            if cursor == 0:
+                return
+    return read
+
+
+def _pairs(items: list[bytes]) -> list[list[str]]:
+    return [[b64(items[i]), b64(items[i + 1])] for i in range(0, len(items), 2)]
+
+
+def _scored(items: list[bytes]) -> list[list[str]]:
+    return [[b64(items[i]), items[i + 1].decode("ascii")] for i in range(0, len(items), 2)]
+
+
+def _list(client, key):
+    start = 0
+    while items := client.execute_command("LRANGE", key, start, start + CHUNK - 1):
+        yield [b64(item) for item in items]
+        start += CHUNK
+
+
+def _stream(client, key):
+    after = b"-"
+    while entries := client.execute_command("XRANGE", key, after, "+", "COUNT", CHUNK):
+        yield [[entry_id.decode("ascii"), _pairs(fields)] for entry_id, fields in entries]
+        after = b"(" + entries[-1][0]
+
+
+READERS = {"string": _string, "hash": _scanned("HSCAN", _pairs),
+           "set": _scanned("SSCAN", lambda items: [b64(m) for m in items]),
+           "zset": _scanned("ZSCAN", _scored), "list": _list, "stream": _stream}

@@ -1,0 +1,198 @@
+"""Reading an export back in: the whole file checked first (a bad line stops the import
+before anything is written), then each line written in its own transaction, a key's TTL set
+once its last line is in. A key that exists already is kept, replaced or imported under
+another name, as the import was asked; the decision is made under WATCH, so a key created
+meanwhile by another client is not merged into."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import redis
+
+from keyspace.services.transfer import formats
+from keyspace.services.transfer.formats import unb64
+
+RENAME_TRIES = 100
+
+
+class ImportProblem(ValueError):
+    """The file cannot be imported (said with its line number)."""
+
+
+@dataclass
+class LoadOutcome:
+    lines: int = 0
+    keys: int = 0
+    written: int = 0
+    skipped: int = 0
+    renamed: int = 0
+    expired: int = 0
+    cancelled: bool = False
+
+
+def parse(payload: bytes) -> list[dict]:
+    """Every line of the file, checked; ImportProblem for the first that is not right."""
+    rows = []
+    for number, raw in enumerate(payload.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            raise ImportProblem(f"line {number} is not JSON") from None
+        if number == 1:
+            _check_header(row)
+            continue
+        try:
+            rows.append(_checked(row))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ImportProblem(f"line {number}: {exc or 'missing a field'}") from None
+    return rows
+
+
+def _check_header(row) -> None:
+    if not isinstance(row, dict) or row.get("format") != formats.FORMAT:
+        raise ImportProblem("line 1: this is not a file exported by the dashboard")
+    if row.get("version") != formats.VERSION:
+        raise ImportProblem(f"line 1: version {row.get('version')!r} is not one this reads")
+
+
+def _checked(row) -> dict:
+    if not isinstance(row, dict):
+        raise ValueError("not an object")
+    row = dict(row)
+    row["k"] = unb64(row["k"])
+    if "skipped" in row:
+        return row
+    if row["t"] not in WRITERS and "dump" not in row:
+        raise ValueError(f"type {row['t']!r} without a DUMP payload")
+    if "dump" in row:
+        row["dump"] = unb64(row["dump"])
+    if row.get("x") is not None and not isinstance(row["x"], int):
+        raise ValueError("the expiry is not a whole number")
+    return row
+
+
+def load(client: redis.Redis, rows: list[dict], policy: str,
+         on_progress: Callable[[LoadOutcome], bool] = lambda outcome: False) -> LoadOutcome:
+    outcome = LoadOutcome()
+    for key_rows in _by_key(rows):
+        if on_progress(outcome):
+            outcome.cancelled = True
+            return outcome
+        _load_key(client, key_rows, policy, outcome)
+        outcome.lines += len(key_rows)
+    return outcome
+
+
+def _by_key(rows: list[dict]) -> Iterator[list[dict]]:
+    group: list[dict] = []
+    for row in rows:
+        if group and (row.get("new") or "skipped" in row or row["k"] != group[0]["k"]):
+            yield group
+            group = []
+        group.append(row)
+    if group:
+        yield group
+
+
+def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome) -> None:
+    first = rows[0]
+    if "skipped" in first:
+        return
+    outcome.keys += 1
+    target = _claim(client, first, policy, outcome)
+    if target is None:
+        return
+    for row in rows[1:]:
+        with client.pipeline(transaction=True) as pipe:
+            WRITERS[row["t"]](pipe, target, row["v"], first=False)
+            pipe.execute()
+    if "dump" not in first and first.get("x") is not None:
+        client.pexpireat(target, first["x"])
+    if not client.exists(target):
+        outcome.expired += 1
+    else:
+        outcome.written += 1
+
+
+def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | None:
+    """Write the key's first line to the name the policy gives it; None if it is kept out."""
+    name = first["k"]
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(name)
+                target = _target(pipe, name, policy)
+                if target is None:
+                    pipe.unwatch()
+                    outcome.skipped += 1
+                    return None
+                pipe.multi()
+                if policy == "replace":
+                    pipe.unlink(target)
+                _write_first(pipe, target, first)
+                pipe.execute()
+                outcome.renamed += target != name
+                return target
+            except redis.WatchError:
+                continue
+
+
+def _target(pipe, name: bytes, policy: str) -> bytes | None:
+    if not pipe.exists(name) or policy == "replace":
+        return name
+    if policy == "skip":
+        return None
+    for attempt in range(1, RENAME_TRIES + 1):
+        candidate = name + (b":imported" if attempt == 1 else b":imported:%d" % attempt)
+        pipe.watch(candidate)
+        if not pipe.exists(candidate):
+            return candidate
+    return None
+
+
+def _write_first(pipe, target: bytes, first: dict) -> None:
+    if "dump" in first:
+        ttl = first.get("x")
+        args = ["RESTORE", target, ttl or 0, first["dump"]]
+        pipe.execute_command(*args, *(["ABSTTL"] if ttl else []))
+    else:
+        WRITERS[first["t"]](pipe, target, first["v"], first=True)
+
+
+def _string(pipe, key, chunk, *, first):
+    value = unb64(chunk)
+    pipe.set(key, value) if first else pipe.append(key, value)
+
+
+def _hash(pipe, key, chunk, *, first):
+    pipe.hset(key, mapping={unb64(f): unb64(v) for f, v in chunk})
+
+
+def _list(pipe, key, chunk, *, first):
+    pipe.rpush(key, *[unb64(item) for item in chunk])
+
+
+def _set(pipe, key, chunk, *, first):
+    pipe.sadd(key, *[unb64(member) for member in chunk])
+
+
+def _zset(pipe, key, chunk, *, first):
+    args = []
+    for member, score in chunk:
+        args += [str(score), unb64(member)]
+    pipe.execute_command("ZADD", key, *args)
+
+
+def _stream(pipe, key, chunk, *, first):
+    for entry_id, fields in chunk:
+        flat = [part for field, value in fields for part in (unb64(field), unb64(value))]
+        pipe.execute_command("XADD", key, entry_id, *flat)
+
+
+WRITERS = {"string": _string, "hash": _hash, "list": _list, "set": _set, "zset": _zset,
+           "stream": _stream}
