@@ -22,6 +22,7 @@ os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 from dashboard.local_redis import LocalRedis  # noqa: E402
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.users import client_for, make_user  # noqa: E402
+from tests.support.worker import start_worker, stop_worker  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,25 @@ def redis_server():
     yield server
     server.stop()
     shutil.rmtree(_scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """The test database is a file, so that a Tasks worker in another process sees it."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(_scratch / "tests.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def task_worker(django_db_setup, django_db_blocker, redis_server):
+    """The Tasks database worker, started once, on the test database and the session's Redis.
+    Tests that give it jobs use `transactional_db` (it only sees committed rows)."""
+    from django.db import connection
+
+    worker = start_worker(db_path=connection.settings_dict["NAME"], redis_url=redis_server.url)
+    yield worker
+    stop_worker(worker)
 
 
 @pytest.fixture(autouse=True)

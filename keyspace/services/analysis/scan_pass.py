@@ -24,6 +24,7 @@ from .tally import KeyFacts, Tally
 from .wire import Wire
 
 FIRST_COUNT = 100
+BATCH_KEYS = 1000  # keys whose metadata goes in one pipelined round trip
 PROGRESS_SECONDS = 0.5
 # Size estimates without MEMORY USAGE: what a key costs besides its value (dict entry, robj,
 # name) and what one element of a collection costs on average.
@@ -66,16 +67,22 @@ def analyse(
     population = client.dbsize()
     pacer = Pacer(FIRST_COUNT, ceiling=MAX_COUNT)
     cursor, scanned, cancelled, reported = 0, 0, False, started
+    pending: list[bytes] = []
     with Wire(client) as wire:
         while True:
-            room = None if sample_size is None else sample_size - scanned
+            room = None if sample_size is None else sample_size - scanned - len(pending)
             cursor, keys = pacer.call(lambda count, at=cursor: wire.scan(at, count), room=room)
-            if room is not None:
-                keys = keys[:room]
-            for facts in _read_facts(wire, keys, can, memory_samples):
+            pending.extend(keys if room is None else keys[:room])
+            ended = cursor == 0 or (room is not None and len(keys) >= room)
+            # SCAN steps stay small (paced); the metadata goes in batches of BATCH_KEYS, so a
+            # slow round trip (a busy machine) does not multiply the trips.
+            if len(pending) < BATCH_KEYS and not ended:
+                continue
+            for facts in _read_facts(wire, pending, can, memory_samples):
                 tally.add(facts)
-            scanned += len(keys)
-            if cursor == 0 or (sample_size is not None and scanned >= sample_size):
+            scanned += len(pending)
+            pending = []
+            if ended:
                 break
             if time.perf_counter() - reported >= PROGRESS_SECONDS:
                 reported = time.perf_counter()

@@ -63,6 +63,15 @@ def test_namespaces_past_the_caps_are_summed_not_kept(r):
     assert user[10] == 290  # other keys under user:
 
 
+def test_keys_are_batched_across_small_scan_steps(r, monkeypatch):
+    _seed(r)
+    monkeypatch.setattr("keyspace.redis.pacing.MAX_COUNT", 5)
+    monkeypatch.setattr("keyspace.services.analysis.scan_pass.MAX_COUNT", 5)
+    tally = _tally()
+    outcome = analyse(get_client(0), tally, memory_samples=5)
+    assert outcome.scanned == tally.keys == 354
+
+
 def test_a_sample_stops_at_its_size(r):
     _seed(r)
     tally = _tally()
@@ -75,6 +84,7 @@ def test_progress_can_cancel(r, monkeypatch):
     _seed(r)
     monkeypatch.setattr("keyspace.services.analysis.scan_pass.PROGRESS_SECONDS", 0)
     monkeypatch.setattr("keyspace.services.analysis.scan_pass.FIRST_COUNT", 10)
+    monkeypatch.setattr("keyspace.services.analysis.scan_pass.BATCH_KEYS", 10)
     seen = []
     outcome = analyse(get_client(0), _tally(), memory_samples=5,
                       on_progress=lambda done, total: seen.append((done, total)) or True)
