@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from tests.dashboard.test_serve import read_until, serve  # noqa: F401 - the fixture
+from tests.dashboard.test_serve import read_until, serve  # noqa: F401, F811 - the fixture
 from tests.support.serve import stop
 
 
@@ -20,7 +20,7 @@ def _alive(pid: int) -> bool:
         return stat.read().split(") ", 1)[1][0] != "Z"
 
 
-def test_serve_starts_the_worker_and_stops_it(serve):
+def test_serve_starts_the_worker_and_stops_it(serve):  # noqa: F811
     start, _ = serve
     process, _base = start(DASHBOARD_AUTH="off")
     output = read_until(process, "Background worker started")

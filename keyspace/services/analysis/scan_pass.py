@@ -132,8 +132,9 @@ def _facts(key, type_name, row, length, width, can) -> KeyFacts:
     if memory is None:
         memory = _estimate(key, type_name, length)
     encoding = row[-1] if can.encoding else None
-    encoding = encoding.decode("ascii", "replace") if isinstance(encoding, bytes) else UNKNOWN_ENCODING
-    return KeyFacts(key, type_name, memory, length, pttl, encoding)
+    if not isinstance(encoding, bytes):
+        return KeyFacts(key, type_name, memory, length, pttl, UNKNOWN_ENCODING)
+    return KeyFacts(key, type_name, memory, length, pttl, encoding.decode("ascii", "replace"))
 
 
 def _check_refusals(replies: list, width: int, can: _Capabilities) -> None:
