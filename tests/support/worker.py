@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 from tests.support.uvicorn_dashboard import ROOT
 
@@ -41,3 +42,28 @@ def wait_until(check, timeout: float = 120.0, interval: float = 0.05):
             return found
         time.sleep(interval)
     raise AssertionError(f"not true within {timeout} s: {check}")
+
+
+@contextmanager
+def use_database_file(path: str):
+    """Point this process's default database at the sqlite file `path` for a while (the
+    in-memory test database stays open underneath and comes back after)."""
+    from django.db import connections
+
+    original = connections["default"]
+    replacement = type(original)({**original.settings_dict, "NAME": path}, alias="default")
+    connections["default"] = replacement
+    try:
+        yield
+    finally:
+        replacement.close()
+        connections["default"] = original
+
+
+def empty_job_tables() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from keyspace.models import AnalysisRun
+
+    AnalysisRun.objects.all().delete()
+    DBTaskResult.objects.all().delete()

@@ -26,7 +26,7 @@ def _state(run_id: int) -> AnalysisRun:
     return AnalysisRun.objects.get(pk=run_id)
 
 
-def test_a_hundred_thousand_keys_to_the_end(transactional_db, task_worker,
+def test_a_hundred_thousand_keys_to_the_end(worker_db,
                                             hundred_thousand_keys):
     run = start_analysis(db=0)
     assert run.state == "queued" and run.task_id
@@ -43,7 +43,7 @@ def test_a_hundred_thousand_keys_to_the_end(transactional_db, task_worker,
     assert report.memory > KEYS * 40 and report.info_memory["used_memory"] > report.memory / 2
 
 
-def test_a_cancellation_from_this_process_stops_the_worker(transactional_db, task_worker,
+def test_a_cancellation_from_this_process_stops_the_worker(worker_db,
                                                            hundred_thousand_keys):
     run = start_analysis(db=0)
     wait_until(lambda: _state(run.pk).state == "running")
@@ -55,7 +55,7 @@ def test_a_cancellation_from_this_process_stops_the_worker(transactional_db, tas
     assert latest_report(0) is None  # a stopped run is not a report
 
 
-def test_a_sample_is_an_estimate_with_its_error(transactional_db, task_worker,
+def test_a_sample_is_an_estimate_with_its_error(worker_db,
                                                 hundred_thousand_keys):
     run = start_analysis(db=0, sample_size=10_000)
     done = wait_until(lambda: (s := _state(run.pk)).state not in AnalysisRun.ACTIVE and s)
