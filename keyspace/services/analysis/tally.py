@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from keyspace.redis.keynames import encode_key
 
@@ -37,8 +38,7 @@ def ttl_bucket(pttl: int) -> int:
     return len(TTL_BOUNDS_MS) + 1
 
 
-@dataclass(frozen=True)
-class KeyFacts:
+class KeyFacts(NamedTuple):  # a tuple: one is made per key, a dataclass costs more
     key: bytes
     type_name: str
     memory: int
