@@ -62,6 +62,7 @@ def analysis_home(request, db: int):
 
 
 @dashboard_view(VIEW)
+@require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_start(request, db: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -103,6 +104,7 @@ def analysis_progress(request, db: int, run_id: int):
 
 
 @dashboard_view(VIEW)
+@require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_cancel(request, db: int, run_id: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
