@@ -4,8 +4,8 @@ compare it with an earlier one, stop it."""
 from __future__ import annotations
 
 from django import forms
-from django.http import HttpResponseNotAllowed
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from keyspace.access.permissions import VIEW, dashboard_view
@@ -64,8 +64,6 @@ def analysis_home(request, db: int):
 @dashboard_view(VIEW)
 @require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_start(request, db: int):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     form = StartForm(request.POST)
     if not form.is_valid():
         raise BadRequest("Choose a full pass or a sample.")
@@ -106,8 +104,6 @@ def analysis_progress(request, db: int, run_id: int):
 @dashboard_view(VIEW)
 @require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_cancel(request, db: int, run_id: int):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     run = _run(db, run_id)
     cancel_analysis(run)
     return go_to(request, reverse("keyspace:analysis-run", args=[db, run.pk]))

@@ -21,6 +21,7 @@ def concrete(route: str) -> str:
         .replace("<slug:action>", "ttl")
         .replace("<slug:token>", "some-token")
         .replace("<int:run_id>", "1")
+        .replace("<int:job_id>", "1")
     )
 
 

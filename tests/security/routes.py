@@ -51,12 +51,6 @@ CLASSIFICATION = {
     "key-edit": EDIT,
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
-    # The analysis reads Redis only; starting or stopping one is a job, not a write.
-    "analysis": VIEW,
-    "analysis-start": VIEW,
-    "analysis-run": VIEW,
-    "analysis-progress": VIEW,
-    "analysis-cancel": VIEW,
 }
 
 
@@ -160,12 +154,6 @@ CASES = {
         tool(b"zset", "zset-lookup", member="p2", member_format="text"),
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
-    "analysis": [Case("analysis", {"db": 0})],
-    # Start and Stop are POSTs (GET: 405); no run 1 exists here (404).
-    "analysis-start": [Case("analysis-start", {"db": 0}, ok_status=405)],
-    "analysis-run": [Case("analysis-run", {"db": 0, "run_id": 1}, ok_status=404)],
-    "analysis-progress": [Case("analysis-progress", {"db": 0, "run_id": 1}, ok_status=404)],
-    "analysis-cancel": [Case("analysis-cancel", {"db": 0, "run_id": 1}, ok_status=405)],
 }
 
 def undo_token() -> str:
