@@ -113,28 +113,37 @@ def _read_facts(wire: Wire, keys: list[bytes], can: _Capabilities, samples: int)
     _check_refusals(replies, width, can)
     rows = [replies[i:i + width] for i in range(0, len(replies), width)]
     lengths = _lengths(wire, keys, rows)
+    memory_at = 2 if can.memory else None
+    encoding_at = width - 1 if can.encoding else None
     facts = []
     for key, row, length in zip(keys, rows, lengths, strict=True):
-        type_reply = row[0]
-        if isinstance(type_reply, Exception):
-            can.unreadable += 1  # an ACL key pattern that leaves this key out
+        type_name = _text(row[0])
+        if type_name is None:
+            can.unreadable += 1  # refused: an ACL key pattern that leaves this key out
             continue
-        type_name = type_reply.decode("ascii", "replace")
         if type_name == "none":
             continue  # gone since SCAN saw it
-        facts.append(_facts(key, type_name, row, length, width, can))
+        pttl = row[1] if isinstance(row[1], int) else -1
+        memory = row[memory_at] if memory_at is not None else None
+        if not isinstance(memory, int):
+            memory = _estimate(key, type_name, length)
+        encoding = _text(row[encoding_at]) if encoding_at is not None else None
+        facts.append(KeyFacts(key, type_name, memory, length, pttl, encoding or UNKNOWN_ENCODING))
     return facts
 
 
-def _facts(key, type_name, row, length, width, can) -> KeyFacts:
-    pttl = row[1] if isinstance(row[1], int) else -1
-    memory = row[2] if can.memory and width > 2 and isinstance(row[2], int) else None
-    if memory is None:
-        memory = _estimate(key, type_name, length)
-    encoding = row[-1] if can.encoding else None
-    if not isinstance(encoding, bytes):
-        return KeyFacts(key, type_name, memory, length, pttl, UNKNOWN_ENCODING)
-    return KeyFacts(key, type_name, memory, length, pttl, encoding.decode("ascii", "replace"))
+_TEXTS: dict[bytes, str] = {}
+
+
+def _text(reply) -> str | None:
+    """A TYPE or OBJECT ENCODING reply as text (a handful of names, decoded once each); None
+    for a refusal."""
+    if not isinstance(reply, bytes):
+        return None
+    text = _TEXTS.get(reply)
+    if text is None and len(_TEXTS) < 1000:
+        text = _TEXTS[reply] = reply.decode("ascii", "replace")
+    return text if text is not None else reply.decode("ascii", "replace")
 
 
 def _check_refusals(replies: list, width: int, can: _Capabilities) -> None:
