@@ -90,6 +90,7 @@ def analyse(
                 if on_progress(scanned, population):
                     cancelled = True
                     break
+    tally.roll_up()
     return PassOutcome(
         population=client.dbsize(), scanned=scanned, complete=not cancelled,
         cancelled=cancelled, memory_measured=can.memory, encodings_known=can.encoding,

@@ -64,6 +64,7 @@ class Tally:
     top_length: list = field(default_factory=list)
     expiring: list = field(default_factory=list)
     _order: itertools.count = field(default_factory=itertools.count)
+    _rolled: bool = False
 
     def __post_init__(self) -> None:
         self.nodes[b""] = [0] * NODE_FIELDS
@@ -89,11 +90,31 @@ class Tally:
         self._rank(facts, memory, length, pttl)
 
     def _fold_namespaces(self, key: bytes, memory: int, ttl_field: int) -> None:
-        node = self.nodes[b""]
+        """Count the key at its deepest namespace only (sums up the tree come in roll_up): a
+        namespace seen before costs one lookup, whatever its depth."""
+        delimiter = self.delimiter
+        cut = key.rfind(delimiter)
+        node = self.nodes.get(key[:cut + len(delimiter)] if cut >= 0 else b"")
+        if node is None:
+            node, direct = self._place(key)
+        else:
+            direct = True
         node[KEYS] += 1
         node[MEMORY] += memory
         node[ttl_field] += 1
-        prefix, position, delimiter, step = b"", 0, self.delimiter, len(self.delimiter)
+        if direct:
+            node[DIRECT_KEYS] += 1
+            node[DIRECT_MEMORY] += memory
+        else:
+            node[OTHER_KEYS] += 1
+            node[OTHER_MEMORY] += memory
+
+    def _place(self, key: bytes) -> tuple[list[int], bool]:
+        """The node a key not seen under a known namespace counts in, made if the caps allow:
+        (node, True) for a key directly in it, (node, False) for one under a child past the
+        caps (summed as "other")."""
+        node, prefix, position = self.nodes[b""], b"", 0
+        delimiter, step = self.delimiter, len(self.delimiter)
         for _depth in range(MAX_DEPTH):
             found = key.find(delimiter, position)
             if found < 0 or found - position > MAX_SEGMENT_BYTES:
@@ -103,15 +124,26 @@ class Tally:
             if child_node is None:
                 child_node = self._new_child(prefix, child)
                 if child_node is None:
-                    node[OTHER_KEYS] += 1
-                    node[OTHER_MEMORY] += memory
-                    return
-            child_node[KEYS] += 1
-            child_node[MEMORY] += memory
-            child_node[ttl_field] += 1
+                    return node, False
             node, prefix, position = child_node, child, found + step
-        node[DIRECT_KEYS] += 1
-        node[DIRECT_MEMORY] += memory
+        return node, True
+
+    def roll_up(self) -> None:
+        """Make each namespace's keys, memory and TTL counts those of its whole subtree (once;
+        the pass counted each key at its deepest namespace)."""
+        if self._rolled:
+            return
+        self._rolled = True
+        step = len(self.delimiter)
+        for prefix in sorted(self.nodes, key=len, reverse=True):
+            if not prefix:
+                continue
+            inner = prefix[:-step]
+            cut = inner.rfind(self.delimiter)
+            parent = self.nodes[inner[:cut + step] if cut >= 0 else b""]
+            node = self.nodes[prefix]
+            for index in range(TTL0 + len(TTL_LABELS)):
+                parent[index] += node[index]
 
     def _new_child(self, parent: bytes, child: bytes) -> list[int] | None:
         """A node for `child`, or None when the caps are reached (it is summed as other)."""
@@ -137,6 +169,7 @@ class Tally:
 
     def report(self) -> dict:
         """The tally as JSON (key names as URL tokens)."""
+        self.roll_up()
         return {
             "keys": self.keys,
             "memory": self.memory,
