@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast seed bench bench-pubsub bench-crawl lint clean
+.PHONY: run test test-fast seed bench bench-pubsub bench-crawl bench-analysis lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-pubsub: $(STAMP) | var
 
 bench-crawl: $(STAMP) | var
 	$(PY) bench/crawl.py $(BENCH_ARGS)
+
+bench-analysis: $(STAMP) | var
+	$(PY) bench/analysis.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

@@ -27,6 +27,7 @@ sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 import redis  # noqa: E402
 from bulk import BulkLoader  # noqa: E402
+from checks import analysis as analysis_pass  # noqa: E402
 from checks import audit, first_page, key_pages, namespaces, round_trips, sparse  # noqa: E402
 from context import Bench, key_path  # noqa: E402
 from dashboard_process import DashboardProcess, HttpClient  # noqa: E402
@@ -75,6 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=5,
         help="runs of the sparse filter and of the namespace count",
     )
+    parser.add_argument("--analysis-runs", type=int, default=3,
+                        help="runs of the analysis pass and of each raw floor")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     return parser.parse_args(argv)
 
@@ -162,6 +165,8 @@ def measure(
         ("command audit", lambda: [*audit.command_rows(bench), audit.slowlog_row(bench.raw(0))]),
         ("memory", lambda: audit.memory_rows(memory_at_start, dashboard.memory_kb())),
         ("round trips", lambda: round_trips.check(bench, bench.port, work_dir)),
+        # Last: it resets SLOWLOG for its own count.
+        ("analysis pass", lambda: analysis_pass.check(bench.port, 0, args.analysis_runs, "db0")),
     ]
     return [row for title, step in steps for row in guarded(title, step)]
 

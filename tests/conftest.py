@@ -19,9 +19,17 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + 
 os.environ.setdefault("PLAYWRIGHT_BROWSERS_PATH", str(_scratch / "playwright"))
 os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 
+from django.core.management import call_command  # noqa: E402
+
 from dashboard.local_redis import LocalRedis  # noqa: E402
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.users import client_for, make_user  # noqa: E402
+from tests.support.worker import (  # noqa: E402
+    empty_job_tables,
+    start_worker,
+    stop_worker,
+    use_database_file,
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +38,27 @@ def redis_server():
     yield server
     server.stop()
     shutil.rmtree(_scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def task_worker(django_db_setup, django_db_blocker, redis_server):
+    """The Tasks database worker, started once, on the session's Redis and a database file
+    of its own (a worker in another process cannot see the in-memory test database).
+    Tests that give it jobs use `worker_db`, which points this process at that file too."""
+    path = str(_scratch / "worker.sqlite3")
+    with django_db_blocker.unblock(), use_database_file(path):
+        call_command("migrate", verbosity=0)
+    worker = start_worker(db_path=path, redis_url=redis_server.url)
+    yield path
+    stop_worker(worker)
+
+
+@pytest.fixture
+def worker_db(task_worker, django_db_blocker):
+    """This test's database is the worker's (committed at once); emptied afterwards."""
+    with django_db_blocker.unblock(), use_database_file(task_worker):
+        yield
+        empty_job_tables()
 
 
 @pytest.fixture(autouse=True)

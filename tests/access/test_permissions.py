@@ -20,6 +20,8 @@ def concrete(route: str) -> str:
         .replace("<key:key>", encode_key(b"k"))
         .replace("<slug:action>", "ttl")
         .replace("<slug:token>", "some-token")
+        .replace("<int:run_id>", "1")
+        .replace("<int:job_id>", "1")
     )
 
 

@@ -113,3 +113,22 @@ def test_signed_out_users_cannot_start(anonymous_client, db):
                                      {"mode": "full"})
     assert response.status_code in (302, 401)
     assert not AnalysisRun.objects.exists()
+
+
+@pytest.fixture
+def without_memory(redis_server, r, settings):
+    """The dashboard signs in as a user that may read but not run MEMORY or OBJECT."""
+    r.acl_setuser("nomemory", enabled=True, passwords=["+pw"], keys=["*"],
+                  commands=["+@read", "+@connection", "+info", "-memory", "-object"])
+    settings.REDIS_URL = f"redis://nomemory:pw@127.0.0.1:{redis_server.port}/0"
+    yield
+    r.acl_deluser("nomemory")
+
+
+def test_sizes_are_marked_as_estimates_without_memory(client, r, immediate, without_memory):
+    _seed(r)
+    run = start_analysis(db=0)
+    assert run.state == "done" and run.result["memory_estimated"]
+    html = client.get(reverse("keyspace:analysis-run", args=[0, run.pk])).content.decode()
+    assert "refused <code>MEMORY USAGE</code>" in html
+    assert "keys, <strong>~" in html

@@ -179,8 +179,9 @@ class AnalysisReport:
         return round(value * self.scale) if self.estimated else int(value)
 
     def _shares(self, table: dict) -> list[Share]:
-        rows = [Share(name, self._scaled(k), self._scaled(m), self._scaled(length))
-                for name, (k, m, *rest) in table.items() for length in [rest[0] if rest else 0]]
+        """Rows [keys, memory, length summed] by name, largest memory first."""
+        rows = [Share(name, *(self._scaled(value) for value in row[:3]))
+                for name, row in table.items()]
         return sorted(rows, key=lambda share: (-share.memory, share.name))
 
     @cached_property

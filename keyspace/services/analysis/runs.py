@@ -105,10 +105,14 @@ def _pass(run: AnalysisRun):
             keys_done=done, keys_total=total, progressed=timezone.now())
         return AnalysisRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
-    progress(0, client.dbsize())
-    outcome = analyse(client, tally, memory_samples=app_settings.ANALYSIS_MEMORY_SAMPLES,
-                      sample_size=run.sample_size, on_progress=progress)
-    return outcome, tally, _info_memory(client)
+    try:
+        progress(0, client.dbsize())
+        outcome = analyse(client, tally, memory_samples=app_settings.ANALYSIS_MEMORY_SAMPLES,
+                          sample_size=run.sample_size, on_progress=progress)
+        return outcome, tally, _info_memory(client)
+    finally:
+        # A worker waits idle between jobs: it keeps no connection to the Redis it inspects.
+        client.connection_pool.disconnect()
 
 
 def _info_memory(client) -> dict:

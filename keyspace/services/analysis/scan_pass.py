@@ -24,6 +24,7 @@ from .tally import KeyFacts, Tally
 from .wire import Wire
 
 FIRST_COUNT = 100
+BATCH_KEYS = 1000  # keys whose metadata goes in one pipelined round trip
 PROGRESS_SECONDS = 0.5
 # Size estimates without MEMORY USAGE: what a key costs besides its value (dict entry, robj,
 # name) and what one element of a collection costs on average.
@@ -66,16 +67,22 @@ def analyse(
     population = client.dbsize()
     pacer = Pacer(FIRST_COUNT, ceiling=MAX_COUNT)
     cursor, scanned, cancelled, reported = 0, 0, False, started
+    pending: list[bytes] = []
     with Wire(client) as wire:
         while True:
-            room = None if sample_size is None else sample_size - scanned
+            room = None if sample_size is None else sample_size - scanned - len(pending)
             cursor, keys = pacer.call(lambda count, at=cursor: wire.scan(at, count), room=room)
-            if room is not None:
-                keys = keys[:room]
-            for facts in _read_facts(wire, keys, can, memory_samples):
+            pending.extend(keys if room is None else keys[:room])
+            ended = cursor == 0 or (room is not None and len(keys) >= room)
+            # SCAN steps stay small (paced); the metadata goes in batches of BATCH_KEYS, so a
+            # slow round trip (a busy machine) does not multiply the trips.
+            if len(pending) < BATCH_KEYS and not ended:
+                continue
+            for facts in _read_facts(wire, pending, can, memory_samples):
                 tally.add(facts)
-            scanned += len(keys)
-            if cursor == 0 or (sample_size is not None and scanned >= sample_size):
+            scanned += len(pending)
+            pending = []
+            if ended:
                 break
             if time.perf_counter() - reported >= PROGRESS_SECONDS:
                 reported = time.perf_counter()
@@ -83,6 +90,7 @@ def analyse(
                 if on_progress(scanned, population):
                     cancelled = True
                     break
+    tally.roll_up()
     return PassOutcome(
         population=client.dbsize(), scanned=scanned, complete=not cancelled,
         cancelled=cancelled, memory_measured=can.memory, encodings_known=can.encoding,
@@ -106,27 +114,37 @@ def _read_facts(wire: Wire, keys: list[bytes], can: _Capabilities, samples: int)
     _check_refusals(replies, width, can)
     rows = [replies[i:i + width] for i in range(0, len(replies), width)]
     lengths = _lengths(wire, keys, rows)
+    memory_at = 2 if can.memory else None
+    encoding_at = width - 1 if can.encoding else None
     facts = []
     for key, row, length in zip(keys, rows, lengths, strict=True):
-        type_reply = row[0]
-        if isinstance(type_reply, Exception):
-            can.unreadable += 1  # an ACL key pattern that leaves this key out
+        type_name = _text(row[0])
+        if type_name is None:
+            can.unreadable += 1  # refused: an ACL key pattern that leaves this key out
             continue
-        type_name = type_reply.decode("ascii", "replace")
         if type_name == "none":
             continue  # gone since SCAN saw it
-        facts.append(_facts(key, type_name, row, length, width, can))
+        pttl = row[1] if isinstance(row[1], int) else -1
+        memory = row[memory_at] if memory_at is not None else None
+        if not isinstance(memory, int):
+            memory = _estimate(key, type_name, length)
+        encoding = _text(row[encoding_at]) if encoding_at is not None else None
+        facts.append(KeyFacts(key, type_name, memory, length, pttl, encoding or UNKNOWN_ENCODING))
     return facts
 
 
-def _facts(key, type_name, row, length, width, can) -> KeyFacts:
-    pttl = row[1] if isinstance(row[1], int) else -1
-    memory = row[2] if can.memory and width > 2 and isinstance(row[2], int) else None
-    if memory is None:
-        memory = _estimate(key, type_name, length)
-    encoding = row[-1] if can.encoding else None
-    encoding = encoding.decode("ascii", "replace") if isinstance(encoding, bytes) else UNKNOWN_ENCODING
-    return KeyFacts(key, type_name, memory, length, pttl, encoding)
+_TEXTS: dict[bytes, str] = {}
+
+
+def _text(reply) -> str | None:
+    """A TYPE or OBJECT ENCODING reply as text (a handful of names, decoded once each); None
+    for a refusal."""
+    if not isinstance(reply, bytes):
+        return None
+    text = _TEXTS.get(reply)
+    if text is None and len(_TEXTS) < 1000:
+        text = _TEXTS[reply] = reply.decode("ascii", "replace")
+    return text if text is not None else reply.decode("ascii", "replace")
 
 
 def _check_refusals(replies: list, width: int, can: _Capabilities) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from keyspace.redis.keynames import encode_key
 
@@ -37,8 +38,7 @@ def ttl_bucket(pttl: int) -> int:
     return len(TTL_BOUNDS_MS) + 1
 
 
-@dataclass(frozen=True)
-class KeyFacts:
+class KeyFacts(NamedTuple):  # a tuple: one is made per key, a dataclass costs more
     key: bytes
     type_name: str
     memory: int
@@ -64,42 +64,86 @@ class Tally:
     top_length: list = field(default_factory=list)
     expiring: list = field(default_factory=list)
     _order: itertools.count = field(default_factory=itertools.count)
+    _rolled: bool = False
 
     def __post_init__(self) -> None:
         self.nodes[b""] = [0] * NODE_FIELDS
 
     def add(self, facts: KeyFacts) -> None:
-        memory, bucket = facts.memory, ttl_bucket(facts.pttl)
+        # Called once per key of the database: plain operations, no helper calls where a
+        # line does (this is most of the pass's own time; bench/analysis.py measures it).
+        key, type_name, memory, length, pttl, encoding = facts
+        bucket = ttl_bucket(pttl)
         self.keys += 1
         self.memory += memory
         self.memory_squares += memory * memory
-        _bump(self.types, facts.type_name, memory, facts.length or 0)
-        _bump(self.encodings, facts.encoding, memory, 0)
+        row = self.types.get(type_name) or self.types.setdefault(type_name, [0, 0, 0])
+        row[0] += 1
+        row[1] += memory
+        row[2] += length or 0
+        row = self.encodings.get(encoding) or self.encodings.setdefault(encoding, [0, 0, 0])
+        row[0] += 1
+        row[1] += memory
         self.ttl[bucket][0] += 1
         self.ttl[bucket][1] += memory
-        self._fold_namespaces(facts.key, memory, bucket)
-        self._rank(facts, bucket)
+        self._fold_namespaces(key, memory, TTL0 + bucket)
+        self._rank(facts, memory, length, pttl)
 
-    def _fold_namespaces(self, key: bytes, memory: int, bucket: int) -> None:
-        node = self.nodes[b""]
-        _count(node, memory, bucket)
-        prefix, position, delimiter = b"", 0, self.delimiter
+    def _fold_namespaces(self, key: bytes, memory: int, ttl_field: int) -> None:
+        """Count the key at its deepest namespace only (sums up the tree come in roll_up): a
+        namespace seen before costs one lookup, whatever its depth."""
+        delimiter = self.delimiter
+        cut = key.rfind(delimiter)
+        node = self.nodes.get(key[:cut + len(delimiter)] if cut >= 0 else b"")
+        if node is None:
+            node, direct = self._place(key)
+        else:
+            direct = True
+        node[KEYS] += 1
+        node[MEMORY] += memory
+        node[ttl_field] += 1
+        if direct:
+            node[DIRECT_KEYS] += 1
+            node[DIRECT_MEMORY] += memory
+        else:
+            node[OTHER_KEYS] += 1
+            node[OTHER_MEMORY] += memory
+
+    def _place(self, key: bytes) -> tuple[list[int], bool]:
+        """The node a key not seen under a known namespace counts in, made if the caps allow:
+        (node, True) for a key directly in it, (node, False) for one under a child past the
+        caps (summed as "other")."""
+        node, prefix, position = self.nodes[b""], b"", 0
+        delimiter, step = self.delimiter, len(self.delimiter)
         for _depth in range(MAX_DEPTH):
             found = key.find(delimiter, position)
             if found < 0 or found - position > MAX_SEGMENT_BYTES:
                 break
-            child = key[:found + len(delimiter)]
+            child = key[:found + step]
             child_node = self.nodes.get(child)
             if child_node is None:
                 child_node = self._new_child(prefix, child)
                 if child_node is None:
-                    node[OTHER_KEYS] += 1
-                    node[OTHER_MEMORY] += memory
-                    return
-            _count(child_node, memory, bucket)
-            node, prefix, position = child_node, child, found + len(delimiter)
-        node[DIRECT_KEYS] += 1
-        node[DIRECT_MEMORY] += memory
+                    return node, False
+            node, prefix, position = child_node, child, found + step
+        return node, True
+
+    def roll_up(self) -> None:
+        """Make each namespace's keys, memory and TTL counts those of its whole subtree (once;
+        the pass counted each key at its deepest namespace)."""
+        if self._rolled:
+            return
+        self._rolled = True
+        step = len(self.delimiter)
+        for prefix in sorted(self.nodes, key=len, reverse=True):
+            if not prefix:
+                continue
+            inner = prefix[:-step]
+            cut = inner.rfind(self.delimiter)
+            parent = self.nodes[inner[:cut + step] if cut >= 0 else b""]
+            node = self.nodes[prefix]
+            for index in range(TTL0 + len(TTL_LABELS)):
+                parent[index] += node[index]
 
     def _new_child(self, parent: bytes, child: bytes) -> list[int] | None:
         """A node for `child`, or None when the caps are reached (it is summed as other)."""
@@ -110,17 +154,22 @@ class Tally:
         node = self.nodes[child] = [0] * NODE_FIELDS
         return node
 
-    def _rank(self, facts: KeyFacts, bucket: int) -> None:
-        order = next(self._order)
-        _keep_largest(self.top_memory, (facts.memory, order, facts))
-        if facts.length is not None:
-            _keep_largest(self.top_length, (facts.length, order, facts))
-        if facts.pttl >= 0:
-            # Soonest first: the heap keeps the largest of -pttl.
-            _keep_largest(self.expiring, (-facts.pttl, order, facts))
+    def _rank(self, facts: KeyFacts, memory: int, length: int | None, pttl: int) -> None:
+        """Keep the TOP_KEYS largest, longest and soonest to expire (a tuple is made only for
+        a key that gets in)."""
+        top = self.top_memory
+        if len(top) < TOP_KEYS or memory > top[0][0]:
+            _keep_largest(top, (memory, next(self._order), facts))
+        top = self.top_length
+        if length is not None and (len(top) < TOP_KEYS or length > top[0][0]):
+            _keep_largest(top, (length, next(self._order), facts))
+        top = self.expiring
+        if pttl >= 0 and (len(top) < TOP_KEYS or -pttl > top[0][0]):
+            _keep_largest(top, (-pttl, next(self._order), facts))
 
     def report(self) -> dict:
         """The tally as JSON (key names as URL tokens)."""
+        self.roll_up()
         return {
             "keys": self.keys,
             "memory": self.memory,
@@ -134,21 +183,6 @@ class Tally:
             "top_length": _ranked(self.top_length),
             "expiring": _ranked(self.expiring),
         }
-
-
-def _bump(table: dict[str, list[int]], name: str, memory: int, length: int) -> None:
-    row = table.get(name)
-    if row is None:
-        row = table[name] = [0, 0, 0]
-    row[0] += 1
-    row[1] += memory
-    row[2] += length
-
-
-def _count(node: list[int], memory: int, bucket: int) -> None:
-    node[KEYS] += 1
-    node[MEMORY] += memory
-    node[TTL0 + bucket] += 1
 
 
 def _keep_largest(heap: list, entry: tuple) -> None:
