@@ -4,6 +4,7 @@ from django.urls import URLPattern, include, path, register_converter
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
 from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
+from keyspace.views import server as server_views
 
 
 class DbConverter:
@@ -70,7 +71,12 @@ urlpatterns = [
     path("connections/", connections.connections, name="connections"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
-    path("db/<db:db>/server/", browse.server_info, name="server-info"),
+    path("db/<db:db>/server/info/", browse.server_info, name="server-info"),
+    path("db/<db:db>/server/", server_views.server_page, name="server"),
+    path("db/<db:db>/server/slowlog/", server_views.server_slowlog, name="server-slowlog"),
+    path("db/<db:db>/server/clients/", server_views.server_clients, name="server-clients"),
+    path("db/<db:db>/server/latency/", server_views.server_latency, name="server-latency"),
+    path("db/<db:db>/server/commands/", server_views.server_commands, name="server-commands"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
