@@ -3,7 +3,18 @@ from django.urls import URLPattern, include, path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
-from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
+from keyspace.views import (
+    audit,
+    auth,
+    browse,
+    connections,
+    console,
+    edit,
+    key,
+    namespaces,
+    pubsub,
+    undo,
+)
 from keyspace.views import server as server_views
 
 
@@ -78,6 +89,7 @@ urlpatterns = [
     path("db/<db:db>/server/latency/", server_views.server_latency, name="server-latency"),
     path("db/<db:db>/server/commands/", server_views.server_commands, name="server-commands"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
+    path("db/<db:db>/console/", console.console, name="console"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
     path("db/<db:db>/pubsub/stream/", pubsub.pubsub_stream, name="pubsub-stream"),
