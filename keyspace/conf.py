@@ -159,7 +159,7 @@ SETTINGS: dict[str, Setting] = {
     "SERVER_TABLE_ROWS": Setting("DASHBOARD_SERVER_TABLE_ROWS", 200,
                                  "rows shown in the Server tables (clients, commands)",
                                  minimum=1),
-    "SERVER_CLIENTS_MAX": Setting("DASHBOARD_SERVER_CLIENTS_MAX", 10_000,
+    "SERVER_CLIENTS_MAX": Setting("DASHBOARD_SERVER_CLIENTS_MAX", 2_000,
                                   "CLIENT LIST is not run with more clients connected",
                                   minimum=0),
 }
