@@ -223,3 +223,34 @@ def test_a_user_lacking_everything_gets_no_500(client, acl_user):
         response = client.get(url(name))
         assert response.status_code == 200, name
         assert 'class="panel-refused"' in response.content.decode()
+
+
+def test_the_rule_a_refusal_suggests_fills_the_panel(client, acl_user, r):
+    name = acl_user("-slowlog")
+    body = client.get(url("server-slowlog")).content.decode()
+    assert "ACL SETUSER &lt;user&gt; +slowlog|get</code>" in body
+    r.execute_command("ACL", "SETUSER", name, "+slowlog|get")
+    body = client.get(url("server-slowlog")).content.decode()
+    assert 'id="slowlog-table"' in body
+    assert 'data-refused="SLOWLOG GET"' not in body
+
+
+def test_sparklines_are_drawn_from_stored_readings_with_their_text(client, redis_server):
+    import time
+
+    from keyspace.models import ServerSample
+
+    now = time.time()
+    # Long enough ago that the reading this request takes starts a new run of the lines.
+    for offset, commands, clients in ((-100, 0, 0), (-95, 50, 1), (-90, 100, 1)):
+        ServerSample.objects.create(
+            target=f"127.0.0.1:{redis_server.port}", slot=int((now + offset) // 5),
+            taken_at=now + offset, commands=commands, hits=0, misses=0, used_memory=1024,
+            clients=clients)
+    body = client.get(url("server"), headers=HTMX).content.decode()
+    ops = body.split("data-chart=\"Commands per second\"")[1].split("</figure>")[0]
+    assert "Commands per second over the last 30 min: now 10/s, lowest 10/s" in ops
+    assert "<polyline points=" in ops
+    clients = body.split("data-chart=\"Connected clients\"")[1].split("</figure>")[0]
+    assert "lowest 0, highest" in clients
+    assert "(4 readings)" in clients
