@@ -47,6 +47,17 @@ def test_the_overview_refreshes_in_place(page: Page, url, r, fast):
     assert page.locator(LIVE).count() == 1
 
 
+def test_focus_survives_a_refresh(page: Page, url, r, fast):
+    r.set("k", "v")
+    page.goto(url("/db/0/server/"))
+    link = page.locator("#server-db-0")
+    link.focus()
+    taken = page.locator("[data-taken-at]").get_attribute("datetime")
+    expect(page.locator("[data-taken-at]")).not_to_have_attribute("datetime", taken,
+                                                                   timeout=8_000)
+    expect(page.locator("#server-db-0")).to_be_focused()
+
+
 def test_sparklines_draw_readings_with_a_text_equivalent(page: Page, url, r, fast):
     page.goto(url("/db/0/server/"))
     clients = page.locator("figure[data-chart='Connected clients']")
