@@ -18,25 +18,31 @@ class Sparkline:
     low: str
     high: str
     latest: str
-    minutes: int
+    seconds: int  # the time the chart spans: the window, or less while history is short
+    empty: str = "Collecting: a line appears after two readings."
     width: int = WIDTH
     height: int = HEIGHT
+
+    @property
+    def period(self) -> str:
+        return f"{self.seconds} s" if self.seconds < 120 else f"{round(self.seconds / 60)} min"
 
     @property
     def summary(self) -> str:
         if not self.count:
             return f"{self.label}: no readings yet"
-        return (f"{self.label} over the last {self.minutes} min: now {self.latest}, "
+        return (f"{self.label} over the last {self.period}: now {self.latest}, "
                 f"lowest {self.low}, highest {self.high} ({self.count} readings)")
 
 
 def sparkline(label: str, points: list[tuple[float, float]], *, start: float, end: float,
-              gap: float, shown: Callable[[float], str]) -> Sparkline:
+              gap: float, shown: Callable[[float], str], empty: str = "") -> Sparkline:
     """`points` (time, value), oldest first, placed between `start` and `end`; a line breaks
     where readings are more than `gap` seconds apart (nobody was watching)."""
-    minutes = max(1, round((end - start) / 60))
+    seconds = max(1, round(end - start))
     if not points:
-        return Sparkline(label, (), (), 0, "", "", "", minutes)
+        return Sparkline(label, (), (), 0, "", "", "", seconds,
+                         *([empty] if empty else []))
     values = [value for _, value in points]
     low, high = min(values), max(values)
     span_t = max(end - start, 1e-9)
@@ -52,7 +58,7 @@ def sparkline(label: str, points: list[tuple[float, float]], *, start: float, en
                      for run in runs if len(run) > 1)
     dots = tuple(place(*run[0]) for run in runs if len(run) == 1)
     return Sparkline(label, segments, dots, len(points), shown(low), shown(high),
-                     shown(values[-1]), minutes)
+                     shown(values[-1]), seconds)
 
 
 def _runs(points: list[tuple[float, float]], gap: float) -> list[list[tuple[float, float]]]:

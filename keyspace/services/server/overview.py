@@ -13,6 +13,9 @@ from keyspace.services.server import charts, history
 from keyspace.services.server.access import Refusal
 
 
+FRAGMENTATION_MIN_BYTES = 5 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Fact:
     label: str
@@ -53,7 +56,9 @@ def server_overview(client: redis.Redis, target: str, now: float | None = None) 
 
 
 def _charts(rows: list[dict], window: history.Window) -> tuple[charts.Sparkline, ...]:
-    place = {"start": window.start, "end": window.now, "gap": window.gap}
+    # While the history is shorter than the window, it fills the chart's width.
+    start = max(window.start, rows[0]["taken_at"]) if rows else window.start
+    place = {"start": start, "end": window.now, "gap": window.gap}
     return (
         charts.sparkline("Commands per second", history.rates(rows, window),
                          shown=_per_second, **place),
@@ -62,8 +67,12 @@ def _charts(rows: list[dict], window: history.Window) -> tuple[charts.Sparkline,
         charts.sparkline("Connected clients", history.levels(rows, "clients"),
                          shown=_whole, **place),
         charts.sparkline("Keyspace hit ratio", history.hit_ratios(rows, window),
-                         shown=_percent, **place),
+                         shown=_percent, empty=_no_reads(rows), **place),
     )
+
+
+def _no_reads(rows: list[dict]) -> str:
+    return "No key was read in this time." if len(rows) > 1 else ""
 
 
 def _whole(value: float) -> str:
@@ -112,12 +121,15 @@ def _server(info: dict) -> Section:
 def _memory(info: dict) -> Section:
     maxmemory = info.get("maxmemory")
     fragmentation = info.get("mem_fragmentation_ratio")
+    # Like MEMORY DOCTOR: the ratio means nothing while Redis holds only a few megabytes.
+    worth_a_look = (isinstance(fragmentation, int | float) and fragmentation > 1.5
+                    and info.get("used_memory", 0) >= FRAGMENTATION_MIN_BYTES)
     return Section("Memory", (
         Fact("Used", human_bytes(info.get("used_memory"))),
         Fact("Peak", human_bytes(info.get("used_memory_peak"))),
         Fact("RSS", human_bytes(info.get("used_memory_rss"))),
         Fact("Fragmentation", f"{fragmentation:.2f}" if isinstance(fragmentation, int | float)
-             else "—", warn=isinstance(fragmentation, int | float) and fragmentation > 1.5),
+             else "—", warn=worth_a_look),
         Fact("Max memory", human_bytes(maxmemory) if maxmemory else "no limit"),
         Fact("Eviction policy", str(_get(info, "maxmemory_policy"))),
     ))

@@ -29,7 +29,15 @@ def test_gaps_break_the_line_and_lone_readings_are_dots():
 
 def test_the_text_equivalent_says_what_the_picture_shows():
     chart = line([(0.0, 1.0), (5.0, 4.0)])
-    assert chart.summary == ("Load over the last 2 min: now 4, lowest 1, highest 4 "
+    assert chart.summary == ("Load over the last 100 s: now 4, lowest 1, highest 4 "
                              "(2 readings)")
+    hour = sparkline("Load", [(0.0, 1.0)], start=0.0, end=1800.0, gap=15.0, shown=str)
+    assert hour.summary.startswith("Load over the last 30 min: ")
     assert line([]).summary == "Load: no readings yet"
     assert line([]).segments == ()
+
+
+def test_an_empty_chart_says_why():
+    assert line([]).empty.startswith("Collecting")
+    quiet = sparkline("Hits", [], start=0.0, end=1.0, gap=1.0, shown=str, empty="No reads.")
+    assert quiet.empty == "No reads."
