@@ -61,8 +61,8 @@ def analysis_home(request, db: int):
     return render_page(request, TEMPLATE, context)
 
 
-@require_POST
 @dashboard_view(VIEW)
+@require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_start(request, db: int):
     form = StartForm(request.POST)
     if not form.is_valid():
@@ -101,8 +101,8 @@ def analysis_progress(request, db: int, run_id: int):
                        fragment="progress")
 
 
-@require_POST
 @dashboard_view(VIEW)
+@require_POST  # inside: a visitor who may not look is sent to sign in first
 def analysis_cancel(request, db: int, run_id: int):
     run = _run(db, run_id)
     cancel_analysis(run)
