@@ -256,3 +256,19 @@ def test_sparklines_are_drawn_from_stored_readings_with_their_text(client, redis
     assert "(4 readings)" in clients
     ratio = body.split("data-chart=\"Keyspace hit ratio\"")[1].split("</figure>")[0]
     assert "No key was read in this time." in ratio
+
+
+def test_latency_events_have_their_spikes_drawn(client, r):
+    r.config_set("latency-monitor-threshold", 1)
+    try:
+        busy(r)
+        busy(r)
+        body = client.get(url("server-latency")).content.decode()
+    finally:
+        r.config_set("latency-monitor-threshold", 0)
+        r.execute_command("LATENCY", "RESET")
+    table = body.split('id="latency-table"')[1]
+    assert '<th scope="col">Recent spikes</th>' in table
+    assert re.search(r'<svg class="sparkline-svg"[^>]*aria-label="[a-z-]+ spikes \(ms\) over the '
+                     r'last \d+ s: now \d+ ms', table)
+    assert re.search(r"\d+ spikes?, up to \d+ ms", table)

@@ -11,6 +11,7 @@ from django.http import QueryDict
 
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
+from keyspace.services.server import charts
 from keyspace.services.server.access import Refusal, attempt, config_values
 from keyspace.services.server.tables import Column, Sorted, sort_rows
 
@@ -21,6 +22,7 @@ class LatencyEvent:
     when: datetime
     latest_ms: int
     max_ms: int
+    history: charts.Sparkline | None = None  # LATENCY HISTORY: its last 160 spikes at most
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class TablePanel:
     table: Sorted | None = None
     config: dict | None = None
     config_refusal: Refusal | None = None
+    history_note: str = ""
 
 
 LATENCY_COLUMNS = (
@@ -66,11 +69,32 @@ def latency_panel(client: redis.Redis, query: QueryDict) -> TablePanel:
     if refusal is not None:
         return TablePanel(refusal=refusal)
     config, config_refusal = config_values(client, "latency-monitor-threshold")
-    events = [LatencyEvent(bytes_to_text(bytes(e[0])), datetime.fromtimestamp(int(e[1]), UTC),
-                           int(e[2]), int(e[3])) for e in raw]
+    names = [bytes(e[0]) for e in raw]
+    histories, history_refusal = attempt("LATENCY HISTORY", lambda: _histories(client, names))
+    events = [LatencyEvent(bytes_to_text(name), datetime.fromtimestamp(int(e[1]), UTC),
+                           int(e[2]), int(e[3]), (histories or {}).get(name))
+              for name, e in zip(names, raw, strict=True)]
     table = sort_rows(events, LATENCY_COLUMNS, query, default="-max",
                       limit=app_settings.SERVER_TABLE_ROWS)
-    return TablePanel(None, table, config, config_refusal)
+    note = f"{history_refusal.command} is refused" if history_refusal else ""
+    return TablePanel(None, table, config, config_refusal, note)
+
+
+def _histories(client: redis.Redis, names: list[bytes]) -> dict[bytes, charts.Sparkline]:
+    """Each event's spikes (Redis keeps 160 a event), in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.execute_command("LATENCY", "HISTORY", name)
+        replies = pipe.execute()
+    return {name: _spikes(name, reply) for name, reply in zip(names, replies, strict=True)}
+
+
+def _spikes(name: bytes, reply: list) -> charts.Sparkline:
+    points = [(float(at), float(ms)) for at, ms in reply]
+    start = points[0][0] if points else 0.0
+    end = max(points[-1][0], start + 1) if points else 1.0
+    return charts.sparkline(f"{bytes_to_text(name)} spikes (ms)", points, start=start,
+                            end=end, gap=float("inf"), shown=lambda ms: f"{ms:g} ms")
 
 
 def commandstats_panel(client: redis.Redis, query: QueryDict) -> TablePanel:
