@@ -12,7 +12,6 @@ from keyspace.display import human_bytes
 from keyspace.services.server import charts, history
 from keyspace.services.server.access import Refusal
 
-
 FRAGMENTATION_MIN_BYTES = 5 * 1024 * 1024
 
 
