@@ -4,6 +4,7 @@ connections, the in-place refresh fragment, and a Redis user whose ACL refuses c
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -236,8 +237,6 @@ def test_the_rule_a_refusal_suggests_fills_the_panel(client, acl_user, r):
 
 
 def test_sparklines_are_drawn_from_stored_readings_with_their_text(client, redis_server):
-    import time
-
     from keyspace.models import ServerSample
 
     now = time.time()
@@ -272,3 +271,30 @@ def test_latency_events_have_their_spikes_drawn(client, r):
     assert re.search(r'<svg class="sparkline-svg"[^>]*aria-label="[a-z-]+ spikes \(ms\) over the '
                      r'last \d+ s: now \d+ ms', table)
     assert re.search(r"\d+ spikes?, up to \d+ ms", table)
+
+
+@pytest.fixture
+def replica(redis_server, tmp_path):
+    from dashboard.local_redis import LocalRedis
+
+    server = LocalRedis(tmp_path / "replica",
+                        extra_args=("--replicaof", "127.0.0.1", str(redis_server.port)))
+    with server:
+        link = redis.Redis(port=server.port)
+        for _ in range(100):  # the first sync takes a moment
+            if link.info("replication").get("master_link_status") == "up":
+                break
+            time.sleep(0.05)
+        link.close()
+        yield server
+
+
+def test_replication_on_both_sides(client, settings, replica, redis_server):
+    primary = client.get(url("server")).content.decode()
+    assert "<h2>Replicas</h2>" in primary
+    assert f"<th scope=\"row\">127.0.0.1:{replica.port}</th><td>online</td>" in primary
+    settings.REDIS_URL = replica.url
+    shown = client.get(url("server")).content.decode()
+    assert "<dt>Role</dt><dd>slave</dd>" in shown
+    assert f"<dt>Primary</dt><dd>127.0.0.1:{redis_server.port}</dd>" in shown
+    assert "<dt>Link</dt><dd>up</dd>" in shown
