@@ -3,7 +3,8 @@
 A reading belongs to a slot of the refresh interval (`taken_at // interval`); the database
 keeps one per (target, slot), so Redis answers INFO once a slot however many pages poll, and
 a page polling within a slot gets the stored reading. Readings older than the history window
-are deleted when a new one is stored: the table stays at window / interval rows per Redis.
+are deleted when a new one is stored (whichever Redis they are of): the table stays at
+window / interval rows per Redis shown in that window.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def latest_reading(client: redis.Redis, target: str,
     sample = _sample(target, info, window)
     # Another worker may have stored this slot meanwhile: its row stays, this one is shown.
     ServerSample.objects.bulk_create([sample], ignore_conflicts=True)
-    ServerSample.objects.filter(target=target, taken_at__lt=window.start).delete()
+    # Every Redis's old readings go, so one the dashboard no longer shows leaves none behind.
+    ServerSample.objects.filter(taken_at__lt=window.start).delete()
     return sample, None
 
 

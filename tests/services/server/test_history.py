@@ -48,11 +48,13 @@ def test_a_slot_stored_meanwhile_by_another_worker_is_kept(r):
 
 
 def test_readings_older_than_the_window_are_deleted(r):
+    history.latest_reading(get_client(), "no longer shown:3", window(990.0))
     history.latest_reading(get_client(), TARGET, window(1000.0))
     history.latest_reading(get_client(), TARGET, window(1030.0))
     history.latest_reading(get_client(), TARGET, window(1061.0))
     kept = sorted(ServerSample.objects.filter(target=TARGET).values_list("taken_at", flat=True))
     assert kept == [1030.0, 1061.0]
+    assert not ServerSample.objects.filter(target="no longer shown:3").exists()
 
 
 def test_targets_do_not_share_readings(r):
