@@ -106,3 +106,15 @@ def test_tables_sort_by_keyboard_without_script(page: Page, url):
 def test_server_pages_are_accessible(page: Page, url, path):
     page.goto(url(path))
     assert_accessible(page, path)
+
+
+def test_redis_going_away_and_back_shows_then_clears_the_banner(page: Page, url, fast,
+                                                                  settings):
+    page.goto(url("/db/0/server/"))
+    working = settings.REDIS_URL
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    banner = page.locator("#error-banner")
+    expect(banner).to_contain_text("Cannot reach Redis", timeout=8_000)
+    expect(page.locator("#server-keyspace")).to_be_visible()  # the last reading stays
+    settings.REDIS_URL = working
+    expect(banner).to_be_empty(timeout=8_000)

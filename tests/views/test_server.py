@@ -54,6 +54,14 @@ def test_refresh_asks_for_the_live_fragment_only(client):
     assert 'hx-trigger="every 5s, visibilitychange from:document"' in body
 
 
+def test_a_failed_refresh_goes_to_the_error_banner(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(url("server"), headers=HTMX)
+    assert response.status_code == 503
+    assert response["HX-Retarget"] == "#error-banner"
+    assert "Cannot reach Redis" in response.content.decode()
+
+
 def test_history_restore_gets_the_whole_page(client):
     response = client.get(url("server"), headers={**HTMX, "HX-History-Restore-Request": "true"})
     assert "<html" in response.content.decode()
