@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from keyspace.display import human_bytes
+from keyspace.display import human_bytes, human_ttl
 from keyspace.services.server import charts, history
 from keyspace.services.server.access import Refusal
 
@@ -91,14 +91,10 @@ def _get(info: dict, name: str, default="—"):
     return default if value is None or value == "" else value
 
 
-def duration(seconds) -> str:
+def uptime(seconds) -> str:
     if not isinstance(seconds, int | float):
         return "—"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-    return " ".join(f"{n} {unit}" for n, unit in parts if n)[:20] or "0 s"
+    return human_ttl(int(seconds) * 1000)  # "3 d 4 h": a TTL's two largest units
 
 
 def moment(timestamp) -> str:
@@ -112,7 +108,7 @@ def _server(info: dict) -> Section:
         Fact("Version", str(_get(info, "redis_version"))),
         Fact("Mode", str(_get(info, "redis_mode", "standalone"))),
         Fact("Role", str(_get(info, "role"))),
-        Fact("Uptime", duration(info.get("uptime_in_seconds"))),
+        Fact("Uptime", uptime(info.get("uptime_in_seconds"))),
         Fact("Process id", str(_get(info, "process_id"))),
     ))
 
