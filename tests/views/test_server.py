@@ -306,3 +306,17 @@ def test_replication_on_both_sides(client, settings, replica, redis_server):
     assert "<dt>Role</dt><dd>slave</dd>" in shown
     assert f"<dt>Primary</dt><dd>127.0.0.1:{redis_server.port}</dd>" in shown
     assert "<dt>Link</dt><dd>up</dd>" in shown
+
+
+def test_slowlog_marks_the_dashboards_own_commands(client, r):
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        client.get(url("server-slowlog"))  # its own SLOWLOG GET is logged now
+        body = client.get(url("server-slowlog", sort="-id")).content.decode()
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+    table = body.split('id="slowlog-table"')[1]
+    own = re.findall(r'<tr class="own">.*?</tr>', table, re.S)
+    assert own and all("redis-dashboard" in row and "this dashboard" in row for row in own)
+    others = re.findall(r"<tr>\s*<td class=\"num\">.*?</tr>", table, re.S)
+    assert others and not any("this dashboard" in row for row in others)
