@@ -289,11 +289,15 @@ def replica(redis_server, tmp_path):
                         extra_args=("--replicaof", "127.0.0.1", str(redis_server.port)))
     with server:
         link = redis.Redis(port=server.port)
-        for _ in range(100):  # the first sync takes a moment
-            if link.info("replication").get("master_link_status") == "up":
+        primary = redis.Redis(port=redis_server.port)
+        for _ in range(200):  # the first sync takes a moment, seen from both sides
+            up = link.info("replication").get("master_link_status") == "up"
+            listed = primary.info("replication").get("slave0", {})
+            if up and listed.get("state") == "online" and listed.get("port") == server.port:
                 break
             time.sleep(0.05)
         link.close()
+        primary.close()
         yield server
 
 
