@@ -166,6 +166,14 @@ DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
 DASHBOARD_ANALYSIS_MEMORY_SAMPLES = env_int("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5)
 DASHBOARD_ANALYSIS_MAX_NAMESPACES = env_int("DASHBOARD_ANALYSIS_MAX_NAMESPACES", 20_000)
 DASHBOARD_ANALYSIS_SAMPLE_KEYS = env_int("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000)
+# The Server pages: how often the overview reads INFO (once per interval for every viewer),
+# how far back its sparklines go, the slow log entries read, table rows shown, and above how
+# many connected clients CLIENT LIST is not run at all.
+DASHBOARD_SERVER_REFRESH_SECONDS = env_int("DASHBOARD_SERVER_REFRESH_SECONDS", 5)
+DASHBOARD_SERVER_HISTORY_MINUTES = env_int("DASHBOARD_SERVER_HISTORY_MINUTES", 30)
+DASHBOARD_SERVER_SLOWLOG_ROWS = env_int("DASHBOARD_SERVER_SLOWLOG_ROWS", 128)
+DASHBOARD_SERVER_TABLE_ROWS = env_int("DASHBOARD_SERVER_TABLE_ROWS", 200)
+DASHBOARD_SERVER_CLIENTS_MAX = env_int("DASHBOARD_SERVER_CLIENTS_MAX", 2_000)
 # A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
 # of the body (hex three), plus the form around it. keyspace.views.request_body.body_cap() is the
 # same formula: a value the edit form offers can always be sent back; a larger body gets a

@@ -150,6 +150,20 @@ SETTINGS: dict[str, Setting] = {
                                        minimum=1),
     "ANALYSIS_SAMPLE_KEYS": Setting("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000,
                                     "keys a sampled analysis looks at", minimum=100),
+    "SERVER_REFRESH_SECONDS": Setting("DASHBOARD_SERVER_REFRESH_SECONDS", 5,
+                                      "the Server page reads INFO at most this often, "
+                                      "however many people watch", minimum=1),
+    "SERVER_HISTORY_MINUTES": Setting("DASHBOARD_SERVER_HISTORY_MINUTES", 30,
+                                      "how far back the Server page's sparklines go",
+                                      minimum=1),
+    "SERVER_SLOWLOG_ROWS": Setting("DASHBOARD_SERVER_SLOWLOG_ROWS", 128,
+                                   "newest slow log entries read (SLOWLOG GET N)", minimum=1),
+    "SERVER_TABLE_ROWS": Setting("DASHBOARD_SERVER_TABLE_ROWS", 200,
+                                 "rows shown in the Server tables (clients, commands)",
+                                 minimum=1),
+    "SERVER_CLIENTS_MAX": Setting("DASHBOARD_SERVER_CLIENTS_MAX", 2_000,
+                                  "CLIENT LIST is not run with more clients connected",
+                                  minimum=0),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.

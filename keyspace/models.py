@@ -294,3 +294,25 @@ class BulkJob(models.Model):
         from keyspace.redis.keynames import decode_key
 
         return decode_key(self.text)
+
+
+class ServerSample(models.Model):
+    """One INFO reading of a Redis server, for the Server page: its live numbers and the
+    sparklines of the last minutes. Kept in the database so every worker process shares one
+    history, and unique per (target, slot) so a slot of the refresh interval is read from
+    Redis once however many people watch (see services/server/history.py)."""
+
+    target = models.CharField(max_length=300)
+    slot = models.BigIntegerField()  # taken_at // refresh interval
+    taken_at = models.FloatField()  # Unix time: every worker's clock agrees on it
+    commands = models.BigIntegerField()  # total_commands_processed
+    hits = models.BigIntegerField()
+    misses = models.BigIntegerField()
+    used_memory = models.BigIntegerField()
+    clients = models.BigIntegerField()
+    info = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "slot"],
+                                               name="server_sample_once_per_slot")]
+        indexes = [models.Index(fields=["target", "taken_at"])]

@@ -18,6 +18,7 @@ from keyspace.views import (
     transfer,
     undo,
 )
+from keyspace.views import server as server_views
 
 
 class DbConverter:
@@ -84,7 +85,12 @@ urlpatterns = [
     path("connections/", connections.connections, name="connections"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
-    path("db/<db:db>/server/", browse.server_info, name="server-info"),
+    path("db/<db:db>/server/info/", browse.server_info, name="server-info"),
+    path("db/<db:db>/server/", server_views.server_page, name="server"),
+    path("db/<db:db>/server/slowlog/", server_views.server_slowlog, name="server-slowlog"),
+    path("db/<db:db>/server/clients/", server_views.server_clients, name="server-clients"),
+    path("db/<db:db>/server/latency/", server_views.server_latency, name="server-latency"),
+    path("db/<db:db>/server/commands/", server_views.server_commands, name="server-commands"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
     path("db/<db:db>/console/", console.console, name="console"),
     path("db/<db:db>/bulk/", bulk.bulk_home, name="bulk"),

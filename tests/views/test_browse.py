@@ -30,8 +30,8 @@ def test_full_page_lists_keys_with_metadata(client, r):
 def test_header_names_the_redis_without_its_password(client, redis_server):
     html = client.get("/db/0/").content.decode()
     assert f"127.0.0.1:{redis_server.port}" in html
-    assert 'hx-get="/db/0/server/" hx-trigger="load"' in html
-    details = client.get("/db/0/server/", headers=HTMX).content.decode()
+    assert 'hx-get="/db/0/server/info/" hx-trigger="load"' in html
+    details = client.get("/db/0/server/info/", headers=HTMX).content.decode()
     assert "Redis 7." in details or "Redis 6." in details
     assert "standalone" in details
     assert "db0" in details
@@ -154,7 +154,7 @@ def test_hostile_names_are_escaped_and_link_to_their_key(client, r):
 def test_db_selector_shows_key_counts(client, r, r1):
     r1.set("a", "1")
     r1.set("b", "2")
-    details = client.get("/db/1/server/", headers=HTMX).content.decode()
+    details = client.get("/db/1/server/info/", headers=HTMX).content.decode()
     assert re.search(r'href="/db/1/"[^>]*>db1 <span class="muted">2 keys', details)
     assert "db1 holds 2 keys" in client.get("/db/1/").content.decode()
 
