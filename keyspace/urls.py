@@ -4,6 +4,7 @@ from django.urls import URLPattern, include, path, register_converter
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
 from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
+from keyspace.views import recommendations
 
 
 class DbConverter:
@@ -78,6 +79,8 @@ urlpatterns = [
     path("db/<db:db>/pubsub/publish/", pubsub.pubsub_publish, name="pubsub-publish"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
+    path("db/<db:db>/recommendations/", recommendations.recommendations,
+         name="recommendations"),
     *key_routes,
 ]
 urlpatterns += unit_urls(registry.units(), urlpatterns)

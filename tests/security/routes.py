@@ -39,6 +39,7 @@ CLASSIFICATION = {
     "key-edit": EDIT,
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
+    "recommendations": VIEW,
 }
 
 
@@ -121,6 +122,7 @@ CASES = {
         tool(b"zset", "zset-lookup", member="p2", member_format="text"),
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
+    "recommendations": [Case("recommendations", {"db": 0})],
 }
 
 def undo_token() -> str:
