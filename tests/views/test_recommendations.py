@@ -12,7 +12,7 @@ from tests.units.helpers import XSS, XSS_ESCAPED
 
 
 @pytest.fixture(autouse=True)
-def restored(r):
+def restored(r, db):
     before = {n: r.config_get(n)[n] for n in ("save", "appendonly", "maxmemory")}
     r.config_resetstat()
     yield

@@ -12,7 +12,7 @@ TOUCHED = ("maxmemory", "maxmemory-policy", "save", "appendonly")
 
 
 @pytest.fixture(autouse=True)
-def server_settings(r):
+def server_settings(r, db):
     before = {name: r.config_get(name)[name] for name in TOUCHED}
     r.config_resetstat()
     yield
@@ -31,3 +31,15 @@ def found():
         return codes
 
     return read
+
+
+@pytest.fixture
+def analysed():
+    """Run a real analysis of `db` to its end, as the worker would (enqueued, then run)."""
+    from keyspace.services.analysis.runs import run_analysis, start_analysis
+
+    def run(db: int = 0):
+        run = start_analysis(db=db)
+        run_analysis(run.pk)
+
+    return run
