@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 
 import pytest
 import redis
@@ -91,3 +93,28 @@ def test_a_rate_limiter_shows_its_window_on_the_key_page(page: Page, url, r):
     expect(panel.locator("line.tick")).to_have_count(15)
     expect(panel.get_by_role("img")).to_have_accessible_name("15 requests in the last 1 m.")
     expect(panel).to_contain_text("10 entries are older than the window")
+
+
+def test_pattern_views_sorted_list_and_recommendations_are_accessible(page: Page, url, r):
+    from tests.browser.a11y import assert_accessible
+
+    r.set("sess:abc", json.dumps({"cookie": {"originalMaxAge": 1000, "expires": None},
+                                  "passport": {"user": "ada"}}), ex=600)
+    r.set("lock:job", uuid.uuid4().hex)
+    r.hset("bucket:ada", mapping={"tokens": 3, "last_refill": int(time.time())})
+    r.zadd("events", {"a": 1_700_000_000, "b": 1_700_000_100})
+    now_ms = time.time() * 1000
+    r.zadd("rl:ada", {f"r{i}": now_ms - i * 1000 for i in range(5)})
+    r.expire("rl:ada", 60)
+    for name, pattern in ((b"sess:abc", "session"), (b"lock:job", "lock"),
+                          (b"bucket:ada", "token-bucket"), (b"events", "score-dates"),
+                          (b"rl:ada", "sliding-window")):
+        page.goto(url(f"/db/0/key/{encode_key(name)}/"))
+        expect(page.locator(f"#pattern-{pattern}")).to_be_visible()
+        assert_accessible(page, f"pattern {pattern}")
+    page.goto(url("/db/0/?sort=-memory"))
+    expect(page.locator("#sort-note")).to_be_visible()
+    assert_accessible(page, "sorted key list")
+    page.goto(url("/db/0/recommendations/"))
+    expect(page.locator("h1")).to_have_text("Recommendations for db0")
+    assert_accessible(page, "recommendations")
