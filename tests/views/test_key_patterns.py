@@ -59,3 +59,18 @@ def test_a_refused_sample_read_leaves_the_page_working(client, r, settings, redi
         assert "pattern-sliding-window" not in response.content.decode()
     finally:
         r.acl_deluser("limited")
+
+
+def test_the_page_reuses_what_it_read(client, r):
+    """A sorted set's first page (highest first) and a small hash's whole first HSCAN are the
+    sample: recognition adds only the lowest score."""
+    now = time.time() * 1000
+    r.zadd("rl:9", {f"r{i}": now - i * 1000 for i in range(5)})
+    r.expire("rl:9", 60)
+    r.hset("bucket:9", mapping={"tokens": 3, "ts": int(time.time())})
+    with RedisWork(r) as work:
+        assert 'id="pattern-sliding-window"' in fetch(client, "rl:9")
+    assert work.count("zrevrange") == 1 and work.count("zrange") == 1  # the page; the lowest
+    with RedisWork(r) as work:
+        assert 'id="pattern-token-bucket"' in fetch(client, "bucket:9")
+    assert work.count("hscan") == 1

@@ -11,7 +11,14 @@ import logging
 
 import redis
 
-from keyspace.services.patterns import dates, locks, ratelimits, sessions  # noqa: F401
+from keyspace.services.patterns import (  # noqa: F401 - importing registers them
+    caches,
+    dates,
+    locks,
+    queues,
+    ratelimits,
+    sessions,
+)
 from keyspace.services.patterns.base import Recognised, Recogniser, Sample, registry
 from keyspace.services.patterns.sampling import read_sample
 

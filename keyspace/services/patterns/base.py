@@ -33,6 +33,7 @@ class Sample:
     fields: dict[bytes, bytes] | None = None  # a small hash, whole
     newest: tuple[tuple[bytes, float], ...] = ()  # a sorted set's highest scores, highest first
     oldest: tuple[bytes, float] | None = None  # its lowest score
+    ends: tuple[bytes, ...] = ()  # a list's first and last elements (head, tail)
 
     @property
     def name_text(self) -> str:
