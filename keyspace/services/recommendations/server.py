@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keyspace.services.recommendations.base import (
+    ANALYSIS,
     CONFIG,
     HIGH,
     INFO,
@@ -67,7 +68,10 @@ def eviction(sources: Sources, db: int):
         severity=MEDIUM, why=why,
         advice="Use an allkeys-* policy (allkeys-lru or allkeys-lfu) when Redis is a cache, or "
                "give the keys that may go a TTL.",
-        sources=(CONFIG, INFO), keys=total, items=items,
+        sources=(CONFIG, INFO, ANALYSIS) if sources.report else (CONFIG, INFO), keys=total,
+        # The analysis knows what the keys without a TTL of this db weigh.
+        memory=sources.report.ttl_buckets[0].memory if sources.report else None,
+        memory_estimated=True, items=items,
     )
 
 

@@ -57,3 +57,13 @@ def test_collections_over_ten_thousand_elements_and_whole_reads_on_them(r, found
     rec = found()["whole-reads"]
     assert [i.label for i in rec.items] == ["SMEMBERS", "tags:all"]
     assert rec.keys == 1
+
+
+def test_the_eviction_policy_weighs_keys_without_ttl_from_the_analysis(r, found, analysed):
+    r.config_set("maxmemory-policy", "volatile-lru")
+    r.set("keep", "x" * 5000)
+    r.set("goes", "x", ex=600)
+    assert found()["eviction-policy"].memory is None
+    analysed()
+    rec = found()["eviction-policy"]
+    assert rec.memory == r.memory_usage("keep") and rec.memory_estimated
