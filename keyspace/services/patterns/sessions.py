@@ -145,7 +145,7 @@ class SessionRecogniser(Recogniser):
             if sample.ttl_ms == -1 else []
         more = max(0, len(data) - MAX_FIELDS)
         return self.found(
-            f"A {kind} with {len(data)} field{'s' if len(data) != 1 else ''}"
+            f"{kind} with {len(data)} field{'s' if len(data) != 1 else ''}"
             + (f", signed in as {user}." if user else ", not signed in."),
             facts=tuple(facts), warnings=tuple(warnings),
             extra={"fields": fields, "more_fields": more},
