@@ -19,6 +19,7 @@ from keyspace.views import (
     undo,
 )
 from keyspace.views import server as server_views
+from keyspace.views import recommendations
 
 
 class DbConverter:
@@ -112,6 +113,8 @@ urlpatterns = [
          name="analysis-progress"),
     path("db/<db:db>/analysis/<int:run_id>/cancel/", analysis.analysis_cancel,
          name="analysis-cancel"),
+    path("db/<db:db>/recommendations/", recommendations.recommendations,
+         name="recommendations"),
     *key_routes,
 ]
 urlpatterns += unit_urls(registry.units(), urlpatterns)

@@ -30,53 +30,90 @@ def _type_text(reply) -> str:
 
 
 def keys_metadata(
-    client: redis.Redis, keys: list[bytes], type_name: str | None = None
+    client: redis.Redis,
+    keys: list[bytes],
+    type_name: str | None = None,
+    *,
+    memory: bool = True,
+    length: bool = True,
 ) -> list[KeyRow]:
     """TYPE, PTTL, MEMORY USAGE and length for a page of keys: two pipelines, or one when the
-    type is known. Keys that vanished meanwhile are left out; a refused command (NOPERM on
-    MEMORY, say) leaves its column empty."""
+    type is known or the length is not wanted. `memory`/`length` False skip those commands
+    (hidden columns on a busy server); their values are then None. Keys that vanished
+    meanwhile are left out; a refused command (NOPERM on MEMORY, say) leaves its column empty."""
     if not keys:
         return []
-    per_key = 3
+    unit = registry.unit_for(type_name) if type_name else None
     with client.pipeline(transaction=False) as pipe:
         for key in keys:
-            if type_name:
-                registry.unit_for(type_name).queue_length(pipe, key)
-            else:
+            if unit is None:
                 pipe.type(key)
             pipe.pttl(key)
-            pipe.memory_usage(key)
+            if memory:
+                pipe.memory_usage(key)
+            if length and unit is not None:
+                unit.queue_length(pipe, key)
         replies = pipe.execute(raise_on_error=False)
-    chunks = [replies[i : i + per_key] for i in range(0, len(replies), per_key)]
-    if type_name:
-        types = [type_name] * len(keys)
-        lengths = [chunk[0] for chunk in chunks]
+    per_key = (unit is None) + 1 + memory + (length and unit is not None)
+    chunks = [iter(replies[i : i + per_key]) for i in range(0, len(replies), per_key)]
+    types = [type_name if unit else _type_text(_ok(next(c)) or b"none") for c in chunks]
+    ttls = [_ok(next(c)) for c in chunks]
+    memories = [_ok(next(c)) if memory else None for c in chunks]
+    if not length:
+        lengths = [None] * len(keys)
+    elif unit is not None:
+        lengths = [next(c) for c in chunks]
     else:
-        types = [_type_text(_ok(chunk[0]) or b"none") for chunk in chunks]
         lengths = _lengths(client, keys, types)
     rows = []
-    for key, type_text, chunk, length in zip(keys, types, chunks, lengths, strict=True):
-        if type_text == "none" or _ok(chunk[1]) == -2:
+    for key, type_text, ttl_ms, used, size in zip(keys, types, ttls, memories, lengths, strict=True):
+        if type_text == "none" or ttl_ms == -2:
             continue
-        unit = registry.unit_for(type_text)
+        row_unit = registry.unit_for(type_text)
         rows.append(
             KeyRow(
                 name=key,
                 type_name=type_text,
-                ttl_ms=_ok(chunk[1]),
-                memory=_ok(chunk[2]),
-                length=unit.parse_length(_ok(length)),
-                length_label=unit.length_label,
+                ttl_ms=ttl_ms,
+                memory=used,
+                length=row_unit.parse_length(_ok(size)) if length else None,
+                length_label=row_unit.length_label,
             )
         )
     return rows
 
 
 def _lengths(client: redis.Redis, keys: list[bytes], types: list[str]) -> list:
+    wanted = [(key, t) for key, t in zip(keys, types, strict=True) if t != "none"]
     with client.pipeline(transaction=False) as pipe:
-        for key, type_text in zip(keys, types, strict=True):
+        for key, type_text in wanted:
             registry.unit_for(type_text).queue_length(pipe, key)
-        return pipe.execute(raise_on_error=False)
+        found = dict(zip([key for key, _ in wanted], pipe.execute(raise_on_error=False),
+                         strict=True))
+    return [found.get(key) for key in keys]
+
+
+# How the loaded rows can be sorted: the value sorted on (None: no value, always last), and
+# the direction a first click asks for (outliers first: biggest, longest; soonest to expire).
+SORTS = {
+    "name": (lambda row: row.name, "asc"),
+    "ttl": (lambda row: row.ttl_ms if row.ttl_ms is not None and row.ttl_ms >= 0 else None, "asc"),
+    "memory": (lambda row: row.memory, "desc"),
+    "length": (lambda row: row.length, "desc"),
+}
+
+
+def sort_rows(rows: list[KeyRow], sort: str) -> list[KeyRow]:
+    """`rows` ordered by `sort` ("memory", or "-memory" for descending); rows without the
+    value (no TTL, a refused MEMORY USAGE) come last either way. An unknown sort keeps SCAN's
+    order."""
+    column = sort.removeprefix("-")
+    if column not in SORTS:
+        return rows
+    value = SORTS[column][0]
+    present = [row for row in rows if value(row) is not None]
+    missing = [row for row in rows if value(row) is None]
+    return sorted(present, key=value, reverse=sort.startswith("-")) + missing
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target, get_client, server_overview
 from keyspace.redis.scanning import ScanPage, scan_keys
-from keyspace.services.browse import keys_metadata, lookup_key
+from keyspace.services.browse import SORTS, keys_metadata, lookup_key, sort_rows
 from keyspace.units import registry
-from keyspace.views.query import KeyspaceQueryForm
+from keyspace.views.query import OPTIONAL_COLUMNS, KeyspaceQueryForm
 from keyspace.views.rendering import fragment_target, render_page
 
 
@@ -47,14 +47,21 @@ def keyspace_browse(request, db: int):
             type_name=query["type"] or None,
             budget_ms=app_settings.SCAN_BUDGET_MS,
         )
-    rows = keys_metadata(client, scan.keys, type_name=query["type"] or None)
+    shown = _shown_columns(request, query)
+    sort = query["sort"] if query["sort"].removeprefix("-") in ("name", "ttl", *shown) else ""
+    rows = keys_metadata(client, scan.keys, type_name=query["type"] or None,
+                         memory="memory" in shown, length="length" in shown)
     context = {
         "db": db,
         "tab": "keys",
         "form": form,
         "query": query,
         "scan": scan,
-        "rows": rows,
+        "rows": sort_rows(rows, sort),
+        "columns": _columns(request, shown, sort),
+        "shown": shown,
+        "sort": sort,
+        "sort_label": SORT_LABELS.get(sort.removeprefix("-"), ""),
         "lookup": lookup,
         "filtered": bool(query["match"] or query["type"]),
         "more_query": _more_query(request, scan),
@@ -68,6 +75,47 @@ def keyspace_browse(request, db: int):
 
 
 def _more_query(request, scan: ScanPage) -> str:
-    params = request.GET.copy()
+    params = _without_column_choice(request)
     params["cursor"] = scan.next_cursor
     return params.urlencode()
+
+
+COLUMNS = (("name", "Key"), ("type", "Type"), ("ttl", "TTL"), ("memory", "Memory"),
+           ("length", "Length"))
+SORT_LABELS = {"name": "name", "ttl": "TTL", "memory": "memory", "length": "length"}
+SESSION_COLUMNS = "keyspace_shown_columns"
+
+
+def _shown_columns(request, query: dict) -> tuple[str, ...]:
+    """The optional columns to fetch and show: the form's choice when it sends one (then
+    remembered in the session), else the one remembered, else all."""
+    if query["columns"]:
+        request.session[SESSION_COLUMNS] = list(query["show"])
+    remembered = request.session.get(SESSION_COLUMNS, list(OPTIONAL_COLUMNS))
+    return tuple(c for c in OPTIONAL_COLUMNS if c in remembered)
+
+
+def _without_column_choice(request):
+    """The query string without the columns choice: links made from it follow the session."""
+    params = request.GET.copy()
+    for name in ("columns", "show"):
+        params.pop(name, None)
+    return params
+
+
+def _columns(request, shown: tuple[str, ...], sort: str) -> list[dict]:
+    """The table's columns with, for sortable ones, the link that sorts by them: a first click
+    asks for the column's natural direction, the next one reverses it."""
+    columns = []
+    for name, label in COLUMNS:
+        if name in OPTIONAL_COLUMNS and name not in shown:
+            continue
+        column = {"name": name, "label": label, "numeric": name in ("memory", "length")}
+        if name in SORTS:
+            direction = {name: "desc", f"-{name}": "asc"}.get(sort, SORTS[name][1])
+            params = _without_column_choice(request)
+            params["sort"] = f"-{name}" if direction == "desc" else name
+            column |= {"href": f"{request.path}?{params.urlencode()}", "next": direction,
+                       "current": {name: "ascending", f"-{name}": "descending"}.get(sort, "")}
+        columns.append(column)
+    return columns

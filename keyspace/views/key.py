@@ -13,6 +13,7 @@ from keyspace.exceptions import BadRequest, KeyNotFound
 from keyspace.redis.connection import get_async_client, get_client
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
+from keyspace.services.patterns import recognise_key
 from keyspace.views.query import ValueQueryForm
 from keyspace.views.rendering import fragment_target, render_page, row_actions
 
@@ -23,7 +24,8 @@ DOWNLOAD_CHUNK_BYTES = 256 * 1024
 def key_view(request, db: int, key: bytes):
     page_request = ValueQueryForm(request.GET).page_request()
     remembered = recall_view(request.session, db, key)
-    detail = key_detail(get_client(db), key, replace(page_request, preferred=remembered))
+    client = get_client(db)
+    detail = key_detail(client, key, replace(page_request, preferred=remembered))
     if detail.unit.remembers_order and page_request.order:
         remember_view(request.session, db, key, detail.request.order)
     more = request.GET.copy()
@@ -41,6 +43,8 @@ def key_view(request, db: int, key: bytes):
         "view_remembered": bool(remembered) and not page_request.order
         and detail.request.order == remembered,
         "view_namespace": namespace_of(key),
+        # Only a whole page shows the patterns: paging and re-ordering the value skip the read.
+        "patterns": recognise_key(client, detail) if fragment_target(request) is None else [],
     }
     if fragment_target(request) == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")

@@ -45,6 +45,10 @@ class QueryForm(forms.Form):
         return self.cleaned_data
 
 
+OPTIONAL_SORTS = ("name", "ttl", "memory", "length")
+OPTIONAL_COLUMNS = ("memory", "length")  # each costs a command per row
+
+
 def _type_choices():
     return [("", "any type")] + [(name, name) for name in registry.type_names()]
 
@@ -55,6 +59,12 @@ class KeyspaceQueryForm(QueryForm):
     key = PatternField()
     cursor = forms.CharField(required=False, max_length=MAX_TOKEN_CHARS)  # see scanning
     count = ClampedCount(required=False)
+    # Sorting the loaded rows ("memory", "-memory"...), and the optional columns shown: the
+    # form sends `columns` with the ticked `show` boxes, so ticking none is a choice too.
+    sort = forms.ChoiceField(required=False, choices=lambda: [("", "")] + [
+        (f"{sign}{name}", name) for name in OPTIONAL_SORTS for sign in ("", "-")])
+    columns = forms.BooleanField(required=False)
+    show = forms.MultipleChoiceField(required=False, choices=[(c, c) for c in OPTIONAL_COLUMNS])
 
     def clean_match(self) -> bytes | None:
         pattern = self.cleaned_data["match"]

@@ -58,6 +58,7 @@ CLASSIFICATION = {
     "key-edit": EDIT,
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
+    "recommendations": VIEW,
 }
 
 
@@ -171,6 +172,7 @@ CASES = {
         tool(b"zset", "zset-lookup", member="p2", member_format="text"),
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
+    "recommendations": [Case("recommendations", {"db": 0})],
 }
 
 def undo_token() -> str:
