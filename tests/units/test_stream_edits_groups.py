@@ -1,0 +1,167 @@
+"""Consumer-group edits through the edit endpoint, against a real Redis: create (at $, 0 or an
+ID, MKSTREAM), set the last delivered ID, delete a group or a consumer (confirmed with what
+they hold pending), and each refused when the group changed after it was shown."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from keyspace.redis.keynames import encode_key
+from keyspace.services.editing import guard
+from tests.services.editing.forms import confirm, form_fields, open_form, submit
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
+
+
+def text(response) -> str:
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    return " ".join(plain.split())
+
+
+def groups(r) -> dict[bytes, dict]:
+    return {g["name"]: g for g in r.xinfo_groups("s")}
+
+
+@pytest.fixture
+def work(r):
+    for i in range(1, 11):
+        r.xadd("s", {"n": str(i)}, id=f"{i}-0")
+    r.xgroup_create("s", "g", "0")
+    r.xreadgroup("g", "alice", {"s": ">"}, count=3)
+    return "s"
+
+
+def with_group(action: str, group=b"g", consumer=None) -> dict:
+    query = {"group": encode_key(group)}
+    if consumer is not None:
+        query["consumer"] = encode_key(consumer)
+    return query
+
+
+def open_for(client, action, **query):
+    response = client.get(edit_url("s", action), query)
+    assert response.status_code == 200, text(response)[-800:]
+    return form_fields(response.content.decode())
+
+
+@pytest.mark.parametrize(("start", "last"), [("$", "10-0"), ("0", "0-0"), ("4-0", "4-0")])
+def test_create_group_at_a_start(client, r, work, start, last):
+    response = submit(client, "s", "stream-group-create", group="new", start=start)
+    assert response.status_code == 200, text(response)
+    assert groups(r)[b"new"]["last-delivered-id"] == last.encode()
+
+
+def test_create_group_with_a_binary_name(client, r, work):
+    response = submit(client, "s", "stream-group-create", group=r"bin\xff", start="0")
+    assert response.status_code == 200
+    assert b"bin\xff" in groups(r)
+
+
+def test_create_group_refuses_a_taken_name_by_its_field(client, r, work):
+    response = submit(client, "s", "stream-group-create", group="g", start="0")
+    assert response.status_code == 422
+    assert "already has a group of that name" in text(response)
+
+
+def test_create_group_with_mkstream_recreates_a_deleted_stream(client, r, work):
+    fields = open_form(client, "s", "stream-group-create")
+    r.delete("s")
+    fields.update(group="fresh", start="$", mkstream="on")
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post(edit_url("s", "stream-group-create"), fields, headers=HTMX)
+    assert response.status_code in (200, 204), text(response)
+    assert r.type("s") == b"stream" and b"fresh" in groups(r)
+
+
+def test_set_group_id(client, r, work):
+    fields = open_for(client, "stream-group-setid", **with_group("stream-group-setid"))
+    assert fields["group"] == "g" and fields["expected"] == "3-0"
+    fields.update(last_id="0")
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post(edit_url("s", "stream-group-setid"), fields, headers=HTMX)
+    assert response.status_code == 200, text(response)
+    assert "now delivers entries after 0 (it was at 3-0)" in text(response)
+    assert groups(r)[b"g"]["last-delivered-id"] == b"0-0"
+
+
+def test_set_group_id_refuses_when_the_group_moved_on(client, r, work):
+    fields = open_for(client, "stream-group-setid", **with_group("stream-group-setid"))
+    r.xreadgroup("g", "bob", {"s": ">"}, count=2)  # another consumer reads: 5-0 now
+    fields.update(last_id="0")
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post(edit_url("s", "stream-group-setid"), fields, headers=HTMX)
+    assert response.status_code == 409
+    assert "last delivered 5-0" in text(response)
+    assert groups(r)[b"g"]["last-delivered-id"] == b"5-0"
+
+
+def test_delete_group_shows_its_pending_count_then_deletes_it(client, r, work):
+    fields = open_for(client, "stream-group-destroy", **with_group("stream-group-destroy"))
+    fields.pop("csrfmiddlewaretoken", None)
+    asked = client.post(edit_url("s", "stream-group-destroy"), fields, headers=HTMX)
+    assert asked.status_code == 428
+    assert "has 3 pending entries" in text(asked) and "last delivered 3-0" in text(asked)
+    assert b"g" in groups(r)
+    done = confirm(client, "s", "stream-group-destroy", asked)
+    assert done.status_code == 200, text(done)
+    assert groups(r) == {} and r.xlen("s") == 10
+
+
+def test_delete_group_refuses_when_it_changed_meanwhile(client, r, work, monkeypatch):
+    fields = open_for(client, "stream-group-destroy", **with_group("stream-group-destroy"))
+    fields.pop("csrfmiddlewaretoken", None)
+    asked = client.post(edit_url("s", "stream-group-destroy"), fields, headers=HTMX)
+
+    def meanwhile(other, keys):
+        monkeypatch.setattr(guard, "before_write", None)
+        r.xack("s", "g", "1-0")  # invisible to WATCH: only the script's check sees it
+
+    monkeypatch.setattr(guard, "before_write", meanwhile)
+    refused = confirm(client, "s", "stream-group-destroy", asked)
+    assert refused.status_code == 409, text(refused)
+    assert "2 pending" in text(refused)
+    assert b"g" in groups(r)
+
+
+def test_delete_consumer_shows_what_it_holds(client, r, work):
+    query = with_group("stream-consumer-delete", consumer=b"alice")
+    fields = open_for(client, "stream-consumer-delete", **query)
+    assert fields["consumer"] == "alice" and fields["expected"] == "3"
+    fields.pop("csrfmiddlewaretoken", None)
+    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
+    assert asked.status_code == 428 and "holds 3 pending entries" in text(asked)
+    done = confirm(client, "s", "stream-consumer-delete", asked)
+    assert done.status_code == 200, text(done)
+    assert "3 pending entries went with it" in text(done)
+    assert r.xinfo_consumers("s", "g") == [] and groups(r)[b"g"]["pending"] == 0
+
+
+def test_delete_consumer_refuses_when_it_took_more_work(client, r, work):
+    query = with_group("stream-consumer-delete", consumer=b"alice")
+    fields = open_for(client, "stream-consumer-delete", **query)
+    fields.pop("csrfmiddlewaretoken", None)
+    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
+    r.xreadgroup("g", "alice", {"s": ">"}, count=1)
+    refused = confirm(client, "s", "stream-consumer-delete", asked)
+    assert refused.status_code in (409, 428)
+    assert r.xinfo_consumers("s", "g")[0]["pending"] == 4
+
+
+def test_a_group_that_does_not_exist_is_said_by_its_field(client, r, work):
+    response = submit(client, "s", "stream-group-setid", group="nope", last_id="0")
+    assert response.status_code == 422 and "no such group" in text(response)
+
+
+@pytest.mark.parametrize("action", ["stream-group-create", "stream-group-setid",
+                                    "stream-group-destroy", "stream-consumer-delete"])
+def test_viewers_and_read_only_mode_are_refused(client, viewer_client, settings, r, work,
+                                                action):
+    data = {"group": "g", "consumer": "alice", "start": "0", "last_id": "0", "expected": "3",
+            "expected_type": "stream"}
+    assert viewer_client.post(edit_url("s", action), data).status_code == 403
+    settings.DASHBOARD_READONLY = True
+    assert client.post(edit_url("s", action), data).status_code == 403
+    assert groups(r)[b"g"]["pending"] == 3 and len(groups(r)) == 1
