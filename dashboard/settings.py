@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-from dashboard.env import env_bool, env_float, env_int
+from dashboard.env import env_bool, env_float, env_int, env_setting
+from keyspace import conf as _app_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
@@ -168,6 +169,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 # message next to the field come first).
 DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
 DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0)
+
+# Every other setting of the app (keyspace/conf.py) comes from the environment variable of the
+# same name, parsed by the type of its default: a new setting needs no line here.
+for _setting in _app_settings.SETTINGS.values():
+    if _setting.setting not in globals():
+        globals()[_setting.setting] = env_setting(_setting.setting, _setting.default)
 
 LOGGING = {
     "version": 1,

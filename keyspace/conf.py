@@ -124,6 +124,22 @@ SETTINGS: dict[str, Setting] = {
                                 "messages the page keeps", minimum=1),
     "PUBSUB_PREVIEW_BYTES": Setting("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096,
                                     "payloads are cut here", minimum=1),
+    "CONSOLE_ALLOW": Setting("DASHBOARD_CONSOLE_ALLOW", "",
+                             "dangerous commands the console may run once confirmed, by "
+                             "name (e.g. \"flushdb config|set\"); empty: none"),
+    "CONSOLE_MAX_ELEMENTS": Setting("DASHBOARD_CONSOLE_MAX_ELEMENTS", 10_000,
+                                    "the console refuses a command whose cost grows with a "
+                                    "key's size on a key with more elements", minimum=0),
+    "CONSOLE_MAX_REPLY_BYTES": Setting("DASHBOARD_CONSOLE_MAX_REPLY_BYTES", 4 * MiB,
+                                       "the console stops reading a longer reply",
+                                       minimum=1),
+    "CONSOLE_MAX_KEYS_CHECKED": Setting("DASHBOARD_CONSOLE_MAX_KEYS_CHECKED", 100,
+                                        "the console refuses commands naming more keys",
+                                        minimum=1),
+    "CONSOLE_REPLY_LINES": Setting("DASHBOARD_CONSOLE_REPLY_LINES", 1_000,
+                                   "reply lines the console shows", minimum=1),
+    "CONSOLE_HISTORY": Setting("DASHBOARD_CONSOLE_HISTORY", 50,
+                               "command lines the console remembers per session", minimum=0),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.

@@ -3,7 +3,18 @@ from django.urls import URLPattern, include, path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
-from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
+from keyspace.views import (
+    audit,
+    auth,
+    browse,
+    connections,
+    console,
+    edit,
+    key,
+    namespaces,
+    pubsub,
+    undo,
+)
 
 
 class DbConverter:
@@ -72,6 +83,7 @@ urlpatterns = [
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/server/", browse.server_info, name="server-info"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
+    path("db/<db:db>/console/", console.console, name="console"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
     path("db/<db:db>/pubsub/stream/", pubsub.pubsub_stream, name="pubsub-stream"),

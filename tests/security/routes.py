@@ -28,6 +28,7 @@ CLASSIFICATION = {
     "server-info": VIEW,
     "key-create": EDIT,
     "pubsub": VIEW,
+    "console": VIEW,
     "pubsub-channels": VIEW,
     "pubsub-stream": VIEW,
     "pubsub-publish": EDIT,
@@ -58,6 +59,9 @@ class Case:
     data: dict | None = None  # for other writes: the POST body
     ok_status: int = 200  # what a permitted GET answers
     label: str = ""
+    # A read route whose POST may also write for an editor, by what it is asked (the
+    # console): its `data` is then posted by everyone, and only an editor's POST may write.
+    writes_for_editors: bool = False
 
     @property
     def id(self) -> str:
@@ -90,6 +94,8 @@ CASES = {
         "name": "created", "name_format": "text", "type": "string", "value": "new",
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"})],
     "pubsub": [Case("pubsub", {"db": 0}, {"channel": "news"})],
+    "console": [Case("console", {"db": 0}, data={"line": "SET console:written 1"},
+                     writes_for_editors=True)],
     "pubsub-channels": [Case("pubsub-channels", {"db": 0})],
     # Without a subscription the stream is refused (400) before it starts: a stream that
     # started would never end under the test client.
