@@ -3,6 +3,7 @@ each (with, for writes, the form a permitted editor would submit)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -40,6 +41,8 @@ CLASSIFICATION = {
     "key-edit": EDIT,
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
+    "stream-pending": VIEW,
+    "stream-pending-act": EDIT,
 }
 
 
@@ -127,6 +130,11 @@ CASES = {
         tool(b"zset", "zset-lookup", member="p2", member_format="text"),
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
+    "stream-pending": [Case("stream-pending", {"db": 0, "key": b"stream", "group": b"g"})],
+    # GET goes back to the pending page; POST acknowledges what the page shows (post_body).
+    "stream-pending-act": [Case("stream-pending-act", {"db": 0, "key": b"stream", "group": b"g",
+                                                       "action": "stream-ack"},
+                                ok_status=302, data={"expected_type": "stream"})],
 }
 
 def undo_token() -> str:
@@ -156,4 +164,18 @@ def post_body(case: Case, editor: Client, url: str) -> dict:
         fields = form_fields(opened.content.decode())
         fields.pop("csrfmiddlewaretoken", None)
         return fields | case.changes
+    if case.route == "stream-pending-act":
+        return _confirmed_selection(case, editor, url)
     return dict(case.data or {})
+
+
+def _confirmed_selection(case: Case, editor: Client, url: str) -> dict:
+    """Every entry the pending page shows, ticked, and the confirmation asked for them."""
+    kwargs = {k: v for k, v in case.kwargs.items() if k != "action"}
+    page = editor.get(reverse("keyspace:stream-pending", kwargs=kwargs)).content.decode()
+    selected = re.findall(r'name="selected" value="([^"]*)"', page)
+    asked = editor.post(url, dict(case.data or {}) | {"selected": selected})
+    assert asked.status_code == 428, (url, asked.status_code)
+    fields = form_fields(asked.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
