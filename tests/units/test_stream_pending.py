@@ -253,3 +253,36 @@ def test_viewers_and_read_only_mode_are_refused(client, viewer_client, settings,
 
 def test_unknown_action_is_a_404(client, r, work):
     assert client.post(pending_url(action="stream-trim"), {}).status_code == 404
+
+
+def test_an_acknowledgement_can_be_undone(client, r, work):
+    picked = selections(client.get(pending_url()).content.decode())[:2]
+    done = confirm(client, "stream-ack", act(client, "stream-ack", picked))
+    assert done.status_code == 302 and "1-0" not in pending_ids(r)
+    page = client.get(pending_url()).content.decode()
+    undo = re.search(r'action="(/undo/[^"]+/)"', page)
+    assert undo, "the message offers no Undo"
+    assert client.post(undo.group(1)).status_code in (200, 302)
+    assert pending_ids(r)["1-0"] == (b"alice", 1) and len(pending_ids(r)) == 15
+
+
+def test_binary_group_and_hostile_consumer_names(client, r):
+    r.xadd("s", {"f": "<b>v</b>"}, id="1-0")
+    r.xgroup_create("s", b"g\xff\x00", "0")
+    r.xreadgroup(b"g\xff\x00", "<img src=x onerror=alert(1)>", {"s": ">"})
+    response = client.get(pending_url(group=b"g\xff\x00"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<img src=x" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "<b>v</b>" not in body
+    [picked] = selections(body)
+    asked = client.post(pending_url(group=b"g\xff\x00", action="stream-ack"),
+                        {"selected": [picked], "expected_type": "stream"})
+    done = confirm_at(client, pending_url(group=b"g\xff\x00", action="stream-ack"), asked)
+    assert done.status_code == 302
+    assert r.xpending("s", b"g\xff\x00")["pending"] == 0
+
+
+def confirm_at(client, url, asked):
+    assert asked.status_code == 428, text(asked)[-800:]
+    return client.post(url, form_of(asked.content.decode()))
