@@ -140,6 +140,14 @@ SETTINGS: dict[str, Setting] = {
                                    "reply lines the console shows", minimum=1),
     "CONSOLE_HISTORY": Setting("DASHBOARD_CONSOLE_HISTORY", 50,
                                "command lines the console remembers per session", minimum=0),
+    "ANALYSIS_MEMORY_SAMPLES": Setting("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5,
+                                       "SAMPLES of each MEMORY USAGE in an analysis (0, every "
+                                       "element, blocks Redis on large keys)", minimum=1),
+    "ANALYSIS_MAX_NAMESPACES": Setting("DASHBOARD_ANALYSIS_MAX_NAMESPACES", 20_000,
+                                       "namespaces an analysis tracks; the rest are summed",
+                                       minimum=1),
+    "ANALYSIS_SAMPLE_KEYS": Setting("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000,
+                                    "keys a sampled analysis looks at", minimum=100),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.

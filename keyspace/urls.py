@@ -4,6 +4,7 @@ from django.urls import URLPattern, include, path, register_converter
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
 from keyspace.views import (
+    analysis,
     audit,
     auth,
     browse,
@@ -90,6 +91,13 @@ urlpatterns = [
     path("db/<db:db>/pubsub/publish/", pubsub.pubsub_publish, name="pubsub-publish"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
+    path("db/<db:db>/analysis/", analysis.analysis_home, name="analysis"),
+    path("db/<db:db>/analysis/start/", analysis.analysis_start, name="analysis-start"),
+    path("db/<db:db>/analysis/<int:run_id>/", analysis.analysis_run, name="analysis-run"),
+    path("db/<db:db>/analysis/<int:run_id>/progress/", analysis.analysis_progress,
+         name="analysis-progress"),
+    path("db/<db:db>/analysis/<int:run_id>/cancel/", analysis.analysis_cancel,
+         name="analysis-cancel"),
     *key_routes,
 ]
 urlpatterns += unit_urls(registry.units(), urlpatterns)
