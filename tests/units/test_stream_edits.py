@@ -170,9 +170,15 @@ def test_trim_minid_counts_in_redis_without_reading_the_stream(client, r, stream
 
 
 def test_trim_minid_over_the_count_bound_says_at_least(client, r, monkeypatch, stream):
-    monkeypatch.setattr(stream_trim, "COUNT_BOUND", 5)
+    monkeypatch.setattr(stream_trim, "COUNT_STEP", 2)
+    monkeypatch.setattr(stream_trim, "COUNT_BOUND", 4)
+    asked = submit(client, "s", "stream-trim", strategy="MINID", threshold="6-0")
+    assert "removes 5 entries of the 10" not in text(asked)
+    assert "removes at least 4 entries of the 10" in text(asked)
+    assert "removes 4 entries" in text(submit(client, "s", "stream-trim", strategy="MINID",
+                                              threshold="5-0"))
     asked = submit(client, "s", "stream-trim", strategy="MINID", threshold="9-0")
-    assert "removes at least 5 entries of the 10" in text(asked)
+    assert "removes at least 4 entries of the 10" in text(asked)
     done = confirm(client, "s", "stream-trim", asked)
     assert done.status_code == 200
     assert ids(r) == ["9-0", "10-0"]

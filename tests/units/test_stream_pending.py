@@ -126,6 +126,19 @@ def test_ten_thousand_pending_are_paged_by_id_with_bounded_work(client, r):
     assert pages == 21 and len(seen) == 10_000
     assert seen == [f"{i}-0" for i in range(1, 10_001)]
 
+    # A selection deep in the group: acknowledged, and only it. 101 would be too many.
+    body = client.get(pending_url(), {"count": "500", "after": "5000-0"}).content.decode()
+    picked = selections(body)[:101]
+    assert "more than the 100 one edit may name" in text(act(client, "stream-ack", picked))
+    with RedisWork(r) as used:
+        done = confirm(client, "stream-ack", act(client, "stream-ack", picked[:100]))
+    assert done.status_code == 302 and used.count("xack") == 1
+    assert used.output_bytes < 100_000
+    left = r.xpending("s", "g")
+    assert left["pending"] == 9_900
+    assert r.xpending_range("s", "g", "5001-0", "5100-0", 200) == []
+    assert len(r.xpending_range("s", "g", "5101-0", "5101-0", 1)) == 1
+
 
 def test_a_group_that_does_not_exist_is_said_plainly(client, r, work):
     response = client.get(pending_url(group=b"nope"))

@@ -20,7 +20,7 @@ from django import forms
 from keyspace.redis.keynames import decode_key
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
 from keyspace.services.editing.inputs import KeyForm, TokenField
-from keyspace.units.stream.inputs import MAX_SELECTED, NameField, id_key, parse_id, short
+from keyspace.units.stream.inputs import NameField, id_key, parse_id, short
 from keyspace.units.stream.pending import PendingEntry, read_page, read_selected
 
 # ARGV: group, action ("ack", "claim", "autoclaim"), consumer, min-idle ms, start, count,
@@ -58,6 +58,10 @@ return {'done', #reply[2], reply[1], #(reply[3] or {})}
 SEEN = re.compile(
     r"(?P<id>[0-9]{1,20}-[0-9]{1,20}):(?P<deliveries>[0-9]{1,19}):(?P<who>[A-Za-z0-9_-]*)")
 SHOWN_IN_CONFIRMATION = 20
+# Entries one edit acts on. The script checks each with its own XPENDING and then writes:
+# measured on a 200,000-entry stream, 100 entries take Redis about 0.5 ms to acknowledge and
+# 1.3 ms to claim (XCLAIM alone costs 15 ms for 1,000), during which it serves nobody else.
+MAX_SELECTED = 100
 
 
 def seen_of(entries) -> str:

@@ -13,9 +13,9 @@ from keyspace.services.editing.inputs import check_size, decode_input
 
 ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 MAX_ID_PART = 2**64 - 1
-# How many entries one form may name (IDs to delete, pending entries to acknowledge or claim):
-# each costs Redis a lookup, and the confirmation lists them.
-MAX_SELECTED = 1000
+# How many entry IDs one delete may name: each costs Redis a lookup to show it, and XDEL
+# works through them in one command.
+MAX_SELECTED = 100
 
 
 def parse_id(text: str) -> str:
@@ -64,23 +64,6 @@ class IdListField(forms.CharField):
             raise forms.ValidationError(
                 f"{len(ids):,} IDs is more than the {MAX_SELECTED:,} one edit may name")
         return sorted(ids, key=id_key)
-
-
-class SelectedIdsField(forms.MultipleChoiceField):
-    """The pending entries ticked on the pending page (hidden in the confirmation form)."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        values = super().to_python(value)
-        if len(values) > MAX_SELECTED:
-            raise forms.ValidationError(
-                f"{len(values):,} entries is more than the {MAX_SELECTED:,} one edit may name")
-        return sorted({parse_id(item) for item in values}, key=id_key)
-
-    def validate(self, value):
-        if self.required and not value:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
 class NameField(forms.CharField):
