@@ -165,3 +165,19 @@ def test_viewers_and_read_only_mode_are_refused(client, viewer_client, settings,
     settings.DASHBOARD_READONLY = True
     assert client.post(edit_url("s", action), data).status_code == 403
     assert groups(r)[b"g"]["pending"] == 3 and len(groups(r)) == 1
+
+
+def test_consumers_past_the_listing_limit_are_refused_before_the_script(client, r, work,
+                                                                        monkeypatch):
+    from keyspace.units.stream import groups as stream_groups
+
+    r.xreadgroup("g", "bob", {"s": ">"}, count=1)
+    query = with_group("stream-consumer-delete", consumer=b"alice")
+    fields = open_for(client, "stream-consumer-delete", **query)
+    fields.pop("csrfmiddlewaretoken", None)
+    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
+    monkeypatch.setattr(stream_groups, "LISTING_LIMIT", 1)
+    refused = confirm(client, "s", "stream-consumer-delete", asked)
+    assert refused.status_code == 422
+    assert "this group has 2 consumers, more than the 1" in text(refused)
+    assert len(r.xinfo_consumers("s", "g")) == 2

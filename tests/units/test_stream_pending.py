@@ -299,3 +299,17 @@ def test_binary_group_and_hostile_consumer_names(client, r):
 def confirm_at(client, url, asked):
     assert asked.status_code == 428, text(asked)[-800:]
     return client.post(url, form_of(asked.content.decode()))
+
+
+def test_consumers_past_the_listing_limit_are_not_asked_for(client, r, work, monkeypatch):
+    from keyspace.units.stream import groups, pending
+
+    monkeypatch.setattr(pending, "LISTING_LIMIT", 1)
+    with RedisWork(r) as used:
+        response = client.get(pending_url())
+    assert "This group has 2 consumers: too many to list here" in text(response)
+    assert "15 pending entries" in text(response) and used.count("xpending") == 2
+    assert len(selections(response.content.decode())) == 15
+    monkeypatch.setattr(groups, "LISTING_LIMIT", 0)
+    response = client.get(pending_url())
+    assert response.status_code == 422 and "1 consumer groups, more than the 0" in text(response)

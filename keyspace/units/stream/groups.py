@@ -57,28 +57,42 @@ return {'done', 1}
 """
 
 
+# Groups of a stream, consumers of a group: XINFO GROUPS and XINFO CONSUMERS have no COUNT,
+# so they are read (here and by GROUP_GUARD) only when Redis reports at most this many.
+LISTING_LIMIT = 1000
+
+
+def find_group(reader, key: bytes, group: bytes) -> dict | None:
+    """The group's XINFO GROUPS row (None if there is none), read only for a stream of at
+    most LISTING_LIMIT groups (XINFO STREAM says how many first)."""
+    count = reader.xinfo_stream(key)["groups"]
+    if count > LISTING_LIMIT:
+        raise Refused(f"this stream has {count:,} consumer groups, more than the "
+                      f"{LISTING_LIMIT:,} the dashboard lists in one reply; nothing was done")
+    return next((row for row in reader.xinfo_groups(key) if row["name"] == group), None)
+
+
 def group_state(client, key: bytes, group: bytes, mode: str, consumer: bytes = b"") -> str:
     """The state GROUP_GUARD compares, read the same way (None: no such group or consumer)."""
-    try:
-        if mode == "delconsumer":
-            rows = client.xinfo_consumers(key, group)
-            found = [row for row in rows if row["name"] == consumer]
-            return str(found[0]["pending"]) if found else None
-        found = [row for row in client.xinfo_groups(key) if row["name"] == group]
-    except Exception as exc:  # noqa: BLE001 - NOGROUP and friends: said plainly below
-        if "NOGROUP" in str(exc):
-            return None
-        raise
-    if not found:
+    found = find_group(client, key, group)
+    if found is None:
         return None
-    last = found[0]["last-delivered-id"]
+    if mode == "delconsumer":
+        if found["consumers"] > LISTING_LIMIT:
+            raise Refused(f"this group has {found['consumers']:,} consumers, more than the "
+                          f"{LISTING_LIMIT:,} the dashboard lists in one reply; nothing was done")
+        rows = [row for row in client.xinfo_consumers(key, group) if row["name"] == consumer]
+        return str(rows[0]["pending"]) if rows else None
+    last = found["last-delivered-id"]
     last = last.decode() if isinstance(last, bytes) else last
-    return last if mode == "setid" else f"{found[0]['pending']}|{last}"
+    return last if mode == "setid" else f"{found['pending']}|{last}"
 
 
 def run_guard(client, key: bytes, group: bytes, mode: str, expected: str, *,
               consumer: bytes = b"", new_id: str = "") -> list:
     def attempt(pipe):
+        # The listings the script reads stay bounded: refused here, before it runs.
+        group_state(pipe, key, group, mode, consumer)
         return lambda pipe: pipe.eval(GROUP_GUARD, 1, key, group, mode, consumer, expected,
                                       new_id)
 
@@ -89,8 +103,9 @@ def run_guard(client, key: bytes, group: bytes, mode: str, expected: str, *,
         raise Refused(f"there is no such {what} any more (deleted meanwhile?); nothing was done")
     if status == "changed":
         now = reply[1].decode()
-        raise Conflict(f"the group changed since it was shown (it is now {describe_state(mode, now)}"
-                       "); nothing was done. Check and submit again.", expected=now)
+        raise Conflict(f"the group changed since it was shown (it is now "
+                       f"{describe_state(mode, now)}); nothing was done. Check and submit "
+                       "again.", expected=now)
     return reply[1:]
 
 

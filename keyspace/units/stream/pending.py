@@ -19,6 +19,7 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import encode_key
 from keyspace.services.editing.guard import Refused
 from keyspace.units.base import Element
+from keyspace.units.stream.groups import LISTING_LIMIT, find_group
 from keyspace.units.stream.inputs import MAX_ID_PART, NameField, id_key, parse_id
 
 PAGE_SIZES = (25, 100, 500)
@@ -57,6 +58,7 @@ class PendingSummary:
     last_id: str | None
     consumers: tuple[tuple[Element, int], ...]
     oldest: PendingEntry | None  # the first pending entry by ID, the longest-held as a rule
+    consumers_withheld: int = 0  # consumers not listed: more than the listing limit
 
 
 @dataclass(frozen=True)
@@ -99,18 +101,24 @@ def _no_group(exc: redis.ResponseError, group: bytes) -> Refused:
 
 
 def read_summary(client, key: bytes, group: bytes) -> PendingSummary:
+    """XPENDING's summary (one row per consumer holding entries), asked only when the group
+    has at most LISTING_LIMIT consumers; otherwise the count and the oldest entry alone."""
+    row = find_group(client, key, group)
+    if row is None:
+        raise Refused("there is no such consumer group on this stream (it was deleted?)")
     try:
+        first = client.xpending_range(key, group, min="-", max="+", count=1)
+        if row["consumers"] > LISTING_LIMIT:
+            return PendingSummary(int(row["pending"]), _entries(first)[0].entry_id if first
+                                  else None, None, (), _entries(first)[0] if first else None,
+                                  consumers_withheld=int(row["consumers"]))
         summary = client.xpending(key, group)
     except redis.ResponseError as exc:
         raise _no_group(exc, group) from None
-    first = _text(summary.get("min"))
-    oldest = None
-    if first:
-        rows = client.xpending_range(key, group, min=first, max=first, count=1)
-        oldest = _entries(rows)[0] if rows else None
     consumers = tuple((Element.of(c["name"]), int(c["pending"]))
                       for c in summary.get("consumers") or [])
-    return PendingSummary(int(summary.get("pending") or 0), first,
+    oldest = _entries(first)[0] if first else None
+    return PendingSummary(int(summary.get("pending") or 0), _text(summary.get("min")),
                           _text(summary.get("max")), consumers, oldest)
 
 
