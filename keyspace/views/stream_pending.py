@@ -15,7 +15,7 @@ from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
 from keyspace.services.editing.guard import Conflict
 from keyspace.services.editing.pipeline import edit_form, edit_key
-from keyspace.units.stream.claims import AutoClaimForm
+from keyspace.units.stream.autoclaim import AutoClaimForm
 from keyspace.units.stream.pending import PendingQuery, read_page, read_summary
 from keyspace.views.rendering import go_to, render_page
 

@@ -169,7 +169,7 @@ def test_viewers_and_read_only_mode_are_refused(client, viewer_client, settings,
 
 def test_consumers_past_the_listing_limit_are_refused_before_the_script(client, r, work,
                                                                         monkeypatch):
-    from keyspace.units.stream import groups as stream_groups
+    from keyspace.units.stream import group_guard as stream_groups
 
     r.xreadgroup("g", "bob", {"s": ">"}, count=1)
     query = with_group("stream-consumer-delete", consumer=b"alice")

@@ -302,7 +302,8 @@ def confirm_at(client, url, asked):
 
 
 def test_consumers_past_the_listing_limit_are_not_asked_for(client, r, work, monkeypatch):
-    from keyspace.units.stream import groups, pending
+    from keyspace.units.stream import group_guard as groups
+    from keyspace.units.stream import pending
 
     monkeypatch.setattr(pending, "LISTING_LIMIT", 1)
     with RedisWork(r) as used:

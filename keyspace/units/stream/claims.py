@@ -1,5 +1,6 @@
 """Unsticking a consumer group's work: acknowledge (XACK) or claim (XCLAIM) pending entries
-picked on the pending page, or claim every entry idle long enough (XAUTOCLAIM).
+picked on the pending page; claiming every entry idle long enough (XAUTOCLAIM) is in
+`autoclaim`, through the same script.
 
 Each acts only if the entries are still pending as the user saw them: held by the same
 consumer, delivered the same number of times. WATCH cannot prove that: XACK, XCLAIM,
@@ -18,10 +19,10 @@ from typing import ClassVar
 from django import forms
 
 from keyspace.redis.keynames import decode_key
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
+from keyspace.services.editing.guard import Conflict, Operation, Outcome, guarded
 from keyspace.services.editing.inputs import KeyForm, TokenField
 from keyspace.units.stream.inputs import NameField, id_key, parse_id, short
-from keyspace.units.stream.pending import PendingEntry, read_page, read_selected
+from keyspace.units.stream.pending import PendingEntry, read_selected
 
 # ARGV: group, action ("ack", "claim", "autoclaim"), consumer, min-idle ms, start, count,
 # how the check reads ("ids": each ID's own XPENDING; "idle": the XPENDING page from `start`
@@ -182,7 +183,7 @@ class Acknowledge(SelectionOperation):
     verb = "acknowledge (XACK: removed from the group's pending list, as if processed)"
 
     def done_message(self, count, data):
-        return f"acknowledged {count:,} pending {_entries(count)}"
+        return f"acknowledged {count:,} pending {entries_word(count)}"
 
 
 class Claim(SelectionOperation):
@@ -194,10 +195,10 @@ class Claim(SelectionOperation):
     verb = "claim (XCLAIM: given to another consumer, delivered once more)"
 
     def done_message(self, count, data):
-        return f"claimed {count:,} pending {_entries(count)} for {short(data['consumer'])!r}"
+        return f"claimed {count:,} pending {entries_word(count)} for {short(data['consumer'])!r}"
 
 
-def _entries(count: int) -> str:
+def entries_word(count: int) -> str:
     return "entry" if count == 1 else "entries"
 
 
@@ -217,60 +218,5 @@ def describe(verb: str, seen, now: dict[str, PendingEntry], consumer: bytes | No
     more = len(seen) - SHOWN_IN_CONFIRMATION
     tail = f"; and {more:,} more" if more > 0 else ""
     target = f" for {short(consumer)!r}" if consumer else ""
-    return (f"this will {verb}{target} {len(seen):,} pending {_entries(len(seen))}: "
+    return (f"this will {verb}{target} {len(seen):,} pending {entries_word(len(seen))}: "
             + "; ".join(lines) + tail + ". Press the button again to go ahead.")
-
-
-class AutoClaimForm(PendingForm):
-    consumer = NameField(label="Claim for the consumer", what="consumer to claim for",
-                         help_text="")
-    min_idle = forms.IntegerField(min_value=0, max_value=10**12, initial=60_000,
-                                  label="Idle at least (ms)")
-    count = forms.IntegerField(min_value=1, max_value=MAX_SELECTED, initial=100,
-                               label="At most this many entries")
-    # The entries the confirmation showed (as seen_of writes them); empty until then.
-    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200_000)
-
-
-class AutoClaim(Operation):
-    name = "stream-autoclaim"
-    label = "Claim idle entries"
-    form_class = AutoClaimForm
-    submit_label = "Claim"
-    destructive = True
-    scope = "pending"
-
-    def plan(self, client, key, data) -> list[PendingEntry]:
-        return read_page(client, key, data["group"], after=None, count=data["count"],
-                         idle=data["min_idle"]).rows
-
-    def confirmation_subject(self, data):
-        return hashlib.sha256(
-            f"{data['consumer'].hex()}|{data['min_idle']}|{data['count']}|"
-            f"{data.get('expected', '')}".encode()).hexdigest()
-
-    def confirming(self, client, key, data):
-        entries = self.plan(client, key, data)
-        if not entries:
-            return {"expected": ""}, (f"no pending entry of this group has been idle for "
-                                      f"{data['min_idle']:,} ms: there is nothing to claim")
-        seen = [(e.entry_id, e.deliveries, e.consumer) for e in entries]
-        now = {e.entry_id: e for e in entries}
-        return {"expected": seen_of(entries)}, describe(
-            f"claim (XAUTOCLAIM, idle at least {data['min_idle']:,} ms)", seen, now,
-            data["consumer"])
-
-    def apply(self, client, key, data):
-        try:
-            seen = parse_seen(data["expected"])
-        except forms.ValidationError as exc:
-            raise Refused(exc.messages[0]) from None
-        if not seen:
-            raise Refused("nothing to claim: no pending entry was idle that long")
-        claimed, _, deleted = run_script(
-            client, key, data["group"], "autoclaim", seen, consumer=data["consumer"],
-            min_idle=data["min_idle"], start="0-0", count=data["count"], check="idle")
-        note = f"; {deleted:,} deleted from the stream were dropped from the list" \
-            if deleted else ""
-        return Outcome(f"claimed {claimed:,} idle pending {_entries(claimed)} for "
-                       f"{short(data['consumer'])!r}{note}")

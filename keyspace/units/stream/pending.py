@@ -19,7 +19,7 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import encode_key
 from keyspace.services.editing.guard import Refused
 from keyspace.units.base import Element
-from keyspace.units.stream.groups import LISTING_LIMIT, find_group
+from keyspace.units.stream.group_guard import LISTING_LIMIT, find_group
 from keyspace.units.stream.inputs import MAX_ID_PART, NameField, id_key, parse_id
 
 PAGE_SIZES = (25, 100, 500)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from keyspace.exceptions import BadRequest
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import CreateField, Element, PageRequest, TypeUnit, ValuePage, registry
-from keyspace.units.stream.claims import Acknowledge, AutoClaim, Claim
+from keyspace.units.stream.autoclaim import AutoClaim
+from keyspace.units.stream.claims import Acknowledge, Claim
 from keyspace.units.stream.edits import AddEntry, DeleteEntries
 from keyspace.units.stream.groups import CreateGroup, DeleteConsumer, DestroyGroup, SetGroupId
 from keyspace.units.stream.trim import Trim
