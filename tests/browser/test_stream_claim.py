@@ -64,3 +64,13 @@ def test_a_claim_made_elsewhere_meanwhile_is_refused(page: Page, url, r, pending
     expect(page.locator("#pending-editor .problem")).to_contain_text(
         "entry 2-0 is now held by 'dave'")
     assert holder(r, "2-0") == (b"dave", 2)
+
+
+def test_the_pending_page_and_its_confirmation_are_accessible(page: Page, url, r, pending):
+    from tests.browser.a11y import assert_accessible
+
+    page.goto(url(pending))
+    assert_accessible(page, "pending entries")
+    choose(page, "1-0", consumer="carol")
+    expect(page.locator("#pending-editor form")).to_contain_text("1-0 held by 'alice'")
+    assert_accessible(page, "claim confirmation")
