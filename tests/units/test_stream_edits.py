@@ -11,7 +11,7 @@ import pytest
 
 from keyspace.services.editing import guard
 from keyspace.units.stream import trim as stream_trim
-from tests.services.editing.forms import confirm, open_form, submit
+from tests.services.editing.forms import confirm, form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 from tests.units.helpers import RedisWork
@@ -228,3 +228,26 @@ def test_viewers_and_read_only_mode_are_refused(client, viewer_client, settings,
     settings.DASHBOARD_READONLY = True
     assert client.post(edit_url("s", action), data).status_code == 403
     assert r.xlen("s") == 10
+
+
+def test_delete_one_entry_from_its_row(client, r, stream):
+    response = client.get(edit_url("s", "stream-delete-entry") + "?row=4-0", headers=HTMX)
+    assert response.status_code == 200
+    assert "4-0: n=4" in text(response)
+    fields = form_fields(response.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    done = client.post(edit_url("s", "stream-delete-entry"), fields, headers=HTMX)
+    assert done.status_code == 200, text(done)
+    assert "deleted the entry 4-0" in text(done)
+    assert "4-0" not in ids(r) and r.xlen("s") == 9
+
+
+def test_delete_one_entry_deleted_meanwhile_is_a_conflict(client, r, stream):
+    response = client.get(edit_url("s", "stream-delete-entry") + "?row=4-0", headers=HTMX)
+    fields = form_fields(response.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    r.xdel("s", "4-0")
+    refused = client.post(edit_url("s", "stream-delete-entry"), fields, headers=HTMX)
+    assert refused.status_code == 409 and "deleted meanwhile" in text(refused)
+    assert r.xlen("s") == 9
+    assert client.get(edit_url("s", "stream-delete-entry") + "?row=x").status_code == 400

@@ -14,9 +14,16 @@ import hashlib
 
 from django import forms
 
+from keyspace.exceptions import BadRequest
 from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
 from keyspace.services.editing.inputs import FieldRefused, KeyForm, encoding_field
-from keyspace.units.stream.inputs import EntryIdField, IdListField, parse_field_lines, short
+from keyspace.units.stream.inputs import (
+    EntryIdField,
+    IdListField,
+    parse_field_lines,
+    parse_id,
+    short,
+)
 from keyspace.units.stream.trim import (
     TrimFields,
     check_plan,
@@ -157,3 +164,54 @@ def _fields(fields: dict) -> str:
     pairs = list(fields.items())
     text = ", ".join(f"{short(f, 30)}={short(v, 40)}" for f, v in pairs[:3])
     return text + (", …" if len(pairs) > 3 else "")
+
+
+class DeleteEntryForm(KeyForm):
+    row = forms.CharField(widget=forms.HiddenInput, max_length=45,
+                          error_messages={"required": "which entry? the form has no ID"})
+    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+    entry = forms.CharField(required=False, disabled=True, label="The entry that will be deleted",
+                            widget=forms.Textarea(attrs={"rows": 3, "readonly": True}))
+
+    def clean_row(self):
+        return parse_id(self.cleaned_data["row"])
+
+
+class DeleteEntry(Operation):
+    """One entry, from its row (the row's token is its ID)."""
+
+    name = "stream-delete-entry"
+    label = "Delete"
+    form_class = DeleteEntryForm
+    scope = "row"
+    destructive = True
+    submit_label = "Delete this entry"
+
+    def initial(self, client, key, params):
+        entry_id = _row_id(params.get("row", ""))
+        found, digest = read_entries(client, key, [entry_id])
+        if not found:
+            raise Refused(f"there is no entry {entry_id} (deleted meanwhile?)")
+        return {"expected": digest, "entry": f"{entry_id}: {_fields(found[0][1])}"}
+
+    def apply(self, client, key, data):
+        entry_id = data["row"]
+
+        def attempt(pipe):
+            found, digest = read_entries(client, key, [entry_id])
+            if not found or digest != data["expected"]:
+                raise Conflict(f"the entry {entry_id} was deleted meanwhile; nothing was done",
+                               expected=digest)
+            return lambda pipe: pipe.xdel(key, entry_id)
+
+        guarded(client, [key], attempt, expected_type="stream")
+        # The value section is drawn again (not the row alone): rows are few, and the one
+        # deleted has nothing left to draw.
+        return Outcome(f"deleted the entry {entry_id}")
+
+
+def _row_id(token: str) -> str:
+    try:
+        return parse_id(token)
+    except forms.ValidationError:
+        raise BadRequest(f"not a stream entry ID: {token[:40]!r}") from None

@@ -10,7 +10,7 @@ from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import CreateField, Element, PageRequest, TypeUnit, ValuePage, registry
 from keyspace.units.stream.autoclaim import AutoClaim
 from keyspace.units.stream.claims import Acknowledge, Claim
-from keyspace.units.stream.edits import AddEntry, DeleteEntries
+from keyspace.units.stream.edits import AddEntry, DeleteEntries, DeleteEntry
 from keyspace.units.stream.groups import CreateGroup, DeleteConsumer, DestroyGroup, SetGroupId
 from keyspace.units.stream.trim import Trim
 
@@ -42,8 +42,8 @@ class StreamUnit(TypeUnit):
     length_command = "XLEN"
     length_label = "entries"
     orders = (("newest", "Newest first"), ("oldest", "Oldest first"))
-    operations = allow_list(AddEntry, DeleteEntries, Trim, CreateGroup, SetGroupId, DestroyGroup,
-                            DeleteConsumer, Acknowledge, Claim, AutoClaim)
+    operations = allow_list(AddEntry, DeleteEntry, DeleteEntries, Trim, CreateGroup, SetGroupId,
+                            DestroyGroup, DeleteConsumer, Acknowledge, Claim, AutoClaim)
     create_fields = (
         CreateField("field", "Field", kind="line", required="a field is needed for this type"),
         CreateField("value", "Value"),

@@ -53,6 +53,8 @@ STREAM_CASES = [
     Case("stream-delete", _stream_work, lambda r: r.xdel("k", "2-0"),
          lambda r: r.xlen("k") == 4 and r.xrange("k", "1-0", "1-0"),
          changes={"ids": "1-0 2-0"}, asks_first=True),
+    Case("stream-delete-entry", _stream_work, lambda r: r.xdel("k", "2-0"),
+         lambda r: r.xlen("k") == 4 and not r.xrange("k", "2-0", "2-0"), row="2-0"),
     Case("stream-trim", _stream_work, lambda r: r.xadd("k", {"n": 6}, id="6-0"),
          lambda r: r.xlen("k") == 6, changes={"strategy": "MAXLEN", "threshold": "2"},
          asks_first=True),
