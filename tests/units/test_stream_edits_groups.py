@@ -181,3 +181,26 @@ def test_consumers_past_the_listing_limit_are_refused_before_the_script(client, 
     assert refused.status_code == 422
     assert "this group has 2 consumers, more than the 1" in text(refused)
     assert len(r.xinfo_consumers("s", "g")) == 2
+
+
+def test_group_row_actions_for_editors_only(editor, viewer):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    group = SimpleNamespace(name=b"g\xff", token=encode_key(b"g\xff"))
+    context = {"db": 0, "key": b"s", "group": group}
+    drawn = render_to_string("keyspace/units/stream_group_actions.html",
+                             context | {"user": editor})
+    assert f'{edit_url("s", "stream-group-setid")}?group={group.token}' in drawn
+    assert f'{edit_url("s", "stream-group-destroy")}?group={group.token}' in drawn
+    assert f"/stream/pending/{group.token}/#claim-idle" in drawn
+    assert render_to_string("keyspace/units/stream_group_actions.html",
+                            context | {"user": viewer}).strip() == ""
+
+
+def test_the_group_edits_open_from_those_links_with_the_group_filled_in(client, r, work):
+    response = client.get(edit_url("s", "stream-group-destroy"), {"group": encode_key(b"g")},
+                          headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'name="group" value="g"' in body
