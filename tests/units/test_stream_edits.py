@@ -148,7 +148,9 @@ def test_delete_conflict_inside_the_transaction(client, r, stream, monkeypatch):
 def test_trim_maxlen_counts_from_the_length(client, r, stream):
     asked = submit(client, "s", "stream-trim", strategy="MAXLEN", threshold="3")
     assert asked.status_code == 428
-    assert "removes 7 entries of the 10" in text(asked)
+    assert "please confirm: trimming (keep the newest 3) removes 7 entries of the 10" \
+        in text(asked)
+    assert r.xlen("s") == 10
     done = confirm(client, "s", "stream-trim", asked)
     assert "trimmed 7 entries" in text(done)
     assert ids(r) == ["8-0", "9-0", "10-0"]
@@ -184,6 +186,16 @@ def test_trim_minid_over_the_count_bound_says_at_least(client, r, monkeypatch, s
     assert ids(r) == ["9-0", "10-0"]
 
 
+def test_a_trim_changed_after_it_was_shown_is_shown_again(client, r, stream):
+    asked = submit(client, "s", "stream-trim", strategy="MAXLEN", threshold="3")
+    fields = {k: v for k, v in form_fields(asked.content.decode()).items()
+              if k != "csrfmiddlewaretoken"}
+    fields["threshold"] = "1"
+    again = client.post(edit_url("s", "stream-trim"), fields, headers=HTMX)
+    assert again.status_code == 428 and "removes 9 entries" in text(again)
+    assert r.xlen("s") == 10
+
+
 def test_trim_acts_only_on_the_stream_as_confirmed(client, r, stream, monkeypatch):
     asked = submit(client, "s", "stream-trim", strategy="MAXLEN", threshold="3")
 
@@ -200,9 +212,8 @@ def test_trim_acts_only_on_the_stream_as_confirmed(client, r, stream, monkeypatc
 
 def test_exact_trim_over_the_size_guard_is_refused(client, r, stream, settings):
     settings.DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS = 5
-    asked = submit(client, "s", "stream-trim", strategy="MAXLEN", threshold="2")
-    refused = confirm(client, "s", "stream-trim", asked)
-    assert refused.status_code == 422
+    refused = submit(client, "s", "stream-trim", strategy="MAXLEN", threshold="2")
+    assert refused.status_code == 422  # before it is even shown
     assert "more than the 5 the dashboard lets one command remove" in text(refused)
     assert r.xlen("s") == 10
 

@@ -98,55 +98,70 @@ def test_set_group_id_refuses_when_the_group_moved_on(client, r, work):
     assert groups(r)[b"g"]["last-delivered-id"] == b"5-0"
 
 
-def test_delete_group_shows_its_pending_count_then_deletes_it(client, r, work):
-    fields = open_for(client, "stream-group-destroy", **with_group("stream-group-destroy"))
-    fields.pop("csrfmiddlewaretoken", None)
-    asked = client.post(edit_url("s", "stream-group-destroy"), fields, headers=HTMX)
-    assert asked.status_code == 428
-    assert "has 3 pending entries" in text(asked) and "last delivered 3-0" in text(asked)
-    assert b"g" in groups(r)
-    done = confirm(client, "s", "stream-group-destroy", asked)
+def post_form(client, action, fields):
+    fields = {k: v for k, v in fields.items() if k != "csrfmiddlewaretoken"}
+    return client.post(edit_url("s", action), fields, headers=HTMX)
+
+
+def test_delete_group_from_its_row_shows_its_pending_count_then_deletes_it(client, r, work):
+    opened = client.get(edit_url("s", "stream-group-destroy"), with_group("x"), headers=HTMX)
+    assert "has 3 pending entries" in text(opened) and "last delivered 3-0" in text(opened)
+    done = post_form(client, "stream-group-destroy", form_fields(opened.content.decode()))
     assert done.status_code == 200, text(done)
     assert groups(r) == {} and r.xlen("s") == 10
 
 
+def test_delete_group_typed_by_name_is_shown_first(client, r, work):
+    asked = submit(client, "s", "stream-group-destroy", group="g")
+    assert asked.status_code == 428
+    assert "Please confirm: the group 'g' has 3 pending entries" in text(asked)
+    assert "something else" not in text(asked)
+    assert b"g" in groups(r)
+    done = confirm(client, "s", "stream-group-destroy", asked)
+    assert done.status_code == 200, text(done)
+    assert groups(r) == {}
+
+
+def test_a_group_typed_after_another_was_shown_is_shown_again(client, r, work):
+    r.xgroup_create("s", "other", "0")
+    fields = open_for(client, "stream-group-destroy", **with_group("x"))
+    fields["group"] = "other"
+    asked = post_form(client, "stream-group-destroy", fields)
+    assert asked.status_code == 428 and "the group 'other' has 0 pending" in text(asked)
+    assert set(groups(r)) == {b"g", b"other"}
+
+
 def test_delete_group_refuses_when_it_changed_meanwhile(client, r, work, monkeypatch):
-    fields = open_for(client, "stream-group-destroy", **with_group("stream-group-destroy"))
-    fields.pop("csrfmiddlewaretoken", None)
-    asked = client.post(edit_url("s", "stream-group-destroy"), fields, headers=HTMX)
+    fields = open_for(client, "stream-group-destroy", **with_group("x"))
 
     def meanwhile(other, keys):
         monkeypatch.setattr(guard, "before_write", None)
         r.xack("s", "g", "1-0")  # invisible to WATCH: only the script's check sees it
 
     monkeypatch.setattr(guard, "before_write", meanwhile)
-    refused = confirm(client, "s", "stream-group-destroy", asked)
+    refused = post_form(client, "stream-group-destroy", fields)
     assert refused.status_code == 409, text(refused)
     assert "2 pending" in text(refused)
     assert b"g" in groups(r)
 
 
 def test_delete_consumer_shows_what_it_holds(client, r, work):
-    query = with_group("stream-consumer-delete", consumer=b"alice")
-    fields = open_for(client, "stream-consumer-delete", **query)
-    assert fields["consumer"] == "alice" and fields["expected"] == "3"
-    fields.pop("csrfmiddlewaretoken", None)
-    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
-    assert asked.status_code == 428 and "holds 3 pending entries" in text(asked)
-    done = confirm(client, "s", "stream-consumer-delete", asked)
+    query = with_group("x", consumer=b"alice")
+    opened = client.get(edit_url("s", "stream-consumer-delete"), query, headers=HTMX)
+    assert "holds 3 pending entries" in text(opened)
+    fields = form_fields(opened.content.decode())
+    assert fields["consumer"] == "alice"
+    done = post_form(client, "stream-consumer-delete", fields)
     assert done.status_code == 200, text(done)
     assert "3 pending entries went with it" in text(done)
     assert r.xinfo_consumers("s", "g") == [] and groups(r)[b"g"]["pending"] == 0
 
 
 def test_delete_consumer_refuses_when_it_took_more_work(client, r, work):
-    query = with_group("stream-consumer-delete", consumer=b"alice")
-    fields = open_for(client, "stream-consumer-delete", **query)
-    fields.pop("csrfmiddlewaretoken", None)
-    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
+    fields = open_for(client, "stream-consumer-delete", **with_group("x", consumer=b"alice"))
     r.xreadgroup("g", "alice", {"s": ">"}, count=1)
-    refused = confirm(client, "s", "stream-consumer-delete", asked)
-    assert refused.status_code in (409, 428)
+    refused = post_form(client, "stream-consumer-delete", fields)
+    assert refused.status_code == 409 and "4 pending" in text(refused)
     assert r.xinfo_consumers("s", "g")[0]["pending"] == 4
 
 
@@ -172,12 +187,9 @@ def test_consumers_past_the_listing_limit_are_refused_before_the_script(client, 
     from keyspace.units.stream import group_guard as stream_groups
 
     r.xreadgroup("g", "bob", {"s": ">"}, count=1)
-    query = with_group("stream-consumer-delete", consumer=b"alice")
-    fields = open_for(client, "stream-consumer-delete", **query)
-    fields.pop("csrfmiddlewaretoken", None)
-    asked = client.post(edit_url("s", "stream-consumer-delete"), fields, headers=HTMX)
+    fields = open_for(client, "stream-consumer-delete", **with_group("x", consumer=b"alice"))
     monkeypatch.setattr(stream_groups, "LISTING_LIMIT", 1)
-    refused = confirm(client, "s", "stream-consumer-delete", asked)
+    refused = post_form(client, "stream-consumer-delete", fields)
     assert refused.status_code == 422
     assert "this group has 2 consumers, more than the 1" in text(refused)
     assert len(r.xinfo_consumers("s", "g")) == 2

@@ -24,6 +24,7 @@ from keyspace.units.stream.inputs import (
     parse_id,
     short,
 )
+from keyspace.units.stream.shown import check_shown, planned
 from keyspace.units.stream.trim import (
     TrimFields,
     check_plan,
@@ -97,7 +98,7 @@ class AddEntry(Operation):
 class DeleteEntriesForm(KeyForm):
     ids = IdListField(label="Entry IDs", help_text="One per line (or separated by spaces).",
                       error_messages={"required": "give the IDs of the entries to delete"})
-    # A digest of the entries as the confirmation showed them; empty until then.
+    # The IDs and a digest of the entries as they were shown (see shown.planned).
     expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
 
 
@@ -129,31 +130,20 @@ class DeleteEntries(Operation):
     def initial(self, client, key, params):
         return {"ids": params.get("ids", "")}
 
-    def confirmation_subject(self, data):
-        return f"{' '.join(data['ids'])}|{data['expected']}"
-
     def confirming(self, client, key, data):
         found, digest = read_entries(client, key, data["ids"])
-        if not found:
-            return {"expected": ""}, "none of these entries exists: there is nothing to delete"
-        missing = len(data["ids"]) - len(found)
-        shown = "; ".join(f"{entry_id} ({_fields(fields)})" for entry_id, fields in found[:20])
-        more = f"; and {len(found) - 20:,} more" if len(found) > 20 else ""
-        absent = f" ({missing:,} of the IDs given {'does' if missing == 1 else 'do'} not " \
-            "exist)" if missing else ""
-        return {"expected": digest}, (
-            f"this deletes {len(found):,} entr{'y' if len(found) == 1 else 'ies'}{absent}: "
-            f"{shown}{more}. Press Delete again to delete them.")
+        return {"expected": planned(" ".join(data["ids"]), digest)}, delete_note(data, found)
 
     def apply(self, client, key, data):
         def attempt(pipe):
             found, digest = read_entries(client, key, data["ids"])
             if not found:
                 raise Refused("none of these entries exists; nothing was deleted")
-            if digest != data["expected"]:
-                raise Conflict("these entries changed since they were shown (deleted or "
-                               "replaced meanwhile); nothing was deleted. Check and submit "
-                               "again.", expected=digest)
+            check_shown(data["expected"], " ".join(data["ids"]), digest,
+                        shows=lambda: delete_note(data, found),
+                        changed=lambda: "these entries changed since they were shown (deleted "
+                                        "meanwhile); nothing was deleted. Check and submit "
+                                        "again.")
             return lambda pipe: pipe.xdel(key, *[entry_id for entry_id, _ in found])
 
         [deleted] = guarded(client, [key], attempt, expected_type="stream")
@@ -164,6 +154,18 @@ def _fields(fields: dict) -> str:
     pairs = list(fields.items())
     text = ", ".join(f"{short(f, 30)}={short(v, 40)}" for f, v in pairs[:3])
     return text + (", …" if len(pairs) > 3 else "")
+
+
+def delete_note(data: dict, found: list) -> str:
+    if not found:
+        return "none of these entries exists: there is nothing to delete"
+    missing = len(data["ids"]) - len(found)
+    shown = "; ".join(f"{entry_id} ({_fields(fields)})" for entry_id, fields in found[:20])
+    more = f"; and {len(found) - 20:,} more" if len(found) > 20 else ""
+    absent = f" ({missing:,} of the IDs given {'does' if missing == 1 else 'do'} not " \
+        "exist)" if missing else ""
+    return (f"this deletes {len(found):,} entr{'y' if len(found) == 1 else 'ies'}{absent}: "
+            f"{shown}{more}. Press Delete again to delete them.")
 
 
 class DeleteEntryForm(KeyForm):

@@ -23,8 +23,9 @@ from keyspace.services.editing.guard import (
     type_of,
 )
 from keyspace.services.editing.inputs import FieldRefused, KeyForm
-from keyspace.units.stream.group_guard import group_state, run_guard
+from keyspace.units.stream.group_guard import describe_state, group_state, run_guard
 from keyspace.units.stream.inputs import EntryIdField, NameField, short
+from keyspace.units.stream.shown import check_shown, planned
 
 class GroupForm(KeyForm):
     group = NameField(label="Group", what="group name")
@@ -66,8 +67,9 @@ class CreateGroup(Operation):
 
 
 class GroupStateForm(GroupForm):
-    # The group's state as shown (see group_state); filled in when the form is drawn.
-    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+    # The group's state as shown (see group_state); filled in when the form is drawn. Edits
+    # that delete carry the group named with it (see shown.planned).
+    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=120)
 
 
 class GroupStateOperation(Operation):
@@ -79,9 +81,16 @@ class GroupStateOperation(Operation):
         group = _param_bytes(params, "group")
         consumer = _param_bytes(params, "consumer")
         found = {"group": group, "consumer": consumer}
-        if group is not None:
-            found["expected"] = group_state(client, key, group, self.mode, consumer or b"")
+        state = None if group is None else group_state(client, key, group, self.mode,
+                                                       consumer or b"")
+        if state is not None:
+            data = {"group": group, "consumer": consumer}
+            found |= {"expected": self.carried(data, state), "shown": self.warning(data, state)}
         return found
+
+    def carried(self, data, state: str) -> str:
+        """What `expected` holds for this state."""
+        return state
 
     def state_now(self, client, key, data) -> str:
         state = group_state(client, key, data["group"], self.mode, data.get("consumer") or b"")
@@ -90,15 +99,41 @@ class GroupStateOperation(Operation):
                                "consumer)")
         return state
 
-    def confirmation_subject(self, data):
-        return f"{data['group'].hex()}|{(data.get('consumer') or b'').hex()}|{data['expected']}"
-
     def confirming(self, client, key, data):
         state = self.state_now(client, key, data)
-        return {"expected": state}, self.warning(data, state)
+        return {"expected": self.carried(data, state)}, self.warning(data, state)
 
     def warning(self, data, state: str) -> str:
         return ""
+
+
+class DeletingForm(GroupStateForm):
+    shown = forms.CharField(required=False, disabled=True, label="What this deletes",
+                            widget=forms.Textarea(attrs={"rows": 3, "readonly": True}))
+
+
+class DeletingOperation(GroupStateOperation):
+    """Delete a group or a consumer: the form shows what goes with it (opened from the group's
+    row), or the first submit does (opened with the name typed)."""
+
+    destructive = True
+
+    def carried(self, data, state):
+        return planned(_names(data), state)
+
+    def expected_state(self, client, key, data) -> str:
+        """The state the script must find: as shown, once shown for these names."""
+        state = self.state_now(client, key, data)
+        check_shown(data["expected"], _names(data), state,
+                    shows=lambda: self.warning(data, state),
+                    changed=lambda: "the group changed since it was shown (it is now "
+                                    f"{describe_state(self.mode, state)}); nothing was done. "
+                                    "Check and submit again.")
+        return state
+
+
+def _names(data) -> str:
+    return f"{data['group'].hex()}|{(data.get('consumer') or b'').hex()}"
 
 
 def _param_bytes(params, name: str) -> bytes | None:
@@ -128,12 +163,11 @@ class SetGroupId(GroupStateOperation):
                        f"{data['last_id']} (it was at {expected})")
 
 
-class DestroyGroup(GroupStateOperation):
+class DestroyGroup(DeletingOperation):
     name = "stream-group-destroy"
     label = "Delete group"
-    form_class = GroupStateForm
+    form_class = DeletingForm
     submit_label = "Delete group"
-    destructive = True
     mode = "destroy"
 
     def warning(self, data, state):
@@ -144,20 +178,21 @@ class DestroyGroup(GroupStateOperation):
                 "in the stream.")
 
     def apply(self, client, key, data):
-        run_guard(client, key, data["group"], "destroy", data["expected"])
+        run_guard(client, key, data["group"], "destroy",
+                  self.expected_state(client, key, data))
         return Outcome(f"deleted the group {short(data['group'])!r}")
 
 
-class DeleteConsumerForm(GroupStateForm):
+class DeleteConsumerForm(DeletingForm):
     consumer = NameField(label="Consumer", what="consumer name")
+    field_order = ["group", "consumer", "shown"]
 
 
-class DeleteConsumer(GroupStateOperation):
+class DeleteConsumer(DeletingOperation):
     name = "stream-consumer-delete"
     label = "Delete consumer"
     form_class = DeleteConsumerForm
     submit_label = "Delete consumer"
-    destructive = True
     mode = "delconsumer"
 
     def warning(self, data, state):
@@ -166,7 +201,7 @@ class DeleteConsumer(GroupStateOperation):
                 "group's pending list, as if acknowledged (claim them first to keep them).")
 
     def apply(self, client, key, data):
-        [dropped] = run_guard(client, key, data["group"], "delconsumer", data["expected"],
-                              consumer=data["consumer"])
+        [dropped] = run_guard(client, key, data["group"], "delconsumer",
+                              self.expected_state(client, key, data), consumer=data["consumer"])
         return Outcome(f"deleted the consumer {short(data['consumer'])!r} of the group "
                        f"{short(data['group'])!r}; {dropped:,} pending entries went with it")

@@ -9,9 +9,9 @@ the stream:
   count and the last ID crossing the wire, up to COUNT_BOUND entries (the count then says
   "at least").
 
-The confirmation carries the stream as it was counted (length, first and last ID); the trim
-runs under WATCH only if the stream is still exactly that (any XADD, XDEL or trim marks the
-key modified). A trim that would remove more than DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS
+The form then carries the rule and the stream as it was counted (length, first and last ID;
+see `shown`); the trim runs under WATCH only if the stream is still exactly that (any XADD,
+XDEL or trim marks the key modified). A trim that would remove more than DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS
 entries is refused when exact, and capped with XTRIM's LIMIT when approximate.
 """
 
@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from django import forms
 
 from keyspace.conf import app_settings
-from keyspace.services.editing.guard import Conflict, Operation, Outcome, Refused, guarded
+from keyspace.services.editing.guard import Operation, Outcome, Refused, guarded
 from keyspace.services.editing.inputs import FieldRefused, KeyForm
 from keyspace.units.stream.inputs import TRIM_PRECISION, TRIM_STRATEGIES, clean_threshold
+from keyspace.units.stream.shown import check_shown, planned
 
 COUNT_STEP = 100
 COUNT_BOUND = 1_000
@@ -79,8 +80,9 @@ def read_plan(reader, key: bytes, strategy: str, threshold, *, adding: int = 0) 
     return TrimPlan(counted, bool(more), state)
 
 
-def check_plan(plan: TrimPlan, length: int, data: dict, *, field: str) -> None:
-    """Refuse what the size guard forbids; Conflict unless the stream is as confirmed."""
+def check_plan(plan: TrimPlan, length: int, data: dict, *, field: str, adding: int = 0) -> None:
+    """Refuse what the size guard forbids; show the trim unless it was shown for this rule
+    and this stream (AskFirst), and refuse it if the stream changed since (Conflict)."""
     limit = app_settings.MAX_LINEAR_WRITE_ELEMENTS
     exact = data["precision"] == "exact"
     too_many = plan.removes > limit or (plan.at_least and length > limit)
@@ -90,11 +92,26 @@ def check_plan(plan: TrimPlan, length: int, data: dict, *, field: str) -> None:
             "dashboard lets one command remove (DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS): Redis "
             "would serve nobody else meanwhile. Trim approximately (it is then done in "
             "capped steps) or in smaller steps; nothing was written"))
-    if plan.state != data["expected"]:
-        raise Conflict(
-            f"the stream changed since the trim was shown (it now has {length:,} entries, and "
-            f"the trim would remove {plan.says(data['strategy'], not exact)}); nothing was "
-            "written. Submit again to trim what is there now.", expected=plan.state)
+    check_shown(data["expected"], trim_inputs(data), plan.state,
+                shows=lambda: trim_note(plan, data),
+                changed=lambda: (
+                    f"the stream changed since the trim was shown (it now has {length:,} "
+                    f"entries, and the trim would remove "
+                    f"{plan.says(data['strategy'], not exact)}); nothing was written. Submit "
+                    "again to trim what is there now."))
+
+
+def trim_inputs(data: dict) -> str:
+    return f"{data['strategy']}:{data['threshold']}:{data['precision']}"
+
+
+def trim_note(plan: TrimPlan, data: dict) -> str:
+    how = "approximately, " if data["precision"] != "exact" else ""
+    rule = (f"keep the newest {data['threshold']:,}" if data["strategy"] == "MAXLEN"
+            else f"remove entries before {data['threshold']}")
+    return (f"trimming ({how}{rule}) removes {plan.says(data['strategy'], bool(how))} of the "
+            f"{int(plan.state.split(':')[0]):,} now in the stream. Press the button again to "
+            "go ahead.")
 
 
 def trim_args(data: dict) -> dict:
@@ -116,8 +133,8 @@ class TrimFields(forms.Form):
                                           "before this ID are removed.")
     precision = forms.ChoiceField(choices=TRIM_PRECISION, initial="exact", required=False,
                                   label="Precision")
-    # The stream as the confirmation counted it (see read_state); empty until then.
-    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
+    # The rule and the stream as the trim was shown (see shown.planned); empty until then.
+    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=120)
 
     def clean(self):
         data = super().clean()
@@ -137,13 +154,7 @@ class TrimForm(KeyForm, TrimFields):
 
 def confirming_trim(client, key: bytes, data: dict, *, adding: int = 0) -> tuple[dict, str]:
     plan = read_plan(client, key, data["strategy"], data["threshold"], adding=adding)
-    how = "approximately, " if data["precision"] != "exact" else ""
-    rule = (f"keep the newest {data['threshold']:,}" if data["strategy"] == "MAXLEN"
-            else f"remove entries before {data['threshold']}")
-    return {"expected": plan.state}, (
-        f"trimming ({how}{rule}) removes {plan.says(data['strategy'], bool(how))} of the "
-        f"{int(plan.state.split(':')[0]):,} now in the stream. Press the button again to go "
-        "ahead.")
+    return {"expected": planned(trim_inputs(data), plan.state)}, trim_note(plan, data)
 
 
 class Trim(Operation):
@@ -152,9 +163,6 @@ class Trim(Operation):
     form_class = TrimForm
     destructive = True
     submit_label = "Trim"
-
-    def confirmation_subject(self, data):
-        return f"{data['strategy']}:{data['threshold']}:{data['precision']}:{data['expected']}"
 
     def confirming(self, client, key, data):
         return confirming_trim(client, key, data)
