@@ -49,8 +49,10 @@ def key_edit(request, db: int, key: bytes, action: str):
                "detail": result.edit.detail, "row": row, "form": result.form,
                "problem": result.problem, "confirm_token": result.confirm_token,
                "undo_promise": result.undo_promise}
+    # Forms of other scopes (a stream's pending entries) open in the editor panel, as key forms.
+    fragment = "row_form" if operation.scope == "row" else "key_form"
     return render_page(request, "keyspace/edit/form.html", context,
-                       fragment=f"{operation.scope}_form", status=result.status)
+                       fragment=fragment, status=result.status)
 
 
 @dashboard_view(EDIT, audit_as="create")

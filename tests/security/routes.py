@@ -4,7 +4,6 @@ each (with, for writes, the form a permitted editor would submit)."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -59,6 +58,8 @@ CLASSIFICATION = {
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
     "recommendations": VIEW,
+    "stream-pending": VIEW,
+    "stream-pending-act": EDIT,
 }
 
 
@@ -173,6 +174,11 @@ CASES = {
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
     "recommendations": [Case("recommendations", {"db": 0})],
+    "stream-pending": [Case("stream-pending", {"db": 0, "key": b"stream", "group": b"g"})],
+    # GET goes back to the pending page; POST acknowledges what the page shows (post_body).
+    "stream-pending-act": [Case("stream-pending-act", {"db": 0, "key": b"stream", "group": b"g",
+                                                       "action": "stream-ack"},
+                                ok_status=302, data={"expected_type": "stream"})],
 }
 
 def undo_token() -> str:
@@ -228,6 +234,8 @@ def post_body(case: Case, editor: Client, url: str) -> dict:
         fields = form_fields(opened.content.decode())
         fields.pop("csrfmiddlewaretoken", None)
         return fields | case.changes
+    if case.route == "stream-pending-act":
+        return _confirmed_selection(case, editor, url)
     if case.route == "bulk-start":
         opened = editor.get(url.replace("/start/", "/") + "?then=delete").content.decode()
         form = re.search(r'<form class="bulk-confirm".*?</form>', opened, re.S)
@@ -248,3 +256,23 @@ class Upload:
 
     def read(self) -> bytes:
         return self.content
+
+
+def _confirmed_selection(case: Case, editor: Client, url: str) -> dict:
+    """Every entry the pending page shows, ticked, and the confirmation asked for them."""
+    kwargs = {k: v for k, v in case.kwargs.items() if k != "action"}
+    page = editor.get(reverse("keyspace:stream-pending", kwargs=kwargs)).content.decode()
+    selected = re.findall(r'name="selected" value="([^"]*)"', page)
+    # Asking for the confirmation is a POST too: with the page's CSRF token, as a browser's.
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]*)"', page).group(1)
+    asked = editor.post(url, dict(case.data or {}) | {"selected": selected,
+                                                      "csrfmiddlewaretoken": csrf})
+    assert asked.status_code == 428, (url, asked.status_code)
+    # That request is audited (refused: not confirmed yet); tests count the audit entries of
+    # the requests they make themselves.
+    from keyspace.models import AuditEntry
+
+    AuditEntry.objects.all().delete()
+    fields = form_fields(asked.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields

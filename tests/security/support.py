@@ -50,6 +50,11 @@ def seed(port: int, password: str | None = None) -> None:
         pipe.set(b"app:cache:x", b"cx")
         pipe.set(b"bin:\xff\x00key", b"binary name")
         pipe.execute()
+    # The stream's group "g", whose consumer "worker" holds the entry, pending.
+    with redis_client(port, 0, password).pipeline(transaction=False) as pipe:
+        pipe.xgroup_create(b"stream", b"g", "0")
+        pipe.xreadgroup(b"g", b"worker", {b"stream": ">"}, count=1)
+        pipe.execute()
     redis_client(port, 1, password).set(b"db1:key", b"seed-db1-value")
 
 

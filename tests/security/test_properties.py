@@ -86,6 +86,7 @@ ROWS_BY_TYPE = {
     "list": ["0", "1", "2", "4", "99"],
     "set": [encode_key(m) for m in SET] + [encode_key(b"missing")],
     "zset": [encode_key(m) for m in ZSET] + [encode_key(b"missing")],
+    "stream": ["1-0", "2-0", "9-9"],
 }
 
 
@@ -104,8 +105,8 @@ def seed(r, r1) -> None:
         pipe.sadd(b"set1", b"only")
         pipe.zadd(b"zset", ZSET)
         pipe.zadd(b"zset1", {b"only": 1})
-        for entry in STREAM:
-            pipe.xadd(b"stream", entry)
+        for number, entry in enumerate(STREAM, start=1):
+            pipe.xadd(b"stream", entry, id=f"{number}-0")  # rows by ID (ROWS_BY_TYPE)
         pipe.set(b"ns:a:1", b"x")
         pipe.set(b"ns:b", b"y")
         pipe.execute()

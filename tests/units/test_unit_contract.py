@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import path, resolve, reverse
 
-from keyspace.redis.keynames import encode_key
+from keyspace.redis.keynames import KeyConverter, encode_key
 from keyspace.services.editing.create import CreateKeyForm, create_inputs
 from keyspace.units import TypeUnit, registry
 from keyspace.units.base import CreateField, ToolbarEntry
@@ -159,7 +159,11 @@ def test_units_pages_are_collected_under_the_keys_url():
     assert resolve(f"/db/0/key/{encode_key(b'z')}/leaderboard/").func is leaderboard_view
     for unit in registry.units():
         for pattern in unit.get_urls():
-            assert reverse(f"keyspace:{pattern.name}", kwargs={"db": 3, "key": b"k"}).startswith(
+            # A page may name more than the key (a stream's group, an action).
+            more = {name: b"g" if isinstance(converter, KeyConverter) else "x"
+                    for name, converter in pattern.pattern.converters.items()}
+            kwargs = more | {"db": 3, "key": b"k"}
+            assert reverse(f"keyspace:{pattern.name}", kwargs=kwargs).startswith(
                 f"/db/3/key/{encode_key(b'k')}/{unit.url_prefix}")
 
 

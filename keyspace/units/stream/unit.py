@@ -6,7 +6,13 @@ import re
 from dataclasses import dataclass
 
 from keyspace.exceptions import BadRequest
+from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import CreateField, Element, PageRequest, TypeUnit, ValuePage, registry
+from keyspace.units.stream.autoclaim import AutoClaim
+from keyspace.units.stream.claims import Acknowledge, Claim
+from keyspace.units.stream.edits import AddEntry, DeleteEntries, DeleteEntry
+from keyspace.units.stream.groups import CreateGroup, DeleteConsumer, DestroyGroup, SetGroupId
+from keyspace.units.stream.trim import Trim
 
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")  # ASCII digits: Redis refuses others
 MAX_ID_PART = 2**64 - 1
@@ -36,10 +42,17 @@ class StreamUnit(TypeUnit):
     length_command = "XLEN"
     length_label = "entries"
     orders = (("newest", "Newest first"), ("oldest", "Oldest first"))
+    operations = allow_list(AddEntry, DeleteEntry, DeleteEntries, Trim, CreateGroup, SetGroupId,
+                            DestroyGroup, DeleteConsumer, Acknowledge, Claim, AutoClaim)
     create_fields = (
         CreateField("field", "Field", kind="line", required="a field is needed for this type"),
         CreateField("value", "Value"),
     )
+
+    def get_urls(self) -> list:
+        from keyspace.views.stream_pending import pending_urls  # the views import the units
+
+        return pending_urls()
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.xadd(key, {data["field"]: data["value"]})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from keyspace.redis.keynames import encode_key
 from keyspace.services.editing import guard as editing
 from tests.services.editing.forms import form_fields, open_form
 from tests.support.htmx import HTMX
@@ -29,6 +30,52 @@ class Case:
     def __str__(self) -> str:
         return self.action
 
+
+def _stream_work(r):
+    """Stream k, entries 1-0..5-0, group g: alice holds 1-0..3-0."""
+    for i in range(1, 6):
+        r.xadd("k", {"n": i}, id=f"{i}-0")
+    r.xgroup_create("k", "g", "0")
+    r.xreadgroup("g", "alice", {"k": ">"}, count=3)
+
+
+def _held(r, entry_id: str, consumer: bytes, deliveries: int = 1) -> bool:
+    rows = r.xpending_range("k", "g", entry_id, entry_id, 1)
+    return bool(rows) and (rows[0]["consumer"], rows[0]["times_delivered"]) == (
+        consumer, deliveries)
+
+
+ALICE = encode_key(b"alice")
+GROUP = {"group": encode_key(b"g")}
+# Acknowledging, claiming and group edits change what WATCH does not see: each interference
+# here is such a change, so only the edit's own Lua check can notice it.
+STREAM_CASES = [
+    Case("stream-delete", _stream_work, lambda r: r.xdel("k", "2-0"),
+         lambda r: r.xlen("k") == 4 and r.xrange("k", "1-0", "1-0"),
+         changes={"ids": "1-0 2-0"}, asks_first=True),
+    Case("stream-delete-entry", _stream_work, lambda r: r.xdel("k", "2-0"),
+         lambda r: r.xlen("k") == 4 and not r.xrange("k", "2-0", "2-0"), row="2-0"),
+    Case("stream-trim", _stream_work, lambda r: r.xadd("k", {"n": 6}, id="6-0"),
+         lambda r: r.xlen("k") == 6, changes={"strategy": "MAXLEN", "threshold": "2"},
+         asks_first=True),
+    Case("stream-group-destroy", _stream_work, lambda r: r.xack("k", "g", "1-0"),
+         lambda r: r.xinfo_groups("k")[0]["pending"] == 2, changes={"group": "g"},
+         asks_first=True),
+    Case("stream-consumer-delete", _stream_work, lambda r: r.xack("k", "g", "1-0"),
+         lambda r: r.xinfo_consumers("k", "g")[0]["pending"] == 2,
+         changes={"group": "g", "consumer": "alice"}, asks_first=True),
+    Case("stream-ack", _stream_work, lambda r: r.xclaim("k", "g", "bob", 0, ["1-0"]),
+         lambda r: _held(r, "1-0", b"bob", 2),
+         changes=GROUP | {"selected": f"1-0:1:{ALICE}"}, asks_first=True),
+    Case("stream-claim", _stream_work, lambda r: r.xack("k", "g", "2-0"),
+         lambda r: not r.xpending_range("k", "g", "2-0", "2-0", 1) and _held(r, "1-0", b"alice"),
+         changes=GROUP | {"selected": f"1-0:1:{ALICE} 2-0:1:{ALICE}", "consumer": "carol"},
+         asks_first=True),
+    Case("stream-autoclaim", _stream_work, lambda r: r.xclaim("k", "g", "bob", 0, ["2-0"]),
+         lambda r: _held(r, "2-0", b"bob", 2) and _held(r, "1-0", b"alice"),
+         changes=GROUP | {"consumer": "carol", "min_idle": "0", "count": "10"},
+         asks_first=True),
+]
 
 CASES = [
     Case("string-edit", lambda r: r.set("k", "seen"), lambda r: r.set("k", "theirs"),
@@ -67,6 +114,7 @@ CASES = [
     Case("ttl", lambda r: r.set("k", "v"), lambda r: (r.delete("k"), r.rpush("k", "theirs")),
          lambda r: r.lrange("k", 0, -1) == [b"theirs"] and r.ttl("k") == -1,
          changes={"unit": "s", "amount": "60"}),
+    *STREAM_CASES,
 ]
 
 
