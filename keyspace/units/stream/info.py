@@ -176,7 +176,7 @@ def find_group(client: redis.Redis, key: bytes, name: bytes) -> tuple[Listing, G
     return listing, next((g for g in listing.rows if g.name == name), None)
 
 
-def _listing(client, args: tuple, total: int, parse, shown: int = SHOWN) -> Listing:
+def _listing(client, args: tuple, total: int, parse, shown: int | None = None) -> Listing:
     if total == 0:
         return Listing()
     if total > READ_LIMIT:
@@ -185,4 +185,5 @@ def _listing(client, args: tuple, total: int, parse, shown: int = SHOWN) -> List
         replies = client.execute_command("XINFO", *args)
     except redis.ResponseError as exc:
         return Listing(total=total, refused=str(exc))
-    return Listing(rows=[parse(reply) for reply in replies[:shown]], total=len(replies))
+    rows = [parse(reply) for reply in replies[: shown or SHOWN]]
+    return Listing(rows=rows, total=len(replies))

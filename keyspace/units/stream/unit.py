@@ -38,6 +38,14 @@ def stream_rows(reply) -> list[StreamRow]:
     ]
 
 
+def _newest(page: ValuePage, overview) -> str:
+    """Where following starts: after the newest entry shown, or after the last ID the stream
+    generated when it shows none."""
+    if page.rows and page.extra.get("order") == "newest":
+        return page.rows[0].entry_id
+    return overview.summary.last_generated_id if overview.summary else ""
+
+
 @registry.register
 class StreamUnit(TypeUnit):
     type_name = "stream"
@@ -106,4 +114,6 @@ class StreamUnit(TypeUnit):
         """The summary and consumer groups, on the first page only (not on *Load more*)."""
         if not page.extra.get("first"):
             return page
-        return replace(page, extra=page.extra | {"overview": read_overview(client, key)})
+        overview = read_overview(client, key)
+        return replace(page, extra=page.extra | {"overview": overview,
+                                                 "follow_after": _newest(page, overview)})
