@@ -160,7 +160,7 @@ def _previous(rows, more: bool, plan: _Plan) -> str | None:
 def _queue_read(pipe, key, start, ascending: bool, low, high, count: int) -> None:
     """Entries from `start` (inclusive) towards the range's end in one direction."""
     if start is None or (start > high if ascending else start < low):
-        pipe.xrange(key, min="0-0", max="0-0")  # nothing: no entry has ID 0-0
+        pipe.xrange(key, min="0-0", max="0-0", count=1)  # nothing: no entry has ID 0-0
     elif ascending:
         pipe.xrange(key, min=ids.format_id(start), max=ids.format_id(high), count=count)
     else:

@@ -97,7 +97,7 @@ class StreamUnit(TypeUnit):
         if request.cursor and parse_id(request.cursor) == edge:
             # Nothing lies past the first or last possible ID, and Redis refuses "(" there.
             # No entry can have ID 0-0, so this range is empty.
-            pipe.xrange(key, min="0-0", max="0-0")
+            pipe.xrange(key, min="0-0", max="0-0", count=1)
             return
         if request.order == "oldest":
             pipe.xrange(key, min=after or "-", max="+", count=request.count)
