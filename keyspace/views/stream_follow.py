@@ -37,7 +37,8 @@ def follow_panel(request, db: int, key: bytes):
     on = request.GET.get("on") == "1"
     context = {"db": db, "key": key, "following": on,
                "after": _after(request.GET.get("after")) or ""}
-    return render_page(request, TEMPLATE, context, fragment="panel")
+    # Only htmx asks for it (the buttons are htmx's): the panel alone, whoever asks.
+    return render_page(request, f"{TEMPLATE}#panel", context)
 
 
 @dashboard_view(VIEW)

@@ -8,7 +8,6 @@ import asyncio
 import re
 
 import pytest
-import redis
 
 from keyspace.redis.connection import get_async_client
 from keyspace.redis.keynames import encode_key
@@ -179,3 +178,36 @@ def test_a_bad_after_is_a_400(dashboard):
     stream = follow(dashboard, after="nope")
     assert stream.status == 400
     stream.close()
+
+
+# --- the panel on the key page --------------------------------------------------------------
+
+
+def panel_url(**params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"/db/0/key/{encode_key(b's')}/stream/follow/?{query}"
+
+
+def test_the_key_page_offers_to_follow_after_the_newest_entry(client, r):
+    add(r, 1, 3)
+    page = client.get(f"/db/0/key/{encode_key(b's')}/").content.decode()
+    assert f'hx-get="{panel_url(on=1).replace("&", "&amp;")}&amp;after=3-0"' in page
+    oldest = client.get(f"/db/0/key/{encode_key(b's')}/?order=oldest").content.decode()
+    assert "Follow new entries" not in oldest  # new entries would belong at the bottom
+
+
+def test_an_emptied_stream_is_followed_from_its_last_generated_id(client, r):
+    add(r, 1, 3)
+    r.xdel("s", "1-0", "2-0", "3-0")
+    page = client.get(f"/db/0/key/{encode_key(b's')}/").content.decode()
+    assert "on=1&amp;after=3-0" in page
+
+
+def test_the_panel_connects_and_disconnects(client, r):
+    add(r, 1, 1)
+    on = client.get(panel_url(on=1, after="1-0")).content.decode()
+    events = f"/db/0/key/{encode_key(b's')}/stream/follow/events/?after=1-0"
+    assert f'sse-connect="{events}"' in on and "Stop following" in on
+    off = client.get(panel_url()).content.decode()
+    assert "sse-connect" not in off and "Follow new entries" in off
+    assert client.get(panel_url(on=1, after="x")).status_code == 400

@@ -66,10 +66,7 @@ def parse_bound(text: str, *, upper: bool) -> StreamId:
         return MAX_ID if (text == "+" or (not text and upper)) else MIN_ID
     if FULL_ID.fullmatch(text):
         return parse_id(text)
-    if MILLISECONDS.fullmatch(text):
-        ms = int(text)
-    else:
-        ms = _datetime_ms(text)
+    ms = int(text) if MILLISECONDS.fullmatch(text) else _datetime_ms(text)
     if ms > MAX_PART:
         raise ValueError("past the largest stream ID")
     return (ms, MAX_PART) if upper else (ms, 0)

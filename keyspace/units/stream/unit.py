@@ -11,8 +11,8 @@ from keyspace.exceptions import BadRequest
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import CreateField, Element, PageRequest, TypeUnit, ValuePage, registry
 from keyspace.units.stream.entry_tool import ViewEntry
-from keyspace.units.stream.info import read_overview
 from keyspace.units.stream.ids import MAX_ID, MIN_ID, id_time, is_stream_id, parse_id
+from keyspace.units.stream.info import read_overview
 
 
 @dataclass(frozen=True)
