@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
-from keyspace.services.pubsub.live import Status, open_streams
+from keyspace.services.pubsub.live import open_streams
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
-from keyspace.units.stream.follow import Arrivals, follow_entries
+from keyspace.units.stream.follow import Arrivals, Status, follow_entries
 from keyspace.units.stream.ids import is_stream_id, parse_id
 from keyspace.views.rendering import render_page
 

@@ -11,8 +11,7 @@ import pytest
 
 from keyspace.redis.connection import get_async_client
 from keyspace.redis.keynames import encode_key
-from keyspace.services.pubsub.live import Status
-from keyspace.units.stream.follow import Arrivals, follow_entries, read_arrivals
+from keyspace.units.stream.follow import Arrivals, Status, follow_entries, read_arrivals
 from keyspace.views.stream_follow import _latest
 from tests.services.pubsub.support import Dashboard, dashboard_clients, run_async, wait_until
 from tests.support.sse import SSEStream

@@ -18,11 +18,19 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.redis.connection import get_async_client
-from keyspace.services.pubsub.live import Status
 from keyspace.units.stream import ids
 from keyspace.units.stream.unit import StreamRow, stream_rows
 
 BLOCK_MS = 10_000  # one XREAD waits this long at most; an empty reply is a heartbeat
+
+
+@dataclass(frozen=True)
+class Status:
+    """Something to tell the user about the follow itself."""
+
+    text: str
+    level: str = "info"
+    final: bool = False  # the follow ends here and the browser should not retry soon
 
 
 @dataclass(frozen=True)
