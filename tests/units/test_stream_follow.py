@@ -70,17 +70,21 @@ def test_an_empty_read_waits_then_returns_nothing(r, monkeypatch):
 
 def first_items(n: int, after: str | None, then=None) -> list:
     async def collect():
-        items = []
+        """The first `n` items; `then` runs in a thread once the first has come, while the
+        follow carries on."""
+        items, side = [], None
         stream = follow_entries(b"s", 0, after=after, max_batch=10, interval=0.01)
         try:
             async for item in stream:
                 items.append(item)
                 if then and len(items) == 1:
-                    await asyncio.to_thread(then)
+                    side = asyncio.create_task(asyncio.to_thread(then))
                 if len(items) == n:
-                    return items
+                    break
         finally:
             await stream.aclose()
+            if side:
+                await side
         return items
 
     return run_async(collect())
@@ -210,3 +214,23 @@ def test_the_panel_connects_and_disconnects(client, r):
     off = client.get(panel_url()).content.decode()
     assert "sse-connect" not in off and "Follow new entries" in off
     assert client.get(panel_url(on=1, after="x")).status_code == 400
+
+
+def test_a_dropped_connection_reconnects_and_loses_nothing(r):
+    """CLIENT KILL of the follower's blocked connection: it says so, reconnects, and the
+    entries added while it was away arrive (a stream keeps them)."""
+    add(r, 1, 1)
+
+    def kill_and_add():
+        wait_until(lambda: blocked_readers(r), 5, message="the follower blocks in XREAD")
+        for reader in blocked_readers(r):
+            r.client_kill_filter(_id=reader["id"])
+        add(r, 2, 3)
+
+    items = first_items(4, "1-0", then=kill_and_add)
+    texts = [i.text for i in items if isinstance(i, Status)]
+    assert texts[0] == "following"
+    assert texts[1].startswith("lost the connection to redis")
+    assert texts[2].startswith("reconnected to redis after")
+    [batch] = [i for i in items if isinstance(i, Arrivals)]
+    assert ids(batch) == ["2-0", "3-0"]
