@@ -74,3 +74,21 @@ def test_consumers_open_under_the_groups_table(page: Page, server, r):
     consumers = page.locator("#stream-consumers table")
     expect(consumers).to_contain_text("w1")
     assert page.url.endswith(f"/db/0/key/{encode_key(b'jobs')}/")  # swapped in place
+
+
+def test_entries_page_from_the_key_page(page: Page, server, r):
+    for i in range(1, 31):
+        r.xadd("log", {"line": f"#{i}"}, id=f"{1_700_000_000_000 + i}-0")
+    page.goto(f"{server.base}/db/0/key/{encode_key(b'log')}/")
+    page.get_by_label("Jump to").fill("2023-11-14 22:13:20.010")
+    page.get_by_role("button", name="Show entries").click()
+    rows = page.locator("#entries table tbody tr")
+    expect(rows.first).to_have_id("row-1700000000010-0")
+    expect(rows).to_have_count(10)  # 10 down to 1
+    assert_accessible(page, "stream entries page")
+    page.locator("#entries nav.pager").first.get_by_role("link", name="Newer").click()
+    expect(rows.first).to_have_id("row-1700000000030-0")
+    expect(rows.last).to_have_id("row-1700000000011-0")
+    assert "before=1700000000010-0" in page.url  # each page has its own URL
+    page.go_back()
+    expect(rows.first).to_have_id("row-1700000000010-0")
