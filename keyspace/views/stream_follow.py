@@ -33,10 +33,11 @@ def _after(text: str | None) -> str | None:
 
 @dashboard_view(VIEW)
 def follow_panel(request, db: int, key: bytes):
-    """Following on (`?on=1&after=ID`: the page connects to the events) or off."""
+    """Following on (`?on=1&after=ID`: the page connects to the events) or off. `after` may
+    come twice (the ID the panel was drawn with and the newest row shown): the newer wins."""
     on = request.GET.get("on") == "1"
-    context = {"db": db, "key": key, "following": on,
-               "after": _after(request.GET.get("after")) or ""}
+    after = _latest(*(_after(text) for text in request.GET.getlist("after")[:2]))
+    context = {"db": db, "key": key, "following": on, "after": after or ""}
     # Only htmx asks for it (the buttons are htmx's): the panel alone, whoever asks.
     return render_page(request, f"{TEMPLATE}#panel", context)
 

@@ -62,6 +62,15 @@ def test_follow_shows_new_entries_at_the_top(page: Page, server, r):
     page.wait_for_timeout(300)  # nothing is following: nothing may arrive
     expect(rows.first).to_have_id("row-5-0")
 
+    # Following again starts after the newest row shown: #6, added while stopped, arrives
+    # once, and #4 and #5 are not added a second time.
+    page.get_by_role("button", name="Follow new entries").click()
+    expect(rows.first).to_have_id("row-6-0")
+    r.xadd("orders", {"order": "#7"}, id="7-0")
+    expect(rows.first).to_have_id("row-7-0")
+    expect(rows).to_have_count(7)
+    page.get_by_role("button", name="Stop following").click()
+
 
 def test_consumers_open_under_the_groups_table(page: Page, server, r):
     r.xadd("jobs", {"job": "a"}, id="1-0")
