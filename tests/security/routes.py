@@ -49,6 +49,10 @@ CLASSIFICATION = {
     "pubsub-channels": VIEW,
     "pubsub-stream": VIEW,
     "pubsub-publish": EDIT,
+    "stream-entries": VIEW,
+    "stream-consumers": VIEW,
+    "stream-follow-panel": VIEW,
+    "stream-follow": VIEW,
     "namespace-browse": VIEW,
     "namespace-count": VIEW,
     "key-detail": VIEW,
@@ -148,6 +152,14 @@ CASES = {
     "pubsub-stream": [Case("pubsub-stream", {"db": 0}, ok_status=400)],
     "pubsub-publish": [Case("pubsub-publish", {"db": 0}, data={
         "channel": "news", "message": "hello", "message_encoding": "text"})],
+    "stream-entries": [Case("stream-entries", {"db": 0, "key": b"stream"})],
+    "stream-consumers": [Case("stream-consumers", {"db": 0, "key": b"stream"})],
+    "stream-follow-panel": [Case("stream-follow-panel", {"db": 0, "key": b"stream"},
+                                 {"on": "1"})],
+    # A bad `after` is refused (400) before the follow starts: one that started would never
+    # end under the test client.
+    "stream-follow": [Case("stream-follow", {"db": 0, "key": b"stream"}, {"after": "x"},
+                           ok_status=400)],
     "namespace-browse": [Case("namespace-browse", {"db": 0})],
     "namespace-count": [Case("namespace-count", {"db": 0})],
     "key-detail": [Case("key-detail", {"db": 0, "key": b"hash"})],
