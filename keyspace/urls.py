@@ -15,11 +15,11 @@ from keyspace.views import (
     key,
     namespaces,
     pubsub,
+    recommendations,
     transfer,
     undo,
 )
 from keyspace.views import server as server_views
-from keyspace.views import recommendations
 
 
 class DbConverter:
