@@ -8,8 +8,6 @@ import asyncio
 import threading
 import time
 
-import pytest
-
 from keyspace.services.pubsub.feed import scaled_budget
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
@@ -141,15 +139,6 @@ def test_skipped_counts_stay_exact_for_viewers_at_different_paces(r):
     for shown, skipped in run_async(run()):
         assert len(shown) + skipped == 500
         assert shown[-1] == b"499"
-
-
-@pytest.fixture
-def tight_pubsub_buffer(r):
-    """Redis cuts a subscriber off at 64 KB of unsent output (the default is 32 MB)."""
-    before = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
-    r.config_set("client-output-buffer-limit", "pubsub 64kb 32kb 60")
-    yield
-    r.config_set("client-output-buffer-limit", before)
 
 
 def test_a_subscriber_cut_off_for_reading_slowly_is_told_how_many_were_lost(
