@@ -18,12 +18,27 @@ if TYPE_CHECKING:
     from keyspace.services.pubsub.reader import SharedReader
 
 
-def scaled_budget(max_batch: int, elapsed: float, interval: float, ceiling: int) -> int:
-    """The per-batch cap grows with the time since the last batch: a batch that comes late
-    (the page or the machine stalled) may hand out what arrived meanwhile at the same pace,
-    up to what the ring holds."""
-    scaled = int(max_batch * elapsed / interval) if interval > 0 else max_batch
-    return max(max_batch, min(ceiling, scaled))
+class Allowance:
+    """How many messages a viewer may be handed: `max_batch` per `interval`, and what a late
+    or light batch did not use is saved for the next, up to `ceiling` (what the ring holds).
+
+    So the cap scales with the time since the last batch, and also covers the other stall: the
+    reader held up with the rest of the process, a batch due at once finding only part of
+    the backlog read, and the next one, an interval later, finding the rest."""
+
+    def __init__(self, max_batch: int, interval: float, *, clock=time.monotonic) -> None:
+        self.max_batch, self.interval, self.clock = max_batch, interval, clock
+        self.saved = 0.0
+        self.at = clock()
+
+    def budget(self, ceiling: int) -> int:
+        now = self.clock()
+        earned = self.max_batch * (now - self.at) / self.interval if self.interval > 0 else 0
+        self.saved, self.at = min(float(ceiling), self.saved + earned), now
+        return max(self.max_batch, int(self.saved))
+
+    def spend(self, handed_out: int) -> None:
+        self.saved = max(0.0, self.saved - handed_out)
 
 
 class Feed:
@@ -58,6 +73,7 @@ class Feed:
         """A batch per `interval` (possibly empty: a heartbeat), statuses as they happen; ends
         after a final status."""
         self.shared.grow(max_batch)
+        allowance = Allowance(max_batch, interval)
         last = time.monotonic()
         while True:
             statuses = self.new_statuses()
@@ -65,9 +81,10 @@ class Feed:
             due = now - last >= interval
             if due or (statuses and self.shared.total != self.position):
                 # Messages that came before a status are handed out before it.
-                yield self.take(scaled_budget(max_batch, now - last, interval,
-                                              self.shared.capacity))
+                batch = self.take(allowance.budget(self.shared.capacity))
+                allowance.spend(len(batch.messages))
                 last = now
+                yield batch
             for status in statuses:
                 yield status
                 if status.final:

@@ -8,7 +8,7 @@ import asyncio
 import threading
 import time
 
-from keyspace.services.pubsub.feed import scaled_budget
+from keyspace.services.pubsub.feed import Allowance
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
 from tests.services.pubsub.support import dashboard_clients, numsub, run_async
@@ -83,11 +83,22 @@ def test_different_sets_get_their_own_connection_and_a_late_viewer_sees_only_new
     run_async(run())
 
 
-def test_the_cap_scales_with_the_time_since_the_last_batch():
-    assert scaled_budget(200, 0.1, 0.1, 4000) == 200
-    assert scaled_budget(200, 0.01, 0.1, 4000) == 200  # an early batch still gets the cap
-    assert scaled_budget(200, 1.0, 0.1, 4000) == 2000
-    assert scaled_budget(200, 60.0, 0.1, 4000) == 4000  # no more than the ring holds
+def test_the_cap_scales_with_the_time_since_the_last_batch_and_keeps_what_was_unused():
+    now = [0.0]
+    allowance = Allowance(200, 0.125, clock=lambda: now[0])  # binary fractions: exact sums
+    now[0] = 0.125
+    assert allowance.budget(4000) == 200
+    allowance.spend(200)
+    now[0] = 0.1875
+    assert allowance.budget(4000) == 200  # an early batch still gets the cap
+    allowance.spend(200)
+    now[0] = 1.1875
+    assert allowance.budget(4000) == 1600  # a second late
+    allowance.spend(5)  # the reader had read only 5 of the backlog when the batch was due
+    now[0] = 1.3125
+    assert allowance.budget(4000) == 1795  # the rest of it fits in the next one
+    now[0] = 100.0
+    assert allowance.budget(4000) == 4000  # no more than the ring holds
 
 
 def test_a_stall_of_a_second_at_1000_per_second_skips_nothing(r):
@@ -99,6 +110,27 @@ def test_a_stall_of_a_second_at_1000_per_second_skips_nothing(r):
             items = feed.batches(interval=0.1, max_batch=200)
             await next_status(items)
             await asyncio.to_thread(_publish_for_a_second, r, "steady", 1000)
+            shown, skipped = await next_messages(items, 1000)
+            await items.aclose()
+            return shown, skipped
+
+    shown, skipped = run_async(run())
+    assert skipped == 0
+    assert shown == [str(n).encode() for n in range(1000)]
+
+
+def test_a_stalled_process_at_1000_per_second_skips_nothing(r):
+    """The whole event loop stops for a second (reader included) while 1,000 messages are
+    published: the batch due at once finds only part of the backlog read; the rest still fits
+    the next ones."""
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"stalled"]) as feed:
+            items = feed.batches(interval=0.1, max_batch=200)
+            await next_status(items)
+            publisher = threading.Thread(target=_publish_for_a_second, args=(r, "stalled", 1000))
+            publisher.start()
+            publisher.join()  # the event loop is held meanwhile
             shown, skipped = await next_messages(items, 1000)
             await items.aclose()
             return shown, skipped
