@@ -13,21 +13,33 @@ import json
 import sys
 import time
 
+import redis
 import redis.asyncio
 
 
 async def main(url: str, channel: str) -> None:
-    client = redis.asyncio.Redis.from_url(url, client_name="bench-bare-subscriber")
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(channel)
-    state = {"count": 0, "last_at": 0.0}
+    state = {"count": 0, "last_at": 0.0, "reconnects": 0}
+    subscribed = asyncio.Event()
 
     async def listen() -> None:
-        async for _message in pubsub.listen():
-            state["count"] += 1
-            state["last_at"] = time.time()
+        # Cut off by Redis (it fell behind too), it subscribes again and keeps counting.
+        while True:
+            client = redis.asyncio.Redis.from_url(url, client_name="bench-bare-subscriber")
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(channel)
+                subscribed.set()
+                async for _message in pubsub.listen():
+                    state["count"] += 1
+                    state["last_at"] = time.time()
+            except redis.ConnectionError:
+                state["reconnects"] += 1
+            finally:
+                await pubsub.aclose()
+                await client.aclose()
 
     listening = asyncio.create_task(listen())
+    await subscribed.wait()
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
@@ -35,8 +47,6 @@ async def main(url: str, channel: str) -> None:
     while await stdin.readline():
         print(json.dumps(state), flush=True)
     listening.cancel()
-    await pubsub.aclose()
-    await client.aclose()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -41,6 +42,16 @@ class Allowance:
         self.saved = max(0.0, self.saved - handed_out)
 
 
+BEHIND_INTERVAL = 1.0  # while the reader is behind, one batch a second at most
+
+
+def _next_tick(now: float, interval: float) -> float:
+    """Batches fall on a grid shared by every viewer in the process: viewers of one
+    subscription take at the same moment, get the same newest messages, and the page
+    renders them once (see views/pubsub.py)."""
+    return (math.floor(now / interval) + 1) * interval if interval > 0 else now
+
+
 class Feed:
     def __init__(self, shared: SharedReader) -> None:
         self.shared = shared
@@ -59,7 +70,8 @@ class Feed:
         total = shared.total
         new, self.position = total - self.position, total
         kept = min(new, budget, len(shared.ring))
-        return Batch(shared.recent(kept), new - kept, shared.rate.per_second())
+        return Batch(shared.recent(kept), new - kept, shared.rate.per_second(),
+                     source=shared.serial_number, first_seq=total - kept + 1)
 
     def new_statuses(self) -> list[Status]:
         statuses, self._replay = self._replay, []
@@ -74,22 +86,29 @@ class Feed:
         after a final status."""
         self.shared.grow(max_batch)
         allowance = Allowance(max_batch, interval)
-        last = time.monotonic()
+        tick = _next_tick(time.monotonic(), interval)
+        slow_tick = _next_tick(time.monotonic(), BEHIND_INTERVAL)
         while True:
             statuses = self.new_statuses()
             now = time.monotonic()
-            due = now - last >= interval
-            if due or (statuses and self.shared.total != self.position):
+            due = now >= tick
+            if due and self.shared.behind and now < slow_tick and not statuses:
+                # Reading comes first: while the reader has a backlog, rendering waits (at
+                # most BEHIND_INTERVAL, then a plain batch), so Redis holds no backlog for us.
+                tick = _next_tick(now, interval)
+            elif due or (statuses and self.shared.total != self.position):
                 # Messages that came before a status are handed out before it.
-                batch = self.take(allowance.budget(self.shared.capacity))
+                budget = allowance.budget(self.shared.capacity)
+                batch = self.take(max_batch if self.shared.behind else budget)
                 allowance.spend(len(batch.messages))
-                last = now
+                tick = _next_tick(now, interval)
+                slow_tick = _next_tick(now, BEHIND_INTERVAL)
                 yield batch
             for status in statuses:
                 yield status
                 if status.final:
                     return
-            await self._wait(last + interval - time.monotonic())
+            await self._wait(tick - time.monotonic())
 
     async def _wait(self, seconds: float) -> None:
         if seconds <= 0:

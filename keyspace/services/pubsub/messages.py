@@ -31,6 +31,10 @@ class Batch:
     messages: list[Message] = field(default_factory=list)  # oldest first
     skipped: int = 0  # received but not handed out (older than the kept ones)
     per_second: float = 0.0  # messages received per second lately, by their arrival times
+    # Which subscription and which of its messages (1-based, counted since it opened) the
+    # first one is: viewers handed the same messages can share their rendering.
+    source: int = 0
+    first_seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import time
 
 import hiredis
@@ -28,8 +29,11 @@ from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.services.pubsub.wire import Handshake, Wire
 
 _MESSAGES = (b"message", b"pmessage")
+# A socket read this large means data was waiting: the reader is behind Redis.
+BEHIND_BYTES = 64 * 1024
 _CONFIRMATIONS = (b"subscribe", b"psubscribe")
 SUBSCRIBED = Status("subscribed")
+_serials = itertools.count(1)
 
 
 class SharedReader:
@@ -41,6 +45,7 @@ class SharedReader:
         self.total = 0  # messages received since the start, over every connection
         self.rate = ArrivalRate()
         self.last_message_at: float | None = None
+        self.behind = False  # the last read found a backlog: viewers hold off rendering
         self.statuses: collections.deque = collections.deque(maxlen=32)  # (serial, Status)
         self.serial = 0
         self.state: Status | None = None  # what a viewer joining now is told first
@@ -48,6 +53,8 @@ class SharedReader:
         self.client_id: int | None = None
         self.finished = False
         self.task: asyncio.Task | None = None
+        self.serial_number = next(_serials)  # never reused, unlike id()
+        self._newest: tuple[int, list[Message]] = (-1, [])  # (total, messages) last built
 
     # --- viewers ---
 
@@ -79,7 +86,16 @@ class SharedReader:
             await asyncio.gather(self.task, return_exceptions=True)
 
     def recent(self, count: int) -> list[Message]:
-        """The newest `count` messages (count <= len(ring)), oldest first."""
+        """The newest `count` messages (count <= len(ring)), oldest first. Viewers that take
+        at the same moment (their ticks are aligned) share the Message objects."""
+        total, built = self._newest
+        if total == self.total and count <= len(built):
+            return built[len(built) - count:]
+        messages = self._build(count)
+        self._newest = (self.total, messages)
+        return messages
+
+    def _build(self, count: int) -> list[Message]:
         ring, stamps = self.ring, self.stamps
         messages, j, seq = [], len(stamps) - 1, self.total
         for i in range(1, count + 1):
@@ -143,7 +159,9 @@ class SharedReader:
                 self.last_message_at = now = clock()
                 self.stamps.append((self.total, now))
                 self.rate.count(count)
-            feed(await read())
+            data = await read()
+            self.behind = len(data) >= BEHIND_BYTES
+            feed(data)
             await asyncio.sleep(0)  # a full socket buffer never waits: let the others run
 
     def _control(self, reply, pending: int, connection: _Connection) -> int:

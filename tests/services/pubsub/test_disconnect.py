@@ -12,13 +12,13 @@ from tests.services.pubsub.support import text_of
 def test_the_page_says_how_many_messages_redis_dropped_with_a_slow_dashboard(
     start_dashboard, redis_server, r, tight_pubsub_buffer
 ):
-    """The dashboard process is stopped (SIGSTOP) while 4 MB are published: Redis passes its
+    """The dashboard process is stopped (SIGSTOP) while 16 MB are published: Redis passes its
     output buffer limit and disconnects it. Once it runs again, the page hears that the
     connection was lost, then that it is back with the number of messages that never came;
     with the messages the page did get, that accounts for every one published."""
     dashboard = start_dashboard(redis_server.url)
     stream = dashboard.subscribed(channel="cut")
-    published = 4000
+    published = 16_000  # 16 MB: more than loopback socket buffers can absorb
     os.kill(dashboard.process.pid, signal.SIGSTOP)
     try:
         with r.pipeline(transaction=False) as pipe:

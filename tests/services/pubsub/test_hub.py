@@ -176,11 +176,11 @@ def test_skipped_counts_stay_exact_for_viewers_at_different_paces(r):
 def test_a_subscriber_cut_off_for_reading_slowly_is_told_how_many_were_lost(
     r, tight_pubsub_buffer
 ):
-    """The event loop stalls while 4 MB are published: Redis disconnects the dashboard at its
+    """The event loop stalls while 16 MB are published: Redis disconnects the dashboard at its
     output buffer limit. The reconnect says how many messages never arrived, exactly (only
     this test publishes)."""
     payload = b"x" * 1024
-    published = 4000
+    published = 16_000  # 16 MB: more than loopback socket buffers can absorb
 
     async def run():
         async with hub.subscribe(0, channels=[b"slow"]) as feed:
