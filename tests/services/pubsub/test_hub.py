@@ -216,3 +216,32 @@ def _flood(r, payload: bytes, count: int) -> None:
         for _ in range(count):
             pipe.publish("slow", payload)
         pipe.execute()
+
+
+def test_viewers_of_one_subscription_take_on_the_same_tick_and_share_the_messages(r):
+    """Batches fall on a grid shared by the process: both viewers are handed the very same
+    Message objects (and the page renders them once)."""
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"tick"]) as one, \
+                hub.subscribe(0, channels=[b"tick"]) as two:
+            items = [one.batches(interval=0.1, max_batch=50), two.batches(interval=0.1,
+                                                                          max_batch=50)]
+            for feed_items in items:
+                await next_status(feed_items)
+            with r.pipeline(transaction=False) as pipe:
+                for n in range(5):
+                    pipe.publish("tick", str(n))
+                pipe.execute()
+            batches = []
+            for feed_items in items:
+                while not isinstance(item := await anext(feed_items), Batch) or not item.messages:
+                    pass
+                batches.append(item)
+                await feed_items.aclose()
+            return batches
+
+    first, second = run_async(run())
+    assert [m.data for m in first.messages] == [b"0", b"1", b"2", b"3", b"4"]
+    assert all(a is b for a, b in zip(first.messages, second.messages, strict=True))
+    assert (first.source, first.first_seq) == (second.source, second.first_seq)
