@@ -41,6 +41,10 @@ class Allowance:
     def spend(self, handed_out: int) -> None:
         self.saved = max(0.0, self.saved - handed_out)
 
+    def forfeit(self) -> None:
+        """Under a flood nothing is saved: a catch-up batch would only cost rendering."""
+        self.saved = 0.0
+
 
 BEHIND_INTERVAL = 1.0  # while the reader is behind, one batch a second at most
 
@@ -87,28 +91,42 @@ class Feed:
         self.shared.grow(max_batch)
         allowance = Allowance(max_batch, interval)
         tick = _next_tick(time.monotonic(), interval)
-        slow_tick = _next_tick(time.monotonic(), BEHIND_INTERVAL)
+        held_until = None  # while the reader is behind, batches wait until then at most
         while True:
             statuses = self.new_statuses()
             now = time.monotonic()
             due = now >= tick
-            if due and self.shared.behind and now < slow_tick and not statuses:
+            if held_until is None and due and self.shared.behind:
+                held_until = _next_tick(now, BEHIND_INTERVAL)
+            if due and self.shared.behind and now < held_until and not statuses:
                 # Reading comes first: while the reader has a backlog, rendering waits (at
-                # most BEHIND_INTERVAL, then a plain batch), so Redis holds no backlog for us.
+                # most BEHIND_INTERVAL, then a small batch), so Redis holds no backlog for us.
                 tick = _next_tick(now, interval)
             elif due or (statuses and self.shared.total != self.position):
                 # Messages that came before a status are handed out before it.
-                budget = allowance.budget(self.shared.capacity)
-                batch = self.take(max_batch if self.shared.behind else budget)
+                batch = self.take(self._budget(allowance, max_batch, interval))
                 allowance.spend(len(batch.messages))
-                tick = _next_tick(now, interval)
-                slow_tick = _next_tick(now, BEHIND_INTERVAL)
+                tick, held_until = _next_tick(now, interval), None
                 yield batch
             for status in statuses:
                 yield status
                 if status.final:
                     return
             await self._wait(tick - time.monotonic())
+
+    def _budget(self, allowance: Allowance, max_batch: int, interval: float) -> int:
+        """Saved-up allowance after a stall; under a flood (arrivals above what the cap
+        hands out) the plain cap, and a tenth of it while the reader is behind: rendering
+        costs far more per message than reading, and reading must keep up."""
+        shared = self.shared
+        budget = allowance.budget(shared.capacity)
+        if shared.behind:
+            allowance.forfeit()
+            return max(1, max_batch // 10)
+        if shared.rate.per_second() > max_batch / interval:
+            allowance.forfeit()
+            return max_batch
+        return budget
 
     async def _wait(self, seconds: float) -> None:
         if seconds <= 0:

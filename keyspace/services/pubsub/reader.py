@@ -26,11 +26,12 @@ import redis
 from keyspace.services.pubsub.feed import Feed
 from keyspace.services.pubsub.messages import Message, Status
 from keyspace.services.pubsub.rates import ArrivalRate
-from keyspace.services.pubsub.wire import Handshake, Wire
+from keyspace.services.pubsub.wire import READ_SIZE, Handshake, Wire
 
 _MESSAGES = (b"message", b"pmessage")
-# A socket read this large means data was waiting: the reader is behind Redis.
-BEHIND_BYTES = 64 * 1024
+# A full socket read means more was waiting: the reader is behind Redis. (Smaller backlogs
+# come and go with every pause of the process and cost Redis little.)
+BEHIND_BYTES = READ_SIZE
 _CONFIRMATIONS = (b"subscribe", b"psubscribe")
 SUBSCRIBED = Status("subscribed")
 _serials = itertools.count(1)
