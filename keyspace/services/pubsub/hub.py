@@ -4,6 +4,7 @@ process, read by one task, watched by any number of viewers.
 API (everything runs on the event loop of the ASGI server)::
 
     from keyspace.services.pubsub.hub import hub
+    from keyspace.services.pubsub.messages import Batch, Message, Status
 
     async with hub.subscribe(db, channels=[b"orders"], patterns=[b"__keyspace@0__:*"]) as feed:
         async for item in feed.batches(interval=0.1, max_batch=200):
@@ -22,9 +23,13 @@ API (everything runs on the event loop of the ASGI server)::
   own: each `take` hands out the newest messages since its last one and counts the rest as
   skipped, exactly (`delivered + skipped` = received).
 - `feed.take(budget)` and `feed.new_statuses()` are the non-blocking pieces `batches` uses.
-- `batches` scales its per-batch cap with the time since the last batch (a stall of 1 s
-  skips nothing that the ring still holds); the ring keeps the newest `keep` messages
-  (default: PUBSUB_MAX_BATCH for every PUBSUB_INTERVAL in CATCH_UP_SECONDS).
+- `batches` hands out what arrived since the last batch, newest first kept: after a stall
+  up to the allowance saved meanwhile (a stall of 1 s at 1,000 msg/s skips nothing; the
+  ring keeps the newest `keep` messages, by default PUBSUB_MAX_BATCH for every
+  PUBSUB_INTERVAL in CATCH_UP_SECONDS); under a flood `max_batch` per interval; while the
+  reader is behind Redis, it holds off up to 1 s and then hands out a tenth of that, so
+  reading always comes before rendering. Batches fall on a process-wide tick grid, so the
+  viewers of one subscription are handed the same Message objects.
 """
 
 from __future__ import annotations
