@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bench.pubsub.viewer import Viewer
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 DASHBOARD_CLIENT_NAME = "redis-dashboard"
+_LOSS = re.compile(r"not received: up to ([\d,]+)")
 
 
 class BareSubscriber:
@@ -72,11 +74,18 @@ class Phase:
     machine_busy: float = 0.0
     loadavg: str = ""
     statuses: list[str] = field(default_factory=list)
+    lost: list[int | None] = field(default_factory=list)  # per viewer, as the page reported
 
     @property
     def exact(self) -> bool:
         return all(d + s == self.published for d, s in zip(self.delivered, self.skipped,
                                                            strict=True))
+
+    @property
+    def accounted(self) -> bool:
+        """delivered + skipped + the loss the page reported = published, for every viewer."""
+        return all(lost is not None and d + s + lost == self.published
+                   for d, s, lost in zip(self.delivered, self.skipped, self.lost, strict=True))
 
     @property
     def kept_up(self) -> bool:
@@ -175,10 +184,22 @@ def _account(phase: Phase, viewers: list[Viewer], marks, first_seq: int) -> None
         phase.delivered.append(len({s for s, _ in seen}))
         phase.skipped.append(log.skipped - skipped_mark)
         phase.lags_ms += [1000 * lag for _, lag in seen]
+        phase.lost.append(_reported_loss(log.statuses))
         phase.statuses += log.statuses
         log.statuses.clear()
         log.delivered.clear()  # memory: 10 viewers over 8 phases
         log.skipped = 0
+
+
+def _reported_loss(statuses: list[str]) -> int | None:
+    """The messages the page said were lost on reconnects (None: it said unknown)."""
+    total = 0
+    for text in statuses:
+        if "how many is unknown" in text:
+            return None
+        if found := _LOSS.search(text):
+            total += int(found[1].replace(",", ""))
+    return total
 
 
 def _dashboard_received(viewer: Viewer, before: int) -> tuple[int, float]:

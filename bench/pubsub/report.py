@@ -24,6 +24,10 @@ def targets(phases: list[Phase], baseline: float, final: float) -> list[tuple[st
                         ", ".join(f"{d + s:,}" for d, s in list(zip(p.delivered, p.skipped,
                                                                      strict=True))[:3])
                         + f"{' ...' if p.viewers > 3 else ''} of {p.published:,}"))
+        lost = p.lost[0] if p.lost else None
+        results.append((f"{row}: ... + loss the page reported = published", p.accounted,
+                        f"viewer 1: {p.delivered[0] + p.skipped[0]:,} + "
+                        f"{'unknown' if lost is None else f'{lost:,}'} of {p.published:,}"))
         if p.rate <= 1_000:
             results.append((f"{row}: nothing skipped", not any(p.skipped),
                             f"{sum(p.skipped):,} skipped"))
@@ -58,22 +62,32 @@ def print_phase(p: Phase) -> None:
         print(f"   status: {text}")
 
 
+def _lost(p: Phase) -> str:
+    if not p.lost or p.lost[0] is None:
+        return "unknown"
+    return f"{p.lost[0]:,}"
+
+
 def print_table(phases: list[Phase], baseline: float, final: float) -> None:
     header = (f"{'rate/s':>8} {'viewers':>7} {'published':>10} {'pub/s':>8} {'delivered':>10} "
-              f"{'skipped':>10} {'exact':>5} {'p50 ms':>7} {'p99 ms':>7} {'omem MB':>7} "
+              f"{'skipped':>10} {'exact':>5} {'lost':>9} {'acct':>4} {'p50 ms':>7} "
+              f"{'p99 ms':>7} {'omem MB':>7} "
               f"{'conns':>5} {'RSS MB':>7} {'drain':>6} {'busy%':>5} {'load':>14}")
     print("\n" + header)
     print("-" * len(header))
     for p in phases:
         print(f"{p.rate:>8,} {p.viewers:>7} {p.published:>10,} "
               f"{p.publisher.get('achieved_rate', 0):>8,.0f} {sum(p.delivered):>10,} "
-              f"{sum(p.skipped):>10,} {'yes' if p.exact else 'NO':>5} {p.lag(0.5):>7.0f} "
+              f"{sum(p.skipped):>10,} {'yes' if p.exact else 'NO':>5} {_lost(p):>9} "
+              f"{'yes' if p.accounted else 'NO':>4} {p.lag(0.5):>7.0f} "
               f"{p.lag(0.99):>7.0f} {p.omem_peak_mb:>7.2f} {p.connections_peak:>5} "
               f"{p.rss_peak:>7.1f} {p.drain_ratio:>6.2f} {p.machine_busy:>5.0f} "
               f"{p.loadavg:>14}")
     print(f"RSS baseline {baseline:.1f} MB, final {final:.1f} MB ({final - baseline:+.1f} MB). "
           "delivered/skipped: summed over the viewers; exact: each viewer's delivered + skipped "
-          "= published; lag: publish -> SSE event here; omem: Redis's output buffer for the "
+          "= published; lost: what the page reported lost when Redis cut the dashboard off "
+          "(viewer 1); acct: delivered + skipped + lost = published for every viewer; "
+          "lag: publish -> SSE event here; omem: Redis's output buffer for the "
           "dashboard's connection, peak (CLIENT LIST); conns: the dashboard's subscribed "
           "connections, peak; drain: the dashboard's drain rate / a bare redis.asyncio "
           "subscriber's, same run; busy%/load: the whole machine.")
