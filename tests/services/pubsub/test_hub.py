@@ -11,6 +11,7 @@ import time
 from keyspace.services.pubsub.feed import Allowance
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
+from keyspace.services.pubsub.reader import SharedReader
 from tests.services.pubsub.support import dashboard_clients, numsub, run_async
 
 
@@ -245,3 +246,19 @@ def test_viewers_of_one_subscription_take_on_the_same_tick_and_share_the_message
     assert [m.data for m in first.messages] == [b"0", b"1", b"2", b"3", b"4"]
     assert all(a is b for a, b in zip(first.messages, second.messages, strict=True))
     assert (first.source, first.first_seq) == (second.source, second.first_seq)
+
+
+def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_is_behind():
+    shared = SharedReader(0, (b"x",), ())
+    feed = shared.join(4000)
+    now = [0.0]
+    allowance = Allowance(200, 0.1, clock=lambda: now[0])
+    now[0] = 1.0
+    assert feed._budget(allowance, 200, 0.1) == 2000  # quiet channel, a late batch: saved up
+    allowance.spend(0)
+    shared.rate.count(10_000)  # arrivals far above 2,000/s: a flood
+    now[0] = 2.0
+    assert feed._budget(allowance, 200, 0.1) == 200
+    assert allowance.saved == 0  # nothing saved for a catch-up batch that would only cost
+    shared.behind = True
+    assert feed._budget(allowance, 200, 0.1) == 20
