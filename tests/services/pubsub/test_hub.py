@@ -262,3 +262,29 @@ def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_
     assert allowance.saved == 0  # nothing saved for a catch-up batch that would only cost
     shared.behind = True
     assert feed._budget(allowance, 200, 0.1) == 20
+
+
+def test_without_info_the_loss_is_said_to_be_unknown(r, redis_server, settings):
+    """A user who may subscribe but not run INFO: the reconnect says the count is unknown
+    rather than guessing."""
+    r.acl_setuser("noinfo", enabled=True, passwords=["+pw"], keys=["*"], channels=["*"],
+                  commands=["+@all", "-info"])
+    settings.REDIS_URL = f"redis://noinfo:pw@127.0.0.1:{redis_server.port}/0"
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"blind"]) as feed:
+            items = feed.batches(interval=0.05, max_batch=10)
+            await next_status(items)
+            assert r.client_kill_filter(_type="pubsub") == 1
+            lost = await next_status(items)
+            back = await next_status(items)
+            await items.aclose()
+            return lost, back
+
+    try:
+        lost, back = run_async(run())
+    finally:
+        r.acl_deluser("noinfo")
+    assert "lost the connection" in lost.text
+    assert back.text.endswith("were not received: how many is unknown")
+    assert back.lost is None and back.level == "error"
