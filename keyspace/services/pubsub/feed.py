@@ -96,9 +96,9 @@ class Feed:
             statuses = self.new_statuses()
             now = time.monotonic()
             due = now >= tick
-            if held_until is None and due and self.shared.behind:
+            if held_until is None and due and self.shared.lagging:
                 held_until = _next_tick(now, BEHIND_INTERVAL)
-            if due and self.shared.behind and now < held_until and not statuses:
+            if due and self.shared.lagging and now < held_until and not statuses:
                 # Reading comes first: while the reader has a backlog, rendering waits (at
                 # most BEHIND_INTERVAL, then a small batch), so Redis holds no backlog for us.
                 tick = _next_tick(now, interval)
@@ -120,7 +120,7 @@ class Feed:
         costs far more per message than reading, and reading must keep up."""
         shared = self.shared
         budget = allowance.budget(shared.capacity)
-        if shared.behind:
+        if shared.lagging:
             allowance.forfeit()
             return max(1, max_batch // 10)
         if shared.rate.per_second() > max_batch / interval:

@@ -46,7 +46,8 @@ class SharedReader:
         self.total = 0  # messages received since the start, over every connection
         self.rate = ArrivalRate()
         self.last_message_at: float | None = None
-        self.behind = False  # the last read found a backlog: viewers hold off rendering
+        self.behind = False  # the last read was full: more is probably waiting
+        self.waiting = False  # the reader waits on an empty socket: whatever `behind` says
         self.statuses: collections.deque = collections.deque(maxlen=32)  # (serial, Status)
         self.serial = 0
         self.state: Status | None = None  # what a viewer joining now is told first
@@ -75,6 +76,11 @@ class SharedReader:
         if keep > self.ring.maxlen:
             self.ring = collections.deque(self.ring, maxlen=keep)
             self.stamps = collections.deque(self.stamps, maxlen=keep)
+
+    @property
+    def lagging(self) -> bool:
+        """The reader has a backlog to read: viewers hold off rendering."""
+        return self.behind and not self.waiting
 
     @property
     def capacity(self) -> int:
@@ -145,6 +151,7 @@ class SharedReader:
 
     async def _pump(self, wire: Wire, connection: _Connection) -> None:
         self._last_connection = connection
+        self.behind = False
         gets, feed, read, clock = wire.parser.gets, wire.parser.feed, wire.read_chunk, time.time
         pending = len(self.channels) + len(self.patterns)
         while True:
@@ -160,7 +167,9 @@ class SharedReader:
                 self.last_message_at = now = clock()
                 self.stamps.append((self.total, now))
                 self.rate.count(count)
+            self.waiting = True  # seen by others only if the read has to wait for data
             data = await read()
+            self.waiting = False
             self.behind = len(data) >= BEHIND_BYTES
             feed(data)
             await asyncio.sleep(0)  # a full socket buffer never waits: let the others run

@@ -262,6 +262,8 @@ def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_
     assert allowance.saved == 0  # nothing saved for a catch-up batch that would only cost
     shared.behind = True
     assert feed._budget(allowance, 200, 0.1) == 20
+    shared.waiting = True  # the full read was the last of it: the socket is empty now
+    assert feed._budget(allowance, 200, 0.1) == 200
 
 
 def test_without_info_the_loss_is_said_to_be_unknown(r, redis_server, settings):
