@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--first-seq", type=int, default=0)
     parser.add_argument("--tick-ms", type=float, default=10.0)
-    parser.add_argument("--payload-bytes", type=int, default=100)
+    parser.add_argument("--payload-bytes", type=int, default=1024)
     args = parser.parse_args(argv)
 
     # {"seq": 1000000, "t": 1764000000.123456, "pad": ""} is about 55 bytes.
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     sent = receivers = unheard = 0
     max_behind = 0  # messages due but not yet sent, at the start of a tick
     cpu_start = time.process_time()
+    started = time.time()  # wall clock, for the reader's drain rates
     start = time.perf_counter()
     next_tick = start
     while sent < total:
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     publisher.close()
     json.dump({
         "rate": args.rate,
+        "started": started,
         "published": sent,
         "first_seq": args.first_seq,
         "last_seq": seq - 1,

@@ -3,6 +3,7 @@ over Server-Sent Events, and publishing."""
 
 from __future__ import annotations
 
+import collections
 import time
 
 from django import forms
@@ -37,6 +38,8 @@ HEARTBEAT_SECONDS = 15.0
 STATS_SECONDS = 1.0  # while quiet, how often a changed rate is sent
 FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 TEMPLATE = "keyspace/pubsub.html"
+RENDERED_KEPT = 4  # batches whose HTML is kept for the other viewers of the same tick
+_rendered: collections.OrderedDict[tuple, str] = collections.OrderedDict()
 
 
 def parse_subscription(params) -> Subscription:
@@ -187,10 +190,25 @@ async def _stream(subscription: Subscription, db: int):
         yield _stats(totals, item.per_second)
         shown_rate, stats_at = round(item.per_second), now
 def _batch(batch: Batch) -> bytes:
-    limit = app_settings.PUBSUB_PREVIEW_BYTES
-    context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
-               "skipped": batch.skipped}
-    return sse_event(render_to_string(f"{TEMPLATE}#batch", context), "batch")
+    html = _messages_html(batch, app_settings.PUBSUB_PREVIEW_BYTES)
+    if batch.skipped:
+        html += render_to_string(f"{TEMPLATE}#batch", {"messages": [], "skipped": batch.skipped})
+    return sse_event(html, "batch")
+
+
+def _messages_html(batch: Batch, limit: int) -> str:
+    """The messages of a batch, rendered once for every viewer handed the same ones."""
+    if not batch.messages:
+        return ""
+    key = (batch.source, batch.first_seq, len(batch.messages), limit)
+    html = _rendered.get(key)
+    if html is None:
+        context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
+                   "skipped": 0}
+        html = _rendered[key] = render_to_string(f"{TEMPLATE}#batch", context)
+        while len(_rendered) > RENDERED_KEPT:
+            _rendered.popitem(last=False)
+    return html
 
 
 def _stats(totals: dict, per_second: float) -> bytes:

@@ -1,0 +1,212 @@
+"""One phase: a rate, for some seconds, to a channel that N viewers and the bare subscriber
+watch; then a wait until everyone has accounted for every message (or gone quiet)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+import redis.asyncio
+
+from bench.pubsub.machine import Usage, loadavg, rss_mb
+from bench.pubsub.viewer import Viewer
+
+BENCH_DIR = Path(__file__).resolve().parents[1]
+DASHBOARD_CLIENT_NAME = "redis-dashboard"
+_LOSS = re.compile(r"not received: up to ([\d,]+)")
+
+
+class BareSubscriber:
+    """bench/pubsub/bare_subscriber.py, asked for its count now and then."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.url, self.channel = url, channel
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(BENCH_DIR / "pubsub" / "bare_subscriber.py"), "--url",
+            self.url, "--channel", self.channel, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE)
+        await asyncio.wait_for(self.process.stdout.readline(), 10)
+
+    async def report(self) -> dict:
+        self.process.stdin.write(b"report\n")
+        await self.process.stdin.drain()
+        return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 10))
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.stdin.close()
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+@dataclass
+class Phase:
+    rate: int
+    viewers: int
+    seconds: float
+    published: int = 0
+    publisher: dict = field(default_factory=dict)
+    delivered: list[int] = field(default_factory=list)  # per viewer
+    skipped: list[int] = field(default_factory=list)
+    lags_ms: list[float] = field(default_factory=list)
+    dashboard_received: int = 0
+    dashboard_seconds: float = float("nan")  # publish start to the last message received
+    bare_received: int = 0
+    bare_seconds: float = float("nan")
+    omem_peak_mb: float = 0.0
+    connections_peak: int = 0  # the dashboard's subscribed connections to Redis
+    rss_before: float = 0.0
+    rss_peak: float = 0.0
+    dashboard_cpu: float = 0.0
+    machine_busy: float = 0.0
+    loadavg: str = ""
+    statuses: list[str] = field(default_factory=list)
+    lost: list[int | None] = field(default_factory=list)  # per viewer, as the page reported
+
+    @property
+    def exact(self) -> bool:
+        return all(d + s == self.published for d, s in zip(self.delivered, self.skipped,
+                                                           strict=True))
+
+    @property
+    def accounted(self) -> bool:
+        """delivered + skipped + the loss the page reported = published, for every viewer."""
+        return all(lost is not None and d + s + lost == self.published
+                   for d, s, lost in zip(self.delivered, self.skipped, self.lost, strict=True))
+
+    @property
+    def kept_up(self) -> bool:
+        p = self.publisher
+        return p.get("published") == int(self.rate * self.seconds) and \
+            p.get("elapsed", 1e9) <= self.seconds * 1.02 + 0.05
+
+    @property
+    def drain_ratio(self) -> float:
+        """The dashboard's drain rate over the bare subscriber's, both from publish start."""
+        dashboard = self.dashboard_received / self.dashboard_seconds
+        bare = self.bare_received / self.bare_seconds
+        return dashboard / bare if bare else float("nan")
+
+    def lag(self, q: float) -> float:
+        if not self.lags_ms:
+            return float("nan")
+        ordered = sorted(self.lags_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def sample(stop: asyncio.Event, pid: int, admin: redis.asyncio.Redis, phase: Phase):
+    """The dashboard's RSS and its subscribed connections' output buffers, every 0.1 s."""
+    while not stop.is_set():
+        phase.rss_peak = max(phase.rss_peak, rss_mb(pid))
+        with contextlib.suppress(redis.RedisError):
+            ours = [c for c in await admin.client_list(_type="pubsub")
+                    if c.get("name") == DASHBOARD_CLIENT_NAME]
+            phase.connections_peak = max(phase.connections_peak, len(ours))
+            for client in ours:
+                phase.omem_peak_mb = max(phase.omem_peak_mb, int(client["omem"]) / 2**20)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.1)
+
+
+async def publish(args, rate: int, first_seq: int, channel: str, procs: list) -> dict:
+    publisher = await asyncio.create_subprocess_exec(
+        sys.executable, str(BENCH_DIR / "pubsub_publisher.py"), "--url", args.redis_url,
+        "--channel", channel, "--rate", str(rate), "--seconds", str(args.seconds),
+        "--first-seq", str(first_seq), "--tick-ms", str(args.tick_ms),
+        "--payload-bytes", str(args.payload_bytes), stdout=asyncio.subprocess.PIPE)
+    procs.append(publisher)
+    out, _ = await publisher.communicate()
+    if publisher.returncode != 0:
+        raise RuntimeError(f"the publisher failed (exit {publisher.returncode})")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber,
+                    admin, pid: int, first_seq: int, channel: str, procs: list) -> Phase:
+    phase = Phase(rate, len(viewers), args.seconds)
+    phase.rss_before = phase.rss_peak = rss_mb(pid)
+    marks = [v.log.mark() for v in viewers]
+    bare_before = (await bare.report())["count"]
+    usage, wall = Usage(pid), time.monotonic()
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample(stop, pid, admin, phase))
+    phase.publisher = await publish(args, rate, first_seq, channel, procs)
+    phase.published = phase.publisher["published"]
+    await _drain(args, phase, viewers, marks, bare, bare_before)
+    stop.set()
+    await sampler
+    phase.machine_busy, [phase.dashboard_cpu] = usage.done(time.monotonic() - wall)
+    phase.loadavg = loadavg()
+    _account(phase, viewers, marks, first_seq)
+    bare_now = await bare.report()
+    started = phase.publisher["started"]
+    phase.bare_received = bare_now["count"] - bare_before
+    phase.bare_seconds = bare_now["last_at"] - started
+    phase.dashboard_received, done_at = _dashboard_received(viewers[0], marks[0][2])
+    phase.dashboard_seconds = done_at - started
+    return phase
+
+
+async def _drain(args, phase, viewers, marks, bare, bare_before) -> None:
+    """Until every viewer and the bare subscriber account for everything, or a quiet spell."""
+    published_at = time.monotonic()
+    while True:
+        await asyncio.sleep(0.2)
+        behind = [v for v, m in zip(viewers, marks, strict=True)
+                  if len(v.log.delivered) - m[0] + v.log.skipped - m[1] < phase.published]
+        bare_done = (await bare.report())["count"] - bare_before >= phase.published
+        waited = time.monotonic() - published_at
+        quiet = time.time() - max(v.log.last_batch_at for v in viewers)
+        if (not behind and bare_done) or waited > args.drain_timeout or (
+                quiet > 3.0 and waited > 3.0):
+            break
+    await asyncio.sleep(0.3)  # the stats event after the last batch
+
+
+def _account(phase: Phase, viewers: list[Viewer], marks, first_seq: int) -> None:
+    last_seq = first_seq + phase.published
+    for viewer, (delivered_mark, skipped_mark, _) in zip(viewers, marks, strict=True):
+        log = viewer.log
+        seen = [(s, lag) for s, lag in log.delivered[delivered_mark:] if first_seq <= s < last_seq]
+        phase.delivered.append(len({s for s, _ in seen}))
+        phase.skipped.append(log.skipped - skipped_mark)
+        phase.lags_ms += [1000 * lag for _, lag in seen]
+        phase.lost.append(_reported_loss(log.statuses))
+        phase.statuses += log.statuses
+        log.statuses.clear()
+        log.delivered.clear()  # memory: 10 viewers over 8 phases
+        log.skipped = 0
+
+
+def _reported_loss(statuses: list[str]) -> int | None:
+    """The messages the page said were lost on reconnects (None: it said unknown)."""
+    total = 0
+    for text in statuses:
+        if "how many is unknown" in text:
+            return None
+        if found := _LOSS.search(text):
+            total += int(found[1].replace(",", ""))
+    return total
+
+
+def _dashboard_received(viewer: Viewer, before: int) -> tuple[int, float]:
+    """Messages the dashboard received in the phase (its stats totals), and when the last of
+    them arrived here (the stats event that first showed the final total)."""
+    final = viewer.log.received_total()
+    for at, total in viewer.log.received:
+        if total == final:
+            return final - before, at
+    return 0, float("nan")
