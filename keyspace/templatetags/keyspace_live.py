@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import template
 
+from keyspace.services.live.lists import MAX_SEEN, short_digest
 from keyspace.services.live.snapshot import page_digest
 
 register = template.Library()
@@ -32,3 +33,9 @@ def query_with(context, name: str, value: str = "") -> str:
     if value:
         params[name] = value
     return params.urlencode()
+
+
+@register.simple_tag
+def live_seen(rows) -> str:
+    """The keys a page of the key list shows, as short digests (services/live/lists.py)."""
+    return "".join(short_digest(row.name) for row in rows[:MAX_SEEN])

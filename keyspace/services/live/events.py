@@ -95,7 +95,7 @@ class Notifications:
 def read_notifications(client: redis.Redis) -> Notifications:
     try:
         reply = client.config_get("notify-keyspace-events")
-    except (redis.ResponseError, redis.AuthorizationError):
+    except redis.ResponseError:  # NOPERM, an unknown (renamed) command
         return Notifications(None)
     flags = reply.get("notify-keyspace-events")
     return Notifications(flags.decode() if isinstance(flags, bytes) else flags)
