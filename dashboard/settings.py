@@ -158,6 +158,9 @@ DASHBOARD_PUBSUB_INTERVAL = env_float("DASHBOARD_PUBSUB_INTERVAL", 0.1)
 DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
 DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
 DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
+DASHBOARD_LIVE_INTERVAL = env_float("DASHBOARD_LIVE_INTERVAL", 0.25)
+DASHBOARD_LIVE_CHECK_SECONDS = env_int("DASHBOARD_LIVE_CHECK_SECONDS", 5)
+DASHBOARD_LIVE_ACTIVITY_COUNTERS = env_int("DASHBOARD_LIVE_ACTIVITY_COUNTERS", 200)
 # A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
 # of the body (hex three), plus the form around it. keyspace.views.request_body.body_cap() is the
 # same formula: a value the edit form offers can always be sent back; a larger body gets a

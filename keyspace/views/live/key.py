@@ -43,6 +43,10 @@ def _page_params(request) -> QueryDict:
     return params
 
 
+def _with_query(path: str, params: QueryDict) -> str:
+    return f"{path}?{params.urlencode()}" if params else path
+
+
 @dashboard_view(VIEW)
 def key_live(request, db: int, key: bytes):
     """The live panel of a key page, loaded after the page (it asks Redis for its
@@ -56,7 +60,8 @@ def key_live(request, db: int, key: bytes):
         "check_url": f"{reverse('keyspace:key-live-check', kwargs=kwargs)}?{query}",
         "check_ms": app_settings.LIVE_CHECK_SECONDS * 1000,
         "check_seconds": app_settings.LIVE_CHECK_SECONDS,
-        "page_url": f"{reverse('keyspace:key-detail', kwargs=kwargs)}?{_page_params(request).urlencode()}",
+        "page_url": _with_query(reverse("keyspace:key-detail", kwargs=kwargs),
+                                _page_params(request)),
         "may_enable": may_enable(request.user),
     }
     return render(request, f"{PANEL}#panel", context)
