@@ -43,3 +43,12 @@ def start_dashboard(tmp_path):
     yield start
     for dashboard in started:
         dashboard.stop()
+
+
+@pytest.fixture
+def tight_pubsub_buffer(r):
+    """Redis cuts a subscriber off at 64 KB of unsent output (the default is 32 MB)."""
+    before = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    r.config_set("client-output-buffer-limit", "pubsub 64kb 32kb 60")
+    yield
+    r.config_set("client-output-buffer-limit", before)

@@ -12,6 +12,7 @@ import redis
 from dashboard.local_redis import LocalRedis, free_port
 from keyspace.display import bytes_to_text, human_bytes
 from keyspace.redis.keynames import to_escaped
+from keyspace.services.pubsub.hub import CATCH_UP_SECONDS
 from tests.services.pubsub.support import (
     dashboard_clients,
     messages,
@@ -278,10 +279,11 @@ def test_the_stream_cap_holds_and_frees_up(start_dashboard, redis_server, r):
     assert third.parser.retry == 30_000  # the browser waits long before trying again
     third.wait_until_closed(3)
     assert [e.name for e in third.events] == ["status"]
-    assert numsub(r, "cap") == 2
+    assert numsub(r, "cap") == 1  # two streams, one shared subscription
 
     one.close()
-    wait_until(lambda: numsub(r, "cap") == 1, 2, message="the first stream closed")
+    time.sleep(0.3)
+    assert numsub(r, "cap") == 1  # the second stream still watches
 
     def another_stream_works():
         stream = dashboard.open(channel="cap")
@@ -292,8 +294,8 @@ def test_the_stream_cap_holds_and_frees_up(start_dashboard, redis_server, r):
         return stream
 
     fourth = wait_until(another_stream_works, 3, interval=0.1, message="a stream slot frees up")
-    assert numsub(r, "cap") == 2
-    assert r.publish("cap", "works") == 2
+    assert numsub(r, "cap") == 1
+    assert r.publish("cap", "works") == 1
     [message] = messages(fourth.next_event(2, name="batch"))
     assert message.body == "works"
 
@@ -320,8 +322,8 @@ def test_a_redis_restart_mid_stream_is_reported_and_the_stream_resubscribes(
         back = stream.next_event(10, name="status")
         text = text_of(back)
         assert re.fullmatch(r"reconnected to redis after [0-9.]+ s away; messages published "
-                            r"(since [0-9]{2}:[0-9]{2}:[0-9]{2} )?until now were not received",
-                            text), text
+                            r"(since [0-9]{2}:[0-9]{2}:[0-9]{2} )?until now were not received: "
+                            r"how many is unknown", text), text  # a restart resets the counts
         away = float(re.search(r"after ([0-9.]+) s", text).group(1))
         assert 1.0 <= away <= time.monotonic() - stopped + 0.2
 
@@ -362,6 +364,8 @@ def test_a_subscriber_connection_killed_by_redis_is_noticed_not_silently_replace
 
 def test_a_flood_is_shown_in_bounded_batches_and_every_message_is_counted(dashboard, r):
     total, max_batch = 20_000, 50  # the shared server's DASHBOARD_PUBSUB_MAX_BATCH
+    # A late batch may hand out more, in proportion to its lateness, up to what the ring keeps.
+    ceiling = default_keep_for(max_batch)
     stream = dashboard.subscribed(channel="flood")
     with r.pipeline(transaction=False) as pipe:
         for start in range(0, total, 500):
@@ -373,7 +377,7 @@ def test_a_flood_is_shown_in_bounded_batches_and_every_message_is_counted(dashbo
     last = -1
     for event in batches:
         numbers = [int(m.body) for m in messages(event)]
-        assert 1 <= len(numbers) <= max_batch or (not numbers and skipped(event))
+        assert 1 <= len(numbers) <= ceiling or (not numbers and skipped(event))
         # newest first, consecutive: the newest of everything received in the interval
         assert numbers == list(range(numbers[0], numbers[0] - len(numbers), -1))
         assert skipped(event) == numbers[-1] - last - 1, "skipped = the messages in between"
@@ -385,6 +389,10 @@ def test_a_flood_is_shown_in_bounded_batches_and_every_message_is_counted(dashbo
     shown_count = sum(len(messages(e)) for e in batches)
     assert text_of(stats).startswith(
         f"{total:,} received · {total - shown_count:,} skipped")
+
+
+def default_keep_for(max_batch: int) -> int:
+    return max_batch * round(CATCH_UP_SECONDS / 0.1)  # the default DASHBOARD_PUBSUB_INTERVAL
 
 
 def test_keyspace_notifications_arrive_for_a_changed_key(dashboard, r):

@@ -1,0 +1,218 @@
+"""The reader behind a shared subscription: one connection, one task, one ring.
+
+The task does the least per message: hiredis parses, the reply list goes into a ring that
+keeps the newest `keep`, and a counter goes up. Arrival time and rate are taken once per
+socket read, not per message. Messages become Message objects only when a viewer takes them
+(see feed.py), so reading keeps up with Redis and Redis never builds a backlog for us.
+
+If the connection drops, viewers are told, a new connection is opened after a short wait
+(none is held meanwhile), and the reconnect says how many messages could not be received:
+PUBLISH calls on the server between the two subscriptions (counted by Redis, see wire.py)
+less the messages received in between. Other channels' PUBLISHes count too, so it is an
+upper bound, exact when only this subscription's channels are published to; unknown when
+INFO is refused or Redis restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+
+import hiredis
+import redis
+
+from keyspace.services.pubsub.feed import Feed
+from keyspace.services.pubsub.messages import Message, Status
+from keyspace.services.pubsub.rates import ArrivalRate
+from keyspace.services.pubsub.wire import Handshake, Wire
+
+_MESSAGES = (b"message", b"pmessage")
+_CONFIRMATIONS = (b"subscribe", b"psubscribe")
+SUBSCRIBED = Status("subscribed")
+
+
+class SharedReader:
+    def __init__(self, db: int, channels: tuple[bytes, ...], patterns: tuple[bytes, ...]):
+        self.db, self.channels, self.patterns = db, channels, patterns
+        self.viewers: set[Feed] = set()
+        self.ring: collections.deque = collections.deque(maxlen=1)  # reply lists
+        self.stamps: collections.deque = collections.deque(maxlen=1)  # (total, wall time)
+        self.total = 0  # messages received since the start, over every connection
+        self.rate = ArrivalRate()
+        self.last_message_at: float | None = None
+        self.statuses: collections.deque = collections.deque(maxlen=32)  # (serial, Status)
+        self.serial = 0
+        self.state: Status | None = None  # what a viewer joining now is told first
+        self.status_event = asyncio.Event()
+        self.client_id: int | None = None
+        self.finished = False
+        self.task: asyncio.Task | None = None
+
+    # --- viewers ---
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    def join(self, keep: int) -> Feed:
+        self.grow(keep)
+        feed = Feed(self)
+        self.viewers.add(feed)
+        return feed
+
+    def leave(self, feed: Feed) -> None:
+        self.viewers.discard(feed)
+
+    def grow(self, keep: int) -> None:
+        if keep > self.ring.maxlen:
+            self.ring = collections.deque(self.ring, maxlen=keep)
+            self.stamps = collections.deque(self.stamps, maxlen=keep)
+
+    @property
+    def capacity(self) -> int:
+        return self.ring.maxlen
+
+    async def stop(self) -> None:
+        self.finished = True
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+    def recent(self, count: int) -> list[Message]:
+        """The newest `count` messages (count <= len(ring)), oldest first."""
+        ring, stamps = self.ring, self.stamps
+        messages, j, seq = [], len(stamps) - 1, self.total
+        for i in range(1, count + 1):
+            while j > 0 and stamps[j - 1][0] >= seq:
+                j -= 1  # message `seq` arrived with the first read whose total reaches it
+            messages.append(_message(ring[-i], stamps[j][1]))
+            seq -= 1
+        messages.reverse()
+        return messages
+
+    def _post(self, status: Status, *, newcomers: Status | None = None) -> None:
+        self.serial += 1
+        self.statuses.append((self.serial, status))
+        self.state = newcomers or status
+        woken, self.status_event = self.status_event, asyncio.Event()
+        woken.set()
+
+    # --- the connection ---
+
+    async def _run(self) -> None:
+        delay, outage = 0.5, None
+        while True:
+            wire = Wire(self.db)
+            try:
+                handshake = await wire.open(self.channels, self.patterns)
+                self.client_id = handshake.client_id
+                await self._pump(wire, _Connection(handshake, self.total, outage))
+            except redis.ResponseError as exc:  # e.g. NOPERM for a channel or pattern
+                self.finished = True
+                self._post(Status(f"redis refused the subscription: {exc}", level="error",
+                                  final=True))
+                return
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                failure = exc
+            finally:
+                # Before any wait: no subscription is held while nobody reads it.
+                await wire.close()
+            if outage is None or outage.subscribed:  # it was up: a new outage begins
+                outage = _Outage(time.monotonic(), self.last_message_at, self.total,
+                                 self._last_connection)
+                self._post(Status(_lost_text(failure), level="error"))
+                delay = 0.5
+            else:
+                delay = min(delay * 2, 5.0)
+            await asyncio.sleep(delay)
+
+    async def _pump(self, wire: Wire, connection: _Connection) -> None:
+        self._last_connection = connection
+        gets, feed, read, clock = wire.parser.gets, wire.parser.feed, wire.read_chunk, time.time
+        pending = len(self.channels) + len(self.patterns)
+        while True:
+            keep, count = self.ring.append, 0  # the ring may have grown since the last read
+            while (reply := gets()) is not False:
+                if type(reply) is list and reply[0] in _MESSAGES:
+                    keep(reply)
+                    count += 1
+                else:
+                    pending = self._control(reply, pending, connection)
+            if count:
+                self.total += count
+                self.last_message_at = now = clock()
+                self.stamps.append((self.total, now))
+                self.rate.count(count)
+            feed(await read())
+            await asyncio.sleep(0)  # a full socket buffer never waits: let the others run
+
+    def _control(self, reply, pending: int, connection: _Connection) -> int:
+        if isinstance(reply, hiredis.ReplyError):
+            raise redis.ResponseError(str(reply))
+        if type(reply) is list and reply[0] in _CONFIRMATIONS:
+            pending -= 1
+            if pending == 0:
+                self._subscribed(connection)
+        return pending
+
+    def _subscribed(self, connection: _Connection) -> None:
+        outage = connection.outage
+        if outage is None or outage.subscribed:
+            self._post(SUBSCRIBED)
+            return
+        outage.subscribed = True
+        lost = outage.lost(connection.handshake)
+        level = "info" if lost == 0 else "error"
+        self._post(Status(_reconnected_text(outage, lost), level=level, lost=lost),
+                   newcomers=SUBSCRIBED)
+
+    _last_connection: _Connection | None = None
+
+
+class _Connection:
+    """One connection's start: the handshake and the messages received before it."""
+
+    def __init__(self, handshake: Handshake, received_before: int, outage: _Outage | None):
+        self.handshake, self.received_before, self.outage = handshake, received_before, outage
+
+
+class _Outage:
+    def __init__(self, lost_at: float, last_message_at: float | None, total: int,
+                 previous: _Connection | None):
+        self.lost_at, self.last_message_at, self.previous = lost_at, last_message_at, previous
+        self.total_at_loss = total
+        self.subscribed = False
+
+    def lost(self, now: Handshake) -> int | None:
+        """PUBLISH calls between the two subscriptions less the messages received."""
+        before = self.previous
+        if before is None or before.handshake.publish_calls is None or now.publish_calls is None:
+            return None
+        if now.run_id != before.handshake.run_id:
+            return None  # Redis restarted: its counters started again
+        received = self.total_at_loss - before.received_before
+        return max(0, now.publish_calls - before.handshake.publish_calls - received)
+
+
+def _message(reply: list, received: float) -> Message:
+    if len(reply) == 3:
+        return Message(received, reply[1], None, reply[2])
+    return Message(received, reply[2], reply[1], reply[3])
+
+
+def _lost_text(failure: Exception) -> str:
+    return (f"lost the connection to redis ({failure.__class__.__name__}: {failure}); "
+            "reconnecting…")
+
+
+def _reconnected_text(outage: _Outage, lost: int | None) -> str:
+    # Redis may have dropped the connection well after it stopped delivering (a slow reader is
+    # cut off with a full buffer): the last message received marks where the gap begins.
+    since = ""
+    if outage.last_message_at is not None:
+        since = f" since {time.strftime('%H:%M:%S', time.localtime(outage.last_message_at))}"
+    away = time.monotonic() - outage.lost_at
+    count = "how many is unknown" if lost is None else (
+        f"up to {lost:,} (PUBLISH calls on the server meanwhile, less those received)")
+    return (f"reconnected to redis after {away:.1f} s away; messages published{since} "
+            f"until now were not received: {count}")

@@ -1,0 +1,186 @@
+"""The shared subscription hub against a real Redis: viewers share one connection, each keeps
+its own pace, the per-batch cap scales with lateness, a cut-off connection is reported with a
+count of what was lost."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from keyspace.services.pubsub.feed import scaled_budget
+from keyspace.services.pubsub.hub import hub
+from keyspace.services.pubsub.messages import Batch, Status
+from tests.services.pubsub.support import dashboard_clients, numsub, run_async
+
+
+def subscribed_connections(r) -> list[dict]:
+    return [c for c in dashboard_clients(r) if int(c.get("sub", 0)) or int(c.get("psub", 0))]
+
+
+async def next_status(feed_items) -> Status:
+    while not isinstance(item := await asyncio.wait_for(anext(feed_items), 5), Status):
+        pass
+    return item
+
+
+async def next_messages(feed_items, count: int) -> list:
+    """Messages (shown or skipped) until `count` have come: (data of the shown, skipped)."""
+    shown, skipped = [], 0
+    while len(shown) + skipped < count:
+        item = await asyncio.wait_for(anext(feed_items), 5)
+        if isinstance(item, Batch):
+            shown += [m.data for m in item.messages]
+            skipped += item.skipped
+    return shown, skipped
+
+
+def test_two_viewers_share_one_connection_and_the_second_leaving_keeps_the_first(r):
+    async def run():
+        async with hub.subscribe(0, channels=[b"orders"]) as first:
+            one = first.batches(interval=0.05, max_batch=100)
+            assert await next_status(one) == Status("subscribed")
+            async with hub.subscribe(0, channels=["orders", b"orders"]) as second:
+                two = second.batches(interval=0.05, max_batch=100)
+                assert await next_status(two) == Status("subscribed")  # told at once
+                assert hub.connections() == 1
+                assert len(subscribed_connections(r)) == 1 and numsub(r, "orders") == 1
+                assert first.client_id == second.client_id is not None
+                assert r.publish("orders", "both see this") == 1
+                assert (await next_messages(one, 1))[0] == [b"both see this"]
+                assert (await next_messages(two, 1))[0] == [b"both see this"]
+                await two.aclose()
+            assert hub.connections() == 1 and numsub(r, "orders") == 1
+            assert r.publish("orders", "still watched") == 1
+            assert (await next_messages(one, 1))[0] == [b"still watched"]
+            await one.aclose()
+        assert hub.connections() == 0
+        assert subscribed_connections(r) == []
+
+    run_async(run())
+
+
+def test_different_sets_get_their_own_connection_and_a_late_viewer_sees_only_new(r):
+    async def run():
+        async with hub.subscribe(0, channels=[b"a"]) as a, \
+                hub.subscribe(0, channels=[b"a"], patterns=[b"b*"]) as ab:
+            items_a = a.batches(interval=0.05, max_batch=10)
+            items_ab = ab.batches(interval=0.05, max_batch=10)
+            await next_status(items_a)
+            await next_status(items_ab)
+            assert hub.connections() == 2 and numsub(r, "a") == 2
+            r.publish("a", "early")
+            assert (await next_messages(items_a, 1))[0] == [b"early"]
+            async with hub.subscribe(0, channels=[b"a"]) as late:
+                items_late = late.batches(interval=0.05, max_batch=10)
+                await next_status(items_late)
+                r.publish("a", "late")
+                assert (await next_messages(items_late, 1)) == ([b"late"], 0)
+                await items_late.aclose()
+            await items_a.aclose()
+            await items_ab.aclose()
+
+    run_async(run())
+
+
+def test_the_cap_scales_with_the_time_since_the_last_batch():
+    assert scaled_budget(200, 0.1, 0.1, 4000) == 200
+    assert scaled_budget(200, 0.01, 0.1, 4000) == 200  # an early batch still gets the cap
+    assert scaled_budget(200, 1.0, 0.1, 4000) == 2000
+    assert scaled_budget(200, 60.0, 0.1, 4000) == 4000  # no more than the ring holds
+
+
+def test_a_stall_of_a_second_at_1000_per_second_skips_nothing(r):
+    """The page stops reading for 1 s while 1,000 messages arrive: the next batch hands all
+    of them out (a cap fixed per batch would have skipped 800)."""
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"steady"]) as feed:
+            items = feed.batches(interval=0.1, max_batch=200)
+            await next_status(items)
+            await asyncio.to_thread(_publish_for_a_second, r, "steady", 1000)
+            shown, skipped = await next_messages(items, 1000)
+            await items.aclose()
+            return shown, skipped
+
+    shown, skipped = run_async(run())
+    assert skipped == 0
+    assert shown == [str(n).encode() for n in range(1000)]
+
+
+def _publish_for_a_second(r, channel: str, count: int) -> None:
+    started = time.monotonic()
+    for start in range(0, count, 100):
+        with r.pipeline(transaction=False) as pipe:
+            for n in range(start, start + 100):
+                pipe.publish(channel, str(n))
+            pipe.execute()
+        time.sleep(max(0.0, started + (start + 100) / count - time.monotonic()))
+
+
+def test_skipped_counts_stay_exact_for_viewers_at_different_paces(r):
+    async def run():
+        async with hub.subscribe(0, channels=[b"f"]) as quick, \
+                hub.subscribe(0, channels=[b"f"]) as slow:
+            fast_items = quick.batches(interval=0.02, max_batch=5)
+            slow_items = slow.batches(interval=0.3, max_batch=3)
+            await next_status(fast_items)
+            await next_status(slow_items)
+            with r.pipeline(transaction=False) as pipe:
+                for n in range(500):
+                    pipe.publish("f", str(n))
+                pipe.execute()
+            fast = await next_messages(fast_items, 500)
+            slow_seen = await next_messages(slow_items, 500)
+            await fast_items.aclose()
+            await slow_items.aclose()
+            return fast, slow_seen
+
+    for shown, skipped in run_async(run()):
+        assert len(shown) + skipped == 500
+        assert shown[-1] == b"499"
+
+
+def test_a_subscriber_cut_off_for_reading_slowly_is_told_how_many_were_lost(
+    r, tight_pubsub_buffer
+):
+    """The event loop stalls while 4 MB are published: Redis disconnects the dashboard at its
+    output buffer limit. The reconnect says how many messages never arrived, exactly (only
+    this test publishes)."""
+    payload = b"x" * 1024
+    published = 4000
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"slow"]) as feed:
+            items = feed.batches(interval=0.05, max_batch=100)
+            await next_status(items)
+            old = feed.client_id
+            flood = threading.Thread(target=_flood, args=(r, payload, published))
+            flood.start()
+            flood.join()  # blocks the event loop: nothing is read meanwhile
+            received = 0
+            while True:
+                item = await asyncio.wait_for(anext(items), 10)
+                if isinstance(item, Batch):
+                    received += len(item.messages) + item.skipped
+                elif item.text.startswith("reconnected"):
+                    break
+                else:
+                    lost = item
+            await items.aclose()
+            return old, feed.client_id, lost, item, received
+
+    old, new, lost, back, received = run_async(run())
+    assert "lost the connection to redis" in lost.text and lost.level == "error"
+    assert new != old
+    assert received < published
+    assert back.lost == published - received
+    assert f"not received: up to {published - received:,} " in back.text
+    assert back.level == "error"
+
+
+def _flood(r, payload: bytes, count: int) -> None:
+    with r.pipeline(transaction=False) as pipe:
+        for _ in range(count):
+            pipe.publish("slow", payload)
+        pipe.execute()
