@@ -139,3 +139,23 @@ def test_live_pages_share_the_stream_limit_with_pubsub(redis_server, notificatio
         assert "too many open streams" in second.next_event(name="status").data
     finally:
         dashboard.stop()
+
+
+def _subscribers(r: redis.Redis) -> int:
+    return sum(1 for c in r.client_list()
+               if c.get("name") == "redis-dashboard" and int(c.get("sub", 0)))
+
+
+def test_pages_of_one_key_share_one_subscription(server, notifications, streams, r):
+    from tests.services.pubsub.support import wait_until
+
+    r.set(KEY, b"x")
+    first, second = streams(server, key_path(r, KEY)), streams(server, key_path(r, KEY))
+    subscribed(first)
+    subscribed(second)
+    assert _subscribers(r) == 1
+    r.set(KEY, b"y")
+    assert first.next_event(name="value") and second.next_event(name="value")
+    first.close()
+    second.close()
+    wait_until(lambda: _subscribers(r) == 0, 5, message="the last page left: unsubscribed")

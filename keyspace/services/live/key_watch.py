@@ -44,7 +44,7 @@ async def watch_key(
         async for item in stream:
             if isinstance(item, feed.Status):
                 yield item
-                if item.level != "error":
+                if feed.resubscribed(item):
                     current, update = await sync_to_async(_resync)(
                         db, key, request, current, shown_digest)
                     yield update
@@ -75,7 +75,16 @@ def _step(db: int, key: bytes, request: PageRequest, current: Snapshot, names: t
         now = snapshot.with_meta(current, read(db, key, None))
     else:
         now = read(db, key, request)
+    if now.gone and not current.gone and not events.GONE.intersection(names):
+        names += _vanished(current, names)
     return now, Update(snapshot.compare(current, now), now, names)
+
+
+def _vanished(before: Snapshot, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Why a key read as gone when its own events have not said so yet: a TTL ran out (its
+    `expired` event follows, in the next interval), or nobody knows."""
+    ttl = before.detail.ttl_ms if before.detail else None
+    return ("expired",) if "expire" in names or (ttl is not None and ttl >= 0) else ()
 
 
 def check_key(db: int, key: bytes, request: PageRequest, shown_digest: str) -> Update:
