@@ -136,3 +136,76 @@ class SpentConfirmation(models.Model):
 
     nonce = models.CharField(max_length=64, unique=True)
     expires = models.DateTimeField(db_index=True)
+
+
+class AnalysisRun(models.Model):
+    """One analysis of a database: what was asked, how far it got, and what it found.
+
+    The job itself runs through Django's Tasks framework (`task_id` names its result there);
+    this row is what any dashboard process reads for progress and what the worker reads for
+    a cancellation. `result` is the stored report (JSON, key names as URL tokens): read it
+    through `keyspace.services.analysis.results`, never directly.
+    """
+
+    QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+    STATES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"),
+              (CANCELLED, "cancelled"), (FAILED, "failed")]
+    ACTIVE = (QUEUED, RUNNING)
+
+    server = models.CharField(max_length=300)  # the Redis address, never credentials
+    db = models.PositiveIntegerField(default=0)
+    delimiter = models.CharField(max_length=16, default=":")
+    sample_size = models.PositiveIntegerField(null=True, blank=True)  # None: every key
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    progressed = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    keys_total = models.BigIntegerField(default=0)  # DBSIZE when last looked
+    keys_done = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["server", "db", "-created"])]
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def target(self) -> int:
+        """How many keys the pass means to look at."""
+        if self.sample_size is not None:
+            return min(self.sample_size, self.keys_total)
+        return self.keys_total
+
+    @property
+    def fraction(self) -> float:
+        if self.state == self.DONE:
+            return 1.0
+        return min(1.0, self.keys_done / self.target) if self.target else 0.0
+
+    @property
+    def elapsed_seconds(self) -> float:
+        if self.started is None:
+            return 0.0
+        end = self.finished or self.progressed or self.started
+        return max(0.0, (end - self.started).total_seconds())
+
+    @property
+    def keys_per_second(self) -> float | None:
+        elapsed = self.elapsed_seconds
+        return self.keys_done / elapsed if elapsed > 0 and self.keys_done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.keys_per_second
+        if not self.active or not rate:
+            return None
+        return max(0.0, (self.target - self.keys_done) / rate)
