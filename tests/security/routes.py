@@ -45,6 +45,15 @@ CLASSIFICATION = {
     "key-edit": EDIT,
     "key-tool": VIEW,
     "key-leaderboard": VIEW,
+    "key-live": VIEW,
+    "key-live-stream": VIEW,
+    "key-live-check": VIEW,
+    "leaderboard-live-stream": VIEW,
+    "live-activity": VIEW,
+    "live-activity-stream": VIEW,
+    "keylist-live-stream": VIEW,
+    "live-notifications": VIEW,
+    "live-notifications-enable": EDIT,
 }
 
 
@@ -67,6 +76,9 @@ class Case:
     # A read route whose POST may also write for an editor, by what it is asked (the
     # console): its `data` is then posted by everyone, and only an editor's POST may write.
     writes_for_editors: bool = False
+    # A write only an admin (a superuser) may make: an editor's POST is refused like a
+    # viewer's (turning on keyspace notifications changes the server's configuration).
+    admin_only: bool = False
 
     @property
     def id(self) -> str:
@@ -139,6 +151,19 @@ CASES = {
         tool(b"zset", "zset-lookup", member="p2", member_format="text"),
     ],
     "key-leaderboard": [Case("key-leaderboard", {"db": 0, "key": b"zset"})],
+    "key-live": [Case("key-live", {"db": 0, "key": b"hash"})],
+    "key-live-check": [Case("key-live-check", {"db": 0, "key": b"hash"}, {"digest": "x"})],
+    # Live streams never end under the test client: asked without what the page gives them
+    # (or, for activity, with notifications off) they are refused before they start.
+    "key-live-stream": [Case("key-live-stream", {"db": 0, "key": b"hash"}, ok_status=400)],
+    "leaderboard-live-stream": [Case("leaderboard-live-stream", {"db": 0, "key": b"zset"},
+                                     ok_status=400)],
+    "keylist-live-stream": [Case("keylist-live-stream", {"db": 0}, ok_status=400)],
+    "live-activity": [Case("live-activity", {"db": 0})],
+    "live-activity-stream": [Case("live-activity-stream", {"db": 0}, ok_status=400)],
+    "live-notifications": [Case("live-notifications", {"db": 0})],
+    "live-notifications-enable": [Case("live-notifications-enable", {"db": 0},
+                                       data={"confirm": "x"}, admin_only=True)],
 }
 
 def undo_token() -> str:

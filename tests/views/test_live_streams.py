@@ -108,7 +108,7 @@ def test_key_list_redraws_shown_rows_and_counts_others(server, notifications, st
 
 def test_leaderboard_is_redrawn(server, notifications, streams, r):
     r.zadd(KEY, {b"alice": 10, b"bob": 5})
-    stream = streams(server, f"/db/0/key/{encode_key(KEY)}/live/board/")
+    stream = streams(server, f"/db/0/key/{encode_key(KEY)}/live/board/?live=1")
     subscribed(stream)
     r.zadd(KEY, {b"carol": 50})
     board = html.unescape(stream.next_event(name="board").data)

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.exceptions import BadRequest
 from keyspace.redis.connection import get_client
 from keyspace.services.live import feed
 from keyspace.services.live.activity import Activity, watch_activity
@@ -40,6 +41,9 @@ def live_activity(request, db: int):
 
 @dashboard_view(VIEW)
 async def live_activity_stream(request, db: int):
+    notifications = await sync_to_async(read_notifications)(get_client(db))
+    if not notifications.for_activity:
+        raise BadRequest("keyspace event notifications are off: there is nothing to count")
     return event_response(_pieces(db, watch_activity(db)))
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
+from keyspace.exceptions import BadRequest
 from keyspace.redis.connection import get_client
 from keyspace.services.live import feed
 from keyspace.services.live.events import read_notifications
@@ -69,8 +70,10 @@ def key_live(request, db: int, key: bytes):
 
 @dashboard_view(VIEW)
 async def key_live_stream(request, db: int, key: bytes):
+    if "digest" not in request.GET:
+        raise BadRequest("a live stream follows a page: give the digest of what it shows")
     page_request = ValueQueryForm(request.GET).page_request()
-    digest = request.GET.get("digest", "")[:32]
+    digest = request.GET["digest"][:32]
     await request.auser()  # resolved here, so drawing rows reads no session on the loop
     updates = watch_key(db, key, page_request, shown_digest=digest)
     return event_response(_pieces(request, db, key, updates))

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from keyspace.access.permissions import VIEW, dashboard_view
-from keyspace.exceptions import KeyNotFound
+from keyspace.exceptions import BadRequest, KeyNotFound
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import encode_key, parse_escaped
 from keyspace.services.live import feed
@@ -27,6 +27,8 @@ GONE_WORDS = {"expired": "expired", "evicted": "evicted", "del": "deleted",
 
 @dashboard_view(VIEW)
 async def keylist_live_stream(request, db: int):
+    if "seen" not in request.GET:
+        raise BadRequest("a live key list follows a page: give the keys it shows (seen)")
     text = request.GET.get("match", "")
     match = parse_escaped(text) if text not in ("", "*") else None
     seen = parse_seen(request.GET.get("seen", ""))
@@ -61,6 +63,8 @@ def key_list_pieces(request, db: int, changes: KeyListChanges) -> list[tuple[str
 
 @dashboard_view(VIEW)
 async def leaderboard_live_stream(request, db: int, key: bytes):
+    if "live" not in request.GET:
+        raise BadRequest("a live board follows a page: give its query with live=1")
     query = LeaderboardQuery(request.GET).parsed()
     await request.auser()
     board_path = reverse("keyspace:key-leaderboard", kwargs={"db": db, "key": key})

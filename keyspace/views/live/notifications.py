@@ -4,7 +4,8 @@ on a busy server they cost Redis a publish per write."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.urls import reverse
 
 from keyspace.access import confirmations
 from keyspace.access.audit import audited
@@ -13,7 +14,7 @@ from keyspace.conf import app_settings
 from keyspace.exceptions import NotPermitted
 from keyspace.redis.connection import get_client
 from keyspace.services.live.events import SUGGESTED_FLAGS, enable_notifications, read_notifications
-from keyspace.views.rendering import render_page
+from keyspace.views.rendering import go_to, render_page, wants_fragment
 
 TEMPLATE = "keyspace/live_notifications.html"
 ACTION = "notifications-on"
@@ -48,6 +49,9 @@ def live_notifications_enable(request, db: int):
         confirmations.check(request.user, db, b"", ACTION, request.POST.get("confirm", ""))
         trail["detail"] = "notify-keyspace-events set to " + enable_notifications(
             client, read_notifications(client))
+    if not wants_fragment(request):
+        messages.success(request, trail["detail"])
+        return go_to(request, reverse("keyspace:live-notifications", kwargs={"db": db}))
     context = {"db": db, "tab": "live", "notifications": read_notifications(client),
                "suggested": SUGGESTED_FLAGS, "may_enable": True, "enabled_now": True}
     return render_page(request, TEMPLATE, context, fragment="notifications")
