@@ -163,3 +163,25 @@ def test_activity_view(page: Page, server, flags, r):
     expect(page.locator("#activity")).to_contain_text(re.compile(r"\b1\s+expirations"))
     expect(page.locator("#activity svg polyline.series-expired")).to_have_count(1)
     assert_accessible(page, "live activity")
+
+
+def test_key_list_checked_on_a_timer_with_notifications_off(page: Page, server, flags, r):
+    flags("")
+    r.set(b"listed", b"1")
+    page.goto(f"{server.base}/db/0/?live=1")
+    expect(page.locator("#live-status")).to_contain_text("notifications are off")
+    page.evaluate("window.__sameDocument = true")
+    r.expire(b"listed", 500)
+    row = page.locator(f"#key-{encode_key(b'listed')}")
+    expect(row).to_contain_text(re.compile(r"8 m \d+ s"))
+    expect(page.locator("#live-status")).to_contain_text("checked at")
+    assert same_document(page)
+
+
+def test_notification_settings_page(page: Page, server, flags):
+    flags("")
+    page.goto(f"{server.base}/db/0/live/")
+    page.get_by_role("link", name=re.compile("How to turn them on")).click()
+    expect(page.get_by_role("heading", name="Keyspace notifications")).to_be_visible()
+    expect(page.locator("#notifications")).to_contain_text("CONFIG SET notify-keyspace-events KEA")
+    assert_accessible(page, "notification settings")

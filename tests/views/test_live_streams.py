@@ -159,3 +159,13 @@ def test_pages_of_one_key_share_one_subscription(server, notifications, streams,
     first.close()
     second.close()
     wait_until(lambda: _subscribers(r) == 0, 5, message="the last page left: unsubscribed")
+
+
+def test_key_list_without_notifications_is_told_to_check(server, streams, r):
+    assert r.config_get("notify-keyspace-events")["notify-keyspace-events"] == ""
+    stream = streams(server, "/db/0/live/keys/?seen=")
+    status = stream.next_event(name="status")
+    assert "notifications are off" in status.data
+    assert stream.next_event(name="check-list").data == "5000"
+    assert stream.parser.retry == 3_600_000  # the browser is not to come back soon
+    stream.wait_until_closed()

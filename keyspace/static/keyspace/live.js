@@ -8,7 +8,8 @@
   let current = null;  // {el, source, timer, url, busy}
 
   const HTML_KINDS = ["meta", "value", "row", "board", "key-row", "activity"];
-  const TEXT_KINDS = ["status", "gone", "back", "row-gone", "key-gone", "digest", "new-keys"];
+  const TEXT_KINDS = ["status", "gone", "back", "row-gone", "key-gone", "digest", "new-keys",
+    "check-list"];
 
   function element(html) {
     const box = document.createElement("template");
@@ -131,6 +132,7 @@
     else if (kind === "activity") replace(document.getElementById("activity"), data);
     else if (kind === "key-row") { const fresh = element(data); if (fresh) replace(document.getElementById(fresh.id), data); }
     else if (kind === "key-gone") { const parts = data.split(" "); markKeyGone(parts[0], parts.slice(1).join(" ")); }
+    else if (kind === "check-list") checkList(Number(data) || 5000);
     else if (kind === "new-keys") {
       const note = document.getElementById("live-new-keys");
       if (note) { note.textContent = data; note.hidden = false; }
@@ -171,6 +173,33 @@
       })
       .catch(function (error) { setStatus(String(error.message || error)); })
       .finally(function () { run.busy = false; });
+  }
+
+  // The key list without notifications: its own results fragment (the page's scan and
+  // metadata, bounded like drawing it) fetched on a timer and put in place.
+  function checkList(every) {
+    const run = current;
+    if (!run) return;
+    if (run.source) { run.source.close(); run.source = null; }
+    run.timer = window.setInterval(function () {
+      if (current !== run || run.busy || document.querySelector("#editor form")) return;
+      run.busy = true;
+      fetch(window.location.pathname + window.location.search, {
+        credentials: "same-origin", headers: {"HX-Request": "true", "HX-Target": "results"},
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("the check answered " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          if (current !== run) return;
+          replace(document.getElementById("results"), html);
+          setStatus("checked at " + new Date().toLocaleTimeString() +
+            " (keyspace notifications are off)");
+        })
+        .catch(function (error) { setStatus(String(error.message || error)); })
+        .finally(function () { run.busy = false; });
+    }, every);
   }
 
   function stop() {

@@ -10,10 +10,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest, KeyNotFound
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import encode_key, parse_escaped
 from keyspace.services.live import feed
+from keyspace.services.live.events import read_notifications
 from keyspace.services.live.lists import KeyListChanges, parse_seen, watch_board, watch_keys
 from keyspace.units.zset.leaderboard import MAX_AROUND, MAX_COUNT, LeaderboardQuery, read_board
 from keyspace.units.zset.unit import ORDERS
@@ -33,7 +35,19 @@ async def keylist_live_stream(request, db: int):
     match = parse_escaped(text) if text not in ("", "*") else None
     seen = parse_seen(request.GET.get("seen", ""))
     await request.auser()
+    notifications = await sync_to_async(read_notifications)(get_client(db))
+    if not notifications.for_keys:
+        return event_response(_timed_list())
     return event_response(_key_pieces(request, db, watch_keys(db, match, seen)))
+
+
+async def _timed_list():
+    """Notifications off: the page is told to check its rows on a timer instead (live.js
+    fetches the page's own results, as drawing them costs), and the stream ends for good."""
+    every = app_settings.LIVE_CHECK_SECONDS
+    yield feed.Status(f"keyspace notifications are off: these rows are checked every {every} s "
+                      "(the page's own scan and metadata)", final=True)
+    yield [("check-list", str(every * 1000))]
 
 
 async def _key_pieces(request, db: int, changes):
