@@ -140,6 +140,8 @@ SETTINGS: dict[str, Setting] = {
                                    "reply lines the console shows", minimum=1),
     "CONSOLE_HISTORY": Setting("DASHBOARD_CONSOLE_HISTORY", 50,
                                "command lines the console remembers per session", minimum=0),
+    "BULK_UNDO_MAX_KEYS": Setting("DASHBOARD_BULK_UNDO_MAX_KEYS", 1_000,
+                                  "a bulk change of more keys cannot be undone", minimum=0),
     "ANALYSIS_MEMORY_SAMPLES": Setting("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5,
                                        "SAMPLES of each MEMORY USAGE in an analysis (0, every "
                                        "element, blocks Redis on large keys)", minimum=1),

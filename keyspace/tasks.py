@@ -16,3 +16,11 @@ def analyse_database(run_id: int) -> dict:
     from keyspace.services.analysis.runs import run_analysis
 
     return run_analysis(run_id)
+
+
+@task()
+def bulk_job(job_id: int) -> dict:
+    """A bulk job: a dry run or a change (see keyspace.services.bulk.jobs)."""
+    from keyspace.services.bulk.jobs import run_job
+
+    return run_job(job_id)

@@ -163,6 +163,7 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "pubsub": visit("/db/0/pubsub/", "#channels table"),
     "audit": audit_with_entries,
     "console": console_with_replies,
+    "bulk": visit("/db/0/bulk/", ".bulk-form"),
     "connections": visit("/connections/", "table.keys"),
     "sign-in-failed": sign_in_failed,
     "sign-in-link-spent": spent_sign_in_link,

@@ -3,6 +3,8 @@ each (with, for writes, the form a permitted editor would submit)."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -29,6 +31,10 @@ CLASSIFICATION = {
     "key-create": EDIT,
     "pubsub": VIEW,
     "console": VIEW,
+    "bulk": VIEW,
+    "bulk-job": VIEW,
+    "bulk-start": EDIT,
+    "bulk-cancel": VIEW,
     "analysis": VIEW,
     "analysis-start": VIEW,
     "analysis-run": VIEW,
@@ -76,6 +82,9 @@ class Case:
     # A read route whose POST may also write for an editor, by what it is asked (the
     # console): its `data` is then posted by everyone, and only an editor's POST may write.
     writes_for_editors: bool = False
+    # Settings for this case's requests (e.g. tasks run within the request, so a write that
+    # starts a background job has happened by the time the response comes).
+    overrides: dict = field(default_factory=dict)
     # A write only an admin (a superuser) may make: an editor's POST is refused like a
     # viewer's (turning on keyspace notifications changes the server's configuration).
     admin_only: bool = False
@@ -106,6 +115,12 @@ CASES = {
     "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
     # Starting and stopping an analysis are reads of Redis (a row and a job in the
     # dashboard's own database): viewers may, and nothing in Redis changes.
+    # Counting keys (a dry run) is a read; a change starts from a finished one, confirmed.
+    "bulk": [Case("bulk", {"db": 0})],
+    "bulk-job": [Case("bulk-job", {"db": 0, "job_id": "BULK"})],
+    "bulk-start": [Case("bulk-start", {"db": 0, "job_id": "BULK"}, ok_status=405, overrides={
+        "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}})],
+    "bulk-cancel": [Case("bulk-cancel", {"db": 0, "job_id": "BULK"}, ok_status=405)],
     "analysis": [Case("analysis", {"db": 0})],
     "analysis-start": [Case("analysis-start", {"db": 0}, ok_status=405)],
     "analysis-run": [Case("analysis-run", {"db": 0, "run_id": "RUN"})],
@@ -187,7 +202,21 @@ def analysis_run_id() -> int:
                                       state=AnalysisRun.CANCELLED).pk
 
 
-PLACEHOLDERS = {"TOKEN": None, "UNDO": undo_token, "RUN": analysis_run_id}
+def bulk_preview_id() -> int:
+    """A finished dry run that counted one seeded key."""
+    from django.utils import timezone
+
+    from keyspace.models import BulkJob
+    from keyspace.redis.connection import target_address
+
+    return BulkJob.objects.create(
+        server=target_address(), db=0, action=BulkJob.COUNT, mode=BulkJob.PREFIX,
+        text=encode_key(b"app:cache:"), state=BulkJob.DONE, keys_matched=1,
+        finished=timezone.now()).pk
+
+
+PLACEHOLDERS = {"TOKEN": None, "UNDO": undo_token, "RUN": analysis_run_id,
+                "BULK": bulk_preview_id}
 
 
 def url_of(case: Case, token: str) -> str:
@@ -205,4 +234,11 @@ def post_body(case: Case, editor: Client, url: str) -> dict:
         fields = form_fields(opened.content.decode())
         fields.pop("csrfmiddlewaretoken", None)
         return fields | case.changes
+    if case.route == "bulk-start":
+        opened = editor.get(url.replace("/start/", "/") + "?then=delete").content.decode()
+        form = re.search(r'<form class="bulk-confirm".*?</form>', opened, re.S)
+        assert form, opened[-2000:]
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(0)))
+        fields.pop("csrfmiddlewaretoken", None)
+        return fields
     return dict(case.data or {})

@@ -116,6 +116,8 @@ def check(case, subject, readonly, viewer, editor, port, settings) -> list[str]:
     posts = action == EDIT or case.writes_for_editors
     body = post_body(case, subjects.clients["editor"], url) if posts else {}
     settings.DASHBOARD_READONLY = readonly
+    for name, value in case.overrides.items():
+        setattr(settings, name, value)
     client = subjects.clients[subject]
     counter = WriteCounter(port)
     problems = []
