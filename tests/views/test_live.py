@@ -157,3 +157,21 @@ def test_key_list_and_leaderboard_offer_live(client, r):
     assert 'data-live="keys"' in listing and 'id="key-' in listing
     board = client.get(url("key-leaderboard", key=b"board") + "?live=1").content.decode()
     assert 'data-live="board"' in board
+
+
+@pytest.mark.parametrize("type_name", ["string", "hash", "list", "set", "zset", "stream"])
+def test_every_type_redraws_its_value_through_the_page_partials(client, r, type_name):
+    make = {"string": lambda: r.set(KEY, b"v<1>"), "hash": lambda: r.hset(KEY, b"f", b"v<1>"),
+            "list": lambda: r.rpush(KEY, b"v<1>"), "set": lambda: r.sadd(KEY, b"v<1>"),
+            "zset": lambda: r.zadd(KEY, {b"v<1>": 1}), "stream": lambda: r.xadd(KEY, {b"f": b"v<1>"})}
+    make[type_name]()
+    page = client.get(url("key-detail", key=KEY)).content.decode()
+    raw = client.get(url("key-live-check", key=KEY) + "?digest=stale").content.decode()
+    got = dict(re.findall(r'<template data-live-kind="([\w-]+)">(.*?)</template>', raw, re.S))
+    assert set(got) == {"meta", "value", "digest"}
+    value = got["value"].strip()
+    assert value.startswith('<section id="value"') and "v&lt;1&gt;" in value
+    assert "v<1>" not in value
+    # The same markup as the page's own value section.
+    drawn = re.search(r'<section id="value".*?</section>', page, re.S).group(0)
+    assert drawn.split() == value.split()
