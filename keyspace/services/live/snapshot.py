@@ -8,26 +8,42 @@ whole and redrawn as one section."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from keyspace.exceptions import KeyNotFound
 from keyspace.services.browse import KeyDetail, key_detail
 from keyspace.units import PageRequest
+from keyspace.units.base import Element
 
 
 def row_digest(row) -> str:
-    # A row is a frozen dataclass of plain values and Elements (bytes kept whole): its repr
-    # changes exactly when what the row shows can change.
-    return hashlib.sha256(repr(row).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    """What a row shows, digested: its fields in order, an Element by its bytes (kept whole,
+    so a change past the preview counts), anything else by its repr."""
+    hashed = hashlib.sha256()
+    for name in _field_names(type(row)):
+        value = getattr(row, name)
+        part = value.raw if isinstance(value, Element) else repr(value).encode(
+            "utf-8", "surrogateescape")
+        hashed.update(b"%d:" % len(part))
+        hashed.update(part)
+    return hashed.hexdigest()[:16]
 
 
-def page_digest(page) -> str:
-    """A digest of the visible page (its rows and where the next page starts)."""
+@functools.cache
+def _field_names(cls) -> tuple[str, ...]:
+    # A row is a frozen dataclass; its cached `token` is not a field and is left out.
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+
+
+def page_digest(page, digests: list[str] | None = None) -> str:
+    """A digest of the visible page (its rows and where the next page starts); `digests`:
+    its rows' digests, when already computed."""
     hashed = hashlib.sha256()
     if page is not None:
-        for row in page.rows:
-            hashed.update(row_digest(row).encode())
+        for digest in digests if digests is not None else map(row_digest, page.rows):
+            hashed.update(digest.encode())
         hashed.update(repr((page.next_cursor, page.notes)).encode())
     return hashed.hexdigest()[:16]
 
@@ -63,10 +79,12 @@ def take(client, key: bytes, request: PageRequest | None) -> Snapshot:
     except KeyNotFound:
         return Snapshot(None)
     page = detail.page
+    digests = [row_digest(r) for r in page.rows] if page is not None else []
     rows = {}
     if page is not None:
-        rows = {token: row_digest(r) for r in page.rows if (token := row_token(r))}
-    return Snapshot(detail, rows, page_digest(page))
+        rows = {token: d for r, d in zip(page.rows, digests, strict=True)
+                if (token := row_token(r))}
+    return Snapshot(detail, rows, page_digest(page, digests))
 
 
 def with_meta(old: Snapshot, meta: Snapshot) -> Snapshot:
