@@ -174,6 +174,9 @@ DASHBOARD_SERVER_HISTORY_MINUTES = env_int("DASHBOARD_SERVER_HISTORY_MINUTES", 3
 DASHBOARD_SERVER_SLOWLOG_ROWS = env_int("DASHBOARD_SERVER_SLOWLOG_ROWS", 128)
 DASHBOARD_SERVER_TABLE_ROWS = env_int("DASHBOARD_SERVER_TABLE_ROWS", 200)
 DASHBOARD_SERVER_CLIENTS_MAX = env_int("DASHBOARD_SERVER_CLIENTS_MAX", 2_000)
+DASHBOARD_LIVE_INTERVAL = env_float("DASHBOARD_LIVE_INTERVAL", 0.25)
+DASHBOARD_LIVE_CHECK_SECONDS = env_int("DASHBOARD_LIVE_CHECK_SECONDS", 5)
+DASHBOARD_LIVE_ACTIVITY_COUNTERS = env_int("DASHBOARD_LIVE_ACTIVITY_COUNTERS", 200)
 # A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
 # of the body (hex three), plus the form around it. keyspace.views.request_body.body_cap() is the
 # same formula: a value the edit form offers can always be sent back; a larger body gets a

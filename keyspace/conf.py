@@ -164,6 +164,15 @@ SETTINGS: dict[str, Setting] = {
     "SERVER_CLIENTS_MAX": Setting("DASHBOARD_SERVER_CLIENTS_MAX", 2_000,
                                   "CLIENT LIST is not run with more clients connected",
                                   minimum=0),
+    "LIVE_INTERVAL": Setting("DASHBOARD_LIVE_INTERVAL", 0.25,
+                             "live pages gather a key's notifications this long before one "
+                             "bounded re-read", positive=True),
+    "LIVE_CHECK_SECONDS": Setting("DASHBOARD_LIVE_CHECK_SECONDS", 5,
+                                  "with notifications off, live pages check their key this "
+                                  "often", minimum=1),
+    "LIVE_ACTIVITY_COUNTERS": Setting("DASHBOARD_LIVE_ACTIVITY_COUNTERS", 200,
+                                      "keys (and namespaces) the activity view counts per "
+                                      "10 s; the rest are estimated", minimum=10),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.

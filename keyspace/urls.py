@@ -20,6 +20,10 @@ from keyspace.views import (
     undo,
 )
 from keyspace.views import server as server_views
+from keyspace.views.live import activity as live_activity
+from keyspace.views.live import key as live_key
+from keyspace.views.live import lists as live_lists
+from keyspace.views.live import notifications as live_notifications
 
 
 class DbConverter:
@@ -44,6 +48,10 @@ key_routes = [
     path(f"{KEY}row/", edit.key_row, name="key-row"),
     path(f"{KEY}edit/<slug:action>/", edit.key_edit, name="key-edit"),
     path(f"{KEY}tool/<slug:action>/", edit.key_tool, name="key-tool"),
+    path(f"{KEY}live/", live_key.key_live, name="key-live"),
+    path(f"{KEY}live/stream/", live_key.key_live_stream, name="key-live-stream"),
+    path(f"{KEY}live/check/", live_key.key_live_check, name="key-live-check"),
+    path(f"{KEY}live/board/", live_lists.leaderboard_live_stream, name="leaderboard-live-stream"),
 ]
 
 
@@ -115,6 +123,14 @@ urlpatterns = [
          name="analysis-cancel"),
     path("db/<db:db>/recommendations/", recommendations.recommendations,
          name="recommendations"),
+    path("db/<db:db>/live/", live_activity.live_activity, name="live-activity"),
+    path("db/<db:db>/live/stream/", live_activity.live_activity_stream,
+         name="live-activity-stream"),
+    path("db/<db:db>/live/keys/", live_lists.keylist_live_stream, name="keylist-live-stream"),
+    path("db/<db:db>/live/notifications/", live_notifications.live_notifications,
+         name="live-notifications"),
+    path("db/<db:db>/live/notifications/enable/",
+         live_notifications.live_notifications_enable, name="live-notifications-enable"),
     *key_routes,
 ]
 urlpatterns += unit_urls(registry.units(), urlpatterns)

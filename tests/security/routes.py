@@ -64,6 +64,15 @@ CLASSIFICATION = {
     "recommendations": VIEW,
     "stream-pending": VIEW,
     "stream-pending-act": EDIT,
+    "key-live": VIEW,
+    "key-live-stream": VIEW,
+    "key-live-check": VIEW,
+    "leaderboard-live-stream": VIEW,
+    "live-activity": VIEW,
+    "live-activity-stream": VIEW,
+    "keylist-live-stream": VIEW,
+    "live-notifications": VIEW,
+    "live-notifications-enable": EDIT,
 }
 
 
@@ -89,6 +98,9 @@ class Case:
     # Settings for this case's requests (e.g. tasks run within the request, so a write that
     # starts a background job has happened by the time the response comes).
     overrides: dict = field(default_factory=dict)
+    # A write only an admin (a superuser) may make: an editor's POST is refused like a
+    # viewer's (turning on keyspace notifications changes the server's configuration).
+    admin_only: bool = False
 
     @property
     def id(self) -> str:
@@ -191,6 +203,19 @@ CASES = {
     "stream-pending-act": [Case("stream-pending-act", {"db": 0, "key": b"stream", "group": b"g",
                                                        "action": "stream-ack"},
                                 ok_status=302, data={"expected_type": "stream"})],
+    "key-live": [Case("key-live", {"db": 0, "key": b"hash"})],
+    "key-live-check": [Case("key-live-check", {"db": 0, "key": b"hash"}, {"digest": "x"})],
+    # Live streams never end under the test client: asked without what the page gives them
+    # (or, for activity, with notifications off) they are refused before they start.
+    "key-live-stream": [Case("key-live-stream", {"db": 0, "key": b"hash"}, ok_status=400)],
+    "leaderboard-live-stream": [Case("leaderboard-live-stream", {"db": 0, "key": b"zset"},
+                                     ok_status=400)],
+    "keylist-live-stream": [Case("keylist-live-stream", {"db": 0}, ok_status=400)],
+    "live-activity": [Case("live-activity", {"db": 0})],
+    "live-activity-stream": [Case("live-activity-stream", {"db": 0}, ok_status=400)],
+    "live-notifications": [Case("live-notifications", {"db": 0})],
+    "live-notifications-enable": [Case("live-notifications-enable", {"db": 0},
+                                       data={"confirm": "x"}, admin_only=True)],
 }
 
 def undo_token() -> str:

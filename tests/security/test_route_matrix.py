@@ -137,6 +137,8 @@ def check(case, subject, readonly, viewer, editor, port, settings) -> list[str]:
             problems.append(f"{where}: Redis changed {changed} {wrote}")
         refused = posts and method == "POST" and (subject == "viewer" or readonly) \
             if case.writes_for_editors else action == EDIT and (subject == "viewer" or readonly)
+        if case.admin_only and method == "POST":
+            refused, may_write = True, False
         if subject == "anonymous" or action == PUBLIC or refused:
             leaked = [v for v in SECRET_VALUES if v in text]
             if leaked:

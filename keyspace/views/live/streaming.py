@@ -1,0 +1,60 @@
+"""Serving a live page's events: Server-Sent Events under the same stream limit as pub/sub
+(DASHBOARD_MAX_STREAMS), with a heartbeat while nothing happens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from django.http import StreamingHttpResponse
+
+from keyspace.conf import app_settings
+from keyspace.services.live import feed
+from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
+
+HEARTBEAT_SECONDS = 15.0
+FINAL_RETRY_MS = 3_600_000
+# Each event is a named piece of HTML (or text) the page's live.js puts in place.
+Piece = tuple[str, str]
+
+
+def event_response(pieces: AsyncIterator[list[Piece] | feed.Status | None]):
+    response = StreamingHttpResponse(_slotted(pieces), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def _slotted(pieces):
+    if not feed.stream_slots.try_open():
+        yield sse_retry(30_000)
+        yield sse_event(f"too many open streams (the limit is {app_settings.MAX_STREAMS}); "
+                        "close another live tab", "status")
+        await pieces.aclose()
+        return
+    try:
+        yield sse_retry(2_000)
+        async for chunk in _frames(pieces):
+            yield chunk
+    finally:
+        feed.stream_slots.close()
+        await pieces.aclose()
+
+
+async def _frames(pieces):
+    quiet_since = time.monotonic()
+    async for item in pieces:
+        now = time.monotonic()
+        if item is None:  # a quiet interval
+            if now - quiet_since > HEARTBEAT_SECONDS:
+                quiet_since = now
+                yield sse_comment("heartbeat")
+            continue
+        quiet_since = now
+        if isinstance(item, feed.Status):
+            if item.final:
+                yield sse_retry(FINAL_RETRY_MS)
+            yield sse_event(item.text, "status")
+            continue
+        for kind, text in item:
+            yield sse_event(text, kind)
