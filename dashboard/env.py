@@ -45,3 +45,14 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     return _number(name, default, float, "a number")
+
+
+def env_setting(name: str, default):
+    """`name` from the environment, parsed by the type of its `default`."""
+    if isinstance(default, bool):
+        return env_bool(name, default)
+    if isinstance(default, int):
+        return env_int(name, default)
+    if isinstance(default, float):
+        return env_float(name, default)
+    return os.environ.get(name, default)

@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-from dashboard.env import env_bool, env_float, env_int
+from dashboard.env import env_bool, env_float, env_int, env_setting
+from keyspace import conf as _app_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
@@ -21,6 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",  # background jobs (Django's Tasks framework, backported to 5.2)
+    "django_tasks_db",  # its database backend: job state in this database, no extra service
     "axes",  # before keyspace: its lockout flag is set when keyspace audits a failure
     "keyspace",
     "dashboard",  # development-only: serve, seed_demo
@@ -158,6 +161,11 @@ DASHBOARD_PUBSUB_INTERVAL = env_float("DASHBOARD_PUBSUB_INTERVAL", 0.1)
 DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
 DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)
 DASHBOARD_PUBSUB_PREVIEW_BYTES = env_int("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096)
+# Database analysis (a background job): MEMORY USAGE's SAMPLES per key, namespaces tracked,
+# and the keys a sampled run looks at.
+DASHBOARD_ANALYSIS_MEMORY_SAMPLES = env_int("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5)
+DASHBOARD_ANALYSIS_MAX_NAMESPACES = env_int("DASHBOARD_ANALYSIS_MAX_NAMESPACES", 20_000)
+DASHBOARD_ANALYSIS_SAMPLE_KEYS = env_int("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000)
 # A browser posts a textarea's line breaks as CR LF, url-encoded: a stored LF takes six bytes
 # of the body (hex three), plus the form around it. keyspace.views.request_body.body_cap() is the
 # same formula: a value the edit form offers can always be sent back; a larger body gets a
@@ -169,9 +177,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
 DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0)
 
+# Every other setting of the app (keyspace/conf.py) comes from the environment variable of the
+# same name, parsed by the type of its default: a new setting needs no line here.
+for _setting in _app_settings.SETTINGS.values():
+    if _setting.setting not in globals():
+        globals()[_setting.setting] = env_setting(_setting.setting, _setting.default)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DASHBOARD_LOG_LEVEL", "WARNING")},
+}
+
+# Background jobs (the database analysis): Django's Tasks framework through the django-tasks
+# backport. The database backend keeps jobs in this project's database and a worker
+# (`manage.py db_worker`, started by `manage.py serve`) runs them. A deployment with a queue
+# of its own names another backend here (django_tasks_rq's RQBackend, say): never the Redis
+# the dashboard shows.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DASHBOARD_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
 }

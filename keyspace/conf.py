@@ -124,6 +124,32 @@ SETTINGS: dict[str, Setting] = {
                                 "messages the page keeps", minimum=1),
     "PUBSUB_PREVIEW_BYTES": Setting("DASHBOARD_PUBSUB_PREVIEW_BYTES", 4096,
                                     "payloads are cut here", minimum=1),
+    "CONSOLE_ALLOW": Setting("DASHBOARD_CONSOLE_ALLOW", "",
+                             "dangerous commands the console may run once confirmed, by "
+                             "name (e.g. \"flushdb config|set\"); empty: none"),
+    "CONSOLE_MAX_ELEMENTS": Setting("DASHBOARD_CONSOLE_MAX_ELEMENTS", 10_000,
+                                    "the console refuses a command whose cost grows with a "
+                                    "key's size on a key with more elements", minimum=0),
+    "CONSOLE_MAX_REPLY_BYTES": Setting("DASHBOARD_CONSOLE_MAX_REPLY_BYTES", 4 * MiB,
+                                       "the console stops reading a longer reply",
+                                       minimum=1),
+    "CONSOLE_MAX_KEYS_CHECKED": Setting("DASHBOARD_CONSOLE_MAX_KEYS_CHECKED", 100,
+                                        "the console refuses commands naming more keys",
+                                        minimum=1),
+    "CONSOLE_REPLY_LINES": Setting("DASHBOARD_CONSOLE_REPLY_LINES", 1_000,
+                                   "reply lines the console shows", minimum=1),
+    "CONSOLE_HISTORY": Setting("DASHBOARD_CONSOLE_HISTORY", 50,
+                               "command lines the console remembers per session", minimum=0),
+    "BULK_UNDO_MAX_KEYS": Setting("DASHBOARD_BULK_UNDO_MAX_KEYS", 1_000,
+                                  "a bulk change of more keys cannot be undone", minimum=0),
+    "ANALYSIS_MEMORY_SAMPLES": Setting("DASHBOARD_ANALYSIS_MEMORY_SAMPLES", 5,
+                                       "SAMPLES of each MEMORY USAGE in an analysis (0, every "
+                                       "element, blocks Redis on large keys)", minimum=1),
+    "ANALYSIS_MAX_NAMESPACES": Setting("DASHBOARD_ANALYSIS_MAX_NAMESPACES", 20_000,
+                                       "namespaces an analysis tracks; the rest are summed",
+                                       minimum=1),
+    "ANALYSIS_SAMPLE_KEYS": Setting("DASHBOARD_ANALYSIS_SAMPLE_KEYS", 100_000,
+                                    "keys a sampled analysis looks at", minimum=100),
 }
 
 # Pairs (smaller, larger) that only make sense in that order.

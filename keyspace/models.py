@@ -136,3 +136,154 @@ class SpentConfirmation(models.Model):
 
     nonce = models.CharField(max_length=64, unique=True)
     expires = models.DateTimeField(db_index=True)
+
+
+class AnalysisRun(models.Model):
+    """One analysis of a database: what was asked, how far it got, and what it found.
+
+    The job itself runs through Django's Tasks framework (`task_id` names its result there);
+    this row is what any dashboard process reads for progress and what the worker reads for
+    a cancellation. `result` is the stored report (JSON, key names as URL tokens): read it
+    through `keyspace.services.analysis.results`, never directly.
+    """
+
+    QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+    STATES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"),
+              (CANCELLED, "cancelled"), (FAILED, "failed")]
+    ACTIVE = (QUEUED, RUNNING)
+
+    server = models.CharField(max_length=300)  # the Redis address, never credentials
+    db = models.PositiveIntegerField(default=0)
+    delimiter = models.CharField(max_length=16, default=":")
+    sample_size = models.PositiveIntegerField(null=True, blank=True)  # None: every key
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    progressed = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    keys_total = models.BigIntegerField(default=0)  # DBSIZE when last looked
+    keys_done = models.BigIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["server", "db", "-created"])]
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def target(self) -> int:
+        """How many keys the pass means to look at."""
+        if self.sample_size is not None:
+            return min(self.sample_size, self.keys_total)
+        return self.keys_total
+
+    @property
+    def fraction(self) -> float:
+        if self.state == self.DONE:
+            return 1.0
+        return min(1.0, self.keys_done / self.target) if self.target else 0.0
+
+    @property
+    def elapsed_seconds(self) -> float:
+        if self.started is None:
+            return 0.0
+        end = self.finished or self.progressed or self.started
+        return max(0.0, (end - self.started).total_seconds())
+
+    @property
+    def keys_per_second(self) -> float | None:
+        elapsed = self.elapsed_seconds
+        return self.keys_done / elapsed if elapsed > 0 and self.keys_done else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.keys_per_second
+        if not self.active or not rate:
+            return None
+        return max(0.0, (self.target - self.keys_done) / rate)
+
+
+class BulkJob(models.Model):
+    """One change to every key a selection matches (or, `count`, a dry run that counts them
+    and keeps a sample), run as a background job through Django's Tasks framework.
+
+    The selection: `mode` says how `text` (the key bytes, as a URL token) is matched: a glob
+    `pattern` as typed, every key starting with a literal `prefix`, or one `exact` name; and
+    `type_name` narrows it to one type. Progress and the cancel flag live in this row, so any
+    dashboard process shows it and stops it.
+    """
+
+    QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+    STATES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"),
+              (CANCELLED, "cancelled"), (FAILED, "failed")]
+    ACTIVE = (QUEUED, RUNNING)
+    COUNT, DELETE, EXPIRE, PERSIST = "count", "delete", "expire", "persist"
+    ACTIONS = [(COUNT, "count"), (DELETE, "delete"), (EXPIRE, "set TTL"),
+               (PERSIST, "remove TTL")]
+    PATTERN, PREFIX, EXACT = "pattern", "prefix", "exact"
+    MODES = [(PREFIX, "names starting with"), (PATTERN, "glob pattern"), (EXACT, "exactly")]
+
+    server = models.CharField(max_length=300)  # the Redis address, never credentials
+    db = models.PositiveIntegerField(default=0)
+    action = models.CharField(max_length=10, choices=ACTIONS)
+    mode = models.CharField(max_length=10, choices=MODES)
+    text = models.TextField()  # the selection's bytes as a key token
+    type_name = models.CharField(max_length=40, blank=True)
+    ttl_seconds = models.PositiveBigIntegerField(null=True, blank=True)
+    # The count this change was confirmed with (from its dry run), and that run.
+    confirmed_count = models.BigIntegerField(null=True, blank=True)
+    preview = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    state = models.CharField(max_length=10, choices=STATES, default=QUEUED, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    progressed = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    keys_total = models.BigIntegerField(default=0)  # DBSIZE when last looked
+    keys_scanned = models.BigIntegerField(default=0)
+    keys_matched = models.BigIntegerField(default=0)
+    keys_changed = models.BigIntegerField(default=0)
+    sample = models.JSONField(default=list)  # key tokens, a few, from the dry run
+    undo_token = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=500, blank=True)  # e.g. why undo was not kept
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def fraction(self) -> float:
+        if self.state == self.DONE:
+            return 1.0
+        return min(1.0, self.keys_scanned / self.keys_total) if self.keys_total else 0.0
+
+    @property
+    def percent(self) -> int:
+        return int(self.fraction * 100)
+
+    @property
+    def done_label(self) -> str:
+        """What happened to each key changed, as the page says it."""
+        return {self.DELETE: "deleted", self.EXPIRE: "given the TTL",
+                self.PERSIST: "made persistent"}.get(self.action, "counted")
+
+    @property
+    def text_bytes(self) -> bytes:
+        from keyspace.redis.keynames import decode_key
+
+        return decode_key(self.text)

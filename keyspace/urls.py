@@ -3,7 +3,20 @@ from django.urls import URLPattern, include, path, register_converter
 
 from keyspace.redis.keynames import KeyConverter
 from keyspace.units import registry
-from keyspace.views import audit, auth, browse, connections, edit, key, namespaces, pubsub, undo
+from keyspace.views import (
+    analysis,
+    audit,
+    auth,
+    browse,
+    bulk,
+    connections,
+    console,
+    edit,
+    key,
+    namespaces,
+    pubsub,
+    undo,
+)
 
 
 class DbConverter:
@@ -72,12 +85,24 @@ urlpatterns = [
     path("db/<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("db/<db:db>/server/", browse.server_info, name="server-info"),
     path("db/<db:db>/new/", edit.key_create, name="key-create"),
+    path("db/<db:db>/console/", console.console, name="console"),
+    path("db/<db:db>/bulk/", bulk.bulk_home, name="bulk"),
+    path("db/<db:db>/bulk/<int:job_id>/", bulk.bulk_job, name="bulk-job"),
+    path("db/<db:db>/bulk/<int:job_id>/start/", bulk.bulk_start, name="bulk-start"),
+    path("db/<db:db>/bulk/<int:job_id>/cancel/", bulk.bulk_cancel, name="bulk-cancel"),
     path("db/<db:db>/pubsub/", pubsub.pubsub_page, name="pubsub"),
     path("db/<db:db>/pubsub/channels/", pubsub.pubsub_channels, name="pubsub-channels"),
     path("db/<db:db>/pubsub/stream/", pubsub.pubsub_stream, name="pubsub-stream"),
     path("db/<db:db>/pubsub/publish/", pubsub.pubsub_publish, name="pubsub-publish"),
     path("db/<db:db>/namespaces/", namespaces.namespace_browse, name="namespace-browse"),
     path("db/<db:db>/namespaces/count/", namespaces.namespace_count, name="namespace-count"),
+    path("db/<db:db>/analysis/", analysis.analysis_home, name="analysis"),
+    path("db/<db:db>/analysis/start/", analysis.analysis_start, name="analysis-start"),
+    path("db/<db:db>/analysis/<int:run_id>/", analysis.analysis_run, name="analysis-run"),
+    path("db/<db:db>/analysis/<int:run_id>/progress/", analysis.analysis_progress,
+         name="analysis-progress"),
+    path("db/<db:db>/analysis/<int:run_id>/cancel/", analysis.analysis_cancel,
+         name="analysis-cancel"),
     *key_routes,
 ]
 urlpatterns += unit_urls(registry.units(), urlpatterns)

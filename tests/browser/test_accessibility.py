@@ -118,6 +118,15 @@ def audit_with_entries(page: Page, base: str) -> None:
     expect(page.locator("#entries tbody tr form.undo").first).to_be_visible()
 
 
+def console_with_replies(page: Page, base: str) -> None:
+    page.goto(base + "/db/0/console/")
+    field = page.get_by_label("Command", exact=True)
+    for line in ("HGETALL user:1", "FLUSHALL"):
+        field.fill(line)
+        field.press("Enter")
+    expect(page.locator(".console-refusal")).to_be_visible()
+
+
 def sign_in_failed(page: Page, base: str) -> None:
     page.context.clear_cookies()
     page.goto(base + "/sign-in/")
@@ -171,6 +180,8 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "namespaces": visit("/db/0/namespaces/", "#namespace-counts table"),
     "pubsub": visit("/db/0/pubsub/", "#channels table"),
     "audit": audit_with_entries,
+    "console": console_with_replies,
+    "bulk": visit("/db/0/bulk/", ".bulk-form"),
     "connections": visit("/connections/", "table.keys"),
     "sign-in-failed": sign_in_failed,
     "sign-in-link-spent": spent_sign_in_link,

@@ -3,6 +3,8 @@ each (with, for writes, the form a permitted editor would submit)."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -28,6 +30,16 @@ CLASSIFICATION = {
     "server-info": VIEW,
     "key-create": EDIT,
     "pubsub": VIEW,
+    "console": VIEW,
+    "bulk": VIEW,
+    "bulk-job": VIEW,
+    "bulk-start": EDIT,
+    "bulk-cancel": VIEW,
+    "analysis": VIEW,
+    "analysis-start": VIEW,
+    "analysis-run": VIEW,
+    "analysis-progress": VIEW,
+    "analysis-cancel": VIEW,
     "pubsub-channels": VIEW,
     "pubsub-stream": VIEW,
     "pubsub-publish": EDIT,
@@ -58,6 +70,12 @@ class Case:
     data: dict | None = None  # for other writes: the POST body
     ok_status: int = 200  # what a permitted GET answers
     label: str = ""
+    # A read route whose POST may also write for an editor, by what it is asked (the
+    # console): its `data` is then posted by everyone, and only an editor's POST may write.
+    writes_for_editors: bool = False
+    # Settings for this case's requests (e.g. tasks run within the request, so a write that
+    # starts a background job has happened by the time the response comes).
+    overrides: dict = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -83,6 +101,19 @@ CASES = {
     "connections": [Case("connections")],
     # A real copy, made fresh for each request (see url_of); undo is a POST (GET: 405).
     "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
+    # Starting and stopping an analysis are reads of Redis (a row and a job in the
+    # dashboard's own database): viewers may, and nothing in Redis changes.
+    # Counting keys (a dry run) is a read; a change starts from a finished one, confirmed.
+    "bulk": [Case("bulk", {"db": 0})],
+    "bulk-job": [Case("bulk-job", {"db": 0, "job_id": "BULK"})],
+    "bulk-start": [Case("bulk-start", {"db": 0, "job_id": "BULK"}, ok_status=405, overrides={
+        "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}})],
+    "bulk-cancel": [Case("bulk-cancel", {"db": 0, "job_id": "BULK"}, ok_status=405)],
+    "analysis": [Case("analysis", {"db": 0})],
+    "analysis-start": [Case("analysis-start", {"db": 0}, ok_status=405)],
+    "analysis-run": [Case("analysis-run", {"db": 0, "run_id": "RUN"})],
+    "analysis-progress": [Case("analysis-progress", {"db": 0, "run_id": "RUN"})],
+    "analysis-cancel": [Case("analysis-cancel", {"db": 0, "run_id": "RUN"}, ok_status=405)],
     "keyspace-browse": [Case("keyspace-browse", {"db": 0}), Case("keyspace-browse", {"db": 1},
                                                                   label="db1")],
     "server-info": [Case("server-info", {"db": 0})],
@@ -90,6 +121,8 @@ CASES = {
         "name": "created", "name_format": "text", "type": "string", "value": "new",
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"})],
     "pubsub": [Case("pubsub", {"db": 0}, {"channel": "news"})],
+    "console": [Case("console", {"db": 0}, data={"line": "SET console:written 1"},
+                     writes_for_editors=True)],
     "pubsub-channels": [Case("pubsub-channels", {"db": 0})],
     # Without a subscription the stream is refused (400) before it starts: a stream that
     # started would never end under the test client.
@@ -135,8 +168,34 @@ def undo_token() -> str:
     return undo.keep(None, db=0, capture=capture, summary="appended !")
 
 
+def analysis_run_id() -> int:
+    """A finished analysis of db 0 to look at (made directly: no worker needed)."""
+    from keyspace.models import AnalysisRun
+    from keyspace.redis.connection import target_address
+
+    return AnalysisRun.objects.create(server=target_address(), db=0,
+                                      state=AnalysisRun.CANCELLED).pk
+
+
+def bulk_preview_id() -> int:
+    """A finished dry run that counted one seeded key."""
+    from django.utils import timezone
+
+    from keyspace.models import BulkJob
+    from keyspace.redis.connection import target_address
+
+    return BulkJob.objects.create(
+        server=target_address(), db=0, action=BulkJob.COUNT, mode=BulkJob.PREFIX,
+        text=encode_key(b"app:cache:"), state=BulkJob.DONE, keys_matched=1,
+        finished=timezone.now()).pk
+
+
+PLACEHOLDERS = {"TOKEN": None, "UNDO": undo_token, "RUN": analysis_run_id,
+                "BULK": bulk_preview_id}
+
+
 def url_of(case: Case, token: str) -> str:
-    kwargs = {k: (token if v == "TOKEN" else undo_token() if v == "UNDO" else v)
+    kwargs = {k: (token if v == "TOKEN" else PLACEHOLDERS[v]() if v in PLACEHOLDERS else v)
               for k, v in case.kwargs.items()}
     url = reverse(f"keyspace:{case.route}", kwargs=kwargs)
     return f"{url}?{urlencode(case.query)}" if case.query else url
@@ -150,4 +209,11 @@ def post_body(case: Case, editor: Client, url: str) -> dict:
         fields = form_fields(opened.content.decode())
         fields.pop("csrfmiddlewaretoken", None)
         return fields | case.changes
+    if case.route == "bulk-start":
+        opened = editor.get(url.replace("/start/", "/") + "?then=delete").content.decode()
+        form = re.search(r'<form class="bulk-confirm".*?</form>', opened, re.S)
+        assert form, opened[-2000:]
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(0)))
+        fields.pop("csrfmiddlewaretoken", None)
+        return fields
     return dict(case.data or {})

@@ -43,8 +43,10 @@ FORGERIES = {
 
 
 @pytest.mark.parametrize("case", WRITE_CASES)
-def test_a_write_without_a_valid_csrf_token_is_refused(case, csrf_client, port):
+def test_a_write_without_a_valid_csrf_token_is_refused(case, csrf_client, port, settings):
     reseed(port)
+    for name, value in case.overrides.items():
+        setattr(settings, name, value)
     url = url_of(case, "")
     body = post_body(case, csrf_client, url)
     token = csrf_token_of(csrf_client)

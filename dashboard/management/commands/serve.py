@@ -3,6 +3,8 @@
 sign-in on and no user yet, create one and print a one-time sign-in link."""
 
 import os
+import subprocess
+import sys
 from contextlib import ExitStack
 
 import uvicorn
@@ -44,6 +46,8 @@ class Command(BaseCommand):
         with ExitStack() as stack:
             if not settings.REDIS_URL:
                 stack.callback(self._private_redis().stop)
+            if _database_tasks():
+                stack.callback(_stop_worker, self._start_worker())
             base = f"http://{host}:{port}"
             self.stdout.write(f"Redis: {current_target().address}")
             self.stdout.write(self.style.SUCCESS(f"Dashboard: {base}/"), ending="\n")
@@ -71,6 +75,14 @@ class Command(BaseCommand):
             f"(valid 24 h): {base}{sign_in_path(admin)}"
         ))
 
+    def _start_worker(self) -> subprocess.Popen:
+        """The Tasks database worker, with this command's settings (REDIS_URL included)."""
+        worker = subprocess.Popen([sys.executable, "-m", "django", "db_worker", "--no-reload",
+                                   "--no-startup-delay", "--interval", "0.5", "--verbosity", "0"],
+                                  env={**os.environ, "DJANGO_SETTINGS_MODULE": _settings_module()})
+        self.stdout.write(f"Background worker started (pid {worker.pid})")
+        return worker
+
     def _private_redis(self):
         data_dir = settings.VAR_DIR / "redis"
         server = LocalRedis(data_dir, persist=True).start()
@@ -93,3 +105,26 @@ def _seed_second_db() -> None:
     client = get_client(1)
     client.hset(b"config:feature-flags", mapping={"new-checkout": "on", "dark-mode": "off"})
     client.set(b"config:maintenance", b"false")
+
+
+def _database_tasks() -> bool:
+    """Whether jobs go to the database backend, whose worker this command runs (another
+    backend has workers of its own)."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    return backend.startswith("django_tasks_db.")
+
+
+def _settings_module() -> str:
+    return os.environ.get("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    """Stop it with the dashboard: a job in progress is left to show as stopped."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(5)
+    except subprocess.TimeoutExpired:
+        # The first signal (Ctrl-C reaches the worker too) waits for the job: end it.
+        worker.kill()
+        worker.wait()

@@ -1,0 +1,131 @@
+"""What a bulk job does to each batch of matched keys, and the undo copies it keeps.
+
+Each batch (at most BATCH keys) is one transaction: the change itself and, while the job
+still may keep copies for undo, each key's DUMP and PTTL before and after it (the same copies
+an edit keeps, `keyspace.services.undo`). Copies stop, and the job says why, as soon as a key
+is too large to copy or the job has changed more keys, or copied more bytes, than undo keeps.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from keyspace.conf import app_settings
+from keyspace.services.undo.capture import MAX_ELEMENTS, Capture
+from keyspace.units import registry
+
+BATCH = 500
+
+
+class Change:
+    label = ""
+
+    def __init__(self, *, keep_undo: bool):
+        self.kept: list = []
+        self.kept_bytes = 0
+        self.undo_note = "" if keep_undo else (
+            f"no undo: more than {app_settings.BULK_UNDO_MAX_KEYS:,} keys")
+
+    @property
+    def keeping(self) -> bool:
+        return not self.undo_note
+
+    def apply(self, client: redis.Redis, keys: list[bytes]) -> int:
+        """Change `keys`; how many Redis says it changed."""
+        return sum(self._batch(client, keys[i : i + BATCH]) for i in range(0, len(keys), BATCH))
+
+    def queue(self, pipe, keys: list[bytes]) -> None:
+        raise NotImplementedError
+
+    def counted(self, replies: list) -> int:
+        return sum(int(reply) for reply in replies)
+
+    def _batch(self, client, keys: list[bytes]) -> int:
+        if self.keeping:
+            self._check_sizes(client, keys)
+        pipe = client.pipeline(transaction=True)
+        keeping = self.keeping
+        if keeping:
+            Capture.queue_before(pipe, keys)
+        self.queue(pipe, keys)
+        if keeping:
+            Capture.queue_after(pipe, keys)
+        results = pipe.execute()
+        if not keeping:
+            return self.counted(results)
+        capture = Capture()
+        replies = capture.take(results, keys)
+        self._keep(capture.keys)
+        return self.counted(replies)
+
+    def _keep(self, copies: list) -> None:
+        self.kept.extend(copies)
+        self.kept_bytes += sum(len(copy.before or b"") + len(copy.name) for copy in copies)
+        if len(self.kept) > app_settings.BULK_UNDO_MAX_KEYS:
+            self._stop(f"no undo: it changed more than {app_settings.BULK_UNDO_MAX_KEYS:,} keys")
+        elif self.kept_bytes > app_settings.UNDO_MAX_TOTAL_BYTES:
+            self._stop("no undo: the copies would pass DASHBOARD_UNDO_MAX_TOTAL_BYTES")
+
+    def _stop(self, note: str) -> None:
+        self.undo_note, self.kept = note, []
+
+    def _check_sizes(self, client, keys: list[bytes]) -> None:
+        """Stop keeping copies before copying a key too large to copy (as edits do)."""
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+        kinds = pipe.execute()
+        for key, kind in zip(keys, kinds, strict=True):
+            name = kind.decode("ascii", "replace")
+            if name == "none":
+                continue
+            command = "STRLEN" if name == "string" else registry.unit_for(name).length_command
+            pipe.execute_command(command, key) if command else pipe.exists(key)
+        for kind, size in zip([k for k in kinds if k != b"none"], pipe.execute(), strict=True):
+            limit = app_settings.UNDO_MAX_KEY_BYTES if kind == b"string" else MAX_ELEMENTS
+            if int(size) > limit:
+                self._stop("no undo: a key was too large to copy")
+                return
+
+
+class Delete(Change):
+    label = "deleted"
+
+    def __init__(self, *, keep_undo: bool):
+        super().__init__(keep_undo=keep_undo)
+        self.command = "UNLINK"
+
+    def apply(self, client, keys):
+        try:
+            return super().apply(client, keys)
+        except redis.ResponseError as exc:
+            if self.command != "UNLINK" or "unknown command" not in str(exc).lower():
+                raise
+            # A server without UNLINK (renamed away, or older than 4.0): DEL, which frees
+            # memory in the request; batches stay small.
+            self.command = "DEL"
+            return super().apply(client, keys)
+
+    def queue(self, pipe, keys):
+        for key in keys:
+            pipe.execute_command(self.command, key)
+
+
+class Expire(Change):
+    label = "given the TTL"
+
+    def __init__(self, seconds: int, *, keep_undo: bool):
+        super().__init__(keep_undo=keep_undo)
+        self.seconds = seconds
+
+    def queue(self, pipe, keys):
+        for key in keys:
+            pipe.expire(key, self.seconds)
+
+
+class Persist(Change):
+    label = "made persistent"
+
+    def queue(self, pipe, keys):
+        for key in keys:
+            pipe.persist(key)

@@ -1,0 +1,77 @@
+"""One pass over the keys a selection matches: SCAN paced as every scan is, each step's keys
+checked against the selection, then counted (a dry run) or changed in small pipelined
+batches. Nothing grows with the number of keys but the sample and the undo copies, both
+bounded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+
+from keyspace.redis.pacing import Pacer
+from keyspace.redis.scan_tokens import scanned_fraction
+from keyspace.services.bulk.changes import Change
+from keyspace.services.bulk.selection import Selection
+
+FIRST_COUNT = 100
+PROGRESS_SECONDS = 0.5
+SAMPLE_SIZE = 20
+
+
+@dataclass
+class Progress:
+    population: int = 0
+    scanned: int = 0
+    matched: int = 0
+    changed: int = 0
+    sample: list[bytes] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def walk(client: redis.Redis, selection: Selection, change: Change | None,
+         on_progress: Callable[[Progress], bool]) -> Progress:
+    """Count (no `change`) or change every key `selection` matches. `on_progress` is called
+    about every PROGRESS_SECONDS and stops the pass by returning True."""
+    progress = Progress(population=client.dbsize())
+    if selection.mode == "exact":
+        _step(client, selection, change, progress, [selection.text], typed=False)
+        progress.scanned = progress.population
+        return progress
+    pacer, cursor, reported = Pacer(FIRST_COUNT), 0, time.perf_counter()
+    while True:
+        cursor, keys = pacer.call(lambda count, at=cursor: client.scan(
+            at, match=selection.pattern, count=count, _type=selection.type_name or None))
+        _step(client, selection, change, progress, keys, typed=True)
+        progress.scanned = int(progress.population * (scanned_fraction(cursor) if cursor else 1))
+        if cursor == 0:
+            return progress
+        if time.perf_counter() - reported >= PROGRESS_SECONDS:
+            reported = time.perf_counter()
+            if on_progress(progress):
+                progress.cancelled = True
+                return progress
+
+
+def _step(client, selection, change, progress, keys, *, typed: bool) -> None:
+    keys = [key for key in keys if selection.matches(key)]
+    if not typed:
+        keys = _present(client, keys, selection.type_name)
+    progress.matched += len(keys)
+    if change is None:
+        progress.sample.extend(keys[: SAMPLE_SIZE - len(progress.sample)])
+    elif keys:
+        progress.changed += change.apply(client, keys)
+
+
+def _present(client, keys: list[bytes], type_name: str) -> list[bytes]:
+    """The keys that exist (and are of `type_name`, when given): for an exact name, which
+    SCAN did not look up."""
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.type(key)
+    found = pipe.execute()
+    return [key for key, kind in zip(keys, found, strict=True)
+            if kind != b"none" and (not type_name or kind.decode() == type_name)]

@@ -1,0 +1,65 @@
+"""The size guard: a console command whose cost grows with the size of its keys is refused on
+collections too big for one request, as every page of the dashboard is bounded. The keys come
+from Redis itself (`COMMAND GETKEYS`); their sizes from O(1) length commands. (Strings cost
+Redis O(1) to read; the reply's size is bounded where it is read, `reading.read_reply`.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from keyspace.conf import app_settings
+from keyspace.services.console.commands import CommandInfo
+from keyspace.units import registry
+
+STRING_LENGTH = "STRLEN"
+
+
+@dataclass(frozen=True)
+class TooBig:
+    key: bytes
+    size: int
+    unit: str  # "elements" or "bytes"
+
+
+def command_keys(conn, args: list[bytes]) -> list[bytes]:
+    """The key arguments of `args`, as Redis finds them; none for a command without keys."""
+    conn.send_command("COMMAND", "GETKEYS", *args)
+    try:
+        reply = conn.read_response(disable_decoding=True)
+    except redis.ResponseError:
+        return []  # "no key arguments" (or an arity error the command itself will report)
+    return list(reply or [])
+
+
+def too_big(conn, info: CommandInfo, keys: list[bytes]) -> TooBig | None:
+    """The first key this command may not touch: a collection over the console's element
+    limit when the command's cost grows with it. Each key costs a TYPE and one O(1) length
+    command."""
+    for key in keys[: app_settings.CONSOLE_MAX_KEYS_CHECKED]:
+        conn.send_command("TYPE", key)
+        type_name = conn.read_response(disable_decoding=True)
+        found = _size(conn, key, type_name)
+        if found is None:
+            continue
+        size, unit = found
+        if unit == "elements" and info.scales_with_key_size and (
+            size > app_settings.CONSOLE_MAX_ELEMENTS
+        ):
+            return TooBig(key, size, unit)
+    return None
+
+
+def _size(conn, key: bytes, type_name) -> tuple[int, str] | None:
+    name = type_name.decode("ascii", "replace") if isinstance(type_name, bytes) else ""
+    if name in ("", "none"):
+        return None
+    if name == "string":
+        command, unit = STRING_LENGTH, "bytes"
+    else:
+        command, unit = registry.unit_for(name).length_command, "elements"
+        if command is None:  # a module type: its size is not known, so it is not assumed small
+            return (app_settings.CONSOLE_MAX_ELEMENTS + 1, unit)
+    conn.send_command(command, key)
+    return int(conn.read_response(disable_decoding=True)), unit
