@@ -78,10 +78,10 @@ def test_the_opener_without_javascript_shows_the_rows_actions(client, arrange, t
 
 def test_the_panel_names_the_row(client, arrange):
     page = client.get(key_url("h", row=encode_key(b"field:7"))).content.decode()
-    title = re.search(r'<h2 id="row-panel-title">(.*?)</h2>', page, re.S).group(1)
+    title = re.search(r'<h2 id="opened-row-title">(.*?)</h2>', page, re.S).group(1)
     assert re.sub(r"<[^>]+>", "", title).strip() == "Field field:7"
     page = client.get(key_url("l", row="7")).content.decode()
-    assert '<h2 id="row-panel-title">Element at index 7</h2>' in page
+    assert '<h2 id="opened-row-title">Element at index 7</h2>' in page
 
 
 def test_a_gone_row_says_so(client, arrange, r):
