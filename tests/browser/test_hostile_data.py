@@ -128,7 +128,7 @@ PROBE = r"""
     if (!el.matches("table.values > template[data-row-menu]") || el.attributes.length !== 1)
       return false;
     return [...el.content.querySelectorAll("*")].every((part) =>
-      part.matches("td.row-actions, td.row-actions > a[href$='?row='][hx-get$='?row=']"));
+      part.matches("td.row-actions, td.row-actions > a[data-action$='?row=']:not([href])"));
   }
   for (const el of document.body.querySelectorAll("*")) {
     const tag = el.localName;

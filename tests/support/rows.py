@@ -22,4 +22,4 @@ def row_menu(page: str) -> str:
 
 def menu_links(page: str) -> list[str]:
     """The URLs of the menu's actions, each ending in `?row=` for the row's token to follow."""
-    return re.findall(r'<a href="([^"]*)" hx-get="\1"', row_menu(page))
+    return re.findall(r'<a data-action="([^"]*)"', row_menu(page))

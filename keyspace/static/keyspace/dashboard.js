@@ -124,10 +124,11 @@ window.keyspaceRows = (function () {
     });
     const cell = menu.content.firstElementChild.cloneNode(true);
     const token = encodeURIComponent(tokenOf(opener));
-    cell.querySelectorAll("a").forEach(function (link) {
-      ["href", "hx-get"].forEach(function (name) {
-        if (link.hasAttribute(name)) link.setAttribute(name, link.getAttribute(name) + token);
-      });
+    cell.querySelectorAll("a[data-action]").forEach(function (link) {
+      const url = link.dataset.action + token;
+      link.removeAttribute("data-action");
+      link.setAttribute("href", url);
+      link.setAttribute("hx-get", url);
     });
     row.appendChild(cell);
     opener.setAttribute("aria-expanded", "true");
