@@ -7,6 +7,9 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from floors import first_page
+from row_floor import rows_of
+
+from keyspace.redis.keynames import decode_key
 
 _clients: dict[tuple[str, int], redis.Redis] = {}
 
@@ -20,6 +23,14 @@ def _client(db: int) -> redis.Redis:
 
 def floor_page(request, db: int):
     return render(request, "bench/floor_page.html", {"db": db, "page": first_page(_client(db))})
+
+
+def rows_page(request, db: int, token: str):
+    """The same 1,000 rows as the dashboard's key page (`?count=`), read-only and plain."""
+    rows = rows_of(_client(db), decode_key(token), int(request.GET.get("count", "1000")))
+    pairs = bool(rows) and len(rows[0]) > 1
+    context = {"pairs": pairs, "rows": rows if pairs else [cells[0] for cells in rows]}
+    return render(request, "bench/floor_rows.html", context)
 
 
 def ping(request):

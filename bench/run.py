@@ -28,7 +28,15 @@ sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 import redis  # noqa: E402
 from bulk import BulkLoader  # noqa: E402
 from checks import analysis as analysis_pass  # noqa: E402
-from checks import audit, first_page, key_pages, namespaces, round_trips, sparse  # noqa: E402
+from checks import (  # noqa: E402
+    audit,
+    first_page,
+    key_pages,
+    namespaces,
+    round_trips,
+    row_pages,
+    sparse,
+)
 from context import Bench, key_path  # noqa: E402
 from dashboard_process import DashboardProcess, HttpClient  # noqa: E402
 from dataset import SpecialKeys, seed_regular, seed_special, special_keys  # noqa: E402
@@ -50,6 +58,10 @@ How the numbers are measured (all in this run, on this machine):
   pipeline of TYPE/PTTL/MEMORY USAGE, one pipeline of each key's length command (which
   needs the type). Django floor: /bench/floor/<db>/, a minimal view doing exactly that work
   (same function) rendered with a plain template, behind the same middleware.
+- 1,000-row pages: the key page at ?count=1000 of each big hash, sorted set, list and set
+  against /bench/rows/<db>/<key>/, a minimal view reading the same rows with the same one
+  command and rendering them read-only with a plain template (bench/row_floor.py); HTML per
+  row is the value table's body over its rows.
 - round trips: a TCP proxy in front of Redis, used by a second dashboard process only; it
   holds replies until the client has stopped sending, so each send after a delivery of
   replies is one round trip however many writes a pipeline takes.
@@ -160,6 +172,7 @@ def measure(
             "key pages",
             lambda: key_pages.check(bench, size_label(args.big_size), f"{args.string_mb} MB"),
         ),
+        ("1,000-row pages", lambda: row_pages.check(bench)),
         ("sparse filter", lambda: sparse.check(bench, args.scan_runs)),
         ("namespace counts", lambda: namespaces.check(bench, args.scan_runs)),
         ("command audit", lambda: [*audit.command_rows(bench), audit.slowlog_row(bench.raw(0))]),

@@ -32,8 +32,17 @@ def _is_invisible(ch: str) -> bool:
 
 def bytes_to_text(value: bytes) -> str:
     r"""Printable UTF-8 as it is; anything else with `\xNN`-style escapes, reversibly."""
+    return readable_text(value)[0]
+
+
+def readable_text(value: bytes) -> tuple[str, bool]:
+    """`bytes_to_text(value)` and whether `value` was printable text, deciding that once."""
     if is_printable_text(value):
-        return value.decode("utf-8")
+        return value.decode("utf-8"), True
+    return _escaped(value), False
+
+
+def _escaped(value: bytes) -> str:
     text = value.decode("utf-8", "surrogateescape")
     parts = []
     for ch in text:

@@ -4,7 +4,6 @@ each edit conditional on the field's value as the user saw it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from django import forms
 
@@ -37,20 +36,23 @@ from keyspace.units.base import (
     CreateField,
     Element,
     PageRequest,
+    TemplateLookups,
     TypeUnit,
     ValuePage,
     decode_row_token,
+    elements,
     parse_scan_cursor,
     registry,
 )
 
 
-@dataclass(frozen=True)
-class HashRow:
+# Slotted, not frozen, like Element: a page builds a thousand (read-only all the same).
+@dataclass(slots=True)
+class HashRow(TemplateLookups):
     field: Element
     value: Element
 
-    @cached_property
+    @property
     def token(self) -> str:
         return HashUnit.row_token(self.field.raw)
 
@@ -273,7 +275,7 @@ class HashUnit(TypeUnit):
 
     def parse_page(self, reply, request: PageRequest, length: int | None) -> ValuePage:
         cursor, fields = reply
-        rows = [HashRow(Element.of(f), Element.of(v)) for f, v in fields.items()]
+        rows = list(map(HashRow, elements(fields), elements(fields.values())))
         return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None)
 
     def read_row(self, client, key: bytes, row_id: bytes) -> HashRow | None:

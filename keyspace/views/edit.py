@@ -101,7 +101,7 @@ def _redraw(request, db: int, key: bytes, result: EditResult) -> HttpResponse:
     drawn = read_redraw(db=db, key=key, unit=unit, redraw=redraw)
     context = {"db": db, "key": key, "unit": unit, "detail": drawn.detail, "oob": True,
                "page": drawn.detail.page, "more_query": "", "continuing": False,
-               "row_actions": row_actions(db, key, unit),
+               "row_actions": row_actions(db, key, unit, user=request.user),
                "flash": result.message, "undo_token": result.undo_token,
                "preview_limit": app_settings.PREVIEW_BYTES}
     if redraw.changed == ROW:
@@ -124,7 +124,7 @@ def key_row(request, db: int, key: bytes):
     row_id = detail.unit.row_from_token(request.GET.get("row", ""))
     row = detail.unit.read_row(client, key, row_id)
     context = {"db": db, "key": key, "unit": detail.unit, "detail": detail, "row": row,
-               "row_actions": row_actions(db, key, detail.unit)}
+               "row_actions": row_actions(db, key, detail.unit, user=request.user)}
     if row is None:
         return HttpResponse("")
     return render(request, f"{detail.unit.template}#row", context)

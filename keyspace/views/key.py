@@ -29,7 +29,9 @@ def key_view(request, db: int, key: bytes):
     if detail.unit.remembers_order and page_request.order:
         remember_view(request.session, db, key, detail.request.order)
     more = request.GET.copy()
+    more.pop("row", None)
     more["cursor"] = detail.page.next_cursor or ""
+    actions = row_actions(db, detail.name, detail.unit, user=request.user)
     context = {
         "db": db,
         "key": detail.name,
@@ -39,7 +41,7 @@ def key_view(request, db: int, key: bytes):
         "more_query": more.urlencode(),
         "continuing": bool(page_request.cursor),
         "preview_limit": app_settings.PREVIEW_BYTES,
-        "row_actions": row_actions(db, detail.name, detail.unit),
+        "row_actions": actions,
         "view_remembered": bool(remembered) and not page_request.order
         and detail.request.order == remembered,
         "view_namespace": namespace_of(key),
@@ -48,7 +50,16 @@ def key_view(request, db: int, key: bytes):
     }
     if fragment_target(request) == "value-more":
         return render_page(request, detail.unit.template, context, fragment="rows")
+    if actions and "row" in request.GET:
+        context |= _opened_row(db, key, detail.unit, request.GET["row"])
     return render_page(request, "keyspace/key.html", context, fragment="value")
+
+
+def _opened_row(db: int, key: bytes, unit, token: str) -> dict:
+    """A row's opener followed without JavaScript (`?row=<token>`): the row as it is now, for
+    the panel of its actions above the table (one bounded read, whichever page it is on)."""
+    row = unit.read_row(get_client(db), key, unit.row_from_token(token))
+    return {"opened_row": True, "opened": row, "row_name": f"{unit.template}#row_name"}
 
 
 @dashboard_view(VIEW)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from keyspace.access import permissions
 from keyspace.redis.connection import RedisNotConfigured, current_target
 
 
@@ -23,8 +24,12 @@ def fragment_target(request) -> str | None:
     return request.htmx.target if wants_fragment(request) else None
 
 
-def row_actions(db: int, key: bytes, unit) -> list[tuple[object, str]]:
-    """Each row operation with its URL, reversed once per page rather than once per row."""
+def row_actions(db: int, key: bytes, unit, *, user) -> list[tuple[object, str]]:
+    """Each row operation with its URL, reversed once per page rather than once per row;
+    none for a user who may not edit, so templates decide once per table, not once per row,
+    whether rows open (the edit views check again)."""
+    if not unit.row_operations or not permissions.user_may(user, permissions.EDIT):
+        return []
     return [
         (op, reverse("keyspace:key-edit", kwargs={"db": db, "key": key, "action": op.name}))
         for op in unit.row_operations

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from keyspace.redis.keynames import encode_key
 from tests.browser.a11y import assert_accessible
+from tests.browser.rows import open_row
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +43,8 @@ def seed(r: redis.Redis) -> None:
         pipe.set("long", "\n".join(f"line {n}: " + "text " * 40 for n in range(400)))
         pipe.set("session:ttl", "s", ex=3600)
         pipe.hset("user:1", mapping={"name": "Ada", "email": "ada@example.com", b"\xff": b"\x00"})
+        odd = {b"": b"empty name", b"  ": b"spaces", b"\xfe": b"x" * 3000}
+        pipe.hset("odd:fields", mapping=odd)
         pipe.rpush("queue:jobs", "first", "second", "third")
         pipe.sadd("tags", "red", "green", "blue")
         pipe.zadd("scores", {"ada": 120, "grace": 95, "linus": -3})
@@ -75,13 +78,23 @@ def open_db_picker(page: Page, base: str) -> None:
 
 
 def name_row(page: Page):
-    return page.locator(f'[id="row-{encode_key(b"name")}"]')
+    return open_row(page, "name")
 
 
 def row_editor(page: Page, base: str) -> None:
     page.goto(base + key_path("user:1"))
     name_row(page).get_by_role("link", name="Edit", exact=True).click()
     expect(page.locator("tr.editing form")).to_be_visible()
+
+
+def opened_row(name: str, ident: bytes | str | int) -> Callable[[Page, str], None]:
+    """A value page with one row's actions shown (cloned from the table's template)."""
+
+    def go(page: Page, base: str) -> None:
+        page.goto(base + key_path(name))
+        open_row(page, ident)
+
+    return go
 
 
 def after_an_edit(page: Page, base: str) -> None:
@@ -147,6 +160,11 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "string-edit": visit(key_path("greeting", "edit/string-edit/"), "#editor form"),
     "hash": visit(key_path("user:1"), "table.values"),
     "hash-row-editor": row_editor,
+    "hash-row-open": opened_row("user:1", "name"),
+    "hash-odd-fields-open": opened_row("odd:fields", b""),
+    "hash-row-panel": visit(key_path("user:1", f"?row={encode_key(b'name')}"), ".row-panel"),
+    "list-row-open": opened_row("queue:jobs", 1),
+    "zset-row-open": opened_row("scores", "grace"),
     "after-an-edit": after_an_edit,
     "list": visit(key_path("queue:jobs"), "table.values"),
     "set": visit(key_path("tags"), "table.values"),

@@ -12,6 +12,7 @@ import redis
 from playwright.sync_api import Page, expect
 
 from keyspace.redis.keynames import encode_key
+from tests.browser.rows import value_row
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def key_path(name: str) -> str:
 
 
 def name_row(page: Page):
-    return page.locator(f'[id="row-{encode_key(b"name")}"]')
+    return value_row(page, "name")
 
 
 def focused(page: Page) -> dict:
@@ -122,12 +123,15 @@ def test_an_edit_made_with_the_keyboard_alone(page: Page, url, r: redis.Redis, u
     page.goto(url(key_path("user:1")))
     wait_for_header(page)
 
-    stops = tab_until(page, lambda stop: stop["name"] == "Edit")
+    stops = tab_until(page, lambda stop: stop["name"] == "name")
     names = [stop["name"] for stop in stops]
     for action in ("Add field", "Set TTL", "Rename", "Copy", "Delete", "Apply"):
         assert action in names, f"Tab never reached {action} on the key page"
 
-    # Enter opens the row's form with the focus in its value; Space presses Save.
+    # Enter on the row's first cell shows its actions, the next Tab stops; Enter on Edit opens
+    # the row's form with the focus in its value; Space presses Save.
+    page.keyboard.press("Enter")
+    stops = tab_until(page, lambda stop: stop["name"] == "Edit", limit=1)
     page.keyboard.press("Enter")
     value = name_row(page).get_by_label("Value")
     expect(value).to_be_focused()
@@ -154,7 +158,15 @@ def test_escape_closes_forms_and_gives_the_focus_back(page: Page, url, r: redis.
     expect(page.locator("#editor form")).to_have_count(0)
     expect(page.get_by_role("link", name="Set TTL")).to_be_focused()
 
-    tab_until(page, lambda stop: stop["name"] == "Edit")
+    # A row's actions open with Enter and close with Escape, the focus back on the row.
+    tab_until(page, lambda stop: stop["name"] == "name")
+    page.keyboard.press("Enter")
+    tab_until(page, lambda stop: stop["name"] == "Edit", limit=1)
+    page.keyboard.press("Escape")
+    expect(name_row(page).locator("td.row-actions")).to_have_count(0)
+    expect(name_row(page).get_by_role("link", name="name", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    tab_until(page, lambda stop: stop["name"] == "Edit", limit=1)
     page.keyboard.press("Enter")
     expect(name_row(page).get_by_label("Value")).to_be_focused()
     page.keyboard.type(" changed")

@@ -307,6 +307,11 @@ def start_pages(db: int = 0) -> list[str]:
                                           b"zset", b"stream", b"bin:\xff\x00key")),
         key_url(b"str", db) + "download/",
         key_url(b"hash", db) + f"row/?row={encode_key(b'f1')}",
+        # A row's opener (`?row=`, a link relative to its page): the row's actions with URLs.
+        key_url(b"hash", db) + f"?row={encode_key(b'f1')}",
+        key_url(b"list", db) + "?row=1",
+        key_url(b"set", db) + f"?row={encode_key(b'm2')}",
+        key_url(b"zset", db) + f"?row={encode_key(b'p2')}",
         key_url(b"zset", db) + "leaderboard/",
         key_url(b"zset", db) + "leaderboard/?member=p2",
         key_url(b"zset", db) + "leaderboard/?min=1&max=2",

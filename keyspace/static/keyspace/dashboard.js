@@ -91,6 +91,99 @@
   setInterval(tick, 1000);
 })();
 
+// Row actions, drawn once per value table (<template data-row-menu>) instead of in every row:
+// a row's opener (its link to `?row=<token>`) shows them in the row, each URL completed with
+// the row's token; htmx then handles them as links of its own. One row is open at a time;
+// Escape closes it. Without JavaScript the opener loads the key page with that row's actions.
+window.keyspaceRows = (function () {
+  "use strict";
+  const OPENER = 'a[href^="?row="]';
+
+  function menuOf(row) {
+    const table = row && row.closest("table");
+    return table ? table.querySelector("template[data-row-menu]") : null;
+  }
+
+  function tokenOf(opener) {
+    return new URLSearchParams(opener.getAttribute("href").slice(1)).get("row") || "";
+  }
+
+  function close(row) {
+    const cell = row.querySelector("td.row-actions");
+    if (cell) cell.remove();
+    const opener = row.querySelector(OPENER);
+    if (opener) opener.setAttribute("aria-expanded", "false");
+  }
+
+  function open(row) {
+    const menu = menuOf(row);
+    const opener = row.querySelector(OPENER);
+    if (!menu || !opener) return null;
+    row.closest("table").querySelectorAll("td.row-actions").forEach(function (cell) {
+      close(cell.closest("tr"));
+    });
+    const cell = menu.content.firstElementChild.cloneNode(true);
+    const token = encodeURIComponent(tokenOf(opener));
+    cell.querySelectorAll("a[data-action]").forEach(function (link) {
+      const url = link.dataset.action + token;
+      link.removeAttribute("data-action");
+      link.setAttribute("href", url);
+      link.setAttribute("hx-get", url);
+    });
+    row.appendChild(cell);
+    opener.setAttribute("aria-expanded", "true");
+    if (window.htmx) window.htmx.process(cell);
+    return cell;
+  }
+
+  // Openers say they open something; set on the rows drawn, never sent in every row.
+  function arm(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll(OPENER).forEach(function (opener) {
+      if (!opener.hasAttribute("aria-expanded") && menuOf(opener)) {
+        opener.setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { arm(document); });
+  document.addEventListener("htmx:load", function (event) { arm(event.detail.elt); });
+
+  document.addEventListener("click", function (event) {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const opener = event.target.closest && event.target.closest(OPENER);
+    const row = opener && opener.closest("tr");
+    if (!row || !menuOf(row)) return;
+    event.preventDefault();
+    if (row.querySelector("td.row-actions")) close(row);
+    else open(row);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    const row = event.target.closest("tr");
+    const opener = row && row.querySelector(OPENER);
+    if (!opener || !row.querySelector("td.row-actions")) return;
+    event.preventDefault();
+    close(row);
+    opener.focus();
+  });
+
+  // The action `href` (…?row=<token>) in the row as it is now, its actions opened again: where
+  // the focus goes back after that row was redrawn by an edit or its form's Cancel.
+  function reopen(href) {
+    const query = href.split("?")[1];
+    const token = query ? new URLSearchParams(query).get("row") : null;
+    if (token === null) return null;
+    const opener = document.querySelector('a[href="?row=' + CSS.escape(token) + '"]');
+    const row = opener && opener.closest("tr");
+    const cell = row && (row.querySelector("td.row-actions") || open(row));
+    return cell ? cell.querySelector('a[href="' + CSS.escape(href) + '"]') : null;
+  }
+
+  return { open: open, reopen: reopen, isRow: function (el) { return !!el.querySelector(OPENER); } };
+})();
+
 // Keyboard use of the editor panel and row forms: an opened form takes the focus (its first
 // field, or its heading when it only asks for confirmation, so Enter never confirms by
 // accident), Escape cancels it, and closing it returns the focus to what opened it. Escape
@@ -105,8 +198,9 @@
     return el && el.closest ? el.closest("#editor, tr.editing") : null;
   }
 
+  // A value row: one being edited has its id, a drawn one its opener.
   function isRow(el) {
-    return el.matches("tr") && el.id.startsWith("row-");
+    return el.matches("tr") && (el.id.startsWith("row-") || window.keyspaceRows.isRow(el));
   }
 
   function opensPanel(target) {
@@ -126,12 +220,14 @@
     return !active || active === document.body;
   }
 
-  // Back to the opener, or to its twin when the toolbar or the row it lived in was redrawn.
+  // Back to the opener, or to its twin when the toolbar or the row it lived in was redrawn
+  // (a row's actions are opened again to find it).
   function returnFocus() {
     if (!opener) return;
     let target = opener.isConnected ? opener : null;
     const href = opener.getAttribute("href");
     if (!target && href) target = document.querySelector('a[href="' + CSS.escape(href) + '"]');
+    if (!target && href) target = window.keyspaceRows.reopen(href);
     opener = null;
     if (target) target.focus();
   }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from keyspace.decoders.tools import ViewListElement
 from keyspace.services.editing.guard import allow_list
@@ -11,8 +10,10 @@ from keyspace.units.base import (
     CreateField,
     Element,
     PageRequest,
+    TemplateLookups,
     TypeUnit,
     ValuePage,
+    elements,
     parse_offset,
     registry,
 )
@@ -22,13 +23,14 @@ from keyspace.units.list.inputs import parse_index_token
 from keyspace.units.list.trim import Trim
 
 
-@dataclass(frozen=True)
-class ListRow:
+# Slotted, not frozen, like Element: a page builds a thousand (read-only all the same).
+@dataclass(slots=True)
+class ListRow(TemplateLookups):
     index: int
     from_tail: int
     value: Element
 
-    @cached_property
+    @property
     def token(self) -> str:
         return ListUnit.row_token(self.index)
 
@@ -86,6 +88,8 @@ class ListUnit(TypeUnit):
             pairs = list(zip(indices, reply, strict=True))[::-1]
         else:
             pairs = [(offset + i, value) for i, value in enumerate(reply)]
-        rows = [ListRow(index, index - length, Element.of(value)) for index, value in pairs]
+        shown = elements(value for _, value in pairs)
+        rows = [ListRow(index, index - length, element)
+                for (index, _), element in zip(pairs, shown, strict=True)]
         more = offset + len(reply) < length
         return ValuePage(rows=rows, next_cursor=str(offset + len(reply)) if more else None)

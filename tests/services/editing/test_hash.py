@@ -3,6 +3,7 @@ import pytest
 from keyspace.redis.keynames import encode_key
 from tests.services.editing.forms import open_form, submit
 from tests.support.htmx import HTMX
+from tests.support.rows import opener
 from tests.support.urls import edit_url
 
 
@@ -17,7 +18,7 @@ def test_edit_a_field_redraws_only_its_row(client, r, user):
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#row-{encode_key(b'name')}"
     body = response.content.decode()
-    assert body.lstrip().startswith(f'<tr id="row-{encode_key(b"name")}"')
+    assert body.lstrip().startswith(f'<tr><td class="field">{opener(encode_key(b"name"))}')
     assert "grace" in body and 'id="key-meta" class="meta" hx-swap-oob="true"' in body
     assert r.hget(user, "name") == b"grace"
     assert r.hget(user, b"bin\xff") == b"\x00\x01"

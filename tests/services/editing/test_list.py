@@ -14,6 +14,7 @@ from keyspace.units import registry
 from keyspace.units.list import ListUnit
 from keyspace.units.list.trim import trim_window
 from tests.support.htmx import HTMX
+from tests.support.rows import menu_links, opener, row_menu
 from tests.support.urls import edit_url, key_url
 from tests.units.helpers import RedisWork, fetch, rows, seed
 
@@ -161,18 +162,18 @@ def test_key_page_draws_the_edit_controls(client, r):
         "list-trim",
     ):
         assert f'href="{edit_url("l", action)}"' in page
+    assert menu_links(page) == [f"{edit_url('l', 'list-set')}?row="]
     for index in range(3):
-        assert f'<tr id="row-{index}">' in page
-        assert f'href="{edit_url("l", "list-set")}?row={index}"' in page
+        assert f'<tr><td class="num">{opener(index)}{index}</a></td>' in page
+    assert f'href="{edit_url("l", "list-set")}?row=' not in page.replace(row_menu(page), "")
     assert [row.elements[0] for row in rows(page)] == ["a", "b", "c"]
 
 
 def test_rows_read_from_the_tail_keep_their_index_from_the_head(client, r):
     r.rpush("l", *[f"e{i}" for i in range(5)])
     page = fetch(client, "l", order="tail")
-    ids = re.findall(r'<tr id="row-(\d+)">', page)
+    ids = re.findall(r'<tr><td class="num"><a href="\?row=(\d+)">', page)
     assert ids == ["4", "3", "2", "1", "0"]
-    assert f'href="{edit_url("l", "list-set")}?row=4"' in page
     # Editing the first row shown (the last element) changes the last element.
     fields = open_form(client, "l", "list-set", row=4)
     assert fields["value"] == "e4"
@@ -195,7 +196,7 @@ def test_row_view_gives_the_row_as_it_is_now(client, r):
     response = client.get(key_url("l") + "row/?row=1", headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.strip().startswith('<tr id="row-1">')
+    assert body.strip().startswith(f'<tr><td class="num">{opener(1)}1</a>')
     assert [(row.cells[0], row.cells[1], row.elements[0]) for row in rows(body)] == [
         ("1", "-2", "b")
     ]
@@ -240,7 +241,7 @@ def test_set_element_in_its_row(client, r):
     assert response["HX-Retarget"] == "#row-1"
     assert response["HX-Reswap"] == "outerHTML"
     body = response.content.decode().lstrip()
-    assert body.startswith('<tr id="row-1">')
+    assert body.startswith(f'<tr><td class="num">{opener(1)}1</a>')
     assert [(row.cells[0], row.elements[0]) for row in rows(body.split("<dl")[0])] == [("1", "B")]
     assert "saved the element at index 1" in body
     assert elements(r) == [b"a", b"B", b"c"]
