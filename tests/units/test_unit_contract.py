@@ -17,9 +17,9 @@ from keyspace.units import TypeUnit, registry
 from keyspace.units.base import CreateField, ToolbarEntry
 from keyspace.urls import key_routes, unit_urls
 from keyspace.views.leaderboard import leaderboard_view
+from tests.support.htmx import HTMX
 from tests.units.helpers import fetch
 
-from tests.support.htmx import HTMX
 SAMPLES = {"bytes": "v", "line": "f", "text": "2.5"}
 
 

@@ -1,7 +1,6 @@
 """Export and import over HTTP: a streamed download, an upload queued as a job."""
 
 from asgiref.sync import async_to_sync
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 from django.urls import reverse

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from keyspace.redis.connection import get_client
 from dashboard.demo import BIG_SIZE, seed_demo
+from keyspace.redis.connection import get_client
 
 
 class Command(BaseCommand):

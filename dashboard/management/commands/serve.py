@@ -13,11 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from keyspace.access.loopback import NEW_KEY_COMMAND, is_loopback, using_dev_key
-from keyspace.redis.connection import current_target, get_client, reset_pools
 from dashboard.demo import seed_demo
 from dashboard.local_redis import LocalRedis
+from keyspace.access.loopback import NEW_KEY_COMMAND, is_loopback, using_dev_key
 from keyspace.access.roles import create_user, sign_in_path
+from keyspace.redis.connection import current_target, get_client, reset_pools
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -17,8 +17,8 @@ import redis
 from keyspace.display import bytes_to_text
 from keyspace.redis.scanning import scan_keys
 from keyspace.services.recommendations.base import (
-    SAMPLE,
     LOW,
+    SAMPLE,
     Check,
     Item,
     Recommendation,

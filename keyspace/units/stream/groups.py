@@ -27,6 +27,7 @@ from keyspace.units.stream.group_guard import describe_state, group_state, run_g
 from keyspace.units.stream.inputs import EntryIdField, NameField, short
 from keyspace.units.stream.shown import check_shown, planned
 
+
 class GroupForm(KeyForm):
     group = NameField(label="Group", what="group name")
 

@@ -130,7 +130,7 @@ def _context(request, db: int, key: bytes, detail) -> dict:
         "db": db, "key": key, "detail": detail, "unit": detail.unit, "page": detail.page,
         "more_query": more.urlencode(), "continuing": bool(params.get("cursor")),
         "preview_limit": app_settings.PREVIEW_BYTES,
-        "row_actions": row_actions(db, key, detail.unit),
+        "row_actions": row_actions(db, key, detail.unit, user=request.user),
         "request": SimpleNamespace(path=page_path, GET=params, user=request.user,
                                    htmx=getattr(request, "htmx", None)),
     }
