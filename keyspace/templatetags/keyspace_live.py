@@ -27,9 +27,11 @@ def live_query(context) -> str:
 
 @register.simple_tag(takes_context=True)
 def query_with(context, name: str, value: str = "") -> str:
-    """The current query with `name` set to `value` (or removed when `value` is empty)."""
+    """The current query with `name` set to `value` (or removed when `value` is empty). An
+    opened row (`row`) is left out: a live page follows the value, not one row's page."""
     params = context["request"].GET.copy()
     params.pop(name, None)
+    params.pop("row", None)
     if value:
         params[name] = value
     return params.urlencode()

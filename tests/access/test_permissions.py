@@ -18,6 +18,7 @@ def concrete(route: str) -> str:
     return "/" + (
         route.replace("<db:db>", "0")
         .replace("<key:key>", encode_key(b"k"))
+        .replace("<key:group>", encode_key(b"g"))
         .replace("<slug:action>", "ttl")
         .replace("<slug:token>", "some-token")
         .replace("<int:run_id>", "1")

@@ -121,9 +121,11 @@ def audit_with_entries(page: Page, base: str) -> None:
 def console_with_replies(page: Page, base: str) -> None:
     page.goto(base + "/db/0/console/")
     field = page.get_by_label("Command", exact=True)
-    for line in ("HGETALL user:1", "FLUSHALL"):
+    for count, line in enumerate(("HGETALL user:1", "FLUSHALL"), 1):
         field.fill(line)
         field.press("Enter")
+        # One at a time: the field is cleared when a reply arrives.
+        expect(page.locator("[data-console-entry]")).to_have_count(count)
     expect(page.locator(".console-refusal")).to_be_visible()
 
 

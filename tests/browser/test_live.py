@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
 from tests.browser.a11y import assert_accessible
+from tests.browser.rows import open_row
 from tests.support.uvicorn_dashboard import UvicornDashboard
 
 pytestmark = pytest.mark.browser
@@ -47,7 +48,10 @@ def flags(r: redis.Redis):
 
 
 def row_id(type_name: str, row) -> str:
-    return f"#row-{registry.unit_for(type_name).row_token(row)}"
+    """A value row: an open form row by its id, a drawn row by its token (rows have no ids)."""
+    token = registry.unit_for(type_name).row_token(row)
+    return f'[id="row-{token}"], #value tr[data-row="{token}"]'
+
 
 
 def open_live(page: Page, server, key: bytes, status: str = "subscribed") -> None:
@@ -91,7 +95,7 @@ def test_sorted_set_score_and_list_push(page: Page, server, flags, r):
     r.rpush(b"live:list", b"one", b"two")
     open_live(page, server, b"live:list")
     r.rpush(b"live:list", b"pushed")
-    expect(page.locator("#row-2")).to_contain_text("pushed")
+    expect(page.locator(row_id("list", 2))).to_contain_text("pushed")
     assert same_document(page)
 
 
@@ -110,7 +114,7 @@ def test_an_open_edit_form_is_warned_before_saving(page: Page, server, flags, r)
     flags("KEA")
     r.hset(KEY, mapping={b"a": b"1", b"b": b"2"})
     open_live(page, server, KEY)
-    row = page.locator(row_id("hash", b"b"))
+    row = open_row(page, b"b")
     row.get_by_role("link", name="Edit").click()
     form = page.locator("tr.editing form")
     expect(form).to_be_visible()

@@ -113,7 +113,7 @@ def test_the_row_view_and_a_redraw_use_the_light_row(client, arrange):
     token = encode_key(b"field:7")
     body = client.get(key_url("h") + f"row/?row={token}", headers=HTMX).content.decode()
     assert body.strip() == (
-        f'<tr><td class="field">{opener(token)}<span class="element">field:7</span></a></td>'
+        f'<tr data-row="{token}"><td class="field">{opener(token)}<span class="element">field:7</span></a></td>'
         '<td><span class="element">value 7</span></td></tr>'
     )
 

@@ -76,7 +76,7 @@ def test_a_changed_field_arrives_as_its_row(server, notifications, streams, r):
     r.hset(KEY, b"b", b"<i>new</i>")
     row = stream.next_event(name="row")
     token = registry.unit_for("hash").row_token(b"b")
-    assert f'id="row-{token}"' in row.data
+    assert f'data-row="{token}"' in row.data
     assert "&lt;i&gt;new&lt;/i&gt;" in row.data and "<i>" not in row.data
     r.hdel(KEY, b"a")
     gone = stream.next_event(name="row-gone")

@@ -49,10 +49,19 @@
     return fresh;
   }
 
+  // A row by its token: an open form row has the id row-<token>; a drawn row carries its
+  // token once, in data-row (rows have no ids, to keep pages light).
+  function rowByToken(token) {
+    if (!token) return null;
+    return document.getElementById("row-" + token) ||
+      document.querySelector('#value tr[data-row="' + CSS.escape(token) + '"]');
+  }
+
   function drawRow(html) {
     const fresh = element(html);
     if (!fresh) return;
-    const old = document.getElementById(fresh.id);
+    const token = fresh.dataset.row || (fresh.id || "").replace(/^row-/, "");
+    const old = rowByToken(token);
     if (old && old.classList.contains("editing")) {
       warn(old, "This element changed since you opened this form. Saving is refused unless " +
         "what you saw is still there; Cancel shows it as it is now.");
@@ -67,7 +76,7 @@
   }
 
   function dropRow(id) {
-    const old = document.getElementById(id);
+    const old = rowByToken(id.replace(/^row-/, ""));
     if (!old) return;
     if (old.classList.contains("editing")) {
       warn(old, "This element was removed since you opened this form.");
