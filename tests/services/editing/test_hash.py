@@ -18,7 +18,8 @@ def test_edit_a_field_redraws_only_its_row(client, r, user):
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#row-{encode_key(b'name')}"
     body = response.content.decode()
-    assert body.lstrip().startswith(f'<tr><td class="field">{opener(encode_key(b"name"))}')
+    assert body.lstrip().startswith(
+        f'<tr data-row="{encode_key(b"name")}"><td class="field">{opener(encode_key(b"name"))}')
     assert "grace" in body and 'id="key-meta" class="meta" hx-swap-oob="true"' in body
     assert r.hget(user, "name") == b"grace"
     assert r.hget(user, b"bin\xff") == b"\x00\x01"

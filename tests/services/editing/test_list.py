@@ -164,7 +164,7 @@ def test_key_page_draws_the_edit_controls(client, r):
         assert f'href="{edit_url("l", action)}"' in page
     assert menu_links(page) == [f"{edit_url('l', 'list-set')}?row="]
     for index in range(3):
-        assert f'<tr><td class="num">{opener(index)}{index}</a></td>' in page
+        assert f'<tr data-row="{index}"><td class="num">{opener(index)}{index}</a></td>' in page
     assert f'href="{edit_url("l", "list-set")}?row=' not in page.replace(row_menu(page), "")
     assert [row.elements[0] for row in rows(page)] == ["a", "b", "c"]
 
@@ -172,7 +172,7 @@ def test_key_page_draws_the_edit_controls(client, r):
 def test_rows_read_from_the_tail_keep_their_index_from_the_head(client, r):
     r.rpush("l", *[f"e{i}" for i in range(5)])
     page = fetch(client, "l", order="tail")
-    ids = re.findall(r'<tr><td class="num"><a href="\?row=(\d+)">', page)
+    ids = re.findall(r'<tr data-row="\d+"><td class="num"><a href="\?row=(\d+)">', page)
     assert ids == ["4", "3", "2", "1", "0"]
     # Editing the first row shown (the last element) changes the last element.
     fields = open_form(client, "l", "list-set", row=4)
@@ -196,7 +196,7 @@ def test_row_view_gives_the_row_as_it_is_now(client, r):
     response = client.get(key_url("l") + "row/?row=1", headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.strip().startswith(f'<tr><td class="num">{opener(1)}1</a>')
+    assert body.strip().startswith(f'<tr data-row="1"><td class="num">{opener(1)}1</a>')
     assert [(row.cells[0], row.cells[1], row.elements[0]) for row in rows(body)] == [
         ("1", "-2", "b")
     ]
@@ -241,7 +241,7 @@ def test_set_element_in_its_row(client, r):
     assert response["HX-Retarget"] == "#row-1"
     assert response["HX-Reswap"] == "outerHTML"
     body = response.content.decode().lstrip()
-    assert body.startswith(f'<tr><td class="num">{opener(1)}1</a>')
+    assert body.startswith(f'<tr data-row="1"><td class="num">{opener(1)}1</a>')
     assert [(row.cells[0], row.elements[0]) for row in rows(body.split("<dl")[0])] == [("1", "B")]
     assert "saved the element at index 1" in body
     assert elements(r) == [b"a", b"B", b"c"]
