@@ -67,11 +67,19 @@
     link.focus();
   }, true);
 
-  // Rows appended by "Load more" join the order already chosen.
-  document.addEventListener("htmx:afterSettle", function () {
-    document.querySelectorAll("table[data-sortable][data-sorted]").forEach(function (table) {
-      var sort = table.dataset.sorted;
-      sortRows(table, sort.replace(/^-/, ""), sort.charAt(0) === "-");
+  // Rows appended by "Load more" join the order already chosen in the same turn of the event
+  // loop that inserted them: htmx fires afterSwap once per new element, and the microtask
+  // sorts once per swap, before the browser paints or anything else can read the rows.
+  var resortQueued = false;
+  document.addEventListener("htmx:afterSwap", function () {
+    if (resortQueued) return;
+    resortQueued = true;
+    queueMicrotask(function () {
+      resortQueued = false;
+      document.querySelectorAll("table[data-sortable][data-sorted]").forEach(function (table) {
+        var sort = table.dataset.sorted;
+        sortRows(table, sort.replace(/^-/, ""), sort.charAt(0) === "-");
+      });
     });
   });
 
