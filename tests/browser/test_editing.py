@@ -390,6 +390,22 @@ def test_undo_puts_a_deleted_key_back_and_an_edited_field_back(
 # --------------------------------------------------------------------------- 6. keyboard, CSRF
 
 
+def test_a_field_chosen_before_the_form_settles_keeps_the_focus(page: Page, url, r: redis.Redis):
+    """An opened form takes the focus once it settles, unless the person is already in it:
+    what they type goes where they put it."""
+    r.hset("user:1", mapping={"name": "Ada"})
+    page.goto(url(key_url("user:1")))
+    page.evaluate("htmx.config.defaultSettleDelay = 1000")
+    key_action(page, "Add field").click()
+    form = page.locator("#editor form")
+    value = form.get_by_label(re.compile(r"^Value"))
+    value.focus()
+    expect(page.locator("#editor")).not_to_have_class(re.compile(r"\bhtmx-settling\b"), timeout=5000)
+    page.keyboard.type("blue")
+    expect(value).to_have_value("blue")
+    expect(form.get_by_label(re.compile(r"^Field"))).to_have_value("")
+
+
 def test_edit_forms_work_from_the_keyboard_with_csrf(
     page: Page, url, r: redis.Redis, traffic: Traffic, live_server
 ):

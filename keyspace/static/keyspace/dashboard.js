@@ -241,7 +241,9 @@ window.keyspaceRows = (function () {
     const el = event.detail.elt;
     if (el === document.body) return;
     const form = el.matches("form.edit-form") ? el : el.querySelector("form.edit-form");
-    if (form && panelOf(form)) focusForm(form);
+    // htmx:load comes when the swap settles, a moment after the form is shown: a person
+    // already typing in one of its fields keeps their place.
+    if (form && panelOf(form)) { if (!form.contains(document.activeElement)) focusForm(form); }
     else if (isRow(el) && focusLost()) returnFocus();
   });
 
