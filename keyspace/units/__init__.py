@@ -1,6 +1,6 @@
 """One unit per Redis type, found by the TYPE reply. Importing this package registers them."""
 
-from keyspace.units import (  # noqa: F401  # noqa: F401
+from keyspace.units import (  # noqa: F401 - one line per unit module: importing registers it
     bloom,
     hash,
     list,
