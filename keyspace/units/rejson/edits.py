@@ -41,13 +41,13 @@ class JsonValueField(forms.CharField):
     def clean(self, value):
         text = super().clean(value)
         try:
-            json.loads(text, parse_constant=_no_constant)
+            json.loads(text, parse_constant=no_constant)
         except ValueError as exc:
             raise forms.ValidationError(f"not JSON: {exc}") from None
         return check_size(text.encode("utf-8", "surrogatepass"))
 
 
-def _no_constant(name: str):
+def no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 

@@ -16,19 +16,21 @@ from keyspace.units.base import (
     parse_offset,
     registry,
 )
-from keyspace.units.rejson.edits import OPERATIONS, seen_state
+from keyspace.units.rejson.edits import OPERATIONS, no_constant, seen_state
 from keyspace.units.rejson.paths import ROOT
 from keyspace.units.rejson.tree import read_node
 
 
-def parse_document(text: str) -> bytes:
-    if not text.strip():
+def parse_document(value: bytes | str) -> bytes:
+    """The New-key form's document (bytes, as typed or from hex): JSON, sent as typed."""
+    raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    if not raw.strip():
         raise forms.ValidationError("a JSON document is needed for this type")
     try:
-        json.loads(text, parse_constant=lambda name: float("x" + name))
-    except ValueError as exc:
+        json.loads(raw.decode("utf-8"), parse_constant=no_constant)
+    except ValueError as exc:  # UnicodeDecodeError included
         raise forms.ValidationError(f"not JSON: {exc}") from None
-    return text.encode("utf-8", "surrogatepass")
+    return raw
 
 
 @registry.register
@@ -37,7 +39,7 @@ class JsonUnit(TypeUnit):
     label = "JSON"
     length_label = ""
     operations = OPERATIONS
-    create_fields = (CreateField("document", "JSON document", kind="text",
+    create_fields = (CreateField("document", "JSON document",
                                  required="a JSON document is needed for this type",
                                  parse=parse_document),)
 
