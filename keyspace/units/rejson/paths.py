@@ -4,6 +4,8 @@ item per match), so a path that matches nothing or several values is seen and re
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from keyspace.exceptions import BadRequest
@@ -11,6 +13,18 @@ from keyspace.redis.keynames import decode_key, encode_key
 
 ROOT = "$"
 MAX_PATH_CHARS = 4096
+# One step of a path that names a single value: `.name`, `[3]`, `[-1]`, `["any key"]` or
+# `['any key']` (backslash escapes inside the quotes). No `..`, `*`, slices, unions or
+# filters: those match any number of values, and a reply listing every match of `$..*` in a
+# huge document is as unbounded as reading it whole.
+STEP = re.compile(
+    r"\.[A-Za-z_][A-Za-z0-9_]*"
+    r"|\[-?[0-9]{1,18}\]"
+    r"""|\["(?:[^"\\]|\\.)*"\]"""
+    r"""|\['(?:[^'\\]|\\.)*'\]""",
+    re.DOTALL,
+)
+ONE_VALUE = 'a path to one value, such as $.a.b[0] or $["any key"]'
 
 
 def child_path(parent: str, step: bytes | int) -> str:
@@ -42,16 +56,28 @@ def path_from_token(token: str) -> str:
     return check_path(path)
 
 
-def check_path(path: str) -> str:
-    """A `$` JSONPath of a sane length; BadRequest otherwise."""
+def names_one_value(path: str) -> bool:
+    """Whether `path` is `$` followed by steps that each name one member (see STEP)."""
     if not path.startswith(ROOT) or len(path) > MAX_PATH_CHARS:
-        raise BadRequest(f"a JSONPath starts with $ and has at most {MAX_PATH_CHARS:,} characters")
+        return False
+    position = len(ROOT)
+    while position < len(path):
+        step = STEP.match(path, position)
+        if step is None:
+            return False
+        position = step.end()
+    return True
+
+
+def check_path(path: str) -> str:
+    """`path` if it names one value (see STEP); BadRequest otherwise."""
+    if not names_one_value(path):
+        raise BadRequest(f"not {ONE_VALUE} (at most {MAX_PATH_CHARS:,} characters)")
     return path
 
 
 class JsonPathField(forms.CharField):
-    """A JSONPath as typed (`$.a.b[0]`, `$["any key"]`); it must name exactly one value, which
-    the edit checks against the document."""
+    """A JSONPath as typed (`$.a.b[0]`, `$["any key"]`), naming one value (see STEP)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_PATH_CHARS)
@@ -62,8 +88,8 @@ class JsonPathField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
-        if not value.startswith(ROOT):
-            raise forms.ValidationError("a JSONPath starts with $ (the whole document)")
+        if not names_one_value(value):
+            raise forms.ValidationError(f"give {ONE_VALUE}; $ is the whole document")
 
 
 def path_label(step: bytes | int) -> str:

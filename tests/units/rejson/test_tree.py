@@ -89,6 +89,13 @@ def test_an_object_too_large_to_list_says_so(client, r):
     assert "too many to list" in body and work.count("json.objkeys") == 0
 
 
+def test_a_node_url_naming_many_values_is_refused_unread(client, r):
+    r.execute_command("JSON.SET", "doc", "$", json.dumps(DOC))
+    with RedisWork(r) as work:
+        response = client.get(node_url("doc", "$..*"), headers=HTMX)
+    assert response.status_code == 400 and work.count("json.type") == 0
+
+
 def test_a_scalar_document_shows_its_value(client, r):
     r.execute_command("JSON.SET", "num", "$", "3.25")
     page = fetch(client, "num")
