@@ -6,6 +6,7 @@ runs in MULTI/EXEC."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -23,8 +24,9 @@ from keyspace.services.editing.guard import (
     guarded,
 )
 from keyspace.services.editing.inputs import KeyForm, check_size
-from keyspace.units.rejson.paths import ROOT, JsonPathField, check_path
-from keyspace.units.rejson.tree import CONTAINERS, first
+from keyspace.units.fingerprints import feed
+from keyspace.units.rejson.paths import ROOT, JsonPathField, check_path, child_path
+from keyspace.units.rejson.tree import CONTAINERS, MAX_OBJECT_KEYS, JsonNode, describe, first
 
 JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 MAX_SHOWN = 2000  # characters of a value a conflict shows
@@ -69,10 +71,19 @@ class NumberForm(PathForm):
                               error_messages={"invalid": "a JSON number, such as 2 or -0.5"})
 
 
+SAMPLE = 100  # children of a container that its digest is made of
+
+
 def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | None]:
     """The digest of the value at `path` as it is now, its JSON text when small enough to
     read, and its kind: ABSENT when the path matches nothing. Refused when it matches
-    several values (an edit names exactly one)."""
+    several values (an edit names exactly one).
+
+    Every read is bounded: RedisJSON has no constant-time size of a subtree (JSON.DEBUG
+    MEMORY and MEMORY USAGE walk it), so a scalar is read whole (a string only up to
+    DASHBOARD_MAX_VALUE_BYTES, by its memory), and an object or array is digested from its
+    length and up to SAMPLE children (kind, size, and value when a scalar): exact for a flat
+    container of up to SAMPLE short members, a sample beyond, like other collections'."""
     kinds = reader.execute_command("JSON.TYPE", key, path)
     if not isinstance(kinds, list):
         raise Refused("not a $ JSONPath")
@@ -81,13 +92,36 @@ def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | 
     if not kinds:
         return ABSENT, None, None
     kind = kinds[0].decode() if isinstance(kinds[0], bytes) else kinds[0]
-    size = first(reader.execute_command("JSON.DEBUG", "MEMORY", key, path)) or 0
-    if size <= app_settings.MAX_VALUE_BYTES:
-        text = reader.execute_command("JSON.GET", key, path)
-        return digest(text), text, kind
-    length = first(reader.execute_command(CONTAINERS[kind], key, path)) if kind in CONTAINERS \
-        else None
-    return digest(f"large:{kind}:{size}:{length}".encode()), None, kind
+    if kind in CONTAINERS:
+        return _container_state(reader, key, path, kind)
+    if kind == "string":
+        size = first(reader.execute_command("JSON.DEBUG", "MEMORY", key, path)) or 0
+        if size > app_settings.MAX_VALUE_BYTES:
+            return digest(f"large:string:{size}".encode()), None, kind
+    text = reader.execute_command("JSON.GET", key, path)
+    return digest(text), text, kind
+
+
+def _container_state(reader, key: bytes, path: str, kind: str):
+    length = first(reader.execute_command(CONTAINERS[kind], key, path))
+    if not isinstance(length, int):  # RedisJSON could not measure it (see child_path)
+        return digest(f"unmeasured:{kind}".encode()), None, kind
+    if kind == "array":
+        indexes = range(length) if length <= SAMPLE else [
+            *range(SAMPLE // 2), *range(length - SAMPLE // 2, length)]
+        children = [JsonNode(child_path(path, i), "") for i in indexes]
+    elif length <= MAX_OBJECT_KEYS:
+        names = first(reader.execute_command("JSON.OBJKEYS", key, path)) or []
+        children = [JsonNode(child_path(path, name), "") for name in names[:SAMPLE]]
+    else:
+        children = []
+    nodes = describe(reader, key, children)
+    hashed = hashlib.sha256(f"{kind}:{length}".encode())
+    feed(hashed, [(n.path, n.kind, n.size, n.value.raw if n.value else None) for n in nodes])
+    flat = length <= SAMPLE and len(nodes) == length and all(
+        not n.container and not n.unread for n in nodes)
+    text = reader.execute_command("JSON.GET", key, path) if flat else None
+    return hashed.hexdigest()[:32], text, kind
 
 
 def _shown(text: bytes | None) -> bytes | None:
@@ -95,10 +129,12 @@ def _shown(text: bytes | None) -> bytes | None:
     return None if text is None else text[1:-1]
 
 
-def check_seen(pipe, key: bytes, data: dict) -> str | None:
-    """Refuse unless the value at the path is what the user saw; its kind."""
+def check_seen(client, key: bytes, data: dict) -> str | None:
+    """Refuse unless the value at the path is what the user saw; its kind. Called under the
+    edit's WATCH; the reads go through `client` (pipelined, maybe on another connection): a
+    change after the WATCH still fails the EXEC."""
     path = data["path"]
-    state, text, kind = seen_state(pipe, key, path)
+    state, text, kind = seen_state(client, key, path)
     if path != data.get("seen_path") or state != data.get("expected"):
         if state == ABSENT and path == data.get("seen_path"):
             raise Conflict("nothing is at this path any more; nothing was written", removed=True)
@@ -137,7 +173,7 @@ class SetValue(PathOperation):
         path = data["path"]
 
         def attempt(pipe):
-            check_seen(pipe, key, data)
+            check_seen(client, key, data)
             return lambda pipe: pipe.execute_command("JSON.SET", key, path, data["value"])
 
         [done] = guarded(client, [key], attempt, expected_type=data["expected_type"])
@@ -159,7 +195,7 @@ class DeletePath(PathOperation):
             raise Refused("this is the whole document: delete the key instead")
 
         def attempt(pipe):
-            check_seen(pipe, key, data)
+            check_seen(client, key, data)
             return lambda pipe: pipe.execute_command("JSON.DEL", key, path)
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
@@ -176,7 +212,7 @@ class Append(PathOperation):
         path = data["path"]
 
         def attempt(pipe):
-            if check_seen(pipe, key, data) != "array":
+            if check_seen(client, key, data) != "array":
                 raise Refused("the value at this path is not an array")
             return lambda pipe: pipe.execute_command("JSON.ARRAPPEND", key, path, data["value"])
 
@@ -194,7 +230,7 @@ class Increment(PathOperation):
         path = data["path"]
 
         def attempt(pipe):
-            if check_seen(pipe, key, data) not in ("integer", "number"):
+            if check_seen(client, key, data) not in ("integer", "number"):
                 raise Refused("the value at this path is not a number")
             return lambda pipe: pipe.execute_command("JSON.NUMINCRBY", key, path,
                                                      data["amount"])

@@ -27,7 +27,7 @@ class JsonNode(TemplateLookups):
     kind: str
     name: Element | None = None  # the object key it is under (None: an array item, the root)
     index: int | None = None  # its index in the array it is in
-    size: int | None = None  # members of an object/array, length of a string
+    size: int | None = None  # members of an object/array, bytes of a string (about)
     value: Element | None = None  # a scalar's JSON text (a string's text), when read
 
     @property
@@ -77,9 +77,14 @@ def describe(client, key: bytes, nodes: list[JsonNode]) -> list[JsonNode]:
     with client.pipeline(transaction=False) as pipe:
         for node in found:
             command = CONTAINERS.get(node.kind)
-            if command is None:
-                command = "JSON.STRLEN" if node.kind == "string" else "JSON.GET"
-            pipe.execute_command(command, key, node.path)
+            if command is not None:
+                pipe.execute_command(command, key, node.path)
+            elif node.kind == "string":
+                # A string's memory is its length in bytes plus a few, read at once (STRLEN
+                # counts characters, scanning the string: 90 ms for 20 MB).
+                pipe.execute_command("JSON.DEBUG", "MEMORY", key, node.path)
+            else:
+                pipe.execute_command("JSON.GET", key, node.path)
         replies = pipe.execute(raise_on_error=False)
     limit = app_settings.ELEMENT_PREVIEW_BYTES
     short_strings = []

@@ -69,6 +69,28 @@ def test_a_change_between_check_and_write_is_caught_by_the_watch(client, r, monk
     assert response.status_code == 409 and doc(r)["a"] == 5
 
 
+# Destructive JSON edits proven here against a change in the check-write window (the
+# registry-wide list in tests/services/editing/test_check_write_window.py counts them).
+WINDOW_COVERED = {"json-del"}
+
+
+def test_a_delete_does_not_remove_a_value_changed_in_the_check_write_window(
+        client, r, monkeypatch):
+    seed(r)
+    fields = open_at(client, "doc", "json-del", "$.o")
+    fired = []
+
+    def meddle(c, keys):
+        if not fired:
+            fired.append(True)
+            r.execute_command("JSON.SET", "doc", "$.o.k", '"changed"')
+
+    monkeypatch.setattr(guard, "before_write", meddle)
+    response = submitted(client, "doc", "json-del", fields)
+    assert fired and response.status_code == 409
+    assert doc(r)["o"] == {"k": "changed"}
+
+
 def test_a_path_typed_but_not_seen_is_shown_first(client, r):
     seed(r)
     fields = open_at(client, "doc", "json-set", "$.a")

@@ -67,6 +67,11 @@ def test_a_huge_document_opens_with_bounded_reads(client, r):
     assert "[…] 50,000 items" in page and "too long to show here" in page
     assert work.output_bytes < 32 * 1024, work.output_bytes
     assert work.count("json.get") == 1, work.calls  # the one short scalar
+    # RedisJSON's MEMORY USAGE and JSON.DEBUG MEMORY of a container walk the whole document
+    assert work.count("memory|usage") == 0 and work.count("json.strlen") == 0, work.calls
+    with RedisWork(r) as work:
+        listing = client.get("/db/0/?show=memory&show=length&columns=1")
+    assert listing.status_code == 200 and work.count("memory|usage") == 0, work.calls
 
 
 def test_a_long_array_pages_with_load_more(client, r):
