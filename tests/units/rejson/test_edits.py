@@ -172,3 +172,17 @@ def test_a_new_json_key_needs_a_json_document(client, r):
                                               "document": bad}, headers=HTMX)
         assert response.status_code == 422 and message in response.content.decode()
     assert not r.exists("made")
+
+
+def test_a_json_edit_never_measures_the_whole_document(client, r):
+    """Undo would measure the key with MEMORY USAGE, which walks a JSON document whole: JSON
+    edits are not kept for undo, and say so."""
+    from tests.units.helpers import RedisWork
+
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.a")
+    with RedisWork(r) as work:
+        response = post(client, "doc", "json-set", fields | {"value": "2"})
+    assert response.status_code == 200 and doc(r)["a"] == 2
+    assert work.count("memory|usage") == 0 and work.count("json.debug|memory") == 0, work.calls
+    assert "cannot be measured without reading all of it" in response.content.decode()
