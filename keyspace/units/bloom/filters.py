@@ -3,43 +3,28 @@ everyone) and adding items (editors). A filter answers "maybe" or "no", never li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import redis
 from django import forms
 
 from keyspace.display import bytes_to_text
 from keyspace.services.editing.guard import Operation, Outcome, Refused, Tool, guarded
 from keyspace.services.editing.inputs import KeyForm
-from keyspace.units.base import Element, TemplateLookups
+from keyspace.units.base import Element
+from keyspace.units.replies import InfoRow, reply_pairs
 from keyspace.units.set.inputs import MembersInput
 
 RESULTS = "keyspace/units/bloom_tools.html"
 MAX_ITEMS = 1000
 
 
-@dataclass(frozen=True)
-class InfoRow(TemplateLookups):
-    label: str
-    value: object
-
-
 def info_rows(reply) -> list[InfoRow]:
-    """BF.INFO / CF.INFO (label, value, label, value, ...; or a dict, as redis-py may parse
-    it) as rows, in the server's order."""
-    if isinstance(reply, dict):
-        pairs = reply.items()
-    elif isinstance(reply, list):
-        pairs = zip(reply[::2], reply[1::2], strict=False)
-    else:
-        return []
-    return [InfoRow(bytes_to_text(label) if isinstance(label, bytes) else str(label),
-                    bytes_to_text(value) if isinstance(value, bytes) else value)
-            for label, value in pairs]
+    """BF.INFO / CF.INFO as rows, in the server's order."""
+    return [InfoRow(name, bytes_to_text(value) if isinstance(value, bytes) else value)
+            for name, value in reply_pairs(reply)]
 
 
 def info_value(reply, label: str):
-    return next((row.value for row in info_rows(reply) if row.label == label), None)
+    return dict(reply_pairs(reply)).get(label)
 
 
 class ItemsForm(MembersInput):

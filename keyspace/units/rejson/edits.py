@@ -139,10 +139,11 @@ def check_seen(client, key: bytes, data: dict) -> str | None:
         if state == ABSENT and path == data.get("seen_path"):
             raise Conflict("nothing is at this path any more; nothing was written", removed=True)
         what = "changed meanwhile" if path == data.get("seen_path") else "not shown yet"
+        # Nothing there, or too large to show: its kind stands in.
+        shown = _shown(text) if text is not None else f"({kind or 'nothing'})".encode()
         raise Conflict(f"the value at this path was {what}: it is shown below; submit again "
-                       "to change it", current=_shown(text) or f"({kind})".encode()
-                       if kind else b"(nothing)",
-                       expected=state, updates={"seen_path": path})
+                       "to change it", current=shown, expected=state,
+                       updates={"seen_path": path})
     return kind
 
 

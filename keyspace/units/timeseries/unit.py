@@ -6,10 +6,9 @@ recorded as data (tests/units/timeseries/), fed through these same functions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from keyspace.display import bytes_to_text
-from keyspace.units.base import PageRequest, TemplateLookups, TypeUnit, ValuePage, registry
+from keyspace.units.base import PageRequest, TypeUnit, ValuePage, registry
+from keyspace.units.replies import InfoRow, reply_pairs
 from keyspace.units.timeseries.chart import (
     MAX_POINTS,
     bucket_ms,
@@ -20,12 +19,6 @@ from keyspace.units.timeseries.chart import (
 
 SHOWN = ("totalSamples", "memoryUsage", "firstTimestamp", "lastTimestamp", "retentionTime",
          "chunkCount", "chunkSize", "chunkType", "duplicatePolicy", "sourceKey")
-
-
-@dataclass(frozen=True)
-class InfoRow(TemplateLookups):
-    label: str
-    value: str
 
 
 def _text(value) -> str:
@@ -39,15 +32,8 @@ def _text(value) -> str:
 
 
 def parse_info(reply) -> dict[str, object]:
-    """TS.INFO as a dict by field name (RESP2's flat list of name, value, ...)."""
-    if isinstance(reply, dict):
-        items = reply.items()
-    elif isinstance(reply, list):
-        items = zip(reply[::2], reply[1::2], strict=False)
-    else:
-        return {}
-    return {(name.decode() if isinstance(name, bytes) else str(name)): value
-            for name, value in items}
+    """TS.INFO as a dict by field name."""
+    return dict(reply_pairs(reply))
 
 
 def info_rows(info: dict) -> list[InfoRow]:
