@@ -37,36 +37,31 @@ def keys_metadata(
     memory: bool = True,
     length: bool = True,
 ) -> list[KeyRow]:
-    """TYPE, PTTL, MEMORY USAGE and length for a page of keys: two pipelines, or one when the
-    type is known or the length is not wanted. `memory`/`length` False skip those commands
-    (hidden columns on a busy server); their values are then None. Keys that vanished
-    meanwhile are left out; a refused command (NOPERM on MEMORY, say) leaves its column empty."""
+    """TYPE, PTTL, MEMORY USAGE and length for a page of keys: two pipelines (the second, for
+    memory and length, once the types are known), or one when the type is known.
+    `memory`/`length` False skip those commands (hidden columns on a busy server); their
+    values are then None, as is the memory of types whose MEMORY USAGE walks the whole value
+    (`memory_usage_walks_value`). Keys that vanished meanwhile are left out; a refused command
+    (NOPERM on MEMORY, say) leaves its column empty."""
     if not keys:
         return []
-    unit = registry.unit_for(type_name) if type_name else None
-    with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            if unit is None:
-                pipe.type(key)
-            pipe.pttl(key)
-            if memory:
-                pipe.memory_usage(key)
-            if length and unit is not None:
-                unit.queue_length(pipe, key)
-        replies = pipe.execute(raise_on_error=False)
-    per_key = (unit is None) + 1 + memory + (length and unit is not None)
-    chunks = [iter(replies[i : i + per_key]) for i in range(0, len(replies), per_key)]
-    types = [type_name if unit else _type_text(_ok(next(c)) or b"none") for c in chunks]
-    ttls = [_ok(next(c)) for c in chunks]
-    memories = [_ok(next(c)) if memory else None for c in chunks]
-    if not length:
-        lengths = [None] * len(keys)
-    elif unit is not None:
-        lengths = [next(c) for c in chunks]
+    if type_name:
+        types = [type_name] * len(keys)
+        ttls, memories, lengths = _metadata(client, keys, types, ttl=True, memory=memory,
+                                            length=length)
     else:
-        lengths = _lengths(client, keys, types)
+        with client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.type(key)
+                pipe.pttl(key)
+            replies = pipe.execute(raise_on_error=False)
+        types = [_type_text(_ok(reply) or b"none") for reply in replies[::2]]
+        ttls = [_ok(reply) for reply in replies[1::2]]
+        _, memories, lengths = _metadata(client, keys, types, ttl=False, memory=memory,
+                                         length=length)
     rows = []
-    for key, type_text, ttl_ms, used, size in zip(keys, types, ttls, memories, lengths, strict=True):
+    columns = zip(keys, types, ttls, memories, lengths, strict=True)
+    for key, type_text, ttl_ms, used, size in columns:
         if type_text == "none" or ttl_ms == -2:
             continue
         row_unit = registry.unit_for(type_text)
@@ -83,14 +78,33 @@ def keys_metadata(
     return rows
 
 
-def _lengths(client: redis.Redis, keys: list[bytes], types: list[str]) -> list:
-    wanted = [(key, t) for key, t in zip(keys, types, strict=True) if t != "none"]
+def _metadata(client, keys: list[bytes], types: list[str], *, ttl: bool, memory: bool,
+              length: bool) -> tuple[list, list, list]:
+    """One pipeline of PTTL (if `ttl`), MEMORY USAGE and the length command of each key
+    whose type is known: (ttls, memories, lengths), None where not asked or not known."""
+    units = [registry.unit_for(t) if t != "none" else None for t in types]
+    if not (ttl or memory or length):
+        return [None] * len(keys), [None] * len(keys), [None] * len(keys)
+    asked = []
     with client.pipeline(transaction=False) as pipe:
-        for key, type_text in wanted:
-            registry.unit_for(type_text).queue_length(pipe, key)
-        found = dict(zip([key for key, _ in wanted], pipe.execute(raise_on_error=False),
-                         strict=True))
-    return [found.get(key) for key in keys]
+        for key, unit in zip(keys, units, strict=True):
+            wants = (ttl, memory and unit is not None and not unit.memory_usage_walks_value,
+                     length and unit is not None)
+            if wants[0]:
+                pipe.pttl(key)
+            if wants[1]:
+                pipe.memory_usage(key)
+            if wants[2]:
+                unit.queue_length(pipe, key)
+            asked.append(wants)
+        replies = iter(pipe.execute(raise_on_error=False))
+    columns: tuple[list, list, list] = ([], [], [])
+    for wants in asked:
+        for column, wanted in zip(columns, wants, strict=True):
+            column.append(next(replies) if wanted else None)
+    ttls = [_ok(reply) for reply in columns[0]]
+    memories = [_ok(reply) for reply in columns[1]]
+    return ttls, memories, columns[2]
 
 
 # How the loaded rows can be sorted: the value sorted on (None: no value, always last), and
@@ -149,7 +163,10 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             pipe.type(key)
             pipe.pttl(key)
             pipe.object("encoding", key)
-            pipe.memory_usage(key)
+            if unit.memory_usage_walks_value:
+                pipe.exists(key)  # stands in for MEMORY USAGE, which would walk the value
+            else:
+                pipe.memory_usage(key)
             unit.queue_length(pipe, key)
             if page_request:
                 unit.queue_page(pipe, key, page_request)
@@ -168,7 +185,7 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             unit=unit,
             ttl_ms=_ok(replies[1]),
             encoding=encoding.decode() if isinstance(encoding, bytes) else encoding,
-            memory=_ok(replies[3]),
+            memory=None if unit.memory_usage_walks_value else _ok(replies[3]),
             length=length,
             request=page_request,
             page=unit.complete_page(client, key, page) if page is not None else None,

@@ -156,6 +156,10 @@ class TypeUnit:
     # This type's edits and read-only tools by name: the allow-lists views look actions up in.
     operations: ClassVar[dict[str, Any]] = {}
     tools: ClassVar[dict[str, Any]] = {}
+    # Whether MEMORY USAGE costs Redis time in proportion to the value (a module type whose
+    # memory callback walks the whole value, as RedisJSON's does): then the key list and the
+    # key page do not ask for it.
+    memory_usage_walks_value: ClassVar[bool] = False
     # What the New-key form asks for besides name, type and TTL; empty when the dashboard
     # cannot create such a key.
     create_fields: ClassVar[tuple[CreateField, ...]] = ()

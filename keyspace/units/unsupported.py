@@ -1,4 +1,5 @@
-"""Types the dashboard has no viewer for yet (module types such as ReJSON-RL): metadata only."""
+"""Types the dashboard has no viewer for (module types other than JSON, Bloom, Cuckoo and
+TimeSeries, such as a search index or a vector set): metadata only."""
 
 from __future__ import annotations
 

@@ -51,6 +51,7 @@ CLASSIFICATION = {
     "pubsub-publish": EDIT,
     "stream-entries": VIEW,
     "stream-consumers": VIEW,
+    "json-node": VIEW,
     "stream-follow-panel": VIEW,
     "stream-follow": VIEW,
     "namespace-browse": VIEW,
@@ -166,6 +167,10 @@ CASES = {
         "channel": "news", "message": "hello", "message_encoding": "text"})],
     "stream-entries": [Case("stream-entries", {"db": 0, "key": b"stream"})],
     "stream-consumers": [Case("stream-consumers", {"db": 0, "key": b"stream"})],
+    # This server has no RedisJSON: a permitted reader is told the key is not a JSON
+    # document (400); the tree itself is tested on a server with the module.
+    "json-node": [Case("json-node", {"db": 0, "key": b"stream"}, {"path": "JA"},
+                       ok_status=400)],
     "stream-follow-panel": [Case("stream-follow-panel", {"db": 0, "key": b"stream"},
                                  {"on": "1"})],
     # A bad `after` is refused (400) before the follow starts: one that started would never

@@ -35,8 +35,11 @@ def test_every_type_reply_of_the_server_maps_to_its_unit(r):
         assert registry.unit_for(reply.decode()) is unit
 
 
-def test_the_registry_holds_exactly_the_built_in_types():
-    assert set(registry.type_names()) == BUILT_IN_TYPES
+MODULE_TYPES = {"ReJSON-RL", "MBbloom--", "MBbloomCF", "TSDB-TYPE"}
+
+
+def test_the_registry_holds_exactly_the_built_in_and_module_types():
+    assert set(registry.type_names()) == BUILT_IN_TYPES | MODULE_TYPES
 
 
 def test_every_unit_has_a_template_with_a_rows_partial():
@@ -48,7 +51,7 @@ def test_every_unit_has_a_template_with_a_rows_partial():
         get_template(f"{unit.template}#rows")
 
 
-@pytest.mark.parametrize("reply", ["ReJSON-RL", b"MBbloom--", "TSDB-TYPE", "vectorset", ""])
+@pytest.mark.parametrize("reply", ["vectorset", b"ft_index0", "ReJSON-RX", ""])
 def test_unknown_types_fall_back_to_the_unsupported_unit(reply):
     unit = registry.unit_for(reply)
     assert isinstance(unit, UnsupportedUnit)
@@ -97,7 +100,7 @@ def stream_without_a_viewer(monkeypatch, r):
 
 def test_a_type_without_a_unit_shows_metadata_only(client, stream_without_a_viewer):
     page = assert_htmx_modes(client, stream_without_a_viewer)
-    assert "no viewer for the <code>stream</code> type yet" in page
+    assert "no viewer for the <code>stream</code> type, a data type added by a" in page
     assert '<span class="type type-stream">stream</span>' in page
     assert "<dd>stream</dd>" in page  # OBJECT ENCODING still shown
     assert "<dd>—</dd>" in page  # no length command for unknown types

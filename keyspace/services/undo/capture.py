@@ -166,6 +166,9 @@ def _exact_size(reader, key: bytes) -> int | str:
     if type_name == "none":
         return 0
     unit = registry.unit_for(type_name)
+    if unit.memory_usage_walks_value:
+        return (f"a {unit.label} key cannot be measured without reading all of it, so the "
+                "dashboard keeps no copy of it")
     if unit.length_command and type_name != "string":
         length = reader.execute_command(unit.length_command, key)
         if length > MAX_ELEMENTS:

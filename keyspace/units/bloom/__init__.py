@@ -1,0 +1,3 @@
+"""RedisBloom filters."""
+
+from keyspace.units.bloom import unit  # noqa: F401

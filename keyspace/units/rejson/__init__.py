@@ -1,0 +1,3 @@
+"""RedisJSON documents."""
+
+from keyspace.units.rejson import unit  # noqa: F401

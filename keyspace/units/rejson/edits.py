@@ -1,0 +1,244 @@
+"""Edits of a RedisJSON document by JSONPath: set a value, delete a path, append to an
+array, increment a number. Each names exactly one value and goes through only if that value
+is still what the user saw: the form carries a digest of it (of JSON.GET of the path when it
+is small, else of its kind, length and memory), checked again under WATCH before the write
+runs in MULTI/EXEC."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from django import forms
+
+from keyspace.conf import app_settings
+from keyspace.services.editing.guard import (
+    ABSENT,
+    Conflict,
+    Operation,
+    Outcome,
+    Refused,
+    allow_list,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.inputs import KeyForm, check_size
+from keyspace.units.fingerprints import feed
+from keyspace.units.rejson.paths import ROOT, JsonPathField, check_path, child_path
+from keyspace.units.rejson.tree import CONTAINERS, MAX_OBJECT_KEYS, JsonNode, describe, first
+
+JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+MAX_SHOWN = 2000  # characters of a value a conflict shows
+
+
+class JsonValueField(forms.CharField):
+    """A JSON value as typed (`"text"`, `12`, `{"a": [1]}`), checked to be JSON, sent as
+    typed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}))
+        super().__init__(strip=True, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        try:
+            json.loads(text, parse_constant=no_constant)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not JSON: {exc}") from None
+        return check_size(text.encode("utf-8", "surrogatepass"))
+
+
+def no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+class PathForm(KeyForm):
+    path = JsonPathField()
+    # The path the user saw the value of (`expected`, its digest): a different path typed in
+    # the form has not been seen, and is shown before it can be changed.
+    seen_path = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4096)
+    expected = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
+class ValueForm(PathForm):
+    value = JsonValueField(label="JSON value")
+
+
+class NumberForm(PathForm):
+    amount = forms.RegexField(regex=JSON_NUMBER, max_length=64, initial="1",
+                              label="Add (a JSON number, may be negative)",
+                              error_messages={"invalid": "a JSON number, such as 2 or -0.5"})
+
+
+SAMPLE = 100  # children of a container that its digest is made of
+
+
+def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | None]:
+    """The digest of the value at `path` as it is now, its JSON text when small enough to
+    read, and its kind: ABSENT when the path matches nothing. Refused when it matches
+    several values (an edit names exactly one).
+
+    Every read is bounded: RedisJSON has no constant-time size of a subtree (JSON.DEBUG
+    MEMORY and MEMORY USAGE walk it), so a scalar is read whole (a string only up to
+    DASHBOARD_MAX_VALUE_BYTES, by its memory), and an object or array is digested from its
+    length and up to SAMPLE children (kind, size, and value when a scalar): exact for a flat
+    container of up to SAMPLE short members, a sample beyond, like other collections'."""
+    kinds = reader.execute_command("JSON.TYPE", key, path)
+    if not isinstance(kinds, list):
+        raise Refused("not a $ JSONPath")
+    if len(kinds) > 1:
+        raise Refused(f"this path matches {len(kinds):,} values; an edit names exactly one")
+    if not kinds:
+        return ABSENT, None, None
+    kind = kinds[0].decode() if isinstance(kinds[0], bytes) else kinds[0]
+    if kind in CONTAINERS:
+        return _container_state(reader, key, path, kind)
+    if kind == "string":
+        size = first(reader.execute_command("JSON.DEBUG", "MEMORY", key, path)) or 0
+        if size > app_settings.MAX_VALUE_BYTES:
+            return digest(f"large:string:{size}".encode()), None, kind
+    text = reader.execute_command("JSON.GET", key, path)
+    return digest(text), text, kind
+
+
+def _container_state(reader, key: bytes, path: str, kind: str):
+    length = first(reader.execute_command(CONTAINERS[kind], key, path))
+    if not isinstance(length, int):  # RedisJSON could not measure it (see child_path)
+        return digest(f"unmeasured:{kind}".encode()), None, kind
+    if kind == "array":
+        indexes = range(length) if length <= SAMPLE else [
+            *range(SAMPLE // 2), *range(length - SAMPLE // 2, length)]
+        children = [JsonNode(child_path(path, i), "") for i in indexes]
+    elif length <= MAX_OBJECT_KEYS:
+        names = first(reader.execute_command("JSON.OBJKEYS", key, path)) or []
+        children = [JsonNode(child_path(path, name), "") for name in names[:SAMPLE]]
+    else:
+        children = []
+    nodes = describe(reader, key, children)
+    hashed = hashlib.sha256(f"{kind}:{length}".encode())
+    feed(hashed, [(n.path, n.kind, n.size, n.value.raw if n.value else None) for n in nodes])
+    flat = length <= SAMPLE and len(nodes) == length and all(
+        not n.container and not n.unread for n in nodes)
+    text = reader.execute_command("JSON.GET", key, path) if flat else None
+    return hashed.hexdigest()[:32], text, kind
+
+
+def _shown(text: bytes | None) -> bytes | None:
+    """The value in a JSON.GET `$` reply (a one-item array), for showing in a conflict."""
+    return None if text is None else text[1:-1]
+
+
+def check_seen(client, key: bytes, data: dict) -> str | None:
+    """Refuse unless the value at the path is what the user saw; its kind. Called under the
+    edit's WATCH; the reads go through `client` (pipelined, maybe on another connection): a
+    change after the WATCH still fails the EXEC."""
+    path = data["path"]
+    state, text, kind = seen_state(client, key, path)
+    if path != data.get("seen_path") or state != data.get("expected"):
+        if state == ABSENT and path == data.get("seen_path"):
+            raise Conflict("nothing is at this path any more; nothing was written", removed=True)
+        what = "changed meanwhile" if path == data.get("seen_path") else "not shown yet"
+        # Nothing there, or too large to show: its kind stands in.
+        shown = _shown(text) if text is not None else f"({kind or 'nothing'})".encode()
+        raise Conflict(f"the value at this path was {what}: it is shown below; submit again "
+                       "to change it", current=shown, expected=state,
+                       updates={"seen_path": path})
+    return kind
+
+
+class PathOperation(Operation):
+    """An edit of the value at one path; `initial` reads what is there now."""
+
+    form_class = PathForm
+
+    def initial(self, client, key, params):
+        path = check_path(params.get("path") or ROOT)
+        state, text, _kind = seen_state(client, key, path)
+        return {"path": path, "seen_path": path, "expected": state} | self.prefill(text)
+
+    def prefill(self, text: bytes | None) -> dict:
+        return {}
+
+
+class SetValue(PathOperation):
+    name = "json-set"
+    label = "Set value"
+    form_class = ValueForm
+
+    def prefill(self, text):
+        shown = _shown(text)
+        return {"value": shown.decode("utf-8", "replace")} if shown else {}
+
+    def apply(self, client, key, data):
+        path = data["path"]
+
+        def attempt(pipe):
+            check_seen(client, key, data)
+            return lambda pipe: pipe.execute_command("JSON.SET", key, path, data["value"])
+
+        [done] = guarded(client, [key], attempt, expected_type=data["expected_type"])
+        if done is None:
+            raise Refused("RedisJSON could not place a value there (only a new key of an "
+                          "existing object can be added); nothing was written")
+        return Outcome(f"set {path[:200]}")
+
+
+class DeletePath(PathOperation):
+    name = "json-del"
+    label = "Delete path"
+    destructive = True
+    submit_label = "Delete this value"
+
+    def apply(self, client, key, data):
+        path = data["path"]
+        if path == ROOT:
+            raise Refused("this is the whole document: delete the key instead")
+
+        def attempt(pipe):
+            check_seen(client, key, data)
+            return lambda pipe: pipe.execute_command("JSON.DEL", key, path)
+
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
+        return Outcome(f"deleted {path[:200]}")
+
+
+class Append(PathOperation):
+    name = "json-append"
+    label = "Append to array"
+    form_class = ValueForm
+    submit_label = "Append"
+
+    def apply(self, client, key, data):
+        path = data["path"]
+
+        def attempt(pipe):
+            if check_seen(client, key, data) != "array":
+                raise Refused("the value at this path is not an array")
+            return lambda pipe: pipe.execute_command("JSON.ARRAPPEND", key, path, data["value"])
+
+        [lengths] = guarded(client, [key], attempt, expected_type=data["expected_type"])
+        return Outcome(f"appended; the array has {first(lengths):,} items")
+
+
+class Increment(PathOperation):
+    name = "json-incr"
+    label = "Increment number"
+    form_class = NumberForm
+    submit_label = "Increment"
+
+    def apply(self, client, key, data):
+        path = data["path"]
+
+        def attempt(pipe):
+            if check_seen(client, key, data) not in ("integer", "number"):
+                raise Refused("the value at this path is not a number")
+            return lambda pipe: pipe.execute_command("JSON.NUMINCRBY", key, path,
+                                                     data["amount"])
+
+        [result] = guarded(client, [key], attempt, expected_type=data["expected_type"])
+        now = result.decode("utf-8", "replace") if isinstance(result, bytes) else result
+        return Outcome(f"{path[:200]} is now {str(now).strip('[]')}")
+
+
+OPERATIONS = allow_list(SetValue, DeletePath, Append, Increment)

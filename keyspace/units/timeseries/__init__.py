@@ -1,0 +1,3 @@
+"""RedisTimeSeries series."""
+
+from keyspace.units.timeseries import unit  # noqa: F401

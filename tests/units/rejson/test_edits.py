@@ -1,0 +1,188 @@
+"""Edits by JSONPath on a real RedisJSON: each goes through only if the value at the path is
+still what the user saw."""
+
+from __future__ import annotations
+
+import json
+
+from keyspace.services.editing import guard
+from tests.services.editing.forms import confirm, form_fields
+from tests.support.htmx import HTMX
+from tests.support.urls import edit_url
+
+
+def open_at(client, key: str, action: str, path: str) -> dict:
+    response = client.get(edit_url(key, action), {"path": path})
+    assert response.status_code == 200, response.content[:500]
+    fields = form_fields(response.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def post(client, key: str, action: str, fields: dict):
+    return client.post(edit_url(key, action), fields, headers=HTMX)
+
+
+def doc(r, key="doc"):
+    return json.loads(r.execute_command("JSON.GET", key, "$"))[0]
+
+
+def seed(r):
+    r.execute_command("JSON.SET", "doc", "$",
+                      json.dumps({"a": 1, "list": [1, 2], "o": {"k": "v"}, "f": 1.5}))
+
+
+def test_set_a_value(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-set", '$["o"]["k"]')
+    assert fields["value"] == '"v"'
+    response = post(client, "doc", "json-set", fields | {"value": '{"new": [true]}'})
+    assert response.status_code == 200, response.content[:500]
+    assert doc(r)["o"]["k"] == {"new": [True]}
+
+
+def test_set_adds_a_key_the_user_saw_absent(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.o.added")
+    assert post(client, "doc", "json-set", fields | {"value": "7"}).status_code == 200
+    assert doc(r)["o"]["added"] == 7
+
+
+def test_a_value_changed_meanwhile_is_a_conflict_then_an_informed_submit_goes(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.a")
+    r.execute_command("JSON.SET", "doc", "$.a", "2")
+    refused = post(client, "doc", "json-set", fields | {"value": "10"})
+    assert refused.status_code == 409 and doc(r)["a"] == 2
+    again = form_fields(refused.content.decode())
+    again.pop("csrfmiddlewaretoken", None)
+    assert post(client, "doc", "json-set", again | {"value": "10"}).status_code == 200
+    assert doc(r)["a"] == 10
+
+
+def test_a_change_between_check_and_write_is_caught_by_the_watch(client, r, monkeypatch):
+    seed(r)
+    fields = open_at(client, "doc", "json-incr", "$.a")
+    monkeypatch.setattr(guard, "before_write", lambda c, keys: r.execute_command(
+        "JSON.SET", "doc", "$.a", "5") if doc(r)["a"] == 1 else None)
+    response = post(client, "doc", "json-incr", fields | {"amount": "1"})
+    assert response.status_code == 409 and doc(r)["a"] == 5
+
+
+# Destructive JSON edits proven here against a change in the check-write window (the
+# registry-wide list in tests/services/editing/test_check_write_window.py counts them).
+WINDOW_COVERED = {"json-del"}
+
+
+def test_a_delete_does_not_remove_a_value_changed_in_the_check_write_window(
+        client, r, monkeypatch):
+    seed(r)
+    fields = open_at(client, "doc", "json-del", "$.o")
+    fired = []
+
+    def meddle(c, keys):
+        if not fired:
+            fired.append(True)
+            r.execute_command("JSON.SET", "doc", "$.o.k", '"changed"')
+
+    monkeypatch.setattr(guard, "before_write", meddle)
+    response = submitted(client, "doc", "json-del", fields)
+    assert fired and response.status_code == 409
+    assert doc(r)["o"] == {"k": "changed"}
+
+
+def test_a_path_typed_but_not_seen_is_shown_first(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.a")
+    refused = post(client, "doc", "json-set", fields | {"path": "$.f", "value": "0"})
+    assert refused.status_code == 409 and doc(r)["f"] == 1.5
+    assert "not shown yet" in refused.content.decode()
+
+
+def test_a_path_that_could_match_several_values_is_refused_by_the_field(client, r):
+    seed(r)
+    r.execute_command("JSON.SET", "doc", "$.k", '"top"')
+    fields = open_at(client, "doc", "json-set", "$.a")
+    for wild in ("$..k", "$.*", "$.list[0:2]", '$["a","f"]', "$.list[?(@>1)]", "a"):
+        response = post(client, "doc", "json-set", fields | {"path": wild, "value": "0"})
+        assert response.status_code == 422, wild
+        assert "a path to one value" in response.content.decode()
+    assert doc(r)["o"]["k"] == "v" and doc(r)["k"] == "top"
+    opened = client.get(edit_url("doc", "json-set"), {"path": "$..k"})
+    assert opened.status_code == 400
+
+
+def test_bad_json_is_refused_by_the_field(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.a")
+    for bad in ("{", "NaN", "'x'"):
+        response = post(client, "doc", "json-set", fields | {"value": bad})
+        assert response.status_code == 422 and "not JSON" in response.content.decode()
+    assert doc(r)["a"] == 1
+
+
+def submitted(client, key: str, action: str, fields: dict):
+    """POST the form, and once more as drawn if a confirmation is asked for."""
+    response = post(client, key, action, fields)
+    return confirm(client, key.encode(), action, response) if response.status_code == 428 \
+        else response
+
+
+def test_delete_a_path(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-del", "$.o")
+    assert submitted(client, "doc", "json-del", fields).status_code == 200
+    assert "o" not in doc(r) and doc(r)["a"] == 1
+
+
+def test_deleting_the_root_is_refused(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-del", "$")
+    response = submitted(client, "doc", "json-del", fields)
+    assert response.status_code == 422 and r.exists("doc")
+    assert "delete the key instead" in response.content.decode()
+
+
+def test_append_to_an_array_and_increment_a_number(client, r):
+    seed(r)
+    fields = open_at(client, "doc", "json-append", "$.list")
+    assert post(client, "doc", "json-append", fields | {"value": '"x"'}).status_code == 200
+    assert doc(r)["list"] == [1, 2, "x"]
+    fields = open_at(client, "doc", "json-append", "$.a")
+    response = post(client, "doc", "json-append", fields | {"value": "1"})
+    assert response.status_code == 422 and "not an array" in response.content.decode()
+    fields = open_at(client, "doc", "json-incr", "$.f")
+    assert post(client, "doc", "json-incr", fields | {"amount": "-0.5"}).status_code == 200
+    assert doc(r)["f"] == 1.0
+    fields = open_at(client, "doc", "json-incr", '$["o"]')
+    response = post(client, "doc", "json-incr", fields | {"amount": "1"})
+    assert response.status_code == 422 and "not a number" in response.content.decode()
+
+
+def test_a_json_key_is_created_from_the_new_key_form(client, r):
+    response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+                                          "document": '{"x": [1]}'}, headers=HTMX)
+    assert response.status_code in (200, 204), response.content[:500]
+    assert doc(r, "made") == {"x": [1]}
+
+
+def test_a_new_json_key_needs_a_json_document(client, r):
+    for bad, message in (("", "a JSON document is needed"), ("{x", "not JSON")):
+        response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+                                              "document": bad}, headers=HTMX)
+        assert response.status_code == 422 and message in response.content.decode()
+    assert not r.exists("made")
+
+
+def test_a_json_edit_never_measures_the_whole_document(client, r):
+    """Undo would measure the key with MEMORY USAGE, which walks a JSON document whole: JSON
+    edits are not kept for undo, and say so."""
+    from tests.units.helpers import RedisWork
+
+    seed(r)
+    fields = open_at(client, "doc", "json-set", "$.a")
+    with RedisWork(r) as work:
+        response = post(client, "doc", "json-set", fields | {"value": "2"})
+    assert response.status_code == 200 and doc(r)["a"] == 2
+    assert work.count("memory|usage") == 0 and work.count("json.debug|memory") == 0, work.calls
+    assert "cannot be measured without reading all of it" in response.content.decode()
