@@ -2,6 +2,7 @@
 
     make bench                                  # the full run (1M keys, 1M-element keys)
     make bench BENCH_ARGS="--keys 100000 --big-size 100000 --repeat 10"
+    make bench BENCH_ARGS="--only '1,000-row pages'"   # one step (repeatable)
 
 Prints a table of medians as ratios against floors measured in the same run, with
 PASS/FAIL per target, and saves it under bench/results/. Exits 0 whatever the verdicts: it
@@ -69,6 +70,12 @@ How the numbers are measured (all in this run, on this machine):
 """
 
 
+STEPS = (
+    "first page", "key pages", "1,000-row pages", "sparse filter", "namespace counts",
+    "command audit", "memory", "round trips", "analysis pass",
+)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=1_000_000, help="keys in db 0")
@@ -91,6 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--analysis-runs", type=int, default=3,
                         help="runs of the analysis pass and of each raw floor")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=STEPS,
+        metavar="STEP",
+        help=f"run only this step (repeatable): {', '.join(STEPS)}",
+    )
     return parser.parse_args(argv)
 
 
@@ -181,7 +195,8 @@ def measure(
         # Last: it resets SLOWLOG for its own count.
         ("analysis pass", lambda: analysis_pass.check(bench.port, 0, args.analysis_runs, "db0")),
     ]
-    return [row for title, step in steps for row in guarded(title, step)]
+    wanted = set(args.only or STEPS)
+    return [row for title, step in steps if title in wanted for row in guarded(title, step)]
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[Row], list[str]]:

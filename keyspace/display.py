@@ -20,7 +20,14 @@ def is_printable_text(value: bytes) -> bool:
         text = value.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    # Printable ASCII needs no look-up; only what is left is checked character by character.
+    return _printable(text)
+
+
+def _printable(text: str) -> bool:
+    # Printable ASCII (the common case) is one check in C; only what is left of other text is
+    # checked character by character.
+    if text.isascii() and text.isprintable():
+        return True
     rest = _PRINTABLE_ASCII.sub("", text)
     return not any(_is_invisible(ch) for ch in rest)
 
@@ -37,8 +44,12 @@ def bytes_to_text(value: bytes) -> str:
 
 def readable_text(value: bytes) -> tuple[str, bool]:
     """`bytes_to_text(value)` and whether `value` was printable text, deciding that once."""
-    if is_printable_text(value):
-        return value.decode("utf-8"), True
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return _escaped(value), False
+    if _printable(text):
+        return text, True
     return _escaped(value), False
 
 

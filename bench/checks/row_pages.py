@@ -16,7 +16,8 @@ ROWS = 1000
 SERVER_LIMIT = 2.0
 BYTES_PER_ROW = 250
 TBODY = re.compile(r"<tbody>(.*?)</tbody>", re.S)
-VALUE_ROW = re.compile(r"<tr><td")
+# A value row: `<tr data-row="<its token>">` (what live redraws find it by), then its cells.
+VALUE_ROW = re.compile(r'<tr data-row="[^"]*"><td')
 
 
 def _paths(key: bytes) -> tuple[str, str]:

@@ -129,10 +129,13 @@ class TypeUnit:
 
     Light rows: a page may hold 1,000 rows, so a row carries its token once (in its opener) and
     no actions: `keyspace/_row_menu.html`, included once in the table, declares them, and
-    dashboard.js puts them in a row when it is opened. Each variable or tag in a row costs
-    about 2 µs a row: draw an Element with `{% if e.plain %}<span class="element">{{ e.text }}
-    </span>{% else %}{% include "keyspace/_element.html" with element=e %}{% endif %}`, and give
-    the row's class `TemplateLookups` and cheap properties for what its cells print.
+    dashboard.js puts them in a row when it is opened. The table loops with `{% for_rows row in
+    page.rows %}` (keyspace/templatetags/value_rows.py), which reads the row's markup once per
+    template and draws `{{ row.a.b }}` and `{% if row.a.b %}` directly, and decides once per
+    table what mentions no row; anything else in a row (an include, a filter) costs Django's
+    full price on each row: draw an Element with `{% if e.plain %}<span class="element">
+    {{ e.text }}</span>{% else %}{% include "keyspace/_element.html" with element=e %}{% endif %}`,
+    and give the row's class `TemplateLookups` and cheap properties for what its cells print.
 
     Context: `db`, `key` (bytes), `unit`, `detail` (the key's metadata: `type_name`, `ttl_ms`,
     `length`, ...), `page` (a ValuePage: `rows`, `next_cursor`, `notes`, `extra`),

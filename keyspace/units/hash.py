@@ -3,6 +3,7 @@ each edit conditional on the field's value as the user saw it."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django import forms
@@ -51,10 +52,11 @@ from keyspace.units.base import (
 class HashRow(TemplateLookups):
     field: Element
     value: Element
+    # Read twice per row (data-row and the opener): encoded once, when the row is made.
+    token: str = dataclasses.field(init=False, compare=False, repr=False)
 
-    @property
-    def token(self) -> str:
-        return HashUnit.row_token(self.field.raw)
+    def __post_init__(self) -> None:
+        self.token = HashUnit.row_token(self.field.raw)
 
 
 class FieldForm(KeyForm):

@@ -33,8 +33,9 @@ def row_digest(row) -> str:
 
 @functools.cache
 def _field_names(cls) -> tuple[str, ...]:
-    # A row is a frozen dataclass; its cached `token` is not a field and is left out.
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+    # A row is a dataclass; what is derived from its other fields (its `token`, compare=False)
+    # adds nothing and is left out.
+    return tuple(f.name for f in fields(cls) if f.compare) if is_dataclass(cls) else ()
 
 
 def page_digest(page, digests: list[str] | None = None) -> str:

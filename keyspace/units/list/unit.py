@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keyspace.decoders.tools import ViewListElement
 from keyspace.services.editing.guard import allow_list
@@ -29,10 +29,11 @@ class ListRow(TemplateLookups):
     index: int
     from_tail: int
     value: Element
+    # Read twice per row (data-row and the opener): encoded once, when the row is made.
+    token: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def token(self) -> str:
-        return ListUnit.row_token(self.index)
+    def __post_init__(self) -> None:
+        self.token = ListUnit.row_token(self.index)
 
 
 @registry.register

@@ -4,7 +4,7 @@ load a whole set."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import (
@@ -26,10 +26,11 @@ from keyspace.units.set.tools import Compare, Membership, RandomMembers
 @dataclass(slots=True)
 class SetRow(TemplateLookups):
     member: Element
+    # Read twice per row (data-row and the opener): encoded once, when the row is made.
+    token: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def token(self) -> str:
-        return SetUnit.row_token(self.member.raw)
+    def __post_init__(self) -> None:
+        self.token = SetUnit.row_token(self.member.raw)
 
 
 @registry.register

@@ -3,7 +3,7 @@ with ZSCAN when the user gives a member pattern."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.urls import path
 
@@ -35,10 +35,11 @@ class ZsetRow(TemplateLookups):
     member: Element
     score: float
     order: str = "desc"
+    # Read twice per row (data-row and the opener): encoded once, when the row is made.
+    token: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def token(self) -> str:
-        return ZsetUnit.row_token(self.member.raw)
+    def __post_init__(self) -> None:
+        self.token = ZsetUnit.row_token(self.member.raw)
 
     @property
     def rank_title(self) -> str:
