@@ -32,6 +32,7 @@ def server(redis_server, tmp_path_factory):
     dashboard = UvicornDashboard(redis_server.url, tmp_path_factory.mktemp("live-browser"),
                                  ready_path="/db/0/live/notifications/",
                                  DASHBOARD_LIVE_INTERVAL="0.05", DASHBOARD_LIVE_CHECK_SECONDS="1")
+    dashboard.manage("migrate", "--noinput", "-v", "0")  # edits are audited in its database
     yield dashboard.start()
     dashboard.stop()
 
