@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 
 from keyspace.conf import app_settings
 from keyspace.services.pubsub.hub import hub
-from keyspace.services.pubsub.live import open_streams
 from keyspace.services.pubsub.messages import Batch, Status
+from keyspace.services.pubsub.slots import stream_slot
 
-__all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slots"]
+__all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slot"]
 
-# Live pages hold a stream like the pub/sub page does, against the same limit.
-stream_slots = open_streams
+# Live pages hold a stream slot like the pub/sub page does, against the same limit
+# (`stream_slot`, shared by every worker process).
 
 
 async def notifications(
