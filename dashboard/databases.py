@@ -44,7 +44,7 @@ def database_from_url(url: str, name: str = "DASHBOARD_DATABASE_URL") -> dict:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
-        path = unquote(parts.path)
+        path = unquote(parts.path)[1:]  # sqlite:/// then the path, which must be absolute
         if parts.netloc or parts.query or not path.startswith("/") or path == "/":
             raise ImproperlyConfigured(
                 f"{name}: a SQLite URL is sqlite:////absolute/path/file.sqlite3")

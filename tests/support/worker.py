@@ -52,11 +52,22 @@ def use_database_file(path: str):
 
     original = connections["default"]
     replacement = type(original)({**original.settings_dict, "NAME": path}, alias="default")
+    with use_connection(replacement):
+        yield
+
+
+@contextmanager
+def use_connection(replacement, *, close: bool = True):
+    """Make `replacement` (a DatabaseWrapper) this process's default database for a while."""
+    from django.db import connections
+
+    original = connections["default"]
     connections["default"] = replacement
     try:
         yield
     finally:
-        replacement.close()
+        if close:
+            replacement.close()
         connections["default"] = original
 
 

@@ -13,7 +13,7 @@ from keyspace.services.bulk.jobs import run_job
 from keyspace.services.undo.records import find
 from tests.services.bulk.helpers import job, run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def seed_glob_names(r):

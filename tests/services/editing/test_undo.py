@@ -15,6 +15,9 @@ from tests.services.editing.forms import confirm, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def offered(response) -> str:
     """The undo token an edit's response offers (htmx flash, or the page it redirects to)."""
