@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from keyspace.conf import app_settings
@@ -107,13 +107,23 @@ def open_count() -> int:
     return StreamLease.objects.filter(expires__gte=timezone.now()).count()
 
 
+def _briefly(function, *args):
+    """`function(*args)` from a stream, which then holds no database connection while it runs
+    for minutes (with PostgreSQL, an idle connection per open stream would add up)."""
+    try:
+        return function(*args)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 async def _keep(lease: Lease) -> None:
     """Renew `lease` until cancelled; mark it lost when it cannot be."""
     period = app_settings.STREAM_LEASE_SECONDS / 3
     while not lease.lost:
         await asyncio.sleep(period)
         try:
-            kept = await sync_to_async(renew)(lease)
+            kept = await sync_to_async(_briefly)(renew, lease)
         except DatabaseError:
             log.exception("stream slots: renewing a lease failed; trying again")
             continue
@@ -123,7 +133,7 @@ async def _keep(lease: Lease) -> None:
 
 @contextlib.asynccontextmanager
 async def stream_slot() -> AsyncIterator[Lease | None]:
-    lease = await sync_to_async(take)()
+    lease = await sync_to_async(_briefly)(take)
     if lease is None:
         yield None
         return
@@ -133,7 +143,7 @@ async def stream_slot() -> AsyncIterator[Lease | None]:
     finally:
         keeper.cancel()
         try:
-            await sync_to_async(release)(lease)
+            await sync_to_async(_briefly)(release, lease)
         except (DatabaseError, RuntimeError, asyncio.CancelledError):
             # Not given back now: the lease runs out by itself within the lease time.
             log.warning("stream slots: a lease was not given back; it expires by itself")
