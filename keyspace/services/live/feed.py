@@ -18,10 +18,9 @@ from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
 from keyspace.services.pubsub.slots import stream_slot
 
+# Live pages hold a stream slot (`stream_slot`) like the pub/sub page does, against the same
+# limit, counted across every worker process.
 __all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slot"]
-
-# Live pages hold a stream slot like the pub/sub page does, against the same limit
-# (`stream_slot`, shared by every worker process).
 
 
 async def notifications(
