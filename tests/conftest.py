@@ -205,6 +205,41 @@ def postgres_connection(postgres_server, django_db_setup, django_db_blocker):
         wrapper.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_task_worker(postgres_server, django_db_setup, django_db_blocker, redis_server):
+    """The Tasks worker on a PostgreSQL database of its own (migrated here), for the session;
+    yields a connection to that database for the tests to stand in for the default one."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from dashboard.databases import database_from_url
+
+    url = postgres_server.create_database("dashboard_jobs")
+    settings_dict = connections.configure_settings({"default": database_from_url(url)})
+    wrapper = DatabaseWrapper(settings_dict["default"], alias="default")
+    with django_db_blocker.unblock(), use_connection(wrapper, close=False):
+        call_command("migrate", verbosity=0)
+    worker = start_worker(database_url=url, redis_url=redis_server.url)
+    yield wrapper
+    stop_worker(worker)
+    with django_db_blocker.unblock():
+        wrapper.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def jobs_database(request, django_db_blocker):
+    """The database a real Tasks worker (another process) reads jobs from, as this test's
+    database (committed at once; emptied afterwards): SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        request.getfixturevalue("worker_db")
+        yield request.param
+        return
+    wrapper = request.getfixturevalue("postgres_task_worker")
+    with django_db_blocker.unblock(), use_connection(wrapper, close=False):
+        yield request.param
+        empty_job_tables()
+
+
 @pytest.fixture(autouse=True)
 def database_engine(request):
     """"sqlite" (the test database pytest-django made), or "postgresql" for tests marked
