@@ -276,7 +276,9 @@ def _committed(metafunc) -> bool:
 
 
 def pytest_generate_tests(metafunc):
-    if metafunc.definition.get_closest_marker("both_databases") and not _committed(metafunc):
+    definition = metafunc.definition
+    if (definition.get_closest_marker("both_databases") and not _committed(metafunc)
+            and not definition.get_closest_marker("one_database")):
         metafunc.parametrize(
             "database_engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
             indirect=True)

@@ -56,6 +56,7 @@ def test_a_dry_run_changes_nothing_and_keeps_a_bounded_sample(r):
     assert r.dbsize() == 500
 
 
+@pytest.mark.one_database  # Redis-heavy: the database part is the same as in the others
 def test_deleting_100000_matching_keys(r):
     pipe = r.pipeline(transaction=False)
     for i in range(100_000):

@@ -299,6 +299,7 @@ def test_without_dump_edits_still_work_and_say_they_cannot_be_undone(client, r,
 
 
 
+@pytest.mark.one_database  # Redis-heavy: the database part is the same as in the others
 def test_the_keys_of_one_edit_are_copied_within_twice_the_key_limit_together(r, settings):
     from keyspace.services.undo import too_large_to_keep
 
