@@ -105,10 +105,12 @@ def workers(request, redis_server, tmp_path_factory):
         proxy = RoundRobinProxy([d.port for d in dashboards]).start()
         yield Workers(dashboards, proxy)
     finally:
-        if proxy is not None:
-            proxy.stop()
-        for dashboard in dashboards:
-            dashboard.stop()
+        try:
+            if proxy is not None:
+                proxy.stop()
+        finally:
+            for dashboard in dashboards:
+                dashboard.stop()
 
 
 def test_a_confirmation_spent_on_one_worker_is_refused_on_the_other(workers, r):
