@@ -5,6 +5,7 @@ dashboard as users run it."""
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
 import shutil
@@ -33,7 +34,9 @@ def migrated_sqlite() -> Path:
     process: each dashboard started without a database of its own starts on a copy."""
     global _migrated
     if _migrated is None:
-        path = Path(tempfile.mkdtemp(prefix="dashboard-db-")) / "migrated.sqlite3"
+        folder = tempfile.mkdtemp(prefix="dashboard-db-")
+        atexit.register(shutil.rmtree, folder, True)
+        path = Path(folder) / "migrated.sqlite3"
         env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
         env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", DASHBOARD_DB_PATH=str(path))
         for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
