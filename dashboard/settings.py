@@ -3,6 +3,9 @@
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
+from dashboard.databases import cache_from_url, database_from_url, sqlite
 from dashboard.env import env_bool, env_float, env_int, env_setting
 from keyspace import conf as _app_settings
 
@@ -69,17 +72,19 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DASHBOARD_DB_PATH", VAR_DIR / "dashboard.sqlite3"),
-        # Writers queue for the lock up front instead of failing when a read turns into a
-        # write; racing requests (a sign-in link, a confirmation) then wait their turn.
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-    }
-}
+# The dashboard's own database: users, the audit log, confirmations, jobs, stream slots. SQLite
+# in var/ unless DASHBOARD_DATABASE_URL names another (PostgreSQL for several worker processes
+# or machines: dashboard/databases.py). The cache is shared by every worker too: by default a
+# table in that database.
+if os.environ.get("DASHBOARD_DATABASE_URL") and os.environ.get("DASHBOARD_DB_PATH"):
+    raise ImproperlyConfigured("set DASHBOARD_DATABASE_URL or DASHBOARD_DB_PATH, not both")
+if os.environ.get("DASHBOARD_DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["DASHBOARD_DATABASE_URL"])}
+else:
+    DATABASES = {"default": sqlite(os.environ.get("DASHBOARD_DB_PATH",
+                                                  VAR_DIR / "dashboard.sqlite3"))}
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": cache_from_url(os.environ.get("DASHBOARD_CACHE_URL", ""))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
@@ -154,9 +159,12 @@ DASHBOARD_COPY_MAX_BYTES = env_int("DASHBOARD_COPY_MAX_BYTES", 16 * 1024 * 1024)
 # Writes that look at every element of a key (LREM, LINSERT, ...: services/editing/size_guard.py)
 # are refused on keys longer than this; at this length such a command takes about 5 ms.
 DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS = env_int("DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS", 100_000)
-# Live pub/sub: streams open at once (per process), how often a stream sends a batch, the
-# newest messages a batch keeps under a flood, how many the page keeps, payload previews.
+# Live pub/sub: streams open at once (across every worker process: slots leased in the
+# database, renewed while a stream runs, free after the lease time if a worker dies), how
+# often a stream sends a batch, the newest messages a batch keeps under a flood, how many the
+# page keeps, payload previews.
 DASHBOARD_MAX_STREAMS = env_int("DASHBOARD_MAX_STREAMS", 20)
+DASHBOARD_STREAM_LEASE_SECONDS = env_int("DASHBOARD_STREAM_LEASE_SECONDS", 30)
 DASHBOARD_PUBSUB_INTERVAL = env_float("DASHBOARD_PUBSUB_INTERVAL", 0.1)
 DASHBOARD_PUBSUB_MAX_BATCH = env_int("DASHBOARD_PUBSUB_MAX_BATCH", 200)
 DASHBOARD_PUBSUB_MAX_SHOWN = env_int("DASHBOARD_PUBSUB_MAX_SHOWN", 500)

@@ -115,7 +115,12 @@ SETTINGS: dict[str, Setting] = {
     "SIGNIN_MAX_LOCKOUT_SECONDS": Setting("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400,
                                           "the lockout doubles up to this", minimum=1),
     "MAX_STREAMS": Setting("DASHBOARD_MAX_STREAMS", 20,
-                           "live pub/sub streams open at once (per process)", minimum=0),
+                           "live streams open at once (pub/sub, live pages, following "
+                           "a stream), across every worker process", minimum=0),
+    "STREAM_LEASE_SECONDS": Setting("DASHBOARD_STREAM_LEASE_SECONDS", 30,
+                                    "a live stream renews its slot this often (a third of it) "
+                                    "and a crashed worker's slots are free after it",
+                                    minimum=3),
     "PUBSUB_INTERVAL": Setting("DASHBOARD_PUBSUB_INTERVAL", 0.1,
                                "seconds between batches of live messages", positive=True),
     "PUBSUB_MAX_BATCH": Setting("DASHBOARD_PUBSUB_MAX_BATCH", 200,

@@ -138,6 +138,18 @@ class SpentConfirmation(models.Model):
     expires = models.DateTimeField(db_index=True)
 
 
+class StreamLease(models.Model):
+    """One of DASHBOARD_MAX_STREAMS slots for live streams (pub/sub, live pages, following a
+    stream), shared by every worker process. The unique slot number decides between racing
+    processes; the live stream renews `expires` while it runs, so the slot of a worker that
+    crashed frees itself when its lease runs out."""
+
+    slot = models.PositiveIntegerField(unique=True)
+    holder = models.CharField(max_length=64, unique=True)  # a random token, the stream's own
+    process = models.CharField(max_length=100, blank=True)  # host and pid, for the curious
+    expires = models.DateTimeField(db_index=True)
+
+
 class AnalysisRun(models.Model):
     """One analysis of a database: what was asked, how far it got, and what it found.
 

@@ -23,11 +23,13 @@ from django.core.management import call_command  # noqa: E402
 
 from dashboard.local_redis import LocalRedis  # noqa: E402
 from keyspace.redis.connection import reset_pools  # noqa: E402
+from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
 from tests.support.users import client_for, make_user  # noqa: E402
 from tests.support.worker import (  # noqa: E402
     empty_job_tables,
     start_worker,
     stop_worker,
+    use_connection,
     use_database_file,
 )
 
@@ -156,6 +158,130 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
             "--disable-dev-shm-usage",
         ],
     }
+
+
+# --- PostgreSQL: the dashboard's database on a real server too ----------------------------
+
+
+def _missing(reason: str):
+    if os.environ.get("DASHBOARD_REQUIRE_POSTGRES") or os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL tests are required but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL (Debian's package) for the session; skipped where it is not
+    installed, a failure where DASHBOARD_REQUIRE_POSTGRES is set (CI)."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        _missing("PostgreSQL is not installed (apt-get install postgresql, or run .ci/run)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _missing("psycopg is not installed (pip install -e '.[postgresql]')")
+    server = LocalPostgres(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_connection(postgres_server, django_db_setup, django_db_blocker):
+    """A connection to a PostgreSQL database migrated once for the session (with the cache
+    table), to stand in for the default database."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from dashboard.databases import database_from_url
+
+    url = postgres_server.create_database("dashboard_tests")
+    settings_dict = connections.configure_settings({"default": database_from_url(url)})
+    wrapper = DatabaseWrapper(settings_dict["default"], alias="default")
+    with django_db_blocker.unblock(), use_connection(wrapper, close=False):
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+    yield wrapper
+    with django_db_blocker.unblock():
+        wrapper.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_task_worker(postgres_server, django_db_setup, django_db_blocker, redis_server):
+    """The Tasks worker on a PostgreSQL database of its own (migrated here), for the session;
+    yields a connection to that database for the tests to stand in for the default one."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from dashboard.databases import database_from_url
+
+    url = postgres_server.create_database("dashboard_jobs")
+    settings_dict = connections.configure_settings({"default": database_from_url(url)})
+    wrapper = DatabaseWrapper(settings_dict["default"], alias="default")
+    with django_db_blocker.unblock(), use_connection(wrapper, close=False):
+        call_command("migrate", verbosity=0)
+    worker = start_worker(database_url=url, redis_url=redis_server.url)
+    yield wrapper
+    stop_worker(worker)
+    with django_db_blocker.unblock():
+        wrapper.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def jobs_database(request, django_db_blocker):
+    """The database a real Tasks worker (another process) reads jobs from, as this test's
+    database (committed at once; emptied afterwards): SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        request.getfixturevalue("worker_db")
+        yield request.param
+        return
+    wrapper = request.getfixturevalue("postgres_task_worker")
+    with django_db_blocker.unblock(), use_connection(wrapper, close=False):
+        yield request.param
+        empty_job_tables()
+
+
+@pytest.fixture(autouse=True)
+def database_engine(request):
+    """"sqlite" (the test database pytest-django made), or "postgresql" for tests marked
+    `both_databases`, which run once on each: then the default database is the session's
+    PostgreSQL one, inside a transaction rolled back after the test."""
+    engine = getattr(request, "param", "sqlite")
+    if engine != "postgresql":
+        yield engine
+        return
+    from django.db import transaction
+
+    request.getfixturevalue("db")
+    wrapper = request.getfixturevalue("postgres_connection")
+    with use_connection(wrapper, close=False):
+        atomic = transaction.atomic(using="default")
+        atomic.__enter__()
+        try:
+            yield engine
+        finally:
+            transaction.set_rollback(True, using="default")
+            atomic.__exit__(None, None, None)
+
+
+# Tests whose database work crosses threads or processes see committed data only: on
+# PostgreSQL they would need a database of their own per test, so they run on SQLite alone.
+_COMMITTED = {"transactional_db", "worker_db", "live_server", "django_db_reset_sequences"}
+
+
+def _committed(metafunc) -> bool:
+    marker = metafunc.definition.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction")
+                                     or (marker.args and marker.args[0])))
+    return transactional or bool(_COMMITTED & set(metafunc.fixturenames))
+
+
+def pytest_generate_tests(metafunc):
+    definition = metafunc.definition
+    if (definition.get_closest_marker("both_databases") and not _committed(metafunc)
+            and not definition.get_closest_marker("one_database")):
+        metafunc.parametrize(
+            "database_engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+            indirect=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,17 +18,18 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import parse_escaped, to_escaped
 from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
+from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.live import (
     Batch,
     Status,
     Subscription,
     channel_list,
     keyspace_notifications,
-    open_streams,
     present,
     publish,
     stream_messages,
 )
+from keyspace.services.pubsub.slots import stream_slot
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
 from keyspace.views.rendering import render_page
 
@@ -149,17 +150,18 @@ async def pubsub_stream(request, db: int):
 
 
 async def _events(subscription: Subscription, db: int):
-    if not open_streams.try_open():
-        yield sse_retry(30_000)
-        yield _status(f"too many open streams (the limit is "
-                      f"{app_settings.MAX_STREAMS}); close another tab", "error")
-        return
-    try:
+    async with stream_slot() as lease:
+        if lease is None:
+            yield sse_retry(30_000)
+            yield _status(slots.refused_text(), "error")
+            return
         yield sse_retry(2_000)
         async for chunk in _stream(subscription, db):
+            if lease.lost:
+                yield sse_retry(FINAL_RETRY_MS)
+                yield _status(slots.LOST_TEXT, "error")
+                return
             yield chunk
-    finally:
-        open_streams.close()
 
 
 async def _stream(subscription: Subscription, db: int):

@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
-from keyspace.services.pubsub.live import open_streams
+from keyspace.services.pubsub import slots
+from keyspace.services.pubsub.slots import stream_slot
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
 from keyspace.units.stream.follow import Arrivals, Status, follow_entries
 from keyspace.units.stream.ids import is_stream_id, parse_id
@@ -59,17 +60,20 @@ def _latest(*candidates: str | None) -> str | None:
 
 
 async def _events(db: int, key: bytes, after: str | None):
-    if not open_streams.try_open():
-        yield sse_retry(30_000)
-        yield _status(f"too many open streams (the limit is {app_settings.MAX_STREAMS}); "
-                      "close another tab", "error")
-        return
-    try:
+    async with stream_slot() as lease:
+        if lease is None:
+            yield sse_retry(30_000)
+            yield _status(slots.refused_text(), "error")
+            return
         yield sse_retry(2_000)
         quiet_since = time.monotonic()
         async for item in follow_entries(key, db, after=after,
                                          max_batch=app_settings.PUBSUB_MAX_BATCH,
                                          interval=app_settings.PUBSUB_INTERVAL):
+            if lease.lost:
+                yield sse_retry(FINAL_RETRY_MS)
+                yield _status(slots.LOST_TEXT, "error")
+                return
             if isinstance(item, Status):
                 if item.final:
                     yield sse_retry(FINAL_RETRY_MS)
@@ -80,8 +84,6 @@ async def _events(db: int, key: bytes, after: str | None):
             elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
                 yield sse_comment("heartbeat")
                 quiet_since = time.monotonic()
-    finally:
-        open_streams.close()
 
 
 def _arrivals(db: int, key: bytes, arrivals: Arrivals) -> bytes:

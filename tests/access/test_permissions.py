@@ -6,6 +6,9 @@ from keyspace.access import permissions
 from keyspace.redis.keynames import encode_key
 from tests.security.support import all_patterns
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def test_every_route_declares_its_action():
     patterns = list(all_patterns())

@@ -3,11 +3,15 @@ the project's other sign-in pages (its admin, its own form) are its own business
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth import authenticate
 from django.test import RequestFactory
 from django.urls import resolve
 
 from keyspace.models import AuditEntry
+
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 
 def failed_sign_in(path: str, match_path: str | None) -> None:

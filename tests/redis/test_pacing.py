@@ -135,7 +135,7 @@ def test_an_unfiltered_page_asks_no_more_than_the_pace_allows(r, scan_counts):
 
 
 @pytest.mark.parametrize(("target_ms", "next_step"), [(0, 125), (60_000, 2000)])
-def test_a_namespace_count_keeps_its_pace_between_steps(r, scan_counts, settings, target_ms,
+def test_a_namespace_count_keeps_its_pace_between_steps(r, db, scan_counts, settings, target_ms,
                                                         next_step):
     # A target of 0 makes every step too slow (cut by 8), one of a minute every step quick.
     settings.DASHBOARD_SCAN_STEP_MS = target_ms
@@ -146,7 +146,7 @@ def test_a_namespace_count_keeps_its_pace_between_steps(r, scan_counts, settings
     assert scan_counts() == [next_step]
 
 
-def test_a_namespace_count_over_long_names_asks_for_few_keys_per_step(r, scan_counts):
+def test_a_namespace_count_over_long_names_asks_for_few_keys_per_step(r, db, scan_counts):
     big_names(r, 80)
     state = load_count("", b"", b":", owner="pace")
     while not state.complete:

@@ -23,6 +23,9 @@ from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 from tests.support.users import client_for, make_user
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 CANARY = "c4n4ry-v4lue-7f3a"
 
 

@@ -9,6 +9,9 @@ import pytest
 from keyspace.models import AUDIT_KEY_BYTES, AuditEntry
 from tests.security.test_audit import create, publish, submit
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def only_entry() -> AuditEntry:
     (entry,) = AuditEntry.objects.all()

@@ -21,6 +21,9 @@ from tests.services.editing.forms import form_fields
 from tests.support.urls import edit_url
 from tests.support.users import make_user
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 @dataclass(frozen=True)
 class Destructive:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
 from keyspace.access import confirmations
 from keyspace.models import SpentConfirmation
 from tests.security.test_confirmations import DESTRUCTIVE, opened
+
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 
 def test_a_replay_is_refused_after_the_cache_is_cleared(client, seeded, r):

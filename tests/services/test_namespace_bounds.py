@@ -1,12 +1,15 @@
 """What namespace counts can make the server keep: a few counts per user, each of bounded size,
-whatever the prefixes and folder names look like. Measured as the cache stores it (Django's
-local-memory cache keeps each value pickled), not as process memory."""
+whatever the prefixes and folder names look like. Measured as the cache stores it (the shared
+cache, a table in the dashboard's database, keeps each value pickled), not as process memory."""
 
+import base64
 import pickle
 import re
 
 from django.core.cache import cache
+from django.db import connection
 
+from dashboard.databases import CACHE_TABLE
 from keyspace.redis.keynames import encode_key
 from keyspace.services.namespaces import (
     MAX_COUNTS_PER_USER,
@@ -22,7 +25,11 @@ SLACK = 64 * 1024  # pickling's own framing, the dataclass's other fields
 
 def stored_counts() -> dict[str, int]:
     """Every namespace count in the cache, by cache key: its stored (pickled) size."""
-    return {key: len(value) for key, value in cache._cache.items() if "namespace-count:" in key}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key, value FROM {CACHE_TABLE}")
+        rows = cursor.fetchall()
+    return {key: len(base64.b64decode(value)) for key, value in rows
+            if "namespace-count:" in key}
 
 
 def long_folders(r, prefix: bytes, folders: int, name_bytes: int) -> None:
@@ -68,7 +75,7 @@ def test_cut_names_keep_folders_apart_and_show_no_drill_down(client, r):
     assert f"prefix={encode_key(b'short:')}" in html  # a short name keeps its link
 
 
-def test_many_small_folders_stay_within_the_bytes_of_one_count(r, settings):
+def test_many_small_folders_stay_within_the_bytes_of_one_count(r, settings, db):
     cache.clear()
     settings.DASHBOARD_NAMESPACE_MAX_FOLDERS = 1_000_000
     with r.pipeline(transaction=False) as pipe:
@@ -84,7 +91,7 @@ def test_many_small_folders_stay_within_the_bytes_of_one_count(r, settings):
     assert size <= STATE_BYTES + SLACK
 
 
-def test_a_user_keeps_a_few_counts_and_others_keep_theirs(r):
+def test_a_user_keeps_a_few_counts_and_others_keep_theirs(r, db):
     cache.clear()
     r.set("a:1", "v")
     mine = [count_step(r, load_count("", b"", b":", owner="user-1"), 100) for _ in range(3)]

@@ -8,6 +8,8 @@ from tests.seeding import fill_strings, numbered
 from tests.support.htmx import HTMX
 
 OWNER = "user-test"
+# A running count is kept in the shared cache (a table in the dashboard's database).
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def count_all(client, prefix=b"", delimiter=b":", budget_ms=1000.0) -> NamespaceCount:

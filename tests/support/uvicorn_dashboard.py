@@ -5,10 +5,13 @@ dashboard as users run it."""
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +24,26 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = "dashboard.asgi:application"
 # No proxy: one named in the environment would never reach a loopback server.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+_migrated: Path | None = None
+
+
+def migrated_sqlite() -> Path:
+    """A SQLite file with every migration applied and the cache table made, once per test
+    process: each dashboard started without a database of its own starts on a copy."""
+    global _migrated
+    if _migrated is None:
+        folder = tempfile.mkdtemp(prefix="dashboard-db-")
+        atexit.register(shutil.rmtree, folder, True)
+        path = Path(folder) / "migrated.sqlite3"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
+        env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", DASHBOARD_DB_PATH=str(path))
+        for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
+                           check=True, capture_output=True, timeout=120)
+        _migrated = path
+    return _migrated
 
 
 class UvicornDashboard:
@@ -82,6 +105,10 @@ class UvicornDashboard:
 
     def start(self, timeout: float = 30.0) -> UvicornDashboard:
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        own = self.var_dir / "dashboard.sqlite3"
+        if not ({"DASHBOARD_DB_PATH", "DASHBOARD_DATABASE_URL"} & self.env.keys()
+                or own.exists()):
+            shutil.copyfile(migrated_sqlite(), own)  # stream slots and jobs live there
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)

@@ -12,10 +12,14 @@ from contextlib import contextmanager
 from tests.support.uvicorn_dashboard import ROOT
 
 
-def start_worker(*, db_path: str, redis_url: str) -> subprocess.Popen:
+def start_worker(*, db_path: str = "", redis_url: str, database_url: str = "",
+                 ) -> subprocess.Popen:
+    """The worker on the sqlite file `db_path`, or on the database at `database_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", DASHBOARD_DB_PATH=db_path,
-               REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", REDIS_URL=redis_url,
+               PYTHONUNBUFFERED="1")
+    env.update({"DASHBOARD_DATABASE_URL": database_url} if database_url
+               else {"DASHBOARD_DB_PATH": db_path})
     return subprocess.Popen(
         [sys.executable, "-m", "django", "db_worker", "--no-reload", "--no-startup-delay",
          "--interval", "0.1", "--verbosity", "0"],
@@ -52,11 +56,22 @@ def use_database_file(path: str):
 
     original = connections["default"]
     replacement = type(original)({**original.settings_dict, "NAME": path}, alias="default")
+    with use_connection(replacement):
+        yield
+
+
+@contextmanager
+def use_connection(replacement, *, close: bool = True):
+    """Make `replacement` (a DatabaseWrapper) this process's default database for a while."""
+    from django.db import connections
+
+    original = connections["default"]
     connections["default"] = replacement
     try:
         yield
     finally:
-        replacement.close()
+        if close:
+            replacement.close()
         connections["default"] = original
 
 

@@ -13,6 +13,9 @@ from keyspace.redis.keynames import encode_key
 from keyspace.services.analysis.runs import start_analysis
 from tests.support.htmx import HTMX
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 

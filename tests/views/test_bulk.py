@@ -2,11 +2,15 @@
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from keyspace.models import BulkJob
 from keyspace.services.bulk.jobs import run_job
 from tests.support.htmx import HTMX
+
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 
 def home(db=0):

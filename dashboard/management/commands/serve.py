@@ -43,6 +43,7 @@ class Command(BaseCommand):
                 f"  {NEW_KEY_COMMAND}"
             )
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # the shared cache's table, if it has one
         with ExitStack() as stack:
             if not settings.REDIS_URL:
                 stack.callback(self._private_redis().stop)

@@ -15,13 +15,12 @@ from collections.abc import AsyncIterator
 
 from keyspace.conf import app_settings
 from keyspace.services.pubsub.hub import hub
-from keyspace.services.pubsub.live import open_streams
 from keyspace.services.pubsub.messages import Batch, Status
+from keyspace.services.pubsub.slots import stream_slot
 
-__all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slots"]
-
-# Live pages hold a stream like the pub/sub page does, against the same limit.
-stream_slots = open_streams
+# Live pages hold a stream slot (`stream_slot`) like the pub/sub page does, against the same
+# limit, counted across every worker process.
+__all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slot"]
 
 
 async def notifications(

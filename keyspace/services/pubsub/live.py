@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import redis
 
-from keyspace.conf import app_settings
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import (  # noqa: F401 (the stream's vocabulary)
     Batch,
@@ -67,25 +66,6 @@ def keyspace_notifications(client: redis.Redis) -> str | None:
         return client.config_get("notify-keyspace-events").get("notify-keyspace-events", "")
     except redis.ResponseError:
         return None
-
-
-class StreamCounter:
-    """Open streams in this process, against DASHBOARD_MAX_STREAMS."""
-
-    def __init__(self) -> None:
-        self.open = 0
-
-    def try_open(self) -> bool:
-        if self.open >= app_settings.MAX_STREAMS:
-            return False
-        self.open += 1
-        return True
-
-    def close(self) -> None:
-        self.open -= 1
-
-
-open_streams = StreamCounter()
 
 
 async def stream_messages(

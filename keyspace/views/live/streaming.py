@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 
-from keyspace.conf import app_settings
 from keyspace.services.live import feed
+from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
 
 HEARTBEAT_SECONDS = 15.0
@@ -26,18 +26,20 @@ def event_response(pieces: AsyncIterator[list[Piece] | feed.Status | None]):
 
 
 async def _slotted(pieces):
-    if not feed.stream_slots.try_open():
-        yield sse_retry(30_000)
-        yield sse_event(f"too many open streams (the limit is {app_settings.MAX_STREAMS}); "
-                        "close another live tab", "status")
-        await pieces.aclose()
-        return
     try:
-        yield sse_retry(2_000)
-        async for chunk in _frames(pieces):
-            yield chunk
+        async with feed.stream_slot() as lease:
+            if lease is None:
+                yield sse_retry(30_000)
+                yield sse_event(slots.refused_text("live tab"), "status")
+                return
+            yield sse_retry(2_000)
+            async for chunk in _frames(pieces):
+                if lease.lost:
+                    yield sse_retry(FINAL_RETRY_MS)
+                    yield sse_event(slots.LOST_TEXT, "status")
+                    return
+                yield chunk
     finally:
-        feed.stream_slots.close()
         await pieces.aclose()
 
 

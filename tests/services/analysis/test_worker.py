@@ -1,5 +1,6 @@
 """Runs through the real Tasks worker (another process, fed through the database): a
-100,000-key analysis to the end, and a cancellation that reaches it from here."""
+100,000-key analysis to the end (with the dashboard's database on SQLite and on PostgreSQL,
+whose JSON column is jsonb), and a cancellation that reaches it from here."""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ def _state(run_id: int) -> AnalysisRun:
     return AnalysisRun.objects.get(pk=run_id)
 
 
-def test_a_hundred_thousand_keys_to_the_end(worker_db,
-                                            hundred_thousand_keys):
+def test_a_hundred_thousand_keys_to_the_end(jobs_database, hundred_thousand_keys):
     run = start_analysis(db=0)
     assert run.state == "queued" and run.task_id
     done = wait_until(lambda: (s := _state(run.pk)).state not in AnalysisRun.ACTIVE and s)
@@ -43,8 +43,7 @@ def test_a_hundred_thousand_keys_to_the_end(worker_db,
     assert report.memory > KEYS * 40 and report.info_memory["used_memory"] > report.memory / 2
 
 
-def test_a_cancellation_from_this_process_stops_the_worker(worker_db,
-                                                           hundred_thousand_keys):
+def test_a_cancellation_from_this_process_stops_the_worker(worker_db, hundred_thousand_keys):
     run = start_analysis(db=0)
     wait_until(lambda: _state(run.pk).state == "running")
     cancel_analysis(_state(run.pk))

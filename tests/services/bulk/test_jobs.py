@@ -13,7 +13,7 @@ from keyspace.services.bulk.jobs import run_job
 from keyspace.services.undo.records import find
 from tests.services.bulk.helpers import job, run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def seed_glob_names(r):
@@ -56,6 +56,7 @@ def test_a_dry_run_changes_nothing_and_keeps_a_bounded_sample(r):
     assert r.dbsize() == 500
 
 
+@pytest.mark.one_database  # Redis-heavy: the database part is the same as in the others
 def test_deleting_100000_matching_keys(r):
     pipe = r.pipeline(transaction=False)
     for i in range(100_000):

@@ -15,6 +15,9 @@ from tests.services.editing.forms import confirm, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def offered(response) -> str:
     """The undo token an edit's response offers (htmx flash, or the page it redirects to)."""
@@ -302,6 +305,7 @@ def test_without_dump_edits_still_work_and_say_they_cannot_be_undone(client, r,
 
 
 
+@pytest.mark.one_database  # Redis-heavy: the database part is the same as in the others
 def test_the_keys_of_one_edit_are_copied_within_twice_the_key_limit_together(r, settings):
     from keyspace.services.undo import too_large_to_keep
 

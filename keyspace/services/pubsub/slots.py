@@ -1,0 +1,157 @@
+"""Slots for live streams (pub/sub, live pages, following a stream), shared by every worker
+process through the dashboard's database: at most DASHBOARD_MAX_STREAMS are open at once
+however many processes serve the dashboard.
+
+A stream holds a lease on one slot (StreamLease: a unique slot number, so of two processes
+racing for the last slot only one INSERT succeeds). While the stream runs, a task renews the
+lease every third of DASHBOARD_STREAM_LEASE_SECONDS; the stream gives it back when it ends.
+A worker that dies without giving its leases back (killed, crashed, its machine gone) stops
+renewing them: they run out and the slots are free again within the lease time.
+
+    async with stream_slot() as lease:
+        if lease is None:          # every slot is taken (or the database refused)
+            ...                    # say so and end the stream
+        ...                        # stream; end it if lease.lost (the lease ran out while
+                                   # this process was stalled and someone else took the slot)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from keyspace.conf import app_settings
+from keyspace.models import StreamLease
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Lease:
+    holder: str
+    slot: int
+    lost: bool = False
+
+
+def _process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _expiry():
+    return timezone.now() + timedelta(seconds=app_settings.STREAM_LEASE_SECONDS)
+
+
+def _claim(holder: str) -> int | None:
+    """Insert a lease for `holder` in a free slot; its number, or None when all are taken."""
+    limit = app_settings.MAX_STREAMS
+    StreamLease.objects.filter(expires__lt=timezone.now()).delete()
+    # At most one row per open stream (each holds one slot), so this read is bounded by the
+    # streams open now.
+    taken = set(StreamLease.objects.values_list("slot", flat=True))
+    if len(taken) >= limit:
+        return None
+    for slot in range(limit):
+        if slot in taken:
+            continue
+        try:
+            with transaction.atomic():
+                StreamLease.objects.create(slot=slot, holder=holder, process=_process(),
+                                           expires=_expiry())
+        except IntegrityError:  # another process took this slot meanwhile: try the next
+            continue
+        return slot
+    return None
+
+
+def take() -> Lease | None:
+    """A lease on a free slot, or None if every slot is taken (or the database failed:
+    a stream is refused rather than let past the limit)."""
+    holder = secrets.token_urlsafe(24)
+    try:
+        slot = _claim(holder)
+    except DatabaseError:
+        log.exception("stream slots: the database refused; the stream is refused")
+        return None
+    return None if slot is None else Lease(holder, slot)
+
+
+def renew(lease: Lease) -> bool:
+    """Push the lease's expiry on; if it ran out and was reaped meanwhile, take a slot again
+    if one is free. False: the stream has no slot any more."""
+    if StreamLease.objects.filter(holder=lease.holder).update(expires=_expiry()):
+        return True
+    slot = _claim(lease.holder)
+    if slot is None:
+        return False
+    lease.slot = slot
+    return True
+
+
+def release(lease: Lease) -> None:
+    StreamLease.objects.filter(holder=lease.holder).delete()
+
+
+def open_count() -> int:
+    """Live streams holding a slot now, in every process."""
+    return StreamLease.objects.filter(expires__gte=timezone.now()).count()
+
+
+def _briefly(function, *args):
+    """`function(*args)` from a stream, which then holds no database connection while it runs
+    for minutes (with PostgreSQL, an idle connection per open stream would add up)."""
+    try:
+        return function(*args)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+async def _keep(lease: Lease) -> None:
+    """Renew `lease` until cancelled; mark it lost when it cannot be."""
+    period = app_settings.STREAM_LEASE_SECONDS / 3
+    while not lease.lost:
+        await asyncio.sleep(period)
+        try:
+            kept = await sync_to_async(_briefly)(renew, lease)
+        except DatabaseError:
+            log.exception("stream slots: renewing a lease failed; trying again")
+            continue
+        if not kept:
+            lease.lost = True
+
+
+@contextlib.asynccontextmanager
+async def stream_slot() -> AsyncIterator[Lease | None]:
+    lease = await sync_to_async(_briefly)(take)
+    if lease is None:
+        yield None
+        return
+    keeper = asyncio.create_task(_keep(lease))
+    try:
+        yield lease
+    finally:
+        keeper.cancel()
+        try:
+            await sync_to_async(_briefly)(release, lease)
+        except (DatabaseError, RuntimeError, asyncio.CancelledError):
+            # Not given back now: the lease runs out by itself within the lease time.
+            log.warning("stream slots: a lease was not given back; it expires by itself")
+
+
+LOST_TEXT = "this stream lost its slot (the server stalled); reload to go on"
+
+
+def refused_text(tab: str = "tab") -> str:
+    return (f"too many open streams (the limit is {app_settings.MAX_STREAMS}) across the "
+            f"dashboard's processes; close another {tab}")

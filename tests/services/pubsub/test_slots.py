@@ -1,0 +1,101 @@
+"""Stream slots are leases in the dashboard's database (keyspace/services/pubsub/slots.py): at
+most DASHBOARD_MAX_STREAMS at once whatever process asks, given back when a stream ends,
+renewed while it runs, and free again once a lease runs out (its process died)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from keyspace.models import StreamLease
+from keyspace.services.pubsub import slots
+from tests.services.pubsub.support import run_async
+
+# The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
+
+def test_slots_run_out_at_the_limit_and_come_back(db, settings):
+    settings.DASHBOARD_MAX_STREAMS = 2
+    first, second = slots.take(), slots.take()
+    assert {first.slot, second.slot} == {0, 1}
+    assert slots.take() is None
+    slots.release(first)
+    third = slots.take()
+    assert third is not None and third.slot == first.slot
+    assert slots.open_count() == 2
+
+
+def test_an_expired_lease_frees_its_slot(db, settings):
+    """A process that died renews nothing: its lease runs out and the slot is handed out."""
+    settings.DASHBOARD_MAX_STREAMS = 1
+    dead = slots.take()
+    assert slots.take() is None
+    StreamLease.objects.filter(holder=dead.holder).update(
+        expires=timezone.now() - timedelta(seconds=1))
+    assert slots.open_count() == 0
+    alive = slots.take()
+    assert alive is not None
+    assert list(StreamLease.objects.values_list("holder", flat=True)) == [alive.holder]
+
+
+def test_renewing_pushes_the_expiry_on(db, settings):
+    settings.DASHBOARD_STREAM_LEASE_SECONDS = 30
+    lease = slots.take()
+    StreamLease.objects.update(expires=timezone.now() + timedelta(seconds=1))
+    assert slots.renew(lease)
+    expires = StreamLease.objects.get(holder=lease.holder).expires
+    assert expires > timezone.now() + timedelta(seconds=25)
+
+
+def test_a_lease_reaped_while_stalled_is_taken_again_if_a_slot_is_free(db, settings):
+    settings.DASHBOARD_MAX_STREAMS = 1
+    lease = slots.take()
+    StreamLease.objects.all().delete()  # ran out and was reaped by another process
+    assert slots.renew(lease)
+    assert StreamLease.objects.get().holder == lease.holder
+    StreamLease.objects.all().delete()
+    other = slots.take()  # meanwhile another stream got the only slot
+    assert not slots.renew(lease)
+    assert StreamLease.objects.get().holder == other.holder
+
+
+def test_a_lowered_limit_counts_the_leases_still_held(db, settings):
+    settings.DASHBOARD_MAX_STREAMS = 3
+    held = [slots.take() for _ in range(3)]
+    settings.DASHBOARD_MAX_STREAMS = 2  # a restart with a lower limit, old streams still open
+    assert slots.take() is None
+    slots.release(held[0])
+    assert slots.take() is None  # still two open: at the new limit
+    slots.release(held[1])
+    assert slots.take() is not None
+
+
+def test_a_running_stream_keeps_its_slot_and_loses_it_when_it_cannot(transactional_db,
+                                                                     settings):
+    """The stream's keeper renews every third of the lease; a lease that cannot be renewed
+    (reaped while the process stalled, the slot taken by another) marks the stream lost."""
+    settings.DASHBOARD_MAX_STREAMS = 1
+    settings.DASHBOARD_STREAM_LEASE_SECONDS = 3
+
+    async def run():
+        async with slots.stream_slot() as lease:
+            assert lease is not None
+            async with slots.stream_slot() as refused:
+                assert refused is None
+            before = (await sync_to_async(StreamLease.objects.get)()).expires
+            await asyncio.sleep(1.3)
+            after = (await sync_to_async(StreamLease.objects.get)()).expires
+            assert after > before and not lease.lost
+            await sync_to_async(StreamLease.objects.all().delete)()
+            other = await sync_to_async(slots.take)()
+            await asyncio.sleep(1.3)
+            assert lease.lost
+            await sync_to_async(slots.release)(other)
+        return await sync_to_async(StreamLease.objects.count)()
+
+    assert run_async(run()) == 0  # given back when the stream ended
