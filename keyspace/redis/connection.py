@@ -139,6 +139,9 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
+    from keyspace.redis import capabilities  # it asks through these connections
+
+    capabilities.forget()
 
 
 @dataclass(frozen=True)

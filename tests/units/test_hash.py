@@ -22,6 +22,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def test_registered_for_the_hash_type_reply():
     assert isinstance(registry.unit_for(b"hash"), HashUnit)

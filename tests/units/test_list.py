@@ -20,6 +20,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def indexed(page_rows) -> list[tuple[int, int, str]]:
     return [(int(row.cells[0]), int(row.cells[1]), row.elements[0]) for row in page_rows]

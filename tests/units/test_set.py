@@ -20,6 +20,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def members(page_rows) -> list[str]:
     return [row.elements[0] for row in page_rows]

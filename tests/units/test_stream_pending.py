@@ -15,6 +15,8 @@ from keyspace.services.editing import guard
 from tests.support.htmx import HTMX
 from tests.units.helpers import RedisWork
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def pending_url(group=b"g", key=b"s", action=None, db=0) -> str:
     if action:

@@ -21,6 +21,8 @@ from tests.units.helpers import (
     seed_huge_zset,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def ranked(page_rows) -> list[tuple[str, str, float]]:
     return [(row.cells[0], row.elements[0], float(row.cells[2])) for row in page_rows]

@@ -8,6 +8,8 @@ from tests.roundtrips import count_round_trips
 from tests.seeding import HOSTILE_NAMES, fill_strings, numbered
 from tests.support.htmx import HTMX
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def key_links(content: bytes) -> list[str]:
     return re.findall(r'href="/db/0/key/([A-Za-z0-9_-]*)/"', content.decode())

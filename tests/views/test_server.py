@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from tests.support.htmx import HTMX
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.servers]  # servers: the matrix
 
 PAGES = ["server", "server-slowlog", "server-clients", "server-latency", "server-commands"]
 
@@ -286,7 +286,7 @@ def test_latency_events_have_their_spikes_drawn(client, r):
 def replica(redis_server, tmp_path):
     from dashboard.local_redis import LocalRedis
 
-    server = LocalRedis(tmp_path / "replica",
+    server = LocalRedis(tmp_path / "replica", binary=redis_server.binary,
                         extra_args=("--replicaof", "127.0.0.1", str(redis_server.port)))
     with server:
         link = redis.Redis(port=server.port)

@@ -3,6 +3,8 @@ import pytest
 from keyspace.redis.keynames import encode_key
 from tests.support.htmx import HTMX
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def create(client, htmx=True, **fields):
     data = {"name_format": "text", "field_encoding": "text", "value_encoding": "text",

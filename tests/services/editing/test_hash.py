@@ -6,6 +6,8 @@ from tests.support.htmx import HTMX
 from tests.support.rows import opener
 from tests.support.urls import edit_url
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 @pytest.fixture
 def user(r):

@@ -7,6 +7,8 @@ from tests.services.editing.forms import confirm, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 @pytest.fixture
 def key(r):

@@ -18,6 +18,8 @@ from tests.support.rows import menu_links, opener, row_menu
 from tests.support.urls import edit_url, key_url
 from tests.units.helpers import RedisWork, fetch, rows, seed
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 # --- a browser's view of a form ---------------------------------------------------------------
 
 

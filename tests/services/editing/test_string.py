@@ -18,6 +18,8 @@ from tests.services.editing.forms import confirm, form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 EDIT, EXPIRY, INCR, APPEND = "string-edit", "string-set-expiry", "string-incr", "string-append"
 KEY = b"s"
 

@@ -18,6 +18,8 @@ from tests.support.rows import menu_links, opener
 from tests.support.urls import edit_url, key_url, tool_url
 from tests.units.helpers import RedisWork, rows, seed_huge_zset
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 BOARD = b"board"
 
 
