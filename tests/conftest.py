@@ -40,11 +40,16 @@ def pytest_configure(config):
         "servers: runs once on each server of the matrix (Redis 6.2, the system's Redis, "
         "Valkey 9); see tests/support/servers.py",
     )
+    config.addinivalue_line(
+        "markers",
+        "one_server: a costly test in a `servers` module that runs on the default server only",
+    )
 
 
 def pytest_generate_tests(metafunc):
     """Tests marked `servers` get `redis_server` once per server kind."""
-    if metafunc.definition.get_closest_marker("servers") and (
+    marked = metafunc.definition.get_closest_marker("servers")
+    if marked and not metafunc.definition.get_closest_marker("one_server") and (
         "redis_server" in metafunc.fixturenames
     ):
         kinds = server_kinds()

@@ -18,7 +18,7 @@ from tests.support.rows import menu_links, opener
 from tests.support.urls import edit_url, key_url, tool_url
 from tests.units.helpers import RedisWork, rows, seed
 
-pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
 
 WHOLE_SET_COMMANDS = (
     "smembers",
@@ -83,6 +83,7 @@ def test_key_page_rows_carry_tokens_and_remove_links(client, r, tags):
 # --- add ------------------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_add_one_member_redraws_the_value(client, r, tags):
     response = submit(client, tags, "set-add", members="a member\nwith a newline", mode="one")
     assert response.status_code == 200, response.content[-1000:]
@@ -115,6 +116,7 @@ def test_one_per_line_never_adds_the_empty_member_and_says_how_to(client, r, tag
     assert r.smembers(tags) == before
 
 
+@pytest.mark.servers
 def test_binary_members_are_added_as_hex(client, r, tags):
     response = submit(client, tags, "set-add", members="00 ff fe\nc3 28", members_encoding="hex")
     assert response.status_code == 200
@@ -164,6 +166,7 @@ def test_add_checks_the_type_before_writing(r):
     assert not r.exists("never-there")
 
 
+@pytest.mark.servers
 def test_add_to_a_key_that_became_a_string_writes_nothing(client, r, tags):
     fields = open_form(client, tags, "set-add")
     r.delete(tags)
