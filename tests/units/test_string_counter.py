@@ -12,8 +12,6 @@ from keyspace.units.string.views.counter import number_kind
 from tests.support.htmx import HTMX
 from tests.units.helpers import fetch
 
-pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
-
 STEP_FORM = re.compile(r'<form class="counter-step".*?</form>', re.S)
 
 

@@ -25,7 +25,7 @@ from tests.units.helpers import (
     rows,
 )
 
-pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+# A few of these run on every server of the matrix (tests/support/servers.py): `servers`.
 
 
 def meta(body: str) -> dict[str, str]:
@@ -52,6 +52,7 @@ def error_message(body: str) -> str:
 # --- metadata ---------------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_metadata_of_a_hash_with_a_ttl(client, r):
     r.hset("session:1", mapping={"user": "ada", "csrf": "x" * 40, "n": "1"})
     r.pexpire("session:1", 90_061_000)  # 1 d 1 h 1 m 1 s
@@ -81,6 +82,7 @@ def test_sub_second_ttl_in_milliseconds(client, r):
     assert re.fullmatch(r"\d{1,3} ms", ttl) and 0 < int(ttl.split()[0]) <= 900
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize(
     ("arrange", "type_name", "encoding", "length"),
     [
