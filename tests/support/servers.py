@@ -99,3 +99,9 @@ class ServerPool:
         for server in self.started.values():
             server.stop()
         self.started.clear()
+
+
+def kind_named(name: str) -> ServerKind:
+    """One kind of the matrix, for a test that needs that server only (e.g. Valkey 9's
+    hash-field TTLs in a browser): `parametrize("redis_server", [kind], indirect=True)`."""
+    return next(kind for kind in server_kinds() if kind.name == name)
