@@ -14,8 +14,6 @@ from keyspace.units.string.views.hyperloglog import HyperLogLogView, is_hyperlog
 from tests.services.editing.forms import HTMX, confirm, edit_url, open_form, submit
 from tests.units.helpers import HX_VALUE, RedisWork, fetch
 
-pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
-
 COUNT = re.compile(r'<strong class="hll-count">([\d,]+)</strong>')
 
 
