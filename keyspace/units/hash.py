@@ -4,6 +4,7 @@ each edit conditional on the field's value as the user saw it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 
 from django import forms
 
@@ -54,7 +55,9 @@ class HashRow(TemplateLookups):
     field: Element
     value: Element
     # The field's TTL in ms, -1 for none; None where the server has no field TTLs (no cell).
-    ttl_ms: int | None = None
+    # It counts down by itself, so a live page compares rows by `expires_at` instead.
+    ttl_ms: int | None = dataclass_field(default=None, metadata={"volatile": True})
+    expires_at: int | None = None  # HPEXPIRETIME: Unix ms, or -1
 
     @property
     def token(self) -> str:
@@ -306,8 +309,8 @@ class HashUnit(TypeUnit):
             return replace(page, notes=(*page.notes, hash_field_ttl.NOT_AVAILABLE + "."))
         page.extra["field_ttls"] = True
         ttls = hash_field_ttl.read_ttls(client, key, [row.field.raw for row in page.rows])
-        for row, ttl_ms in zip(page.rows, ttls, strict=True):
-            row.ttl_ms = ttl_ms
+        for row, (ttl_ms, expires_at) in zip(page.rows, ttls, strict=True):
+            row.ttl_ms, row.expires_at = ttl_ms, expires_at
         return page
 
     def read_row(self, client, key: bytes, row_id: bytes) -> HashRow | None:
@@ -316,6 +319,6 @@ class HashUnit(TypeUnit):
             return None
         row = HashRow(Element.of(row_id), Element.of(value))
         if hash_field_ttl.field_ttls_available(client):
-            [row.ttl_ms] = hash_field_ttl.read_ttls(client, key, [row_id])
+            [(row.ttl_ms, row.expires_at)] = hash_field_ttl.read_ttls(client, key, [row_id])
         return row
 

@@ -35,11 +35,18 @@ def field_ttls_available(client) -> bool:
     return has_command(client, "HPEXPIRE")
 
 
-def read_ttls(client, key: bytes, fields: list[bytes]) -> list[int]:
-    """Each field's TTL in ms (NO_TTL, or NO_FIELD for one gone meanwhile): one command."""
+def read_ttls(client, key: bytes, fields: list[bytes]) -> list[tuple[int, int]]:
+    """Each field's (TTL in ms, expiry time in Unix ms), NO_TTL or NO_FIELD (one gone
+    meanwhile) for both where it has none: one HPTTL and one HPEXPIRETIME naming the fields,
+    pipelined (one round trip). The expiry time is what a live page compares: it stays the
+    same while the TTL counts down."""
     if not fields:
         return []
-    return list(client.execute_command("HPTTL", key, "FIELDS", len(fields), *fields))
+    with client.pipeline(transaction=False) as pipe:
+        pipe.execute_command("HPTTL", key, "FIELDS", len(fields), *fields)
+        pipe.execute_command("HPEXPIRETIME", key, "FIELDS", len(fields), *fields)
+        ttls, times = pipe.execute()
+    return list(zip(ttls, times, strict=True))
 
 
 def expiry_times(reader, key: bytes, fields: list[bytes]) -> dict[bytes, int]:

@@ -143,3 +143,19 @@ def test_older_servers_say_so_and_offer_nothing(client, r, field_ttls):
         "expected_type": "hash"}, headers=HTMX)
     assert NOT_AVAILABLE in html.unescape(response.content.decode())
     assert r.hget("h", "a") == b"1"
+
+
+def test_a_live_page_sees_no_change_while_ttls_count_down(r, with_ttls):
+    import time
+
+    from keyspace.redis.connection import get_client
+    from keyspace.services.live import snapshot
+    from keyspace.units import PageRequest
+
+    client = get_client(0)
+    first = snapshot.take(client, b"h", PageRequest())
+    time.sleep(0.01)
+    assert snapshot.take(client, b"h", PageRequest()).digest == first.digest
+    r.execute_command("HPEXPIRE", "h", 900_000, "FIELDS", 1, "b")  # a real change is seen
+    changed = snapshot.take(client, b"h", PageRequest())
+    assert [row.token for row in snapshot.compare(first, changed).rows] == [encode_key(b"b")]

@@ -33,8 +33,11 @@ def row_digest(row) -> str:
 
 @functools.cache
 def _field_names(cls) -> tuple[str, ...]:
-    # A row is a frozen dataclass; its cached `token` is not a field and is left out.
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+    # A row is a frozen dataclass; its cached `token` is not a field and is left out, and so
+    # is a field that changes by itself (`metadata={"volatile": True}`: a TTL counting down).
+    if not is_dataclass(cls):
+        return ()
+    return tuple(f.name for f in fields(cls) if not f.metadata.get("volatile"))
 
 
 def page_digest(page, digests: list[str] | None = None) -> str:
