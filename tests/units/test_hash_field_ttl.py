@@ -118,6 +118,16 @@ def test_editing_a_value_keeps_its_ttl(client, r, with_ttls):
     assert hpttl(r, "h", "b") == -1  # a field without one does not get one
 
 
+@pytest.mark.parametrize("amount", ["2", "0.5"])
+def test_incrementing_a_field_keeps_its_ttl(client, r, with_ttls, amount):
+    r.hset("h", "a", "1")  # HSET drops a field's TTL: give it one again
+    r.execute_command("HPEXPIRE", "h", 600_000, "FIELDS", 1, "a")
+    before = r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "a")[0]
+    assert submit(client, b"h", "hash-incr", row=b"a", amount=amount).status_code == 200
+    assert float(r.hget("h", "a")) == 1 + float(amount)
+    assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "a")[0] == before
+
+
 def test_replacing_fields_in_bulk_keeps_their_ttls(client, r, with_ttls):
     before = r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "a")[0]
     response = submit(client, b"h", "hash-add-many", pairs="a=10\nb=20\nnew=30",
