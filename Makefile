@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-fast seed bench bench-pubsub bench-crawl bench-analysis lint clean
 
+# A machine without python3-venv (Debian's python3 alone) gets it from bootstrap.sh, which
+# installs it as root or says how; `make` itself missing: `sh bootstrap.sh` first.
 $(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -c "import ensurepip, venv" 2>/dev/null || sh bootstrap.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[standalone,postgresql,test]'

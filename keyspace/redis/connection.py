@@ -139,6 +139,9 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
+    from keyspace.redis import capabilities  # it asks through these connections
+
+    capabilities.forget()
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,18 @@ class ServerOverview:
     version: str
     mode: str
     databases: tuple[DatabaseInfo, ...]
+    product: str = "Redis"  # or "Valkey"
+
+
+def server_identity(server: dict) -> tuple[str, str, str]:
+    """(product, version, mode) from INFO server. Valkey reports `redis_version:7.2.4` for
+    clients that compare versions, its own in `valkey_version`, and `server_mode` where Redis
+    has `redis_mode`."""
+    if str(server.get("server_name", "")).lower() == "valkey":
+        version = server.get("valkey_version", server.get("redis_version", "?"))
+        return "Valkey", str(version), str(server.get("server_mode", "standalone"))
+    return "Redis", str(server.get("redis_version", "?")), str(server.get("redis_mode",
+                                                                         "standalone"))
 
 
 _overview_cache: dict[str, tuple[float, ServerOverview]] = {}
@@ -174,11 +189,13 @@ def server_overview() -> ServerOverview:
         server, keyspace, config = pipe.execute(raise_on_error=False)
     if isinstance(server, Exception):
         raise server
+    product, version, mode = server_identity(server)
     overview = ServerOverview(
         address=target.address,
-        version=str(server.get("redis_version", "?")),
-        mode=str(server.get("redis_mode", "standalone")),
+        version=version,
+        mode=mode,
         databases=_databases(keyspace, config),
+        product=product,
     )
     _overview_cache[target.url] = (time.monotonic(), overview)
     return overview

@@ -3,8 +3,8 @@ each edit conditional on the field's value as the user saw it."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 
 from django import forms
 
@@ -33,6 +33,7 @@ from keyspace.services.editing.inputs import (
     encoding_field,
 )
 from keyspace.services.editing.targets import ReplacesEntries
+from keyspace.units import hash_field_ttl
 from keyspace.units.base import (
     CreateField,
     Element,
@@ -45,6 +46,7 @@ from keyspace.units.base import (
     parse_scan_cursor,
     registry,
 )
+from keyspace.units.hash_field_ttl import PersistField, SetFieldTtl
 
 
 # Slotted, not frozen, like Element: a page builds a thousand (read-only all the same).
@@ -53,7 +55,11 @@ class HashRow(TemplateLookups):
     field: Element
     value: Element
     # Read twice per row (data-row and the opener): encoded once, when the row is made.
-    token: str = dataclasses.field(init=False, compare=False, repr=False)
+    token: str = dataclass_field(init=False, compare=False, repr=False)
+    # The field's TTL in ms, -1 for none; None where the server has no field TTLs (no cell).
+    # It counts down by itself, so a live page compares rows by `expires_at` instead.
+    ttl_ms: int | None = dataclass_field(default=None, metadata={"volatile": True})
+    expires_at: int | None = None  # HPEXPIRETIME: Unix ms, or -1
 
     def __post_init__(self) -> None:
         self.token = HashUnit.row_token(self.field.raw)
@@ -87,10 +93,18 @@ class SetField(Operation):
 
     def apply(self, client, key, data):
         field = data["row"]
+        ttls = hash_field_ttl.field_ttls_available(client)
 
         def attempt(pipe):
             check_value(pipe.hget(key, field), data["expected"], "field")
-            return lambda pipe: pipe.hset(key, field, data["value"])
+            # HSET drops the field's TTL: set its expiry time again in the same transaction.
+            expiring = hash_field_ttl.expiry_times(pipe, key, [field]) if ttls else {}
+
+            def write(pipe):
+                pipe.hset(key, field, data["value"])
+                hash_field_ttl.queue_keep(pipe, key, expiring)
+
+            return write
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"saved field {bytes_to_text(field)[:100]}", refresh="row", row_id=field)
@@ -198,8 +212,10 @@ class AddMany(ReplacesEntries, Operation):
 
     def apply(self, client, key, data):
         pairs = data["pairs"]
+        ttls = data["overwrite"] and hash_field_ttl.field_ttls_available(client)
 
         def attempt(pipe):
+            expiring = hash_field_ttl.expiry_times(pipe, key, list(pairs)) if ttls else {}
             if data["overwrite"]:
                 self.check_replaced(pipe, key, data, self.read_entries(client, key, list(pairs)))
             else:
@@ -208,7 +224,12 @@ class AddMany(ReplacesEntries, Operation):
                 if existing:
                     names = ", ".join(bytes_to_text(f)[:50] for f in existing[:5])
                     raise Conflict(f"these fields already exist: {names}; nothing was written")
-            return lambda pipe: pipe.hset(key, mapping=pairs)
+
+            def write(pipe):
+                pipe.hset(key, mapping=pairs)
+                hash_field_ttl.queue_keep(pipe, key, expiring)  # replaced fields keep theirs
+
+            return write
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"added {len(pairs)} fields")
@@ -256,7 +277,9 @@ class HashUnit(TypeUnit):
     length_command = "HLEN"
     length_label = "fields"
     filterable = True
-    operations = allow_list(SetField, DeleteField, AddField, AddMany, Increment)
+    operations = allow_list(
+        SetField, DeleteField, AddField, AddMany, Increment, SetFieldTtl, PersistField
+    )
     tools = allow_list(ViewHashField)
     create_fields = (
         CreateField("field", "Field", kind="line", required="a field is needed for this type"),
@@ -280,7 +303,23 @@ class HashUnit(TypeUnit):
         rows = list(map(HashRow, elements(fields), elements(fields.values())))
         return ValuePage(rows=rows, next_cursor=str(cursor) if cursor else None)
 
+    def complete_page(self, client, key: bytes, page: ValuePage) -> ValuePage:
+        """The TTLs of the page's fields, in one HPTTL, where the server has field TTLs."""
+        if not hash_field_ttl.field_ttls_available(client):
+            page.extra["field_ttls"] = False
+            return replace(page, notes=(*page.notes, hash_field_ttl.NOT_AVAILABLE + "."))
+        page.extra["field_ttls"] = True
+        ttls = hash_field_ttl.read_ttls(client, key, [row.field.raw for row in page.rows])
+        for row, (ttl_ms, expires_at) in zip(page.rows, ttls, strict=True):
+            row.ttl_ms, row.expires_at = ttl_ms, expires_at
+        return page
+
     def read_row(self, client, key: bytes, row_id: bytes) -> HashRow | None:
         value = client.hget(key, row_id)
-        return None if value is None else HashRow(Element.of(row_id), Element.of(value))
+        if value is None:
+            return None
+        row = HashRow(Element.of(row_id), Element.of(value))
+        if hash_field_ttl.field_ttls_available(client):
+            [(row.ttl_ms, row.expires_at)] = hash_field_ttl.read_ttls(client, key, [row_id])
+        return row
 

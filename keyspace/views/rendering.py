@@ -10,7 +10,8 @@ from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from keyspace.access import permissions
-from keyspace.redis.connection import RedisNotConfigured, current_target
+from keyspace.redis.capabilities import has_command
+from keyspace.redis.connection import RedisNotConfigured, current_target, get_client
 
 
 def wants_fragment(request) -> bool:
@@ -27,12 +28,14 @@ def fragment_target(request) -> str | None:
 def row_actions(db: int, key: bytes, unit, *, user) -> list[tuple[object, str]]:
     """Each row operation with its URL, reversed once per page rather than once per row;
     none for a user who may not edit, so templates decide once per table, not once per row,
-    whether rows open (the edit views check again)."""
+    whether rows open (the edit views check again). An operation that needs a command the
+    server lacks (hash-field TTLs before Redis 7.4) is not offered."""
     if not unit.row_operations or not permissions.user_may(user, permissions.EDIT):
         return []
     return [
         (op, reverse("keyspace:key-edit", kwargs={"db": db, "key": key, "action": op.name}))
         for op in unit.row_operations
+        if not op.needs_command or has_command(get_client(db), op.needs_command)
     ]
 
 

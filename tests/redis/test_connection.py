@@ -6,6 +6,8 @@ import redis
 from dashboard.local_redis import LocalRedis
 from keyspace.redis.connection import RedisTarget, get_async_client, get_client, reset_pools
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def test_connections_are_named_for_client_list(r):
     get_client(0).ping()

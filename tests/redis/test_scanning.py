@@ -8,6 +8,8 @@ from keyspace.redis.scanning import parse_cursor, scan_keys, scanned_fraction
 from keyspace.services.browse import keys_metadata
 from tests.seeding import fill_strings, numbered
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def test_pages_cover_every_key_once_in_order_of_the_cursor(r):
     fill_strings(r, numbered("k:", 1000))

@@ -1,7 +1,10 @@
+import pytest
 import redis
 
 from keyspace.services.browse import keys_metadata, lookup_key
 from tests.roundtrips import count_round_trips
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def test_metadata_for_every_type(r):

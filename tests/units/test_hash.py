@@ -22,6 +22,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def test_registered_for_the_hash_type_reply():
     assert isinstance(registry.unit_for(b"hash"), HashUnit)
@@ -123,6 +125,7 @@ def test_hash_cannot_be_ordered(client, r):
     assert rows(fetch(client, "h", order="whatever"))[0].elements == ["a", "1"]
 
 
+@pytest.mark.one_server  # seeds a big key: boundedness, not the server, is tested
 def test_200k_field_hash_opens_with_one_bounded_hscan(client, r):
     items = []
     for i in range(200_000):

@@ -20,6 +20,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def indexed(page_rows) -> list[tuple[int, int, str]]:
     return [(int(row.cells[0]), int(row.cells[1]), row.elements[0]) for row in page_rows]
@@ -122,6 +124,7 @@ def test_huge_count_is_clamped(client, r, settings):
     assert more_params(body)["cursor"] == "1000"
 
 
+@pytest.mark.one_server  # seeds a big key: boundedness, not the server, is tested
 @pytest.mark.parametrize("order", ["head", "tail"])
 def test_200k_element_list_opens_with_one_bounded_lrange(client, r, order):
     seed(r, "RPUSH", "huge", [f"element:{i}" for i in range(200_000)])

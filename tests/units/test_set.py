@@ -20,6 +20,8 @@ from tests.units.helpers import (
     seed,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def members(page_rows) -> list[str]:
     return [row.elements[0] for row in page_rows]
@@ -82,6 +84,7 @@ def test_garbage_cursor_is_a_400(client, r, cursor):
     assert "not a scan cursor" in fetch(client, "s", status=400, cursor=cursor)
 
 
+@pytest.mark.one_server  # seeds a big key: boundedness, not the server, is tested
 def test_200k_member_set_opens_with_one_bounded_sscan(client, r):
     seed(r, "SADD", "huge", [f"member:{i}" for i in range(200_000)])
     with RedisWork(r) as work:

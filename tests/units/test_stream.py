@@ -17,6 +17,8 @@ from tests.units.helpers import (
     rows,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def ids(page_rows) -> list[str]:
     return [row.cells[0] for row in page_rows]

@@ -16,6 +16,8 @@ from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 from tests.units.helpers import RedisWork
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def text(response) -> str:
     """What a person reads, lower case (confirmations may start a sentence with it)."""

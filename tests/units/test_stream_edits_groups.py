@@ -15,6 +15,8 @@ from tests.services.editing.forms import confirm, form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def text(response) -> str:
     plain = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))

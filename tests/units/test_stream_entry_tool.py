@@ -7,9 +7,13 @@ import html
 import json
 import zlib
 
+import pytest
+
 from keyspace.redis.keynames import encode_key
 from tests.support.urls import key_url
 from tests.units.helpers import XSS, XSS_ESCAPED
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def tool(client, key: str, status: int = 200, **params) -> str:

@@ -15,6 +15,8 @@ from keyspace.services.editing import guard
 from tests.support.htmx import HTMX
 from tests.units.helpers import RedisWork
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def pending_url(group=b"g", key=b"s", action=None, db=0) -> str:
     if action:
@@ -103,6 +105,7 @@ def test_htmx_asks_for_the_table_only(client, r, work):
     assert body.strip().startswith('<section id="pending"') and "<html" not in body
 
 
+@pytest.mark.one_server  # ~5 s of seeding per server
 def test_ten_thousand_pending_are_paged_by_id_with_bounded_work(client, r):
     with r.pipeline(transaction=False) as pipe:
         for i in range(1, 10_001):

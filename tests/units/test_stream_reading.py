@@ -13,6 +13,8 @@ from tests.support.htmx import HTMX
 from tests.support.urls import key_url
 from tests.units.helpers import XSS, XSS_ESCAPED, rows
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 T0 = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC
 
 

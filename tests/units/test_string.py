@@ -26,6 +26,8 @@ from tests.units.helpers import (
     fetch,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 PRE = re.compile(r'<pre class="value-body view-(\w+)"[^>]*>\n?(.*?)</pre>', re.S)
 
 

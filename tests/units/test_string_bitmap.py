@@ -13,6 +13,8 @@ from keyspace.redis.keynames import encode_key
 from keyspace.units.string.views.bitmap import GRID_BYTES, SCAN_BYTES
 from tests.units.helpers import RedisWork, fetch
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 GRID = re.compile(r'<pre class="bit-grid">(.*?)</pre>', re.S)
 SET_BITS = [0, 7, 100, 2047, 2048, 5000]
 

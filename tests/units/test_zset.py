@@ -21,6 +21,8 @@ from tests.units.helpers import (
     seed_huge_zset,
 )
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def ranked(page_rows) -> list[tuple[str, str, float]]:
     return [(row.cells[0], row.elements[0], float(row.cells[2])) for row in page_rows]
@@ -122,6 +124,7 @@ def test_garbage_scan_cursor_is_a_400(client, r, cursor):
     assert "not a scan cursor" in fetch(client, "z", status=400, cursor=cursor, match="a*")
 
 
+@pytest.mark.one_server  # seeds a big key: boundedness, not the server, is tested
 @pytest.mark.parametrize(("order", "command"), [("desc", "zrevrange"), ("asc", "zrange")])
 def test_200k_member_zset_opens_with_one_bounded_range(client, r, order, command):
     seed_huge_zset(r)

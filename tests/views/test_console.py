@@ -1,8 +1,11 @@
 """The console page over HTTP: full page, htmx entries, the no-JavaScript form, history."""
 
+import pytest
 from django.urls import reverse
 
 from tests.support.htmx import HTMX
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def url(db=0):

@@ -25,6 +25,8 @@ from tests.units.helpers import (
     rows,
 )
 
+# A few of these run on every server of the matrix (tests/support/servers.py): `servers`.
+
 
 def meta(body: str) -> dict[str, str]:
     """The <dl id="key-meta"> as {label: text}, plus "TTL title" for the exact TTL."""
@@ -50,12 +52,15 @@ def error_message(body: str) -> str:
 # --- metadata ---------------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_metadata_of_a_hash_with_a_ttl(client, r):
     r.hset("session:1", mapping={"user": "ada", "csrf": "x" * 40, "n": "1"})
     r.pexpire("session:1", 90_061_000)  # 1 d 1 h 1 m 1 s
     found = meta(fetch(client, "session:1"))
     assert found["Type"] == "hash"
-    assert found["Encoding"] == "listpack" == r.object("encoding", "session:1").decode()
+    # What the server says; Redis 6.2 calls small hashes ziplist, later servers listpack.
+    assert found["Encoding"] == r.object("encoding", "session:1").decode()
+    assert found["Encoding"] in ("listpack", "ziplist")
     assert found["TTL"] == "1 d 1 h"
     exact = re.fullmatch(
         r"([\d,]+) ms \(expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", found["TTL title"]
@@ -77,6 +82,7 @@ def test_sub_second_ttl_in_milliseconds(client, r):
     assert re.fullmatch(r"\d{1,3} ms", ttl) and 0 < int(ttl.split()[0]) <= 900
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize(
     ("arrange", "type_name", "encoding", "length"),
     [
@@ -94,11 +100,18 @@ def test_sub_second_ttl_in_milliseconds(client, r):
         (lambda r: r.xadd("k", {"a": 1}), "stream", "stream", "1 entries"),
     ],
 )
-def test_type_encoding_and_length_of_each_type(client, r, arrange, type_name, encoding, length):
+def test_type_encoding_and_length_of_each_type(
+    client, r, arrange, type_name, encoding, length, redis_server
+):
     arrange(r)
     body = fetch(client, "k")
     found = meta(body)
-    assert (found["Type"], found["Encoding"], found["Length"]) == (type_name, encoding, length)
+    assert (found["Type"], found["Length"]) == (type_name, length)
+    # The encoding is the server's (the table has Redis 7.0's; 6.2 and Valkey 9 name some
+    # differently): shown as OBJECT ENCODING answers.
+    assert found["Encoding"] == r.object("encoding", "k").decode()
+    if redis_server.kind.name == "redis-7.0":
+        assert found["Encoding"] == encoding
     assert f'<span class="type type-{type_name}">' in body
 
 

@@ -10,6 +10,8 @@ import pytest
 from tests.support.htmx import HTMX
 from tests.units.helpers import XSS, XSS_ESCAPED
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 @pytest.fixture(autouse=True)
 def restored(r, db):

@@ -28,6 +28,9 @@ SESSION_COMMANDS = frozenset({
     "client|caching", "client|setname", "client|setinfo", "client|no-touch", "client|no-evict",
 })
 
+# One call of these costs O(1) (their cursor bounds the work), whatever the key's size.
+CURSOR_COMMANDS = frozenset({"scan", "sscan", "hscan", "zscan"})
+
 READ, WRITE, DANGEROUS, REFUSED = "read", "write", "dangerous", "refused"
 
 
@@ -41,10 +44,13 @@ class CommandInfo:
     @property
     def scales_with_key_size(self) -> bool:
         """Whether the documented cost grows with the size of the keys it touches: the first
-        O(...) term mentions N outside a log(N). Unknown complexity counts as growing."""
+        O(...) term mentions N outside a log(N). Without documented complexity (servers before
+        7.0 have no COMMAND DOCS) Redis's `fast` flag (O(1) or O(log N)) says it does not
+        grow, nor do the SCAN family's calls (documented "O(1) for every call" from 7.0 on);
+        anything else counts as growing."""
         match = re.search(r"O\(([^ ]*)\)", self.complexity)
         if not match:
-            return True
+            return "fast" not in self.flags and self.name not in CURSOR_COMMANDS
         term = match.group(1).replace("log(N)", "")
         return bool(re.search(r"\bN\b", term))
 

@@ -232,6 +232,9 @@ class Operation:
     scope: ClassVar[str] = "key"
     # May run on a key that is gone (e.g. SET NX): the operation itself decides.
     may_create: ClassVar[bool] = False
+    # A command the server must know for this edit to be offered (e.g. "HPEXPIRE", Redis
+    # 7.4+): see keyspace/redis/capabilities.py. The edit itself refuses on older servers.
+    needs_command: ClassVar[str | None] = None
 
     def initial(self, client: redis.Redis, key: bytes, params) -> dict:
         return {}

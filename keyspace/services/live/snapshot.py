@@ -33,9 +33,12 @@ def row_digest(row) -> str:
 
 @functools.cache
 def _field_names(cls) -> tuple[str, ...]:
-    # A row is a dataclass; what is derived from its other fields (its `token`, compare=False)
-    # adds nothing and is left out.
-    return tuple(f.name for f in fields(cls) if f.compare) if is_dataclass(cls) else ()
+    # A row is a dataclass. Left out: what is derived from its other fields (its `token`,
+    # compare=False) and a field that changes by itself (`metadata={"volatile": True}`: a
+    # TTL counting down).
+    if not is_dataclass(cls):
+        return ()
+    return tuple(f.name for f in fields(cls) if f.compare and not f.metadata.get("volatile"))
 
 
 def page_digest(page, digests: list[str] | None = None) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import redis
 
 from keyspace.display import human_bytes, human_ttl
+from keyspace.redis.connection import server_identity
 from keyspace.services.server import charts, history
 from keyspace.services.server.access import Refusal
 
@@ -104,9 +105,10 @@ def moment(timestamp) -> str:
 
 
 def _server(info: dict) -> Section:
+    product, version, mode = server_identity(info)
     return Section("Server", (
-        Fact("Version", str(_get(info, "redis_version"))),
-        Fact("Mode", str(_get(info, "redis_mode", "standalone"))),
+        Fact("Version", f"{product} {version}" if "redis_version" in info else "—"),
+        Fact("Mode", mode),
         Fact("Role", str(_get(info, "role"))),
         Fact("Uptime", uptime(info.get("uptime_in_seconds"))),
         Fact("Process id", str(_get(info, "process_id"))),

@@ -81,6 +81,7 @@
       }
       el.textContent = "expired";
       el.removeAttribute("data-ttl-ms");
+      if (el.dataset.ttlOf === "field") return;  // one hash field, not the key
       const notice = document.querySelector(".expired-notice");
       if (notice) notice.hidden = false;
     });

@@ -66,3 +66,10 @@ def test_each_command_is_classified_from_command_info(conn, line, kind):
 def test_complexity_decides_whether_key_size_matters(complexity, grows):
     info = commands.CommandInfo("x", frozenset(), frozenset(), complexity)
     assert info.scales_with_key_size is grows
+
+
+@pytest.mark.parametrize(("flags", "grows"), [({"fast"}, False), ({"readonly"}, True)])
+def test_without_documented_complexity_the_fast_flag_decides(flags, grows):
+    """Redis 6.2 has no COMMAND DOCS: SCARD and UNLINK (flagged fast) run on big keys."""
+    info = commands.CommandInfo("x", frozenset(flags), frozenset(), "")
+    assert info.scales_with_key_size is grows

@@ -3,6 +3,8 @@ import pytest
 from keyspace.redis.keynames import encode_key
 from tests.support.htmx import HTMX
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 
 def create(client, htmx=True, **fields):
     data = {"name_format": "text", "field_encoding": "text", "value_encoding": "text",
@@ -21,6 +23,7 @@ def create(client, htmx=True, **fields):
         ({"type": "stream", "field": "f", "value": "v"}, lambda r: r.xlen("k") == 1),
     ],
 )
+@pytest.mark.servers
 def test_create_a_key_of_each_type(client, r, fields, check):
     response = create(client, name="k", **fields)
     assert response.status_code == 204
@@ -29,6 +32,7 @@ def test_create_a_key_of_each_type(client, r, fields, check):
     assert r.ttl("k") == -1
 
 
+@pytest.mark.servers
 def test_create_with_a_ttl_and_a_binary_name(client, r):
     response = create(client, htmx=False, name="bin:\\xff", name_format="escaped",
                       type="string", value="00 01", value_encoding="hex", ttl="60")

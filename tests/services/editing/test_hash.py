@@ -6,6 +6,8 @@ from tests.support.htmx import HTMX
 from tests.support.rows import opener
 from tests.support.urls import edit_url
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 @pytest.fixture
 def user(r):
@@ -156,6 +158,7 @@ def test_invalid_hex_and_oversized_values_are_refused(client, r, user, settings)
     assert r.hget(user, "name") == b"ada"
 
 
+@pytest.mark.one_server  # seeds a big key: boundedness, not the server, is tested
 def test_one_field_of_a_big_hash_costs_the_same(client, r):
     with r.pipeline(transaction=False) as pipe:
         for start in range(0, 200_000, 5000):

@@ -7,6 +7,8 @@ from tests.services.editing.forms import confirm, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 
 @pytest.fixture
 def key(r):
@@ -45,6 +47,7 @@ def test_a_short_ttl_confirmation_is_not_a_blank_cheque(client, r, key):
     assert refused.status_code == 428 and r.pttl(key) > 500_000
 
 
+@pytest.mark.servers
 def test_set_ttl_at_a_date_and_time(client, r, key):
     at = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
     assert submit(client, key, "ttl", unit="at", at=at).status_code == 200
@@ -72,6 +75,7 @@ def test_bad_ttls_never_delete_or_change_the_key(client, r, key, changes, messag
     assert r.get(key) == b"value" and before - 2 <= r.ttl(key) <= before
 
 
+@pytest.mark.servers
 def test_remove_ttl(client, r, key):
     assert submit(client, key, "persist").status_code == 200
     assert r.ttl(key) == -1
@@ -84,6 +88,7 @@ def test_ttl_on_a_key_deleted_meanwhile_is_reported(client, r, key):
     assert response.status_code == 404 and not r.exists(key)
 
 
+@pytest.mark.servers
 def test_rename_goes_to_the_new_key(client, r, key):
     response = submit(client, key, "rename", new_name="cache:2")
     assert response.status_code == 204
@@ -92,6 +97,7 @@ def test_rename_goes_to_the_new_key(client, r, key):
     assert r.ttl("cache:2") > 500
 
 
+@pytest.mark.servers
 def test_rename_refuses_to_overwrite_unless_confirmed(client, r, key):
     r.set("taken", "precious")
     refused = submit(client, key, "rename", new_name="taken")
@@ -130,6 +136,7 @@ def test_rename_to_a_binary_name(client, r, key):
     assert r.get(b"bin:\xff\x00") == b"value"
 
 
+@pytest.mark.servers
 def test_copy_keeps_the_original(client, r, key):
     assert submit(client, key, "copy", new_name="cache:copy").status_code == 204
     assert r.get("cache:copy") == b"value" and r.get(key) == b"value"
@@ -138,6 +145,7 @@ def test_copy_keeps_the_original(client, r, key):
     assert r.get("other") == b"x"
 
 
+@pytest.mark.servers
 def test_delete_needs_a_confirmation_step(client, r, key):
     confirm = client.get(edit_url(key, "delete"), headers=HTMX).content.decode()
     assert "You can undo this for 60 minutes" in confirm and "Delete the key" in confirm

@@ -18,6 +18,8 @@ from tests.support.rows import menu_links, opener, row_menu
 from tests.support.urls import edit_url, key_url
 from tests.units.helpers import RedisWork, fetch, rows, seed
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 # --- a browser's view of a form ---------------------------------------------------------------
 
 
@@ -229,6 +231,7 @@ def test_trim_window_is_what_ltrim_keeps(r, length, start, stop, window):
 # --- set an element by index ------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_set_element_in_its_row(client, r):
     r.rpush("l", "a", "b", "c")
     response = client.get(edit_url("l", "list-set") + "?row=1", headers=HTMX)
@@ -256,6 +259,7 @@ def test_set_element_without_htmx_redirects_to_the_key(client, r):
     assert "saved the element at index 0" in fetch(client, "l")
 
 
+@pytest.mark.servers
 def test_binary_element_round_trips_through_the_form(client, r):
     binary = b"\x00\xff\r\n\x80bin"
     r.rpush("l", "a", binary)
@@ -270,6 +274,7 @@ def test_binary_element_round_trips_through_the_form(client, r):
     assert elements(r) == [b"a", b"\xde\xad\xbe\xef\x00"]
 
 
+@pytest.mark.servers
 def test_set_element_conflict_keeps_the_other_clients_value(client, r):
     r.rpush("l", "a", "b", "c")
     fields = open_form(client, "l", "list-set", row=1)

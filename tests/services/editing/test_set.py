@@ -18,6 +18,8 @@ from tests.support.rows import menu_links, opener
 from tests.support.urls import edit_url, key_url, tool_url
 from tests.units.helpers import RedisWork, rows, seed
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 WHOLE_SET_COMMANDS = (
     "smembers",
     "sunion",
@@ -81,6 +83,7 @@ def test_key_page_rows_carry_tokens_and_remove_links(client, r, tags):
 # --- add ------------------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_add_one_member_redraws_the_value(client, r, tags):
     response = submit(client, tags, "set-add", members="a member\nwith a newline", mode="one")
     assert response.status_code == 200, response.content[-1000:]
@@ -113,6 +116,7 @@ def test_one_per_line_never_adds_the_empty_member_and_says_how_to(client, r, tag
     assert r.smembers(tags) == before
 
 
+@pytest.mark.servers
 def test_binary_members_are_added_as_hex(client, r, tags):
     response = submit(client, tags, "set-add", members="00 ff fe\nc3 28", members_encoding="hex")
     assert response.status_code == 200
@@ -162,6 +166,7 @@ def test_add_checks_the_type_before_writing(r):
     assert not r.exists("never-there")
 
 
+@pytest.mark.servers
 def test_add_to_a_key_that_became_a_string_writes_nothing(client, r, tags):
     fields = open_form(client, tags, "set-add")
     r.delete(tags)
@@ -257,7 +262,9 @@ def test_removing_from_a_million_members_costs_what_it_does_for_ten(client, r):
     # The small set is also measured exactly (MEMORY USAGE SAMPLES 0) and copied for undo
     # (TIME, then DUMP and PTTL before the write and after it, in its transaction); the huge
     # one is over the copy limit by its length alone: otherwise the very same commands.
-    undo_copy = {"time": 1, "dump": 2, "pttl": 2, "memory|usage": 1}
+    # (Redis 6.2 counts subcommands under their container: "memory", not "memory|usage".)
+    memory = "memory|usage" if "memory|usage" in small.calls else "memory"
+    undo_copy = {"time": 1, "dump": 2, "pttl": 2, memory: 1}
     assert huge.calls == {
         command: count - undo_copy.get(command, 0)
         for command, count in small.calls.items()

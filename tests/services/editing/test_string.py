@@ -18,6 +18,8 @@ from tests.services.editing.forms import confirm, form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 EDIT, EXPIRY, INCR, APPEND = "string-edit", "string-set-expiry", "string-incr", "string-append"
 KEY = b"s"
 
@@ -46,6 +48,7 @@ def problem(response) -> str:
 # --- editing the value ----------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_edit_text_redraws_the_value_section(client, r):
     r.set(KEY, "hello")
     fields = open_form(client, KEY, EDIT)
@@ -83,6 +86,7 @@ def test_the_key_page_offers_every_string_edit(client, r):
         assert edit_url(KEY, action) in body
 
 
+@pytest.mark.servers
 def test_edit_keeps_the_ttl(client, r):
     r.set(KEY, "hello", px=600_000)
     before = r.pttl(KEY)
@@ -114,6 +118,7 @@ def test_value_is_escaped_in_the_form(client, r):
 # --- bytes stay bytes ------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_binary_value_is_edited_as_hex_and_round_trips_byte_exact(client, r):
     raw = bytes(range(256)) + b"\r\n\x00\xff"
     r.set(KEY, raw)

@@ -18,6 +18,8 @@ from tests.support.rows import menu_links, opener
 from tests.support.urls import edit_url, key_url, tool_url
 from tests.units.helpers import RedisWork, rows, seed_huge_zset
 
+# A few round trips run on every server of the matrix (tests/support/servers.py): `servers`.
+
 BOARD = b"board"
 
 
@@ -65,6 +67,7 @@ def test_read_row_is_the_member_now_or_none(r, board):
 # --- add -------------------------------------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_add_one_member(client, r, board):
     response = submit(client, board, "zset-add", member="eve", score="25.5")
     assert response.status_code == 200
@@ -81,6 +84,7 @@ def test_add_without_htmx_redirects_to_the_key_page(client, r, board):
     assert r.zscore(board, "eve") == 1.0
 
 
+@pytest.mark.servers
 def test_add_refuses_an_existing_member_unless_asked_to_update(client, r, board):
     response = submit(client, board, "zset-add", member="bob", score="99")
     assert response.status_code == 409
@@ -95,6 +99,7 @@ def test_add_refuses_an_existing_member_unless_asked_to_update(client, r, board)
     assert r.zscore(board, "bob") == 99.0 and r.zcard(board) == 4
 
 
+@pytest.mark.servers
 def test_add_a_binary_member_as_hex(client, r, board):
     response = submit(
         client, board, "zset-add", member="ff 00 fe", member_encoding="hex", score="2"

@@ -3,7 +3,11 @@ values over 1 MB, collections over 10,000 elements, whole reads of big keys."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.units.helpers import seed
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def test_without_an_analysis_its_checks_are_not_run(r, found):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from keyspace.services.recommendations.json_values import SAMPLE_KEYS, listpack_size
 from tests.units.helpers import RedisWork
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def test_indented_flat_json_is_recommended_as_hashes(r, found):

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from keyspace.redis.connection import get_client
 from keyspace.services.recommendations import evaluate
 from keyspace.services.recommendations.json_values import sample_json
 from keyspace.services.recommendations.sources import read_sources
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def test_maxmemory_unset_and_then_set(r, found):

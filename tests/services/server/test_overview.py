@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from keyspace.services.server import overview
+
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 MiB = 1024 * 1024
 

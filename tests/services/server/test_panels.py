@@ -12,6 +12,8 @@ from keyspace.services.server.access import attempt
 from keyspace.services.server.clients import clients_panel, parse_client_line
 from keyspace.services.server.slowlog import ARGUMENT_BYTES, slowlog_panel
 
+pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+
 
 def test_slowlog_keeps_argument_boundaries_and_bytes(r):
     r.config_set("slowlog-log-slower-than", 0)

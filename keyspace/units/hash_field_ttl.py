@@ -1,0 +1,143 @@
+"""Hash-field TTLs (Redis 7.4+, Valkey 9): each field of a hash may expire on its own.
+
+Read for the rows of a page only, with one HPTTL naming the page's fields; set and cleared
+one field at a time (HPEXPIRE, HPERSIST), guarded like every hash edit: the field must
+still hold what the user saw. HSET drops a field's TTL, so edits that rewrite a value read
+the field's expiry time under their WATCH and set it again in the same transaction.
+Servers without these commands are told apart by `capabilities.has_command`; their hash
+pages say that field TTLs are not available instead of offering them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from keyspace.display import bytes_to_text
+from keyspace.redis.capabilities import has_command
+from keyspace.services.editing.guard import (
+    ConfirmsShortTtl,
+    Operation,
+    Outcome,
+    Refused,
+    check_value,
+    digest,
+    guarded,
+)
+from keyspace.services.editing.inputs import TTL_UNITS, KeyForm, TokenField, ttl_milliseconds
+from keyspace.units.base import decode_row_token
+
+NOT_AVAILABLE = ("Field TTLs are not available on this server (they need Redis 7.4 or later, "
+                 "or Valkey 9)")
+NO_TTL, NO_FIELD = -1, -2  # what HPTTL and HPEXPIRETIME answer for these
+
+
+def field_ttls_available(client) -> bool:
+    return has_command(client, "HPEXPIRE")
+
+
+def read_ttls(client, key: bytes, fields: list[bytes]) -> list[tuple[int, int]]:
+    """Each field's (TTL in ms, expiry time in Unix ms), NO_TTL or NO_FIELD (one gone
+    meanwhile) for both where it has none: one HPTTL and one HPEXPIRETIME naming the fields,
+    pipelined (one round trip). The expiry time is what a live page compares: it stays the
+    same while the TTL counts down."""
+    if not fields:
+        return []
+    with client.pipeline(transaction=False) as pipe:
+        pipe.execute_command("HPTTL", key, "FIELDS", len(fields), *fields)
+        pipe.execute_command("HPEXPIRETIME", key, "FIELDS", len(fields), *fields)
+        ttls, times = pipe.execute()
+    return list(zip(ttls, times, strict=True))
+
+
+def expiry_times(reader, key: bytes, fields: list[bytes]) -> dict[bytes, int]:
+    """The fields among `fields` that expire, with their expiry time (Unix ms): read under an
+    edit's WATCH, before it rewrites them. Only on a server with field TTLs (ask
+    `field_ttls_available` before the WATCH)."""
+    if not fields:
+        return {}
+    times = reader.execute_command("HPEXPIRETIME", key, "FIELDS", len(fields), *fields)
+    return {field: at for field, at in zip(fields, times, strict=True) if at > 0}
+
+
+def queue_keep(pipe, key: bytes, expiring: dict[bytes, int]) -> None:
+    """Queue, after the writes that dropped them, the fields' expiry times again."""
+    for field, at in expiring.items():
+        pipe.execute_command("HPEXPIREAT", key, at, "FIELDS", 1, field)
+
+
+def _require(client) -> None:
+    if not field_ttls_available(client):
+        raise Refused(NOT_AVAILABLE + "; nothing was changed")
+
+
+class FieldTtlForm(KeyForm):
+    row = TokenField(label="Field")
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
+    amount = forms.CharField(required=False, max_length=30, label="TTL")
+    at = forms.DateTimeField(
+        required=False,
+        label="Expires at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
+        return data
+
+
+class FieldForm(KeyForm):
+    row = TokenField(label="Field")
+    expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class _FieldTtlEdit(Operation):
+    scope = "row"
+    needs_command = "HPEXPIRE"
+
+    def initial(self, client, key, params):
+        _require(client)
+        field = decode_row_token(params.get("row", ""))
+        return {"expected": digest(client.hget(key, field))}
+
+    def guarded_write(self, client, key, data, write) -> None:
+        _require(client)
+        field = data["row"]
+
+        def attempt(pipe):
+            check_value(pipe.hget(key, field), data["expected"], "field")
+            return lambda pipe: write(pipe, field)
+
+        guarded(client, [key], attempt, expected_type=data["expected_type"])
+
+
+class SetFieldTtl(ConfirmsShortTtl, _FieldTtlEdit):
+    name = "hash-field-ttl"
+    label = "Set TTL"
+    form_class = FieldTtlForm
+    submit_label = "Set TTL"
+    ttl_fields = ("row", "unit", "amount", "at")
+
+    def apply(self, client, key, data):
+        self.guarded_write(client, key, data, lambda pipe, field: pipe.execute_command(
+            "HPEXPIRE", key, data["ttl_ms"], "FIELDS", 1, field))
+        return Outcome(f"field {bytes_to_text(data['row'])[:100]} expires in "
+                       f"{data['ttl_ms']:,} ms", refresh="row", row_id=data["row"])
+
+    def confirming(self, client, key, data):
+        return {}, (f"a TTL of {data['ttl_ms']:,} ms makes the field expire almost at once, "
+                    "which deletes it: confirm below")
+
+
+class PersistField(_FieldTtlEdit):
+    name = "hash-field-persist"
+    label = "Remove TTL"
+    form_class = FieldForm
+    submit_label = "Remove TTL"
+
+    def apply(self, client, key, data):
+        self.guarded_write(client, key, data, lambda pipe, field: pipe.execute_command(
+            "HPERSIST", key, "FIELDS", 1, field))
+        return Outcome(f"field {bytes_to_text(data['row'])[:100]} no longer expires",
+                       refresh="row", row_id=data["row"])
