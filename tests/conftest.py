@@ -49,6 +49,11 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
+    _per_server(metafunc)
+    _per_database(metafunc)
+
+
+def _per_server(metafunc):
     """Tests marked `servers` get `redis_server` once per server kind."""
     marked = metafunc.definition.get_closest_marker("servers")
     if marked and not metafunc.definition.get_closest_marker("one_server") and (
@@ -316,7 +321,8 @@ def _committed(metafunc) -> bool:
     return transactional or bool(_COMMITTED & set(metafunc.fixturenames))
 
 
-def pytest_generate_tests(metafunc):
+def _per_database(metafunc):
+    """Tests marked `both_databases` run on SQLite and on PostgreSQL (see `database_engine`)."""
     definition = metafunc.definition
     if (definition.get_closest_marker("both_databases") and not _committed(metafunc)
             and not definition.get_closest_marker("one_database")):

@@ -3,6 +3,7 @@ sign-in on, so a first user and a one-time sign-in link printed in the terminal.
 
 import http.cookiejar
 import re
+import select
 import signal
 import subprocess
 import time
@@ -12,7 +13,7 @@ import urllib.request
 import pytest
 import redis
 
-from tests.support.serve import start_serve, stop, wait_for
+from tests.support.serve import kill_all, start_serve, stop, wait_for
 
 
 def private_redis(output: str) -> redis.Redis:
@@ -39,7 +40,10 @@ def serve(tmp_path):
     for process in started:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-            process.wait(30)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                kill_all(process)
 
 
 def read_until(process: subprocess.Popen, needle: str, timeout: float = 60) -> str:
@@ -47,6 +51,10 @@ def read_until(process: subprocess.Popen, needle: str, timeout: float = 60) -> s
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # Wait for output with the deadline: a silent, living process never blocks the test.
+        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
         line = process.stdout.readline().decode()
         if not line and process.poll() is not None:
             break

@@ -23,9 +23,25 @@ def start_serve(var_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
     clean = {k: v for k, v in os.environ.items()
              if k not in _NOT_INHERITED and not k.startswith("DASHBOARD_")}
     clean.update(PORT=str(port), DASHBOARD_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", **env)
+    # A session of its own: if it hangs, it and whatever it started (the Tasks worker, which
+    # holds its output open) are killed together instead of leaving the test waiting for EOF.
     process = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=clean,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     return process, f"http://127.0.0.1:{port}"
+
+
+def kill_all(process: subprocess.Popen) -> bytes:
+    """Kill `process` and everything in its session; what it printed, read to the end."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        return b""
+    return output
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 60, opener=None) -> bytes:
@@ -48,7 +64,6 @@ def stop(process: subprocess.Popen) -> str:
     try:
         output, _ = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
+        output = kill_all(process)
         raise AssertionError(f"serve did not stop on Ctrl-C:\n{output.decode()[-3000:]}") from None
     return output.decode()
