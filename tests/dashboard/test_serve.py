@@ -51,7 +51,8 @@ def read_until(process: subprocess.Popen, needle: str, timeout: float = 60) -> s
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        # Wait for output with the deadline: a silent, living process never blocks the test.
+        # Wait for output with the deadline: a silent, living process never blocks the test
+        # (stdout is unbuffered, so no line can wait in Python's buffer unseen by select).
         ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             break

@@ -27,7 +27,7 @@ def start_serve(var_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
     # holds its output open) are killed together instead of leaving the test waiting for EOF.
     process = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=clean,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+                               start_new_session=True, bufsize=0)  # unbuffered: see read_until
     return process, f"http://127.0.0.1:{port}"
 
 
