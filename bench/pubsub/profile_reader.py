@@ -33,7 +33,7 @@ async def run(args, url: str) -> None:
 
     admin = redis.asyncio.Redis.from_url(url)
     counts = {"delivered": 0, "skipped": 0, "batches": 0, "bytes": 0}
-    omem = {"peak": 0, "samples": 0}
+    omem = {"peak": 0, "samples": 0, "unread": 0, "room": 0}
     stop = asyncio.Event()
     statuses: list[str] = []
     renders: list[tuple[float, int]] = []  # (CPU seconds, messages) per batch rendered
@@ -59,6 +59,11 @@ async def run(args, url: str) -> None:
                 if client.get("name") != "bench-profile-admin":
                     omem["peak"] = max(omem["peak"], int(client["omem"]))
             omem["samples"] += 1
+            for shared in hub._shared.values():
+                if shared.wire is not None:
+                    unread, room = shared.wire.backlog()
+                    omem["unread"] = max(omem["unread"], unread)
+                    omem["room"] = max(omem["room"], room)
             await asyncio.sleep(0.01)
 
     # Gaps between socket reads: how long the event loop left the socket alone.
@@ -112,7 +117,9 @@ async def run(args, url: str) -> None:
           f"batches {counts['batches']}; SSE bytes {counts['bytes']:,}")
     print(f"CPU {cpu:.2f} s over {wall:.2f} s wall ({100 * cpu / wall:.0f}% of a core); "
           f"{1e6 * cpu / max(1, shared.total):.2f} us CPU per message received; omem peak "
-          f"{omem['peak'] / 2**20:.2f} MB over {omem['samples']} samples; load "
+          f"{omem['peak'] / 2**20:.2f} MB over {omem['samples']} samples; unread in the socket "
+          f"at most {omem['unread'] / 2**20:.2f} MB, receive buffer {omem['room'] / 2**20:.2f} MB; "
+          f"load "
           f"{os.getloadavg()[0]:.1f}")
     if gaps:
         ordered = sorted(g for g, _, _ in gaps)

@@ -195,8 +195,14 @@ async def _stream(subscription: Subscription, db: int):
 def _batch(batch: Batch) -> bytes:
     html = _messages_html(batch, app_settings.PUBSUB_PREVIEW_BYTES)
     if batch.skipped:
-        html += render_to_string(f"{TEMPLATE}#batch", {"messages": [], "skipped": batch.skipped})
+        html += skipped_html(batch.skipped)
     return sse_event(html, "batch")
+
+
+def skipped_html(skipped: int) -> str:
+    """The `batch` partial's skipped line (see messages_html)."""
+    return (f'<li class="msg skipped">{skipped:,} message{"" if skipped == 1 else "s"} '
+            "skipped in this flood (only the newest are shown)</li>")
 
 
 def _messages_html(batch: Batch, limit: int) -> str:

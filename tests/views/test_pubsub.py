@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from keyspace.services.pubsub.messages import Message, present, present_all
-from keyspace.views.pubsub import TEMPLATE, messages_html
+from keyspace.views.pubsub import TEMPLATE, messages_html, skipped_html
 
 AT = 1764000000.5
 
@@ -29,6 +29,12 @@ def test_the_rows_are_what_the_template_partial_renders():
     reference = render_to_string(f"{TEMPLATE}#batch", {"messages": shown, "skipped": 0})
     assert messages_html(shown) == reference.strip()
     assert reference.count("<li") == len(shown)
+
+
+def test_the_skipped_line_is_what_the_template_partial_renders():
+    for skipped in (1, 2, 1_234_567):
+        reference = render_to_string(f"{TEMPLATE}#batch", {"messages": [], "skipped": skipped})
+        assert skipped_html(skipped) == reference.strip()
 
 
 def test_a_batch_is_presented_message_by_message():
