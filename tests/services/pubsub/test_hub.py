@@ -268,7 +268,6 @@ def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_
             items = feed.batches(interval=0.05, max_batch=200)
             await next_status(items)
             shared = feed.shared
-            shared.rate.count(10_000)
             assert not shared.lagging
             shared.wire.transport.pause_reading()
             with r.pipeline(transaction=False) as pipe:
@@ -278,15 +277,23 @@ def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_
             deadline = time.monotonic() + 5
             while not shared.lagging and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
+            # No flood yet (nothing was read): a backlog alone is a pause, and a batch
+            # after a 1 s stall still gets everything saved meanwhile.
+            clock = [0.0]
+            stalled = Allowance(200, 0.1, clock=lambda: clock[0])
+            clock[0] = 1.0
+            paused = feed._budget(stalled, 200, 0.1)
+            shared.rate.count(10_000)
             behind = shared.lagging, feed._budget(Allowance(200, 0.1), 200, 0.1)
             shared.wire.transport.resume_reading()
             while shared.total < 300 and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             caught_up = shared.lagging, feed._budget(Allowance(200, 0.1), 200, 0.1), shared.total
             await items.aclose()
-            return behind, caught_up
+            return paused, behind, caught_up
 
-    behind, caught_up = run_async(run())
+    paused, behind, caught_up = run_async(run())
+    assert paused == 2000
     assert behind == (True, 20)  # unread bytes wait in the socket: a tenth of the cap
     assert caught_up == (False, 200, 300)  # all read: the socket is empty again
 
