@@ -36,7 +36,12 @@ sys.path[:0] = [str(ROOT)]
 import redis.asyncio  # noqa: E402
 
 from bench.pubsub.machine import rss_mb  # noqa: E402
-from bench.pubsub.phase import DASHBOARD_CLIENT_NAME, BareSubscriber, run_phase  # noqa: E402
+from bench.pubsub.phase import (  # noqa: E402
+    DASHBOARD_CLIENT_NAME,
+    BareSubscriber,
+    BufferSampler,
+    run_phase,
+)
 from bench.pubsub.report import print_phase, print_table, targets  # noqa: E402
 from bench.pubsub.viewer import Viewer  # noqa: E402
 from dashboard.local_redis import LocalRedis  # noqa: E402
@@ -84,15 +89,17 @@ async def bench(args, dashboard: UvicornDashboard, procs: list) -> None:
     pid, port = dashboard.process.pid, dashboard.port
     admin = redis.asyncio.Redis.from_url(args.redis_url)
     bare = BareSubscriber(args.redis_url, CHANNEL)
+    buffers = BufferSampler(args.redis_url)
     phases, first_seq, viewers = [], 0, []
     try:
         await bare.start()
+        await buffers.start()
         baseline = rss_mb(pid)
         print(f"dashboard pid {pid} on port {port}, redis {args.redis_url}; RSS {baseline:.1f} MB")
         for count in args.viewers:
             viewers = await open_viewers(count, port, admin)
             for rate in args.rates:
-                phase = await run_phase(args, rate, viewers, bare, admin, pid, first_seq,
+                phase = await run_phase(args, rate, viewers, bare, buffers, pid, first_seq,
                                         CHANNEL, procs)
                 first_seq += phase.published
                 phases.append(phase)
@@ -118,6 +125,7 @@ async def bench(args, dashboard: UvicornDashboard, procs: list) -> None:
         for viewer in viewers:
             await viewer.close()
         await bare.stop()
+        await buffers.stop()
         await admin.aclose()
 
 

@@ -1,3 +1,7 @@
+import json
+import random
+
+from keyspace import display
 from keyspace.display import bytes_to_text, hex_dump, human_bytes, human_ttl, pretty_json
 
 
@@ -36,3 +40,38 @@ def test_pretty_json_only_for_objects_and_arrays():
 
 def test_hex_dump_lines():
     assert hex_dump(b"AB\x00") == "00000000  41 42 00" + " " * 39 + "  AB."
+
+
+def test_pretty_json_is_what_json_indents_for_any_decoded_value():
+    """pretty_json indents by itself (faster than json.dumps(indent=2)): the same text for
+    nested, empty, escaped, non-ASCII, huge and non-finite values."""
+    rng = random.Random(13)
+    alphabet = 'ab"\\{}[],: \n\t\x00\x1f\u2028\u00e9\U0001f600\x7f/'
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+
+    def value(depth: int = 0):
+        pick = rng.random()
+        if depth < 4 and pick < 0.2:
+            return {text(): value(depth + 1) for _ in range(rng.randint(0, 4))}
+        if depth < 4 and pick < 0.4:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        if pick < 0.55:
+            return text()
+        if pick < 0.7:
+            return rng.randint(-10**30, 10**30)
+        if pick < 0.8:
+            return rng.random() * 10 ** rng.randint(-300, 300)
+        if pick < 0.85:
+            return float(rng.choice(["nan", "inf", "-inf"]))
+        return rng.choice([True, False, None, 0, -0.0, 1e16])
+
+    def reference(data: str) -> str:  # what pretty_json did with json.dumps
+        text = json.dumps(json.loads(data), indent=2, ensure_ascii=False)
+        return display._NON_ASCII.sub(
+            lambda m: json.dumps(m[0])[1:-1] if display._is_invisible(m[0]) else m[0], text)
+
+    for _ in range(3000):
+        data = json.dumps({"v": value()} if rng.random() < 0.5 else [value()])
+        assert pretty_json(data.encode()) == reference(data), data

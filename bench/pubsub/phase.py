@@ -12,14 +12,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import redis
-import redis.asyncio
-
 from bench.pubsub.machine import Usage, loadavg, rss_mb
 from bench.pubsub.viewer import Viewer
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 DASHBOARD_CLIENT_NAME = "redis-dashboard"
+BARE_CLIENT_NAME = "bench-bare-subscriber"
 _LOSS = re.compile(r"not received: up to ([\d,]+)")
 
 
@@ -52,6 +50,35 @@ class BareSubscriber:
                 await self.process.wait()
 
 
+class BufferSampler:
+    """bench/pubsub/buffer_sampler.py: output buffer peaks per client name, sampled every
+    5 ms in a process of its own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(BENCH_DIR / "pubsub" / "buffer_sampler.py"), "--url", self.url,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        await asyncio.wait_for(self.process.stdout.readline(), 10)
+
+    async def read(self, reset: bool = False) -> dict:
+        self.process.stdin.write(b"reset\n" if reset else b"report\n")
+        await self.process.stdin.drain()
+        return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 10))
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.stdin.close()
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
 @dataclass
 class Phase:
     rate: int
@@ -68,6 +95,10 @@ class Phase:
     bare_seconds: float = float("nan")
     omem_peak_mb: float = 0.0
     connections_peak: int = 0  # the dashboard's subscribed connections to Redis
+    bare_omem_peak_mb: float = 0.0  # the same for the bare subscriber: does the floor keep up?
+    omem_samples: int = 0
+    drain_clock: str = "stats"  # how the dashboard's drain time was taken (see run_phase)
+    omem_sample_ms: float = float("nan")  # mean time between samples
     rss_before: float = 0.0
     rss_peak: float = 0.0
     dashboard_cpu: float = 0.0
@@ -107,18 +138,22 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def sample(stop: asyncio.Event, pid: int, admin: redis.asyncio.Redis, phase: Phase):
-    """The dashboard's RSS and its subscribed connections' output buffers, every 0.1 s."""
+async def sample(stop: asyncio.Event, pid: int, phase: Phase):
+    """The dashboard's RSS, every 0.1 s (output buffers: BufferSampler)."""
     while not stop.is_set():
         phase.rss_peak = max(phase.rss_peak, rss_mb(pid))
-        with contextlib.suppress(redis.RedisError):
-            ours = [c for c in await admin.client_list(_type="pubsub")
-                    if c.get("name") == DASHBOARD_CLIENT_NAME]
-            phase.connections_peak = max(phase.connections_peak, len(ours))
-            for client in ours:
-                phase.omem_peak_mb = max(phase.omem_peak_mb, int(client["omem"]) / 2**20)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.1)
+
+
+def _buffers(phase: Phase, report: dict) -> None:
+    clients = report["clients"]
+    ours = clients.get(DASHBOARD_CLIENT_NAME, {"omem": 0, "connections": 0})
+    phase.omem_peak_mb = ours["omem"] / 2**20
+    phase.connections_peak = ours["connections"]
+    phase.bare_omem_peak_mb = clients.get(BARE_CLIENT_NAME, {"omem": 0})["omem"] / 2**20
+    phase.omem_samples = report["samples"]
+    phase.omem_sample_ms = 1000 * report["seconds"] / max(1, report["samples"])
 
 
 async def publish(args, rate: int, first_seq: int, channel: str, procs: list) -> dict:
@@ -135,19 +170,24 @@ async def publish(args, rate: int, first_seq: int, channel: str, procs: list) ->
 
 
 async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber,
-                    admin, pid: int, first_seq: int, channel: str, procs: list) -> Phase:
+                    buffers: BufferSampler, pid: int, first_seq: int, channel: str,
+                    procs: list) -> Phase:
     phase = Phase(rate, len(viewers), args.seconds)
     phase.rss_before = phase.rss_peak = rss_mb(pid)
     marks = [v.log.mark() for v in viewers]
+    for viewer in viewers:
+        viewer.log.newest = (-1, 0.0)
     bare_before = (await bare.report())["count"]
     usage, wall = Usage(pid), time.monotonic()
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample(stop, pid, admin, phase))
+    await buffers.read(reset=True)
+    sampler = asyncio.create_task(sample(stop, pid, phase))
     phase.publisher = await publish(args, rate, first_seq, channel, procs)
     phase.published = phase.publisher["published"]
     await _drain(args, phase, viewers, marks, bare, bare_before)
     stop.set()
     await sampler
+    _buffers(phase, await buffers.read())
     phase.machine_busy, [phase.dashboard_cpu] = usage.done(time.monotonic() - wall)
     phase.loadavg = loadavg()
     _account(phase, viewers, marks, first_seq)
@@ -156,6 +196,12 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     phase.bare_received = bare_now["count"] - bare_before
     phase.bare_seconds = bare_now["last_at"] - started
     phase.dashboard_received, done_at = _dashboard_received(viewers[0], marks[0][2])
+    # Measured as the bare subscriber's is: when the subscriber itself received the last
+    # message (the page stamps each message shown with that time). Only if the last one was
+    # shown: otherwise when the stats event with the final count reached the benchmark.
+    newest_seq, newest_at = viewers[0].log.newest
+    if newest_seq == first_seq + phase.published - 1:
+        done_at, phase.drain_clock = newest_at, "received"
     phase.dashboard_seconds = done_at - started
     return phase
 

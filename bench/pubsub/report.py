@@ -50,11 +50,14 @@ def print_phase(p: Phase) -> None:
     print(f"\n== {p.rate:,} msg/s x {p.viewers} viewer(s) for {p.seconds:g} s: published "
           f"{p.published:,} in {pub.get('elapsed', 0):.2f} s "
           f"({pub.get('achieved_rate', 0):,.0f}/s, {'kept up' if p.kept_up else 'FELL BEHIND'})")
-    print(f"   dashboard received {p.dashboard_received:,} in {p.dashboard_seconds:.2f} s, bare "
-          f"subscriber {p.bare_received:,} in {p.bare_seconds:.2f} s: ratio {p.drain_ratio:.2f}")
+    print(f"   dashboard received {p.dashboard_received:,} in {p.dashboard_seconds:.2f} s "
+          f"(clock: {p.drain_clock}), bare subscriber {p.bare_received:,} in "
+          f"{p.bare_seconds:.2f} s: ratio {p.drain_ratio:.2f}")
     print(f"   per viewer delivered {p.delivered}, skipped {p.skipped}")
     print(f"   lag p50 {p.lag(0.5):.0f} ms, p99 {p.lag(0.99):.0f} ms; omem peak "
-          f"{p.omem_peak_mb:.2f} MB over {p.connections_peak} connection(s); RSS "
+          f"{p.omem_peak_mb:.2f} MB over {p.connections_peak} connection(s) (bare subscriber "
+          f"{p.bare_omem_peak_mb:.2f} MB; {p.omem_samples:,} samples, one per "
+          f"{p.omem_sample_ms:.1f} ms); RSS "
           f"{p.rss_before:.1f} -> peak {p.rss_peak:.1f} MB; dashboard CPU {p.dashboard_cpu:.0f}%"
           f" of a core; machine {p.machine_busy:.0f}% of {os.cpu_count()} cores busy, load "
           f"{p.loadavg}")
@@ -71,7 +74,7 @@ def _lost(p: Phase) -> str:
 def print_table(phases: list[Phase], baseline: float, final: float) -> None:
     header = (f"{'rate/s':>8} {'viewers':>7} {'published':>10} {'pub/s':>8} {'delivered':>10} "
               f"{'skipped':>10} {'exact':>5} {'lost':>9} {'acct':>4} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'omem MB':>7} "
+              f"{'p99 ms':>7} {'omem MB':>7} {'bare MB':>7} "
               f"{'conns':>5} {'RSS MB':>7} {'drain':>6} {'busy%':>5} {'load':>14}")
     print("\n" + header)
     print("-" * len(header))
@@ -80,7 +83,8 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
               f"{p.publisher.get('achieved_rate', 0):>8,.0f} {sum(p.delivered):>10,} "
               f"{sum(p.skipped):>10,} {'yes' if p.exact else 'NO':>5} {_lost(p):>9} "
               f"{'yes' if p.accounted else 'NO':>4} {p.lag(0.5):>7.0f} "
-              f"{p.lag(0.99):>7.0f} {p.omem_peak_mb:>7.2f} {p.connections_peak:>5} "
+              f"{p.lag(0.99):>7.0f} {p.omem_peak_mb:>7.2f} {p.bare_omem_peak_mb:>7.2f} "
+              f"{p.connections_peak:>5} "
               f"{p.rss_peak:>7.1f} {p.drain_ratio:>6.2f} {p.machine_busy:>5.0f} "
               f"{p.loadavg:>14}")
     print(f"RSS baseline {baseline:.1f} MB, final {final:.1f} MB ({final - baseline:+.1f} MB). "
@@ -88,7 +92,8 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
           "= published; lost: what the page reported lost when Redis cut the dashboard off "
           "(viewer 1); acct: delivered + skipped + lost = published for every viewer; "
           "lag: publish -> SSE event here; omem: Redis's output buffer for the "
-          "dashboard's connection, peak (CLIENT LIST); conns: the dashboard's subscribed "
+          "dashboard's connection, peak (CLIENT LIST every 5 ms, from a process of its own); bare "
+          "MB: the same for the bare subscriber; conns: the dashboard's subscribed "
           "connections, peak; drain: the dashboard's drain rate / a bare redis.asyncio "
           "subscriber's, same run; busy%/load: the whole machine.")
     print("\nTargets:")

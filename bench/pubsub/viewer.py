@@ -16,6 +16,9 @@ from tests.support.sse import EventStreamResponse, request
 
 _SEQ_T = re.compile(r"&quot;seq&quot;: (\d+),\s*&quot;t&quot;: ([0-9.]+)")
 _ITEM = re.compile(r'<li class="msg ')
+# The first row of a batch is its newest message: when the dashboard received it, and its seq.
+_NEWEST = re.compile(r'<span class="msg-time">(\d\d):(\d\d):(\d\d)\.(\d{3})</span>.*?'
+                     r"&quot;seq&quot;: (\d+)", re.S)
 _SKIPPED = re.compile(r"([\d,]+) messages? skipped")
 _RECEIVED = re.compile(r"([\d,]+) received</span>")
 
@@ -32,6 +35,7 @@ class ViewerLog:
     statuses: list[str] = field(default_factory=list)
     unparsed: int = 0
     last_batch_at: float = 0.0
+    newest: tuple[int, float] = (-1, 0.0)  # (seq, when the dashboard received it)
     closed: str | None = None
 
     def mark(self) -> tuple[int, int, int]:
@@ -39,6 +43,15 @@ class ViewerLog:
 
     def received_total(self) -> int:
         return self.received[-1][1] if self.received else 0
+
+
+def _wall_time(found: re.Match, near: float) -> float:
+    """The page's HH:MM:SS.mmm (the dashboard's local time) as a wall-clock time, on the day
+    that puts it nearest to `near`."""
+    day = time.localtime(near)
+    stamp = time.mktime((day.tm_year, day.tm_mon, day.tm_mday, int(found[1]), int(found[2]),
+                         int(found[3]), 0, 0, -1)) + int(found[4]) / 1000
+    return min((stamp - 86400, stamp, stamp + 86400), key=lambda t: abs(t - near))
 
 
 class Viewer:
@@ -86,6 +99,8 @@ class Viewer:
         log.last_batch_at = arrived
         found = _SEQ_T.findall(body)
         log.delivered += [(int(seq), arrived - float(t)) for seq, t in found]
+        if (newest := _NEWEST.search(body)) and int(newest[5]) > log.newest[0]:
+            log.newest = (int(newest[5]), _wall_time(newest, arrived))
         if skipped := _SKIPPED.search(body):
             log.skipped += _int(skipped[1])
         log.unparsed += len(_ITEM.findall(body)) - len(found) - (1 if skipped else 0)

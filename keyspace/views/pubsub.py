@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import time
+from html import escape  # what Django's escape does, without its lazy-string wrapper
 
 from django import forms
 from django.http import StreamingHttpResponse
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 from keyspace.access.audit import audited, submit
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
 from keyspace.conf import app_settings
+from keyspace.display import human_bytes
 from keyspace.exceptions import BadRequest
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import parse_escaped, to_escaped
@@ -21,11 +23,12 @@ from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding
 from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.live import (
     Batch,
+    ShownMessage,
     Status,
     Subscription,
     channel_list,
     keyspace_notifications,
-    present,
+    present_all,
     publish,
     stream_messages,
 )
@@ -194,8 +197,14 @@ async def _stream(subscription: Subscription, db: int):
 def _batch(batch: Batch) -> bytes:
     html = _messages_html(batch, app_settings.PUBSUB_PREVIEW_BYTES)
     if batch.skipped:
-        html += render_to_string(f"{TEMPLATE}#batch", {"messages": [], "skipped": batch.skipped})
+        html += skipped_html(batch.skipped)
     return sse_event(html, "batch")
+
+
+def skipped_html(skipped: int) -> str:
+    """The `batch` partial's skipped line (see messages_html)."""
+    return (f'<li class="msg skipped">{skipped:,} message{"" if skipped == 1 else "s"} '
+            "skipped in this flood (only the newest are shown)</li>")
 
 
 def _messages_html(batch: Batch, limit: int) -> str:
@@ -205,12 +214,28 @@ def _messages_html(batch: Batch, limit: int) -> str:
     key = (batch.source, batch.first_seq, len(batch.messages), limit)
     html = _rendered.get(key)
     if html is None:
-        context = {"messages": [present(m, limit) for m in reversed(batch.messages)],
-                   "skipped": 0}
-        html = _rendered[key] = render_to_string(f"{TEMPLATE}#batch", context)
+        html = _rendered[key] = messages_html(present_all(reversed(batch.messages), limit))
         while len(_rendered) > RENDERED_KEPT:
             _rendered.popitem(last=False)
     return html
+
+
+def messages_html(shown: list[ShownMessage]) -> str:
+    """The `batch` partial's message rows (pubsub.html, the reference: a test holds the two
+    to the same output), formatted directly: under a flood a batch of 200 rows costs about
+    a tenth of the template loop's time, and the event loop that reads Redis waits less."""
+    rows = []
+    for m in shown:
+        pattern = cut = ""
+        if m.pattern is not None:
+            pattern = (' <span class="msg-pattern" title="matched pattern">via '
+                       f"<code>{escape(m.pattern)}</code></span>")
+        if m.cut:
+            cut = f' <span class="cut">cut, {escape(human_bytes(m.size))} in all</span>'
+        rows.append(f'<li class="msg msg-{escape(m.kind)}"><span class="msg-time">'
+                    f'{escape(m.time)}</span> <code class="msg-channel">{escape(m.channel)}'
+                    f'</code>{pattern}{cut}<pre class="msg-body">{escape(m.body)}</pre></li>')
+    return "".join(rows)
 
 
 def _stats(totals: dict, per_second: float) -> bytes:

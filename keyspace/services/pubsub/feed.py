@@ -96,9 +96,12 @@ class Feed:
             statuses = self.new_statuses()
             now = time.monotonic()
             due = now >= tick
-            if held_until is None and due and self.shared.lagging:
+            # Asked once per turn: the answer is the socket's state now (wire.py), and may
+            # change between two asks.
+            lagging = due and self._flooded(max_batch, interval) and self.shared.lagging
+            if held_until is None and lagging:
                 held_until = _next_tick(now, BEHIND_INTERVAL)
-            if due and self.shared.lagging and now < held_until and not statuses:
+            if lagging and now < held_until and not statuses:
                 # Reading comes first: while the reader has a backlog, rendering waits (at
                 # most BEHIND_INTERVAL, then a small batch), so Redis holds no backlog for us.
                 tick = _next_tick(now, interval)
@@ -117,16 +120,17 @@ class Feed:
     def _budget(self, allowance: Allowance, max_batch: int, interval: float) -> int:
         """Saved-up allowance after a stall; under a flood (arrivals above what the cap
         hands out) the plain cap, and a tenth of it while the reader is behind: rendering
-        costs far more per message than reading, and reading must keep up."""
+        costs far more per message than reading, and reading must keep up. Below a flood
+        a backlog on the socket is a pause of the process, soon read: nothing is cut."""
         shared = self.shared
         budget = allowance.budget(shared.capacity)
-        if shared.lagging:
+        if self._flooded(max_batch, interval):
             allowance.forfeit()
-            return max(1, max_batch // 10)
-        if shared.rate.per_second() > max_batch / interval:
-            allowance.forfeit()
-            return max_batch
+            return max(1, max_batch // 10) if shared.lagging else max_batch
         return budget
+
+    def _flooded(self, max_batch: int, interval: float) -> bool:
+        return self.shared.rate.per_second() > max_batch / interval
 
     async def _wait(self, seconds: float) -> None:
         if seconds <= 0:

@@ -26,10 +26,11 @@ API (everything runs on the event loop of the ASGI server)::
 - `batches` hands out what arrived since the last batch, newest first kept: after a stall
   up to the allowance saved meanwhile (a stall of 1 s at 1,000 msg/s skips nothing; the
   ring keeps the newest `keep` messages, by default PUBSUB_MAX_BATCH for every
-  PUBSUB_INTERVAL in CATCH_UP_SECONDS); under a flood `max_batch` per interval; while the
-  reader is behind Redis, it holds off up to 1 s and then hands out a tenth of that, so
-  reading always comes before rendering. Batches fall on a process-wide tick grid, so the
-  viewers of one subscription are handed the same Message objects.
+  PUBSUB_INTERVAL in CATCH_UP_SECONDS); under a flood `max_batch` per interval, and while
+  the reader is also behind Redis (a backlog unread on its socket), it holds off up to 1 s
+  and then hands out a tenth of that, so reading always comes before rendering. Batches
+  fall on a process-wide tick grid, so the viewers of one subscription are handed the
+  same Message objects.
 """
 
 from __future__ import annotations

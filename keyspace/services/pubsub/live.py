@@ -21,6 +21,7 @@ from keyspace.services.pubsub.messages import (  # noqa: F401 (the stream's voca
     Status,
     Subscription,
     present,
+    present_all,
 )
 
 MAX_LISTED_CHANNELS = 500

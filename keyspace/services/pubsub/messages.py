@@ -4,9 +4,10 @@ the page shows it. Message objects are made only for the messages a batch keeps 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from keyspace.display import bytes_to_text, is_printable_text, pretty_json
+from keyspace.display import bytes_to_text, pretty_json, readable_text
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,36 @@ class ShownMessage:
 
 
 def present(message: Message, limit: int) -> ShownMessage:
-    data = message.data
-    shown, cut = data[:limit], len(data) > limit
-    pretty = None if cut else pretty_json(data)
-    if pretty is not None:
-        body, kind = pretty, "json"
-    else:
-        body, kind = bytes_to_text(shown), "text" if is_printable_text(shown) else "binary"
-    stamp = time.strftime("%H:%M:%S", time.localtime(message.received))
-    return ShownMessage(
-        time=f"{stamp}.{int(message.received * 1000) % 1000:03d}",
-        channel=bytes_to_text(message.channel),
-        pattern=None if message.pattern is None else bytes_to_text(message.pattern),
-        body=body, kind=kind, size=len(data), cut=cut,
-    )
+    return present_all([message], limit)[0]
+
+
+def present_all(messages: Iterable[Message], limit: int) -> list[ShownMessage]:
+    """`present` for each message; channel names and arrival times, which repeat across a
+    batch (one stamp per socket read), are made readable once."""
+    names: dict[bytes, str] = {}
+    stamps: dict[float, str] = {}
+    shown = []
+    for message in messages:
+        data = message.data
+        body, cut = data[:limit], len(data) > limit
+        pretty = None if cut else pretty_json(data)
+        if pretty is not None:
+            kind = "json"
+        else:
+            pretty, printable = readable_text(body)
+            kind = "text" if printable else "binary"
+        if (channel := names.get(message.channel)) is None:
+            channel = names[message.channel] = bytes_to_text(message.channel)
+        pattern = message.pattern
+        if pattern is not None and (pattern := names.get(message.pattern)) is None:
+            pattern = names[message.pattern] = bytes_to_text(message.pattern)
+        if (stamp := stamps.get(message.received)) is None:
+            stamp = stamps[message.received] = _stamp(message.received)
+        shown.append(ShownMessage(time=stamp, channel=channel, pattern=pattern, body=pretty,
+                                  kind=kind, size=len(data), cut=cut))
+    return shown
+
+
+def _stamp(received: float) -> str:
+    clock = time.strftime("%H:%M:%S", time.localtime(received))
+    return f"{clock}.{int(received * 1000) % 1000:03d}"

@@ -1,9 +1,11 @@
-"""The reader behind a shared subscription: one connection, one task, one ring.
+"""The reader behind a shared subscription: one connection, one ring, and a task that opens
+the connection and reopens it when it drops.
 
-The task does the least per message: hiredis parses, the reply list goes into a ring that
-keeps the newest `keep`, and a counter goes up. Arrival time and rate are taken once per
-socket read, not per message. Messages become Message objects only when a viewer takes them
-(see feed.py), so reading keeps up with Redis and Redis never builds a backlog for us.
+Reading happens in the event loop's read callback (wire.py), not in a task, and does the
+least per message: hiredis parses, the reply list goes into a ring that keeps the newest
+`keep`, and a counter goes up. Arrival time and rate are taken once per socket read, not
+per message. Messages become Message objects only when a viewer takes them (see feed.py),
+so reading keeps up with Redis and Redis never builds a backlog for us.
 
 If the connection drops, viewers are told, a new connection is opened after a short wait
 (none is held meanwhile), and the reconnect says how many messages could not be received:
@@ -29,8 +31,9 @@ from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.services.pubsub.wire import READ_SIZE, Handshake, Wire
 
 _MESSAGES = (b"message", b"pmessage")
-# A full socket read means more was waiting: the reader is behind Redis. (Smaller backlogs
-# come and go with every pause of the process and cost Redis little.)
+# A full read's worth waiting unread in the kernel, or a quarter of the kernel's receive
+# buffer while that is still small: the reader is behind Redis. (Smaller backlogs come and go
+# with every pause of the process and cost Redis little.)
 BEHIND_BYTES = READ_SIZE
 _CONFIRMATIONS = (b"subscribe", b"psubscribe")
 SUBSCRIBED = Status("subscribed")
@@ -46,8 +49,7 @@ class SharedReader:
         self.total = 0  # messages received since the start, over every connection
         self.rate = ArrivalRate()
         self.last_message_at: float | None = None
-        self.behind = False  # the last read was full: more is probably waiting
-        self.waiting = False  # the reader waits on an empty socket: whatever `behind` says
+        self.wire: Wire | None = None  # the connection, while it is up
         self.statuses: collections.deque = collections.deque(maxlen=32)  # (serial, Status)
         self.serial = 0
         self.state: Status | None = None  # what a viewer joining now is told first
@@ -80,7 +82,10 @@ class SharedReader:
     @property
     def lagging(self) -> bool:
         """The reader has a backlog to read: viewers hold off rendering."""
-        return self.behind and not self.waiting
+        if self.wire is None:
+            return False
+        unread, room = self.wire.backlog()
+        return unread > 0 and unread >= min(BEHIND_BYTES, room // 4)
 
     @property
     def capacity(self) -> int:
@@ -129,7 +134,8 @@ class SharedReader:
             try:
                 handshake = await wire.open(self.channels, self.patterns)
                 self.client_id = handshake.client_id
-                await self._pump(wire, _Connection(handshake, self.total, outage))
+                self._start(wire, _Connection(handshake, self.total, outage))
+                raise await wire.ended()
             except redis.ResponseError as exc:  # e.g. NOPERM for a channel or pattern
                 self.finished = True
                 self._post(Status(f"redis refused the subscription: {exc}", level="error",
@@ -139,6 +145,7 @@ class SharedReader:
                 failure = exc
             finally:
                 # Before any wait: no subscription is held while nobody reads it.
+                self.wire = None
                 await wire.close()
             if outage is None or outage.subscribed:  # it was up: a new outage begins
                 outage = _Outage(time.monotonic(), self.last_message_at, self.total,
@@ -149,39 +156,39 @@ class SharedReader:
                 delay = min(delay * 2, 5.0)
             await asyncio.sleep(delay)
 
-    async def _pump(self, wire: Wire, connection: _Connection) -> None:
-        self._last_connection = connection
-        self.behind = False
-        gets, feed, read, clock = wire.parser.gets, wire.parser.feed, wire.read_chunk, time.time
-        pending = len(self.channels) + len(self.patterns)
-        while True:
-            keep, count = self.ring.append, 0  # the ring may have grown since the last read
-            while (reply := gets()) is not False:
-                if type(reply) is list and reply[0] in _MESSAGES:
-                    keep(reply)
-                    count += 1
-                else:
-                    pending = self._control(reply, pending, connection)
-            if count:
-                self.total += count
-                self.last_message_at = now = clock()
-                self.stamps.append((self.total, now))
-                self.rate.count(count)
-            self.waiting = True  # seen by others only if the read has to wait for data
-            data = await read()
-            self.waiting = False
-            self.behind = len(data) >= BEHIND_BYTES
-            feed(data)
-            await asyncio.sleep(0)  # a full socket buffer never waits: let the others run
+    def _start(self, wire: Wire, connection: _Connection) -> None:
+        self._last_connection = self._connection = connection
+        self._pending = len(self.channels) + len(self.patterns)
+        self.wire = wire
+        wire.attach(self._take, self._after_read)
 
-    def _control(self, reply, pending: int, connection: _Connection) -> int:
+    # Both run in the event loop's read callback (see wire.py), once per slice of a socket
+    # read and once per read: the only work done per message is in `_take`'s loop.
+
+    def _take(self, gets) -> int:
+        keep, count = self.ring.append, 0  # the ring may have grown since the last read
+        while (reply := gets()) is not False:
+            if type(reply) is list and reply[0] in _MESSAGES:
+                keep(reply)
+                count += 1
+            else:
+                self._control(reply)
+        return count
+
+    def _after_read(self, count: int, nbytes: int) -> None:
+        if count:
+            self.total += count
+            self.last_message_at = now = time.time()
+            self.stamps.append((self.total, now))
+            self.rate.count(count)
+
+    def _control(self, reply) -> None:
         if isinstance(reply, hiredis.ReplyError):
             raise redis.ResponseError(str(reply))
         if type(reply) is list and reply[0] in _CONFIRMATIONS:
-            pending -= 1
-            if pending == 0:
-                self._subscribed(connection)
-        return pending
+            self._pending -= 1
+            if self._pending == 0:
+                self._subscribed(self._connection)
 
     def _subscribed(self, connection: _Connection) -> None:
         outage = connection.outage
@@ -195,6 +202,8 @@ class SharedReader:
                    newcomers=SUBSCRIBED)
 
     _last_connection: _Connection | None = None
+    _connection: _Connection | None = None
+    _pending = 0  # subscriptions not confirmed yet on this connection
 
 
 class _Connection:

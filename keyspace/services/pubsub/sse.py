@@ -12,9 +12,12 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 def sse_event(data: str, event: str | None = None) -> bytes:
     if event is not None and not _NAME.fullmatch(event):
         raise ValueError(f"not an SSE event name: {event!r}")
-    lines = [f"event: {event}"] if event else []
-    lines += [f"data: {line}" for line in _LINE_BREAKS.split(data.replace("\x00", "\ufffd"))]
-    return ("\n".join(lines) + "\n\n").encode("utf-8", "replace")
+    text = data.replace("\x00", "\ufffd")
+    if "\r" in text:  # CRLF first, as one break
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    head = f"event: {event}\n" if event else ""
+    lines = text.replace("\n", "\ndata: ")
+    return f"{head}data: {lines}\n\n".encode("utf-8", "replace")
 
 
 def sse_comment(text: str = "") -> bytes:

@@ -12,6 +12,7 @@ from keyspace.services.pubsub.feed import Allowance
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
 from keyspace.services.pubsub.reader import SharedReader
+from keyspace.services.pubsub.wire import FEED_SLICE, READ_SIZE
 from tests.services.pubsub.support import dashboard_clients, numsub, run_async
 
 
@@ -248,7 +249,7 @@ def test_viewers_of_one_subscription_take_on_the_same_tick_and_share_the_message
     assert (first.source, first.first_seq) == (second.source, second.first_seq)
 
 
-def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_is_behind():
+def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_is_behind(r):
     shared = SharedReader(0, (b"x",), ())
     feed = shared.join(4000)
     now = [0.0]
@@ -260,10 +261,41 @@ def test_the_budget_is_the_cap_under_a_flood_and_a_tenth_of_it_while_the_reader_
     now[0] = 2.0
     assert feed._budget(allowance, 200, 0.1) == 200
     assert allowance.saved == 0  # nothing saved for a catch-up batch that would only cost
-    shared.behind = True
-    assert feed._budget(allowance, 200, 0.1) == 20
-    shared.waiting = True  # the full read was the last of it: the socket is empty now
-    assert feed._budget(allowance, 200, 0.1) == 200
+
+    async def run():
+        # A real backlog: the reader stops reading its socket while Redis sends 300 KB.
+        async with hub.subscribe(0, channels=[b"flood"]) as feed:
+            items = feed.batches(interval=0.05, max_batch=200)
+            await next_status(items)
+            shared = feed.shared
+            assert not shared.lagging
+            shared.wire.transport.pause_reading()
+            with r.pipeline(transaction=False) as pipe:
+                for n in range(300):
+                    pipe.publish("flood", b"%04d" % n + b"x" * 1020)
+                pipe.execute()
+            deadline = time.monotonic() + 5
+            while not shared.lagging and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            # No flood yet (nothing was read): a backlog alone is a pause, and a batch
+            # after a 1 s stall still gets everything saved meanwhile.
+            clock = [0.0]
+            stalled = Allowance(200, 0.1, clock=lambda: clock[0])
+            clock[0] = 1.0
+            paused = feed._budget(stalled, 200, 0.1)
+            shared.rate.count(10_000)
+            behind = shared.lagging, feed._budget(Allowance(200, 0.1), 200, 0.1)
+            shared.wire.transport.resume_reading()
+            while shared.total < 300 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            caught_up = shared.lagging, feed._budget(Allowance(200, 0.1), 200, 0.1), shared.total
+            await items.aclose()
+            return paused, behind, caught_up
+
+    paused, behind, caught_up = run_async(run())
+    assert paused == 2000
+    assert behind == (True, 20)  # unread bytes wait in the socket: a tenth of the cap
+    assert caught_up == (False, 200, 300)  # all read: the socket is empty again
 
 
 def test_without_info_the_loss_is_said_to_be_unknown(r, redis_server, settings):
@@ -290,3 +322,27 @@ def test_without_info_the_loss_is_said_to_be_unknown(r, redis_server, settings):
     assert "lost the connection" in lost.text
     assert back.text.endswith("were not received: how many is unknown")
     assert back.lost is None and back.level == "error"
+
+
+def test_messages_cut_across_parse_slices_and_socket_reads_arrive_whole_and_in_order(r):
+    """The reader feeds hiredis a socket read a slice at a time (wire.FEED_SLICE): replies
+    that span slices, reads, or both, from 1 byte to many slices long, come out exact."""
+    sizes = [1, FEED_SLICE - 40, FEED_SLICE, 3 * FEED_SLICE + 7, 0, 5, READ_SIZE + 11, 2]
+    sizes += [997] * 300
+    payloads = [bytes([n % 251]) * size + b"|%d" % n for n, size in enumerate(sizes)]
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"sizes"], keep=len(payloads)) as feed:
+            items = feed.batches(interval=0.05, max_batch=len(payloads))
+            await next_status(items)
+            with r.pipeline(transaction=False) as pipe:
+                for payload in payloads:
+                    pipe.publish("sizes", payload)
+                pipe.execute()
+            shown, skipped = await next_messages(items, len(payloads))
+            await items.aclose()
+            return shown, skipped
+
+    shown, skipped = run_async(run())
+    assert skipped == 0
+    assert shown == payloads
