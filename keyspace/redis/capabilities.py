@@ -1,0 +1,230 @@
+"""What this Redis lets the dashboard do, learned when a connection is first used.
+
+Managed services (ElastiCache, MemoryDB, Azure Cache, Memorystore, Aiven) and ACL-limited
+users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, sometimes
+INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
+pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
+databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE and MEMORY USAGE of a
+name nobody uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL
+rule) or "not available" (unknown: renamed or removed). On Redis 7+, when the user may run
+ACL DRYRUN, it also asks whether the user may write at all.
+
+A refusal met later (a page whose command Redis refused) is noted too (`note_refusal`), so
+the next page does without it. The facts are kept per Redis URL (which names the user) for
+CAPABILITY_SECONDS in each process: they are a cache of what the server says, not state the
+processes must agree on, and they follow ACL changes within that time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import redis
+
+from keyspace.redis.commands import removed
+
+CAPABILITY_SECONDS = 60.0
+# A name no application uses: TYPE and MEMORY USAGE of it read nothing, and a user whose
+# key patterns do not cover it is one limited to some keys.
+PROBE_KEY = b"\x00redis-dashboard:probe"
+WRITE_PROBES = (("SET", PROBE_KEY, b"x"), ("HSET", PROBE_KEY, b"f", b"v"), ("DEL", PROBE_KEY))
+
+NOT_PERMITTED = "not permitted for this Redis user"
+NOT_AVAILABLE = "not available on this server (renamed or removed)"
+
+
+def refusal_kind(exc: BaseException) -> str | None:
+    """NOT_PERMITTED, NOT_AVAILABLE or None (another error, e.g. a wrong argument)."""
+    if not isinstance(exc, redis.ResponseError):
+        return None
+    text = str(exc)
+    if isinstance(exc, redis.exceptions.NoPermissionError) or text.startswith("NOPERM") \
+            or "no permissions to" in text:
+        return NOT_PERMITTED
+    if text.lower().startswith("unknown command") or "unknown subcommand" in text.lower():
+        return NOT_AVAILABLE
+    return None
+
+
+def key_refused(exc: BaseException) -> bool:
+    """A NOPERM about the key (the user's key patterns), not about the command."""
+    return refusal_kind(exc) == NOT_PERMITTED and "key" in str(exc) and "command" not in str(exc)
+
+
+@dataclass
+class Capabilities:
+    user: str | None = None  # ACL WHOAMI; None when it is refused
+    missing: dict[str, str] = field(default_factory=dict)  # "CONFIG" -> NOT_AVAILABLE, ...
+    databases: int | None = None  # CONFIG GET databases
+    keyspace: dict[int, tuple[int, int]] | None = None  # INFO keyspace: db -> (keys, expires)
+    all_keys: bool = True  # False: ACL key patterns leave some names out
+    write_refusal: str | None = None  # why this user cannot write, or None
+    scan_type: bool = True  # SCAN ... TYPE understood (Redis 6+)
+    learned_at: float = 0.0
+
+    def lacks(self, command: str) -> str | None:
+        """Why `command` (e.g. "CONFIG", "MEMORY") cannot be used, or None."""
+        return self.missing.get(command.upper())
+
+    def reason(self, command: str) -> str:
+        why = self.lacks(command)
+        return f"{command.upper()} is {why}" if why else ""
+
+    @property
+    def can_select(self) -> bool:
+        return "SELECT" not in self.missing
+
+    @property
+    def can_multi(self) -> bool:
+        return "MULTI" not in self.missing
+
+
+_known: dict[str, Capabilities] = {}
+_lock = threading.Lock()
+
+
+def forget() -> None:
+    with _lock:
+        _known.clear()
+
+
+def capabilities(client: redis.Redis | None = None) -> Capabilities:
+    """The facts for the Redis the dashboard points at, asked for once per CAPABILITY_SECONDS.
+    Raises what the connection raises (Redis down): callers that only draw catch it."""
+    from keyspace.redis.connection import current_target, get_client
+
+    url = current_target().url
+    known = _known.get(url)
+    if known is not None and time.monotonic() - known.learned_at < CAPABILITY_SECONDS:
+        return known
+    learned = probe(client or get_client(), current_target().default_db)
+    with _lock:
+        _known[url] = learned
+    return learned
+
+
+def note_refusal(command: str, exc: BaseException) -> str | None:
+    """Record that Redis refused `command` (NOPERM or unknown); returns the reason, or None
+    when `exc` is no such refusal. A key-pattern refusal is about one key: not recorded."""
+    kind = refusal_kind(exc)
+    if kind is None or key_refused(exc):
+        return kind
+    from keyspace.redis.connection import current_target
+
+    try:
+        url = current_target().url
+    except ValueError:
+        return kind
+    with _lock:
+        known = _known.get(url)
+        if known is not None:
+            known.missing[command.upper()] = kind
+            if command.upper() == "TYPE":
+                known.all_keys = True  # nothing to tell names apart by: shown, said so
+    return kind
+
+
+def _queue(pipe, name: str, *args) -> bool:
+    if removed(name):
+        return False
+    pipe.execute_command(name, *args)
+    return True
+
+
+def probe(client: redis.Redis, db: int) -> Capabilities:
+    found = Capabilities(learned_at=time.monotonic())
+    asked: list[str] = []
+    with client.pipeline(transaction=False) as pipe:
+        for label, args in (
+            ("ACL", ("ACL", "WHOAMI")),
+            ("CONFIG", ("CONFIG", "GET", "databases")),
+            ("INFO", ("INFO", "keyspace")),
+            ("MULTI", ("MULTI",)),
+            ("DISCARD", ("DISCARD",)),
+            ("SELECT", ("SELECT", db)),
+            ("TYPE", ("TYPE", PROBE_KEY)),
+            ("MEMORY", ("MEMORY", "USAGE", PROBE_KEY)),
+            ("SCANTYPE", ("SCAN", 0, "COUNT", 1, "TYPE", "string")),
+        ):
+            if removed(args[0]):
+                found.missing[args[0]] = NOT_AVAILABLE
+                continue
+            pipe.execute_command(*args)
+            asked.append(label)
+        replies = dict(zip(asked, pipe.execute(raise_on_error=False), strict=True))
+    for label, reply in replies.items():
+        if not isinstance(reply, Exception):
+            continue
+        kind = refusal_kind(reply)
+        if label == "TYPE" and key_refused(reply):
+            found.all_keys = False
+        elif label == "MEMORY" and key_refused(reply):
+            pass
+        elif label == "SCANTYPE":
+            found.scan_type = kind == NOT_PERMITTED  # a syntax error: an old server
+            if kind == NOT_PERMITTED:
+                found.missing["SCAN"] = kind
+        elif label == "DISCARD":
+            pass  # refused only because MULTI was
+        elif kind is not None:
+            found.missing[label] = kind
+    user = replies.get("ACL")
+    if isinstance(user, bytes | str):
+        found.user = user.decode() if isinstance(user, bytes) else user
+    config = replies.get("CONFIG")
+    if isinstance(config, list | dict) and config:
+        pairs = config if isinstance(config, dict) else dict(zip(config[::2], config[1::2],
+                                                                 strict=False))
+        value = next(iter(pairs.values()), None)
+        if value is not None and str(_text(value)).isdigit():
+            found.databases = int(_text(value))
+    keyspace = replies.get("INFO")
+    if isinstance(keyspace, dict):
+        found.keyspace = {int(str(name)[2:]): (int(stats.get("keys", 0)),
+                                               int(stats.get("expires", 0)))
+                          for name, stats in keyspace.items()
+                          if str(name)[:2] == "db" and str(name)[2:].isdigit()
+                          and isinstance(stats, dict)}
+    elif isinstance(keyspace, bytes | str):
+        found.keyspace = _keyspace(_text(keyspace))
+    if not found.can_multi:
+        found.write_refusal = ("edits run in MULTI/EXEC, so that they change only what you saw, "
+                               f"and MULTI is {found.missing['MULTI']}")
+    elif found.user is not None:
+        found.write_refusal = _dry_run(client, found.user)
+    return found
+
+
+def _dry_run(client: redis.Redis, user: str) -> str | None:
+    """ACL DRYRUN (Redis 7+) of a few writes; a reason when every one is refused by command."""
+    with client.pipeline(transaction=False) as pipe:
+        for command in WRITE_PROBES:
+            pipe.execute_command("ACL", "DRYRUN", user, *command)
+        replies = pipe.execute(raise_on_error=False)
+    refused = []
+    for reply in replies:
+        if isinstance(reply, Exception):
+            return None  # no DRYRUN here (older server, or not permitted): not known
+        text = _text(reply)
+        if text == "OK" or "key" in text:
+            return None  # a write is allowed, at least on some keys
+        refused.append(text)
+    return f"this Redis user may not write (ACL DRYRUN: {refused[0]})"
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _keyspace(text: str) -> dict[int, tuple[int, int]]:
+    """`db0:keys=1,expires=0,avg_ttl=0` lines of INFO keyspace."""
+    found = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if not name.startswith("db") or not name[2:].isdigit():
+            continue
+        stats = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
+        found[int(name[2:])] = (int(stats.get("keys", 0)), int(stats.get("expires", 0)))
+    return found
