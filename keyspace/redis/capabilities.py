@@ -228,3 +228,14 @@ def _keyspace(text: str) -> dict[int, tuple[int, int]]:
         stats = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
         found[int(name[2:])] = (int(stats.get("keys", 0)), int(stats.get("expires", 0)))
     return found
+
+
+def reading_pipeline(client: redis.Redis):
+    """A pipeline for reads that belong together: one snapshot in MULTI/EXEC when this user
+    may run MULTI, else a plain pipeline (the replies are then read one after another, a
+    moment apart; MULTI is not a read command, so a +@read user lacks it)."""
+    try:
+        snapshot = capabilities().can_multi
+    except (redis.RedisError, ValueError):
+        snapshot = True
+    return client.pipeline(transaction=snapshot)

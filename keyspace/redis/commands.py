@@ -9,6 +9,7 @@ packs commands (the connection classes below), so no caller needs to know.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import redis
@@ -92,10 +93,8 @@ class _Sync:
             self.client_name = name
         if name:
             self.send_command("CLIENT", "SETNAME", name, check_health=False)
-            try:
+            with contextlib.suppress(redis.ResponseError):
                 self.read_response()
-            except redis.ResponseError:
-                pass
 
 
 class Connection(_Sync, redis.Connection):
@@ -126,10 +125,8 @@ class _Async:
             self.client_name = name
         if name:
             await self.send_command("CLIENT", "SETNAME", name, check_health=False)
-            try:
+            with contextlib.suppress(redis.ResponseError):
                 await self.read_response()
-            except redis.ResponseError:
-                pass
 
 
 class AsyncConnection(_Async, redis.asyncio.Connection):

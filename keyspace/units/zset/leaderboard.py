@@ -11,6 +11,7 @@ from functools import cached_property
 from django import forms
 
 from keyspace.exceptions import BadRequest, KeyNotFound
+from keyspace.redis.capabilities import reading_pipeline
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.units.base import Element
 from keyspace.units.zset.scores import Bound, member_candidates, member_label, parse_bound
@@ -176,7 +177,7 @@ def _queue_ranks(pipe, key: bytes, start: int, stop: int, descending: bool) -> N
 
 def _top(client, key: bytes, query: dict, offset: int, missing: str | None = None) -> Board:
     descending = query["order"] == "desc"
-    with client.pipeline(transaction=True) as pipe:
+    with reading_pipeline(client) as pipe:
         pipe.type(key)
         pipe.zcard(key)
         _queue_ranks(pipe, key, offset, offset + query["count"] - 1, descending)
@@ -197,7 +198,7 @@ def _around_member(client, key: bytes, query: dict) -> Board:
     descending = query["order"] == "desc"
     exact = query.get("at")
     candidates = [exact] if exact is not None else member_candidates(query["member"])
-    with client.pipeline(transaction=True) as pipe:
+    with reading_pipeline(client) as pipe:
         pipe.type(key)
         pipe.zcard(key)
         for member in candidates:
@@ -209,7 +210,7 @@ def _around_member(client, key: bytes, query: dict) -> Board:
         return _top(client, key, query, 0, missing=missing)
     member, rank = found[0]
     start = max(0, rank - query["around"])
-    with client.pipeline(transaction=True) as pipe:
+    with reading_pipeline(client) as pipe:
         pipe.type(key)
         pipe.zcard(key)
         _queue_ranks(pipe, key, start, rank + query["around"], descending)
@@ -222,7 +223,7 @@ def _score_range(client, key: bytes, query: dict) -> Board:
     descending = query["order"] == "desc"
     low, high = query["min_bound"], query["max_bound"]
     offset, count = query["offset"], query["count"]
-    with client.pipeline(transaction=True) as pipe:
+    with reading_pipeline(client) as pipe:
         pipe.type(key)
         pipe.zcard(key)
         pipe.zcount(key, low.arg, high.arg)

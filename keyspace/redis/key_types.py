@@ -1,0 +1,44 @@
+"""A key's type when TYPE itself is refused (an ACL user without it, a renamed TYPE).
+
+Each of STRLEN, HLEN, LLEN, SCARD, ZCARD and XLEN answers only for its own type (WRONGTYPE
+for the others), in constant time: pipelined for a page of keys, the one that answers names
+the type. EXISTS tells a missing key (every length is then 0) from an empty answer. A key
+no length command answers for (a module type) is "unknown".
+"""
+
+from __future__ import annotations
+
+import redis
+
+from keyspace.redis.capabilities import key_refused
+
+PROBES = (("string", "STRLEN"), ("hash", "HLEN"), ("list", "LLEN"), ("set", "SCARD"),
+          ("zset", "ZCARD"), ("stream", "XLEN"))
+UNKNOWN = "unknown"
+REFUSED = "refused"  # the user may not read this key at all
+
+
+def types_without_type(client: redis.Redis, keys: list[bytes]) -> list[str]:
+    """The type of each key ("none" when gone, UNKNOWN, REFUSED) without TYPE."""
+    if not keys:
+        return []
+    per_key = 1 + len(PROBES)
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.exists(key)
+            for _, command in PROBES:
+                pipe.execute_command(command, key)
+        replies = pipe.execute(raise_on_error=False)
+    found = []
+    for start in range(0, len(replies), per_key):
+        exists, *lengths = replies[start:start + per_key]
+        if isinstance(exists, Exception):
+            found.append(REFUSED if key_refused(exists) else UNKNOWN)
+            continue
+        if not exists:
+            found.append("none")
+            continue
+        answered = [name for (name, _), reply in zip(PROBES, lengths, strict=True)
+                    if not isinstance(reply, Exception)]
+        found.append(answered[0] if len(answered) == 1 else UNKNOWN)
+    return found
