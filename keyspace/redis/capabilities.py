@@ -239,3 +239,12 @@ def reading_pipeline(client: redis.Redis):
     except (redis.RedisError, ValueError):
         snapshot = True
     return client.pipeline(transaction=snapshot)
+
+
+def limited_keys() -> bool:
+    """True when ACL key patterns leave some keys out for this user (SCAN names them all the
+    same, so listings must drop them); False when not, or when it cannot be told."""
+    try:
+        return not capabilities().all_keys
+    except (redis.RedisError, ValueError):
+        return False

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.exceptions import KeyNotFound
+from keyspace.redis.capabilities import capabilities, key_refused, note_refusal, refusal_kind
+from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.units import PageRequest, TypeUnit, ValuePage, registry
 
@@ -19,6 +21,30 @@ class KeyRow:
     memory: int | None
     length: int | None
     length_label: str
+    memory_estimated: bool = False  # MEMORY USAGE unavailable: worked out from the length
+
+
+# Without MEMORY USAGE (ElastiCache Serverless, a renamed MEMORY, an ACL user without it) a
+# key's size is estimated from its length: Redis's per-key overhead, the name, and a typical
+# size per element of each type (a string's length is its size in bytes).
+KEY_OVERHEAD_BYTES = 56
+ELEMENT_BYTES = {"hash": 48, "list": 24, "set": 32, "zset": 56, "stream": 96}
+
+
+def estimated_memory(key: bytes, type_name: str, length: int | None) -> int | None:
+    if length is None:
+        return None
+    per_element = 1 if type_name == "string" else ELEMENT_BYTES.get(type_name)
+    if per_element is None:
+        return None
+    return KEY_OVERHEAD_BYTES + len(key) + length * per_element
+
+
+def _memory_unavailable() -> bool:
+    try:
+        return bool(capabilities().lacks("MEMORY"))
+    except (redis.RedisError, ValueError):
+        return False
 
 
 def _ok(reply):
@@ -40,9 +66,13 @@ def keys_metadata(
     """TYPE, PTTL, MEMORY USAGE and length for a page of keys: two pipelines, or one when the
     type is known or the length is not wanted. `memory`/`length` False skip those commands
     (hidden columns on a busy server); their values are then None. Keys that vanished
-    meanwhile are left out; a refused command (NOPERM on MEMORY, say) leaves its column empty."""
+    meanwhile are left out; a refused command (NOPERM on PTTL, say) leaves its column empty.
+    Without MEMORY USAGE (refused or renamed away) sizes are estimated from the lengths and
+    marked so (`memory_estimated`)."""
     if not keys:
         return []
+    estimate = memory and _memory_unavailable()
+    memory = memory and not estimate
     unit = registry.unit_for(type_name) if type_name else None
     with client.pipeline(transaction=False) as pipe:
         for key in keys:
@@ -56,9 +86,17 @@ def keys_metadata(
         replies = pipe.execute(raise_on_error=False)
     per_key = (unit is None) + 1 + memory + (length and unit is not None)
     chunks = [iter(replies[i : i + per_key]) for i in range(0, len(replies), per_key)]
-    types = [type_name if unit else _type_text(_ok(next(c)) or b"none") for c in chunks]
+    types = [type_name] * len(keys) if unit else _types(client, keys, [next(c) for c in chunks])
     ttls = [_ok(next(c)) for c in chunks]
-    memories = [_ok(next(c)) if memory else None for c in chunks]
+    memory_replies = [next(c) if memory else None for c in chunks]
+    refusal = next((reply for reply in memory_replies if isinstance(reply, Exception)
+                    and refusal_kind(reply) and not key_refused(reply)), None)
+    if refusal is not None:
+        note_refusal("MEMORY", refusal)
+        estimate = True
+    memories = [_ok(reply) for reply in memory_replies]
+    wanted_length = length
+    length = length or estimate
     if not length:
         lengths = [None] * len(keys)
     elif unit is not None:
@@ -67,24 +105,40 @@ def keys_metadata(
         lengths = _lengths(client, keys, types)
     rows = []
     for key, type_text, ttl_ms, used, size in zip(keys, types, ttls, memories, lengths, strict=True):
-        if type_text == "none" or ttl_ms == -2:
-            continue
+        if type_text in ("none", REFUSED) or ttl_ms == -2:
+            continue  # gone meanwhile, or a key this Redis user may not read
         row_unit = registry.unit_for(type_text)
+        counted = row_unit.parse_length(_ok(size)) if length else None
         rows.append(
             KeyRow(
                 name=key,
                 type_name=type_text,
                 ttl_ms=ttl_ms,
-                memory=used,
-                length=row_unit.parse_length(_ok(size)) if length else None,
+                memory=estimated_memory(key, type_text, counted) if estimate else used,
+                length=counted if wanted_length else None,
                 length_label=row_unit.length_label,
+                memory_estimated=estimate,
             )
         )
     return rows
 
 
+def _types(client: redis.Redis, keys: list[bytes], replies: list) -> list[str]:
+    """The TYPE replies as text. A refused TYPE is not a vanished key: when the command itself
+    is refused (NOPERM, renamed away) the types are worked out without it, and the refusal is
+    noted for the page to say; a key the user may not read is REFUSED."""
+    refusal = next((reply for reply in replies if isinstance(reply, Exception)
+                    and refusal_kind(reply) and not key_refused(reply)), None)
+    if refusal is not None:
+        note_refusal("TYPE", refusal)
+        return types_without_type(client, keys)
+    return [REFUSED if isinstance(reply, Exception) and key_refused(reply)
+            else _type_text(_ok(reply) or b"none") for reply in replies]
+
+
 def _lengths(client: redis.Redis, keys: list[bytes], types: list[str]) -> list:
-    wanted = [(key, t) for key, t in zip(keys, types, strict=True) if t != "none"]
+    wanted = [(key, t) for key, t in zip(keys, types, strict=True)
+              if t not in ("none", REFUSED)]
     with client.pipeline(transaction=False) as pipe:
         for key, type_text in wanted:
             registry.unit_for(type_text).queue_length(pipe, key)
@@ -140,13 +194,13 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
     key changed type in between, the read starts over with the new type's unit.
     """
     for _ in range(MAX_TYPE_CHANGES):
-        type_text = _type_text(client.type(key))
+        type_text, checked = _type_of(client, key)
         if type_text == "none":
             raise KeyNotFound("this key no longer exists")
         unit = registry.unit_for(type_text)
         page_request = unit.validate(request) if request else None
         with client.pipeline(transaction=False) as pipe:
-            pipe.type(key)
+            pipe.type(key) if checked else pipe.exists(key)
             pipe.pttl(key)
             pipe.object("encoding", key)
             pipe.memory_usage(key)
@@ -154,8 +208,10 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             if page_request:
                 unit.queue_page(pipe, key, page_request)
             replies = pipe.execute(raise_on_error=False)
-        if _type_text(_ok(replies[0]) or b"none") != type_text:
+        if checked and _type_text(_ok(replies[0]) or b"none") != type_text:
             continue
+        if not checked and not _ok(replies[0]):
+            raise KeyNotFound("this key no longer exists")
         page_reply = replies[5] if page_request else None
         if isinstance(page_reply, Exception):
             raise page_reply
@@ -176,6 +232,21 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
     raise KeyNotFound("this key keeps changing type; try again")
 
 
+def _type_of(client: redis.Redis, key: bytes) -> tuple[str, bool]:
+    """(the key's type, whether TYPE itself answered: False when it is refused and the type
+    was worked out from the length commands instead)."""
+    try:
+        return _type_text(client.type(key)), True
+    except redis.ResponseError as exc:
+        if not refusal_kind(exc) or key_refused(exc):
+            raise
+        note_refusal("TYPE", exc)
+    found = types_without_type(client, [key])[0]
+    if found == REFUSED:
+        raise KeyNotFound("this Redis user may not read this key")
+    return found, False
+
+
 def lookup_key(client: redis.Redis, typed: str) -> bytes | None:
     r"""The key a person typed: taken literally first, then with `\xNN` escapes decoded (the
     form binary names are shown in)."""
@@ -186,3 +257,21 @@ def lookup_key(client: redis.Redis, typed: str) -> bytes | None:
             pipe.exists(candidate)
         found = pipe.execute()
     return next((c for c, exists in zip(candidates, found, strict=True) if exists), None)
+
+
+def listing_notes(*, memory: bool) -> list[str]:
+    """What the key list does without, said above it: TYPE (types worked out from lengths)
+    and MEMORY USAGE (sizes estimated)."""
+    try:
+        facts = capabilities()
+    except (redis.RedisError, ValueError):
+        return []
+    notes = []
+    if facts.lacks("TYPE"):
+        notes.append(f"{facts.reason('TYPE')}: each key's type is worked out from the one "
+                     "length command (STRLEN, HLEN, LLEN, SCARD, ZCARD or XLEN) that answers "
+                     "for it; other types show as unknown.")
+    if memory and facts.lacks("MEMORY"):
+        notes.append(f"{facts.reason('MEMORY')}: sizes (~) are estimated from each key's "
+                     "length, not measured.")
+    return notes

@@ -24,6 +24,10 @@ USERS = {
     "app": ("~app:*", "&*", "+@all"),
     # Everything but TYPE.
     "notype": ("~*", "&*", "+@all", "-type"),
+    # Reads, and transactions, but no write command: Redis refuses each write itself.
+    "readmulti": ("~*", "&*", "+@read", "+multi", "+exec", "+discard", "+watch", "+unwatch"),
+    # Reads everything, writes only its own keys (Redis 7 read/write key patterns).
+    "appwriter": ("%R~*", "%W~app:*", "&*", "+@all"),
     # Everything the server still has: the admin of a managed service.
     "admin": ("~*", "&*", "+@all"),
 }

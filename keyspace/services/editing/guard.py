@@ -82,8 +82,7 @@ def refused(exc: redis.ResponseError) -> Refused:
 
     command = _command_of(exc)
     kind = note_refusal(command, exc) if command else None
-    if kind == NOT_PERMITTED or str(exc).startswith("NOPERM") or \
-            isinstance(exc, redis.exceptions.NoPermissionError):
+    if kind == NOT_PERMITTED:
         return RedisRefusedWrite(f"not permitted for this Redis user: {exc}")
     return Refused(f"redis refused: {exc}")
 
