@@ -194,6 +194,9 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
                                f"and MULTI is {found.missing['MULTI']}")
     elif found.user is not None:
         found.write_refusal = _dry_run(client, found.user)
+    if found.write_refusal is None and found.lacks("TYPE"):
+        found.write_refusal = ("edits check under WATCH that a key is still of the type you saw, "
+                               f"and TYPE is {found.missing['TYPE']}")
     return found
 
 

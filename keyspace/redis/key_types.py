@@ -42,3 +42,45 @@ def types_without_type(client: redis.Redis, keys: list[bytes]) -> list[str]:
                     if not isinstance(reply, Exception)]
         found.append(answered[0] if len(answered) == 1 else UNKNOWN)
     return found
+
+
+def type_refused() -> bool:
+    """True when this user may not run TYPE (the connection's probe, or a page, found out)."""
+    from keyspace.redis.capabilities import capabilities
+
+    try:
+        return bool(capabilities().lacks("TYPE"))
+    except (redis.RedisError, ValueError):
+        return False
+
+
+def queue_type(pipe, key: bytes) -> None:
+    """TYPE in a pipeline that goes on to read the key as one type; EXISTS when TYPE is
+    refused (the type-specific reads that follow then answer WRONGTYPE for another type).
+    Read the reply with `type_reply`."""
+    if type_refused():
+        pipe.exists(key)
+    else:
+        pipe.type(key)
+
+
+def type_reply(reply, assumed: bytes):
+    """What `queue_type` queued, as TYPE would answer: EXISTS' 0 is b"none", 1 `assumed`."""
+    if isinstance(reply, int) and not isinstance(reply, bool):
+        return assumed if reply else b"none"
+    return reply
+
+
+def stream_type(client: redis.Redis, key: bytes):
+    """TYPE of a key read as a stream; without TYPE, b"stream" when XLEN answers."""
+    if not type_refused():
+        return client.type(key)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.exists(key)
+        pipe.xlen(key)
+        exists, length = pipe.execute(raise_on_error=False)
+    if isinstance(exists, Exception):
+        raise exists
+    if not exists:
+        return b"none"
+    return b"other" if isinstance(length, Exception) else b"stream"
