@@ -61,7 +61,6 @@ class Capabilities:
     keyspace: dict[int, tuple[int, int]] | None = None  # INFO keyspace: db -> (keys, expires)
     all_keys: bool = True  # False: ACL key patterns leave some names out
     write_refusal: str | None = None  # why this user cannot write, or None
-    scan_type: bool = True  # SCAN ... TYPE understood (Redis 6+)
     learned_at: float = 0.0
 
     def lacks(self, command: str) -> str | None:
@@ -105,6 +104,19 @@ def capabilities(client: redis.Redis | None = None) -> Capabilities:
     return learned
 
 
+def known() -> Capabilities | None:
+    """The facts if this process has them already (never asks Redis)."""
+    from keyspace.redis.connection import current_target
+
+    try:
+        found = _known.get(current_target().url)
+    except ValueError:
+        return None
+    if found is None or time.monotonic() - found.learned_at >= CAPABILITY_SECONDS:
+        return None
+    return found
+
+
 def note_refusal(command: str, exc: BaseException) -> str | None:
     """Record that Redis refused `command` (NOPERM or unknown); returns the reason, or None
     when `exc` is no such refusal. A key-pattern refusal is about one key: not recorded."""
@@ -146,7 +158,6 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             ("SELECT", ("SELECT", db)),
             ("TYPE", ("TYPE", PROBE_KEY)),
             ("MEMORY", ("MEMORY", "USAGE", PROBE_KEY)),
-            ("SCANTYPE", ("SCAN", 0, "COUNT", 1, "TYPE", "string")),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE
@@ -162,10 +173,6 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             found.all_keys = False
         elif label == "MEMORY" and key_refused(reply):
             pass
-        elif label == "SCANTYPE":
-            found.scan_type = kind == NOT_PERMITTED  # a syntax error: an old server
-            if kind == NOT_PERMITTED:
-                found.missing["SCAN"] = kind
         elif label == "DISCARD":
             pass  # refused only because MULTI was
         elif kind is not None:

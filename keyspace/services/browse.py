@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.exceptions import KeyNotFound
-from keyspace.redis.capabilities import capabilities, key_refused, note_refusal, refusal_kind
+from keyspace.redis.capabilities import (
+    capabilities,
+    key_refused,
+    known,
+    note_refusal,
+    refusal_kind,
+)
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.units import PageRequest, TypeUnit, ValuePage, registry
@@ -41,10 +47,9 @@ def estimated_memory(key: bytes, type_name: str, length: int | None) -> int | No
 
 
 def _memory_unavailable() -> bool:
-    try:
-        return bool(capabilities().lacks("MEMORY"))
-    except (redis.RedisError, ValueError):
-        return False
+    """Known already (never asked for here: a first page finds out from its own replies)."""
+    facts = known()
+    return bool(facts and facts.lacks("MEMORY"))
 
 
 def _ok(reply):
