@@ -4,8 +4,7 @@ Managed services (ElastiCache, MemoryDB, Azure Cache, Memorystore, Aiven) and AC
 users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, sometimes
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
-databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE and MEMORY USAGE of a
-name nobody uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL
+databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE of a name nobody uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL
 rule) or "not available" (unknown: renamed or removed). On Redis 7+, when the user may run
 ACL DRYRUN, it also asks whether the user may write at all.
 
@@ -26,7 +25,7 @@ import redis
 from keyspace.redis.commands import removed
 
 CAPABILITY_SECONDS = 60.0
-# A name no application uses: TYPE and MEMORY USAGE of it read nothing, and a user whose
+# A name no application uses: TYPE of it reads nothing, and a user whose
 # key patterns do not cover it is one limited to some keys.
 PROBE_KEY = b"\x00redis-dashboard:probe"
 WRITE_PROBES = (("SET", PROBE_KEY, b"x"), ("HSET", PROBE_KEY, b"f", b"v"), ("DEL", PROBE_KEY))
@@ -157,7 +156,6 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             ("DISCARD", ("DISCARD",)),
             ("SELECT", ("SELECT", db)),
             ("TYPE", ("TYPE", PROBE_KEY)),
-            ("MEMORY", ("MEMORY", "USAGE", PROBE_KEY)),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE
@@ -171,8 +169,6 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
         kind = refusal_kind(reply)
         if label == "TYPE" and key_refused(reply):
             found.all_keys = False
-        elif label == "MEMORY" and key_refused(reply):
-            pass
         elif label == "DISCARD":
             pass  # refused only because MULTI was
         elif kind is not None:

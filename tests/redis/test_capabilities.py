@@ -57,7 +57,6 @@ def test_the_probe_of_a_read_only_user(settings, locked, admin):
     assert facts.lacks("SELECT") == NOT_PERMITTED
     assert facts.lacks("INFO") == NOT_PERMITTED
     assert facts.lacks("CONFIG") == NOT_AVAILABLE  # renamed away: unknown to everyone
-    assert facts.lacks("MEMORY") == NOT_AVAILABLE
     assert facts.lacks("TYPE") is None
     assert "MULTI" in facts.write_refusal
     assert facts.all_keys

@@ -78,11 +78,12 @@ class RedisRefusedWrite(Refused):
 def refused(exc: redis.ResponseError) -> Refused:
     """The refusal to raise for a Redis error: 403 "not permitted" for an ACL refusal (noted,
     so the next page draws no control that needs the command), 422 for anything else."""
-    from keyspace.redis.capabilities import NOT_PERMITTED, note_refusal
+    from keyspace.redis.capabilities import NOT_PERMITTED, note_refusal, refusal_kind
 
     command = _command_of(exc)
-    kind = note_refusal(command, exc) if command else None
-    if kind == NOT_PERMITTED:
+    if command:
+        note_refusal(command, exc)
+    if refusal_kind(exc) == NOT_PERMITTED:
         return RedisRefusedWrite(f"not permitted for this Redis user: {exc}")
     return Refused(f"redis refused: {exc}")
 
