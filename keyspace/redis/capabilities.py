@@ -4,8 +4,10 @@ Managed services (ElastiCache, MemoryDB, Azure Cache, Memorystore, Aiven) and AC
 users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, sometimes
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
-databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE of a name nobody uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL
-rule) or "not available" (unknown: renamed or removed). On Redis 7+, when the user may run
+databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE of a name nobody
+uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL rule) or "not
+available" (unknown: renamed or removed). MEMORY is not asked: the key list finds out from
+its own MEMORY USAGE replies. On Redis 7+, when the user may run
 ACL DRYRUN, it also asks whether the user may write at all.
 
 A refusal met later (a page whose command Redis refused) is noted too (`note_refusal`), so
