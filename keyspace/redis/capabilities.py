@@ -5,9 +5,9 @@ users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, 
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
 databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE of a name nobody
-uses) and keeps each refusal with its reason: "not permitted" (NOPERM, an ACL rule) or "not
-available" (unknown: renamed or removed). MEMORY is not asked: the key list finds out from
-its own MEMORY USAGE replies. On Redis 7+, when the user may run
+uses, UNLINK without arguments) and keeps each refusal with its reason: "not permitted"
+(NOPERM, an ACL rule) or "not available" (unknown: renamed or removed). MEMORY is not asked:
+the key list finds out from its own MEMORY USAGE replies. On Redis 7+, when the user may run
 ACL DRYRUN, it also asks whether the user may write at all.
 
 A refusal met later (a page whose command Redis refused) is noted too (`note_refusal`), so
@@ -158,6 +158,9 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             ("DISCARD", ("DISCARD",)),
             ("SELECT", ("SELECT", db)),
             ("TYPE", ("TYPE", PROBE_KEY)),
+            # No arguments: a server that has UNLINK refuses the arity and runs nothing; one
+            # without it (older than 4.0, renamed away) answers "unknown command".
+            ("UNLINK", ("UNLINK",)),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE
@@ -236,6 +239,16 @@ def _keyspace(text: str) -> dict[int, tuple[int, int]]:
         stats = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
         found[int(name[2:])] = (int(stats.get("keys", 0)), int(stats.get("expires", 0)))
     return found
+
+
+def delete_command() -> str:
+    """UNLINK (frees memory in the background), or DEL where UNLINK is missing."""
+    if removed("UNLINK"):
+        return "DEL"
+    try:
+        return "DEL" if capabilities().lacks("UNLINK") == NOT_AVAILABLE else "UNLINK"
+    except (redis.RedisError, ValueError):
+        return "UNLINK"
 
 
 def reading_pipeline(client: redis.Redis):

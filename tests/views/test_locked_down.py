@@ -173,3 +173,29 @@ def test_without_config_the_pubsub_page_does_not_blame_permissions(client, setti
 def test_the_password_is_never_shown(client, settings, locked, seeded):
     as_user(settings, locked, "reader")
     assert PASSWORD.encode() not in client.get("/db/0/").content
+
+
+# --- UNLINK missing -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def no_unlink(tmp_path_factory):
+    from dashboard.local_redis import LocalRedis
+
+    server = LocalRedis(tmp_path_factory.mktemp("nounlink"),
+                        extra_args=("--rename-command", "UNLINK", "")).start()
+    yield server
+    server.stop()
+
+
+def test_a_delete_uses_del_where_unlink_is_missing(client, settings, no_unlink):
+    from keyspace.redis.connection import reset_pools
+    from tests.services.editing.forms import submit
+
+    settings.REDIS_URL = no_unlink.url
+    reset_pools()
+    admin = redis.Redis(port=no_unlink.port)
+    admin.set(b"doomed", b"x")
+    response = submit(client, b"doomed", "delete", htmx=False)
+    assert response.status_code == 302, response.content[:500]
+    assert not admin.exists(b"doomed")
+    admin.close()
