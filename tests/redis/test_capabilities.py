@@ -201,3 +201,14 @@ def test_a_rename_that_is_not_understood_stops_start_up(settings, text):
     settings.DASHBOARD_RENAMED_COMMANDS = text
     with pytest.raises(ImproperlyConfigured, match="DASHBOARD_RENAMED_COMMANDS"):
         validate()
+
+
+def test_the_analysis_wire_sends_declared_renames_too(settings, renamed):
+    from keyspace.services.analysis.wire import Wire
+
+    settings.REDIS_URL = renamed.url
+    settings.DASHBOARD_RENAMED_COMMANDS = "CONFIG=cfg-8c1e"
+    reset_pools()
+    with Wire(get_client()) as wire:
+        [reply] = wire.run([(b"CONFIG", b"GET", b"databases")])
+    assert reply == [b"databases", b"4"]
