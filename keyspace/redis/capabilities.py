@@ -4,7 +4,7 @@ Managed services (ElastiCache, MemoryDB, Azure Cache, Memorystore, Aiven) and AC
 users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, sometimes
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
-databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, TYPE of a name nobody
+databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, EXISTS of a name nobody
 uses, UNLINK without arguments) and keeps each refusal with its reason: "not permitted"
 (NOPERM, an ACL rule) or "not available" (unknown: renamed or removed). MEMORY is not asked:
 the key list finds out from its own MEMORY USAGE replies. On Redis 7+, when the user may run
@@ -27,7 +27,7 @@ import redis
 from keyspace.redis.commands import removed
 
 CAPABILITY_SECONDS = 60.0
-# A name no application uses: TYPE of it reads nothing, and a user whose
+# A name no application uses: EXISTS of it reads nothing, and a user whose
 # key patterns do not cover it is one limited to some keys.
 PROBE_KEY = b"\x00redis-dashboard:probe"
 WRITE_PROBES = (("SET", PROBE_KEY, b"x"), ("HSET", PROBE_KEY, b"f", b"v"), ("DEL", PROBE_KEY))
@@ -61,7 +61,7 @@ class Capabilities:
     databases: int | None = None  # CONFIG GET databases
     keyspace: dict[int, tuple[int, int]] | None = None  # INFO keyspace: db -> (keys, expires)
     all_keys: bool = True  # False: ACL key patterns leave some names out
-    write_refusal: str | None = None  # why this user cannot write, or None
+    writes_refused: str | None = None  # why this user cannot write (MULTI, ACL DRYRUN)
     learned_at: float = 0.0
 
     def lacks(self, command: str) -> str | None:
@@ -71,6 +71,17 @@ class Capabilities:
     def reason(self, command: str) -> str:
         why = self.lacks(command)
         return f"{command.upper()} is {why}" if why else ""
+
+    @property
+    def write_refusal(self) -> str | None:
+        """Why edits cannot be offered, or None. TYPE is learned from the first page that
+        runs it (asking it here would be a command more in every measured page)."""
+        if self.writes_refused:
+            return self.writes_refused
+        if self.lacks("TYPE"):
+            return ("edits check under WATCH that a key is still of the type you saw, and TYPE "
+                    f"is {self.missing['TYPE']}")
+        return None
 
     @property
     def can_select(self) -> bool:
@@ -134,8 +145,6 @@ def note_refusal(command: str, exc: BaseException) -> str | None:
         known = _known.get(url)
         if known is not None:
             known.missing[command.upper()] = kind
-            if command.upper() == "TYPE":
-                known.all_keys = True  # nothing to tell names apart by: shown, said so
     return kind
 
 
@@ -157,7 +166,8 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             ("MULTI", ("MULTI",)),
             ("DISCARD", ("DISCARD",)),
             ("SELECT", ("SELECT", db)),
-            ("TYPE", ("TYPE", PROBE_KEY)),
+            # Reads nothing; a user whose key patterns leave this name out is refused it.
+            ("KEYS", ("EXISTS", PROBE_KEY)),
             # No arguments: a server that has UNLINK refuses the arity and runs nothing; one
             # without it (older than 4.0, renamed away) answers "unknown command".
             ("UNLINK", ("UNLINK",)),
@@ -172,8 +182,8 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
         if not isinstance(reply, Exception):
             continue
         kind = refusal_kind(reply)
-        if label == "TYPE" and key_refused(reply):
-            found.all_keys = False
+        if label == "KEYS":
+            found.all_keys = not key_refused(reply)
         elif label == "DISCARD":
             pass  # refused only because MULTI was
         elif kind is not None:
@@ -198,13 +208,10 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
     elif isinstance(keyspace, bytes | str):
         found.keyspace = _keyspace(_text(keyspace))
     if not found.can_multi:
-        found.write_refusal = ("edits run in MULTI/EXEC, so that they change only what you saw, "
+        found.writes_refused = ("edits run in MULTI/EXEC, so that they change only what you saw, "
                                f"and MULTI is {found.missing['MULTI']}")
     elif found.user is not None:
-        found.write_refusal = _dry_run(client, found.user)
-    if found.write_refusal is None and found.lacks("TYPE"):
-        found.write_refusal = ("edits check under WATCH that a key is still of the type you saw, "
-                               f"and TYPE is {found.missing['TYPE']}")
+        found.writes_refused = _dry_run(client, found.user)
     return found
 
 

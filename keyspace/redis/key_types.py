@@ -65,7 +65,14 @@ def queue_type(pipe, key: bytes) -> None:
 
 
 def type_reply(reply, assumed: bytes):
-    """What `queue_type` queued, as TYPE would answer: EXISTS' 0 is b"none", 1 `assumed`."""
+    """What `queue_type` queued, as TYPE would answer: EXISTS' 0 is b"none", 1 `assumed`.
+    A TYPE refused by command (learned here, then) is taken as `assumed` too: the reads that
+    follow answer WRONGTYPE for another type."""
+    from keyspace.redis.capabilities import key_refused, note_refusal, refusal_kind
+
+    if isinstance(reply, Exception) and refusal_kind(reply) and not key_refused(reply):
+        note_refusal("TYPE", reply)
+        return assumed
     if isinstance(reply, int) and not isinstance(reply, bool):
         return assumed if reply else b"none"
     return reply

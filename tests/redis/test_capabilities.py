@@ -81,9 +81,19 @@ def test_acl_dryrun_finds_a_user_that_may_not_write(settings, locked, admin):
     assert facts.write_refusal and "ACL DRYRUN" in facts.write_refusal
 
 
-def test_the_probe_of_a_user_without_type(settings, locked, admin):
+def test_a_user_without_type_is_found_out_by_the_first_page_that_runs_it(settings, locked,
+                                                                         admin):
+    """The probe sends no TYPE (pages that count their TYPEs would count it): the first
+    page that runs TYPE notes the refusal, and edits are no longer offered."""
+    from keyspace.services.browse import keys_metadata
+
+    admin.set(b"k", b"v")
     use_locked(settings, locked, "notype")
+    assert capabilities().lacks("TYPE") is None
+    [row] = keys_metadata(get_client(), [b"k"])
+    assert row.type_name == "string"
     assert capabilities().lacks("TYPE") == NOT_PERMITTED
+    assert "TYPE is not permitted" in capabilities().write_refusal
 
 
 def test_the_probe_writes_nothing_and_is_asked_once(settings, locked, admin):
