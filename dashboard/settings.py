@@ -105,6 +105,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # The Redis this dashboard shows. Unset: `manage.py serve` starts a private one and sets it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DASHBOARD_CLIENT_NAME = os.environ.get("DASHBOARD_CLIENT_NAME", "redis-dashboard")
+# Commands the Redis renamed (rename-command), e.g. "CONFIG=cfg-8c1e FLUSHALL=" (see README).
+DASHBOARD_RENAMED_COMMANDS = os.environ.get("DASHBOARD_RENAMED_COMMANDS", "")
+DASHBOARD_DATABASES = env_int("DASHBOARD_DATABASES", 0)
 DASHBOARD_REDIS_CONNECT_TIMEOUT = env_float("DASHBOARD_REDIS_CONNECT_TIMEOUT", 2.0)
 DASHBOARD_REDIS_SOCKET_TIMEOUT = env_float("DASHBOARD_REDIS_SOCKET_TIMEOUT", 5.0)
 DASHBOARD_PAGE_SIZE = env_int("DASHBOARD_PAGE_SIZE", 100)

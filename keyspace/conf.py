@@ -57,6 +57,13 @@ SETTINGS: dict[str, Setting] = {
                          "unix://); empty: nothing to show until it is set"),
     "CLIENT_NAME": Setting("DASHBOARD_CLIENT_NAME", "redis-dashboard",
                            "CLIENT SETNAME of every connection"),
+    "RENAMED_COMMANDS": Setting("DASHBOARD_RENAMED_COMMANDS", "",
+                                "commands the server renamed, as NAME=NEWNAME pairs (e.g. "
+                                "\"CONFIG=cfg-8c1e FLUSHALL=\"; NAME= when removed); they are "
+                                "sent under their new names"),
+    "DATABASES": Setting("DASHBOARD_DATABASES", 0,
+                         "how many databases the server has, for servers that refuse "
+                         "CONFIG GET databases; 0: ask the server", minimum=0),
     "REDIS_CONNECT_TIMEOUT": Setting("DASHBOARD_REDIS_CONNECT_TIMEOUT", 2.0,
                                      "seconds to connect before giving up", positive=True),
     "REDIS_SOCKET_TIMEOUT": Setting("DASHBOARD_REDIS_SOCKET_TIMEOUT", 5.0,
@@ -216,6 +223,12 @@ def problems() -> list[str]:
         found.append("REDIS_URL must start with redis://, rediss:// or unix://")
     if any(c.isspace() for c in app_settings.CLIENT_NAME):
         found.append("DASHBOARD_CLIENT_NAME must not contain spaces (Redis refuses them)")
+    try:
+        from keyspace.redis.commands import parse_renames
+
+        parse_renames(app_settings.RENAMED_COMMANDS)
+    except ValueError as exc:
+        found.append(f"DASHBOARD_RENAMED_COMMANDS: {exc}")
     if not app_settings.NAMESPACE_DELIMITER:
         found.append("DASHBOARD_NAMESPACE_DELIMITER must not be empty")
     return found

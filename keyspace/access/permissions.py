@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 
+import redis
 from asgiref.sync import markcoroutinefunction, sync_to_async
 
 from keyspace.conf import app_settings
@@ -29,9 +30,29 @@ def user_may(user, action: str) -> bool:
         return True
     if action == EDIT and app_settings.READONLY:
         return False
+    if not role_may(user, action):
+        return False
+    # Asked last: only a user whose role may edit makes the dashboard ask Redis.
+    return not (action == EDIT and redis_write_refusal())
+
+
+def role_may(user, action: str) -> bool:
+    """The dashboard's own answer (role, sign-in), whatever the Redis user may do."""
     if not app_settings.AUTH:
         return action in ACTIONS
     return bool(user and user.is_active and user.has_perm(PERMISSIONS[action]))
+
+
+def redis_write_refusal() -> str | None:
+    """Why the Redis user cannot write at all (no MULTI, ACL DRYRUN refusing writes), from
+    the connection's probe; None when it may, or when that is not known (Redis down: the
+    page says so itself)."""
+    from keyspace.redis.capabilities import capabilities
+
+    try:
+        return capabilities().write_refusal
+    except (redis.RedisError, ValueError):
+        return None
 
 
 def has_permission(request, action: str) -> bool:
@@ -41,6 +62,9 @@ def has_permission(request, action: str) -> bool:
 def _refuse(user, action: str) -> None:
     if app_settings.AUTH and not (user and user.is_authenticated):
         raise SignInRequired("sign in to use the dashboard")
+    refusal = redis_write_refusal() if action == EDIT and not app_settings.READONLY else None
+    if refusal and role_may(user, action):
+        raise NotPermitted(f"not permitted: {refusal}")
     raise NotPermitted(f"you may not {action} this Redis")
 
 

@@ -18,6 +18,8 @@ from redis.connection import parse_url
 from redis.retry import Retry
 
 from keyspace.conf import app_settings
+from keyspace.redis import capabilities as capability_cache
+from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
 _pools_lock = threading.Lock()
@@ -79,14 +81,19 @@ def _connection_settings() -> tuple:
         app_settings.CLIENT_NAME,
         app_settings.REDIS_CONNECT_TIMEOUT,
         app_settings.REDIS_SOCKET_TIMEOUT,
+        app_settings.RENAMED_COMMANDS,
     )
 
 
-def _connection_options() -> dict:
+def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
     return {
         # RESP2 works with every Redis the dashboard may meet, HELLO-less ones included.
         "protocol": 2,
+        # Set after connecting, where a refusal (CLIENT renamed away, NOPERM) is ignored.
         "client_name": app_settings.CLIENT_NAME,
+        # Sends commands under the names the deployment declared (rename-command).
+        "connection_class": connection_class(url, asynchronous=asynchronous),
+        "renamed_commands": renames(),
         "socket_connect_timeout": app_settings.REDIS_CONNECT_TIMEOUT,
         "socket_timeout": app_settings.REDIS_SOCKET_TIMEOUT,
         # One immediate retry on a broken connection (e.g. after a Redis restart), none on
@@ -103,7 +110,7 @@ def get_client(db: int | None = None) -> redis.Redis:
     with _pools_lock:
         pool = _pools.get(pool_key)
         if pool is None:
-            pool = redis.ConnectionPool.from_url(target.url, **_connection_options())
+            pool = redis.ConnectionPool.from_url(target.url, **_connection_options(target.url))
             pool.connection_kwargs["db"] = db  # from_url lets the URL's own db win otherwise
             _pools[pool_key] = pool
     return redis.Redis(connection_pool=pool)
@@ -118,7 +125,7 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     """
     target = current_target()
     db = target.default_db if db is None else db
-    options = _connection_options()
+    options = _connection_options(target.url, asynchronous=True)
     # redis-py calls its reconnect handler (reconnect, then resubscribe) on a supported error
     # even with zero retries: a subscriber supports none, so the error reaches the caller and
     # no connection is opened behind its back.
@@ -139,9 +146,7 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
-    from keyspace.redis import capabilities  # it asks through these connections
-
-    capabilities.forget()
+    capability_cache.forget()
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,8 @@ class ServerOverview:
     mode: str
     databases: tuple[DatabaseInfo, ...]
     product: str = "Redis"  # or "Valkey"
+    # Why the list of databases may be incomplete or limited ("" when it is not).
+    databases_note: str = ""
 
 
 def server_identity(server: dict) -> tuple[str, str, str]:
@@ -176,42 +183,65 @@ OVERVIEW_TTL_SECONDS = 5.0
 
 
 def server_overview() -> ServerOverview:
-    """Version, mode and per-db key counts, cached for a few seconds per target."""
+    """Version, mode and per-db key counts, cached for a few seconds per target. Needs none
+    of INFO, CONFIG or SELECT: HELLO (which every user may run) gives the version, and what
+    is missing is said in `databases_note`."""
     target = current_target()
     cached = _overview_cache.get(target.url)
     if cached and time.monotonic() - cached[0] < OVERVIEW_TTL_SECONDS:
         return cached[1]
     client = get_client()
-    with client.pipeline(transaction=False) as pipe:
-        pipe.info("server")
-        pipe.info("keyspace")
-        pipe.config_get("databases")
-        server, keyspace, config = pipe.execute(raise_on_error=False)
-    if isinstance(server, Exception):
-        raise server
-    product, version, mode = server_identity(server)
+    facts = capability_cache.capabilities(client)
+    product, version, mode = _identity(client)
+    keyspace = facts.keyspace or {}
+    if facts.keyspace is None:
+        # INFO refused: the key count of the db shown is still known to DBSIZE.
+        dbsize = client.dbsize() if "DBSIZE" not in facts.missing else 0
+        keyspace = {target.default_db: (int(dbsize), 0)}
+    databases, note = _databases(keyspace, facts, target.default_db)
     overview = ServerOverview(
         address=target.address,
         version=version,
         mode=mode,
-        databases=_databases(keyspace, config),
+        databases=databases,
+        databases_note=note,
         product=product,
     )
     _overview_cache[target.url] = (time.monotonic(), overview)
     return overview
 
 
-def _databases(keyspace, config) -> tuple[DatabaseInfo, ...]:
-    counts = {}
-    if isinstance(keyspace, dict):
-        for name, stats in keyspace.items():
-            if str(name).startswith("db") and isinstance(stats, dict):
-                counts[int(str(name)[2:])] = (
-                    int(stats.get("keys", 0)),
-                    int(stats.get("expires", 0)),
-                )
-    # CONFIG may be refused to an ACL user: then show the usual 16 plus any non-empty db.
-    configured = config.get("databases") if isinstance(config, dict) else None
-    total = int(configured) if configured else 16
-    numbers = sorted(set(range(total)) | set(counts))
-    return tuple(DatabaseInfo(n, *counts.get(n, (0, 0))) for n in numbers)
+def _identity(client: redis.Redis) -> tuple[str, str, str]:
+    """(product, version, mode) from HELLO 2 (no ACL needed; Valkey answers `server: valkey`
+    with its own version there), else from INFO server."""
+    try:
+        reply = client.execute_command("HELLO", 2)
+        pairs = dict(zip(reply[::2], reply[1::2], strict=False))
+        text = {str(k, "latin-1") if isinstance(k, bytes) else str(k):
+                v.decode() if isinstance(v, bytes) else v for k, v in pairs.items()}
+        product = "Valkey" if str(text.get("server", "")).lower() == "valkey" else "Redis"
+        return product, str(text.get("version", "?")), str(text.get("mode", "standalone"))
+    except redis.ResponseError:
+        pass
+    try:
+        server = client.info("server")
+    except redis.ResponseError:
+        return "Redis", "?", "standalone"
+    return server_identity(server)
+
+
+def _databases(counts: dict, facts, default_db: int) -> tuple[tuple[DatabaseInfo, ...], str]:
+    """Every database the user can open, with why some may not be listed."""
+    if not facts.can_select:
+        info = DatabaseInfo(default_db, *counts.get(default_db, (0, 0)))
+        return (info,), (f"Other databases are hidden: SELECT is {facts.missing['SELECT']}.")
+    note = ""
+    total = facts.databases or app_settings.DATABASES or None
+    if total is None:
+        numbers = sorted(set(counts) | {0, default_db})
+        why = facts.reason("CONFIG") or "CONFIG GET databases gave no answer"
+        note = (f"Only databases that hold keys are listed: {why}, so the number of "
+                "databases is unknown (set DASHBOARD_DATABASES to list them all).")
+    else:
+        numbers = sorted(set(range(total)) | set(counts))
+    return tuple(DatabaseInfo(n, *counts.get(n, (0, 0))) for n in numbers), note

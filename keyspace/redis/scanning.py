@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.conf import app_settings
+from keyspace.redis.capabilities import key_refused, limited_keys
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scan_tokens import (
     MAX_CARRIED_KEYS,
@@ -44,7 +45,7 @@ from keyspace.redis.scan_tokens import (
     scanned_fraction,
 )
 
-__all__ = ["ScanPage", "parse_cursor", "scan_keys", "scanned_fraction"]
+__all__ = ["ScanPage", "parse_cursor", "readable_keys", "scan_keys", "scanned_fraction"]
 
 # The most a first step asks for: a filtered one on short names (about 1 ms of Redis time at a
 # million keys), an unfiltered one (a page of the default size; a larger page takes more steps).
@@ -87,11 +88,16 @@ def scan_keys(
     match: bytes | None = None,
     type_name: str | None = None,
     budget_ms: float = 50.0,
+    readable_only: bool | None = None,
 ) -> ScanPage:
     """Scan until `page_size` keys are found, the keyspace ends, or the time budget is spent.
 
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
-    the returned cursor."""
+    the returned cursor. `readable_only` (a user whose ACL key patterns leave some keys out:
+    SCAN still names them) drops each step's names the user may not read, before they count;
+    None: when the connection's probe found such patterns."""
+    if readable_only is None:
+        readable_only = limited_keys()
     start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
     filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
@@ -101,6 +107,8 @@ def scan_keys(
         step = steps.popleft()
         room = page_size - len(found)
         fresh = [key for key in dict.fromkeys(step.keys) if key not in found]
+        if readable_only and step.count:  # carried keys (count 0) were checked already
+            fresh = readable_keys(client, fresh)
         if len(fresh) > room:
             ordered = _by_digest(fresh)
             found.update(dict.fromkeys(ordered[:room]))
@@ -184,6 +192,19 @@ def _first_steps(
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
     return total, steps, pacer
+
+
+def readable_keys(client: redis.Redis, keys: list[bytes]) -> list[bytes]:
+    """`keys` less those the user's ACL key patterns refuse (one pipelined EXISTS each: it
+    reads no value). A key that vanished meanwhile stays: the metadata leaves it out."""
+    if not keys:
+        return keys
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.exists(key)
+        replies = pipe.execute(raise_on_error=False)
+    return [key for key, reply in zip(keys, replies, strict=True)
+            if not (isinstance(reply, Exception) and key_refused(reply))]
 
 
 def _first_count(start: Position, carried: list[bytes], filtered: bool) -> int:

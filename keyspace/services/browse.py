@@ -7,6 +7,14 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.exceptions import KeyNotFound
+from keyspace.redis.capabilities import (
+    capabilities,
+    key_refused,
+    known,
+    note_refusal,
+    refusal_kind,
+)
+from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.units import PageRequest, TypeUnit, ValuePage, registry
 
@@ -19,6 +27,29 @@ class KeyRow:
     memory: int | None
     length: int | None
     length_label: str
+    memory_estimated: bool = False  # MEMORY USAGE unavailable: worked out from the length
+
+
+# Without MEMORY USAGE (ElastiCache Serverless, a renamed MEMORY, an ACL user without it) a
+# key's size is estimated from its length: Redis's per-key overhead, the name, and a typical
+# size per element of each type (a string's length is its size in bytes).
+KEY_OVERHEAD_BYTES = 56
+ELEMENT_BYTES = {"hash": 48, "list": 24, "set": 32, "zset": 56, "stream": 96}
+
+
+def estimated_memory(key: bytes, type_name: str, length: int | None) -> int | None:
+    if length is None:
+        return None
+    per_element = 1 if type_name == "string" else ELEMENT_BYTES.get(type_name)
+    if per_element is None:
+        return None
+    return KEY_OVERHEAD_BYTES + len(key) + length * per_element
+
+
+def _memory_unavailable() -> bool:
+    """Known already (never asked for here: a first page finds out from its own replies)."""
+    facts = known()
+    return bool(facts and facts.lacks("MEMORY"))
 
 
 def _ok(reply):
@@ -42,47 +73,73 @@ def keys_metadata(
     `memory`/`length` False skip those commands (hidden columns on a busy server); their
     values are then None, as is the memory of types whose MEMORY USAGE walks the whole value
     (`memory_usage_walks_value`). Keys that vanished meanwhile are left out; a refused command
-    (NOPERM on MEMORY, say) leaves its column empty."""
+    (NOPERM on PTTL, say) leaves its column empty. Without MEMORY USAGE (refused or renamed
+    away) sizes are estimated from the lengths and marked so (`memory_estimated`)."""
     if not keys:
         return []
+    estimate = memory and _memory_unavailable()
+    memory = memory and not estimate
     if type_name:
         types = [type_name] * len(keys)
         ttls, memories, lengths = _metadata(client, keys, types, ttl=True, memory=memory,
-                                            length=length)
+                                            length=length or estimate)
     else:
         with client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.type(key)
                 pipe.pttl(key)
             replies = pipe.execute(raise_on_error=False)
-        types = [_type_text(_ok(reply) or b"none") for reply in replies[::2]]
+        types = _types(client, keys, replies[::2])
         ttls = [_ok(reply) for reply in replies[1::2]]
         _, memories, lengths = _metadata(client, keys, types, ttl=False, memory=memory,
-                                         length=length)
+                                         length=length or estimate)
+    refusal = next((reply for reply in memories if isinstance(reply, Exception)
+                    and refusal_kind(reply) and not key_refused(reply)), None)
+    if refusal is not None:
+        note_refusal("MEMORY", refusal)
+        if not (length or estimate):
+            lengths = _metadata(client, keys, types, ttl=False, memory=False, length=True)[2]
+        estimate = True
     rows = []
     columns = zip(keys, types, ttls, memories, lengths, strict=True)
     for key, type_text, ttl_ms, used, size in columns:
-        if type_text == "none" or ttl_ms == -2:
-            continue
+        if type_text in ("none", REFUSED) or ttl_ms == -2:
+            continue  # gone meanwhile, or a key this Redis user may not read
         row_unit = registry.unit_for(type_text)
+        counted = row_unit.parse_length(_ok(size)) if (length or estimate) else None
         rows.append(
             KeyRow(
                 name=key,
                 type_name=type_text,
                 ttl_ms=ttl_ms,
-                memory=used,
-                length=row_unit.parse_length(_ok(size)) if length else None,
+                memory=estimated_memory(key, type_text, counted) if estimate else _ok(used),
+                length=counted if length else None,
                 length_label=row_unit.length_label,
+                memory_estimated=estimate,
             )
         )
     return rows
 
 
+def _types(client: redis.Redis, keys: list[bytes], replies: list) -> list[str]:
+    """The TYPE replies as text. A refused TYPE is not a vanished key: when the command itself
+    is refused (NOPERM, renamed away) the types are worked out without it, and the refusal is
+    noted for the page to say; a key the user may not read is REFUSED."""
+    refusal = next((reply for reply in replies if isinstance(reply, Exception)
+                    and refusal_kind(reply) and not key_refused(reply)), None)
+    if refusal is not None:
+        note_refusal("TYPE", refusal)
+        return types_without_type(client, keys)
+    return [REFUSED if isinstance(reply, Exception) and key_refused(reply)
+            else _type_text(_ok(reply) or b"none") for reply in replies]
+
+
 def _metadata(client, keys: list[bytes], types: list[str], *, ttl: bool, memory: bool,
               length: bool) -> tuple[list, list, list]:
     """One pipeline of PTTL (if `ttl`), MEMORY USAGE and the length command of each key
-    whose type is known: (ttls, memories, lengths), None where not asked or not known."""
-    units = [registry.unit_for(t) if t != "none" else None for t in types]
+    whose type is known: (ttls, memory replies, length replies), None where not asked or not
+    known. Memory replies are left as they came (a refusal is an exception the caller reads)."""
+    units = [registry.unit_for(t) if t not in ("none", REFUSED) else None for t in types]
     if not (ttl or memory or length):
         return [None] * len(keys), [None] * len(keys), [None] * len(keys)
     asked = []
@@ -102,9 +159,7 @@ def _metadata(client, keys: list[bytes], types: list[str], *, ttl: bool, memory:
     for wants in asked:
         for column, wanted in zip(columns, wants, strict=True):
             column.append(next(replies) if wanted else None)
-    ttls = [_ok(reply) for reply in columns[0]]
-    memories = [_ok(reply) for reply in columns[1]]
-    return ttls, memories, columns[2]
+    return [_ok(reply) for reply in columns[0]], columns[1], columns[2]
 
 
 # How the loaded rows can be sorted: the value sorted on (None: no value, always last), and
@@ -154,13 +209,13 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
     key changed type in between, the read starts over with the new type's unit.
     """
     for _ in range(MAX_TYPE_CHANGES):
-        type_text = _type_text(client.type(key))
+        type_text, checked = _type_of(client, key)
         if type_text == "none":
             raise KeyNotFound("this key no longer exists")
         unit = registry.unit_for(type_text)
         page_request = unit.validate(request) if request else None
         with client.pipeline(transaction=False) as pipe:
-            pipe.type(key)
+            pipe.type(key) if checked else pipe.exists(key)
             pipe.pttl(key)
             pipe.object("encoding", key)
             if unit.memory_usage_walks_value:
@@ -171,8 +226,10 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
             if page_request:
                 unit.queue_page(pipe, key, page_request)
             replies = pipe.execute(raise_on_error=False)
-        if _type_text(_ok(replies[0]) or b"none") != type_text:
+        if checked and _type_text(_ok(replies[0]) or b"none") != type_text:
             continue
+        if not checked and not _ok(replies[0]):
+            raise KeyNotFound("this key no longer exists")
         page_reply = replies[5] if page_request else None
         if isinstance(page_reply, Exception):
             raise page_reply
@@ -193,6 +250,21 @@ def key_detail(client: redis.Redis, key: bytes, request: PageRequest | None = No
     raise KeyNotFound("this key keeps changing type; try again")
 
 
+def _type_of(client: redis.Redis, key: bytes) -> tuple[str, bool]:
+    """(the key's type, whether TYPE itself answered: False when it is refused and the type
+    was worked out from the length commands instead)."""
+    try:
+        return _type_text(client.type(key)), True
+    except redis.ResponseError as exc:
+        if not refusal_kind(exc) or key_refused(exc):
+            raise
+        note_refusal("TYPE", exc)
+    found = types_without_type(client, [key])[0]
+    if found == REFUSED:
+        raise KeyNotFound("this Redis user may not read this key")
+    return found, False
+
+
 def lookup_key(client: redis.Redis, typed: str) -> bytes | None:
     r"""The key a person typed: taken literally first, then with `\xNN` escapes decoded (the
     form binary names are shown in)."""
@@ -203,3 +275,21 @@ def lookup_key(client: redis.Redis, typed: str) -> bytes | None:
             pipe.exists(candidate)
         found = pipe.execute()
     return next((c for c, exists in zip(candidates, found, strict=True) if exists), None)
+
+
+def listing_notes(*, memory: bool) -> list[str]:
+    """What the key list does without, said above it: TYPE (types worked out from lengths)
+    and MEMORY USAGE (sizes estimated)."""
+    try:
+        facts = capabilities()
+    except (redis.RedisError, ValueError):
+        return []
+    notes = []
+    if facts.lacks("TYPE"):
+        notes.append(f"{facts.reason('TYPE')}: each key's type is worked out from the one "
+                     "length command (STRLEN, HLEN, LLEN, SCARD, ZCARD or XLEN) that answers "
+                     "for it; other types show as unknown.")
+    if memory and facts.lacks("MEMORY"):
+        notes.append(f"{facts.reason('MEMORY')}: sizes (~) are estimated from each key's "
+                     "length, not measured.")
+    return notes

@@ -25,9 +25,10 @@ import redis
 from django.core.cache import cache
 
 from keyspace.conf import app_settings
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
-from keyspace.redis.scanning import scanned_fraction
+from keyspace.redis.scanning import readable_keys, scanned_fraction
 
 FIRST_COUNT = 1000  # the most a count's first SCAN asks for (names judged first)
 LEAF_SAMPLE = 50
@@ -125,8 +126,13 @@ def load_count(
     return state
 
 
-def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> NamespaceCount:
-    """Scan for about `budget_ms`, fold the keys into the counts, and save the state."""
+def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float,
+               *, readable_only: bool | None = None) -> NamespaceCount:
+    """Scan for about `budget_ms`, fold the keys into the counts, and save the state.
+    `readable_only`: names the user's ACL key patterns refuse are not counted (None: when the
+    connection's probe found such patterns)."""
+    if readable_only is None:
+        readable_only = limited_keys()
     match = escape_glob(state.prefix) + b"*" if state.prefix else None
     started = time.perf_counter()
     with client.pipeline(transaction=False) as pipe:
@@ -142,7 +148,7 @@ def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float) -> 
             lambda count: client.scan(state.cursor, match=match, count=count))
         state.scan_count = pacer.count
         state.started = True
-        _fold(state, keys)
+        _fold(state, readable_keys(client, keys) if readable_only else keys)
         if (time.perf_counter() - started) * 1000 >= budget_ms:
             break
     slot = _slot_of(state.token)

@@ -4,9 +4,11 @@ drawn for this user."""
 
 from __future__ import annotations
 
+import redis
 from django import template
 
 from keyspace.access import permissions
+from keyspace.conf import app_settings
 from keyspace.redis.connection import target_address
 
 register = template.Library()
@@ -23,3 +25,25 @@ def may_edit(user) -> bool:
     off); `user` is the auth context processor's. Drawing is a courtesy: the view checks again."""
     # Looked up on the module at each call, as dashboard_view does, so both always agree.
     return permissions.user_may(user or None, permissions.EDIT)
+
+
+@register.simple_tag(takes_context=True)
+def redis_limits(context) -> list[str]:
+    """What this Redis user may not do that changes every page, said once at the top: writes
+    refused (edit controls are then hidden), and ACL key patterns (other keys left out).
+    Never raises: with Redis down the page says so itself."""
+    from keyspace.redis.capabilities import capabilities
+
+    try:
+        facts = capabilities()
+    except (redis.RedisError, ValueError):
+        return []
+    notes = []
+    if facts.write_refusal and not app_settings.READONLY and \
+            permissions.role_may(context.get("user"), permissions.EDIT):
+        notes.append(f"This Redis user may not write here, so edit controls are hidden: "
+                     f"{facts.write_refusal}.")
+    if not facts.all_keys:
+        notes.append("This Redis user may read only some keys (its ACL key patterns): the "
+                     "others are left out of key lists, type filters and namespace counts.")
+    return notes

@@ -9,7 +9,13 @@ from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target, get_client, server_overview
 from keyspace.redis.scanning import ScanPage, scan_keys
-from keyspace.services.browse import SORTS, keys_metadata, lookup_key, sort_rows
+from keyspace.services.browse import (
+    SORTS,
+    keys_metadata,
+    listing_notes,
+    lookup_key,
+    sort_rows,
+)
 from keyspace.units import registry
 from keyspace.views.query import OPTIONAL_COLUMNS, KeyspaceQueryForm
 from keyspace.views.rendering import fragment_target, render_page
@@ -54,6 +60,7 @@ def keyspace_browse(request, db: int):
     context = {
         "db": db,
         "tab": "keys",
+        "limits": listing_notes(memory="memory" in shown),
         "form": form,
         "query": query,
         "scan": scan,

@@ -10,6 +10,7 @@ from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.decoders.memory import namespace_of, recall_view, remember_view
 from keyspace.exceptions import BadRequest, KeyNotFound
+from keyspace.redis.capabilities import key_refused, refusal_kind
 from keyspace.redis.connection import get_async_client, get_client
 from keyspace.redis.keynames import encode_key
 from keyspace.services.browse import key_detail
@@ -92,6 +93,9 @@ async def _string_size(client, key: bytes) -> tuple[bytes, int]:
         pipe.type(key)
         pipe.strlen(key)
         key_type, size = await pipe.execute(raise_on_error=False)
+    if isinstance(key_type, Exception) and refusal_kind(key_type) and \
+            not key_refused(key_type) and not isinstance(size, Exception):
+        key_type = b"string" if size else b"none"  # TYPE refused: STRLEN answered, or 0
     if isinstance(key_type, Exception):
         raise key_type
     if key_type == b"string" and isinstance(size, Exception):

@@ -80,13 +80,15 @@ def _subscription_links(subscription: Subscription) -> list[dict]:
 def pubsub_page(request, db: int):
     subscription = parse_subscription(request.GET)
     client = get_client(db)
+    notify_flags, notify_unknown = keyspace_notifications(client)
     context = {
         "db": db,
         "tab": "pubsub",
         "subscription": subscription,
         "links": _subscription_links(subscription),
         "query": request.GET.urlencode(),
-        "notify_flags": keyspace_notifications(client),
+        "notify_flags": notify_flags,
+        "notify_unknown": notify_unknown,
         "publish_form": PublishForm(),
         "channel_filter": request.GET.get("filter", ""),
         "max_shown": app_settings.PUBSUB_MAX_SHOWN,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.exceptions import BadRequest, KeyNotFound
 from keyspace.redis.connection import get_client
+from keyspace.redis.key_types import stream_type
 from keyspace.redis.keynames import decode_key
 from keyspace.units.stream.info import find_group, read_consumers
 from keyspace.units.stream.reading import ORDERS, EntriesQuery, read_entries
@@ -49,7 +50,7 @@ def stream_consumers(request, db: int, key: bytes):
     except ValueError:
         raise BadRequest("not a group token") from None
     client = get_client(db)
-    key_type = client.type(key)
+    key_type = stream_type(client, key)
     if key_type == b"none":
         raise KeyNotFound("this key no longer exists")
     if key_type != b"stream":

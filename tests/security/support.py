@@ -112,7 +112,10 @@ class Snapshot:
 READING_ADMIN = {"config|get", "client|list", "client|info", "slowlog|get", "slowlog|len",
                  "latency|latest", "latency|history", "memory|stats", "memory|doctor",
                  "acl|whoami", "acl|cat", "info", "command", "command|info", "command|docs",
-                 "command|count", "command|list", "command|getkeys"}
+                 "command|count", "command|list", "command|getkeys",
+                 # Simulates a command for a user without running it (the dashboard asks
+                 # whether its Redis user may write at all).
+                 "acl|dryrun"}
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 import pytest
 import redis
 
-from keyspace.services.browse import keys_metadata, lookup_key
+from keyspace.services.browse import KEY_OVERHEAD_BYTES, keys_metadata, lookup_key
 from tests.roundtrips import count_round_trips
 
 pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
@@ -52,7 +52,7 @@ def test_vanished_keys_are_left_out(r):
     assert [row.name for row in keys_metadata(r, [b"here", b"gone"])] == [b"here"]
 
 
-def test_refused_memory_usage_leaves_the_column_empty(r, redis_server):
+def test_refused_memory_usage_is_estimated_from_the_length(r, redis_server):
     r.acl_setuser(
         "nomemory", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-memory"]
     )
@@ -63,7 +63,9 @@ def test_refused_memory_usage_leaves_the_column_empty(r, redis_server):
     finally:
         limited.close()
         r.acl_deluser("nomemory")
-    assert row.memory is None and row.length == 1
+    # Without MEMORY USAGE the size is estimated from the length, and marked so.
+    assert row.memory_estimated and row.length == 1
+    assert row.memory == KEY_OVERHEAD_BYTES + len(b"k") + 1
 
 
 def test_lookup_takes_the_name_literally_then_with_escapes(r):

@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from dashboard.local_redis import LocalRedis
+from keyspace.redis.capabilities import capabilities
 from keyspace.redis.connection import reset_pools
 from tests.support.urls import key_url
 from tests.units.helpers import HX_MORE, fetch, more_params, rows
@@ -44,6 +45,9 @@ def dashboard_redis(big_redis, settings):
     """Replaces the session's: this module's Redis, kept between tests."""
     settings.REDIS_URL = big_redis.url
     reset_pools()
+    # The first use of a connection asks once what its user may run (a minute's worth, per
+    # process): like a connection introducing itself, not a page's cost.
+    capabilities()
     yield big_redis
     reset_pools()
 

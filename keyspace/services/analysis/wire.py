@@ -44,7 +44,8 @@ class Wire:
         if not commands:
             return []
         connection = self.connection
-        if pack_command is not None:
+        # Declared renames (rename-command) are applied by the connection's own packer.
+        if pack_command is not None and not getattr(connection, "_renames", None):
             connection.send_packed_command([b"".join(map(pack_command, commands))],
                                            check_health=False)
         else:

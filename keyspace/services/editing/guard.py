@@ -68,6 +68,35 @@ class Refused(DashboardError):
         self.updates = updates or {}
 
 
+class RedisRefusedWrite(Refused):
+    """Redis said NOPERM: this Redis user may not run the write, or not on this key."""
+
+    status = 403
+    title = "Not permitted"
+
+
+def refused(exc: redis.ResponseError) -> Refused:
+    """The refusal to raise for a Redis error: 403 "not permitted" for an ACL refusal (noted,
+    so the next page draws no control that needs the command), 422 for anything else."""
+    from keyspace.redis.capabilities import NOT_PERMITTED, note_refusal, refusal_kind
+
+    command = _command_of(exc)
+    if command:
+        note_refusal(command, exc)
+    if refusal_kind(exc) == NOT_PERMITTED:
+        return RedisRefusedWrite(f"not permitted for this Redis user: {exc}")
+    return Refused(f"redis refused: {exc}")
+
+
+def _command_of(exc: BaseException) -> str:
+    """The command a NOPERM names ("... to run the 'set' command")."""
+    text = str(exc)
+    marker = "to run the '"
+    if marker not in text:
+        return ""
+    return text.split(marker, 1)[1].split("'", 1)[0].split("|", 1)[0]
+
+
 class KeyGone(KeyNotFound):
     def __init__(self, message: str = "this key no longer exists (it expired or was deleted)"):
         super().__init__(message)
@@ -140,7 +169,7 @@ def guarded(
             except redis.WatchError:
                 continue
             except redis.ResponseError as exc:
-                raise Refused(f"redis refused: {exc}") from exc
+                raise refused(exc) from exc
     raise Conflict("the key kept changing while saving; nothing was written, try again")
 
 

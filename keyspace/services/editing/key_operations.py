@@ -9,6 +9,7 @@ from typing import ClassVar
 from django import forms
 
 from keyspace.display import bytes_to_text
+from keyspace.redis.capabilities import delete_command
 from keyspace.services.editing.copy_size import check_copy_size
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
@@ -164,7 +165,8 @@ class Delete(Operation):
                     "nothing was deleted. Delete again to delete it as it is now.",
                     expected=now,
                 )
-            return lambda pipe: pipe.unlink(key)
+            command = delete_command()  # DEL where UNLINK is missing
+            return lambda pipe: pipe.execute_command(command, key)
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"deleted {bytes_to_text(key)[:200]}", refresh="list")

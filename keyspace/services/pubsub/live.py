@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis
 
+from keyspace.redis.capabilities import note_refusal
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import (  # noqa: F401 (the stream's vocabulary)
     Batch,
@@ -61,12 +62,15 @@ def publish(client: redis.Redis, channel: bytes, message: bytes) -> int:
     return client.publish(channel, message)
 
 
-def keyspace_notifications(client: redis.Redis) -> str | None:
-    """The server's notify-keyspace-events flags, or None if the user may not read them."""
+def keyspace_notifications(client: redis.Redis) -> tuple[str | None, str]:
+    """(the server's notify-keyspace-events flags, "") or (None, why they cannot be read):
+    CONFIG refused to this user, or renamed away by the server (managed services)."""
     try:
-        return client.config_get("notify-keyspace-events").get("notify-keyspace-events", "")
-    except redis.ResponseError:
-        return None
+        flags = client.config_get("notify-keyspace-events").get("notify-keyspace-events", "")
+    except redis.ResponseError as exc:
+        kind = note_refusal("CONFIG", exc)
+        return None, f"CONFIG is {kind}" if kind else f"CONFIG GET failed: {exc}"
+    return flags, ""
 
 
 async def stream_messages(

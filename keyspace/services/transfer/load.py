@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import redis
 
+from keyspace.redis.capabilities import delete_command
 from keyspace.services.transfer import formats
 from keyspace.services.transfer.formats import unb64
 
@@ -133,7 +134,7 @@ def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | No
                     return None
                 pipe.multi()
                 if policy == "replace":
-                    pipe.unlink(target)
+                    pipe.execute_command(delete_command(), target)
                 _write_first(pipe, target, first)
                 pipe.execute()
                 outcome.renamed += target != name

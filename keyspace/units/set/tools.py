@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import redis
 from django import forms
 
-from keyspace.services.editing.guard import Refused, Tool
+from keyspace.services.editing.guard import Tool, refused
 from keyspace.units.base import Element
 from keyspace.units.set.compare import compare_page, parse_compare_cursor
 from keyspace.units.set.inputs import COMPARISON_WORDS, MembersInput, OthersInput, clamp
@@ -39,7 +39,7 @@ def _redis_refusal(run):
         try:
             return run(self, client, key, data)
         except redis.ResponseError as exc:
-            raise Refused(f"redis refused: {exc}") from exc
+            raise refused(exc) from exc
 
     return wrapped
 

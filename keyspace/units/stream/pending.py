@@ -17,7 +17,7 @@ from django import forms
 
 from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import encode_key
-from keyspace.services.editing.guard import Refused
+from keyspace.services.editing.guard import Refused, refused
 from keyspace.units.base import Element
 from keyspace.units.stream.group_guard import LISTING_LIMIT, find_group
 from keyspace.units.stream.inputs import MAX_ID_PART, NameField, id_key, parse_id
@@ -97,7 +97,7 @@ def _parse_after(text: str) -> str:
 def _no_group(exc: redis.ResponseError, group: bytes) -> Refused:
     if "NOGROUP" in str(exc):
         return Refused("there is no such consumer group on this stream (it was deleted?)")
-    return Refused(f"redis refused: {exc}")
+    return refused(exc)
 
 
 def read_summary(client, key: bytes, group: bytes) -> PendingSummary:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django import forms
 
 from keyspace.exceptions import BadRequest, KeyNotFound
+from keyspace.redis.key_types import queue_type, type_reply
 from keyspace.units.stream import ids
 from keyspace.units.stream.ids import StreamId
 from keyspace.units.stream.unit import StreamRow, stream_rows
@@ -122,14 +123,14 @@ def read_entries(client, key: bytes, query: dict) -> EntriesPage:
     count = query["count"]
     plan = _plan(query)
     with client.pipeline(transaction=False) as pipe:
-        pipe.type(key)
+        queue_type(pipe, key)
         pipe.xlen(key)
         _queue_read(pipe, key, plan.start, plan.ascending, low, high, count + 1)
         behind = None if plan.start is None else (
             ids.before if plan.ascending else ids.after)(plan.start)
         _queue_read(pipe, key, behind, not plan.ascending, low, high, 1)
         key_type, length, page, probe = pipe.execute(raise_on_error=False)
-    _check(key_type, [length, page, probe])
+    _check(type_reply(key_type, b"stream"), [length, page, probe])
     rows = stream_rows(page or [])
     more_ahead, more_behind = len(rows) > count, bool(probe)
     rows = rows[:count]

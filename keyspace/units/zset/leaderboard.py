@@ -11,6 +11,8 @@ from functools import cached_property
 from django import forms
 
 from keyspace.exceptions import BadRequest, KeyNotFound
+from keyspace.redis.capabilities import reading_pipeline
+from keyspace.redis.key_types import queue_type, type_reply
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.units.base import Element
 from keyspace.units.zset.scores import Bound, member_candidates, member_label, parse_bound
@@ -151,7 +153,7 @@ def read_board(client, key: bytes, query: dict) -> Board:
 
 def _checked(replies: list) -> list:
     """The replies of a pipeline that began with TYPE: 404/400 unless the key is a zset."""
-    key_type = replies[0]
+    key_type = type_reply(replies[0], b"zset")
     if isinstance(key_type, Exception):
         raise key_type
     key_type = key_type.decode() if isinstance(key_type, bytes) else str(key_type)
@@ -176,8 +178,8 @@ def _queue_ranks(pipe, key: bytes, start: int, stop: int, descending: bool) -> N
 
 def _top(client, key: bytes, query: dict, offset: int, missing: str | None = None) -> Board:
     descending = query["order"] == "desc"
-    with client.pipeline(transaction=True) as pipe:
-        pipe.type(key)
+    with reading_pipeline(client) as pipe:
+        queue_type(pipe, key)
         pipe.zcard(key)
         _queue_ranks(pipe, key, offset, offset + query["count"] - 1, descending)
         _, size, pairs = _checked(pipe.execute(raise_on_error=False))
@@ -197,8 +199,8 @@ def _around_member(client, key: bytes, query: dict) -> Board:
     descending = query["order"] == "desc"
     exact = query.get("at")
     candidates = [exact] if exact is not None else member_candidates(query["member"])
-    with client.pipeline(transaction=True) as pipe:
-        pipe.type(key)
+    with reading_pipeline(client) as pipe:
+        queue_type(pipe, key)
         pipe.zcard(key)
         for member in candidates:
             (pipe.zrevrank if descending else pipe.zrank)(key, member)
@@ -209,8 +211,8 @@ def _around_member(client, key: bytes, query: dict) -> Board:
         return _top(client, key, query, 0, missing=missing)
     member, rank = found[0]
     start = max(0, rank - query["around"])
-    with client.pipeline(transaction=True) as pipe:
-        pipe.type(key)
+    with reading_pipeline(client) as pipe:
+        queue_type(pipe, key)
         pipe.zcard(key)
         _queue_ranks(pipe, key, start, rank + query["around"], descending)
         _, size, pairs = _checked(pipe.execute(raise_on_error=False))
@@ -222,8 +224,8 @@ def _score_range(client, key: bytes, query: dict) -> Board:
     descending = query["order"] == "desc"
     low, high = query["min_bound"], query["max_bound"]
     offset, count = query["offset"], query["count"]
-    with client.pipeline(transaction=True) as pipe:
-        pipe.type(key)
+    with reading_pipeline(client) as pipe:
+        queue_type(pipe, key)
         pipe.zcard(key)
         pipe.zcount(key, low.arg, high.arg)
         if descending:  # ahead of the range: everything above its top end

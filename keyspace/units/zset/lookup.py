@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from keyspace.redis.capabilities import reading_pipeline
 from keyspace.services.editing.guard import Tool
 from keyspace.units.zset.scores import member_candidates
 
@@ -47,7 +48,7 @@ class LookUp(Tool):
 
     def run(self, client, key, data):
         candidates = data["candidates"]
-        with client.pipeline(transaction=True) as pipe:
+        with reading_pipeline(client) as pipe:
             pipe.zcard(key)
             for member in candidates:
                 pipe.zscore(key, member)

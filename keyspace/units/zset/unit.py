@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.urls import path
 
+from keyspace.redis.capabilities import reading_pipeline
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import (
     CreateField,
@@ -119,7 +120,7 @@ class ZsetUnit(TypeUnit):
     def read_row(self, client, key: bytes, row_id: bytes) -> ZsetRow | None:
         """The member's row now: its score and its rank from the top (ZSCORE and ZREVRANK,
         both O(log N) at most, read together in one transaction)."""
-        with client.pipeline(transaction=True) as pipe:
+        with reading_pipeline(client) as pipe:
             pipe.zscore(key, row_id)
             pipe.zrevrank(key, row_id)
             score, rank = pipe.execute()

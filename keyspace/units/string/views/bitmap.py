@@ -9,7 +9,8 @@ from typing import Any
 import redis
 from django import forms
 
-from keyspace.services.editing.guard import Refused, Tool
+from keyspace.redis.capabilities import reading_pipeline
+from keyspace.services.editing.guard import Tool, refused
 from keyspace.units.string.views.base import StringView, string_views
 
 GRID_BYTES = 256  # one page of the grid: 2,048 bits
@@ -56,14 +57,14 @@ class LookUpBits(Tool):
     def run(self, client, key, data):
         bit, start, end = data["bit"], data.get("start"), data.get("end")
         try:
-            with client.pipeline(transaction=True) as pipe:
+            with reading_pipeline(client) as pipe:
                 pipe.getbit(key, bit)
                 if start is not None:
                     pipe.bitcount(key, start, end)
                     pipe.bitpos(key, 1, start, end)
                 replies = pipe.execute()
         except redis.ResponseError as exc:
-            raise Refused(f"redis refused: {exc}") from exc
+            raise refused(exc) from exc
         result = {"bit": bit, "value": replies[0]}
         if start is not None:
             result |= {"start": start, "end": end, "ones": replies[1], "first_one": replies[2]}
