@@ -23,7 +23,7 @@ from keyspace.services.editing.guard import (
     digest,
     guarded,
 )
-from keyspace.services.editing.inputs import TTL_UNITS, KeyForm, TokenField, ttl_milliseconds
+from keyspace.services.editing.inputs import KeyForm, TokenField, TtlForm
 from keyspace.units.base import decode_row_token
 
 NOT_AVAILABLE = ("Field TTLs are not available on this server (they need Redis 7.4 or later, "
@@ -70,21 +70,9 @@ def _require(client) -> None:
         raise Refused(NOT_AVAILABLE + "; nothing was changed")
 
 
-class FieldTtlForm(KeyForm):
+class FieldTtlForm(TtlForm):
     row = TokenField(label="Field")
     expected = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
-    amount = forms.CharField(required=False, max_length=30, label="TTL")
-    at = forms.DateTimeField(
-        required=False,
-        label="Expires at (UTC)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
-        return data
 
 
 class FieldForm(KeyForm):

@@ -219,6 +219,24 @@ def ttl_milliseconds(unit: str | None, amount: str | None, at: datetime | None) 
     return ms
 
 
+class TtlForm(KeyForm):
+    """A TTL as a form asks for it: an amount in a unit, or a date and time; cleaned into
+    `ttl_ms` (see ttl_milliseconds). A key's TTL and a hash field's use it alike."""
+
+    unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
+    amount = forms.CharField(required=False, max_length=30, label="TTL")
+    at = forms.DateTimeField(
+        required=False,
+        label="Expires at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
+        return data
+
+
 def parse_name(text: str, name_format: str) -> bytes:
     if name_format == "hex":
         try:

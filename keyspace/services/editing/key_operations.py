@@ -22,29 +22,13 @@ from keyspace.services.editing.guard import (
 )
 from keyspace.services.editing.inputs import (
     NAME_FORMATS,
-    TTL_UNITS,
     KeyForm,
+    TtlForm,
     clean_name,
-    ttl_milliseconds,
 )
 from keyspace.services.editing.targets import ReplacesTarget, describe_key
 from keyspace.units.declarations import ToolbarEntry, toolbar_entries
 from keyspace.units.fingerprints import key_fingerprint
-
-
-class TtlForm(KeyForm):
-    unit = forms.ChoiceField(choices=TTL_UNITS, initial="s")
-    amount = forms.CharField(required=False, max_length=30, label="TTL")
-    at = forms.DateTimeField(
-        required=False,
-        label="Expires at (UTC)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        data["ttl_ms"] = ttl_milliseconds(data.get("unit"), data.get("amount"), data.get("at"))
-        return data
 
 
 class SetTtl(ConfirmsShortTtl, Operation):
