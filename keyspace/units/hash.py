@@ -64,6 +64,12 @@ class HashRow(TemplateLookups):
     def __post_init__(self) -> None:
         self.token = HashUnit.row_token(self.field.raw)
 
+    @property
+    def has_ttl_cell(self) -> bool:
+        """Whether the row draws a TTL cell: a plain attribute test, which the 1,000-row
+        table reads directly (an `is not None` in the template is drawn by Django per row)."""
+        return self.ttl_ms is not None
+
 
 class FieldForm(KeyForm):
     row = TokenField(label="Field")
