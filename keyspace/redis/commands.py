@@ -106,6 +106,7 @@ class _Sync:
 
     def __init__(self, *args, renamed_commands: dict[str, str] | None = None, **kwargs):
         self._renames = renamed_commands or {}
+        self._refreshing = False  # reconnecting once with fresh credentials
         super().__init__(*args, **kwargs)
 
     def _construct_command_packer(self, packer):
@@ -115,16 +116,22 @@ class _Sync:
     def on_connect_check_health(self, check_health: bool = True):
         name, self.client_name = self.client_name, None
         try:
+            generation = _generation(self)
             try:
-                generation = _generation(self)
                 super().on_connect_check_health(check_health)
             except redis.AuthenticationError:
                 # Redis refused the password (rotated, or a token past its lifetime): fetch
-                # it anew once and authenticate again on this same socket.
-                if generation is None:
+                # it anew and connect once more (redis-py has closed the socket); a second
+                # refusal is the answer.
+                if generation is None or self._refreshing:
                     raise
                 self.credential_provider.refused(generation)
-                super().on_connect_check_health(check_health)
+                self._refreshing = True
+                try:
+                    self.disconnect()
+                    self.connect_check_health(check_health)
+                finally:
+                    self._refreshing = False
         finally:
             self.client_name = name
         _record_transport(self)
@@ -149,6 +156,7 @@ class SSLConnection(_Sync, redis.SSLConnection):
 class _Async:
     def __init__(self, *args, renamed_commands: dict[str, str] | None = None, **kwargs):
         self._renames = renamed_commands or {}
+        self._refreshing = False  # reconnecting once with fresh credentials
         super().__init__(*args, **kwargs)
 
     def pack_command(self, *args):
@@ -157,14 +165,19 @@ class _Async:
     async def on_connect_check_health(self, check_health: bool = True) -> None:
         name, self.client_name = self.client_name, None
         try:
+            generation = await _generation_async(self)
             try:
-                generation = await _generation_async(self)
                 await super().on_connect_check_health(check_health)
             except redis.AuthenticationError:
-                if generation is None:
+                if generation is None or self._refreshing:
                     raise
                 self.credential_provider.refused(generation)
-                await super().on_connect_check_health(check_health)
+                self._refreshing = True
+                try:
+                    await self.disconnect()
+                    await self.connect_check_health(check_health)
+                finally:
+                    self._refreshing = False
         finally:
             self.client_name = name
         if name:
