@@ -80,8 +80,9 @@ SETTINGS: dict[str, Setting] = {
                                       "output is the Redis password; re-run when Redis refuses "
                                       "it; unset: the URL's password"),
     "REDIS_CREDENTIAL_PROVIDER": Setting("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "",
-                                         "dotted path to a redis-py CredentialProvider class "
-                                         "or a callable returning the password or (username, "
+                                         "dotted path to a redis-py CredentialProvider (an "
+                                         "instance, or a class made with no arguments) or a "
+                                         "callable returning the password or (username, "
                                          "password); unset: the URL's password"),
     "DATABASES": Setting("DASHBOARD_DATABASES", 0,
                          "how many databases the server has, for servers that refuse "
