@@ -282,10 +282,32 @@ def _tls_problems(url: str) -> list[str]:
             found.append(f"{setting}: {path} is not readable by this process")
     if files["TLS_KEY_FILE"] and not files["TLS_CERT_FILE"]:
         found.append("DASHBOARD_TLS_KEY_FILE is set without DASHBOARD_TLS_CERT_FILE")
+    found += _url_tls_parameters(url)
     if any(files.values()) and url and not url.startswith("rediss://"):
         found.append("DASHBOARD_TLS_* files are set but REDIS_URL is not rediss://: the "
                      "connection would not be encrypted")
     return found
+
+
+URL_TLS_PARAMETERS = {"ssl_ca_certs": "DASHBOARD_TLS_CA_FILE",
+                      "ssl_certfile": "DASHBOARD_TLS_CERT_FILE",
+                      "ssl_keyfile": "DASHBOARD_TLS_KEY_FILE",
+                      "ssl_cert_reqs": "DASHBOARD_TLS_VERIFY",
+                      "ssl_check_hostname": "DASHBOARD_TLS_VERIFY"}
+
+
+def _url_tls_parameters(url: str) -> list[str]:
+    """redis-py's ssl_* URL parameters would override the settings (and what the header says
+    about verification): they are replaced by the settings, and refused."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        names = [name for name, _ in parse_qsl(urlsplit(url).query)]
+    except ValueError:
+        return []
+    return [f"REDIS_URL's {name} parameter is not used: set "
+            f"{URL_TLS_PARAMETERS.get(name, 'the DASHBOARD_TLS_* settings')} instead"
+            for name in names if name.lower().startswith("ssl")]
 
 
 def _credential_problems(url: str) -> list[str]:

@@ -83,6 +83,8 @@ def _shown(default) -> str:
      "DASHBOARD_TLS_CERT_FILE: no such file: /nonexistent/client.pem"),
     ("DASHBOARD_TLS_KEY_FILE", "/nonexistent/client.key",
      "DASHBOARD_TLS_KEY_FILE is set without DASHBOARD_TLS_CERT_FILE"),
+    ("REDIS_URL", "rediss://cache:6380/0?ssl_cert_reqs=none",
+     "REDIS_URL's ssl_cert_reqs parameter is not used: set DASHBOARD_TLS_VERIFY instead"),
     ("DASHBOARD_REDIS_PASSWORD_COMMAND", "no-such-program-8c1e --token",
      "'no-such-program-8c1e' is not an executable file"),
     ("DASHBOARD_REDIS_PASSWORD_COMMAND", "echo 'unclosed", "cannot be split into words"),
