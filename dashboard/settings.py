@@ -108,6 +108,14 @@ DASHBOARD_CLIENT_NAME = os.environ.get("DASHBOARD_CLIENT_NAME", "redis-dashboard
 # Commands the Redis renamed (rename-command), e.g. "CONFIG=cfg-8c1e FLUSHALL=" (see README).
 DASHBOARD_RENAMED_COMMANDS = os.environ.get("DASHBOARD_RENAMED_COMMANDS", "")
 DASHBOARD_DATABASES = env_int("DASHBOARD_DATABASES", 0)
+# TLS for rediss:// URLs (see README, "TLS"); a file that is not there stops start-up.
+DASHBOARD_TLS_CA_FILE = os.environ.get("DASHBOARD_TLS_CA_FILE", "")
+DASHBOARD_TLS_CERT_FILE = os.environ.get("DASHBOARD_TLS_CERT_FILE", "")
+DASHBOARD_TLS_KEY_FILE = os.environ.get("DASHBOARD_TLS_KEY_FILE", "")
+DASHBOARD_TLS_VERIFY = os.environ.get("DASHBOARD_TLS_VERIFY", "required")
+# Passwords that expire (see README, "Rotating credentials"): one of the two, or neither.
+DASHBOARD_REDIS_PASSWORD_COMMAND = os.environ.get("DASHBOARD_REDIS_PASSWORD_COMMAND", "")
+DASHBOARD_REDIS_CREDENTIAL_PROVIDER = os.environ.get("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "")
 DASHBOARD_REDIS_CONNECT_TIMEOUT = env_float("DASHBOARD_REDIS_CONNECT_TIMEOUT", 2.0)
 DASHBOARD_REDIS_SOCKET_TIMEOUT = env_float("DASHBOARD_REDIS_SOCKET_TIMEOUT", 5.0)
 DASHBOARD_PAGE_SIZE = env_int("DASHBOARD_PAGE_SIZE", 100)

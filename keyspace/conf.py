@@ -13,6 +13,7 @@ must never quietly turn into a default.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,6 +62,28 @@ SETTINGS: dict[str, Setting] = {
                                 "commands the server renamed, as NAME=NEWNAME pairs (e.g. "
                                 "\"CONFIG=cfg-8c1e FLUSHALL=\"; NAME= when removed); they are "
                                 "sent under their new names"),
+    "TLS_CA_FILE": Setting("DASHBOARD_TLS_CA_FILE", "",
+                           "CA certificates (PEM) that a rediss:// server's certificate must "
+                           "chain to; unset: the system's trusted CAs"),
+    "TLS_CERT_FILE": Setting("DASHBOARD_TLS_CERT_FILE", "",
+                             "client certificate (PEM) for servers that require one "
+                             "(mutual TLS); unset: none is sent"),
+    "TLS_KEY_FILE": Setting("DASHBOARD_TLS_KEY_FILE", "",
+                            "the client certificate's private key (PEM); unset: the key is "
+                            "in DASHBOARD_TLS_CERT_FILE"),
+    "TLS_VERIFY": Setting("DASHBOARD_TLS_VERIFY", "required",
+                          "how a rediss:// server's certificate is checked: required (trusted "
+                          "CA and matching host name), optional (checked only if sent), none "
+                          "(encrypted, but anyone may answer)"),
+    "REDIS_PASSWORD_COMMAND": Setting("DASHBOARD_REDIS_PASSWORD_COMMAND", "",
+                                      "a command (run without a shell) whose first line of "
+                                      "output is the Redis password; re-run when Redis refuses "
+                                      "it; unset: the URL's password"),
+    "REDIS_CREDENTIAL_PROVIDER": Setting("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "",
+                                         "dotted path to a redis-py CredentialProvider (an "
+                                         "instance, or a class made with no arguments) or a "
+                                         "callable returning the password or (username, "
+                                         "password); unset: the URL's password"),
     "DATABASES": Setting("DASHBOARD_DATABASES", 0,
                          "how many databases the server has, for servers that refuse "
                          "CONFIG GET databases; 0: ask the server", minimum=0),
@@ -231,7 +254,93 @@ def problems() -> list[str]:
         found.append(f"DASHBOARD_RENAMED_COMMANDS: {exc}")
     if not app_settings.NAMESPACE_DELIMITER:
         found.append("DASHBOARD_NAMESPACE_DELIMITER must not be empty")
+    found += _tls_problems(url)
+    found += _credential_problems(url)
     return found
+
+
+TLS_VERIFY_MODES = ("required", "optional", "none")
+
+
+def _tls_problems(url: str) -> list[str]:
+    """TLS settings that cannot work: a file that is not there stops start-up naming it (not a
+    vague connection error on the first page), and TLS files set for a URL that is not
+    rediss:// are refused rather than quietly sending everything unencrypted."""
+    found = []
+    if app_settings.TLS_VERIFY not in TLS_VERIFY_MODES:
+        found.append(f"DASHBOARD_TLS_VERIFY={app_settings.TLS_VERIFY!r} is not one of "
+                     f"{', '.join(TLS_VERIFY_MODES)}")
+    files = {name: getattr(app_settings, name) for name in
+             ("TLS_CA_FILE", "TLS_CERT_FILE", "TLS_KEY_FILE")}
+    for name, path in files.items():
+        if not path:
+            continue
+        setting = SETTINGS[name].setting
+        if not os.path.isfile(path):
+            found.append(f"{setting}: no such file: {path}")
+        elif not os.access(path, os.R_OK):
+            found.append(f"{setting}: {path} is not readable by this process")
+    if files["TLS_KEY_FILE"] and not files["TLS_CERT_FILE"]:
+        found.append("DASHBOARD_TLS_KEY_FILE is set without DASHBOARD_TLS_CERT_FILE")
+    found += _url_tls_parameters(url)
+    if any(files.values()) and url and not url.startswith("rediss://"):
+        found.append("DASHBOARD_TLS_* files are set but REDIS_URL is not rediss://: the "
+                     "connection would not be encrypted")
+    return found
+
+
+URL_TLS_PARAMETERS = {"ssl_ca_certs": "DASHBOARD_TLS_CA_FILE",
+                      "ssl_certfile": "DASHBOARD_TLS_CERT_FILE",
+                      "ssl_keyfile": "DASHBOARD_TLS_KEY_FILE",
+                      "ssl_cert_reqs": "DASHBOARD_TLS_VERIFY",
+                      "ssl_check_hostname": "DASHBOARD_TLS_VERIFY"}
+
+
+def _url_tls_parameters(url: str) -> list[str]:
+    """redis-py's ssl_* URL parameters would override the settings (and what the header says
+    about verification): they are replaced by the settings, and refused."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        names = [name for name, _ in parse_qsl(urlsplit(url).query)]
+    except ValueError:
+        return []
+    return [f"REDIS_URL's {name} parameter is not used: set "
+            f"{URL_TLS_PARAMETERS.get(name, 'the DASHBOARD_TLS_* settings')} instead"
+            for name in names if name.lower().startswith("ssl")]
+
+
+def _credential_problems(url: str) -> list[str]:
+    command = app_settings.REDIS_PASSWORD_COMMAND
+    provider = app_settings.REDIS_CREDENTIAL_PROVIDER
+    if not (command or provider):
+        return []
+    if command and provider:
+        return ["set DASHBOARD_REDIS_PASSWORD_COMMAND or DASHBOARD_REDIS_CREDENTIAL_PROVIDER, "
+                "not both"]
+    found = []
+    if url and _url_password(url):
+        found.append("REDIS_URL has a password and a password command or credential provider "
+                     "is set: leave the password out of the URL")
+    from keyspace.redis import credentials
+
+    try:
+        if command:
+            credentials.parse_command(command)
+        else:
+            credentials.load_provider(provider)
+    except ValueError as exc:
+        found.append(str(exc))
+    return found
+
+
+def _url_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
 
 
 def validate() -> None:

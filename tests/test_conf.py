@@ -75,6 +75,23 @@ def _shown(default) -> str:
     ("REDIS_URL", "localhost:6379", "REDIS_URL must start with redis://"),
     ("DASHBOARD_CLIENT_NAME", "my dashboard", "must not contain spaces"),
     ("DASHBOARD_NAMESPACE_DELIMITER", "", "must not be empty"),
+    ("DASHBOARD_TLS_VERIFY", "maybe", "DASHBOARD_TLS_VERIFY='maybe' is not one of required, "
+                                      "optional, none"),
+    ("DASHBOARD_TLS_CA_FILE", "/nonexistent/ca.pem",
+     "DASHBOARD_TLS_CA_FILE: no such file: /nonexistent/ca.pem"),
+    ("DASHBOARD_TLS_CERT_FILE", "/nonexistent/client.pem",
+     "DASHBOARD_TLS_CERT_FILE: no such file: /nonexistent/client.pem"),
+    ("DASHBOARD_TLS_KEY_FILE", "/nonexistent/client.key",
+     "DASHBOARD_TLS_KEY_FILE is set without DASHBOARD_TLS_CERT_FILE"),
+    ("REDIS_URL", "rediss://cache:6380/0?ssl_cert_reqs=none",
+     "REDIS_URL's ssl_cert_reqs parameter is not used: set DASHBOARD_TLS_VERIFY instead"),
+    ("DASHBOARD_REDIS_PASSWORD_COMMAND", "no-such-program-8c1e --token",
+     "'no-such-program-8c1e' is not an executable file"),
+    ("DASHBOARD_REDIS_PASSWORD_COMMAND", "echo 'unclosed", "cannot be split into words"),
+    ("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "nodots", "is not a dotted path"),
+    ("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "keyspace.nowhere.Provider", "cannot be imported"),
+    ("DASHBOARD_REDIS_CREDENTIAL_PROVIDER", "keyspace.conf.KiB",
+     "is neither a CredentialProvider nor a callable"),
 ])
 def test_a_setting_of_the_wrong_type_or_out_of_range_is_refused(settings, name, value, said):
     assert conf.problems() == []
@@ -87,6 +104,41 @@ def test_numbers_may_be_whole_where_decimals_are_allowed(settings):
     settings.DASHBOARD_SCAN_BUDGET_MS = 0
     settings.DASHBOARD_PUBSUB_INTERVAL = 1
     assert conf.problems() == []
+
+
+def test_tls_files_with_a_plain_url_are_refused(settings, tmp_path):
+    """Fail closed: TLS files set for a redis:// URL would quietly send everything in clear."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    settings.DASHBOARD_TLS_CA_FILE = str(ca)
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert conf.problems() == ["DASHBOARD_TLS_* files are set but REDIS_URL is not rediss://: "
+                               "the connection would not be encrypted"]
+    settings.REDIS_URL = "rediss://127.0.0.1:6379/0"
+    assert conf.problems() == []
+
+
+def test_a_password_in_the_url_and_a_password_command_are_refused_together(settings):
+    settings.DASHBOARD_REDIS_PASSWORD_COMMAND = "echo secret"
+    settings.REDIS_URL = "redis://app:old@127.0.0.1:6379/0"
+    assert conf.problems() == ["REDIS_URL has a password and a password command or credential "
+                               "provider is set: leave the password out of the URL"]
+    settings.REDIS_URL = "redis://app@127.0.0.1:6379/0"
+    assert conf.problems() == []
+    settings.DASHBOARD_REDIS_CREDENTIAL_PROVIDER = "tests.redis.test_credentials.password"
+    assert conf.problems() == ["set DASHBOARD_REDIS_PASSWORD_COMMAND or "
+                               "DASHBOARD_REDIS_CREDENTIAL_PROVIDER, not both"]
+
+
+def test_a_missing_tls_file_stops_start_up():
+    """In a real process, from the environment: the file is named, not a vague error later."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", REDIS_URL="rediss://localhost:1/0",
+               DASHBOARD_TLS_CA_FILE="/nonexistent/redis-ca.pem")
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "DASHBOARD_TLS_CA_FILE: no such file: /nonexistent/redis-ca.pem" in result.stderr
 
 
 def test_a_bad_setting_stops_start_up():

@@ -63,6 +63,33 @@ def renamed(args: tuple, table: dict[str, str]) -> tuple:
     return (new + space + rest, *args[1:])
 
 
+def _refreshable(connection):
+    provider = getattr(connection, "credential_provider", None)
+    return provider if hasattr(provider, "refused") else None
+
+
+def _generation(connection) -> int | None:
+    """Which fetch of refreshable credentials this connection is about to use (None: fixed
+    credentials, nothing to refresh)."""
+    provider = _refreshable(connection)
+    return provider.fetched() if provider else None
+
+
+async def _generation_async(connection) -> int | None:
+    provider = _refreshable(connection)
+    return await provider.fetched_async() if provider else None
+
+
+def _record_transport(connection) -> None:
+    """Note the TLS version a new connection negotiated, for the header and Server page."""
+    sock = getattr(connection, "_sock", None)
+    version = getattr(sock, "version", None)
+    if callable(version):
+        from keyspace.redis import transport
+
+        transport.negotiated(version())
+
+
 class _Renaming:
     """Wraps a redis-py command packer: renames the command, then packs as before."""
 
@@ -79,6 +106,7 @@ class _Sync:
 
     def __init__(self, *args, renamed_commands: dict[str, str] | None = None, **kwargs):
         self._renames = renamed_commands or {}
+        self._refreshing = False  # reconnecting once with fresh credentials
         super().__init__(*args, **kwargs)
 
     def _construct_command_packer(self, packer):
@@ -88,9 +116,25 @@ class _Sync:
     def on_connect_check_health(self, check_health: bool = True):
         name, self.client_name = self.client_name, None
         try:
-            super().on_connect_check_health(check_health)
+            generation = _generation(self)
+            try:
+                super().on_connect_check_health(check_health)
+            except redis.AuthenticationError:
+                # Redis refused the password (rotated, or a token past its lifetime): fetch
+                # it anew and connect once more (redis-py has closed the socket); a second
+                # refusal is the answer.
+                if generation is None or self._refreshing:
+                    raise
+                self.credential_provider.refused(generation)
+                self._refreshing = True
+                try:
+                    self.disconnect()
+                    self.connect_check_health(check_health)
+                finally:
+                    self._refreshing = False
         finally:
             self.client_name = name
+        _record_transport(self)
         if name:
             self.send_command("CLIENT", "SETNAME", name, check_health=False)
             with contextlib.suppress(redis.ResponseError):
@@ -112,6 +156,7 @@ class SSLConnection(_Sync, redis.SSLConnection):
 class _Async:
     def __init__(self, *args, renamed_commands: dict[str, str] | None = None, **kwargs):
         self._renames = renamed_commands or {}
+        self._refreshing = False  # reconnecting once with fresh credentials
         super().__init__(*args, **kwargs)
 
     def pack_command(self, *args):
@@ -120,7 +165,19 @@ class _Async:
     async def on_connect_check_health(self, check_health: bool = True) -> None:
         name, self.client_name = self.client_name, None
         try:
-            await super().on_connect_check_health(check_health)
+            generation = await _generation_async(self)
+            try:
+                await super().on_connect_check_health(check_health)
+            except redis.AuthenticationError:
+                if generation is None or self._refreshing:
+                    raise
+                self.credential_provider.refused(generation)
+                self._refreshing = True
+                try:
+                    await self.disconnect()
+                    await self.connect_check_health(check_health)
+                finally:
+                    self._refreshing = False
         finally:
             self.client_name = name
         if name:

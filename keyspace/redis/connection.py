@@ -19,6 +19,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
+from keyspace.redis import credentials, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -76,13 +77,49 @@ def target_address() -> str:
         return NOT_CONFIGURED
 
 
+def current_transport() -> transport.Transport | None:
+    """Whether the connection is encrypted, for the header; None when nothing is set."""
+    url = app_settings.REDIS_URL
+    return transport.describe(url) if url else None
+
+
 def _connection_settings() -> tuple:
     return (
         app_settings.CLIENT_NAME,
         app_settings.REDIS_CONNECT_TIMEOUT,
         app_settings.REDIS_SOCKET_TIMEOUT,
         app_settings.RENAMED_COMMANDS,
+        app_settings.TLS_CA_FILE,
+        app_settings.TLS_CERT_FILE,
+        app_settings.TLS_KEY_FILE,
+        app_settings.TLS_VERIFY,
+        app_settings.REDIS_PASSWORD_COMMAND,
+        app_settings.REDIS_CREDENTIAL_PROVIDER,
     )
+
+
+def _tls_options(url: str) -> dict:
+    """redis-py's TLS options from the settings, for rediss:// URLs (the URL's own ssl_*
+    parameters, if any, still apply where a setting is unset)."""
+    if not url.startswith("rediss://"):
+        return {}
+    verify = app_settings.TLS_VERIFY
+    options = {"ssl_cert_reqs": verify, "ssl_check_hostname": verify == "required"}
+    for setting, option in (("TLS_CA_FILE", "ssl_ca_certs"), ("TLS_CERT_FILE", "ssl_certfile"),
+                            ("TLS_KEY_FILE", "ssl_keyfile")):
+        if value := getattr(app_settings, setting):
+            options[option] = value
+    return options
+
+
+def _use_credentials(pool) -> None:
+    """A password command or provider replaces the URL's password; the URL's user stays."""
+    kwargs = pool.connection_kwargs
+    provider = credentials.provider_for(kwargs.get("username"))
+    if provider is not None:
+        kwargs.pop("username", None)
+        kwargs.pop("password", None)
+        kwargs["credential_provider"] = provider
 
 
 def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
@@ -99,6 +136,7 @@ def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
         # One immediate retry on a broken connection (e.g. after a Redis restart), none on
         # timeouts: a slow Redis should produce an error page, not a doubled wait.
         "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        **_tls_options(url),
     }
 
 
@@ -112,6 +150,7 @@ def get_client(db: int | None = None) -> redis.Redis:
         if pool is None:
             pool = redis.ConnectionPool.from_url(target.url, **_connection_options(target.url))
             pool.connection_kwargs["db"] = db  # from_url lets the URL's own db win otherwise
+            _use_credentials(pool)
             _pools[pool_key] = pool
     return redis.Redis(connection_pool=pool)
 
@@ -136,6 +175,7 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
         options["socket_timeout"] = None
     pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)
     pool.connection_kwargs["db"] = db
+    _use_credentials(pool)
     return redis.asyncio.Redis.from_pool(pool)
 
 
@@ -147,6 +187,8 @@ def reset_pools() -> None:
         _pools.clear()
     _overview_cache.clear()
     capability_cache.forget()
+    credentials.forget()
+    transport.forget()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django import template
 
 from keyspace.access import permissions
 from keyspace.conf import app_settings
-from keyspace.redis.connection import target_address
+from keyspace.redis.connection import current_transport, target_address
 
 register = template.Library()
 
@@ -17,6 +17,12 @@ register = template.Library()
 @register.simple_tag
 def redis_address() -> str:
     return target_address()
+
+
+@register.simple_tag
+def redis_transport():
+    """Whether the connection is encrypted (a `Transport`), None when no Redis is set."""
+    return current_transport()
 
 
 @register.filter

@@ -18,6 +18,7 @@ from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from keyspace.conf import app_settings
 from keyspace.exceptions import (
     DashboardError,
     SignInRequired,
@@ -28,12 +29,60 @@ from keyspace.views.rendering import wants_fragment
 logger = logging.getLogger(__name__)
 
 
+# TLS failures at connect time, by what OpenSSL says, with what to do about each.
+_TLS_REASONS = (
+    ("hostname mismatch", "TLS: the server's certificate is not for this host name (use the "
+                          "name on the certificate in REDIS_URL)"),
+    ("ip address mismatch", "TLS: the server's certificate is not for this address (use the "
+                            "name on the certificate in REDIS_URL)"),
+    ("certificate has expired", "TLS: the server's certificate has expired"),
+    ("self-signed certificate in certificate chain", "TLS: the server's certificate is not "
+                                                     "trusted (check DASHBOARD_TLS_CA_FILE)"),
+    ("self-signed certificate", "TLS: the server's certificate is self-signed and not trusted "
+                                "(set DASHBOARD_TLS_CA_FILE to its CA)"),
+    ("certificate verify failed", "TLS: the server's certificate is not trusted (check "
+                                  "DASHBOARD_TLS_CA_FILE)"),
+    ("certificate required", "TLS: the server requires a client certificate (set "
+                             "DASHBOARD_TLS_CERT_FILE and DASHBOARD_TLS_KEY_FILE)"),
+    ("unknown ca", "TLS: the server does not trust the client certificate"),
+    ("bad certificate", "TLS: the server refused the client certificate"),
+    ("wrong version number", "TLS: the server does not speak TLS (is this port plain redis://?)"),
+    ("record layer failure", "TLS: the server does not speak TLS (is this port plain "
+                             "redis://?)"),
+    ("packet length too long", "TLS: the server does not speak TLS (is this port plain "
+                               "redis://?)"),
+)
+
+
+def _tls_closed() -> str:
+    """The server hung up right after the handshake: with TLS 1.3 that is how a server that
+    wants a client certificate (or refuses the one sent) says so."""
+    if app_settings.TLS_CERT_FILE:
+        return ("TLS: the server closed the connection: it may not accept the client "
+                "certificate (DASHBOARD_TLS_CERT_FILE)")
+    return ("TLS: the server closed the connection: it may require a client certificate (set "
+            "DASHBOARD_TLS_CERT_FILE and DASHBOARD_TLS_KEY_FILE)")
+
+
 def _connection_reason(exc: Exception) -> str:
     text = str(exc)
     lowered = text.lower()
+    tls = app_settings.REDIS_URL.startswith("rediss://")
+    if tls or "[ssl" in lowered:
+        for needle, reason in _TLS_REASONS:
+            if needle in lowered:
+                return reason
+        if "eof occurred in violation of protocol" in lowered or "unexpected eof" in lowered:
+            return _tls_closed()
+    if "no such file" in lowered:
+        if app_settings.REDIS_URL.startswith("unix://"):
+            return "no such socket"
+        return "a file it needs is missing (check the DASHBOARD_TLS_* files)"
+    if not tls and ("connection reset" in lowered or "closed by server" in lowered):
+        # A TLS-only port drops a plain client as soon as it speaks.
+        return "the server closed the connection (does it expect TLS? use rediss://)"
     for needle, reason in (
         ("connection refused", "connection refused"),
-        ("no such file", "no such socket"),
         ("timed out", "timed out"),
         ("timeout", "timed out"),
         ("name or service not known", "unknown host"),
@@ -53,7 +102,11 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
     if isinstance(exc, redis.TimeoutError):
-        return 503, "Redis is not answering", f"redis at {target_address()} timed out"
+        message = f"redis at {target_address()} timed out"
+        if app_settings.REDIS_URL.startswith("rediss://") and "connecting" in str(exc):
+            message += (" connecting over TLS (a server that does not speak TLS, a plain "
+                        "redis:// port, looks like this too)")
+        return 503, "Redis is not answering", message
     if isinstance(exc, redis.ConnectionError):
         reason = _connection_reason(exc)
         return 503, "Cannot reach Redis", f"cannot reach redis at {target_address()}: {reason}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
-from keyspace.redis.connection import current_target, get_client
+from keyspace.redis.connection import current_target, current_transport, get_client
 from keyspace.services.server.clients import clients_panel
 from keyspace.services.server.overview import server_overview
 from keyspace.services.server.slowlog import slowlog_panel
@@ -23,7 +23,7 @@ def _context(db: int, section: str, **more) -> dict:
 def server_page(request, db: int):
     """The overview; its polling asks for the `live` fragment only."""
     overview = server_overview(get_client(db), current_target().address)
-    context = _context(db, "overview", overview=overview,
+    context = _context(db, "overview", overview=overview, transport=current_transport(),
                        refresh_seconds=app_settings.SERVER_REFRESH_SECONDS)
     return render_page(request, "keyspace/server.html", context, fragment="live")
 
