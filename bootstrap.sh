@@ -1,6 +1,6 @@
 #!/bin/sh
 # What README's two commands need from a fresh Debian machine that has only python3: `make`
-# and `python3-venv` (with --test also what CI wants: redis-server, chromium and postgresql), installed
+# and `python3-venv` (with --test also what CI wants: redis-server, chromium, openssl and postgresql), installed
 # from Debian's packages when missing. POSIX sh, since nothing else may be there yet.
 #   sh bootstrap.sh           then: make run / make test
 set -eu
@@ -10,6 +10,7 @@ python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$missing python3
 if [ "${1:-}" = "--test" ]; then
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
   command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+  command -v openssl >/dev/null 2>&1 || missing="$missing openssl"  # the TLS tests' certificates
   # Debian keeps PostgreSQL's server binaries out of PATH (/usr/lib/postgresql/<v>/bin).
   if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1
   then
