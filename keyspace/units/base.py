@@ -166,6 +166,9 @@ class TypeUnit:
     # What the New-key form asks for besides name, type and TTL; empty when the dashboard
     # cannot create such a key.
     create_fields: ClassVar[tuple[CreateField, ...]] = ()
+    # A command the server must know before the New-key form offers this type (a module's,
+    # e.g. "JSON.SET"); None for the types every server has.
+    create_needs_command: ClassVar[str | None] = None
 
     @property
     def template(self) -> str:

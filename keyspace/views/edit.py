@@ -61,7 +61,7 @@ def key_create(request, db: int):
     if request.method == "POST":
         result = create_key(user=request.user, db=db, data=request.POST)
     else:
-        result = EditResult(form=CreateKeyForm())
+        result = EditResult(form=CreateKeyForm(client=get_client(db)))
     if result.done:
         return _after(request, db, result.redraw.row_id, result)
     context = {"db": db, "form": result.form, "problem": result.problem, "tab": "keys"}

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 
 from keyspace.display import bytes_to_text
+from keyspace.redis.capabilities import has_command
 from keyspace.services.editing.guard import Conflict, guarded
 from keyspace.services.editing.inputs import (
     NAME_FORMATS,
@@ -21,21 +22,27 @@ from keyspace.units import TypeUnit, registry
 from keyspace.units.declarations import CreateField
 
 
-def creatable_units() -> list[TypeUnit]:
+def creatable_units(client=None) -> list[TypeUnit]:
+    """The types the New-key form can create; with `client`, only those its server has the
+    commands for (a module type where the module is loaded)."""
     units = [registry.unit_for(name) for name in registry.type_names()]
-    return [unit for unit in units if unit.create_fields]
+    return [unit for unit in units if unit.create_fields and (
+        client is None or unit.create_needs_command is None
+        or has_command(client, unit.create_needs_command))]
 
 
 def creatable_types() -> list[tuple[str, str]]:
     return [(unit.type_name, unit.label) for unit in creatable_units()]
 
 
-def create_inputs() -> list[tuple[CreateField, list[tuple[TypeUnit, CreateField]]]]:
-    """Every input a unit declares, once, with the units (and their declarations) that ask
-    for it. The order keeps each unit's own (a hash's field comes before its value)."""
+def create_inputs(units: list[TypeUnit] | None = None,
+                  ) -> list[tuple[CreateField, list[tuple[TypeUnit, CreateField]]]]:
+    """Every input the `units` (default: every creatable one) declare, once, with the units
+    (and their declarations) that ask for it. The order keeps each unit's own (a hash's field
+    comes before its value)."""
     order: list[str] = []
     users: dict[str, list[tuple[TypeUnit, CreateField]]] = {}
-    for unit in creatable_units():
+    for unit in creatable_units() if units is None else units:
         names = [declared.name for declared in unit.create_fields]
         for index, declared in enumerate(unit.create_fields):
             if declared.name not in users:
@@ -78,10 +85,14 @@ class CreateKeyForm(EditForm):
     )
     ttl = forms.CharField(required=False, max_length=30, label="TTL (empty: no TTL)")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, client=None, **kwargs):
+        """`client`: the server the key is for, so that only the types it can hold are
+        offered (a type it lacks is then an invalid choice, said by the field)."""
         super().__init__(*args, **kwargs)
-        inputs = create_inputs()
-        everyone = len(creatable_units())
+        self.units = creatable_units(client)
+        self.fields["type"].choices = [(unit.type_name, unit.label) for unit in self.units]
+        inputs = create_inputs(self.units)
+        everyone = len(self.units)
         byte_fields, added = [], []
         for declared, users in inputs:
             self.fields[declared.name] = _form_field(declared, _label(declared, users, everyone))
@@ -96,7 +107,7 @@ class CreateKeyForm(EditForm):
     def first_elements(self) -> list[tuple[str, list[str]]]:
         """Each type with the inputs its first element comes from, for the form's help."""
         return [(unit.label, [declared.label for declared in unit.create_fields])
-                for unit in creatable_units()]
+                for unit in self.units]
 
     def clean(self):
         data = super().clean()

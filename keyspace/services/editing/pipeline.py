@@ -103,7 +103,7 @@ def edit_key(
 
 def create_key(*, user: User, db: int, data: Mapping[str, Any]) -> EditResult:
     """Create a key from the New-key form `data`, audited; it never overwrites a key."""
-    form = create.CreateKeyForm(data)
+    form = create.CreateKeyForm(data, client=get_client(db))
     form.is_valid()
     name = form.cleaned_data.get("name")  # bytes when the name itself was valid
     with audited(user, db=db, operation="create", key=name) as trail:

@@ -59,6 +59,7 @@ class BloomUnit(FilterUnit):
     length_command = "BF.CARD"
     tools = allow_list(BloomCheck)
     operations = allow_list(BloomAdd)
+    create_needs_command = "BF.RESERVE"
     create_fields = (
         CreateField("filter_capacity", "Capacity (items)", kind="text", parse=_capacity),
         CreateField("bloom_error_rate", "Error rate (0.01 is 1%)", kind="text",
@@ -94,6 +95,7 @@ class CuckooUnit(FilterUnit):
     prefix = "CF"
     tools = allow_list(CuckooCheck)
     operations = allow_list(CuckooAdd)
+    create_needs_command = "CF.RESERVE"
     create_fields = (
         CreateField("filter_capacity", "Capacity (items)", kind="text", parse=_capacity),
     )

@@ -42,6 +42,7 @@ class JsonUnit(TypeUnit):
     # document: about half a second for a 40 MB one.
     memory_usage_walks_value = True
     operations = OPERATIONS
+    create_needs_command = "JSON.SET"
     create_fields = (CreateField("document", "JSON document",
                                  required="a JSON document is needed for this type",
                                  parse=parse_document),)

@@ -78,3 +78,18 @@ def test_readonly_mode_hides_and_refuses_creation(client, r, settings):
     assert 'href="/db/0/new/"' not in client.get("/db/0/").content.decode()
     assert create(client, name="k", type="string", value="v").status_code == 403
     assert r.dbsize() == 0
+
+
+def test_module_types_are_offered_only_where_the_server_has_the_module(client, r):
+    """The default test server loads no modules: the New-key form leaves out RedisJSON and
+    RedisBloom's types, and a form posted for one anyway is refused by the Type field, with
+    nothing written (the module tests create them where the modules are loaded)."""
+    page = client.get("/db/0/new/").content.decode()
+    assert 'value="hash"' in page
+    for type_name in ("ReJSON-RL", "MBbloom--", "MBbloomCF"):
+        assert f'value="{type_name}"' not in page
+    response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+                                          "document": '{"x": 1}'}, headers=HTMX)
+    assert response.status_code == 422
+    assert "Select a valid choice" in response.content.decode()
+    assert not r.exists("made")
