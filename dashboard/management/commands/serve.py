@@ -3,9 +3,10 @@
 sign-in on and no user yet, create one and print a one-time sign-in link."""
 
 import os
+import signal
 import subprocess
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import uvicorn
 from django.conf import settings
@@ -49,20 +50,22 @@ class Command(BaseCommand):
                 stack.callback(self._private_redis().stop)
             if _database_tasks():
                 stack.callback(_stop_worker, self._start_worker())
-            base = f"http://{host}:{port}"
-            self.stdout.write(f"Redis: {current_target().address}")
-            self.stdout.write(self.style.SUCCESS(f"Dashboard: {base}/"), ending="\n")
-            if settings.DASHBOARD_AUTH:
-                self._sign_in_help(base)
-            self.stdout.flush()
-            uvicorn.run(
+            server = uvicorn.Server(uvicorn.Config(
                 "dashboard.asgi:application",
                 host=host,
                 port=port,
                 log_level=os.environ.get("UVICORN_LOG_LEVEL", "warning"),
                 timeout_graceful_shutdown=3,
                 lifespan="off",
-            )
+            ))
+            stack.enter_context(_stops_early(server))
+            base = f"http://{host}:{port}"
+            self.stdout.write(f"Redis: {current_target().address}")
+            self.stdout.write(self.style.SUCCESS(f"Dashboard: {base}/"), ending="\n")
+            if settings.DASHBOARD_AUTH:
+                self._sign_in_help(base)
+            self.stdout.flush()
+            server.run()
 
     def _sign_in_help(self, base: str) -> None:
         users = get_user_model().objects
@@ -117,6 +120,27 @@ def _database_tasks() -> bool:
 
 def _settings_module() -> str:
     return os.environ.get("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+
+
+@contextmanager
+def _stops_early(server: uvicorn.Server):
+    """Ctrl-C (or SIGTERM) between now and uvicorn serving is not lost: until uvicorn puts
+    its own handlers in place (and after it restores these) a signal asks the server to exit,
+    which it does as soon as it has started; a second one asks it to exit at once. Without
+    this, a signal in that moment could be swallowed while uvicorn was still starting, and
+    the dashboard would run on after Ctrl-C."""
+
+    def stop(signum, frame):
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _stop_worker(worker: subprocess.Popen) -> None:
