@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -101,7 +102,8 @@ class Phase:
     omem_sample_ms: float = float("nan")  # mean time between samples
     rss_before: float = 0.0
     rss_peak: float = 0.0
-    dashboard_cpu: float = 0.0
+    dashboard_cpu: float = 0.0  # % of a core
+    bench_cpu: float = 0.0  # this process (the viewers' reading): it shares the cores
     machine_busy: float = 0.0
     loadavg: str = ""
     statuses: list[str] = field(default_factory=list)
@@ -178,7 +180,7 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     for viewer in viewers:
         viewer.log.newest = (-1, 0.0)
     bare_before = (await bare.report())["count"]
-    usage, wall = Usage(pid), time.monotonic()
+    usage, wall = Usage(pid, os.getpid()), time.monotonic()
     stop = asyncio.Event()
     await buffers.read(reset=True)
     sampler = asyncio.create_task(sample(stop, pid, phase))
@@ -188,7 +190,7 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     stop.set()
     await sampler
     _buffers(phase, await buffers.read())
-    phase.machine_busy, [phase.dashboard_cpu] = usage.done(time.monotonic() - wall)
+    phase.machine_busy, [phase.dashboard_cpu, phase.bench_cpu] = usage.done(time.monotonic() - wall)
     phase.loadavg = loadavg()
     _account(phase, viewers, marks, first_seq)
     bare_now = await bare.report()
