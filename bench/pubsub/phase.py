@@ -104,6 +104,7 @@ class Phase:
     rss_peak: float = 0.0
     dashboard_cpu: float = 0.0  # % of a core
     bench_cpu: float = 0.0  # this process (the viewers' reading): it shares the cores
+    bare_cpu: float = 0.0  # the bare subscriber's process, the same way
     machine_busy: float = 0.0
     loadavg: str = ""
     statuses: list[str] = field(default_factory=list)
@@ -180,7 +181,7 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     for viewer in viewers:
         viewer.log.newest = (-1, 0.0)
     bare_before = (await bare.report())["count"]
-    usage, wall = Usage(pid, os.getpid()), time.monotonic()
+    usage, wall = Usage(pid, os.getpid(), bare.process.pid), time.monotonic()
     stop = asyncio.Event()
     await buffers.read(reset=True)
     sampler = asyncio.create_task(sample(stop, pid, phase))
@@ -190,7 +191,8 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     stop.set()
     await sampler
     _buffers(phase, await buffers.read())
-    phase.machine_busy, [phase.dashboard_cpu, phase.bench_cpu] = usage.done(time.monotonic() - wall)
+    phase.machine_busy, [phase.dashboard_cpu, phase.bench_cpu, phase.bare_cpu] = usage.done(
+        time.monotonic() - wall)
     phase.loadavg = loadavg()
     _account(phase, viewers, marks, first_seq)
     bare_now = await bare.report()

@@ -59,7 +59,8 @@ def print_phase(p: Phase) -> None:
           f"{p.bare_omem_peak_mb:.2f} MB; {p.omem_samples:,} samples, one per "
           f"{p.omem_sample_ms:.1f} ms); RSS "
           f"{p.rss_before:.1f} -> peak {p.rss_peak:.1f} MB; dashboard CPU {p.dashboard_cpu:.0f}%"
-          f" of a core, bench (viewers) {p.bench_cpu:.0f}%; machine {p.machine_busy:.0f}% of "
+          f" of a core, bench (viewers) {p.bench_cpu:.0f}%, bare subscriber {p.bare_cpu:.0f}%; "
+          f"machine {p.machine_busy:.0f}% of "
           f"{os.cpu_count()} cores busy, load "
           f"{p.loadavg}")
     for text in p.statuses:
