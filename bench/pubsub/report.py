@@ -98,10 +98,12 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
           "(viewer 1); acct: delivered + skipped + lost = published for every viewer; "
           "lag: publish -> SSE event here; omem: Redis's output buffer for the "
           "dashboard's connection, peak (CLIENT LIST every 5 ms, from a process of its own); bare "
-          "MB: the same for the bare subscriber; conns: the dashboard's subscribed "
+          "MB: the same for the bare subscriber (in its own pass at that rate, alone on the "
+          "channel, unless --floor together); conns: the dashboard's subscribed "
           "connections, peak; drain: the dashboard's drain rate / a bare redis.asyncio "
-          "subscriber's, same run; dash%/bench%: CPU of the dashboard process and of this one "
-          "(its viewers reading the streams), % of one core; busy%/load: the whole machine.")
+          "subscriber's (the same pass), same run; dash%/bench%: CPU of the dashboard process "
+          "and of this one (its viewers reading the streams), % of one core; busy%/load: the "
+          "whole machine.")
     print("\nTargets:")
     for name, ok, detail in targets(phases, baseline, final):
         print(f"  {verdict(ok)}  {name:<44} {detail}")
