@@ -4,7 +4,9 @@
     make bench-pubsub BENCH_ARGS="--seconds 2 --rates 1000,10000 --viewers 1"   # a quick run
 
 Starts a private redis-server, the dashboard under uvicorn, and a bare `redis.asyncio`
-subscriber (bench/pubsub/bare_subscriber.py) on the same channel. For each viewer count it
+subscriber (bench/pubsub/bare_subscriber.py) on the same channel. The floor comes first: each
+rate published to the bare subscriber alone (with `--floor together` it listens during the
+phases instead, competing with the dashboard for the same cores). For each viewer count it
 opens that many SSE streams of the channel (all sharing one Redis subscription in the
 dashboard), then for each rate a publisher process (bench/pubsub_publisher.py) publishes
 1 KB payloads carrying their sequence number and publish time.
@@ -13,9 +15,10 @@ Per phase: delivered and skipped per viewer (each must add up to what was publis
 p50/p99 (publish to SSE event here), the peak output buffer Redis holds for the dashboard's
 connection and the number of such connections (CLIENT LIST), the dashboard's RSS, and its
 drain rate against the bare subscriber's (messages received over the time from publish
-start to the last one received). Targets print PASS/FAIL; run it with `nice` on a shared
-machine and read the load columns. Exits 0 whatever the verdicts; every process it starts
-is stopped on the way out.
+start to the last one received), and the CPU of the dashboard, of this process (its viewers,
+lean readers: bench/pubsub/viewer.py) and of the bare subscriber. Targets print PASS/FAIL;
+run it with `nice` on a shared machine and read the load columns. Exits 0 whatever the
+verdicts; every process it starts is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from bench.pubsub.phase import (  # noqa: E402
     DASHBOARD_CLIENT_NAME,
     BareSubscriber,
     BufferSampler,
+    run_floor,
     run_phase,
 )
 from bench.pubsub.report import print_phase, print_table, targets  # noqa: E402
@@ -96,11 +100,21 @@ async def bench(args, dashboard: UvicornDashboard, procs: list) -> None:
         await buffers.start()
         baseline = rss_mb(pid)
         print(f"dashboard pid {pid} on port {port}, redis {args.redis_url}; RSS {baseline:.1f} MB")
+        floors = {}
+        if args.floor == "apart":
+            for rate in args.rates:
+                floor = floors[rate] = await run_floor(args, rate, bare, buffers, first_seq,
+                                                       CHANNEL, procs)
+                first_seq += floor.published
+                print(f"floor: {rate:,}/s, bare subscriber alone received {floor.received:,} "
+                      f"of {floor.published:,} in {floor.seconds:.2f} s, output buffer peak "
+                      f"{floor.omem_peak_mb:.2f} MB, {floor.cpu:.0f}% of a core")
+                await asyncio.sleep(1.0)
         for count in args.viewers:
             viewers = await open_viewers(count, port, admin)
             for rate in args.rates:
                 phase = await run_phase(args, rate, viewers, bare, buffers, pid, first_seq,
-                                        CHANNEL, procs)
+                                        CHANNEL, procs, floors.get(rate))
                 first_seq += phase.published
                 phases.append(phase)
                 print_phase(phase)
@@ -140,6 +154,10 @@ def parse_args(argv=None):
     parser.add_argument("--payload-bytes", type=int, default=1024)
     parser.add_argument("--drain-timeout", type=float, default=30.0,
                         help="longest wait for the stream to catch up after a rate")
+    parser.add_argument("--floor", choices=("apart", "together"), default="apart",
+                        help="the bare subscriber's pass: apart (alone on the channel, before "
+                        "the viewers; it does not compete with the dashboard for the cores) "
+                        "or together (listening during each phase, as before)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--app", default="dashboard.asgi:application",
                         help="the ASGI application uvicorn serves (for trying out a change)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -35,8 +36,9 @@ class BareSubscriber:
             stdout=asyncio.subprocess.PIPE)
         await asyncio.wait_for(self.process.stdout.readline(), 10)
 
-    async def report(self) -> dict:
-        self.process.stdin.write(b"report\n")
+    async def report(self, command: bytes = b"report") -> dict:
+        """Its count; `stop` and `start` unsubscribe it and subscribe it again first."""
+        self.process.stdin.write(command + b"\n")
         await self.process.stdin.drain()
         return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 10))
 
@@ -101,7 +103,9 @@ class Phase:
     omem_sample_ms: float = float("nan")  # mean time between samples
     rss_before: float = 0.0
     rss_peak: float = 0.0
-    dashboard_cpu: float = 0.0
+    dashboard_cpu: float = 0.0  # % of a core
+    bench_cpu: float = 0.0  # this process (the viewers' reading): it shares the cores
+    bare_cpu: float = 0.0  # the bare subscriber's process, the same way
     machine_busy: float = 0.0
     loadavg: str = ""
     statuses: list[str] = field(default_factory=list)
@@ -146,12 +150,13 @@ async def sample(stop: asyncio.Event, pid: int, phase: Phase):
             await asyncio.wait_for(stop.wait(), 0.1)
 
 
-def _buffers(phase: Phase, report: dict) -> None:
+def _buffers(phase: Phase, report: dict, floor: Floor | None) -> None:
     clients = report["clients"]
     ours = clients.get(DASHBOARD_CLIENT_NAME, {"omem": 0, "connections": 0})
     phase.omem_peak_mb = ours["omem"] / 2**20
     phase.connections_peak = ours["connections"]
-    phase.bare_omem_peak_mb = clients.get(BARE_CLIENT_NAME, {"omem": 0})["omem"] / 2**20
+    if floor is None:
+        phase.bare_omem_peak_mb = clients.get(BARE_CLIENT_NAME, {"omem": 0})["omem"] / 2**20
     phase.omem_samples = report["samples"]
     phase.omem_sample_ms = 1000 * report["seconds"] / max(1, report["samples"])
 
@@ -169,16 +174,56 @@ async def publish(args, rate: int, first_seq: int, channel: str, procs: list) ->
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+@dataclass
+class Floor:
+    """The bare subscriber alone on the channel (no viewer, so the dashboard holds no
+    subscription): what a minimal client drains on this machine at this rate."""
+
+    rate: int
+    published: int = 0
+    received: int = 0
+    seconds: float = float("nan")  # publish start to the last message received
+    omem_peak_mb: float = 0.0
+    cpu: float = 0.0  # % of a core
+
+
+async def run_floor(args, rate: int, bare: BareSubscriber, buffers: BufferSampler,
+                    first_seq: int, channel: str, procs: list) -> Floor:
+    floor = Floor(rate)
+    before = (await bare.report(b"start"))["count"]
+    usage, wall = Usage(bare.process.pid), time.monotonic()
+    await buffers.read(reset=True)
+    publisher = await publish(args, rate, first_seq, channel, procs)
+    floor.published = publisher["published"]
+    started, waited = time.monotonic(), 0.0
+    while waited < args.drain_timeout:
+        now = await bare.report()
+        if now["count"] - before >= floor.published or (
+                waited > 3.0 and time.time() - now["last_at"] > 3.0):
+            break
+        await asyncio.sleep(0.2)
+        waited = time.monotonic() - started
+    now = await bare.report(b"stop")
+    _, [floor.cpu] = usage.done(time.monotonic() - wall)
+    peaks = (await buffers.read())["clients"]
+    floor.omem_peak_mb = peaks.get(BARE_CLIENT_NAME, {"omem": 0})["omem"] / 2**20
+    floor.received = now["count"] - before
+    floor.seconds = now["last_at"] - publisher["started"]
+    return floor
+
+
 async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber,
                     buffers: BufferSampler, pid: int, first_seq: int, channel: str,
-                    procs: list) -> Phase:
+                    procs: list, floor: Floor | None = None) -> Phase:
+    """With `floor`, the bare subscriber's figures are that pass's (it is unsubscribed here);
+    without, it listens during the phase, on the same cores."""
     phase = Phase(rate, len(viewers), args.seconds)
     phase.rss_before = phase.rss_peak = rss_mb(pid)
     marks = [v.log.mark() for v in viewers]
     for viewer in viewers:
         viewer.log.newest = (-1, 0.0)
-    bare_before = (await bare.report())["count"]
-    usage, wall = Usage(pid), time.monotonic()
+    bare_before = None if floor is not None else (await bare.report())["count"]
+    usage, wall = Usage(pid, os.getpid(), bare.process.pid), time.monotonic()
     stop = asyncio.Event()
     await buffers.read(reset=True)
     sampler = asyncio.create_task(sample(stop, pid, phase))
@@ -187,14 +232,21 @@ async def run_phase(args, rate: int, viewers: list[Viewer], bare: BareSubscriber
     await _drain(args, phase, viewers, marks, bare, bare_before)
     stop.set()
     await sampler
-    _buffers(phase, await buffers.read())
-    phase.machine_busy, [phase.dashboard_cpu] = usage.done(time.monotonic() - wall)
+    _buffers(phase, await buffers.read(), floor)
+    phase.machine_busy, [phase.dashboard_cpu, phase.bench_cpu, bare_cpu] = usage.done(
+        time.monotonic() - wall)
+    if floor is None:
+        phase.bare_cpu = bare_cpu
     phase.loadavg = loadavg()
     _account(phase, viewers, marks, first_seq)
-    bare_now = await bare.report()
     started = phase.publisher["started"]
-    phase.bare_received = bare_now["count"] - bare_before
-    phase.bare_seconds = bare_now["last_at"] - started
+    if floor is None:
+        bare_now = await bare.report()
+        phase.bare_received = bare_now["count"] - bare_before
+        phase.bare_seconds = bare_now["last_at"] - started
+    else:
+        phase.bare_received, phase.bare_seconds = floor.received, floor.seconds
+        phase.bare_omem_peak_mb, phase.bare_cpu = floor.omem_peak_mb, floor.cpu
     phase.dashboard_received, done_at = _dashboard_received(viewers[0], marks[0][2])
     # Measured as the bare subscriber's is: when the subscriber itself received the last
     # message (the page stamps each message shown with that time). Only if the last one was
@@ -213,7 +265,8 @@ async def _drain(args, phase, viewers, marks, bare, bare_before) -> None:
         await asyncio.sleep(0.2)
         behind = [v for v, m in zip(viewers, marks, strict=True)
                   if len(v.log.delivered) - m[0] + v.log.skipped - m[1] < phase.published]
-        bare_done = (await bare.report())["count"] - bare_before >= phase.published
+        bare_done = bare_before is None or (
+            (await bare.report())["count"] - bare_before >= phase.published)
         waited = time.monotonic() - published_at
         quiet = time.time() - max(v.log.last_batch_at for v in viewers)
         if (not behind and bare_done) or waited > args.drain_timeout or (

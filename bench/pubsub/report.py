@@ -59,7 +59,9 @@ def print_phase(p: Phase) -> None:
           f"{p.bare_omem_peak_mb:.2f} MB; {p.omem_samples:,} samples, one per "
           f"{p.omem_sample_ms:.1f} ms); RSS "
           f"{p.rss_before:.1f} -> peak {p.rss_peak:.1f} MB; dashboard CPU {p.dashboard_cpu:.0f}%"
-          f" of a core; machine {p.machine_busy:.0f}% of {os.cpu_count()} cores busy, load "
+          f" of a core, bench (viewers) {p.bench_cpu:.0f}%, bare subscriber {p.bare_cpu:.0f}%; "
+          f"machine {p.machine_busy:.0f}% of "
+          f"{os.cpu_count()} cores busy, load "
           f"{p.loadavg}")
     for text in p.statuses:
         print(f"   status: {text}")
@@ -75,7 +77,8 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
     header = (f"{'rate/s':>8} {'viewers':>7} {'published':>10} {'pub/s':>8} {'delivered':>10} "
               f"{'skipped':>10} {'exact':>5} {'lost':>9} {'acct':>4} {'p50 ms':>7} "
               f"{'p99 ms':>7} {'omem MB':>7} {'bare MB':>7} "
-              f"{'conns':>5} {'RSS MB':>7} {'drain':>6} {'busy%':>5} {'load':>14}")
+              f"{'conns':>5} {'RSS MB':>7} {'drain':>6} {'dash%':>5} {'bench%':>6} {'busy%':>5} "
+              f"{'load':>14}")
     print("\n" + header)
     print("-" * len(header))
     for p in phases:
@@ -85,7 +88,9 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
               f"{'yes' if p.accounted else 'NO':>4} {p.lag(0.5):>7.0f} "
               f"{p.lag(0.99):>7.0f} {p.omem_peak_mb:>7.2f} {p.bare_omem_peak_mb:>7.2f} "
               f"{p.connections_peak:>5} "
-              f"{p.rss_peak:>7.1f} {p.drain_ratio:>6.2f} {p.machine_busy:>5.0f} "
+              f"{p.rss_peak:>7.1f} {p.drain_ratio:>6.2f} {p.dashboard_cpu:>5.0f} "
+              f"{p.bench_cpu:>6.0f} "
+              f"{p.machine_busy:>5.0f} "
               f"{p.loadavg:>14}")
     print(f"RSS baseline {baseline:.1f} MB, final {final:.1f} MB ({final - baseline:+.1f} MB). "
           "delivered/skipped: summed over the viewers; exact: each viewer's delivered + skipped "
@@ -93,9 +98,12 @@ def print_table(phases: list[Phase], baseline: float, final: float) -> None:
           "(viewer 1); acct: delivered + skipped + lost = published for every viewer; "
           "lag: publish -> SSE event here; omem: Redis's output buffer for the "
           "dashboard's connection, peak (CLIENT LIST every 5 ms, from a process of its own); bare "
-          "MB: the same for the bare subscriber; conns: the dashboard's subscribed "
+          "MB: the same for the bare subscriber (in its own pass at that rate, alone on the "
+          "channel, unless --floor together); conns: the dashboard's subscribed "
           "connections, peak; drain: the dashboard's drain rate / a bare redis.asyncio "
-          "subscriber's, same run; busy%/load: the whole machine.")
+          "subscriber's (the same pass), same run; dash%/bench%: CPU of the dashboard process "
+          "and of this one (its viewers reading the streams), % of one core; busy%/load: the "
+          "whole machine.")
     print("\nTargets:")
     for name, ok, detail in targets(phases, baseline, final):
         print(f"  {verdict(ok)}  {name:<44} {detail}")

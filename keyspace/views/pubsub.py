@@ -42,8 +42,9 @@ HEARTBEAT_SECONDS = 15.0
 STATS_SECONDS = 1.0  # while quiet, how often a changed rate is sent
 FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 TEMPLATE = "keyspace/pubsub.html"
-RENDERED_KEPT = 4  # batches whose HTML is kept for the other viewers of the same tick
-_rendered: collections.OrderedDict[tuple, str] = collections.OrderedDict()
+RENDERED_KEPT = 4  # batches' rows and events kept for the other viewers of the same tick
+_rendered: collections.OrderedDict[tuple, str] = collections.OrderedDict()  # rows' HTML
+_batch_events: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()  # SSE events
 
 
 def parse_subscription(params) -> Subscription:
@@ -196,30 +197,38 @@ async def _stream(subscription: Subscription, db: int):
         # within seconds of the last message.
         yield _stats(totals, item.per_second)
         shown_rate, stats_at = round(item.per_second), now
+
+
 def _batch(batch: Batch) -> bytes:
-    html = _messages_html(batch, app_settings.PUBSUB_PREVIEW_BYTES)
-    if batch.skipped:
-        html += skipped_html(batch.skipped)
-    return sse_event(html, "batch")
+    """The batch's SSE event, made once for every viewer handed the same batch: viewers of one
+    subscription take on the same tick (feed.py), so ten viewers cost one rendering, one SSE
+    framing and one encoding, and each only writes the same bytes to its own socket. (A viewer
+    that joined late skips a different count: it shares the rows, not the event.)"""
+    limit = app_settings.PUBSUB_PREVIEW_BYTES
+    if not batch.messages:
+        return sse_event(skipped_html(batch.skipped) if batch.skipped else "", "batch")
+    key = (batch.source, batch.first_seq, len(batch.messages), limit)
+    if (event := _batch_events.get((*key, batch.skipped))) is None:
+        if (html := _rendered.get(key)) is None:
+            html = _keep(_rendered, key, messages_html(present_all(reversed(batch.messages),
+                                                                   limit)))
+        if batch.skipped:
+            html += skipped_html(batch.skipped)
+        event = _keep(_batch_events, (*key, batch.skipped), sse_event(html, "batch"))
+    return event
+
+
+def _keep(cache: collections.OrderedDict, key: tuple, value):
+    cache[key] = value
+    while len(cache) > RENDERED_KEPT:
+        cache.popitem(last=False)
+    return value
 
 
 def skipped_html(skipped: int) -> str:
     """The `batch` partial's skipped line (see messages_html)."""
     return (f'<li class="msg skipped">{skipped:,} message{"" if skipped == 1 else "s"} '
             "skipped in this flood (only the newest are shown)</li>")
-
-
-def _messages_html(batch: Batch, limit: int) -> str:
-    """The messages of a batch, rendered once for every viewer handed the same ones."""
-    if not batch.messages:
-        return ""
-    key = (batch.source, batch.first_seq, len(batch.messages), limit)
-    html = _rendered.get(key)
-    if html is None:
-        html = _rendered[key] = messages_html(present_all(reversed(batch.messages), limit))
-        while len(_rendered) > RENDERED_KEPT:
-            _rendered.popitem(last=False)
-    return html
 
 
 def messages_html(shown: list[ShownMessage]) -> str:

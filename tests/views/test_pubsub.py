@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from keyspace.services.pubsub.messages import Message, present, present_all
-from keyspace.views.pubsub import TEMPLATE, messages_html, skipped_html
+from keyspace.conf import app_settings
+from keyspace.services.pubsub.messages import Batch, Message, present, present_all
+from keyspace.services.pubsub.sse import sse_event
+from keyspace.views.pubsub import TEMPLATE, _batch, messages_html, skipped_html
 
 AT = 1764000000.5
 
@@ -50,3 +52,19 @@ def test_a_batch_is_presented_message_by_message():
     assert (shown[3].cut, shown[3].size, shown[4].cut) == (True, 300, True)
     assert shown[2].body == "\\0\\x01\\xfe binary\\r\\n"
     assert present(messages()[2], 256) == shown[2]
+
+
+def test_viewers_handed_the_same_batch_share_one_event():
+    """Ten viewers of one subscription on one tick: one rendering and one SSE event (the same
+    bytes object), not ten; a viewer that skipped a different count gets its own skipped line
+    on the same rows."""
+    shown = messages()
+    first = _batch(Batch(list(shown), 5, 0.0, source=987_654, first_seq=11))
+    again = _batch(Batch(list(shown), 5, 0.0, source=987_654, first_seq=11))
+    late = _batch(Batch(list(shown), 2, 0.0, source=987_654, first_seq=11))
+    assert again is first
+    rows = messages_html(present_all(reversed(shown), app_settings.PUBSUB_PREVIEW_BYTES))
+    assert first == sse_event(rows + skipped_html(5), "batch")
+    assert late == sse_event(rows + skipped_html(2), "batch")
+    other = _batch(Batch(list(shown), 5, 0.0, source=987_655, first_seq=11))
+    assert other is not first and other == first  # another subscription: its own

@@ -93,6 +93,8 @@ class Feed:
         tick = _next_tick(time.monotonic(), interval)
         held_until = None  # while the reader is behind, batches wait until then at most
         while True:
+            if time.monotonic() >= tick:  # reading first, until the next tick at most
+                await self.shared.read_first(tick + interval)
             statuses = self.new_statuses()
             now = time.monotonic()
             due = now >= tick

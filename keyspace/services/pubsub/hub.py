@@ -28,9 +28,11 @@ API (everything runs on the event loop of the ASGI server)::
   ring keeps the newest `keep` messages, by default PUBSUB_MAX_BATCH for every
   PUBSUB_INTERVAL in CATCH_UP_SECONDS); under a flood `max_batch` per interval, and while
   the reader is also behind Redis (a backlog unread on its socket), it holds off up to 1 s
-  and then hands out a tenth of that, so reading always comes before rendering. Batches
-  fall on a process-wide tick grid, so the viewers of one subscription are handed the
-  same Message objects.
+  and then hands out a tenth of that, so reading always comes before rendering; at any rate
+  a viewer about to take waits for the reader's reads while it is behind (until the next
+  tick at most: `SharedReader.read_first`). Batches fall on a process-wide tick grid, so
+  the viewers of one subscription are handed the same Message objects (and the page makes
+  one SSE event of them for all: views/pubsub.py).
 """
 
 from __future__ import annotations

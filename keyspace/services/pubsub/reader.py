@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import time
 
@@ -59,6 +60,7 @@ class SharedReader:
         self.task: asyncio.Task | None = None
         self.serial_number = next(_serials)  # never reused, unlike id()
         self._newest: tuple[int, list[Message]] = (-1, [])  # (total, messages) last built
+        self._next_read: asyncio.Future | None = None  # resolved by the next socket read
 
     # --- viewers ---
 
@@ -86,6 +88,23 @@ class SharedReader:
             return False
         unread, room = self.wire.backlog()
         return unread > 0 and unread >= min(BEHIND_BYTES, room // 4)
+
+    async def read_first(self, until: float) -> None:
+        """Reading comes before rendering: while the reader is behind, wait for its socket
+        reads (each runs in the event loop's read callback) until it has caught up, or until
+        `until` (the event loop's clock, time.monotonic). Viewers call this before they take
+        a batch, so the viewers of one tick take turns with the reader instead of writing
+        their batches back to back while Redis fills its output buffer for us. They check
+        in the same loop turns and share the deadline (their tick, the same grid), so they
+        still take together and share the batch."""
+        if not self.lagging:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(until):
+                while self.lagging:
+                    if self._next_read is None or self._next_read.done():
+                        self._next_read = asyncio.get_running_loop().create_future()
+                    await asyncio.shield(self._next_read)
 
     @property
     def capacity(self) -> int:
@@ -176,6 +195,8 @@ class SharedReader:
         return count
 
     def _after_read(self, count: int, nbytes: int) -> None:
+        if self._next_read is not None and not self._next_read.done():
+            self._next_read.set_result(None)
         if count:
             self.total += count
             self.last_message_at = now = time.time()

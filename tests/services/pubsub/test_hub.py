@@ -346,3 +346,40 @@ def test_messages_cut_across_parse_slices_and_socket_reads_arrive_whole_and_in_o
     shown, skipped = run_async(run())
     assert skipped == 0
     assert shown == payloads
+
+
+def test_viewers_wait_for_the_reader_while_it_is_behind(r):
+    """Reading comes before rendering: with a backlog unread on the socket, a viewer about to
+    take waits for the reader's reads until it has caught up (or until its deadline, if the
+    reader cannot read), so ten viewers' writes do not keep the reader from its socket."""
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"first"]) as feed:
+            items = feed.batches(interval=0.05, max_batch=200)
+            await next_status(items)
+            shared = feed.shared
+            shared.wire.transport.pause_reading()
+            with r.pipeline(transaction=False) as pipe:
+                for n in range(600):
+                    pipe.publish("first", b"%04d" % n + b"x" * 1020)
+                pipe.execute()
+            deadline = time.monotonic() + 5
+            while not shared.lagging and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            loop = asyncio.get_running_loop()
+            # The reader cannot read: the wait ends at its deadline, still behind.
+            await shared.read_first(loop.time() + 0.1)
+            stuck = shared.lagging, shared.total
+            waiting = asyncio.create_task(shared.read_first(loop.time() + 10))
+            await asyncio.sleep(0.2)
+            waited = not waiting.done()
+            shared.wire.transport.resume_reading()
+            await asyncio.wait_for(waiting, 10)
+            after = shared.lagging, shared.total
+            await items.aclose()
+            return stuck, waited, after
+
+    stuck, waited, after = run_async(run())
+    assert stuck == (True, 0)
+    assert waited  # behind: the viewer waits for the reader
+    assert after[0] is False and after[1] > 0  # it returned once the reader had caught up
