@@ -3,6 +3,7 @@ the type's unit declares for the key's first element (TypeUnit.create_fields).""
 
 from __future__ import annotations
 
+import redis
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,7 +29,16 @@ def creatable_units(client=None) -> list[TypeUnit]:
     units = [registry.unit_for(name) for name in registry.type_names()]
     return [unit for unit in units if unit.create_fields and (
         client is None or unit.create_needs_command is None
-        or has_command(client, unit.create_needs_command))]
+        or _server_has(client, unit.create_needs_command))]
+
+
+def _server_has(client, command: str) -> bool:
+    """False when the server cannot be asked now (down, say): the form is still drawn and
+    checked, and the write itself meets the error, where it is audited and shown."""
+    try:
+        return has_command(client, command)
+    except redis.RedisError:
+        return False
 
 
 def creatable_types() -> list[tuple[str, str]]:
