@@ -22,22 +22,23 @@ BARE_CLIENT_NAME = "bench-bare-subscriber"
 _LOSS = re.compile(r"not received: up to ([\d,]+)")
 
 
-class BareSubscriber:
-    """bench/pubsub/bare_subscriber.py, asked for its count now and then."""
+class _Helper:
+    """A helper script in a process of its own, asked a line at a time on stdin for a line
+    of JSON on stdout (it says it is ready with a first line)."""
 
-    def __init__(self, url: str, channel: str) -> None:
-        self.url, self.channel = url, channel
+    script = ""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(BENCH_DIR / "pubsub" / "bare_subscriber.py"), "--url",
-            self.url, "--channel", self.channel, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
+            sys.executable, str(BENCH_DIR / "pubsub" / self.script), *self.args,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         await asyncio.wait_for(self.process.stdout.readline(), 10)
 
-    async def report(self, command: bytes = b"report") -> dict:
-        """Its count; `stop` and `start` unsubscribe it and subscribe it again first."""
+    async def ask(self, command: bytes) -> dict:
         self.process.stdin.write(command + b"\n")
         await self.process.stdin.drain()
         return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 10))
@@ -52,33 +53,32 @@ class BareSubscriber:
                 await self.process.wait()
 
 
-class BufferSampler:
+class BareSubscriber(_Helper):
+    """bench/pubsub/bare_subscriber.py, asked for its count now and then."""
+
+    script = "bare_subscriber.py"
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__("--url", url, "--channel", channel)
+        self.url, self.channel = url, channel
+
+    async def report(self, command: bytes = b"report") -> dict:
+        """Its count; `stop` and `start` unsubscribe it and subscribe it again first."""
+        return await self.ask(command)
+
+
+class BufferSampler(_Helper):
     """bench/pubsub/buffer_sampler.py: output buffer peaks per client name, sampled every
     5 ms in a process of its own."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.process: asyncio.subprocess.Process | None = None
+    script = "buffer_sampler.py"
 
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(BENCH_DIR / "pubsub" / "buffer_sampler.py"), "--url", self.url,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-        await asyncio.wait_for(self.process.stdout.readline(), 10)
+    def __init__(self, url: str) -> None:
+        super().__init__("--url", url)
+        self.url = url
 
     async def read(self, reset: bool = False) -> dict:
-        self.process.stdin.write(b"reset\n" if reset else b"report\n")
-        await self.process.stdin.drain()
-        return json.loads(await asyncio.wait_for(self.process.stdout.readline(), 10))
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.stdin.close()
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        return await self.ask(b"reset" if reset else b"report")
 
 
 @dataclass
