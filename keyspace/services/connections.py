@@ -66,7 +66,8 @@ class SavedConnectionForm(forms.ModelForm):
             return data
         profile = self.profile()
         for problem in profiles.problems_of(profile, "this connection"):
-            self.add_error(None, problem.replace("this connection: ", "").capitalize())
+            said = problem.replace("this connection: ", "")
+            self.add_error(None, said[:1].upper() + said[1:])
         return data
 
     def profile(self) -> profiles.Profile:
