@@ -75,6 +75,16 @@ def connection_role(user, connection: str) -> str | None:
     return roles.get(connection)
 
 
+def visible_connections(user) -> list[str]:
+    """The names of every connection `user` may view."""
+    names = []
+    for profile in profiles.every():
+        with profiles.using(profile):
+            if role_may(user, VIEW):
+                names.append(profile.name)
+    return names
+
+
 def enter_connection(request, kwargs: dict) -> profiles.Profile:
     """Make the connection the URL names (its `db`, a Place) the current one; a URL naming
     no connection is about the default one."""

@@ -199,7 +199,7 @@ class Charted(Thing):
 
 def test_a_units_pages_are_served_under_its_type_name():
     [included] = unit_urls([Charted()], key_routes)
-    assert str(included.pattern) == "db/<db:db>/key/<key:key>/thing/"
+    assert str(included.pattern) == "<db:db>/key/<key:key>/thing/"
     assert [(str(p.pattern), p.name) for p in included.url_patterns] == [
         ("chart/", "thing-chart")]
     assert unit_urls([Thing()], key_routes) == []  # no pages, nothing to include

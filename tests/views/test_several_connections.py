@@ -376,3 +376,26 @@ def test_roles_per_connection_from_the_command_line(staging, viewer):
     assert not ConnectionRole.objects.exists()
     with pytest.raises(CommandError, match="no connection"):
         call_command("connection_role", viewer.username, "nowhere", "viewer")
+
+
+def test_the_audit_log_shows_only_connections_the_user_may_view(client, staging, other, editor):
+    other.set(b"staging:secret", b"v")
+    fields = opened(client, key_url("staging", b"staging:secret", "edit/string-edit/"))
+    client.post(key_url("staging", b"staging:secret", "edit/string-edit/"),
+                fields | {"value": "x"})
+    log = client.get("/audit/").content.decode()
+    assert "staging:secret" in log and "staging: " in log
+    assert "staging:secret" not in client.get("/audit/?connection=default").content.decode()
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    assert "staging:secret" not in client_for(editor).get("/audit/").content.decode()
+
+
+def test_a_connection_that_cannot_be_reached_is_a_clear_page(client, settings):
+    from dashboard.local_redis import free_port
+
+    settings.DASHBOARD_CONNECTIONS = {"gone": {"url": f"redis://127.0.0.1:{free_port()}/0"}}
+    response = client.get(url("gone"))
+    assert response.status_code == 503
+    assert "connection refused" in response.content.decode()
+    # The default connection is unaffected.
+    assert client.get(url("default")).status_code == 200
