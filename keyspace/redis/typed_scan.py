@@ -26,7 +26,7 @@ from keyspace.redis.capabilities import (
     note_refusal,
     refusal_kind,
 )
-from keyspace.redis.key_types import REFUSED, types_without_type
+from keyspace.redis.key_types import types_without_type
 
 SCAN_TYPE = "SCAN TYPE"  # its name among the facts' missing commands
 NOT_SUPPORTED = "not supported by this server (SCAN has a TYPE option from Redis 6.0 on)"
@@ -99,9 +99,8 @@ def keys_of_type(client: redis.Redis, keys: list[bytes], type_name: str) -> list
                     and refusal_kind(reply) and not key_refused(reply)), None)
     if refusal is not None:
         note_refusal("TYPE", refusal)
-        types = types_without_type(client, keys)
-        return [key for key, found in zip(keys, types, strict=True)
-                if found == type_name and found != REFUSED]
+        types = types_without_type(client, keys)  # REFUSED, "none" or UNKNOWN never match
+        return [key for key, found in zip(keys, types, strict=True) if found == type_name]
     wanted = type_name.encode()
     return [key for key, reply in zip(keys, replies, strict=True)
             if isinstance(reply, bytes | str)
