@@ -44,7 +44,13 @@ from keyspace.redis.scan_tokens import (
     parse_position,
     scanned_fraction,
 )
-from keyspace.redis.typed_scan import filters_here, keys_of_type, note_scan_type_refusal, scan_step
+from keyspace.redis.typed_scan import (
+    filters_here,
+    keys_of_type,
+    note_scan_type_refusal,
+    of_type,
+    scan_step,
+)
 
 __all__ = ["ScanPage", "parse_cursor", "readable_keys", "scan_keys", "scanned_fraction"]
 
@@ -189,7 +195,11 @@ def _first_steps(
             pipe.scan(start.cursor, count=PROBE_COUNT)
         elif scanning:
             pipe.scan(start.cursor, match=match, count=count, _type=None if here else type_name)
-        total, *replies = pipe.execute()
+        total, *replies = pipe.execute(raise_on_error=False)
+    checked = len(carried) if type_name else 0
+    # DBSIZE's and SCAN's errors are the page's; the carried keys' TYPE replies are read below.
+    if error := next((r for r in (total, *replies[checked:]) if isinstance(r, Exception)), None):
+        raise error
     if scanning and not probing:
         if here and type_name:
             end, keys = replies[-1]
@@ -201,10 +211,8 @@ def _first_steps(
             # A carried key that changed type or vanished since its step no longer matches:
             # dropped, as SCAN TYPE would have. Without a type filter a vanished carried key
             # is dropped later, where keys_metadata leaves out any key that vanished after SCAN.
-            kept = [key for key, reply in zip(carried, replies, strict=False)
-                    if reply == type_name.encode()]
-            replies = replies[len(carried):]
-            carried = kept
+            carried = of_type(client, carried, replies[:checked], type_name)
+            replies = replies[checked:]
         steps.append(_Step(start.cursor, 0, start.cursor, carried))
     if probing:
         pacer = Pacer(count_for_names(replies[-1][1], FILTERED_FIRST_COUNT))

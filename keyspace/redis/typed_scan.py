@@ -95,6 +95,12 @@ def keys_of_type(client: redis.Redis, keys: list[bytes], type_name: str) -> list
         for key in keys:
             pipe.type(key)
         replies = pipe.execute(raise_on_error=False)
+    return of_type(client, keys, replies, type_name)
+
+
+def of_type(client: redis.Redis, keys: list[bytes], replies: list, type_name: str) -> list[bytes]:
+    """`keys` whose TYPE reply (`replies`, exceptions included) is `type_name`; when TYPE itself
+    was refused, the length commands decide (one round trip more)."""
     refusal = next((reply for reply in replies if isinstance(reply, Exception)
                     and refusal_kind(reply) and not key_refused(reply)), None)
     if refusal is not None:

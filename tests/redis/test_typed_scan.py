@@ -251,6 +251,31 @@ def test_a_user_without_type_filters_by_the_length_commands(settings, locked_rel
     assert capabilities().lacks("TYPE") and capabilities().lacks(SCAN_TYPE)
 
 
+@pytest.mark.one_server
+@pytest.mark.parametrize("old_server", [False, True], ids=["scan-type", "no-scan-type"])
+def test_a_user_without_type_pages_through_carried_keys(settings, locked, locked_relay,
+                                                        old_server):
+    """Pages of one: the keys a step found past the first travel in the token, and the next
+    page checks their type again, by the length commands since TYPE is refused."""
+    hashes = {f"h:{i}".encode() for i in range(5)}
+    admin = redis.Redis(port=locked.port)
+    for name in hashes:
+        admin.hset(name, b"f", b"v")
+    admin.close()
+    if old_server:
+        client = use_locked_relay(settings, locked_relay, "notype")
+    else:
+        settings.REDIS_URL = locked_url(locked, "notype")
+        reset_pools()
+        forget()
+        client = get_client()
+    pages = all_pages(client, page_size=1, type_name="hash")
+    assert any("~" in page.next_cursor for page in pages)
+    assert_exact_pages(pages, 1, hashes | {b"app:h", b"other:h"})
+    assert capabilities().lacks("TYPE")
+    assert bool(capabilities().lacks(SCAN_TYPE)) == old_server
+
+
 # --- the page says so ---------------------------------------------------------------------------
 
 
