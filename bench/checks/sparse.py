@@ -43,7 +43,7 @@ class SparseRun:
 
 def follow(bench: Bench) -> SparseRun:
     run = SparseRun()
-    path = f"/db/0/?match={quote(NEEDLE_MATCH)}"
+    path = f"/c/default/db/0/?match={quote(NEEDLE_MATCH)}"
     headers = HTMX_RESULTS
     while run.requests < MAX_REQUESTS:
         sample = bench.probe.get(path, headers)

@@ -101,7 +101,7 @@ class Capabilities:
         return "MULTI" not in self.missing
 
 
-_known: dict[str, Capabilities] = {}
+_known: dict[tuple, Capabilities] = {}
 _lock = threading.Lock()
 
 
@@ -117,7 +117,7 @@ def capabilities(client: redis.Redis | None = None) -> Capabilities:
     Raises what the connection raises (Redis down): callers that only draw catch it."""
     from keyspace.redis.connection import current_target, get_client
 
-    url = current_target().url
+    url = current_target().key
     known = _known.get(url)
     if known is not None and time.monotonic() - known.learned_at < CAPABILITY_SECONDS:
         return known
@@ -132,7 +132,7 @@ def known() -> Capabilities | None:
     from keyspace.redis.connection import current_target
 
     try:
-        found = _known.get(current_target().url)
+        found = _known.get(current_target().key)
     except ValueError:
         return None
     if found is None or time.monotonic() - found.learned_at >= CAPABILITY_SECONDS:
@@ -155,7 +155,7 @@ def note_missing(command: str, reason: str) -> None:
     from keyspace.redis.connection import current_target
 
     try:
-        url = current_target().url
+        url = current_target().key
     except ValueError:
         return
     with _lock:
@@ -313,7 +313,7 @@ def has_command(client: redis.Redis, name: str) -> bool:
     once per CAPABILITY_SECONDS in each process."""
     from keyspace.redis.connection import current_target
 
-    cache_key = (current_target().url, name.lower())
+    cache_key = (current_target().key, name.lower())
     with _lock:
         cached = _commands.get(cache_key)
     if cached and time.monotonic() - cached[0] < CAPABILITY_SECONDS:

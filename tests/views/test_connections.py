@@ -68,7 +68,7 @@ def test_nothing_found_says_what_the_page_reads(client):
 
 
 def test_the_tabs_link_to_the_page(client):
-    html = client.get("/db/0/").content.decode()
+    html = client.get("/c/default/db/0/").content.decode()
     assert 'href="/connections/">Connections</a>' in html
     html = client.get("/connections/").content.decode()
     assert 'href="/connections/" aria-current="page">Connections</a>' in html

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
+from keyspace.redis import profiles
 from keyspace.redis.connection import get_client, target_address
 
 from .results import RESULT_VERSION
@@ -35,15 +36,15 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     """A new run of `db` queued for the worker, or the one already under way there."""
     from keyspace.tasks import analyse_database
 
-    server = target_address()
+    scope = profiles.job_scope()
     abandon_stale_runs()
     with transaction.atomic():
-        active = AnalysisRun.objects.filter(server=server, db=db,
+        active = AnalysisRun.objects.filter(**scope, db=db,
                                             state__in=AnalysisRun.ACTIVE).first()
         if active is not None:
             return active
         run = AnalysisRun.objects.create(
-            server=server, db=db, delimiter=app_settings.NAMESPACE_DELIMITER,
+            **scope, db=db, delimiter=app_settings.NAMESPACE_DELIMITER,
             sample_size=sample_size, requested_by=user if getattr(user, "pk", None) else None,
         )
     queued = analyse_database.enqueue(run.pk)
@@ -81,7 +82,8 @@ def run_analysis(run_id: int) -> dict:
     if not claimed:
         return {"state": AnalysisRun.objects.get(pk=run.pk).state}
     try:
-        outcome, tally, info = _pass(run)
+        with profiles.for_job(run):
+            outcome, tally, info = _pass(run)
     except Exception as exc:
         _finish(run, AnalysisRun.FAILED, error=_said(exc))
         raise
