@@ -5,7 +5,8 @@ users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, 
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
 databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, EXISTS of a name nobody
-uses, UNLINK without arguments) and keeps each refusal with its reason: "not permitted"
+uses, UNLINK without arguments, a one-bucket SCAN with the TYPE option that Redis 5 lacks:
+keyspace.redis.typed_scan) and keeps each refusal with its reason: "not permitted"
 (NOPERM, an ACL rule) or "not available" (unknown: renamed or removed). MEMORY is not asked:
 the key list finds out from its own MEMORY USAGE replies. On Redis 7+, when the user may run
 ACL DRYRUN, it also asks whether the user may write at all.
@@ -145,17 +146,22 @@ def note_refusal(command: str, exc: BaseException) -> str | None:
     kind = refusal_kind(exc)
     if kind is None or key_refused(exc):
         return kind
+    note_missing(command, kind)
+    return kind
+
+
+def note_missing(command: str, reason: str) -> None:
+    """Record in the facts this process holds that `command` cannot be used, and why."""
     from keyspace.redis.connection import current_target
 
     try:
         url = current_target().key
     except ValueError:
-        return kind
+        return
     with _lock:
         known = _known.get(url)
         if known is not None:
-            known.missing[command.upper()] = kind
-    return kind
+            known.missing[command.upper()] = reason
 
 
 def _queue(pipe, name: str, *args) -> bool:
@@ -166,6 +172,8 @@ def _queue(pipe, name: str, *args) -> bool:
 
 
 def probe(client: redis.Redis, db: int) -> Capabilities:
+    from keyspace.redis.typed_scan import SCAN_TYPE, SCAN_TYPE_PROBE, scan_type_refusal
+
     found = Capabilities(learned_at=time.monotonic())
     asked: list[str] = []
     with client.pipeline(transaction=False) as pipe:
@@ -181,6 +189,8 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             # No arguments: a server that has UNLINK refuses the arity and runs nothing; one
             # without it (older than 4.0, renamed away) answers "unknown command".
             ("UNLINK", ("UNLINK",)),
+            # One bucket's worth: Redis 5 (and some proxies) refuse the TYPE option.
+            (SCAN_TYPE, SCAN_TYPE_PROBE),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE
@@ -192,7 +202,10 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
         if not isinstance(reply, Exception):
             continue
         kind = refusal_kind(reply)
-        if label == "KEYS":
+        if label == SCAN_TYPE:
+            if (why := scan_type_refusal(reply)) is not None:
+                found.missing[label] = why
+        elif label == "KEYS":
             found.all_keys = not key_refused(reply)
         elif label == "DISCARD":
             pass  # refused only because MULTI was
