@@ -1,0 +1,199 @@
+"""The dashboard on a Redis behind Sentinel (tests/support/sentinel.py): browsing, the key
+page and edits through the Sentinels, and a failover (the primary killed with SIGKILL)
+followed with 503 "failing over" pages, never a 500, and no restart."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import pytest
+import redis
+
+from dashboard.local_redis import free_port
+from keyspace.redis.connection import get_async_client, get_client, reset_pools
+from tests.services.editing.forms import open_form
+from tests.support.htmx import HTMX
+from tests.support.sentinel import SENTINEL_PASSWORD, SERVICE, start_replica_set
+from tests.support.urls import edit_url, key_url
+
+pytestmark = pytest.mark.sentinel
+
+
+@pytest.fixture(scope="module")
+def replica_set(tmp_path_factory):
+    found = start_replica_set(tmp_path_factory.mktemp("sentinel"))
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+def via_sentinel(replica_set, settings):
+    """The dashboard pointed at the replica set by its service name, on an empty db."""
+    settings.REDIS_URL = replica_set.url
+    reset_pools()
+    with replica_set.data_client(replica_set.primary_port()) as primary:
+        primary.flushall()
+    yield replica_set
+    reset_pools()
+
+
+@pytest.fixture
+def primary(via_sentinel):
+    with via_sentinel.data_client(via_sentinel.primary_port()) as client:
+        yield client
+
+
+def test_browse_key_page_and_header_through_sentinel(client, primary, via_sentinel):
+    primary.hset(b"user:\xff1", mapping={"name": "ada"})
+    page = client.get("/db/0/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "user:\\xff1" in body or "user:" in body
+    header = re.search(r'<span class="address sentinel" data-sentinel[^>]*>(.*?)</span>\s*\n',
+                       body, re.S).group(1)
+    assert SERVICE in header and "via Sentinel" in header
+    assert f"127.0.0.1:{via_sentinel.primary.port}" in header
+    key_page = client.get(key_url(b"user:\xff1"))
+    assert key_page.status_code == 200 and "ada" in key_page.content.decode()
+
+
+def test_an_edit_lands_on_the_primary(client, primary, via_sentinel):
+    primary.hset(b"user:1", "name", "ada")
+    fields = open_form(client, b"user:1", "hash-set", row=b"name")
+    fields.update(value="grace")
+    response = client.post(edit_url(b"user:1", "hash-set"), fields, headers=HTMX)
+    assert response.status_code == 200
+    assert primary.hget(b"user:1", "name") == b"grace"
+
+
+def test_the_server_page_names_service_primary_replica_and_sentinels(client, via_sentinel):
+    body = client.get("/db/0/server/").content.decode()
+    line = re.search(r'<p class="server-sentinel" data-server-sentinel>(.*?)</p>', body,
+                     re.S).group(1)
+    assert SERVICE in line
+    assert f'<span data-primary>127.0.0.1:{via_sentinel.primary.port}</span>' in line
+    assert f"127.0.0.1:{via_sentinel.replica.port}" in line
+    for port in via_sentinel.sentinel_ports:
+        assert f"127.0.0.1:{port}" in line
+
+
+def test_a_sentinel_that_is_down_is_skipped(client, primary, via_sentinel, settings):
+    dead = free_port()
+    settings.REDIS_URL = via_sentinel.url.replace("@", f"@127.0.0.1:{dead},", 1)
+    reset_pools()
+    primary.set("k", "v")
+    assert get_client().get("k") == b"v"
+    assert client.get(key_url(b"k")).status_code == 200
+
+
+def test_a_wrong_sentinel_password_is_a_clear_503(client, via_sentinel, settings):
+    settings.REDIS_URL = via_sentinel.url.replace(SENTINEL_PASSWORD, "wrong")
+    reset_pools()
+    response = client.get("/db/0/")
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "Cannot reach Sentinel" in body and "refused the password" in body
+    assert "wrong" not in body
+
+
+def test_the_pubsub_subscriber_client_goes_through_sentinel(primary, via_sentinel):
+    async def receive() -> bytes:
+        client = get_async_client(0, subscriber=True)
+        try:
+            pubsub = client.pubsub()
+            await pubsub.subscribe("news")
+            await pubsub.get_message(timeout=1)  # the subscription's confirmation
+            primary.publish("news", b"\x00hello")
+            message = await pubsub.get_message(timeout=5)
+            await pubsub.aclose()
+            return message["data"]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(receive()) == b"\x00hello"
+
+
+# The failover: a replica set of its own, since its primary is killed.
+
+@pytest.fixture
+def doomed(tmp_path, settings):
+    found = start_replica_set(tmp_path / "doomed")
+    settings.REDIS_URL = found.url
+    reset_pools()
+    yield found
+    found.stop()
+    reset_pools()
+
+
+def _failing_over(response) -> bool:
+    return response.status_code == 503 and "Failing over" in response.content.decode()
+
+
+def test_a_failover_is_followed_with_503_pages_then_recovers(client, doomed):
+    first = doomed.primary.port
+    with doomed.data_client(first) as old:
+        old.hset(b"user:1", "name", "ada")
+        old.wait(1, 2000)
+    page, key_page = "/db/0/", key_url(b"user:1")
+    assert client.get(page).status_code == 200
+    fields = open_form(client, b"user:1", "hash-set", row=b"name")
+
+    doomed.kill_primary()
+    during = client.get(page)
+    assert _failing_over(during), during.content[:300]
+    body = during.content.decode()
+    assert '<meta http-equiv="refresh" content="2;url=/db/0/">' in body
+    assert "no primary (failing over)" in body and during["Retry-After"] == "2"
+    fragment = client.get(key_page, headers={**HTMX, "HX-Current-URL": "http://testserver"
+                                             + key_page})
+    assert _failing_over(fragment) and fragment["HX-Retarget"] == "#error-banner"
+    assert "data-failover-poll" in fragment.content.decode()
+    assert client.get("/failover/", {"next": key_page}, headers=HTMX).status_code == 204
+    refused = client.post(edit_url(b"user:1", "hash-set"), fields | {"value": "lost"},
+                          headers=HTMX)
+    assert _failing_over(refused)
+
+    deadline = time.monotonic() + 30
+    while doomed.primary_port() in (None, first):
+        assert time.monotonic() < deadline, "no new primary within 30 s"
+        for url in (page, key_page, "/db/0/server/"):
+            response = client.get(url)  # a 500 would raise here (the test client re-raises)
+            assert response.status_code in (200, 503), response.content[:300]
+    second = doomed.wait_for_new_primary()
+    assert second != first
+
+    # The same URLs work again, in the same process, with no reset of its pools.
+    deadline = time.monotonic() + 10
+    while (after := client.get(page)).status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert after.status_code == 200
+    assert f"primary <span data-primary>127.0.0.1:{second}</span>" in after.content.decode()
+    assert client.get(key_page).status_code == 200
+    back = client.get("/failover/", {"next": key_page}, headers=HTMX)
+    assert back.status_code == 200 and back["HX-Redirect"] == key_page
+
+    with doomed.data_client(second) as new:
+        assert new.hget(b"user:1", "name") == b"ada"  # the edit refused above wrote nothing
+        fields = open_form(client, b"user:1", "hash-set", row=b"name")
+        fields.update(value="grace")
+        done = client.post(edit_url(b"user:1", "hash-set"), fields, headers=HTMX)
+        assert done.status_code == 200
+        assert new.hget(b"user:1", "name") == b"grace"
+
+
+def test_a_demoted_primary_refusing_writes_is_a_failover_page(client, via_sentinel, primary):
+    """READONLY from a primary turned replica is a failover, never a 500: shown here with the
+    replica itself standing in for the demoted primary."""
+    replica = redis.Redis(port=via_sentinel.replica.port, password="data-secret")
+    try:
+        with pytest.raises(redis.ReadOnlyError) as refused:
+            replica.set("k", "v")
+    finally:
+        replica.close()
+    from keyspace.views.errors import describe_error
+
+    status, title, message = describe_error(refused.value)
+    assert (status, title) == (503, "Failing over")
+    assert "old primary is a replica now" in message
