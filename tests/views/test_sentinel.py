@@ -149,11 +149,13 @@ def test_a_failover_is_followed_with_503_pages_then_recovers(client, doomed):
     fragment = client.get(key_page, headers={**HTMX, "HX-Current-URL": "http://testserver"
                                              + key_page})
     assert _failing_over(fragment) and fragment["HX-Retarget"] == "#error-banner"
-    assert "data-failover-poll" in fragment.content.decode()
+    poll = 'data-failover-poll hx-get="/failover/?next=%2Fdb%2F0%2Fkey%2FdXNlcjox%2F"'
+    assert poll in fragment.content.decode()
     assert client.get("/failover/", {"next": key_page}, headers=HTMX).status_code == 204
     refused = client.post(edit_url(b"user:1", "hash-set"), fields | {"value": "lost"},
                           headers=HTMX)
     assert _failing_over(refused)
+    assert 'data-failover-poll hx-get="/failover/"' in refused.content.decode()  # no reload
 
     deadline = time.monotonic() + 30
     while doomed.primary_port() in (None, first):
@@ -173,6 +175,9 @@ def test_a_failover_is_followed_with_503_pages_then_recovers(client, doomed):
     assert client.get(key_page).status_code == 200
     back = client.get("/failover/", {"next": key_page}, headers=HTMX)
     assert back.status_code == 200 and back["HX-Redirect"] == key_page
+    over = client.get("/failover/", headers=HTMX)  # the refused edit's banner
+    assert over.status_code == 200 and "Failover finished" in over.content.decode()
+    assert f"127.0.0.1:{second}" in over.content.decode()
 
     with doomed.data_client(second) as new:
         assert new.hget(b"user:1", "name") == b"ada"  # the edit refused above wrote nothing
