@@ -98,6 +98,16 @@ def test_a_wrong_sentinel_password_is_a_clear_503(client, via_sentinel, settings
     assert "wrong" not in body
 
 
+def test_a_wrong_data_password_is_not_a_failover(client, via_sentinel, settings):
+    """It would never end by itself: the plain "Cannot reach Redis" page says why."""
+    settings.REDIS_URL = via_sentinel.url.replace("data-secret", "wrong")
+    reset_pools()
+    response = client.get("/db/0/")
+    body = response.content.decode()
+    assert response.status_code == 503 and "Cannot reach Redis" in body
+    assert "authentication failed" in body and "data-failover-poll" not in body
+
+
 def test_the_pubsub_subscriber_client_goes_through_sentinel(primary, via_sentinel):
     async def receive() -> bytes:
         client = get_async_client(0, subscriber=True)
@@ -113,6 +123,42 @@ def test_the_pubsub_subscriber_client_goes_through_sentinel(primary, via_sentine
             await client.aclose()
 
     assert asyncio.run(receive()) == b"\x00hello"
+
+
+def _dashboard_connections(replica_set) -> int:
+    """Connections the dashboard holds open to the Sentinels (named by CLIENT SETNAME)."""
+    total = 0
+    for port in replica_set.sentinel_ports:
+        with replica_set.sentinel_client(port) as sentinel:
+            total += sum(1 for c in sentinel.client_list() if c["name"] == "redis-dashboard")
+    return total
+
+
+def test_a_subscriber_whose_connection_drops_is_told_and_closes_its_sentinel_clients(
+        primary, via_sentinel):
+    """No silent reconnect (the messages in between would be lost unnoticed), and the
+    client's own Sentinel clients close with it."""
+    async def subscribe_then_drop() -> int:
+        client = get_async_client(0, subscriber=True)
+        try:
+            pubsub = client.pubsub()
+            await pubsub.subscribe("news")
+            await pubsub.get_message(timeout=1)
+            primary.client_kill_filter(_type="pubsub")
+            with pytest.raises(redis.ConnectionError):
+                for _ in range(20):
+                    await pubsub.get_message(timeout=0.1)
+            # ...and nothing resubscribed behind the caller's back.
+            assert not [c for c in primary.client_list(_type="pubsub")
+                        if c["name"] == "redis-dashboard"]
+            await pubsub.aclose()
+            return _dashboard_connections(via_sentinel)
+        finally:
+            await client.aclose()
+
+    reset_pools()
+    assert asyncio.run(subscribe_then_drop()) >= 1
+    assert _dashboard_connections(via_sentinel) == 0
 
 
 # The failover: a replica set of its own, since its primary is killed.
