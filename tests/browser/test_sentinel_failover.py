@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from keyspace.redis.connection import reset_pools
+from tests.browser.rows import open_row
 from tests.support.sentinel import start_replica_set
 from tests.support.urls import key_url
 
@@ -41,3 +42,30 @@ def test_pages_during_a_failover_recover_by_themselves(page: Page, url, doomed):
     expect(page).to_have_url(url("/db/0/"))
     expect(page.locator("main")).to_contain_text("user:1")
     expect(page.locator("[data-sentinel]")).to_contain_text(f"127.0.0.1:{doomed.replica.port}")
+
+
+def test_an_edit_sent_during_a_failover_is_refused_and_the_banner_says_when_it_is_over(
+        page: Page, url, doomed):
+    with doomed.data_client(doomed.primary.port) as primary:
+        primary.hset(b"user:1", "name", "ada")
+        primary.wait(1, 2000)
+    page.goto(url(key_url(b"user:1")))
+    page.evaluate("window.stillThisPage = true")
+    name = open_row(page, "name")
+    name.get_by_role("link", name="Edit", exact=True).click()
+    form = name.locator("form")
+    form.get_by_label("Value").fill("grace")
+
+    doomed.kill_primary()
+    form.get_by_role("button", name="Save").click()
+    banner = page.locator("#error-banner")
+    expect(banner).to_contain_text("Failing over")
+    expect(banner).to_contain_text("an edit sent now is not done")
+    expect(form.get_by_label("Value")).to_have_value("grace")  # the form is kept
+
+    # When a primary takes writes again the banner says so, and the page was not reloaded.
+    expect(banner).to_contain_text("Failover finished", timeout=30_000)
+    expect(banner).to_contain_text(f"127.0.0.1:{doomed.replica.port}")
+    assert page.evaluate("window.stillThisPage") is True
+    with doomed.data_client(doomed.replica.port) as new:
+        assert new.hget(b"user:1", "name") == b"ada"
