@@ -128,13 +128,16 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
 
 
 def _failing_over(exc: Exception) -> bool:
-    """A Sentinel failover, not a wrong password or missing credentials (those stay until
-    someone fixes them, so they get their own page)."""
+    """A Sentinel failover, not a wrong password, missing credentials or a TLS problem (those
+    stay until someone fixes them, so they get their own page)."""
     from keyspace.redis.credentials import CredentialsUnavailable
 
     if isinstance(exc, redis.AuthenticationError | CredentialsUnavailable):
         return False
-    return sentinel.is_failover(exc)
+    if not sentinel.is_failover(exc):
+        return False
+    return not (isinstance(exc, redis.ConnectionError)
+                and _connection_reason(exc).startswith("TLS:"))
 
 
 # Pages shown during a failover ask again this often, and recover by themselves.

@@ -3,6 +3,11 @@ Sentinels (quorum 2) on free loopback ports, each in a fresh directory, with pas
 data nodes and on the Sentinels. Short timings (down after 1 s, failover timeout 3 s), so a
 killed primary is replaced within a few seconds.
 
+With `tls` (a directory for certificates), the data nodes listen on TLS only and replicate
+over TLS, and a single Sentinel (quorum 1) reaches them over TLS while it answers on a plain
+port, as the dashboard's `tls=true` expects (Sentinels that talk TLS to each other would need
+TLS ports of their own).
+
 Every process is killed by its PID when the set stops, whatever happened. Skipped when no
 redis-server binary is found, failed instead when DASHBOARD_REQUIRE_SENTINEL is set.
 """
@@ -31,13 +36,15 @@ FAILOVER_TIMEOUT_MS = 3000
 
 class _DataNode(LocalRedis):
     """A LocalRedis that is polled without redis-py's backoff (its default retries turn a
-    refused first connection into seconds of waiting)."""
+    refused first connection into seconds of waiting), over TLS when `tls` options are set."""
+
+    tls: dict = {}
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while self.process.poll() is None:
             client = redis.Redis(port=self.port, password=DATA_PASSWORD, socket_timeout=1,
-                                 retry=Retry(NoBackoff(), 0))
+                                 retry=Retry(NoBackoff(), 0), **self.tls)
             try:
                 client.ping()
                 return
@@ -67,9 +74,13 @@ def binary_or_skip() -> str:
 class ReplicaSet:
     """Primary, replica and Sentinels; `url` is the dashboard's REDIS_URL for them."""
 
-    def __init__(self, directory: Path, binary: str, *, sentinels: int = 3):
+    def __init__(self, directory: Path, binary: str, *, sentinels: int = 3,
+                 tls: Path | None = None):
         self.directory = directory
         self.binary = binary
+        self.certs = _certificates(tls) if tls else None
+        if self.certs:
+            sentinels = 1
         self.sentinel_ports = [free_port() for _ in range(sentinels)]
         self.quorum = sentinels // 2 + 1
         # No diskless-sync delay (5 s by default): the replica is in sync at once.
@@ -77,13 +88,32 @@ class ReplicaSet:
                 "--repl-diskless-sync-delay", "0")
         self.primary = _DataNode(directory / "primary", binary=binary, extra_args=auth)
         self.replica = _DataNode(directory / "replica", binary=binary, extra_args=auth)
+        for node in (self.primary, self.replica):
+            if self.certs:
+                node.extra_args += ("--port", "0", "--tls-port", str(node.port),
+                                    *self._tls_args())
+                node.tls = self.tls_client_options
         self.sentinels: list[subprocess.Popen] = []
+
+    def _tls_args(self) -> tuple[str, ...]:
+        return ("--tls-replication", "yes", "--tls-auth-clients", "no",
+                "--tls-cert-file", self.certs["cert"], "--tls-key-file", self.certs["key"],
+                "--tls-ca-cert-file", self.certs["ca"])
+
+    def _tls_config(self) -> list[str]:
+        args = self._tls_args()
+        return [f"{name.removeprefix('--')} {value}" for name, value in zip(args[::2], args[1::2],
+                                                                          strict=True)]
+
+    @property
+    def tls_client_options(self) -> dict:
+        return {"ssl": True, "ssl_ca_certs": self.certs["ca"]} if self.certs else {}
 
     @property
     def url(self) -> str:
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
         return (f"sentinel://:{DATA_PASSWORD}@{hosts}/0?master_name={SERVICE}"
-                f"&sentinel_password={SENTINEL_PASSWORD}")
+                f"&sentinel_password={SENTINEL_PASSWORD}" + ("&tls=true" if self.certs else ""))
 
     def start(self) -> ReplicaSet:
         try:
@@ -116,6 +146,7 @@ class ReplicaSet:
             f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}",
             f"sentinel failover-timeout {SERVICE} {FAILOVER_TIMEOUT_MS}",
             f"sentinel parallel-syncs {SERVICE} 1",
+            *(self._tls_config() if self.certs else ()),
             "",
         ]))
         return subprocess.Popen([self.binary, str(config), "--sentinel"],
@@ -127,7 +158,8 @@ class ReplicaSet:
 
     def data_client(self, port: int) -> redis.Redis:
         return redis.Redis(port=port, password=DATA_PASSWORD, socket_timeout=1,
-                           socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+                           socket_connect_timeout=1, retry=Retry(NoBackoff(), 0),
+                           **self.tls_client_options)
 
     def _link_up(self, port: int) -> bool:
         with self.data_client(port) as client:
@@ -202,5 +234,19 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def start_replica_set(directory: Path) -> ReplicaSet:
-    return ReplicaSet(directory, binary_or_skip()).start()
+def _certificates(directory: Path) -> dict[str, str]:
+    """A CA and a server certificate for the names the replica set is reached by (the
+    Sentinels report 127.0.0.1), made with the openssl command like tests/support/tls.py's."""
+    from tests.support.tls import make_ca, sign
+
+    directory.mkdir(parents=True, exist_ok=True)
+    make_ca(directory, "ca")
+    sign(directory, "ca", "node", "/CN=localhost",
+         "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth")
+    return {"ca": str(directory / "ca.crt"), "cert": str(directory / "node.crt"),
+            "key": str(directory / "node.key")}
+
+
+def start_replica_set(directory: Path, *, tls: bool = False) -> ReplicaSet:
+    binary = binary_or_skip()
+    return ReplicaSet(directory, binary, tls=directory / "certs" if tls else None).start()

