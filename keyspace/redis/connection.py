@@ -197,14 +197,18 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
 
 
 def _sentinel_client(url: str, db: int) -> redis.Redis:
-    """A Sentinel-managed primary (keyspace/redis/sentinel.py): the same options as a plain
+    """A Sentinel-managed primary (keyspace/redis/sentinel/): the same options as a plain
     URL's, TLS ones applied to the data nodes when the URL asks for TLS."""
     return sentinel.get_client(url, db, _connection_options(url), _tls_options("rediss://"),
                                _connection_settings())
 
 
 def _sentinel_transport(url: str) -> transport.Transport:
-    if sentinel.parse(url).tls:
+    try:
+        tls = sentinel.parse(url).tls
+    except ValueError:  # refused at start-up; never a failing header
+        tls = False
+    if tls:
         return transport.describe("rediss://")
     return transport.Transport(False, "not encrypted",
                                "The connections to the Sentinels and to Redis are not "
@@ -214,12 +218,12 @@ def _sentinel_transport(url: str) -> transport.Transport:
 def current_sentinel(*, replicas: bool = False) -> sentinel.SentinelStatus | None:
     """The Sentinel service shown (name, Sentinels, current primary), None for a plain URL;
     never raises for Redis or the Sentinels being down."""
-    url = app_settings.REDIS_URL
-    if not (url and sentinel.is_sentinel_url(url)):
-        return None
     try:
+        url = current_target().url
+        if not sentinel.is_sentinel_url(url):
+            return None
         found = sentinel.status(url, _connection_settings())
-    except ValueError:
+    except (RedisNotConfigured, ValueError):
         return None
     if replicas:
         found = dataclasses.replace(found,

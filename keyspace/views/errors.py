@@ -24,7 +24,7 @@ from keyspace.exceptions import (
     SignInRequired,
 )
 from keyspace.redis import sentinel
-from keyspace.redis.connection import RedisNotConfigured, target_address
+from keyspace.redis.connection import RedisNotConfigured, current_target, target_address
 from keyspace.views.rendering import wants_fragment
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
     if _failing_over(exc):
-        return 503, *sentinel.describe_failover(exc)
+        return 503, *sentinel.describe_failover(exc, _shown_url())
     if isinstance(exc, redis.TimeoutError):
         message = f"redis at {target_address()} timed out"
         if app_settings.REDIS_URL.startswith("rediss://") and "connecting" in str(exc):
@@ -134,10 +134,17 @@ def _failing_over(exc: Exception) -> bool:
 
     if isinstance(exc, redis.AuthenticationError | CredentialsUnavailable):
         return False
-    if not sentinel.is_failover(exc):
+    if not sentinel.is_failover(exc, _shown_url()):
         return False
     return not (isinstance(exc, redis.ConnectionError)
                 and _connection_reason(exc).startswith("TLS:"))
+
+
+def _shown_url() -> str:
+    try:
+        return current_target().url
+    except (RedisNotConfigured, ValueError):
+        return ""
 
 
 # Pages shown during a failover ask again this often, and recover by themselves.

@@ -6,26 +6,25 @@ from __future__ import annotations
 import redis
 import redis.sentinel
 
-from keyspace.conf import app_settings
 from keyspace.redis.sentinel.spec import is_sentinel_url, parse
 
 FAILOVER_TITLE = "Failing over"
 NO_SENTINEL_TITLE = "Cannot reach Sentinel"
 
 
-def is_failover(exc: BaseException) -> bool:
-    """True for the errors a failover shows (REDIS_URL being a sentinel one): no primary
-    known (MasterNotFoundError), the old primary refusing writes as a replica now (READONLY,
-    which redis-py turns into a ConnectionError) or not answering at all."""
-    if not is_sentinel_url(app_settings.REDIS_URL):
+def is_failover(exc: BaseException, url: str) -> bool:
+    """True for the errors a failover shows when `url` (the connection shown) is a sentinel
+    one: no primary known (MasterNotFoundError), the old primary refusing writes as a replica
+    now (READONLY, which redis-py turns into a ConnectionError) or not answering at all."""
+    if not is_sentinel_url(url):
         return False
     return isinstance(exc, redis.ConnectionError | redis.TimeoutError | redis.ReadOnlyError)
 
 
-def describe_failover(exc: BaseException) -> tuple[str, str]:
-    """(title, message) of the page shown while `is_failover(exc)`."""
+def describe_failover(exc: BaseException, url: str) -> tuple[str, str]:
+    """(title, message) of the page shown while `is_failover(exc, url)`."""
     try:
-        spec = parse(app_settings.REDIS_URL)
+        spec = parse(url)
     except ValueError:
         return FAILOVER_TITLE, "the Redis service is failing over"
     service = f"the Redis service {spec.service!r} (via Sentinel {spec.sentinel_list})"
