@@ -199,8 +199,9 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
 def _sentinel_client(url: str, db: int) -> redis.Redis:
     """A Sentinel-managed primary (keyspace/redis/sentinel/): the same options as a plain
     URL's, TLS ones applied to the data nodes when the URL asks for TLS."""
-    return sentinel.get_client(url, db, _connection_options(url), _tls_options("rediss://"),
-                               _connection_settings())
+    return sentinel.get_client(
+        url, db, lambda: (_connection_options(url), _tls_options("rediss://")),
+        _connection_settings())
 
 
 def _sentinel_transport(url: str) -> transport.Transport:

@@ -5,6 +5,7 @@ URL, db and settings, a fresh asyncio client (and Sentinel clients) per stream."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -91,15 +92,19 @@ def _manager(spec: SentinelSpec, settings_key: tuple) -> redis.sentinel.Sentinel
     return manager
 
 
-def get_client(url: str, db: int, base: dict, tls_options: dict,
+def get_client(url: str, db: int, options: Callable[[], tuple[dict, dict]],
                settings_key: tuple) -> redis.Redis:
-    """A client of the service's current primary, db `db`; one pool per (URL, db, settings)."""
+    """A client of the service's current primary, db `db`; one pool per (URL, db, settings).
+    `options()` gives the dashboard's connection and TLS options, asked for a new pool only."""
+    key = (url, db, settings_key)
+    pool = _pools.get(key)
+    if pool is not None:
+        return redis.Redis(connection_pool=pool)
     spec = parse(url)
     with _lock:
-        key = (spec, db, settings_key)
         pool = _pools.get(key)
         if pool is None:
-            options = _data_options(spec, base, tls_options, asynchronous=False)
+            options = _data_options(spec, *options(), asynchronous=False)
             options["db"] = db
             pool = redis.sentinel.SentinelConnectionPool(
                 spec.service, _manager(spec, settings_key), **options)

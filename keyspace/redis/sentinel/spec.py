@@ -3,6 +3,7 @@ in keyspace/redis/sentinel/__init__.py). Nothing here connects."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
@@ -41,6 +42,7 @@ class SentinelSpec:
         return f"{self.service} via Sentinel {self.sentinel_list}"
 
 
+@functools.lru_cache(maxsize=64)
 def parse(url: str) -> SentinelSpec:
     """The spec of a sentinel:// URL; ValueError says what is wrong without quoting the URL
     (it may hold a password)."""
