@@ -19,7 +19,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
-from keyspace.redis import credentials, transport
+from keyspace.redis import cluster, credentials, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -141,9 +141,27 @@ def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
 
 
 def get_client(db: int | None = None) -> redis.Redis:
-    """A client for `db` (the URL's own db when None) that returns bytes, never str."""
+    """A client for `db` (the URL's own db when None) that returns bytes, never str: a
+    RedisCluster (slot routing, keyspace.redis.cluster) when REDIS_URL names a cluster node."""
     target = current_target()
     db = target.default_db if db is None else db
+    if _is_cluster(target):
+        return _cluster_client(target, db)
+    return _standalone_client(target, db)
+
+
+def _is_cluster(target: RedisTarget) -> bool:
+    key = (target.url, _connection_settings())
+    return cluster.is_cluster(key, lambda: _standalone_client(target, target.default_db))
+
+
+def _cluster_client(target: RedisTarget, db: int):
+    cluster.check_db(db)
+    return cluster.client_for((target.url, _connection_settings()), target.url,
+                              _connection_options(target.url), _use_credentials)
+
+
+def _standalone_client(target: RedisTarget, db: int) -> redis.Redis:
     pool_key = (target.url, db, _connection_settings())
     with _pools_lock:
         pool = _pools.get(pool_key)
@@ -186,6 +204,7 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
+    cluster.forget()
     capability_cache.forget()
     credentials.forget()
     transport.forget()
@@ -233,14 +252,13 @@ def server_overview() -> ServerOverview:
     if cached and time.monotonic() - cached[0] < OVERVIEW_TTL_SECONDS:
         return cached[1]
     client = get_client()
-    facts = capability_cache.capabilities(client)
-    product, version, mode = _identity(client)
-    keyspace = facts.keyspace or {}
-    if facts.keyspace is None:
-        # INFO refused: the key count of the db shown is still known to DBSIZE.
-        dbsize = client.dbsize() if "DBSIZE" not in facts.missing else 0
-        keyspace = {target.default_db: (int(dbsize), 0)}
-    databases, note = _databases(keyspace, facts, target.default_db)
+    node = cluster.default_node_client(client)  # the client itself when not a cluster
+    facts = capability_cache.capabilities(node)
+    product, version, mode = _identity(node)
+    if node is not client:
+        databases, note = cluster.databases(client)
+    else:
+        databases, note = _standalone_databases(client, facts, target)
     overview = ServerOverview(
         address=target.address,
         version=version,
@@ -251,6 +269,15 @@ def server_overview() -> ServerOverview:
     )
     _overview_cache[target.url] = (time.monotonic(), overview)
     return overview
+
+
+def _standalone_databases(client, facts, target) -> tuple[tuple[DatabaseInfo, ...], str]:
+    keyspace = facts.keyspace or {}
+    if facts.keyspace is None:
+        # INFO refused: the key count of the db shown is still known to DBSIZE.
+        dbsize = client.dbsize() if "DBSIZE" not in facts.missing else 0
+        keyspace = {target.default_db: (int(dbsize), 0)}
+    return _databases(keyspace, facts, target.default_db)
 
 
 def _identity(client: redis.Redis) -> tuple[str, str, str]:

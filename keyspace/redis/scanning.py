@@ -1,7 +1,7 @@
 """Walking the keyspace with SCAN, a bounded amount of work per request.
 
-A cursor is an opaque string to everyone outside this module, so a cluster (one scan per
-primary) can later encode its node in it without the views noticing.
+A cursor is an opaque string to everyone outside this module: a cluster's (one scan per
+primary, keyspace.redis.cluster_scan) names its node too, without the views noticing.
 
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
@@ -34,6 +34,7 @@ import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis.capabilities import key_refused, limited_keys
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scan_tokens import (
     MAX_CARRIED_KEYS,
@@ -96,6 +97,12 @@ def scan_keys(
     the returned cursor. `readable_only` (a user whose ACL key patterns leave some keys out:
     SCAN still names them) drops each step's names the user may not read, before they count;
     None: when the connection's probe found such patterns."""
+    if is_cluster_client(client):
+        from keyspace.redis.cluster_scan import scan_cluster
+
+        return scan_cluster(client, cursor=cursor, page_size=page_size, match=match,
+                            type_name=type_name, budget_ms=budget_ms,
+                            readable_only=readable_only)
     if readable_only is None:
         readable_only = limited_keys()
     start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))

@@ -1,0 +1,296 @@
+"""Redis Cluster: telling a cluster node from a standalone server, the cluster client, and
+one plain client per primary.
+
+A cluster is detected from the node REDIS_URL names (HELLO's `mode`, which every user may
+run; else INFO cluster; else CLUSTER INFO), once per URL and connection settings in each
+process. Key operations then go through redis-py's RedisCluster, which routes each command
+to the primary owning the key's slot and follows MOVED/ASK; a WATCH/MULTI edit of keys in
+one slot runs on that slot's primary (redis-py's transactional ClusterPipeline). Work that
+is per node by nature (the key list's SCAN, DBSIZE, a page's metadata) uses the plain
+client redis-py keeps for each primary: no slot lookups per command, no cluster pipeline.
+
+A cluster has database 0 only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import redis
+from redis.backoff import NoBackoff
+from redis.cluster import ClusterPipeline, RedisCluster
+from redis.connection import parse_url
+from redis.crc import key_slot
+from redis.retry import Retry
+
+from keyspace.exceptions import DashboardError
+
+SLOTS = 16384
+
+_modes: dict[tuple, bool] = {}
+_clients: dict[tuple, RedisCluster] = {}
+_lock = threading.Lock()
+
+
+class OnlyDatabaseZero(DashboardError):
+    status = 404
+    title = "No such database"
+
+    def __init__(self, db: int):
+        super().__init__(f"a Redis Cluster has database 0 only, not {db}")
+
+
+def forget() -> None:
+    """Drop what is known and every cluster client (tests that point elsewhere)."""
+    with _lock:
+        clients = list(_clients.values())
+        _clients.clear()
+        _modes.clear()
+        _primaries_cache.clear()
+    for client in clients:
+        client.close()
+
+
+def is_cluster(key: tuple, probe_client) -> bool:
+    """Whether the node `probe_client()` reaches is in cluster mode; asked once per `key`
+    (the URL and connection settings). Raises what the connection raises (Redis down)."""
+    found = _modes.get(key)
+    if found is None:
+        try:
+            found = _detect(probe_client())
+        except (redis.ConnectionError, redis.TimeoutError):
+            # Not known yet: the standalone client's first command meets the same error,
+            # where it always has (an error page), and the next request asks again.
+            return False
+        with _lock:
+            _modes[key] = found
+    return found
+
+
+def _detect(client: redis.Redis) -> bool:
+    try:
+        reply = client.execute_command("HELLO", 2)
+        pairs = dict(zip(reply[::2], reply[1::2], strict=False))
+        mode = pairs.get(b"mode", pairs.get("mode", b""))
+        return (mode.decode() if isinstance(mode, bytes) else str(mode)) == "cluster"
+    except redis.ResponseError:
+        pass
+    try:
+        return str(client.info("cluster").get("cluster_enabled", 0)) == "1"
+    except redis.ResponseError:
+        pass
+    try:
+        client.execute_command("CLUSTER", "INFO")
+    except redis.ResponseError:
+        return False  # "cluster support disabled", or refused: treated as standalone
+    return True
+
+
+def _with_renames(connection_class: type, table: dict) -> type:
+    """The connection class with the declared renames built in (RedisCluster passes only the
+    options it knows on to each node's connections)."""
+    if not table:
+        return connection_class
+
+    class Renaming(connection_class):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("renamed_commands", table)
+            super().__init__(*args, **kwargs)
+
+    Renaming.__name__ = f"Renaming{connection_class.__name__}"
+    return Renaming
+
+
+class _Pipeline(ClusterPipeline):
+    """redis-py's cluster pipeline with EVAL as the app's Lua checks queue it (redis-py's
+    cluster pipeline has no eval of its own; EVAL is routed by its keys like any command)."""
+
+    def eval(self, script, numkeys, *keys_and_args):
+        return self.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+
+class DashboardCluster(RedisCluster):
+    def pipeline(self, transaction=None, shard_hint=None):
+        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
+        pipe.__class__ = _Pipeline  # the same object, with eval above
+        return pipe
+
+
+def client_for(key: tuple, url: str, options: dict, use_credentials) -> RedisCluster:
+    """The process's RedisCluster for `key` (the URL and connection settings), made once:
+    `options` are the standalone connection options, `use_credentials` the function that
+    puts a password command or provider in place of the URL's password."""
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    kwargs = {name: value for name, value in parse_url(url).items()
+              if name not in ("db", "connection_class")}
+    kwargs |= options
+    kwargs["connection_class"] = _with_renames(kwargs.pop("connection_class"),
+                                               kwargs.pop("renamed_commands", {}))
+    kwargs.pop("retry", None)
+    use_credentials(SimpleNamespace(connection_kwargs=kwargs))
+    client = DashboardCluster(
+        # One immediate retry, as standalone: a node down makes a clear page quickly.
+        retry=Retry(NoBackoff(), 1),
+        # A node down leaves its slots uncovered until a replica takes over: the cluster
+        # client still serves the other slots (and the topology page says what is missing).
+        require_full_coverage=False,
+        **kwargs,
+    )
+    with _lock:
+        kept = _clients.setdefault(key, client)
+    if kept is not client:
+        client.close()
+    return kept
+
+
+def check_db(db: int) -> None:
+    if db != 0:
+        raise OnlyDatabaseZero(db)
+
+
+@dataclass(frozen=True)
+class Primary:
+    """A primary as the cluster client sees it: its name (host:port), the slot ranges it
+    serves (first slot, last slot), and the plain client redis-py keeps for it."""
+
+    name: str
+    ranges: tuple[tuple[int, int], ...]
+    client: redis.Redis
+
+    @property
+    def first_slot(self) -> int:
+        return self.ranges[0][0]
+
+    @property
+    def slot_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.ranges)
+
+
+_primaries_cache: dict[int, tuple[dict, tuple[Primary, ...]]] = {}
+
+
+def primaries(cluster: RedisCluster) -> tuple[Primary, ...]:
+    """Every primary serving slots, in slot order; worked out again only after the cluster
+    client has refreshed its slot map (a new map object)."""
+    slots_map = cluster.nodes_manager.slots_cache
+    cached = _primaries_cache.get(id(cluster))
+    if cached is not None and cached[0] is slots_map:
+        return cached[1]
+    ranges: dict[str, list[list[int]]] = {}
+    nodes = {}
+    for slot in range(SLOTS):
+        owners = slots_map.get(slot)
+        if not owners:
+            continue
+        node = owners[0]
+        nodes[node.name] = node
+        spans = ranges.setdefault(node.name, [])
+        if spans and spans[-1][1] == slot - 1:
+            spans[-1][1] = slot
+        else:
+            spans.append([slot, slot])
+    found = tuple(sorted(
+        (Primary(name, tuple(map(tuple, spans)), cluster.get_redis_connection(nodes[name]))
+         for name, spans in ranges.items()),
+        key=lambda primary: primary.first_slot,
+    ))
+    with _lock:
+        _primaries_cache[id(cluster)] = (slots_map, found)
+    return found
+
+
+def slot_of(key: bytes) -> int:
+    return key_slot(key)
+
+
+def node_client(cluster: RedisCluster, key: bytes) -> redis.Redis:
+    """The plain client of the primary that holds `key` (per the cluster client's map)."""
+    node = cluster.nodes_manager.get_node_from_slot(key_slot(key), False)
+    return cluster.get_redis_connection(node)
+
+
+def default_node_client(client) -> redis.Redis:
+    """A plain client for commands about the server rather than keys (the node the URL
+    names, as redis-py's default node); `client` itself when it is not a cluster client."""
+    if isinstance(client, RedisCluster):
+        return client.get_redis_connection(client.get_default_node())
+    return client
+
+
+def is_cluster_client(client) -> bool:
+    return isinstance(client, RedisCluster)
+
+
+def databases(cluster: RedisCluster):
+    """The db picker's one database, with the keys of every primary (DBSIZE each; replicas
+    hold the same keys and are not counted)."""
+    from keyspace.redis.connection import DatabaseInfo
+
+    counts = node_key_counts(cluster)
+    keys = sum(count for count in counts.values() if count is not None)
+    note = "A Redis Cluster has database 0 only."
+    if any(count is None for count in counts.values()):
+        note += " Some primaries did not answer: their keys are not counted."
+    return (DatabaseInfo(0, keys, 0),), note
+
+
+def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
+    """DBSIZE of each primary by name; None for one that did not answer. The commands are
+    sent to every primary before any reply is read, so this costs one round trip."""
+    sent = []
+    for primary in primaries(cluster):
+        pool = primary.client.connection_pool
+        try:
+            connection = pool.get_connection()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            sent.append((primary, None, None))
+            continue
+        try:
+            connection.send_command("DBSIZE")
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            connection.disconnect()
+            pool.release(connection)
+            connection = None
+        sent.append((primary, pool, connection))
+    counts: dict[str, int | None] = {}
+    for primary, pool, connection in sent:
+        counts[primary.name] = None
+        if connection is None:
+            continue
+        try:
+            counts[primary.name] = int(connection.read_response())
+        except (redis.RedisError, OSError):
+            connection.disconnect()
+        finally:
+            pool.release(connection)
+    return counts
+
+
+SERVER_TIME_SCRIPT = "return redis.call('TIME')"
+
+
+def queue_time(pipe):
+    """TIME in a pipeline or MULTI. A cluster pipeline cannot route TIME (no key): a keyless
+    script reads it instead, on the node the transaction runs on."""
+    if isinstance(pipe, RedisCluster):
+        return pipe.execute_command("EVAL", SERVER_TIME_SCRIPT, 0)
+    return pipe.time()
+
+
+def by_node(cluster: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
+    """`keys` grouped by the primary holding them, each group with that primary's client."""
+    groups: dict[str, tuple[redis.Redis, list[bytes]]] = {}
+    slots_map = cluster.nodes_manager.slots_cache
+    for key in keys:
+        owners = slots_map.get(key_slot(key))
+        if not owners:  # a slot no node serves (a primary down): the cluster client says so
+            owners = [cluster.nodes_manager.get_node_from_slot(key_slot(key), False)]
+        node = owners[0]
+        if node.name not in groups:
+            groups[node.name] = (cluster.get_redis_connection(node), [])
+        groups[node.name][1].append(key)
+    return list(groups.values())
