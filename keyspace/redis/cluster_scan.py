@@ -44,7 +44,7 @@ def _start(token: str, primaries: tuple[cluster.Primary, ...]) -> tuple[int, str
     if token in ("", "0"):
         return 0, "0"
     first, separator, inner = token.partition(SEPARATOR)
-    if not separator or not (first.isascii() and first.isdigit()) or inner in ("", "0"):
+    if not separator or not (first.isascii() and first.isdigit()) or not inner:
         raise BadRequest(f"not a cluster scan cursor: {token[:40]!r}")
     for index, primary in enumerate(primaries):
         if primary.first_slot == int(first):
