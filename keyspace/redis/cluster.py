@@ -14,7 +14,9 @@ A cluster has database 0 only.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -23,11 +25,19 @@ from redis.backoff import NoBackoff
 from redis.cluster import ClusterPipeline, RedisCluster
 from redis.connection import parse_url
 from redis.crc import key_slot
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 from keyspace.exceptions import DashboardError
 
 SLOTS = 16384
+
+HASH_TAGS = (
+    "In a Redis Cluster, commands over several keys run only when all the keys hash to the "
+    "same slot. Give the names a common hash tag, a part in braces such as {user:42}: only "
+    "that part is hashed, so user:{user:42}:profile and user:{user:42}:backup share a slot. "
+    "Nothing was written."
+)
 
 _modes: dict[tuple, bool] = {}
 _clients: dict[tuple, RedisCluster] = {}
@@ -67,6 +77,11 @@ def is_cluster(key: tuple, probe_client) -> bool:
         with _lock:
             _modes[key] = found
     return found
+
+
+def known(key: tuple) -> bool:
+    """True when `key` was found to be a cluster (never asks Redis)."""
+    return _modes.get(key, False)
 
 
 def _detect(client: redis.Redis) -> bool:
@@ -109,6 +124,17 @@ class _Pipeline(ClusterPipeline):
 
     def eval(self, script, numkeys, *keys_and_args):
         return self.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+
+# Commands over several keys that redis-py's cluster pipeline refuses outright, as they may
+# span slots. The app queues them for keys it has checked share a slot (a guarded edit's
+# keys, which its MULTI needs anyway), so they run as in any pipeline; keys in different
+# slots still get redis-py's refusal before anything is sent (see describe_failure).
+_MULTI_KEY_COMMANDS = ("rename", "renamenx", "rpoplpush", "sdiff", "sdiffstore", "sinter",
+                       "sinterstore", "sunion", "sunionstore", "smove", "mget", "mset",
+                       "msetnx", "pfcount", "pfmerge", "bitop")
+for _name in _MULTI_KEY_COMMANDS:
+    setattr(_Pipeline, _name, getattr(redis.Redis, _name))
 
 
 class DashboardCluster(RedisCluster):
@@ -294,3 +320,36 @@ def by_node(cluster: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis,
             groups[node.name] = (cluster.get_redis_connection(node), [])
         groups[node.name][1].append(key)
     return list(groups.values())
+
+
+def describe_failure(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, title, message) for what a cluster client raises that no standalone one does;
+    None for anything else."""
+    from redis.exceptions import ClusterCrossSlotError, ClusterDownError, CrossSlotTransactionError
+
+    if isinstance(exc, CrossSlotTransactionError | ClusterCrossSlotError) or (
+            isinstance(exc, redis.ResponseError) and str(exc).startswith("CROSSSLOT")) or (
+            isinstance(exc, RedisClusterException) and "same key slot" in str(exc)):
+        return 422, "Keys in different slots", HASH_TAGS
+    if isinstance(exc, ClusterDownError | RedisClusterException):
+        return 503, "Cluster unavailable", (
+            f"the Redis Cluster cannot serve this now ({exc}); a node may be down or failing "
+            "over: see the Cluster tab, and try again in a few seconds")
+    return None
+
+
+REFRESH_INTERVAL_SECONDS = 1.0
+_refreshed_at: dict[int, float] = {}
+
+
+def refresh_after_failure(cluster: RedisCluster, failed: str = "") -> None:
+    """Ask the cluster again which node serves which slots, after a node reached directly
+    (not through the cluster client, which does this itself) did not answer: once its
+    replica takes over, the next request goes there. At most once a second per client."""
+    now = time.monotonic()
+    if now - _refreshed_at.get(id(cluster), 0.0) < REFRESH_INTERVAL_SECONDS:
+        return
+    _refreshed_at[id(cluster)] = now
+    # No node answering leaves the map as it was: the page says Redis cannot be reached.
+    with contextlib.suppress(redis.RedisError, RedisClusterException, OSError):
+        cluster.nodes_manager.initialize(last_failed_node_name=failed or None)

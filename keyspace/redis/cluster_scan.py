@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import redis
 from redis.cluster import RedisCluster
 
 from keyspace.exceptions import BadRequest
@@ -63,7 +64,20 @@ def scan_cluster(
     budget_ms: float = 50.0,
     readable_only: bool | None = None,
 ) -> ClusterScanPage:
-    """scan_keys over every primary of the cluster (see the module's docstring)."""
+    """scan_keys over every primary of the cluster (see the module's docstring). A primary
+    that does not answer raises redis.ConnectionError (an error page) after asking the
+    cluster for its slot map again, so that the next request finds its replica promoted."""
+    try:
+        return _scan(client, cursor=cursor, page_size=page_size, match=match,
+                     type_name=type_name, budget_ms=budget_ms, readable_only=readable_only)
+    except (redis.ConnectionError, redis.TimeoutError):
+        cluster.refresh_after_failure(client)
+        raise
+
+
+def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | None,
+          type_name: str | None, budget_ms: float, readable_only: bool | None,
+          ) -> ClusterScanPage:
     primaries = cluster.primaries(client)
     index, inner = _start(cursor, primaries)
     filtered = bool(match and match != b"*") or bool(type_name)

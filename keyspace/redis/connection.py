@@ -155,6 +155,15 @@ def _is_cluster(target: RedisTarget) -> bool:
     return cluster.is_cluster(key, lambda: _standalone_client(target, target.default_db))
 
 
+def cluster_known() -> bool:
+    """Whether this process has found REDIS_URL to name a cluster node (never asks Redis)."""
+    try:
+        target = current_target()
+    except (RedisNotConfigured, ValueError):
+        return False
+    return cluster.known((target.url, _connection_settings()))
+
+
 def _cluster_client(target: RedisTarget, db: int):
     cluster.check_db(db)
     return cluster.client_for((target.url, _connection_settings()), target.url,

@@ -14,7 +14,7 @@ from keyspace.redis.capabilities import (
     note_refusal,
     refusal_kind,
 )
-from keyspace.redis.cluster import by_node, is_cluster_client
+from keyspace.redis.cluster import by_node, is_cluster_client, refresh_after_failure
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.units import PageRequest, TypeUnit, ValuePage, registry
@@ -128,9 +128,13 @@ def _per_node(cluster_client, keys, type_name, *, memory: bool, length: bool) ->
     """keys_metadata in a cluster: each primary's keys through its own plain client (one
     node's pipelines, no slot routing per command), in the order of `keys`."""
     found: dict[bytes, KeyRow] = {}
-    for node, node_keys in by_node(cluster_client, keys):
-        for row in keys_metadata(node, node_keys, type_name, memory=memory, length=length):
-            found[row.name] = row
+    try:
+        for node, node_keys in by_node(cluster_client, keys):
+            for row in keys_metadata(node, node_keys, type_name, memory=memory, length=length):
+                found[row.name] = row
+    except (redis.ConnectionError, redis.TimeoutError):
+        refresh_after_failure(cluster_client)
+        raise
     return [found[key] for key in keys if key in found]
 
 
