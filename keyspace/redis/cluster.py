@@ -22,9 +22,10 @@ from types import SimpleNamespace
 
 import redis
 from redis.backoff import NoBackoff
-from redis.cluster import ClusterPipeline, RedisCluster
+from redis.cluster import ClusterPipeline, RedisCluster, TransactionStrategy
 from redis.connection import parse_url
 from redis.crc import key_slot
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
@@ -50,6 +51,23 @@ class OnlyDatabaseZero(DashboardError):
 
     def __init__(self, db: int):
         super().__init__(f"a Redis Cluster has database 0 only, not {db}")
+
+
+class NotInCluster(DashboardError):
+    """A feature not made for a cluster yet (it works on one server's keyspace)."""
+
+    status = 501
+    title = "Not available in a cluster"
+
+    def __init__(self, feature: str):
+        super().__init__(f"{feature} is not yet available in a Redis Cluster: it works on one "
+                         "server's keys, and a cluster spreads them over several primaries. "
+                         "The key list, key pages, edits and the Cluster tab are.")
+
+
+def refuse_in_cluster(client, feature: str) -> None:
+    if isinstance(client, RedisCluster):
+        raise NotInCluster(feature)
 
 
 def forget() -> None:
@@ -124,6 +142,32 @@ class _Pipeline(ClusterPipeline):
 
     def eval(self, script, numkeys, *keys_and_args):
         return self.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+    def execute(self, raise_on_error: bool = True) -> list:
+        """redis-py parses the replies of a cluster MULTI/EXEC with its few cluster callbacks
+        only (ZRANGE ... WITHSCORES came back flat, HGETALL as a list): the standalone
+        client's callbacks are applied here, as a standalone pipeline does."""
+        strategy = self._execution_strategy
+        if not isinstance(strategy, TransactionStrategy):
+            return super().execute(raise_on_error)
+        queued = [(command.args, command.options) for command in strategy._command_queue]
+        replies = super().execute(raise_on_error)
+        return [_parsed(reply, args, options, self.cluster_response_callbacks)
+                for reply, (args, options) in zip(replies, queued, strict=False)]
+
+
+_standalone_callbacks = redis.Redis(protocol=2).response_callbacks
+
+
+def _parsed(reply, args: tuple, options: dict, done: dict):
+    name = str(args[0]).upper() if args else ""
+    callback = _standalone_callbacks.get(name)
+    if callback is None or name in done or isinstance(reply, Exception):
+        return reply
+    # As Redis.parse_response: routing and decoding options are not the callback's.
+    options = {name: value for name, value in options.items()
+               if name not in ("keys", NEVER_DECODE, EMPTY_RESPONSE)}
+    return callback(reply, **options)
 
 
 # Commands over several keys that redis-py's cluster pipeline refuses outright, as they may
@@ -353,3 +397,27 @@ def refresh_after_failure(cluster: RedisCluster, failed: str = "") -> None:
     # No node answering leaves the map as it was: the page says Redis cannot be reached.
     with contextlib.suppress(redis.RedisError, RedisClusterException, OSError):
         cluster.nodes_manager.initialize(last_failed_node_name=failed or None)
+
+
+# What redis.asyncio's RedisCluster takes of the standalone options (it makes its own
+# connections: no connection class, so no declared renames there).
+_ASYNC_OPTIONS = ("username", "password", "credential_provider", "client_name",
+                  "socket_timeout", "socket_connect_timeout", "protocol", "ssl_ca_certs",
+                  "ssl_cert_reqs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
+
+
+def async_client_for(url: str, options: dict, use_credentials):
+    """A fresh redis.asyncio RedisCluster (the caller closes it with `aclose()`)."""
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.asyncio.retry import Retry as AsyncRetry
+
+    parts = parse_url(url)
+    kwargs = {"username": parts.get("username"), "password": parts.get("password"), **options}
+    use_credentials(SimpleNamespace(connection_kwargs=kwargs))
+    kwargs = {name: value for name, value in kwargs.items()
+              if name in _ASYNC_OPTIONS and value is not None}
+    return AsyncRedisCluster(
+        host=parts.get("host", "localhost"), port=parts.get("port", 6379),
+        ssl=url.startswith("rediss://"), require_full_coverage=False,
+        retry=AsyncRetry(NoBackoff(), 1), **kwargs,
+    )

@@ -184,6 +184,8 @@ def _standalone_client(target: RedisTarget, db: int) -> redis.Redis:
 
 def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redis.asyncio.Redis:
     """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop).
+    In a cluster, a redis.asyncio RedisCluster, except for a subscriber: classic pub/sub
+    reaches every node's subscribers, so one node's connection serves it.
 
     A `subscriber` client waits for messages as long as it takes and never reconnects
     silently: redis-py would resubscribe by itself, and the messages lost meanwhile would go
@@ -191,6 +193,10 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     """
     target = current_target()
     db = target.default_db if db is None else db
+    if not subscriber and _is_cluster(target):
+        cluster.check_db(db)
+        return cluster.async_client_for(target.url, _connection_options(target.url),
+                                        _use_credentials)
     options = _connection_options(target.url, asynchronous=True)
     # redis-py calls its reconnect handler (reconnect, then resubscribe) on a supported error
     # even with zero retries: a subscriber supports none, so the error reaches the caller and

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
 from keyspace.redis.connection import get_client, target_address
@@ -35,6 +36,7 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     """A new run of `db` queued for the worker, or the one already under way there."""
     from keyspace.tasks import analyse_database
 
+    refuse_in_cluster(get_client(db), "The analysis")
     server = target_address()
     abandon_stale_runs()
     with transaction.atomic():

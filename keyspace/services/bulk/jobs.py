@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.access import audit
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry, BulkJob
@@ -35,6 +36,8 @@ def start(*, db: int, action: str, selection: Selection, user=None, ttl_seconds=
           preview: BulkJob | None = None) -> BulkJob:
     """A job queued for the worker."""
     from keyspace.tasks import bulk_job
+
+    refuse_in_cluster(get_client(db), "Bulk changes and imports")
 
     abandon_stale_jobs()
     job = BulkJob.objects.create(
