@@ -22,10 +22,10 @@ from types import SimpleNamespace
 
 import redis
 from redis.backoff import NoBackoff
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.cluster import ClusterPipeline, RedisCluster, TransactionStrategy
 from redis.connection import parse_url
 from redis.crc import key_slot
-from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
@@ -311,6 +311,12 @@ def databases(cluster: RedisCluster):
 def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
     """DBSIZE of each primary by name; None for one that did not answer. The commands are
     sent to every primary before any reply is read, so this costs one round trip."""
+    return read_key_counts(ask_key_counts(cluster))
+
+
+def ask_key_counts(cluster: RedisCluster) -> list:
+    """Send DBSIZE to every primary; `read_key_counts` reads the replies (always call it, it
+    gives the connections back). Other work may run in between, hiding the round trip."""
     sent = []
     for primary in primaries(cluster):
         pool = primary.client.connection_pool
@@ -326,6 +332,10 @@ def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
             pool.release(connection)
             connection = None
         sent.append((primary, pool, connection))
+    return sent
+
+
+def read_key_counts(sent: list) -> dict[str, int | None]:
     counts: dict[str, int | None] = {}
     for primary, pool, connection in sent:
         counts[primary.name] = None

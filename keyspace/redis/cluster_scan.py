@@ -29,6 +29,10 @@ from keyspace.redis.scanning import ScanPage, scan_keys
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
 
 
+# Where a primary not scanned yet stands: its own scan's start.
+NOT_STARTED = ScanPage([], "0", 0, 0.0, False)
+
+
 @dataclass(frozen=True)
 class NodeCount:
     name: str  # host:port
@@ -80,25 +84,15 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
           ) -> ClusterScanPage:
     primaries = cluster.primaries(client)
     index, inner = _start(cursor, primaries)
-    filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
-    counts = cluster.node_key_counts(client)
-    keys: list[bytes] = []
-    while True:
-        spent = (time.perf_counter() - started) * 1000
-        page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
-                         match=match, type_name=type_name, budget_ms=max(1.0, budget_ms - spent),
-                         readable_only=readable_only)
-        keys.extend(page.keys)
-        if not page.complete:
-            inner = page.next_cursor
-            break
-        index, inner = index + 1, "0"
-        spent = (time.perf_counter() - started) * 1000
-        if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
-            break
+    asked = cluster.ask_key_counts(client)  # read after the scan: its round trip is hidden
+    try:
+        index, page, keys = _walk(primaries, index, inner, page_size, match, type_name,
+                                  budget_ms, readable_only, started)
+    finally:
+        counts = cluster.read_key_counts(asked)
     done = index == len(primaries)
-    token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{inner}"
+    token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(
         keys=keys,
         next_cursor=token,
@@ -107,6 +101,26 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         budget_exhausted=not done and len(keys) < page_size,
         nodes=tuple(NodeCount(name, count) for name, count in counts.items()),
     )
+
+
+def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, budget_ms: float,
+          readable_only, started: float) -> tuple[int, ScanPage, list[bytes]]:
+    """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
+    filtered scan) the budget is spent: (the primary reached, its last page, the keys)."""
+    filtered = bool(match and match != b"*") or bool(type_name)
+    keys: list[bytes] = []
+    while True:
+        spent = (time.perf_counter() - started) * 1000
+        page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
+                         match=match, type_name=type_name, budget_ms=max(1.0, budget_ms - spent),
+                         readable_only=readable_only)
+        keys.extend(page.keys)
+        if not page.complete:
+            return index, page, keys
+        index, inner = index + 1, "0"
+        spent = (time.perf_counter() - started) * 1000
+        if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
+            return index, NOT_STARTED, keys
 
 
 def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:
