@@ -37,4 +37,4 @@ class Bench:
 
 
 def key_path(db: int, key: bytes) -> str:
-    return f"/db/{db}/key/{encode_key(key)}/"
+    return f"/c/default/db/{db}/key/{encode_key(key)}/"

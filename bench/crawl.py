@@ -109,10 +109,10 @@ def favour(pid: int, nice: int) -> str:
 def start_links(keys: SpecialKeys) -> list[Link]:
     """The start page, then what no link leads to: forms filled in as a person would (a
     type filter, an exact key, a filter within a big hash, the read-only tools)."""
-    big = {kind: f"/db/0/key/{encode_key(key)}/" for kind, key in keys.big.items()}
+    big = {kind: f"/c/default/db/0/key/{encode_key(key)}/" for kind, key in keys.big.items()}
     small_set = quote(keys.small["set"])
     typed = [
-        "/db/0/?type=stream", f"/db/0/?key={quote(keys.big['hash'])}",
+        "/c/default/db/0/?type=stream", f"/c/default/db/0/?key={quote(keys.big['hash'])}",
         f"{big['hash']}?match={quote('field:1234*')}",
         f"{big['set']}?match={quote('member:1234*')}",
         f"{big['set']}tool/set-random/?run=1&count=100",
@@ -122,20 +122,20 @@ def start_links(keys: SpecialKeys) -> list[Link]:
         f"{big['zset']}tool/zset-lookup/?run=1&member=player%3A5&member_format=text",
         f"{big['zset']}leaderboard/?min=1000&max=5000",
     ]
-    return [Link("/", False), Link("/db/0/", False), *(Link(url, False) for url in typed)]
+    return [Link("/", False), Link("/c/default/db/0/", False), *(Link(url, False) for url in typed)]
 
 
 def crawl(http: HttpClient, keys: SpecialKeys, args: argparse.Namespace) -> tuple[CrawlResult,
                                                                                 dict[str, bool]]:
     crawler = Crawler(http, per_shape=args.per_shape, max_requests=args.max_requests)
     found, checks = [], {}
-    _, body = crawler.follow(Link(f"/db/0/?match={quote(NEEDLE_MATCH)}", True, "results"))
+    _, body = crawler.follow(Link(f"/c/default/db/0/?match={quote(NEEDLE_MATCH)}", True, "results"))
     checks["sparse filter followed to the end of the keyspace"] = 'id="scan-done"' in body
-    links, body = crawler.follow(Link("/db/0/namespaces/count/", True, "namespace-counts"))
+    links, body = crawler.follow(Link("/c/default/db/0/namespaces/count/", True, "namespace-counts"))
     checks["namespace count followed to the end"] = "Counted all" in body
     found += links
     for key in [*keys.big.values(), *keys.strings.values()]:
-        found += crawler.first_pages(Link(f"/db/0/key/{encode_key(key)}/", False), args.key_pages)
+        found += crawler.first_pages(Link(f"/c/default/db/0/key/{encode_key(key)}/", False), args.key_pages)
     return crawler.crawl(start_links(keys), found), checks
 
 
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> tuple[list[Row], list[str],
         pin(os.getpid(), 1, pinned)
         http = HttpClient(dashboard.port)
         stack.callback(http.close)
-        http.get("/db/0/")  # imports and connections, before anything is measured
+        http.get("/c/default/db/0/")  # imports and connections, before anything is measured
         stats = redis.Redis(port=server.port, client_name="bench-stats")
         stack.callback(stats.close)
         meter = WorkMeter(stats)

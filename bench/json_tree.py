@@ -73,7 +73,7 @@ def main() -> None:
             memory = client.memory_usage("huge")
             dashboard = DashboardProcess(server.url, Path(scratch) / "dash").start()
             http = HttpClient(dashboard.port)
-            pages = {name: f"/db/0/key/{encode_key(name.encode())}/" for name in ("small", "huge")}
+            pages = {name: f"/c/default/db/0/key/{encode_key(name.encode())}/" for name in ("small", "huge")}
             for path in pages.values():
                 assert http.get(path).status == 200
             floor = median_ms(lambda: raw_floor(client), args.repeat)

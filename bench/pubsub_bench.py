@@ -52,7 +52,7 @@ from dashboard.local_redis import LocalRedis  # noqa: E402
 from tests.support.uvicorn_dashboard import UvicornDashboard  # noqa: E402
 
 CHANNEL = "bench"
-STREAM_PATH = f"/db/0/pubsub/stream/?channel={CHANNEL}"
+STREAM_PATH = f"/c/default/db/0/pubsub/stream/?channel={CHANNEL}"
 DEFAULT_RATES = (1_000, 10_000, 100_000, 200_000)
 DEFAULT_VIEWERS = (1, 10)
 
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
         # Sign-in is not what this measures (the launcher turns it off; loopback only).
         dashboard = UvicornDashboard(server.url, workdir / "var", app=args.app,
                                      keep_dashboard_env=True,
-                                     ready_path=f"/db/0/pubsub/?channel={CHANNEL}")
+                                     ready_path=f"/c/default/db/0/pubsub/?channel={CHANNEL}")
         dashboard.start()
         try:
             asyncio.run(bench(args, dashboard, []))

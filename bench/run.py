@@ -142,11 +142,11 @@ def _dbsize(port: int, db: int) -> int:
 def warm_up(bench: Bench) -> None:
     """Import every template and open the pooled connections before anything is timed."""
     for path, headers in (
-        ("/db/0/", None),
-        ("/db/0/", HTMX_RESULTS),
-        ("/db/1/", None),
+        ("/c/default/db/0/", None),
+        ("/c/default/db/0/", HTMX_RESULTS),
+        ("/c/default/db/1/", None),
         (key_path(0, bench.keys.small["hash"]), None),
-        ("/db/0/namespaces/", None),
+        ("/c/default/db/0/namespaces/", None),
         ("/bench/floor/0/", None),
     ):
         try:

@@ -55,4 +55,20 @@ def env_setting(name: str, default):
         return env_int(name, default)
     if isinstance(default, float):
         return env_float(name, default)
+    if isinstance(default, dict):
+        return env_json(name, default)
     return os.environ.get(name, default)
+
+
+def env_json(name: str, default):
+    """`name` from the environment as JSON (never quoted back: it may hold passwords)."""
+    import json
+
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON ({exc.msg} at character "
+                                   f"{exc.pos})") from None

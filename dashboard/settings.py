@@ -105,6 +105,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # The Redis this dashboard shows. Unset: `manage.py serve` starts a private one and sets it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DASHBOARD_CLIENT_NAME = os.environ.get("DASHBOARD_CLIENT_NAME", "redis-dashboard")
+# Several connections: REDIS_URL's is named DASHBOARD_DEFAULT_CONNECTION; more are declared as
+# JSON ({"staging": {"url": "redis://...", "environment": "staging"}}) or saved in the app.
+# (DASHBOARD_DEFAULT_CONNECTION*, DASHBOARD_CONNECTIONS, DASHBOARD_CONNECTION_KEY: read below.)
 # Commands the Redis renamed (rename-command), e.g. "CONFIG=cfg-8c1e FLUSHALL=" (see README).
 DASHBOARD_RENAMED_COMMANDS = os.environ.get("DASHBOARD_RENAMED_COMMANDS", "")
 DASHBOARD_DATABASES = env_int("DASHBOARD_DATABASES", 0)

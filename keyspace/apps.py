@@ -12,3 +12,9 @@ class KeyspaceConfig(AppConfig):
 
         conf.validate()  # fails closed: a setting the app does not understand stops start-up
         checks.register()
+        from django.core.signals import request_finished
+
+        from keyspace.redis import profiles
+
+        # A request's connection ends with its response (streamed ones once sent).
+        request_finished.connect(profiles.deactivate, dispatch_uid="keyspace-connection")

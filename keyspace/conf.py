@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-KINDS = {int: "a whole number", bool: "True or False", str: "a string"}
+KINDS = {int: "a whole number", bool: "True or False", str: "a string", dict: "a dict"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,25 @@ KiB, MiB = 1024, 1024 * 1024
 SETTINGS: dict[str, Setting] = {
     "REDIS_URL": Setting("REDIS_URL", "", "the Redis to show (redis://, rediss:// or "
                          "unix://); empty: nothing to show until it is set"),
+    "DEFAULT_CONNECTION": Setting("DASHBOARD_DEFAULT_CONNECTION", "default",
+                                  "the name REDIS_URL's connection has in URLs "
+                                  "(/c/<name>/db/0/)"),
+    "DEFAULT_CONNECTION_LABEL": Setting("DASHBOARD_DEFAULT_CONNECTION_LABEL", "",
+                                        "REDIS_URL's connection as people call it; empty: "
+                                        "its name"),
+    "DEFAULT_CONNECTION_ENVIRONMENT": Setting("DASHBOARD_DEFAULT_CONNECTION_ENVIRONMENT", "",
+                                              "development, staging or production (shown on "
+                                              "every page; production asks for the key name "
+                                              "before destructive edits); empty: none"),
+    "CONNECTIONS": Setting("DASHBOARD_CONNECTIONS", {},
+                           "more connections, configured as code: {name: {url, label, "
+                           "environment, colour, username, password, tls_*, "
+                           "renamed_commands, databases, password_command, "
+                           "credential_provider}}"),
+    "CONNECTION_KEY": Setting("DASHBOARD_CONNECTION_KEY", "",
+                              "the key saved connections' passwords are encrypted with; "
+                              "empty: derived from SECRET_KEY (changing it makes saved "
+                              "passwords unreadable: they must be entered again)"),
     "CLIENT_NAME": Setting("DASHBOARD_CLIENT_NAME", "redis-dashboard",
                            "CLIENT SETNAME of every connection"),
     "RENAMED_COMMANDS": Setting("DASHBOARD_RENAMED_COMMANDS", "",
@@ -252,11 +271,25 @@ def problems() -> list[str]:
         parse_renames(app_settings.RENAMED_COMMANDS)
     except ValueError as exc:
         found.append(f"DASHBOARD_RENAMED_COMMANDS: {exc}")
+    found += _connection_problems()
     if not app_settings.NAMESPACE_DELIMITER:
         found.append("DASHBOARD_NAMESPACE_DELIMITER must not be empty")
     found += _tls_problems(url)
     found += _credential_problems(url)
     return found
+
+
+def _connection_problems() -> list[str]:
+    from keyspace.redis import profiles
+
+    found = []
+    if not profiles.NAME.fullmatch(app_settings.DEFAULT_CONNECTION):
+        found.append("DASHBOARD_DEFAULT_CONNECTION must be 1-40 lower-case letters, digits, "
+                     "- or _")
+    if app_settings.DEFAULT_CONNECTION_ENVIRONMENT not in profiles.ENVIRONMENTS:
+        found.append("DASHBOARD_DEFAULT_CONNECTION_ENVIRONMENT must be development, staging "
+                     "or production (or empty)")
+    return found + profiles.declared_problems()
 
 
 TLS_VERIFY_MODES = ("required", "optional", "none")

@@ -30,3 +30,8 @@ class NotPermitted(DashboardError):
 class SignInRequired(DashboardError):
     status = 401
     title = "Sign in"
+
+
+class ConnectionNotFound(DashboardError):
+    status = 404
+    title = "No such connection"

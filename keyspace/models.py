@@ -39,7 +39,8 @@ class AuditEntry(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                              on_delete=models.SET_NULL)
     username = models.CharField(max_length=150, blank=True)
-    connection = models.CharField(max_length=300)
+    connection = models.CharField(max_length=300)  # the address, never credentials
+    connection_name = models.CharField(max_length=40, blank=True, db_index=True)
     db = models.PositiveIntegerField(default=0)
     operation = models.CharField(max_length=60, db_index=True)
     key_text = models.TextField(blank=True)
@@ -119,6 +120,7 @@ class UndoRecord(models.Model):
     audit = models.OneToOneField(AuditEntry, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="undo")
     connection = models.CharField(max_length=300)
+    connection_name = models.CharField(max_length=40, blank=True)
     db = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
     expires = models.DateTimeField(db_index=True)
@@ -165,6 +167,7 @@ class AnalysisRun(models.Model):
     ACTIVE = (QUEUED, RUNNING)
 
     server = models.CharField(max_length=300)  # the Redis address, never credentials
+    connection_name = models.CharField(max_length=40, blank=True)
     db = models.PositiveIntegerField(default=0)
     delimiter = models.CharField(max_length=16, default=":")
     sample_size = models.PositiveIntegerField(null=True, blank=True)  # None: every key
@@ -247,6 +250,7 @@ class BulkJob(models.Model):
     MODES = [(PREFIX, "names starting with"), (PATTERN, "glob pattern"), (EXACT, "exactly")]
 
     server = models.CharField(max_length=300)  # the Redis address, never credentials
+    connection_name = models.CharField(max_length=40, blank=True)
     db = models.PositiveIntegerField(default=0)
     action = models.CharField(max_length=10, choices=ACTIONS)
     mode = models.CharField(max_length=10, choices=MODES)
@@ -328,3 +332,75 @@ class ServerSample(models.Model):
         constraints = [models.UniqueConstraint(fields=["target", "slot"],
                                                name="server_sample_once_per_slot")]
         indexes = [models.Index(fields=["target", "taken_at"])]
+
+
+class SavedConnection(models.Model):
+    """A Redis connection added in the dashboard (connections configured as code live in
+    DASHBOARD_CONNECTIONS instead). The password is kept encrypted (keyspace.access.secrets)
+    and never rendered: forms leave it blank and keep the stored one unless a new one is
+    typed."""
+
+    VERIFY_MODES = [("required", "required (trusted CA, matching host name)"),
+                    ("optional", "optional (checked only if the server sends one)"),
+                    ("none", "none (encrypted, but not verified)")]
+    ENVIRONMENTS = [("", "none"), ("development", "development"), ("staging", "staging"),
+                    ("production", "production")]
+
+    name = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    url = models.CharField(max_length=500)  # without the password
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True)
+    tls_ca_file = models.CharField(max_length=500, blank=True)
+    tls_cert_file = models.CharField(max_length=500, blank=True)
+    tls_key_file = models.CharField(max_length=500, blank=True)
+    tls_verify = models.CharField(max_length=10, choices=VERIFY_MODES, default="required")
+    environment = models.CharField(max_length=20, choices=ENVIRONMENTS, blank=True)
+    colour = models.CharField(max_length=7, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    def set_password(self, password: str) -> None:
+        from keyspace.access.secrets import encrypt
+
+        self.password_encrypted = encrypt(password)
+
+    def profile(self):
+        """This connection as the Redis layer uses it (the password decrypted; an unreadable
+        one is left out, and connecting then says Redis wants a password)."""
+        from keyspace.access.secrets import Unreadable, decrypt
+        from keyspace.redis.profiles import Profile
+
+        try:
+            password = decrypt(self.password_encrypted)
+        except Unreadable:
+            password = ""
+        return Profile(name=self.name, url=self.url, label=self.label,
+                       environment=self.environment, colour=self.colour,
+                       username=self.username, password=password,
+                       tls_ca_file=self.tls_ca_file, tls_cert_file=self.tls_cert_file,
+                       tls_key_file=self.tls_key_file, tls_verify=self.tls_verify,
+                       source="saved")
+
+
+class ConnectionRole(models.Model):
+    """A user's role on one connection, in place of their role elsewhere: a viewer of
+    production may be an editor of staging, or have no access to it at all."""
+
+    NONE, VIEWER, EDITOR = "none", "viewer", "editor"
+    ROLES = [(NONE, "no access"), (VIEWER, "viewer"), (EDITOR, "editor")]
+
+    connection = models.CharField(max_length=40)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="connection_roles")
+    role = models.CharField(max_length=10, choices=ROLES)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "user"],
+                                               name="one_role_per_connection")]

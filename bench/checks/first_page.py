@@ -23,8 +23,8 @@ def _cases(bench: Bench, label: str, db: int) -> dict[str, Callable[[], Sample]]
     return {
         f"{label} raw": lambda: probe.local(lambda: first_page(bench.raw(db))),
         f"{label} django": lambda: probe.get(f"/bench/floor/{db}/", tally=False),
-        f"{label} fragment": lambda: probe.get(f"/db/{db}/", HTMX_RESULTS),
-        f"{label} full": lambda: probe.get(f"/db/{db}/"),
+        f"{label} fragment": lambda: probe.get(f"/c/default/db/{db}/", HTMX_RESULTS),
+        f"{label} full": lambda: probe.get(f"/c/default/db/{db}/"),
     }
 
 
@@ -84,7 +84,7 @@ def _within(ratio: float, limit: float) -> bool:
 
 
 def _page_size(bench: Bench, db: int) -> int:
-    return len(KEY_ROW.findall(bench.probe.get(f"/db/{db}/", HTMX_RESULTS, tally=False).body))
+    return len(KEY_ROW.findall(bench.probe.get(f"/c/default/db/{db}/", HTMX_RESULTS, tally=False).body))
 
 
 def check(bench: Bench, dbs: dict[str, int]) -> list[Row]:

@@ -33,7 +33,7 @@ class CountRun:
 
 
 def follow(bench: Bench) -> CountRun:
-    path = "/db/0/namespaces/count/"
+    path = "/c/default/db/0/namespaces/count/"
     headers = {**HTMX, "HX-Target": "namespace-counts"}
     requests, wall_ms, max_redis = 0, 0.0, 0.0
     while requests < MAX_REQUESTS:

@@ -34,8 +34,8 @@ def _counter(proxy: CountingProxy, http: HttpClient) -> Callable[..., tuple[int,
 
 def _pages(bench: Bench) -> dict[str, tuple[str, dict[str, str] | None]]:
     return {
-        "first page, htmx fragment": ("/db/0/", HTMX_RESULTS),
-        "first page, full page": ("/db/0/", None),
+        "first page, htmx fragment": ("/c/default/db/0/", HTMX_RESULTS),
+        "first page, full page": ("/c/default/db/0/", None),
         "Django floor": ("/bench/floor/0/", None),
         "key page (big hash)": (key_path(0, bench.keys.big["hash"]), None),
     }
@@ -52,7 +52,7 @@ def _measure(
         for name, (path, headers) in pages.items()
     }
     time.sleep(OVERVIEW_TTL_SECONDS + 0.2)
-    seen["first page, full page, header refresh"] = [count("/db/0/")]
+    seen["first page, full page, header refresh"] = [count("/c/default/db/0/")]
     return seen
 
 

@@ -24,7 +24,7 @@ REDIS_BUDGET_MS = 50.0
 REDIS_LIMIT_MS = REDIS_BUDGET_MS * 1.2
 RAW_SCAN_COUNT = 10_000
 FOLLOW = re.compile(r'data-auto-follow hx-get="([^"]+)"')
-KEY_LINK = re.compile(r'<td class="key-name"><a href="/db/\d+/key/([A-Za-z0-9_-]*)/"')
+KEY_LINK = re.compile(r'<td class="key-name"><a href="/c/[a-z0-9_-]+/db/\d+/key/([A-Za-z0-9_-]*)/"')
 PROGRESS = re.compile(r"scanned ~([\d,]+) of ([\d,]+) keys")
 MAX_REQUESTS = 10_000
 
@@ -43,7 +43,7 @@ class SparseRun:
 
 def follow(bench: Bench) -> SparseRun:
     run = SparseRun()
-    path = f"/db/0/?match={quote(NEEDLE_MATCH)}"
+    path = f"/c/default/db/0/?match={quote(NEEDLE_MATCH)}"
     headers = HTMX_RESULTS
     while run.requests < MAX_REQUESTS:
         sample = bench.probe.get(path, headers)

@@ -13,6 +13,7 @@ from django.http import Http404
 
 from keyspace.exceptions import DashboardError
 from keyspace.models import AuditEntry
+from keyspace.redis import profiles
 from keyspace.redis.connection import target_address
 from keyspace.services.editing.guard import Conflict, Refused
 
@@ -27,6 +28,7 @@ def record(user, *, db: int, operation: str, key: bytes | None, outcome: str,
         user=user if signed_in else None,
         username=user.get_username() if signed_in else "",
         connection=target_address(),
+        connection_name=profiles.current().name,
         db=db,
         operation=operation[:60],
         outcome=outcome,

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from keyspace.models import SpentConfirmation
-from keyspace.redis.keynames import encode_key
+from keyspace.redis import profiles
+from keyspace.redis.keynames import encode_key, parse_escaped
 from keyspace.services.editing.guard import Refused
 
 SALT = "keyspace.confirmation"
@@ -30,9 +31,26 @@ class ConfirmationRequired(Refused):
 
 
 def _subject(user, db: int, key: bytes, action: str, what: str) -> dict:
-    """Everything a token is bound to (its nonce aside): a token matches only the same."""
+    """Everything a token is bound to (its nonce aside): a token matches only the same, on
+    the same connection."""
     user_id = user.pk if user is not None and user.is_authenticated else None
-    return {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what}
+    return {"u": user_id, "c": profiles.current().name, "d": int(db), "k": encode_key(key),
+            "a": action, "s": what}
+
+
+class NameNotTyped(ConfirmationRequired):
+    """On a production connection a destructive edit also needs the key's name typed."""
+
+
+def typed_name_matches(key: bytes, typed: str) -> bool:
+    """Whether `typed` names `key` (binary names typed with the escapes they are shown
+    with); only asked on production connections."""
+    if not profiles.current().is_production:
+        return True
+    try:
+        return bool(typed) and parse_escaped(typed.strip("\r\n")) == key
+    except ValueError:
+        return False
 
 
 def issue(user, db: int, key: bytes, action: str, what: str = "") -> str:
@@ -74,12 +92,16 @@ def spend(nonce: str) -> bool:
 
 
 def require(user, client, db: int, key: bytes, operation, data: dict, *, token: str,
-            row: str) -> None:
+            row: str, typed_name: str = "") -> None:
     """Refuse an edit that needs a confirmation without a token (`token`, as submitted) for
-    exactly this edit; the refusal carries what the redrawn form must show and hold to
-    confirm it."""
+    exactly this edit, and on a production connection without the key's name typed
+    (`typed_name`: checked first, so a mistyped name does not spend the token); the refusal
+    carries what the redrawn form must show and hold to confirm it."""
     if not operation.needs_confirmation(data):
         return
+    if not typed_name_matches(key, typed_name):
+        raise NameNotTyped("this is a production connection: type the key's name to "
+                           "confirm", updates={"confirm": token} if token else {})
     subject = subject_of(operation, data, row)
     try:
         check(user, db, key, operation.name, token, subject)

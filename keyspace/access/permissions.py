@@ -1,9 +1,14 @@
 """The one permission check every view passes through.
 
 With sign-in on (the default), a user needs the `view_redis` permission to read and
-`edit_redis` to write; the "viewers" and "editors" groups carry them. Read-only mode refuses
-every write whoever asks. With DASHBOARD_AUTH=off (loopback only), everyone may do
-everything read-only mode allows.
+`edit_redis` to write; the "viewers" and "editors" groups carry them. A role given on one
+connection (ConnectionRole) replaces that for the connection: a viewer can be an editor of
+staging, and anyone can be kept out of production. Read-only mode refuses every write
+whoever asks. With DASHBOARD_AUTH=off (loopback only), everyone may do everything read-only
+mode allows.
+
+Every view is declared with `dashboard_view`, which also enters the connection its URL
+names (`/c/<name>/db/<n>/`), before any check: the role asked about is the role there.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import redis
 from asgiref.sync import markcoroutinefunction, sync_to_async
 
 from keyspace.conf import app_settings
-from keyspace.exceptions import NotPermitted, SignInRequired
+from keyspace.exceptions import ConnectionNotFound, NotPermitted, SignInRequired
+from keyspace.redis import profiles
 from keyspace.views.decorators import app_view
 
 VIEW = "view"
@@ -37,10 +43,62 @@ def user_may(user, action: str) -> bool:
 
 
 def role_may(user, action: str) -> bool:
-    """The dashboard's own answer (role, sign-in), whatever the Redis user may do."""
+    """The dashboard's own answer (role, sign-in), whatever the Redis user may do, on the
+    current connection."""
     if not app_settings.AUTH:
         return action in ACTIONS
-    return bool(user and user.is_active and user.has_perm(PERMISSIONS[action]))
+    if not (user and user.is_active):
+        return False
+    if action == PUBLIC:
+        return True
+    role = connection_role(user, profiles.current().name)
+    if role is not None:
+        return action in ROLE_ACTIONS[role]
+    return user.has_perm(PERMISSIONS[action])
+
+
+ROLE_ACTIONS = {"none": (), "viewer": (VIEW,), "editor": (VIEW, EDIT)}
+
+
+def connection_role(user, connection: str) -> str | None:
+    """The user's role on `connection` where one was given, else None (their role
+    elsewhere applies); read once per request and user."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    roles = getattr(user, "_keyspace_connection_roles", None)
+    if roles is None:
+        from keyspace.models import ConnectionRole
+
+        roles = dict(ConnectionRole.objects.filter(user=user).values_list("connection",
+                                                                          "role"))
+        user._keyspace_connection_roles = roles
+    return roles.get(connection)
+
+
+def visible_connections(user) -> list[str]:
+    """The names of every connection `user` may view."""
+    names = []
+    for profile in profiles.every():
+        with profiles.using(profile):
+            if role_may(user, VIEW):
+                names.append(profile.name)
+    return names
+
+
+def enter_connection(request, kwargs: dict) -> profiles.Profile:
+    """Make the connection the URL names (its `db`, a Place) the current one; a URL naming
+    no connection is about the default one."""
+    db = kwargs.get("db")
+    if isinstance(db, profiles.Place):
+        profile = profiles.lookup(db.connection)
+        if profile is None:
+            profiles.activate(profiles.default())
+            raise ConnectionNotFound(f"there is no connection called {db.connection!r}")
+    else:
+        profile = profiles.default()
+    profiles.activate(profile)
+    request.keyspace_connection = profile
+    return profile
 
 
 def redis_write_refusal() -> str | None:
@@ -87,6 +145,7 @@ def dashboard_view(action: str, audit_as: str = ""):
 
             @functools.wraps(view)
             async def async_wrapper(request, *args, **kwargs):
+                await sync_to_async(enter_connection)(request, kwargs)
                 user = await request.auser() if hasattr(request, "auser") else None
                 if not await _may_async(user, action):
                     _refuse(user, action)
@@ -97,6 +156,7 @@ def dashboard_view(action: str, audit_as: str = ""):
 
             @functools.wraps(view)
             def wrapper(request, *args, **kwargs):
+                enter_connection(request, kwargs)
                 try:
                     require_permission(request, action)
                 except NotPermitted:

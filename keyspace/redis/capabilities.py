@@ -5,7 +5,8 @@ users disable or rename commands: CONFIG, MONITOR, DEBUG, KEYS, CLIENT, MEMORY, 
 INFO, SELECT, TYPE, MULTI or every write. Nothing the dashboard shows may require them. One
 pipelined round trip asks, harmlessly, for what the pages would use (ACL WHOAMI, CONFIG GET
 databases, INFO keyspace, MULTI+DISCARD, SELECT of the current db, EXISTS of a name nobody
-uses, UNLINK without arguments) and keeps each refusal with its reason: "not permitted"
+uses, UNLINK without arguments, a one-bucket SCAN with the TYPE option that Redis 5 lacks:
+keyspace.redis.typed_scan) and keeps each refusal with its reason: "not permitted"
 (NOPERM, an ACL rule) or "not available" (unknown: renamed or removed). MEMORY is not asked:
 the key list finds out from its own MEMORY USAGE replies. On Redis 7+, when the user may run
 ACL DRYRUN, it also asks whether the user may write at all.
@@ -100,7 +101,7 @@ class Capabilities:
         return "MULTI" not in self.missing
 
 
-_known: dict[str, Capabilities] = {}
+_known: dict[tuple, Capabilities] = {}
 _lock = threading.Lock()
 
 
@@ -116,7 +117,7 @@ def capabilities(client: redis.Redis | None = None) -> Capabilities:
     Raises what the connection raises (Redis down): callers that only draw catch it."""
     from keyspace.redis.connection import current_target, get_client
 
-    url = current_target().url
+    url = current_target().key
     known = _known.get(url)
     if known is not None and time.monotonic() - known.learned_at < CAPABILITY_SECONDS:
         return known
@@ -131,7 +132,7 @@ def known() -> Capabilities | None:
     from keyspace.redis.connection import current_target
 
     try:
-        found = _known.get(current_target().url)
+        found = _known.get(current_target().key)
     except ValueError:
         return None
     if found is None or time.monotonic() - found.learned_at >= CAPABILITY_SECONDS:
@@ -145,17 +146,22 @@ def note_refusal(command: str, exc: BaseException) -> str | None:
     kind = refusal_kind(exc)
     if kind is None or key_refused(exc):
         return kind
+    note_missing(command, kind)
+    return kind
+
+
+def note_missing(command: str, reason: str) -> None:
+    """Record in the facts this process holds that `command` cannot be used, and why."""
     from keyspace.redis.connection import current_target
 
     try:
-        url = current_target().url
+        url = current_target().key
     except ValueError:
-        return kind
+        return
     with _lock:
         known = _known.get(url)
         if known is not None:
-            known.missing[command.upper()] = kind
-    return kind
+            known.missing[command.upper()] = reason
 
 
 def _queue(pipe, name: str, *args) -> bool:
@@ -167,6 +173,7 @@ def _queue(pipe, name: str, *args) -> bool:
 
 def probe(client: redis.Redis, db: int) -> Capabilities:
     from keyspace.redis.cluster import default_node_client
+    from keyspace.redis.typed_scan import SCAN_TYPE, SCAN_TYPE_PROBE, scan_type_refusal
 
     client = default_node_client(client)  # a cluster's nodes are asked one at a time
     found = Capabilities(learned_at=time.monotonic())
@@ -184,6 +191,8 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             # No arguments: a server that has UNLINK refuses the arity and runs nothing; one
             # without it (older than 4.0, renamed away) answers "unknown command".
             ("UNLINK", ("UNLINK",)),
+            # One bucket's worth: Redis 5 (and some proxies) refuse the TYPE option.
+            (SCAN_TYPE, SCAN_TYPE_PROBE),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE
@@ -195,7 +204,10 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
         if not isinstance(reply, Exception):
             continue
         kind = refusal_kind(reply)
-        if label == "KEYS":
+        if label == SCAN_TYPE:
+            if (why := scan_type_refusal(reply)) is not None:
+                found.missing[label] = why
+        elif label == "KEYS":
             found.all_keys = not key_refused(reply)
         elif label == "DISCARD":
             pass  # refused only because MULTI was
@@ -303,7 +315,7 @@ def has_command(client: redis.Redis, name: str) -> bool:
     once per CAPABILITY_SECONDS in each process."""
     from keyspace.redis.connection import current_target
 
-    cache_key = (current_target().url, name.lower())
+    cache_key = (current_target().key, name.lower())
     with _lock:
         cached = _commands.get(cache_key)
     if cached and time.monotonic() - cached[0] < CAPABILITY_SECONDS:

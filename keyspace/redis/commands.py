@@ -15,8 +15,6 @@ import re
 import redis
 import redis.asyncio
 
-from keyspace.conf import app_settings
-
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 _NEW_NAME = re.compile(r"[!-~]*\Z")  # printable, no spaces: Redis reads one word
 
@@ -37,9 +35,12 @@ def parse_renames(text: str) -> dict[str, str]:
 
 
 def renames() -> dict[str, str]:
-    """The declared renames; validated at start-up, so never raises here."""
+    """The current connection's declared renames; validated at start-up (or when a
+    connection is saved), so never raises here."""
+    from keyspace.redis.profiles import current
+
     try:
-        return parse_renames(app_settings.RENAMED_COMMANDS)
+        return parse_renames(current().renamed_commands)
     except ValueError:
         return {}
 

@@ -1,7 +1,8 @@
 """The only place that builds Redis connections.
 
-One connection pool per (REDIS_URL, db): the db number is part of the connection and the
-dashboard never SELECTs on a shared one. Settings are read when a client is asked for, so
+One connection pool per (connection, db): the db number is part of the connection and the
+dashboard never SELECTs on a shared one. The connection is the current one (see
+profiles.py: the request's, a job's, or REDIS_URL's), read when a client is asked for, so
 tests and the run command can point the dashboard elsewhere without a restart.
 """
 
@@ -19,7 +20,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
-from keyspace.redis import cluster, credentials, transport
+from keyspace.redis import cluster, credentials, profiles, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -34,7 +35,21 @@ class RedisNotConfigured(redis.ConnectionError):
 class RedisTarget:
     """Where the dashboard points, described without credentials."""
 
-    url: str
+    profile: profiles.Profile
+
+    @property
+    def url(self) -> str:
+        """The URL connected with (it may hold the password: never shown)."""
+        return self.profile.connect_url
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def key(self) -> tuple:
+        """What per-connection caches are kept under."""
+        return self.profile.identity
 
     @property
     def _parts(self) -> dict:
@@ -60,9 +75,10 @@ class RedisTarget:
 
 
 def current_target() -> RedisTarget:
-    if not app_settings.REDIS_URL:
+    profile = profiles.current()
+    if not profile.url:
         raise RedisNotConfigured("REDIS_URL is not set")
-    return RedisTarget(app_settings.REDIS_URL)
+    return RedisTarget(profile)
 
 
 NOT_CONFIGURED = "(not configured)"
@@ -79,35 +95,31 @@ def target_address() -> str:
 
 def current_transport() -> transport.Transport | None:
     """Whether the connection is encrypted, for the header; None when nothing is set."""
-    url = app_settings.REDIS_URL
+    url = profiles.current().url
     return transport.describe(url) if url else None
 
 
-def _connection_settings() -> tuple:
+def _connection_settings(target: RedisTarget) -> tuple:
     return (
+        target.key,
         app_settings.CLIENT_NAME,
         app_settings.REDIS_CONNECT_TIMEOUT,
         app_settings.REDIS_SOCKET_TIMEOUT,
-        app_settings.RENAMED_COMMANDS,
-        app_settings.TLS_CA_FILE,
-        app_settings.TLS_CERT_FILE,
-        app_settings.TLS_KEY_FILE,
-        app_settings.TLS_VERIFY,
-        app_settings.REDIS_PASSWORD_COMMAND,
-        app_settings.REDIS_CREDENTIAL_PROVIDER,
     )
 
 
 def _tls_options(url: str) -> dict:
-    """redis-py's TLS options from the settings, for rediss:// URLs (the URL's own ssl_*
-    parameters, if any, still apply where a setting is unset)."""
+    """redis-py's TLS options from the connection's settings, for rediss:// URLs (the URL's
+    own ssl_* parameters, if any, still apply where a setting is unset)."""
     if not url.startswith("rediss://"):
         return {}
-    verify = app_settings.TLS_VERIFY
+    profile = profiles.current()
+    verify = profile.tls_verify
     options = {"ssl_cert_reqs": verify, "ssl_check_hostname": verify == "required"}
-    for setting, option in (("TLS_CA_FILE", "ssl_ca_certs"), ("TLS_CERT_FILE", "ssl_certfile"),
-                            ("TLS_KEY_FILE", "ssl_keyfile")):
-        if value := getattr(app_settings, setting):
+    for value, option in ((profile.tls_ca_file, "ssl_ca_certs"),
+                          (profile.tls_cert_file, "ssl_certfile"),
+                          (profile.tls_key_file, "ssl_keyfile")):
+        if value:
             options[option] = value
     return options
 
@@ -142,36 +154,36 @@ def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
 
 def get_client(db: int | None = None) -> redis.Redis:
     """A client for `db` (the URL's own db when None) that returns bytes, never str: a
-    RedisCluster (slot routing, keyspace.redis.cluster) when REDIS_URL names a cluster node."""
+    RedisCluster (slot routing, keyspace.redis.cluster) when the URL names a cluster node."""
     target = current_target()
-    db = target.default_db if db is None else db
+    db = target.default_db if db is None else int(db)
     if _is_cluster(target):
         return _cluster_client(target, db)
     return _standalone_client(target, db)
 
 
 def _is_cluster(target: RedisTarget) -> bool:
-    key = (target.url, _connection_settings())
-    return cluster.is_cluster(key, lambda: _standalone_client(target, target.default_db))
+    return cluster.is_cluster(_connection_settings(target),
+                              lambda: _standalone_client(target, target.default_db))
 
 
 def cluster_known() -> bool:
-    """Whether this process has found REDIS_URL to name a cluster node (never asks Redis)."""
+    """Whether this process has found the connection to name a cluster node (never asks)."""
     try:
         target = current_target()
     except (RedisNotConfigured, ValueError):
         return False
-    return cluster.known((target.url, _connection_settings()))
+    return cluster.known(_connection_settings(target))
 
 
 def _cluster_client(target: RedisTarget, db: int):
     cluster.check_db(db)
-    return cluster.client_for((target.url, _connection_settings()), target.url,
+    return cluster.client_for(_connection_settings(target), target.url,
                               _connection_options(target.url), _use_credentials)
 
 
 def _standalone_client(target: RedisTarget, db: int) -> redis.Redis:
-    pool_key = (target.url, db, _connection_settings())
+    pool_key = (db, _connection_settings(target))
     with _pools_lock:
         pool = _pools.get(pool_key)
         if pool is None:
@@ -192,7 +204,7 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     unnoticed, so a dropped connection must reach the caller as an error.
     """
     target = current_target()
-    db = target.default_db if db is None else db
+    db = target.default_db if db is None else int(db)
     if not subscriber and _is_cluster(target):
         cluster.check_db(db)
         return cluster.async_client_for(target.url, _connection_options(target.url),
@@ -254,7 +266,7 @@ def server_identity(server: dict) -> tuple[str, str, str]:
                                                                          "standalone"))
 
 
-_overview_cache: dict[str, tuple[float, ServerOverview]] = {}
+_overview_cache: dict[tuple, tuple[float, ServerOverview]] = {}
 OVERVIEW_TTL_SECONDS = 5.0
 
 
@@ -263,7 +275,7 @@ def server_overview() -> ServerOverview:
     of INFO, CONFIG or SELECT: HELLO (which every user may run) gives the version, and what
     is missing is said in `databases_note`."""
     target = current_target()
-    cached = _overview_cache.get(target.url)
+    cached = _overview_cache.get(target.key)
     if cached and time.monotonic() - cached[0] < OVERVIEW_TTL_SECONDS:
         return cached[1]
     client = get_client()
@@ -282,7 +294,7 @@ def server_overview() -> ServerOverview:
         databases_note=note,
         product=product,
     )
-    _overview_cache[target.url] = (time.monotonic(), overview)
+    _overview_cache[target.key] = (time.monotonic(), overview)
     return overview
 
 
@@ -320,7 +332,7 @@ def _databases(counts: dict, facts, default_db: int) -> tuple[tuple[DatabaseInfo
         info = DatabaseInfo(default_db, *counts.get(default_db, (0, 0)))
         return (info,), (f"Other databases are hidden: SELECT is {facts.missing['SELECT']}.")
     note = ""
-    total = facts.databases or app_settings.DATABASES or None
+    total = facts.databases or profiles.current().databases or None
     if total is None:
         numbers = sorted(set(counts) | {0, default_db})
         why = facts.reason("CONFIG") or "CONFIG GET databases gave no answer"

@@ -27,8 +27,6 @@ from collections.abc import Callable
 import redis
 from redis.credentials import CredentialProvider
 
-from keyspace.conf import app_settings
-
 logger = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT_SECONDS = 30.0
@@ -167,13 +165,15 @@ def provider_for(username: str | None) -> RefreshingCredentials | None:
     """The credentials from the settings, or None when the URL's password is used; one per
     setting and user, shared by every pool (each db, sync and async), so a refusal refreshes
     once. `username` is the URL's (redis://user@host), used with a command's password."""
-    key = (app_settings.REDIS_PASSWORD_COMMAND, app_settings.REDIS_CREDENTIAL_PROVIDER,
-           username)
+    from keyspace.redis.profiles import current
+
+    profile = current()
+    key = (profile.password_command, profile.credential_provider, username)
     if not (key[0] or key[1]):
         return None
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = _make(username)
+            _shared[key] = _make(key[0], key[1], username)
         return _shared[key]
 
 
@@ -183,9 +183,7 @@ def forget() -> None:
         _shared.clear()
 
 
-def _make(username: str | None) -> RefreshingCredentials | None:
-    command = app_settings.REDIS_PASSWORD_COMMAND
-    hook = app_settings.REDIS_CREDENTIAL_PROVIDER
+def _make(command: str, hook: str, username: str | None) -> RefreshingCredentials | None:
     if command:
         argv = parse_command(command)
         return RefreshingCredentials(lambda: _as_credentials(_run_command(argv), username))

@@ -45,6 +45,13 @@ from keyspace.redis.scan_tokens import (
     parse_position,
     scanned_fraction,
 )
+from keyspace.redis.typed_scan import (
+    filters_here,
+    keys_of_type,
+    note_scan_type_refusal,
+    of_type,
+    scan_step,
+)
 
 __all__ = ["ScanPage", "parse_cursor", "readable_keys", "scan_keys", "scanned_fraction"]
 
@@ -96,7 +103,9 @@ def scan_keys(
     Never returns more than `page_size` keys; a step that overflows the page is carried on in
     the returned cursor. `readable_only` (a user whose ACL key patterns leave some keys out:
     SCAN still names them) drops each step's names the user may not read, before they count;
-    None: when the connection's probe found such patterns."""
+    None: when the connection's probe found such patterns. A type filter runs as SCAN's TYPE
+    option, or here where the server lacks it (keyspace.redis.typed_scan): the same steps
+    either way, so tokens mean the same."""
     if is_cluster_client(client):
         from keyspace.redis.cluster_scan import scan_cluster
 
@@ -106,9 +115,27 @@ def scan_keys(
     if readable_only is None:
         readable_only = limited_keys()
     start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
-    filtered = bool(match and match != b"*") or bool(type_name)
     started = time.perf_counter()
-    total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered)
+    here = bool(type_name) and filters_here()
+    args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
+            readable_only)
+    try:
+        return _scan_page(*args, here=here)
+    except redis.ResponseError as exc:
+        # The facts said SCAN takes TYPE (or could not be had): a refusal met now is kept,
+        # and the page is scanned again with the filter applied here. Nothing was shown yet.
+        if here or not type_name or note_scan_type_refusal(exc) is None:
+            raise
+    return _scan_page(*args, here=True)
+
+
+def _scan_page(
+    client: redis.Redis, start: Position, page_size: int, match: bytes | None,
+    type_name: str | None, deadline: float, readable_only: bool, *, here: bool,
+) -> ScanPage:
+    filtered = bool(match and match != b"*") or bool(type_name)
+    total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered,
+                                       here)
     found: dict[bytes, None] = {}
     while True:
         step = steps.popleft()
@@ -130,13 +157,14 @@ def scan_keys(
         # A filter may match nothing for a long way: stop before a call that would likely
         # overrun the budget, not after it. Unfiltered, every step brings keys, so a page
         # fills in a few paced steps.
-        spent = (time.perf_counter() - started) * 1000
-        if filtered and spent + pacer.expected_ms() > budget_ms:
+        left = (deadline - time.perf_counter()) * 1000
+        if filtered and pacer.expected_ms() > left:
             break
         # Unfiltered, a step need not collect more keys than the page has room for.
         wanted = None if filtered else page_size - len(found)
         end, keys = pacer.call(
-            lambda count, at=step.end: client.scan(at, match=match, count=count, _type=type_name),
+            lambda count, at=step.end: scan_step(client, at, match=match, count=count,
+                                                 type_name=type_name, here=here),
             room=wanted,
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
@@ -151,11 +179,12 @@ def scan_keys(
 
 def _first_steps(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
-    type_name: str | None, filtered: bool,
+    type_name: str | None, filtered: bool, here: bool,
 ) -> tuple[int, deque[_Step], Pacer]:
     """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
     step when there is room for one: one round trip, two when a filtered scan has no pace
-    yet (a few names first, to size its first step)."""
+    yet (a few names first, to size its first step), and one more for the TYPEs of the step's
+    keys when the type filter is applied `here`."""
     carried = list(start.carried)
     scanning = not carried or (len(carried) < page_size and start.cursor != 0)
     pacer = Pacer(_first_count(start, carried, filtered))
@@ -172,9 +201,16 @@ def _first_steps(
         if probing:
             pipe.scan(start.cursor, count=PROBE_COUNT)
         elif scanning:
-            pipe.scan(start.cursor, match=match, count=count, _type=type_name)
-        total, *replies = pipe.execute()
+            pipe.scan(start.cursor, match=match, count=count, _type=None if here else type_name)
+        total, *replies = pipe.execute(raise_on_error=False)
+    checked = len(carried) if type_name else 0
+    # DBSIZE's and SCAN's errors are the page's; the carried keys' TYPE replies are read below.
+    if error := next((r for r in (total, *replies[checked:]) if isinstance(r, Exception)), None):
+        raise error
     if scanning and not probing:
+        if here and type_name:
+            end, keys = replies[-1]
+            replies[-1] = (end, keys_of_type(client, keys, type_name))
         pacer.observe(count, (time.perf_counter() - began) * 1000)
     steps: deque[_Step] = deque()
     if carried:
@@ -182,15 +218,13 @@ def _first_steps(
             # A carried key that changed type or vanished since its step no longer matches:
             # dropped, as SCAN TYPE would have. Without a type filter a vanished carried key
             # is dropped later, where keys_metadata leaves out any key that vanished after SCAN.
-            kept = [key for key, reply in zip(carried, replies, strict=False)
-                    if reply == type_name.encode()]
-            replies = replies[len(carried):]
-            carried = kept
+            carried = of_type(client, carried, replies[:checked], type_name)
+            replies = replies[checked:]
         steps.append(_Step(start.cursor, 0, start.cursor, carried))
     if probing:
         pacer = Pacer(count_for_names(replies[-1][1], FILTERED_FIRST_COUNT))
-        replies[-1] = pacer.call(
-            lambda count: client.scan(start.cursor, match=match, count=count, _type=type_name))
+        replies[-1] = pacer.call(lambda count: scan_step(
+            client, start.cursor, match=match, count=count, type_name=type_name, here=here))
         count = pacer.last_asked
     if scanning:
         end, keys = replies[-1]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keyspace.conf import app_settings
-
 _last_version: dict[str, str] = {}
 
 
@@ -29,10 +27,16 @@ class Transport:
 
     @property
     def verified(self) -> bool:
-        return self.encrypted and app_settings.TLS_VERIFY == "required"
+        from keyspace.redis.profiles import current
+
+        return self.encrypted and current().tls_verify == "required"
 
 
 def describe(url: str) -> Transport:
+    """The current connection's transport (`url`: its URL)."""
+    from keyspace.redis.profiles import current
+
+    profile = current()
     if url.startswith("unix://"):
         return Transport(False, "local socket",
                          "A unix socket on this machine: not encrypted, never leaves it.")
@@ -41,15 +45,15 @@ def describe(url: str) -> Transport:
                          "The connection to Redis is not encrypted (redis://); use rediss:// "
                          "for TLS.")
     version = _last_version.get("tls")
-    verify = app_settings.TLS_VERIFY
+    verify = profile.tls_verify
     if verify == "required":
         trust = ("the server's certificate is verified against "
-                 + (app_settings.TLS_CA_FILE or "the system's trusted CAs")
+                 + (profile.tls_ca_file or "the system's trusted CAs")
                  + " and its host name checked")
     elif verify == "optional":
         trust = "the server's certificate is checked only if it sends one"
     else:
-        trust = "the server's certificate is NOT verified (DASHBOARD_TLS_VERIFY=none)"
-    client = ", with a client certificate" if app_settings.TLS_CERT_FILE else ""
+        trust = "the server's certificate is NOT verified (TLS verify mode: none)"
+    client = ", with a client certificate" if profile.tls_cert_file else ""
     detail = f"Encrypted with {version or 'TLS'}{client}; {trust}."
     return Transport(True, version or "TLS", detail)

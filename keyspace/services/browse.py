@@ -17,6 +17,7 @@ from keyspace.redis.capabilities import (
 from keyspace.redis.cluster import by_node, is_cluster_client, refresh_after_failure
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
+from keyspace.redis.typed_scan import filter_note
 from keyspace.units import PageRequest, TypeUnit, ValuePage, registry
 
 
@@ -294,9 +295,10 @@ def lookup_key(client: redis.Redis, typed: str) -> bytes | None:
     return next((c for c, exists in zip(candidates, found, strict=True) if exists), None)
 
 
-def listing_notes(*, memory: bool) -> list[str]:
-    """What the key list does without, said above it: TYPE (types worked out from lengths)
-    and MEMORY USAGE (sizes estimated)."""
+def listing_notes(*, memory: bool, type_filtered: bool = False) -> list[str]:
+    """What the key list does without, said above it: TYPE (types worked out from lengths),
+    MEMORY USAGE (sizes estimated) and, under a type filter, SCAN's TYPE option (the filter
+    applied here)."""
     try:
         facts = capabilities()
     except (redis.RedisError, ValueError):
@@ -309,4 +311,6 @@ def listing_notes(*, memory: bool) -> list[str]:
     if memory and facts.lacks("MEMORY"):
         notes.append(f"{facts.reason('MEMORY')}: sizes (~) are estimated from each key's "
                      "length, not measured.")
+    if type_filtered and (note := filter_note()):
+        notes.append(note)
     return notes

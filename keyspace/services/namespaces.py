@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import redis
 from django.core.cache import cache
 
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.conf import app_settings
 from keyspace.redis.capabilities import limited_keys
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scanning import readable_keys, scanned_fraction

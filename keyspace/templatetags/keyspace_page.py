@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import redis
 from django import template
+from django.urls import reverse
 
 from keyspace.access import permissions
 from keyspace.conf import app_settings
+from keyspace.redis import profiles
 from keyspace.redis.connection import cluster_known, current_transport, target_address
 
 register = template.Library()
@@ -59,3 +61,39 @@ def redis_limits(context) -> list[str]:
         notes.append("This Redis user may read only some keys (its ACL key patterns): the "
                      "others are left out of key lists, type filters and namespace counts.")
     return notes
+
+
+@register.simple_tag
+def current_connection():
+    """The connection the page is about (a Profile: name, title, environment, colour)."""
+    return profiles.current()
+
+
+@register.simple_tag(takes_context=True)
+def connection_choices(context) -> list[dict]:
+    """Every other connection this user may view, each with a link that keeps the page's
+    place (the same view, key and query on that connection) where the URL names one."""
+    request = context.get("request")
+    if request is None:
+        return []
+    user = context.get("user")
+    if app_settings.AUTH and not getattr(user, "is_authenticated", False):
+        return []  # the sign-in page: nothing about connections before signing in
+    shown = profiles.current()
+    match = getattr(request, "resolver_match", None)
+    place = match.kwargs.get("db") if match is not None else None
+    query = request.META.get("QUERY_STRING", "")
+    choices = []
+    for profile in profiles.every():
+        if profile.name == shown.name:
+            continue
+        with profiles.using(profile):
+            if not permissions.role_may(user or None, permissions.VIEW):
+                continue
+        if isinstance(place, profiles.Place) and request.method == "GET":
+            kwargs = {**match.kwargs, "db": profiles.Place(int(place), profile.name)}
+            url = reverse(match.view_name, kwargs=kwargs) + (f"?{query}" if query else "")
+        else:
+            url = reverse("keyspace:connection-home", kwargs={"name": profile.name})
+        choices.append({"profile": profile, "url": url})
+    return choices

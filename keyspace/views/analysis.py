@@ -12,7 +12,7 @@ from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest, DashboardError
 from keyspace.models import AnalysisRun
-from keyspace.redis.connection import target_address
+from keyspace.redis import profiles
 from keyspace.redis.keynames import decode_key
 from keyspace.services.analysis.page import report_context
 from keyspace.services.analysis.results import report_for
@@ -41,7 +41,7 @@ class ReportQuery(forms.Form):
 
 
 def _runs(db: int):
-    return AnalysisRun.objects.filter(server=target_address(), db=db)
+    return AnalysisRun.objects.filter(**profiles.job_scope(), db=db)
 
 
 def _run(db: int, run_id: int) -> AnalysisRun:

@@ -7,8 +7,15 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils import timezone
 
-from keyspace.access.permissions import EDIT, VIEW, dashboard_view, user_may
+from keyspace.access.permissions import (
+    EDIT,
+    VIEW,
+    dashboard_view,
+    user_may,
+    visible_connections,
+)
 from keyspace.models import AuditEntry, UndoRecord
+from keyspace.redis import profiles
 from keyspace.views.query import QueryForm
 from keyspace.views.rendering import render_page, tabs_db
 
@@ -19,12 +26,20 @@ class AuditFilterForm(QueryForm):
     user = forms.CharField(required=False, max_length=150)
     operation = forms.CharField(required=False, max_length=60)
     outcome = forms.ChoiceField(required=False, choices=[("", "any")] + AuditEntry.OUTCOMES)
+    connection = forms.CharField(required=False, max_length=40)
     key = forms.CharField(required=False, max_length=1000, label="Key contains")
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
 
 
-def filtered_entries(query: dict):
+def filtered_entries(query: dict, visible: list[str] | None = None):
+    """The entries matching `query`, of the connections in `visible` (None: all)."""
     entries = AuditEntry.objects.all()
+    if visible is not None:
+        # "" is the default connection's (entries made before connections had names).
+        names = [*visible, ""] if profiles.default_name() in visible else visible
+        entries = entries.filter(connection_name__in=names)
+    if query.get("connection"):
+        entries = entries.filter(connection_name=query["connection"])
     if query["user"]:
         entries = entries.filter(username=query["user"])
     if query["operation"]:
@@ -41,11 +56,14 @@ def filtered_entries(query: dict):
 def audit_log(request):
     form = AuditFilterForm(request.GET)
     query = form.parsed()
-    page = Paginator(filtered_entries(query), PAGE_SIZE).get_page(query["page"] or 1)
+    # Only the connections this user may view: a user kept out of one never sees its keys.
+    visible = visible_connections(request.user)
+    page = Paginator(filtered_entries(query, visible), PAGE_SIZE).get_page(query["page"] or 1)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"form": form, "page": page, "query_without_page": params.urlencode(),
-               "tab": "audit", "operations": _known_operations(), "db": tabs_db()}
+               "tab": "audit", "operations": _known_operations(), "db": tabs_db(),
+               "connections": visible}
     _offer_undo(request, page)
     return render_page(request, "keyspace/audit.html", context, fragment="entries")
 

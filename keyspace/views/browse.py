@@ -60,7 +60,7 @@ def keyspace_browse(request, db: int):
     context = {
         "db": db,
         "tab": "keys",
-        "limits": listing_notes(memory="memory" in shown),
+        "limits": listing_notes(memory="memory" in shown, type_filtered=bool(query["type"])),
         "form": form,
         "query": query,
         "scan": scan,

@@ -16,7 +16,7 @@ from keyspace.access.permissions import (
 )
 from keyspace.exceptions import DashboardError
 from keyspace.models import BulkJob
-from keyspace.redis.connection import target_address
+from keyspace.redis import profiles
 from keyspace.redis.keynames import decode_key, parse_escaped
 from keyspace.services.bulk import confirming, jobs
 from keyspace.services.bulk.selection import Selection
@@ -67,7 +67,7 @@ class ChangeForm(forms.Form):
 
 
 def _job(db: int, job_id: int) -> BulkJob:
-    job = BulkJob.objects.filter(server=target_address(), db=db, pk=job_id).first()
+    job = BulkJob.objects.filter(**profiles.job_scope(), db=db, pk=job_id).first()
     if job is None:
         raise JobNotFound(f"There is no bulk job {job_id} on db{db} of this server.")
     return job
@@ -90,7 +90,7 @@ def bulk_page(request, db: int, *, form=None, import_form=None, status: int = 20
     """The Bulk tab: choose keys to change, export or import, and the recent jobs."""
     from keyspace.views.transfer import ExportForm, ImportForm
 
-    recent = BulkJob.objects.filter(server=target_address(), db=db).defer("payload")[:RECENT]
+    recent = BulkJob.objects.filter(**profiles.job_scope(), db=db).defer("payload")[:RECENT]
     context = {"db": db, "tab": "bulk", "recent": recent,
                "form": form or SelectionForm(initial=request.GET.dict()),
                "export_form": ExportForm(initial=request.GET.dict()),

@@ -18,11 +18,11 @@ from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from keyspace.conf import app_settings
 from keyspace.exceptions import (
     DashboardError,
     SignInRequired,
 )
+from keyspace.redis import profiles
 from keyspace.redis.cluster import describe_failure as describe_cluster_failure
 from keyspace.redis.connection import RedisNotConfigured, target_address
 from keyspace.views.rendering import wants_fragment
@@ -58,7 +58,7 @@ _TLS_REASONS = (
 def _tls_closed() -> str:
     """The server hung up right after the handshake: with TLS 1.3 that is how a server that
     wants a client certificate (or refuses the one sent) says so."""
-    if app_settings.TLS_CERT_FILE:
+    if profiles.current().tls_cert_file:
         return ("TLS: the server closed the connection: it may not accept the client "
                 "certificate (DASHBOARD_TLS_CERT_FILE)")
     return ("TLS: the server closed the connection: it may require a client certificate (set "
@@ -68,7 +68,7 @@ def _tls_closed() -> str:
 def _connection_reason(exc: Exception) -> str:
     text = str(exc)
     lowered = text.lower()
-    tls = app_settings.REDIS_URL.startswith("rediss://")
+    tls = profiles.current().url.startswith("rediss://")
     if tls or "[ssl" in lowered:
         for needle, reason in _TLS_REASONS:
             if needle in lowered:
@@ -76,7 +76,7 @@ def _connection_reason(exc: Exception) -> str:
         if "eof occurred in violation of protocol" in lowered or "unexpected eof" in lowered:
             return _tls_closed()
     if "no such file" in lowered:
-        if app_settings.REDIS_URL.startswith("unix://"):
+        if profiles.current().url.startswith("unix://"):
             return "no such socket"
         return "a file it needs is missing (check the DASHBOARD_TLS_* files)"
     if not tls and ("connection reset" in lowered or "closed by server" in lowered):
@@ -106,7 +106,7 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
     if isinstance(exc, redis.TimeoutError):
         message = f"redis at {target_address()} timed out"
-        if app_settings.REDIS_URL.startswith("rediss://") and "connecting" in str(exc):
+        if profiles.current().url.startswith("rediss://") and "connecting" in str(exc):
             message += (" connecting over TLS (a server that does not speak TLS, a plain "
                         "redis:// port, looks like this too)")
         return 503, "Redis is not answering", message

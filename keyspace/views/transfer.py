@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.access import audit
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry, BulkJob
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer import formats

@@ -19,7 +19,9 @@ def test_every_route_declares_its_action():
 
 def concrete(route: str) -> str:
     return "/" + (
-        route.replace("<db:db>", "0")
+        route.replace("<db:db>", "c/default/db/0")
+        .replace("<slug:name>", "default")
+        .replace("<path:rest>", "0/")
         .replace("<key:key>", encode_key(b"k"))
         .replace("<key:group>", encode_key(b"g"))
         .replace("<slug:action>", "ttl")

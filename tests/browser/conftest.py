@@ -12,7 +12,7 @@ expect.set_options(timeout=5_000)
 
 @pytest.fixture
 def url(live_server):
-    """`url("/db/0/")`: an absolute address on the live dashboard."""
+    """`url("/c/default/db/0/")`: an absolute address on the live dashboard."""
 
     def build(path: str) -> str:
         return live_server.url + path

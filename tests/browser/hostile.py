@@ -3,7 +3,7 @@ inert text wherever it appears (key names, fields, values, members, channels, me
 
 Every payload that would run script sets `window.__pwned` or opens a dialog; every payload
 that would make a request asks for a URL that is unique to it and easy to spot:
-`/db/0/?pwned=N` (an htmx attribute), `/pwned-N…` (an <img>, <link>, <object>…). A browser
+`/c/default/db/0/?pwned=N` (an htmx attribute), `/pwned-N…` (an <img>, <link>, <object>…). A browser
 test watches for both (`is_pwned_request`) and for the canary.
 
 `{N}` in a template below becomes the payload's number, so numbers stay unique as the list
@@ -32,7 +32,7 @@ _TEMPLATES: list[bytes] = [
     b'<noscript><p title="</noscript><img src=/pwned-{N} onerror=alert({N})>">',
     b"<object data=/pwned-{N}></object><embed src=/pwned-{N}b>",
     b"<link rel=stylesheet href=/pwned-{N}.css><style>@import '/pwned-{N}b.css';</style>",
-    b'<meta http-equiv=refresh content="0;url=/db/0/?pwned={N}">',
+    b'<meta http-equiv=refresh content="0;url=/c/default/db/0/?pwned={N}">',
     b"<base href=/pwned-{N}/>",
     b'<a href="javascript:window.__pwned={N}">click me</a>',
     # --- javascript: and data: URLs as plain data
@@ -55,21 +55,21 @@ _TEMPLATES: list[bytes] = [
     b'["</pre><script>window.__pwned={N}</script>", {"__proto__": {"pwned": {N}}}]',
     # JSON whose escapes decode to bidi, zero-width and line-separator characters.
     rb'{"file": "\u202egnp.exe", "zw": "a\u200bb\ufeff", "ls": "x\u2028y", "n": {N}}',
-    # --- htmx attributes: each would request its own /db/0/?pwned=N if processed
-    b'<div hx-get="/db/0/?pwned={N}" hx-trigger="load">htmx get</div>',
-    b'<button hx-post="/db/0/?pwned={N}" hx-trigger="load">htmx post</button>',
-    b'<div hx-on::load="window.__pwned={N}" hx-get="/db/0/?pwned={N}" hx-trigger="load">',
+    # --- htmx attributes: each would request its own /c/default/db/0/?pwned=N if processed
+    b'<div hx-get="/c/default/db/0/?pwned={N}" hx-trigger="load">htmx get</div>',
+    b'<button hx-post="/c/default/db/0/?pwned={N}" hx-trigger="load">htmx post</button>',
+    b'<div hx-on::load="window.__pwned={N}" hx-get="/c/default/db/0/?pwned={N}" hx-trigger="load">',
     b'<div hx-on:htmx:load="alert({N})">hx-on</div>',
-    b'<div data-hx-get="/db/0/?pwned={N}" data-hx-trigger="load">data-hx</div>',
-    b'<div hx-ext="sse" sse-connect="/db/0/pubsub/stream/?pwned={N}&channel=x" sse-swap="m">',
-    b'<a hx-boost="true" href="/db/0/?pwned={N}">boosted</a>',
-    b'<div hx-get="/db/0/?pwned={N}" hx-trigger="every 200ms">poll</div>',
-    b'<img src=/pwned-{N} hx-get="/db/0/?pwned={N}b" hx-trigger="load">',
-    b'" hx-get="/db/0/?pwned={N}" hx-trigger="load" x="',
-    b"<div hx-vals='js:{a: window.__pwned={N}}' hx-get=\"/db/0/?pwned={N}\" hx-trigger=load>",
-    b"<template><div hx-get=/db/0/?pwned={N} hx-trigger=load></div></template>",
+    b'<div data-hx-get="/c/default/db/0/?pwned={N}" data-hx-trigger="load">data-hx</div>',
+    b'<div hx-ext="sse" sse-connect="/c/default/db/0/pubsub/stream/?pwned={N}&channel=x" sse-swap="m">',
+    b'<a hx-boost="true" href="/c/default/db/0/?pwned={N}">boosted</a>',
+    b'<div hx-get="/c/default/db/0/?pwned={N}" hx-trigger="every 200ms">poll</div>',
+    b'<img src=/pwned-{N} hx-get="/c/default/db/0/?pwned={N}b" hx-trigger="load">',
+    b'" hx-get="/c/default/db/0/?pwned={N}" hx-trigger="load" x="',
+    b"<div hx-vals='js:{a: window.__pwned={N}}' hx-get=\"/c/default/db/0/?pwned={N}\" hx-trigger=load>",
+    b"<template><div hx-get=/c/default/db/0/?pwned={N} hx-trigger=load></div></template>",
     b'<div id="flash" hx-swap-oob="true">pwned-oob-{N}</div>',
-    b'<div hx-headers=\'{"X-CSRFToken": "pwned-{N}"}\' hx-post=/db/0/?pwned={N}b hx-trigger=load>',
+    b'<div hx-headers=\'{"X-CSRFToken": "pwned-{N}"}\' hx-post=/c/default/db/0/?pwned={N}b hx-trigger=load>',
     # --- template injection probes
     b"{{7*7}} {{ request.user }} #{N}",
     b"{% debug %}{% csrf_token %} #{N}",
@@ -79,7 +79,7 @@ _TEMPLATES: list[bytes] = [
     b"../../../../etc/passwd#{N}",
     b"..\\..\\..\\windows\\win.ini#{N}",
     b"%2e%2e%2f%2e%2e%2fetc%2fpasswd%00#{N}",
-    b"/db/0/key/../../audit/?pwned={N}",
+    b"/c/default/db/0/key/../../audit/?pwned={N}",
     # --- line breaks, NUL, header and SSE framing injection
     b"crlf\r\nSet-Cookie: pwned={N}\r\n\r\n<script>alert({N})</script>",
     b"lone cr\rhere #{N}",

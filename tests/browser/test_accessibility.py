@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 
 
 def key_path(name: str, rest: str = "") -> str:
-    return f"/db/0/key/{encode_key(name.encode())}/{rest}"
+    return f"/c/default/db/0/key/{encode_key(name.encode())}/{rest}"
 
 
 def seed(r: redis.Redis) -> None:
@@ -71,7 +71,7 @@ def visit(path: str, ready: str | None = None) -> Callable[[Page, str], None]:
 
 
 def open_db_picker(page: Page, base: str) -> None:
-    page.goto(base + "/db/0/")
+    page.goto(base + "/c/default/db/0/")
     settle(page)
     page.locator(".db-picker summary").click()
     expect(page.locator(".db-picker ul")).to_be_visible()
@@ -119,7 +119,7 @@ def audit_with_entries(page: Page, base: str) -> None:
 
 
 def console_with_replies(page: Page, base: str) -> None:
-    page.goto(base + "/db/0/console/")
+    page.goto(base + "/c/default/db/0/console/")
     field = page.get_by_label("Command", exact=True)
     for count, line in enumerate(("HGETALL user:1", "FLUSHALL"), 1):
         field.fill(line)
@@ -146,11 +146,11 @@ def spent_sign_in_link(page: Page, base: str) -> None:
 
 
 PAGES: dict[str, Callable[[Page, str], None]] = {
-    "browse": visit("/db/0/", "#scan-done"),
-    "browse-paged": visit("/db/0/?count=3", "#load-more"),
-    "browse-lookup-missing": visit("/db/0/?key=nothing", "#results"),
+    "browse": visit("/c/default/db/0/", "#scan-done"),
+    "browse-paged": visit("/c/default/db/0/?count=3", "#load-more"),
+    "browse-lookup-missing": visit("/c/default/db/0/?key=nothing", "#results"),
     "db-picker": open_db_picker,
-    "new-key": visit("/db/0/new/", "#editor form"),
+    "new-key": visit("/c/default/db/0/new/", "#editor form"),
     "string-json": visit(key_path("config:json"), ".value-body"),
     "string-binary": visit(key_path("blob"), ".value-body"),
     "string-long": visit(key_path("long"), ".value-body"),
@@ -179,11 +179,11 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "stream": visit(key_path("events"), "table.values"),
     "ttl-form-refused": refused_form,
     "delete-confirmation": visit(key_path("greeting", "edit/delete/"), "#editor form"),
-    "namespaces": visit("/db/0/namespaces/", "#namespace-counts table"),
-    "pubsub": visit("/db/0/pubsub/", "#channels table"),
+    "namespaces": visit("/c/default/db/0/namespaces/", "#namespace-counts table"),
+    "pubsub": visit("/c/default/db/0/pubsub/", "#channels table"),
     "audit": audit_with_entries,
     "console": console_with_replies,
-    "bulk": visit("/db/0/bulk/", ".bulk-form"),
+    "bulk": visit("/c/default/db/0/bulk/", ".bulk-form"),
     "connections": visit("/connections/", "table.keys"),
     "sign-in-failed": sign_in_failed,
     "sign-in-link-spent": spent_sign_in_link,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from keyspace.models import AnalysisRun
-from keyspace.redis.connection import target_address
+from keyspace.redis import profiles
 from keyspace.services.analysis.runs import start_analysis
 from tests.browser.a11y import assert_accessible
 
@@ -35,7 +35,7 @@ def _seed(r):
 
 def _running_run(**fields) -> AnalysisRun:
     now = timezone.now()
-    return AnalysisRun.objects.create(server=target_address(), db=0, state=AnalysisRun.RUNNING,
+    return AnalysisRun.objects.create(**profiles.job_scope(), db=0, state=AnalysisRun.RUNNING,
                                       started=now - timezone.timedelta(seconds=2),
                                       progressed=now, **fields)
 
@@ -45,7 +45,7 @@ def test_progress_moves_and_the_report_replaces_it(page: Page, url, r, settings)
     _seed(r)
     finished = start_analysis(db=0)  # a real result to hand the running row at the end
     run = _running_run(keys_done=100, keys_total=1000)
-    page.goto(url(f"/db/0/analysis/{run.pk}/"))
+    page.goto(url(f"/c/default/db/0/analysis/{run.pk}/"))
     progress = page.locator("#analysis-progress")
     expect(progress).to_contain_text("100 of 1,000 keys")
     expect(progress).to_contain_text("keys/s")
@@ -61,7 +61,7 @@ def test_progress_moves_and_the_report_replaces_it(page: Page, url, r, settings)
 
 def test_stop_cancels_the_run(page: Page, url):
     run = _running_run(keys_done=10, keys_total=1000)
-    page.goto(url(f"/db/0/analysis/{run.pk}/"))
+    page.goto(url(f"/c/default/db/0/analysis/{run.pk}/"))
     page.get_by_role("button", name="Stop the analysis").click()
     expect(page.locator("#analysis-progress")).to_contain_text("Stopping")
     run.refresh_from_db()
@@ -75,10 +75,10 @@ def test_stop_cancels_the_run(page: Page, url):
 def test_start_then_read_the_charts_and_drill_down(page: Page, url, r, settings):
     settings.TASKS = IMMEDIATE
     _seed(r)
-    page.goto(url("/db/0/analysis/"))
+    page.goto(url("/c/default/db/0/analysis/"))
     expect(page.get_by_text("No analysis of db0 yet")).to_be_visible()
     page.get_by_role("button", name="Start the analysis").click()
-    expect(page).to_have_url(re.compile(r"/db/0/analysis/[0-9]+/$"))
+    expect(page).to_have_url(re.compile(r"/c/default/db/0/analysis/[0-9]+/$"))
     charts = page.locator("figure.chart")
     expect(charts.filter(has_text="Memory by namespace").locator("svg rect")).to_have_count(4)
     expect(charts.filter(has_text="Keys by time to live").locator("svg rect")).to_have_count(6)
@@ -105,7 +105,7 @@ def test_comparison_draws_growth_and_shrinkage(page: Page, url, r, settings):
     r.delete(*[f"user:{i}:name".encode() for i in range(30)])
     r.set(b"new:key", b"v" * 500)
     second = start_analysis(db=0)
-    page.goto(url(f"/db/0/analysis/{second.pk}/"))
+    page.goto(url(f"/c/default/db/0/analysis/{second.pk}/"))
     page.get_by_label("Compare with").select_option(str(first.pk))
     page.get_by_role("button", name="Compare").click()
     chart = page.locator(".compare figure.chart")

@@ -17,7 +17,7 @@ def run(page: Page, line: str) -> None:
 
 def test_commands_run_and_replies_stay_in_the_transcript(page: Page, url, r: redis.Redis):
     r.rpush("queue", "a", "<script>alert(1)</script>")
-    page.goto(url("/db/0/console/"))
+    page.goto(url("/c/default/db/0/console/"))
     run(page, "LRANGE queue 0 -1")
     entries = page.locator("[data-console-entry]")
     expect(entries).to_have_count(1)
@@ -40,7 +40,7 @@ def test_commands_run_and_replies_stay_in_the_transcript(page: Page, url, r: red
 
 def test_a_refused_command_says_why_in_place(page: Page, url, r: redis.Redis):
     r.set("keep", "1")
-    page.goto(url("/db/0/console/"))
+    page.goto(url("/c/default/db/0/console/"))
     run(page, "FLUSHALL")
     expect(page.locator(".console-refusal")).to_contain_text("DASHBOARD_CONSOLE_ALLOW")
     assert r.get("keep") == b"1"
@@ -49,7 +49,7 @@ def test_a_refused_command_says_why_in_place(page: Page, url, r: redis.Redis):
 def test_an_allowed_dangerous_command_runs_once_confirmed(page: Page, url, r: redis.Redis, settings):
     settings.DASHBOARD_CONSOLE_ALLOW = "flushdb"
     r.set("keep", "1")
-    page.goto(url("/db/0/console/"))
+    page.goto(url("/c/default/db/0/console/"))
     run(page, "FLUSHDB")
     confirm = page.get_by_role("button", name="Run FLUSHDB")
     expect(confirm).to_be_visible()

@@ -331,7 +331,7 @@ def test_delete_asks_first_and_cancel_keeps_the_key(
     assert traffic.posts() == []
 
     editor.get_by_role("button", name="Delete the key").click()
-    expect(page).to_have_url(url("/db/0/"))
+    expect(page).to_have_url(url("/c/default/db/0/"))
     expect(page.locator("#flash")).to_contain_text("deleted doomed")
     expect(page.get_by_role("link", name="kept", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="doomed", exact=True)).to_have_count(0)
@@ -364,7 +364,7 @@ def test_undo_puts_a_deleted_key_back_and_an_edited_field_back(
     page.goto(url(key_url("profile")))
     key_action(page, "Delete").click()
     page.locator("#editor").get_by_role("button", name="Delete the key").click()
-    expect(page).to_have_url(url("/db/0/"))
+    expect(page).to_have_url(url("/c/default/db/0/"))
     assert r.exists("profile") == 0
 
     page.locator("#undo-offer").get_by_role("button", name="Undo").click()

@@ -50,7 +50,7 @@ pytestmark = pytest.mark.browser
 HASH = b'hash:<img src=/pwned-hash onerror=window.__pwned="hash">"\'{{7*7}}'
 LIST = "list:\u202e<script>window.__pwned='list'</script>".encode()
 SET = b"set:\r\n<svg onload=alert('set')>\xff"
-ZSET = b'zset:"><div hx-get="/db/0/?pwned=zset" hx-trigger="load">zset</div>'
+ZSET = b'zset:"><div hx-get="/c/default/db/0/?pwned=zset" hx-trigger="load">zset</div>'
 STREAM = b"stream:</title><script>alert('stream')</script>"
 JSON_KEY = b"json:{% debug %}<img src=/pwned-json onerror=alert('json')>"
 CONTAINERS = (HASH, LIST, SET, ZSET, STREAM, JSON_KEY)
@@ -286,7 +286,7 @@ def wait_replaced(page: Page, selector: str) -> None:
 
 
 def key_url(name: bytes, rest: str = "") -> str:
-    return f"/db/0/key/{encode_key(name)}/{rest}"
+    return f"/c/default/db/0/key/{encode_key(name)}/{rest}"
 
 
 def title_text(text: str) -> str:
@@ -304,7 +304,7 @@ def drill_down(page: Page, guard: Guard, url, folder: bytes, sub: bytes) -> None
     """From the namespace root into `folder`, then `sub`, to its key and back, then "Browse
     keys under" it: by the links a person would click."""
     counts = page.locator("#namespace-counts")
-    page.goto(url("/db/0/namespaces/"))
+    page.goto(url("/c/default/db/0/namespaces/"))
     expect(counts.locator(".summary")).to_contain_text("Counted all")
     click_text(page, "#namespace-counts a.folder", shown(folder) + ":")
     expect(counts.locator(".summary code")).to_have_text(shown(folder + b":"))
@@ -353,7 +353,7 @@ def test_key_list_filters_and_namespaces_show_hostile_names_as_text(
     keys = all_keys()
 
     # Every key at once: each name is one link reading exactly the name, nothing else.
-    page.goto(url("/db/0/?count=500"))
+    page.goto(url("/c/default/db/0/?count=500"))
     expect(page.locator("#scan-done")).to_contain_text(f"all {len(keys)} keys")
     page.wait_for_timeout(300)  # an injected hx-trigger="every 200ms" would have fired
     guard.check("key list")
@@ -403,7 +403,7 @@ def test_key_list_filters_and_namespaces_show_hostile_names_as_text(
     guard.check("history restore")
 
     # Namespaces: folders and leaves, then down into hostile folders by their links.
-    page.goto(url("/db/0/namespaces/"))
+    page.goto(url("/c/default/db/0/namespaces/"))
     counts = page.locator("#namespace-counts")
     expect(counts.locator(".summary")).to_contain_text(f"Counted all {len(keys)} keys")
     guard.check("namespaces")
@@ -420,7 +420,7 @@ def test_key_list_filters_and_namespaces_show_hostile_names_as_text(
         drill_down(page, guard, url, folder, sub)
 
     # A hostile delimiter: in the form, in folder names, in links.
-    page.goto(url("/db/0/namespaces/?" + urlencode({"delimiter": DELIMITER})))
+    page.goto(url("/c/default/db/0/namespaces/?" + urlencode({"delimiter": DELIMITER})))
     expect(counts.locator(".summary")).to_contain_text("Counted all")
     guard.check("namespaces with a hostile delimiter")
     expect(page.get_by_label("Delimiter")).to_have_value(DELIMITER)
@@ -748,7 +748,7 @@ def test_tools_leaderboard_and_error_messages_with_hostile_data(page: Page, url,
 
     # Error pages that echo hostile query text.
     bad_type = "<img src=/pwned-type onerror=alert('type')>{{7*7}}"
-    response = page.goto(url("/db/0/?" + urlencode({"type": bad_type})))
+    response = page.goto(url("/c/default/db/0/?" + urlencode({"type": bad_type})))
     assert response.status == 400
     expect(page.locator("h1")).to_have_text("Bad request")
     expect(page.locator(".error-message")).to_contain_text(bad_type)
@@ -766,7 +766,7 @@ def test_tools_leaderboard_and_error_messages_with_hostile_data(page: Page, url,
     guard.check("key not found", allow_console=(r"status of 404",))
 
     # The same refusal for an htmx request lands in the page's error banner.
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.eval_on_selector(
         "#key-filter select[name=type]",
         "(select, value) => { select.add(new Option('hostile', value)); select.value = value; }",
@@ -870,7 +870,7 @@ def test_pubsub_page_shows_hostile_channels_and_live_messages_as_text(
 
 def _pubsub_page(page: Page, r: redis.Redis, guard: Guard, base: str) -> None:
     query = [("channel", to_escaped(c)) for c in CHANNELS] + [("pattern", to_escaped(PATTERN))]
-    page.goto(f"{base}/db/0/pubsub/?{urlencode(query)}")
+    page.goto(f"{base}/c/default/db/0/pubsub/?{urlencode(query)}")
     status = page.locator("#stream-status")
     expect(status).to_have_text("subscribed")
     guard.check("pub/sub page")
@@ -968,14 +968,14 @@ def _pubsub_page(page: Page, r: redis.Redis, guard: Guard, base: str) -> None:
 def test_the_guard_sees_what_escaping_failures_would_do(page: Page, url, guard: Guard):
     """The checks above prove something only if they can fail: markup put into the page the
     way a missed escape would (and processed by htmx as a swap would) trips every one."""
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     guard.check("clean page")
     page.evaluate(
         """() => {
           const flash = document.querySelector("#flash");
           flash.insertAdjacentHTML("beforeend",
             '<img src="/pwned-selftest.png" onerror="window.__pwned=1">' +
-            '<div hx-get="/db/0/?pwned=selftest" hx-trigger="load">x</div>' +
+            '<div hx-get="/c/default/db/0/?pwned=selftest" hx-trigger="load">x</div>' +
             '<div id="flash">\\u202e</div>');
           window.htmx.process(flash);
         }"""

@@ -28,7 +28,7 @@ def seed_sizes(r: redis.Redis, count: int = 30) -> dict[str, int]:
 
 def test_sorting_every_loaded_row_by_memory_with_the_keyboard(page: Page, url, r):
     memory = seed_sizes(r)
-    page.goto(url("/db/0/?count=10"))
+    page.goto(url("/c/default/db/0/?count=10"))
     page.locator("#load-more a").click()
     expect(page.locator(KEY_LINKS)).to_have_count(20)
     header = page.get_by_role("link", name="Memory")
@@ -67,7 +67,7 @@ def test_sorting_without_javascript_follows_the_link(browser: Browser, url, r, l
                           "url": live_server.url}])
     page = context.new_page()
     try:
-        page.goto(url("/db/0/"))
+        page.goto(url("/c/default/db/0/"))
         page.get_by_role("link", name="Length").click()
         page.wait_for_url("**sort=-length**")
         page.get_by_role("link", name="Memory").click()
@@ -78,7 +78,7 @@ def test_sorting_without_javascript_follows_the_link(browser: Browser, url, r, l
         page.get_by_label("Memory", exact=True).uncheck()
         page.get_by_role("button", name="Filter").click()
         page.wait_for_url("**columns=1**")
-        page.goto(url("/db/0/"))
+        page.goto(url("/c/default/db/0/"))
         expect(page.locator("thead th")).to_have_text(["Key", "Type", "TTL", "Length"])
     finally:
         context.close()
@@ -88,7 +88,7 @@ def test_a_rate_limiter_shows_its_window_on_the_key_page(page: Page, url, r):
     now_ms = time.time() * 1000
     r.zadd("ratelimit:api:ada", {f"req-{i}": now_ms - i * 4_000 for i in range(25)})
     r.expire("ratelimit:api:ada", 60)
-    page.goto(url(f"/db/0/key/{encode_key(b'ratelimit:api:ada')}/"))
+    page.goto(url(f"/c/default/db/0/key/{encode_key(b'ratelimit:api:ada')}/"))
     panel = page.locator("#pattern-sliding-window")
     expect(panel.get_by_role("heading")).to_have_text("Looks like: Rate limiter (sliding window)")
     expect(panel.locator("figcaption")).to_have_text("15 requests in the last 1 m.")
@@ -111,12 +111,12 @@ def test_pattern_views_sorted_list_and_recommendations_are_accessible(page: Page
     for name, pattern in ((b"sess:abc", "session"), (b"lock:job", "lock"),
                           (b"bucket:ada", "token-bucket"), (b"events", "score-dates"),
                           (b"rl:ada", "sliding-window")):
-        page.goto(url(f"/db/0/key/{encode_key(name)}/"))
+        page.goto(url(f"/c/default/db/0/key/{encode_key(name)}/"))
         expect(page.locator(f"#pattern-{pattern}")).to_be_visible()
         assert_accessible(page, f"pattern {pattern}")
-    page.goto(url("/db/0/?sort=-memory"))
+    page.goto(url("/c/default/db/0/?sort=-memory"))
     expect(page.locator("#sort-note")).to_be_visible()
     assert_accessible(page, "sorted key list")
-    page.goto(url("/db/0/recommendations/"))
+    page.goto(url("/c/default/db/0/recommendations/"))
     expect(page.locator("h1")).to_have_text("Recommendations for db0")
     assert_accessible(page, "recommendations")

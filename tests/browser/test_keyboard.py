@@ -40,7 +40,7 @@ BROWSE_ACTIONS = (
 
 
 def key_path(name: str) -> str:
-    return f"/db/0/key/{encode_key(name.encode())}/"
+    return f"/c/default/db/0/key/{encode_key(name.encode())}/"
 
 
 def name_row(page: Page):
@@ -84,7 +84,7 @@ def user_hash(r: redis.Redis) -> None:
 
 
 def test_tab_reaches_every_action_of_the_key_list(page: Page, url, user_hash):
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     wait_for_header(page)
 
     stops = tab_until(page, named("user:1"))
@@ -97,7 +97,7 @@ def test_tab_reaches_every_action_of_the_key_list(page: Page, url, user_hash):
     assert order == sorted(order), f"the focus order is not the page's order: {reached}"
 
     # The db picker opens with Enter, its databases are the next stops, Escape closes it.
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     wait_for_header(page)
     tab_until(page, named("db0"))
     page.keyboard.press("Enter")
@@ -109,7 +109,7 @@ def test_tab_reaches_every_action_of_the_key_list(page: Page, url, user_hash):
 
 
 def test_the_skip_link_goes_straight_to_the_page(page: Page, url, user_hash):
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.keyboard.press("Tab")
     stop = focused(page)
     assert stop["name"] == "Skip to the content"

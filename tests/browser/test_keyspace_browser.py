@@ -79,7 +79,7 @@ def test_dashboard_lists_keys_with_metadata_and_server_header(page: Page, url, r
         pipe.execute()
 
     page.goto(url("/"))
-    expect(page).to_have_url(url("/db/0/"))
+    expect(page).to_have_url(url("/c/default/db/0/"))
 
     # Header: where, which Redis, which db.
     header = page.locator("header.topbar")
@@ -136,12 +136,12 @@ def test_filter_by_pattern_and_type_is_bookmarkable_and_back_restores(page: Page
     everything |= {"user:prefs", "user:roles", "cart:7"}
     users = {name for name in everything if name.startswith("user:")}
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     expect(page.locator(KEY_ROWS)).to_have_count(len(everything))
 
     # Pattern: only matching keys, and the URL says so.
     filter_keys(page, match="user:*")
-    expect(page).to_have_url(re.compile(r"/db/0/\?.*match=user%3A\*"))
+    expect(page).to_have_url(re.compile(r"/c/default/db/0/\?.*match=user%3A\*"))
     expect(page.locator(KEY_ROWS)).to_have_count(len(users))
     assert set(listed_names(page)) == users
     expect(page.locator("#results .summary")).to_contain_text("match the filter")
@@ -170,7 +170,7 @@ def test_filter_by_pattern_and_type_is_bookmarkable_and_back_restores(page: Page
     expect(page.locator(KEY_ROWS)).to_have_count(len(users))
     assert set(listed_names(page)) == users
     page.go_back()
-    expect(page).to_have_url(url("/db/0/"))
+    expect(page).to_have_url(url("/c/default/db/0/"))
     expect(page.locator(KEY_ROWS)).to_have_count(len(everything))
 
     # Bookmarkable: the filtered URL opened cold renders the same list and the same form.
@@ -187,7 +187,7 @@ def test_load_more_appends_pages_in_place_until_scan_complete(page: Page, url, r
     names = {f"item:{i:03d}" for i in range(350)}
     seed_strings(r, names)
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     rows = page.locator(KEY_ROWS)
     expect(page.locator("#load-more")).to_be_visible()
     first = rows.count()
@@ -245,7 +245,7 @@ def test_sparse_filter_follows_on_its_own_until_complete(page: Page, url, r, set
     needles = seed_haystack(r, 30_000)
     follows = follow_requests(page)
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     filter_keys(page, match="needle:*")
 
     expect(page.locator("#scan-done")).to_be_visible(timeout=20_000)
@@ -278,7 +278,7 @@ def test_stop_halts_auto_follow_and_continue_resumes(page: Page, url, r, setting
     needles = seed_haystack(r, 30_000)
     follows = follow_requests(page)
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     filter_keys(page, match="needle:*")
     expect(page.locator("#load-more [data-scan-stop]")).to_be_visible()
     # The row holding Stop is replaced every few tens of ms while following, so a button
@@ -317,11 +317,11 @@ def test_stop_while_a_follow_is_in_flight_stays_stopped_on_screen(page: Page, ur
         else:
             route.continue_()
 
-    page.route(re.compile(r"/db/0/\?"), hold_first_follow)
+    page.route(re.compile(r"/c/default/db/0/\?"), hold_first_follow)
     follows = follow_requests(page)
     page.on("requestfinished", lambda request: settled.append(request))
     page.on("requestfailed", lambda request: settled.append(request))
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     with page.expect_request(lambda request: request.headers.get("hx-target") == "load-more"):
         filter_keys(page, match="needle:*")
     row = page.locator("#load-more")
@@ -354,7 +354,7 @@ def test_stop_responds_to_a_human_length_press(page: Page, url, r, settings):
     seed_strings(r, (f"noise:{i}" for i in range(30_000)))
     follows = follow_requests(page)
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     filter_keys(page, match="needle:*")
     # Where the current Stop button is, read in one go (the row is swapped every few ms).
     x, y = page.wait_for_function(
@@ -386,9 +386,9 @@ def test_namespaces_drill_down_to_a_key(page: Page, url, r):
         pipe.set("config", "x")
         pipe.execute()
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.get_by_role("navigation", name="Views").get_by_role("link", name="Namespaces").click()
-    expect(page).to_have_url(url("/db/0/namespaces/"))
+    expect(page).to_have_url(url("/c/default/db/0/namespaces/"))
 
     counts = page.locator("#namespace-counts")
     expect(counts.locator(".summary")).to_contain_text("Counted all 51 keys")
@@ -408,7 +408,7 @@ def test_namespaces_drill_down_to_a_key(page: Page, url, r):
 
     # Into user: → one sub-folder and 35 keys at this level.
     folders.filter(has_text="user:").click()
-    expect(page).to_have_url(re.compile(r"/db/0/namespaces/\?prefix=" + encode_key(b"user:")))
+    expect(page).to_have_url(re.compile(r"/c/default/db/0/namespaces/\?prefix=" + encode_key(b"user:")))
     crumbs = page.get_by_role("navigation", name="Namespace path")
     expect(crumbs.get_by_role("link")).to_have_text(["db0", "user"])
     expect(counts.locator(".summary")).to_contain_text("Counted all 40 keys under user:")
@@ -431,7 +431,7 @@ def test_namespaces_drill_down_to_a_key(page: Page, url, r):
 
     # And a key opens its own page.
     counts.get_by_role("link", name="user:admin:3", exact=True).click()
-    expect(page).to_have_url(url(f"/db/0/key/{encode_key(b'user:admin:3')}/"))
+    expect(page).to_have_url(url(f"/c/default/db/0/key/{encode_key(b'user:admin:3')}/"))
     expect(page.locator("h1.key-title")).to_have_text("user:admin:3")
     expect(page.locator("table.values")).to_contain_text("root")
 
@@ -443,7 +443,7 @@ def test_namespace_with_a_binary_name_drills_down(page: Page, url, r):
         pipe.set(b"plain:1", b"x")
         pipe.execute()
 
-    page.goto(url("/db/0/namespaces/"))
+    page.goto(url("/c/default/db/0/namespaces/"))
     counts = page.locator("#namespace-counts")
     expect(counts.locator("a.folder")).to_have_text([r"bin\xff:", "plain:"])
     counts.get_by_role("link", name=r"bin\xff:", exact=True).click()
@@ -468,7 +468,7 @@ def test_browse_keys_under_a_folder_matches_only_that_folder(page: Page, url, r)
         pipe.execute()
 
     for folder, inside in (("x[1]:", "x[1]:1"), ("q*:", "q*:1"), ("a\\b:", "a\\b:1")):
-        page.goto(url("/db/0/namespaces/"))
+        page.goto(url("/c/default/db/0/namespaces/"))
         page.locator("#namespace-counts").get_by_role("link", name=folder, exact=True).click()
         expect(page.locator("#namespace-counts .summary")).to_contain_text(
             f"Counted all 1 keys under {folder}"
@@ -482,14 +482,14 @@ def test_tabs_mark_the_current_view(page: Page, url, r):
     r.set("user:1", "x")
     tabs = page.get_by_role("navigation", name="Views")
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     expect(tabs.get_by_role("link", name="Keys")).to_have_attribute("aria-current", "page")
     expect(tabs.get_by_role("link", name="Namespaces")).not_to_have_attribute(
         "aria-current", "page"
     )
 
     tabs.get_by_role("link", name="Namespaces").click()
-    expect(page).to_have_url(url("/db/0/namespaces/"))
+    expect(page).to_have_url(url("/c/default/db/0/namespaces/"))
     expect(tabs.get_by_role("link", name="Namespaces")).to_have_attribute("aria-current", "page")
     expect(tabs.get_by_role("link", name="Keys")).not_to_have_attribute("aria-current", "page")
 
@@ -500,9 +500,9 @@ def test_tabs_mark_the_current_view(page: Page, url, r):
 def test_big_hash_pages_with_load_more_and_filters_fields(page: Page, url, r):
     r.hset("big:hash", mapping={f"field:{i:04d}": f"value-{i}" for i in range(5_000)})
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.get_by_role("link", name="big:hash", exact=True).click()
-    expect(page).to_have_url(url(f"/db/0/key/{encode_key(b'big:hash')}/"))
+    expect(page).to_have_url(url(f"/c/default/db/0/key/{encode_key(b'big:hash')}/"))
     expect(page.locator("dl.meta")).to_contain_text("5,000 fields")
 
     rows = page.locator(VALUE_ROWS)
@@ -547,9 +547,9 @@ BINARY_SHOWN = r"bin:\xff\xfe\0 end"  # display.py: invalid bytes as \xNN, NUL a
 def test_binary_key_name_opens_from_list_and_by_url(page: Page, url, r):
     r.set(BINARY_NAME, b"stored under a binary name")
     r.set("plain", "x")
-    key_url = url(f"/db/0/key/{encode_key(BINARY_NAME)}/")
+    key_url = url(f"/c/default/db/0/key/{encode_key(BINARY_NAME)}/")
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     link = page.get_by_role("link", name=BINARY_SHOWN, exact=True)
     expect(link).to_have_text(BINARY_SHOWN)
     expect(link).to_have_class(re.compile(r"\bbinary\b"))
@@ -568,7 +568,7 @@ def test_binary_key_name_opens_from_list_and_by_url(page: Page, url, r):
     shows_the_key()
 
     # The name as shown is also what a person can type into the exact-key lookup.
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     lookup = page.locator("#key-lookup")
     lookup.get_by_label("Exact key").fill(BINARY_SHOWN)
     lookup.get_by_role("button", name="Look up").click()
@@ -591,7 +591,7 @@ def test_hostile_key_names_are_shown_as_text(page: Page, url, r, dialogs):
         pipe.hset("<b>hash</b>", "<img src=y onerror=alert(2)>", "<svg onload=alert(3)>")
         pipe.execute()
 
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     for name in HOSTILE:
         expect(page.get_by_role("link", name=name, exact=True)).to_have_text(name)
     expect(page.get_by_role("link", name="<b>hash</b>", exact=True)).to_be_visible()
@@ -600,9 +600,9 @@ def test_hostile_key_names_are_shown_as_text(page: Page, url, r, dialogs):
     expect(injected).to_have_count(0)
 
     for name in HOSTILE:
-        page.goto(url("/db/0/"))
+        page.goto(url("/c/default/db/0/"))
         page.get_by_role("link", name=name, exact=True).click()
-        expect(page).to_have_url(url(f"/db/0/key/{encode_key(name.encode())}/"))
+        expect(page).to_have_url(url(f"/c/default/db/0/key/{encode_key(name.encode())}/"))
         expect(page.locator("h1.key-title")).to_have_text(name)
         expect(page.locator("#value pre.value-body")).to_have_text(
             "<script>alert('value')</script>"
@@ -610,20 +610,20 @@ def test_hostile_key_names_are_shown_as_text(page: Page, url, r, dialogs):
         expect(page).to_have_title(re.compile(re.escape(name)))
         expect(injected).to_have_count(0)
 
-    page.goto(url(f"/db/0/key/{encode_key(b'<b>hash</b>')}/"))
+    page.goto(url(f"/c/default/db/0/key/{encode_key(b'<b>hash</b>')}/"))
     expect(page.locator("table.values td.field")).to_have_text(["<img src=y onerror=alert(2)>"])
     expect(page.locator("table.values tbody td").nth(1)).to_have_text("<svg onload=alert(3)>")
     expect(main.locator("img[onerror], svg[onload], table.values b")).to_have_count(0)
 
     # Reflected input: a hostile pattern comes back as the input's value, not as markup.
     pattern = "<img src=x onerror=alert(1)>*"
-    page.goto(url("/db/0/?") + urlencode({"match": pattern}))
+    page.goto(url("/c/default/db/0/?") + urlencode({"match": pattern}))
     expect(page.locator("#key-filter").get_by_label("Pattern")).to_have_value(pattern)
     expect(page.get_by_role("link", name=HOSTILE[0], exact=True)).to_be_visible()
     expect(injected).to_have_count(0)
 
     # Namespaces list the same names as leaves.
-    page.goto(url("/db/0/namespaces/"))
+    page.goto(url("/c/default/db/0/namespaces/"))
     for name in HOSTILE:
         expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(injected).to_have_count(0)

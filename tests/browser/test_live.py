@@ -30,7 +30,7 @@ def signed_in():
 @pytest.fixture(scope="module")
 def server(redis_server, tmp_path_factory):
     dashboard = UvicornDashboard(redis_server.url, tmp_path_factory.mktemp("live-browser"),
-                                 ready_path="/db/0/live/notifications/",
+                                 ready_path="/c/default/db/0/live/notifications/",
                                  DASHBOARD_LIVE_INTERVAL="0.05", DASHBOARD_LIVE_CHECK_SECONDS="1")
     dashboard.manage("migrate", "--noinput", "-v", "0")  # edits are audited in its database
     yield dashboard.start()
@@ -56,7 +56,7 @@ def row_id(type_name: str, row) -> str:
 
 
 def open_live(page: Page, server, key: bytes, status: str = "subscribed") -> None:
-    page.goto(f"{server.base}/db/0/key/{encode_key(key)}/")
+    page.goto(f"{server.base}/c/default/db/0/key/{encode_key(key)}/")
     page.get_by_role("link", name="Go live").click()
     expect(page.locator("#live-status")).to_have_text(status)
     # Marks this document: a reload would lose them.
@@ -132,7 +132,7 @@ def test_an_open_edit_form_is_warned_before_saving(page: Page, server, flags, r)
 def test_timed_check_with_notifications_off(page: Page, server, flags, r):
     flags("")
     r.hset(KEY, mapping={b"a": b"1"})
-    page.goto(f"{server.base}/db/0/key/{encode_key(KEY)}/?live=1")
+    page.goto(f"{server.base}/c/default/db/0/key/{encode_key(KEY)}/?live=1")
     expect(page.locator("#live")).to_contain_text("Keyspace notifications are off")
     page.evaluate("window.__sameDocument = true")
     r.hset(KEY, b"a", b"checked")
@@ -144,7 +144,7 @@ def test_timed_check_with_notifications_off(page: Page, server, flags, r):
 def test_key_list_rows_update(page: Page, server, flags, r):
     flags("KEA")
     r.set(b"listed", b"1")
-    page.goto(f"{server.base}/db/0/?live=1")
+    page.goto(f"{server.base}/c/default/db/0/?live=1")
     expect(page.locator("#live-status")).to_have_text("subscribed")
     r.rpush(b"listed:list", b"x")  # not on the page: counted
     r.delete(b"listed")
@@ -155,7 +155,7 @@ def test_key_list_rows_update(page: Page, server, flags, r):
 
 def test_activity_view(page: Page, server, flags, r):
     flags("KEA")
-    page.goto(f"{server.base}/db/0/")
+    page.goto(f"{server.base}/c/default/db/0/")
     page.get_by_role("link", name="Live activity").click()
     expect(page.locator("#live-status")).to_have_text("subscribed")
     for i in range(30):
@@ -173,7 +173,7 @@ def test_activity_view(page: Page, server, flags, r):
 def test_key_list_checked_on_a_timer_with_notifications_off(page: Page, server, flags, r):
     flags("")
     r.set(b"listed", b"1")
-    page.goto(f"{server.base}/db/0/?live=1")
+    page.goto(f"{server.base}/c/default/db/0/?live=1")
     expect(page.locator("#live-status")).to_contain_text("notifications are off")
     page.evaluate("window.__sameDocument = true")
     r.expire(b"listed", 500)
@@ -185,7 +185,7 @@ def test_key_list_checked_on_a_timer_with_notifications_off(page: Page, server, 
 
 def test_notification_settings_page(page: Page, server, flags):
     flags("")
-    page.goto(f"{server.base}/db/0/live/")
+    page.goto(f"{server.base}/c/default/db/0/live/")
     page.get_by_role("link", name=re.compile("How to turn them on")).click()
     expect(page.get_by_role("heading", name="Keyspace notifications")).to_be_visible()
     expect(page.locator("#notifications")).to_contain_text("CONFIG SET notify-keyspace-events KEA")

@@ -81,7 +81,7 @@ class Live:
         expect(self.page.locator("form.user")).to_contain_text(account["name"])
 
     def open(self, query: str = "") -> None:
-        self.page.goto(f"{self.server.base}/db/0/pubsub/{'?' + query if query else ''}")
+        self.page.goto(f"{self.server.base}/c/default/db/0/pubsub/{'?' + query if query else ''}")
         expect(self.page.get_by_role("heading", name="Publish")).to_be_visible()
 
     def subscribe(self, *, channel: str = "", pattern: str = "") -> None:

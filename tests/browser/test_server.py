@@ -31,13 +31,13 @@ def fast(settings):
 def overview_requests(page: Page) -> list[str]:
     seen: list[str] = []
     page.on("request", lambda request: seen.append(request.url)
-            if request.url.endswith("/db/0/server/") and request.headers.get("hx-request")
+            if request.url.endswith("/c/default/db/0/server/") and request.headers.get("hx-request")
             else None)
     return seen
 
 
 def test_the_overview_refreshes_in_place(page: Page, url, r, fast):
-    page.goto(url("/db/0/server/"))
+    page.goto(url("/c/default/db/0/server/"))
     page.evaluate("window.stillThisPage = true")
     first = page.locator("[data-taken-at]").get_attribute("datetime")
     r.set("appeared", "1")
@@ -51,7 +51,7 @@ def test_the_overview_refreshes_in_place(page: Page, url, r, fast):
 
 def test_focus_survives_a_refresh(page: Page, url, r, fast):
     r.set("k", "v")
-    page.goto(url("/db/0/server/"))
+    page.goto(url("/c/default/db/0/server/"))
     link = page.locator("#server-db-0")
     link.focus()
     taken = page.locator("[data-taken-at]").get_attribute("datetime")
@@ -61,7 +61,7 @@ def test_focus_survives_a_refresh(page: Page, url, r, fast):
 
 
 def test_sparklines_draw_readings_with_a_text_equivalent(page: Page, url, r, fast):
-    page.goto(url("/db/0/server/"))
+    page.goto(url("/c/default/db/0/server/"))
     clients = page.locator("figure[data-chart='Connected clients']")
     expect(clients.locator("svg polyline")).to_have_count(1, timeout=10_000)
     label = clients.locator("svg").get_attribute("aria-label")
@@ -76,7 +76,7 @@ def test_sparklines_draw_readings_with_a_text_equivalent(page: Page, url, r, fas
 
 def test_polling_pauses_while_the_tab_is_hidden(page: Page, url, fast):
     seen = overview_requests(page)
-    page.goto(url("/db/0/server/"))
+    page.goto(url("/c/default/db/0/server/"))
     page.wait_for_timeout(2_500)
     assert len(seen) >= 1, "the overview does not poll"
     page.evaluate(HIDE, True)
@@ -84,25 +84,25 @@ def test_polling_pauses_while_the_tab_is_hidden(page: Page, url, fast):
     hidden_from = len(seen)
     page.wait_for_timeout(3_000)
     assert len(seen) == hidden_from, "polled while hidden"
-    with page.expect_request(lambda request: request.url.endswith("/db/0/server/")):
+    with page.expect_request(lambda request: request.url.endswith("/c/default/db/0/server/")):
         page.evaluate(HIDE, False)  # shown again: brought up to date at once
 
 
 def test_tables_sort_by_keyboard_without_script(page: Page, url):
-    page.goto(url("/db/0/server/clients/"))
+    page.goto(url("/c/default/db/0/server/clients/"))
     header = page.get_by_role("link", name="Name", exact=True)
     header.focus()
     page.keyboard.press("Enter")
-    expect(page).to_have_url(url("/db/0/server/clients/?sort=name"))
+    expect(page).to_have_url(url("/c/default/db/0/server/clients/?sort=name"))
     expect(page.locator("#clients-table th[aria-sort='ascending']")).to_contain_text("Name")
     page.locator("#clients-table th[aria-sort='ascending'] a").press("Enter")
-    expect(page).to_have_url(url("/db/0/server/clients/?sort=-name"))
+    expect(page).to_have_url(url("/c/default/db/0/server/clients/?sort=-name"))
     expect(page.locator("#clients-table tr.own").first).to_contain_text("this dashboard")
 
 
-@pytest.mark.parametrize("path", ["/db/0/server/", "/db/0/server/slowlog/",
-                                  "/db/0/server/clients/", "/db/0/server/latency/",
-                                  "/db/0/server/commands/"])
+@pytest.mark.parametrize("path", ["/c/default/db/0/server/", "/c/default/db/0/server/slowlog/",
+                                  "/c/default/db/0/server/clients/", "/c/default/db/0/server/latency/",
+                                  "/c/default/db/0/server/commands/"])
 def test_server_pages_are_accessible(page: Page, url, path):
     page.goto(url(path))
     assert_accessible(page, path)
@@ -110,7 +110,7 @@ def test_server_pages_are_accessible(page: Page, url, path):
 
 def test_redis_going_away_and_back_shows_then_clears_the_banner(page: Page, url, fast,
                                                                   settings):
-    page.goto(url("/db/0/server/"))
+    page.goto(url("/c/default/db/0/server/"))
     working = settings.REDIS_URL
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     banner = page.locator("#error-banner")

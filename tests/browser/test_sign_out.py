@@ -13,7 +13,7 @@ SNAPSHOTS = "() => sessionStorage.getItem('htmx-history-cache')"
 
 def test_sign_out_clears_htmx_history_snapshots(page: Page, url, r):
     r.set("secret:key", "snapshot-canary-value")
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.get_by_role("link", name="secret:key").first.click()  # boosted: htmx keeps a snapshot
     expect(page.get_by_text("snapshot-canary-value")).to_be_visible()
     page.get_by_role("link", name="Namespaces").first.click()
@@ -28,7 +28,7 @@ def test_sign_out_clears_them_whatever_sign_in_page_comes_next(page: Page, url, 
     nothing of htmx: the app's Sign out button clears the snapshots itself."""
     settings.LOGIN_URL = "/not-the-apps-sign-in/"
     r.set("secret:key", "snapshot-canary-value")
-    page.goto(url("/db/0/"))
+    page.goto(url("/c/default/db/0/"))
     page.get_by_role("link", name="secret:key").first.click()
     expect(page.get_by_text("snapshot-canary-value")).to_be_visible()
     page.get_by_role("link", name="Namespaces").first.click()

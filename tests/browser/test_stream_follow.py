@@ -39,7 +39,7 @@ def test_follow_shows_new_entries_at_the_top(page: Page, server, r):
     for i in range(1, 4):
         r.xadd("orders", {"order": f"#{i}"}, id=f"{i}-0")
     r.xgroup_create("orders", "billing", id="0")
-    page.goto(f"{server.base}/db/0/key/{encode_key(b'orders')}/")
+    page.goto(f"{server.base}/c/default/db/0/key/{encode_key(b'orders')}/")
     rows = page.locator("#stream-rows > tr")
     expect(rows.first).to_have_id("row-3-0")
     assert_accessible(page, "stream page")
@@ -76,19 +76,19 @@ def test_consumers_open_under_the_groups_table(page: Page, server, r):
     r.xadd("jobs", {"job": "a"}, id="1-0")
     r.xgroup_create("jobs", "workers", id="0")
     r.xreadgroup("workers", "w1", {"jobs": ">"})
-    page.goto(f"{server.base}/db/0/key/{encode_key(b'jobs')}/")
+    page.goto(f"{server.base}/c/default/db/0/key/{encode_key(b'jobs')}/")
     groups = page.locator("table.stream-groups")
     expect(groups).to_contain_text("workers")
     groups.get_by_role("link", name="1").first.click()
     consumers = page.locator("#stream-consumers table")
     expect(consumers).to_contain_text("w1")
-    assert page.url.endswith(f"/db/0/key/{encode_key(b'jobs')}/")  # swapped in place
+    assert page.url.endswith(f"/c/default/db/0/key/{encode_key(b'jobs')}/")  # swapped in place
 
 
 def test_entries_page_from_the_key_page(page: Page, server, r):
     for i in range(1, 31):
         r.xadd("log", {"line": f"#{i}"}, id=f"{1_700_000_000_000 + i}-0")
-    page.goto(f"{server.base}/db/0/key/{encode_key(b'log')}/")
+    page.goto(f"{server.base}/c/default/db/0/key/{encode_key(b'log')}/")
     page.get_by_label("Jump to").fill("2023-11-14 22:13:20.010")
     page.get_by_role("button", name="Show entries").click()
     rows = page.locator("#entries table tbody tr")

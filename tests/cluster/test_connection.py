@@ -32,7 +32,7 @@ def test_any_node_is_recognised(cluster_dashboard, settings, which):
 def test_other_databases_do_not_exist(cluster_dashboard, client):
     with pytest.raises(cluster.OnlyDatabaseZero):
         get_client(1)
-    response = client.get("/db/1/")
+    response = client.get("/c/default/db/1/")
     assert response.status_code == 404
     assert b"database 0 only" in response.content
 
@@ -46,5 +46,5 @@ def test_db_picker_shows_db0_with_every_primarys_keys(cluster_dashboard, r, clie
     counts = cluster.node_key_counts(get_client(0))
     assert len(counts) == 3 and sum(counts.values()) == 200
     assert all(count > 0 for count in counts.values())
-    body = client.get("/db/0/server/info/").content.decode()
+    body = client.get("/c/default/db/0/server/info/").content.decode()
     assert "db1" not in body and "db0" in body

@@ -66,6 +66,6 @@ def test_a_write_in_the_edit_window_is_a_conflict(cluster_dashboard, r, client, 
 def test_key_list_links_hostile_names(cluster_dashboard, r, client):
     for name in HOSTILE:
         r.set(name, b"x")
-    body = client.get("/db/0/", {"count": 100}).content.decode()
+    body = client.get("/c/default/db/0/", {"count": 100}).content.decode()
     for name in HOSTILE:
         assert encode_key(name) in body

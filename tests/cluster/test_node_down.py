@@ -37,17 +37,17 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
     names = [f"k:{n}".encode() for n in range(300)]
     for name in names:
         r.set(name, b"v")
-    assert client.get("/db/0/").status_code == 200  # the dashboard knows the cluster now
+    assert client.get("/c/default/db/0/").status_code == 200  # the dashboard knows the cluster now
     victim = next(node for node in doomed.primaries() if node.port != doomed.nodes[0].port)
     lost = keys_on(victim, names)
     assert lost
     victim.kill()
 
-    body = client.get("/db/0/cluster/").content.decode()
+    body = client.get("/c/default/db/0/cluster/").content.decode()
     assert f'data-node="{victim.address}"' in body
     row = body.split(f'data-node="{victim.address}"', 1)[1].split("</tr>", 1)[0]
     assert "does not answer" in row or "suspected down" in row or "failed" in row
-    for url in ("/db/0/", key_url(lost[0]), "/db/0/server/", "/db/0/namespaces/"):
+    for url in ("/c/default/db/0/", key_url(lost[0]), "/c/default/db/0/server/", "/c/default/db/0/namespaces/"):
         response = client.get(url)
         assert response.status_code in (200, 503), (url, response.status_code)
         if response.status_code == 503:
@@ -57,7 +57,7 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
     # The replica takes over (node timeout 2 s, then an election); the pages follow.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        response = client.get("/db/0/", {"count": 1000})
+        response = client.get("/c/default/db/0/", {"count": 1000})
         if response.status_code == 200 and all(
                 name.decode() in response.content.decode() for name in lost[:5]):
             break
@@ -67,7 +67,7 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
                     f"{response.content.decode()[-1500:]}")
     assert get_client(0).get(lost[0]) == b"v"
     # The promoted replica serves the slots; the dead node is still listed, as failed.
-    body = client.get("/db/0/cluster/").content.decode()
+    body = client.get("/c/default/db/0/cluster/").content.decode()
     assert "State <strong>ok</strong>" in body
     row = body.split(f'data-node="{victim.address}"', 1)[1].split("</tr>", 1)[0]
     assert "does not answer" in row or "failed" in row

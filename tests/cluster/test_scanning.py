@@ -106,24 +106,24 @@ def test_garbage_and_stale_tokens_are_refused(cluster_dashboard, raw):
 
 
 def key_links(body: str) -> list[str]:
-    return re.findall(r'<td class="key-name"><a href="/db/0/key/([^/"]*)/"', body)
+    return re.findall(r'<td class="key-name"><a href="/c/default/db/0/key/([^/"]*)/"', body)
 
 
 def test_the_page_pages_through_hostile_names_by_load_more_and_bookmarks(cluster_dashboard,
                                                                           r, client):
     names = [*HOSTILE_NAMES, *numbered("k:", 250)]
     fill(r, names)
-    body = client.get("/db/0/", {"count": 100}).content.decode()
+    body = client.get("/c/default/db/0/", {"count": 100}).content.decode()
     assert "cluster-node" in body and "250" not in body.split("cluster-nodes")[0][-50:]
     seen = key_links(body)
     bookmarks = []
     while "Scan complete" not in body:
-        more = re.search(r'id="load-more".*?href="/db/0/\?([^"]*)"', body, re.S).group(1)
+        more = re.search(r'id="load-more".*?href="/c/default/db/0/\?([^"]*)"', body, re.S).group(1)
         bookmarks.append(more.replace("&amp;", "&"))
-        body = client.get(f"/db/0/?{bookmarks[-1]}",
+        body = client.get(f"/c/default/db/0/?{bookmarks[-1]}",
                           headers={**HTMX, "HX-Target": "load-more"}).content.decode()
         seen += key_links(body)
     assert sorted(seen) == sorted(encode_key(name) for name in names)
     # A bookmarked token, opened later as a full page, shows the same page.
-    again = client.get(f"/db/0/?{bookmarks[0]}").content.decode()
+    again = client.get(f"/c/default/db/0/?{bookmarks[0]}").content.decode()
     assert key_links(again) == seen[100:200]

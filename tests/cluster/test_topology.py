@@ -22,7 +22,7 @@ def node_rows(body: str) -> dict[str, str]:
 def test_topology_lists_primaries_replicas_slots_and_keys(cluster_dashboard, r, client):
     for n in range(300):
         r.set(f"k:{n}", n)
-    body = client.get("/db/0/cluster/").content.decode()
+    body = client.get("/c/default/db/0/cluster/").content.decode()
     assert 'aria-current="page">Cluster</a>' in body
     rows = node_rows(body)
     assert set(rows) == {node.address for node in cluster_dashboard.nodes}
@@ -38,7 +38,7 @@ def test_topology_lists_primaries_replicas_slots_and_keys(cluster_dashboard, r, 
 
 
 def test_standalone_has_no_cluster_tab(client):
-    body = client.get("/db/0/cluster/").content.decode()
+    body = client.get("/c/default/db/0/cluster/").content.decode()
     assert "not a cluster" in body
     assert 'aria-current="page">Cluster</a>' not in body
 

@@ -82,11 +82,11 @@ def test_first_run_seeds_redis_creates_a_user_and_prints_a_sign_in_link(serve):
     printed = read_until(process, "Sign in once with this link")
     assert "Seeding the private Redis with demo data" in printed
     assert f"Dashboard: {base}/" in printed
-    anonymous = wait_for(f"{base}/db/0/", process)
+    anonymous = wait_for(f"{base}/c/default/db/0/", process)
     assert b"Sign in" in anonymous and b"user:" not in anonymous
     link = re.search(rf"({re.escape(base)}/sign-in/once/[A-Za-z0-9_-]+/)", printed).group(1)
     browser = sign_in_with_link(link)
-    page = wait_for(f"{base}/db/0/?match=user:*", process, opener=browser)
+    page = wait_for(f"{base}/c/default/db/0/?match=user:*", process, opener=browser)
     assert b"user:" in page
     output = printed + stop(process)
     assert not is_up(private_redis(output))
@@ -102,7 +102,7 @@ def test_first_run_seeds_redis_creates_a_user_and_prints_a_sign_in_link(serve):
 def test_without_sign_in_it_serves_loopback_and_refuses_other_addresses(serve):
     start, _ = serve
     process, base = start(DASHBOARD_AUTH="off")
-    namespaces = wait_for(f"{base}/db/0/namespaces/count/", process)
+    namespaces = wait_for(f"{base}/c/default/db/0/namespaces/count/", process)
     assert b"leaderboard:" in namespaces
     stop(process)
     exposed, _ = start(DASHBOARD_AUTH="off", HOST="0.0.0.0")

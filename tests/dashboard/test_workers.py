@@ -26,7 +26,7 @@ from tests.support.uvicorn_dashboard import ROOT, UvicornDashboard, migrated_sql
 from tests.support.worker import wait_until
 
 LEASE_SECONDS = 3  # the shortest the setting allows: a killed worker's slot frees soon
-STREAM = "/db/0/pubsub/stream/?channel=workers"
+STREAM = "/c/default/db/0/pubsub/stream/?channel=workers"
 _made = iter(range(1_000_000))  # PostgreSQL database names
 
 
@@ -42,7 +42,7 @@ class Workers:
     def turn_to(self, dashboard: UvicornDashboard) -> None:
         """Have the proxy's next connection go to `dashboard` (a cheap request if not)."""
         if self.proxy.upcoming != dashboard.port:
-            self.request("GET", "/db/0/pubsub/stream/")  # 400 at once, before any Redis work
+            self.request("GET", "/c/default/db/0/pubsub/stream/")  # 400 at once, before any Redis work
         assert self.proxy.upcoming == dashboard.port
 
     def request(self, method: str, path: str, fields: dict | None = None):
@@ -193,7 +193,7 @@ def test_a_namespace_count_goes_on_in_the_other_worker(workers, r):
         for n in range(3000):
             pipe.set(f"ns{n % 3}:{n}", b"v")
         pipe.execute()
-    path = "/db/0/namespaces/count/"
+    path = "/c/default/db/0/namespaces/count/"
     status, page, served_by = workers.request("GET", path)
     assert status == 200, page[-500:]
     token = re.search(r"scan=([^\"&]+)", page).group(1)  # one SCAN call per step: not done

@@ -14,7 +14,7 @@ from tests.support.urls import key_url
 
 
 def tool(client, key: str, action: str, status: int = 200, **params) -> str:
-    url = f"/db/0/key/{encode_key(key.encode())}/tool/{action}/"
+    url = f"/c/default/db/0/key/{encode_key(key.encode())}/tool/{action}/"
     response = client.get(url, {"run": "1", **params})
     body = html.unescape(response.content.decode())
     assert response.status_code == status, body[-2000:]

@@ -133,16 +133,16 @@ def test_the_installed_package_is_the_one_in_use(host):
     found, venv = host["found"], str(host["base"] / "venv")
     for what in ("package", "stylesheet", "template", "migrations"):
         assert found[what].startswith(venv) and not found[what].startswith(str(ROOT)), what
-    assert found["url"] == f"/redis/db/0/key/{encode_key(b'user:1')}/"
+    assert found["url"] == f"/redis/c/default/db/0/key/{encode_key(b'user:1')}/"
     assert found["standalone"] == "absent"  # the standalone project is not in the package
 
 
 def test_signed_out_people_go_to_the_hosts_sign_in_page(host):
     browser = Browser(host["url"])
-    status, headers, _ = browser.request("/redis/db/0/")
+    status, headers, _ = browser.request("/redis/c/default/db/0/")
     assert status == 302
-    assert headers["Location"] == "/accounts/login/?next=%2Fredis%2Fdb%2F0%2F"
-    status, headers, _ = browser.request("/redis/db/0/", headers={"HX-Request": "true"})
+    assert headers["Location"] == "/accounts/login/?next=%2Fredis%2Fc%2Fdefault%2Fdb%2F0%2F"
+    status, headers, _ = browser.request("/redis/c/default/db/0/", headers={"HX-Request": "true"})
     assert status == 401 and headers["HX-Redirect"].startswith("/accounts/login/?next=")
 
 
@@ -150,7 +150,7 @@ def test_a_user_without_the_permissions_is_refused(host, r):
     r.set("user:1", "ada")
     browser = Browser(host["url"])
     assert browser.sign_in("nobody")[0] == 302
-    status, headers, page = browser.request("/redis/db/0/")
+    status, headers, page = browser.request("/redis/c/default/db/0/")
     assert status == 403 and "you may not view this Redis" in page
     assert "user:1" not in page
     assert "Content-Security-Policy" in headers
@@ -164,15 +164,15 @@ def test_browse_open_edit_and_miss_a_key(host, r):
     assert status == 302 and headers["Location"] == "/redis/"
 
     status, headers, _ = browser.request("/redis/")
-    assert status == 302 and headers["Location"] == "/redis/db/0/"
-    status, headers, page = browser.request("/redis/db/0/")
+    assert status == 302 and headers["Location"] == "/redis/c/default/db/0/"
+    status, headers, page = browser.request("/redis/c/default/db/0/")
     assert status == 200
-    assert f'href="/redis/db/0/key/{encode_key(b"user:1")}/"' in page  # reversed under redis/
+    assert f'href="/redis/c/default/db/0/key/{encode_key(b"user:1")}/"' in page  # reversed under redis/
     assert "profile:1" in page and "ada" in page  # signed in as ada, shown in the header
     assert headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert "no-store" in headers["Cache-Control"]
 
-    key = f"/redis/db/0/key/{encode_key(b'user:1')}/"
+    key = f"/redis/c/default/db/0/key/{encode_key(b'user:1')}/"
     status, _, page = browser.request(key)
     assert status == 200 and ">ada<" in page and "Set TTL" in page  # an editor's toolbar
     status, _, fragment = browser.request(key, headers={"HX-Request": "true",
@@ -188,7 +188,7 @@ def test_browse_open_edit_and_miss_a_key(host, r):
     status, _, page = browser.request(key)
     assert "ada lovelace" in page and "Undo" in page  # the message, through the host's messages
 
-    missing = f"/redis/db/0/key/{encode_key(b'no:such:key')}/"
+    missing = f"/redis/c/default/db/0/key/{encode_key(b'no:such:key')}/"
     status, headers, page = browser.request(missing)
     assert status == 404
     assert "Key not found" in page and "Redis dashboard" in page  # the app's page, not Django's

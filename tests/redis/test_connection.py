@@ -5,6 +5,7 @@ import redis
 
 from dashboard.local_redis import LocalRedis
 from keyspace.redis.connection import RedisTarget, get_async_client, get_client, reset_pools
+from keyspace.redis.profiles import Profile
 
 pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
@@ -51,7 +52,7 @@ def test_username_password_and_db_in_the_url(settings, redis_server, r):
     ],
 )
 def test_target_description_never_shows_the_password(url, address, db):
-    target = RedisTarget(url)
+    target = RedisTarget(Profile(name="t", url=url))
     assert target.address == address
     assert target.default_db == db
     assert "pw" not in target.address

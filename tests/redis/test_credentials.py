@@ -89,13 +89,13 @@ def test_a_password_command_is_run_again_once_when_redis_refuses_it(
     admin.set("k", "v")
     _point(settings, server, password_command=command)
     caplog.set_level(logging.DEBUG)
-    first = client.get("/db/0/")
+    first = client.get("/c/default/db/0/")
     assert first.status_code == 200
-    assert client.get("/db/0/").status_code == 200
+    assert client.get("/c/default/db/0/").status_code == 200
     assert runs.read_text() == "x"  # kept, not run per request
     secret.write_text(NEW + "\n")
     _rotate(admin)
-    after = client.get("/db/0/")
+    after = client.get("/c/default/db/0/")
     assert after.status_code == 200
     assert b"k" in after.content
     assert runs.read_text() == "xx"  # once more, on the refusal
@@ -111,11 +111,11 @@ def test_a_provider_hook_gives_the_new_password_after_rotation(
     CURRENT.update(password=OLD, asked=0)
     _point(settings, server, credential_provider=hook)
     caplog.set_level(logging.DEBUG)
-    first = client.get("/db/0/")
+    first = client.get("/c/default/db/0/")
     assert first.status_code == 200
     CURRENT["password"] = NEW
     _rotate(admin)
-    after = client.get("/db/0/")
+    after = client.get("/c/default/db/0/")
     assert after.status_code == 200
     _no_secret(caplog, first, after)
 
@@ -145,7 +145,7 @@ def test_a_password_that_stays_wrong_is_a_clear_page(client, settings, rotating_
     secret, runs, command = password_file
     secret.write_text("wrong-guess-0000\n")
     _point(settings, server, password_command=command)
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 503
     assert b"authentication failed" in page.content
     assert b"wrong-guess-0000" not in page.content
@@ -158,7 +158,7 @@ def test_a_failing_password_command_is_a_clear_page(client, settings, rotating_r
     script = tmp_path / "fails.py"
     script.write_text("import sys\nprint('token-leak-xyz')\nsys.exit(3)\n")
     _point(settings, server, password_command=f"{sys.executable} {script}")
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 503
     assert b"exited with status 3" in page.content
     assert b"token-leak-xyz" not in page.content

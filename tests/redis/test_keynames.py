@@ -21,7 +21,7 @@ def test_any_bytes_round_trip_through_a_url(name):
     assert "=" not in token and "/" not in token and "+" not in token
     assert decode_key(token) == name
     url = reverse("keyspace:key-detail", kwargs={"db": 0, "key": name})
-    assert url == f"/db/0/key/{token}/"
+    assert url == f"/c/default/db/0/key/{token}/"
 
 
 @pytest.mark.parametrize("token", ["!!!", "a", "ab=c", "a b"])

@@ -29,30 +29,30 @@ def test_a_verified_connection_works_and_the_header_says_it_is_encrypted(
         client, settings, tls_redis, certificates):
     tls_redis.admin().set("over-tls", "yes")
     _point(settings, tls_redis.url(), ca_file=certificates.ca)
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 200
     assert "over-tls" in page.content.decode()
     assert _header_transport(page.content.decode()) == "encrypted, TLSv1.3"
-    server = client.get("/db/0/server/").content.decode()
+    server = client.get("/c/default/db/0/server/").content.decode()
     assert "Connection:</strong> encrypted (TLSv1.3)" in server
     assert f"verified against {certificates.ca}" in server
     tls_redis.admin().delete("over-tls")
 
 
 def test_a_plain_connection_says_it_is_not_encrypted(client):
-    page = client.get("/db/0/").content.decode()
+    page = client.get("/c/default/db/0/").content.decode()
     assert _header_transport(page) == "not encrypted"
 
 
 def test_tls_without_verification_is_said_to_be_unverified(client, settings, tls_redis):
     _point(settings, tls_redis.url(host="127.0.0.1"), verify="none")
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 200
     assert _header_transport(page.content.decode()) == "encrypted, TLSv1.3 (not verified)"
 
 
 def _unreachable(client) -> str:
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 503, page.content[:500]
     text = page.content.decode()
     assert "Traceback" not in text
@@ -101,7 +101,7 @@ def test_mutual_tls_with_a_client_certificate_works(client, settings, mtls_redis
     mtls_redis.admin().set("mutual", "1")
     _point(settings, mtls_redis.url(), ca_file=certificates.ca,
            cert_file=certificates.path("client.crt"), key_file=certificates.path("client.key"))
-    page = client.get("/db/0/")
+    page = client.get("/c/default/db/0/")
     assert page.status_code == 200
     assert "mutual" in page.content.decode()
     mtls_redis.admin().delete("mutual")

@@ -24,6 +24,11 @@ CLASSIFICATION = {
     "sign-out": PUBLIC,
     "audit-log": VIEW,
     "connections": VIEW,
+    "connection-new": VIEW,
+    "connection-edit": VIEW,
+    "connection-delete": VIEW,
+    "connection-home": VIEW,
+    "unnamed": VIEW,
     "undo-edit": EDIT,
     "keyspace-browse": VIEW,
     "server-info": VIEW,
@@ -126,6 +131,13 @@ CASES = {
     "sign-out": [Case("sign-out", ok_status=405)],
     "audit-log": [Case("audit-log")],
     "connections": [Case("connections")],
+    # Managing saved connections needs the SavedConnection permissions (superusers, or
+    # sign-in off): viewers and editors alike are refused, and Redis is never touched.
+    "connection-new": [Case("connection-new", ok_status=403)],
+    "connection-edit": [Case("connection-edit", {"name": "SAVED"}, ok_status=403)],
+    "connection-delete": [Case("connection-delete", {"name": "SAVED"}, ok_status=403)],
+    "connection-home": [Case("connection-home", {"name": "default"}, ok_status=302)],
+    "unnamed": [Case("unnamed", {"rest": "0/"}, ok_status=302)],
     # A real copy, made fresh for each request (see url_of); undo is a POST (GET: 405).
     "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
     # Starting and stopping an analysis are reads of Redis (a row and a job in the
@@ -240,9 +252,9 @@ def undo_token() -> str:
 def analysis_run_id() -> int:
     """A finished analysis of db 0 to look at (made directly: no worker needed)."""
     from keyspace.models import AnalysisRun
-    from keyspace.redis.connection import target_address
+    from keyspace.redis import profiles
 
-    return AnalysisRun.objects.create(server=target_address(), db=0,
+    return AnalysisRun.objects.create(**profiles.job_scope(), db=0,
                                       state=AnalysisRun.CANCELLED).pk
 
 
@@ -251,16 +263,22 @@ def bulk_preview_id() -> int:
     from django.utils import timezone
 
     from keyspace.models import BulkJob
-    from keyspace.redis.connection import target_address
+    from keyspace.redis import profiles
 
     return BulkJob.objects.create(
-        server=target_address(), db=0, action=BulkJob.COUNT, mode=BulkJob.PREFIX,
+        **profiles.job_scope(), db=0, action=BulkJob.COUNT, mode=BulkJob.PREFIX,
         text=encode_key(b"app:cache:"), state=BulkJob.DONE, keys_matched=1,
         finished=timezone.now()).pk
 
 
+def saved_connection_name() -> str:
+    from keyspace.models import SavedConnection
+
+    return SavedConnection.objects.get_or_create(name="saved", url="redis://127.0.0.1:1/0")[0].name
+
+
 PLACEHOLDERS = {"TOKEN": None, "UNDO": undo_token, "RUN": analysis_run_id,
-                "BULK": bulk_preview_id}
+                "BULK": bulk_preview_id, "SAVED": saved_connection_name}
 
 
 def url_of(case: Case, token: str) -> str:

@@ -240,7 +240,7 @@ def links(body: bytes) -> list[tuple[str, bool]]:
             for attr, url in _LINK.findall(body.decode("utf-8", "replace"))]
 
 
-_OTHER_DB = re.compile(r"^/db/(?!0/|1/)")
+_OTHER_DB = re.compile(r"^/c/default/db/(?!0/|1/)")
 
 
 def _skip(url: str) -> bool:
@@ -289,23 +289,23 @@ def start_pages(db: int = 0) -> list[str]:
     ]
     return [
         "/",
-        f"/db/{db}/",
-        f"/db/{db}/?match=app:*",
-        f"/db/{db}/?type=hash",
-        f"/db/{db}/?key=str",
-        f"/db/{db}/server/",
-        f"/db/{db}/namespaces/",
-        f"/db/{db}/namespaces/count/",
-        f"/db/{db}/namespaces/?prefix={encode_key(b'app:')}",
-        f"/db/{db}/namespaces/count/?prefix={encode_key(b'app:')}",
-        f"/db/{db}/pubsub/",
-        f"/db/{db}/pubsub/?channel=news&pattern=news.*",
-        f"/db/{db}/pubsub/channels/",
-        f"/db/{db}/pubsub/channels/?filter=n",
-        f"/db/{db}/pubsub/stream/",
+        f"/c/default/db/{db}/",
+        f"/c/default/db/{db}/?match=app:*",
+        f"/c/default/db/{db}/?type=hash",
+        f"/c/default/db/{db}/?key=str",
+        f"/c/default/db/{db}/server/",
+        f"/c/default/db/{db}/namespaces/",
+        f"/c/default/db/{db}/namespaces/count/",
+        f"/c/default/db/{db}/namespaces/?prefix={encode_key(b'app:')}",
+        f"/c/default/db/{db}/namespaces/count/?prefix={encode_key(b'app:')}",
+        f"/c/default/db/{db}/pubsub/",
+        f"/c/default/db/{db}/pubsub/?channel=news&pattern=news.*",
+        f"/c/default/db/{db}/pubsub/channels/",
+        f"/c/default/db/{db}/pubsub/channels/?filter=n",
+        f"/c/default/db/{db}/pubsub/stream/",
         "/audit/",
         "/audit/?outcome=ok&key=str",
-        "/db/1/",
+        "/c/default/db/1/",
         *(key_url(name, db) for name in (b"str", b"num", b"ttl:key", b"hash", b"list", b"set",
                                           b"zset", b"stream", b"bin:\xff\x00key")),
         key_url(b"str", db) + "download/",

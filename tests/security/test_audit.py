@@ -67,13 +67,13 @@ class Write:
 
 
 def publish(client, r):
-    return client.post("/db/0/pubsub/publish/", {"channel": "news", "message": "hi",
+    return client.post("/c/default/db/0/pubsub/publish/", {"channel": "news", "message": "hi",
                                                   "message_encoding": "text"})
 
 
 def create(name="created"):
     def do(client, r):
-        return client.post("/db/0/new/", {"name": name, "name_format": "text", "type": "string",
+        return client.post("/c/default/db/0/new/", {"name": name, "name_format": "text", "type": "string",
                                           "value": "v", "value_encoding": "text",
                                           "field_encoding": "text", "ttl_unit": "s"})
     return do
@@ -97,7 +97,7 @@ WRITES = [
           lambda c, r: c.post(edit_url(b"str", "delete"),
                               {"expected_type": "string", "expected": "0" * 32}),
           428, "delete", "str", AuditEntry.REFUSED),
-    Write("refused: create with a bad name", lambda c, r: c.post("/db/0/new/", {"type": "x"}),
+    Write("refused: create with a bad name", lambda c, r: c.post("/c/default/db/0/new/", {"type": "x"}),
           422, "create", "", AuditEntry.REFUSED),
     Write("conflict: rename onto a key", lambda c, r: submit(c, b"str", "rename", new_name="num"),
           409, "rename", "str", AuditEntry.CONFLICT),
@@ -144,9 +144,9 @@ def test_a_write_that_fails_because_redis_is_down_is_recorded_as_failed(
     fields = {"expected_type": "string", "value": "x", "value_encoding": "text",
               "expected": "absent", "newlines": "lf", "json_format": "keep"}
     url, body = {
-        "publish": ("/db/0/pubsub/publish/", {"channel": "news", "message": "hi",
+        "publish": ("/c/default/db/0/pubsub/publish/", {"channel": "news", "message": "hi",
                                               "message_encoding": "text"}),
-        "create": ("/db/0/new/", {"name": "k", "name_format": "text", "type": "string",
+        "create": ("/c/default/db/0/new/", {"name": "k", "name_format": "text", "type": "string",
                                   "value": "v", "value_encoding": "text",
                                   "field_encoding": "text", "ttl_unit": "s"}),
         "edit": (edit_url(b"str", "string-edit"), fields),
@@ -217,10 +217,10 @@ VALUE_WRITES = {
                                    submit(c, b"list", "list-pop-tail"))[1],
     "set-add": lambda c, r: submit(c, b"set", "set-add", members=CANARY),
     "zset-add": lambda c, r: submit(c, b"zset", "zset-add", member=CANARY, score="5"),
-    "create": lambda c, r: c.post("/db/0/new/", {
+    "create": lambda c, r: c.post("/c/default/db/0/new/", {
         "name": "created", "name_format": "text", "type": "string", "value": CANARY,
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"}),
-    "publish": lambda c, r: c.post("/db/0/pubsub/publish/", {
+    "publish": lambda c, r: c.post("/c/default/db/0/pubsub/publish/", {
         "channel": "news", "message": CANARY, "message_encoding": "text"}),
 }
 

@@ -73,7 +73,7 @@ def test_a_binary_destination_is_recorded_as_hex(client, seeded):
 
 
 def test_an_invalid_create_records_the_valid_name(client, seeded):
-    response = client.post("/db/0/new/", {
+    response = client.post("/c/default/db/0/new/", {
         "name": "fresh-name", "name_format": "text", "type": "string", "value": "v",
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s", "ttl": "-5"})
     assert response.status_code == 422
@@ -83,7 +83,7 @@ def test_an_invalid_create_records_the_valid_name(client, seeded):
 
 
 def test_an_invalid_publish_records_the_valid_channel(client, seeded):
-    response = client.post("/db/0/pubsub/publish/", {"channel": "news", "message": "zz",
+    response = client.post("/c/default/db/0/pubsub/publish/", {"channel": "news", "message": "zz",
                                                      "message_encoding": "hex"})
     assert response.status_code == 422
     entry = only_entry()

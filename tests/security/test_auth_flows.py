@@ -24,7 +24,7 @@ def signed_in_as(browser: Client) -> str | None:
 
 
 def can_read(browser: Client) -> bool:
-    return browser.get("/db/0/").status_code == 200
+    return browser.get("/c/default/db/0/").status_code == 200
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_an_inactive_user_cannot_sign_in(anonymous_client, with_password):
 
 
 @pytest.mark.parametrize(("next_url", "lands"), [
-    ("/db/0/namespaces/", "/db/0/namespaces/"),
+    ("/c/default/db/0/namespaces/", "/c/default/db/0/namespaces/"),
     ("https://evil.example/", "/"),
     ("//evil.example/", "/"),
     ("/\\evil.example/", "/"),
@@ -164,7 +164,7 @@ def test_sign_out_is_post_only(client, seeded):
 
 
 def test_the_sign_out_control_is_a_form(client, seeded):
-    body = client.get("/db/0/").content.decode()
+    body = client.get("/c/default/db/0/").content.decode()
     assert re.search(r'<form[^>]*method="post"[^>]*action="/sign-out/"', body)
     assert 'href="/sign-out/"' not in body
 
@@ -174,7 +174,7 @@ def test_the_sign_out_control_is_a_form(client, seeded):
 
 def test_htmx_requests_of_anonymous_visitors_are_sent_to_sign_in(anonymous_client, seeded):
     current = {"HX-Current-URL": "http://testserver/db/0/namespaces/"}
-    response = anonymous_client.get("/db/0/namespaces/count/", headers={**HTMX, **current})
+    response = anonymous_client.get("/c/default/db/0/namespaces/count/", headers={**HTMX, **current})
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/sign-in/?next=%2Fdb%2F0%2Fnamespaces%2F"
     assert b"seed-" not in response.content
@@ -183,10 +183,10 @@ def test_htmx_requests_of_anonymous_visitors_are_sent_to_sign_in(anonymous_clien
 def test_without_sign_in_anonymous_visitors_use_the_dashboard(anonymous_client, settings,
                                                               seeded, r, db):
     settings.DASHBOARD_AUTH = False
-    assert anonymous_client.get("/db/0/").status_code == 200
-    assert b"New key" in anonymous_client.get("/db/0/").content
-    assert anonymous_client.get("/db/0/new/").status_code == 200
-    response = anonymous_client.post("/db/0/new/", {
+    assert anonymous_client.get("/c/default/db/0/").status_code == 200
+    assert b"New key" in anonymous_client.get("/c/default/db/0/").content
+    assert anonymous_client.get("/c/default/db/0/new/").status_code == 200
+    response = anonymous_client.post("/c/default/db/0/new/", {
         "name": "made", "name_format": "text", "type": "string", "value": "v",
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"})
     assert response.status_code == 302 and r.get("made") == b"v"
@@ -194,18 +194,18 @@ def test_without_sign_in_anonymous_visitors_use_the_dashboard(anonymous_client, 
     assert entry.user is None and entry.username == ""
     assert b"(no sign-in)" in anonymous_client.get("/audit/").content
     settings.DASHBOARD_READONLY = True
-    assert anonymous_client.get("/db/0/new/").status_code == 403
-    assert b"New key" not in anonymous_client.get("/db/0/").content
+    assert anonymous_client.get("/c/default/db/0/new/").status_code == 403
+    assert b"New key" not in anonymous_client.get("/c/default/db/0/").content
 
 
 def test_without_sign_in_other_host_names_are_refused(anonymous_client, settings, seeded, db):
     """A loopback dashboard without sign-in must not answer a DNS-rebound host name."""
     settings.DASHBOARD_AUTH = False
     for host in ("evil.example", "127.0.0.1.evil.example", "localhost:8000.evil.example"):
-        response = anonymous_client.get("/db/0/", HTTP_HOST=host)
+        response = anonymous_client.get("/c/default/db/0/", HTTP_HOST=host)
         assert response.status_code == 400, host
         assert b"seed-" not in response.content
-    assert anonymous_client.get("/db/0/", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert anonymous_client.get("/c/default/db/0/", HTTP_HOST="127.0.0.1:8000").status_code == 200
 
 
 # --- read-only mode and viewers see no edit controls ----------------------------------------------
@@ -226,8 +226,8 @@ def controls(body: bytes) -> list[str]:
 def test_read_only_mode_overrides_the_editor_role(client, settings, seeded, r):
     settings.DASHBOARD_READONLY = True
     key = encode_key(b"str")
-    for url in (f"/db/0/key/{key}/edit/delete/", f"/db/0/key/{key}/edit/string-edit/",
-                "/db/0/new/", "/db/0/pubsub/publish/"):
+    for url in (f"/c/default/db/0/key/{key}/edit/delete/", f"/c/default/db/0/key/{key}/edit/string-edit/",
+                "/c/default/db/0/new/", "/c/default/db/0/pubsub/publish/"):
         assert client.get(url).status_code == 403
         assert client.post(url, {"expected_type": "string", "value": "x"}).status_code == 403
     assert r.get("str") == b"seed-string-value"
@@ -245,28 +245,28 @@ def test_a_viewer_sees_no_edit_controls_and_every_link_shown_works(viewer_client
 
 
 def test_a_viewer_can_still_use_tools_and_the_leaderboard(viewer_client, seeded):
-    key_page = viewer_client.get(f"/db/0/key/{encode_key(b'set')}/").content.decode()
+    key_page = viewer_client.get(f"/c/default/db/0/key/{encode_key(b'set')}/").content.decode()
     assert "/tool/set-contains/" in key_page and "/edit/" not in key_page
-    tool = viewer_client.get(f"/db/0/key/{encode_key(b'set')}/tool/set-contains/",
+    tool = viewer_client.get(f"/c/default/db/0/key/{encode_key(b'set')}/tool/set-contains/",
                              {"run": "1", "members": "m2\nnope", "mode": "lines"})
     assert tool.status_code == 200 and b"m2" in tool.content
-    lookup = viewer_client.get(f"/db/0/key/{encode_key(b'zset')}/tool/zset-lookup/",
+    lookup = viewer_client.get(f"/c/default/db/0/key/{encode_key(b'zset')}/tool/zset-lookup/",
                                {"run": "1", "member": "p2", "member_format": "text"})
     assert lookup.status_code == 200 and b"p2" in lookup.content
-    board = viewer_client.get(f"/db/0/key/{encode_key(b'zset')}/leaderboard/")
+    board = viewer_client.get(f"/c/default/db/0/key/{encode_key(b'zset')}/leaderboard/")
     assert board.status_code == 200 and b"seed-zset-member" in board.content
-    assert viewer_client.get("/db/0/pubsub/").status_code == 200
+    assert viewer_client.get("/c/default/db/0/pubsub/").status_code == 200
     assert viewer_client.get("/audit/").status_code == 200
 
 
 def test_an_editor_does_see_the_controls(client, seeded):
     """The check above is meaningful: the same pages show controls to an editor."""
-    assert b"New key" in client.get("/db/0/").content
-    assert controls(client.get(f"/db/0/key/{encode_key(b'hash')}/").content)
-    assert controls(client.get("/db/0/pubsub/").content)
+    assert b"New key" in client.get("/c/default/db/0/").content
+    assert controls(client.get(f"/c/default/db/0/key/{encode_key(b'hash')}/").content)
+    assert controls(client.get("/c/default/db/0/pubsub/").content)
 
 
 def test_a_second_editor_is_just_another_editor(seeded, db):
     second = make_user("second", "editor")
     browser = client_for(second)
-    assert browser.get("/db/0/new/").status_code == 200
+    assert browser.get("/c/default/db/0/new/").status_code == 200

@@ -58,11 +58,11 @@ DESTRUCTIVE = [
 
 
 def token(user_id, db: int, key: bytes, action: str, *, age: float = 0, salt=None,
-          what: str = "") -> str:
+          what: str = "", connection: str = "default") -> str:
     """A confirmation as confirmations.issue makes it (with its own one-time nonce), signed
     `age` seconds ago."""
-    subject = {"u": user_id, "d": db, "k": encode_key(key), "a": action, "s": what,
-               "n": secrets.token_urlsafe(12)}
+    subject = {"u": user_id, "c": connection, "d": db, "k": encode_key(key), "a": action,
+               "s": what, "n": secrets.token_urlsafe(12)}
     real_time = time.time
 
     class Then:

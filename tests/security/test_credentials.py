@@ -108,7 +108,7 @@ def test_no_page_shows_the_password(client, pointed, caplog):
     assert [p.url for p in result.pages if p.status >= 500] == []
     assert leaks(*(text for page in result.pages for text in everything(page))) == []
     # The address it does show is the host and port only.
-    page = client.get("/db/0/").content.decode()
+    page = client.get("/c/default/db/0/").content.decode()
     assert f"127.0.0.1:{pointed.port}" in page
     assert leaks(*(record.getMessage() for record in caplog.records)) == []
 
@@ -129,14 +129,14 @@ def test_audit_entries_name_the_redis_without_its_password(client, pointed, sett
 # Pages that talk to Redis (the namespace shell and the audit log do not, the new-key form
 # only reads the type list; "/" redirects to the URL's own db).
 ERROR_PAGES = [
-    "/db/0/", "/db/0/?key=str", "/db/0/server/", "/db/0/namespaces/count/", "/db/0/pubsub/",
-    "/db/0/pubsub/channels/", f"/db/0/key/{encode_key(b'str')}/",
-    f"/db/0/key/{encode_key(b'hash')}/row/?row=ZjE",
-    f"/db/0/key/{encode_key(b'zset')}/leaderboard/",
-    f"/db/0/key/{encode_key(b'set')}/tool/set-random/?run=1",
-    f"/db/0/key/{encode_key(b'str')}/edit/delete/",
+    "/c/default/db/0/", "/c/default/db/0/?key=str", "/c/default/db/0/server/", "/c/default/db/0/namespaces/count/", "/c/default/db/0/pubsub/",
+    "/c/default/db/0/pubsub/channels/", f"/c/default/db/0/key/{encode_key(b'str')}/",
+    f"/c/default/db/0/key/{encode_key(b'hash')}/row/?row=ZjE",
+    f"/c/default/db/0/key/{encode_key(b'zset')}/leaderboard/",
+    f"/c/default/db/0/key/{encode_key(b'set')}/tool/set-random/?run=1",
+    f"/c/default/db/0/key/{encode_key(b'str')}/edit/delete/",
 ]
-OTHER_PAGES = ["/", "/db/0/namespaces/", "/db/0/new/", "/audit/"]
+OTHER_PAGES = ["/", "/c/default/db/0/namespaces/", "/c/default/db/0/new/", "/audit/"]
 
 
 def check_error_pages(client, expected_status: int) -> list[str]:
@@ -147,9 +147,9 @@ def check_error_pages(client, expected_status: int) -> list[str]:
             if url in ERROR_PAGES:
                 assert response.status_code == expected_status, (url, response.status_code)
             shown += [response.content, *response.items()]
-    for url, body in (("/db/0/pubsub/publish/", {"channel": "c", "message": "m",
+    for url, body in (("/c/default/db/0/pubsub/publish/", {"channel": "c", "message": "m",
                                                   "message_encoding": "text"}),
-                      ("/db/0/new/", {"name": "n", "type": "string", "value": "v",
+                      ("/c/default/db/0/new/", {"name": "n", "type": "string", "value": "v",
                                       "value_encoding": "text", "field_encoding": "text",
                                       "name_format": "text", "ttl_unit": "s"})):
         response = client.post(url, body)
@@ -167,10 +167,10 @@ def test_error_pages_when_redis_is_down_or_refuses_the_password(client, tmp_path
     seed(server.port, password=CANARY)
     settings.REDIS_URL = url_with_password(server.port)
     reset_pools()
-    assert client.get("/db/0/").status_code == 200
+    assert client.get("/c/default/db/0/").status_code == 200
     server.stop()
     shown = check_error_pages(client, 503)
-    assert f"127.0.0.1:{server.port}".encode() in client.get("/db/0/").content
+    assert f"127.0.0.1:{server.port}".encode() in client.get("/c/default/db/0/").content
     # Another password than the server's.
     other = ProtectedRedis(tmp_path / "other", password="something-else").start()
     try:
@@ -178,7 +178,7 @@ def test_error_pages_when_redis_is_down_or_refuses_the_password(client, tmp_path
             settings.REDIS_URL = url_with_password(other.port, form)
             reset_pools()
             shown += check_error_pages(client, 503)
-            assert b"authentication failed" in client.get("/db/0/").content
+            assert b"authentication failed" in client.get("/c/default/db/0/").content
     finally:
         other.stop()
     # A password for a Redis that has none.
@@ -195,13 +195,13 @@ def test_error_pages_when_redis_is_down_or_refuses_the_password(client, tmp_path
 def test_bad_requests_and_missing_things_do_not_show_it_either(client, pointed, caplog):
     caplog.set_level(logging.DEBUG)
     shown = []
-    for url, status in (("/db/0/?count=many", 400), ("/db/0/?type=nonsense", 400),
-                        ("/db/0/namespaces/?prefix=%%%", 400), ("/audit/?page=x", 400),
-                        (f"/db/0/key/{encode_key(b'missing')}/", 404),
-                        ("/db/0/key/not*base64/", 404), ("/db/99/", 404),
-                        (f"/db/0/key/{encode_key(b'str')}/edit/no-such-op/", 404),
-                        (f"/db/0/key/{encode_key(b'str')}/tool/no-such-tool/", 404),
-                        (f"/db/0/key/{encode_key(b'hash')}/row/?row=*", 400),
+    for url, status in (("/c/default/db/0/?count=many", 400), ("/c/default/db/0/?type=nonsense", 400),
+                        ("/c/default/db/0/namespaces/?prefix=%%%", 400), ("/audit/?page=x", 400),
+                        (f"/c/default/db/0/key/{encode_key(b'missing')}/", 404),
+                        ("/c/default/db/0/key/not*base64/", 404), ("/c/default/db/99/", 404),
+                        (f"/c/default/db/0/key/{encode_key(b'str')}/edit/no-such-op/", 404),
+                        (f"/c/default/db/0/key/{encode_key(b'str')}/tool/no-such-tool/", 404),
+                        (f"/c/default/db/0/key/{encode_key(b'hash')}/row/?row=*", 400),
                         ("/no/such/page/", 404)):
         for headers in ({}, HTMX):
             response = client.get(url, headers=headers)
@@ -235,7 +235,7 @@ def test_the_event_stream_and_the_server_log_do_not_show_it(tmp_path, r):
                                name="status")
         assert lost.data
         stream.pump(0.5)
-        refused = _get(f"{dashboard.base}/db/0/")
+        refused = _get(f"{dashboard.base}/c/default/db/0/")
         assert refused[0] == 503
         assert leaks(stream.raw, *stream.headers.items(), refused[1], dashboard.log()) == []
     finally:
@@ -256,7 +256,7 @@ def test_the_run_command_prints_the_address_not_the_password(tmp_path, protected
     process, base = start_serve(tmp_path, REDIS_URL=url_with_password(protected.port),
                                 UVICORN_LOG_LEVEL="debug")
     try:
-        wait_for(f"{base}/db/0/", process)  # urllib follows the redirect to the sign-in page
+        wait_for(f"{base}/c/default/db/0/", process)  # urllib follows the redirect to the sign-in page
         assert b"Sign in" in _get(f"{base}/sign-in/")[1]
     finally:
         printed = stop(process)

@@ -22,7 +22,7 @@ def csrf_token_of(client: Client) -> str:
     """The CSRF cookie a page with a form hands out (what a browser sends back)."""
     assert client.get("/sign-in/").status_code in (200, 302)
     if "csrftoken" not in client.cookies:
-        client.get("/db/0/new/")
+        client.get("/c/default/db/0/new/")
     return client.cookies["csrftoken"].value
 
 
@@ -148,4 +148,4 @@ def test_no_state_change_is_reachable_by_get(case, client, viewer, port):
     assert SignInLink.objects.filter(token_hash=SignInLink.hash(token)).exists()
     # Still signed in as the editor, not signed out nor switched to the link's user.
     assert client.session.get("_auth_user_id") != str(viewer.pk)
-    assert client.get("/db/0/new/").status_code == 200
+    assert client.get("/c/default/db/0/new/").status_code == 200

@@ -73,31 +73,31 @@ def test_error_responses_redirects_and_static_files_carry_them_too(
         client, anonymous_client, viewer_client, seeded, settings):
     key = encode_key(b"str")
     responses = {
-        "anonymous redirect": anonymous_client.get("/db/0/"),
-        "anonymous htmx 401": anonymous_client.get("/db/0/", headers=HTMX),
+        "anonymous redirect": anonymous_client.get("/c/default/db/0/"),
+        "anonymous htmx 401": anonymous_client.get("/c/default/db/0/", headers=HTMX),
         "sign-in": anonymous_client.get("/sign-in/"),
         "sign-in-once": anonymous_client.get("/sign-in/once/unknown/"),
         "sign-in-once refused": anonymous_client.post("/sign-in/once/unknown/"),
-        "viewer 403": viewer_client.get(f"/db/0/key/{key}/edit/delete/"),
-        "400": client.get("/db/0/?count=x"),
-        "400 fragment": client.get("/db/0/?count=x", headers=HTMX),
-        "404 key": client.get(f"/db/0/key/{encode_key(b'missing')}/"),
+        "viewer 403": viewer_client.get(f"/c/default/db/0/key/{key}/edit/delete/"),
+        "400": client.get("/c/default/db/0/?count=x"),
+        "400 fragment": client.get("/c/default/db/0/?count=x", headers=HTMX),
+        "404 key": client.get(f"/c/default/db/0/key/{encode_key(b'missing')}/"),
         "404 url": client.get("/nothing/here/"),
         "405": client.get("/sign-out/"),
-        "428": client.post(f"/db/0/key/{key}/edit/delete/", {"expected_type": "string"}),
-        "stream 400": client.get("/db/0/pubsub/stream/"),
+        "428": client.post(f"/c/default/db/0/key/{key}/edit/delete/", {"expected_type": "string"}),
+        "stream 400": client.get("/c/default/db/0/pubsub/stream/"),
         "static css": client.get("/static/keyspace/dashboard.css"),
         "static js": client.get("/static/keyspace/dashboard.js"),
     }
     csrf = Client(enforce_csrf_checks=True)
     responses["csrf 403"] = csrf.post("/sign-in/", {"username": "x", "password": "y"})
-    responses["download"] = get_async(client, f"/db/0/key/{key}/download/")[0]
+    responses["download"] = get_async(client, f"/c/default/db/0/key/{key}/download/")[0]
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     from keyspace.redis.connection import reset_pools
 
     reset_pools()
-    responses["503"] = client.get("/db/0/")
-    responses["503 fragment"] = client.get("/db/0/", headers=HTMX)
+    responses["503"] = client.get("/c/default/db/0/")
+    responses["503 fragment"] = client.get("/c/default/db/0/", headers=HTMX)
     reset_pools()
     assert responses["static js"].status_code == 200
     assert responses["503"].status_code == 503
@@ -210,16 +210,16 @@ def test_behind_the_proxy_responses_carry_hsts_and_cookies_are_secure(production
     assert cookies["sessionid"]["httponly"]
     assert cookies["sessionid"]["samesite"].lower() in ("lax", "strict")
 
-    pages = [browser.get(url, **HTTPS) for url in ("/db/0/", "/audit/",
-                                                   f"/db/0/key/{encode_key(b'hash')}/")]
+    pages = [browser.get(url, **HTTPS) for url in ("/c/default/db/0/", "/audit/",
+                                                   f"/c/default/db/0/key/{encode_key(b'hash')}/")]
     for response in pages:
         assert response.status_code == 200
         assert response["Strict-Transport-Security"].startswith("max-age=31536000")
         assert header_problems(response.wsgi_request.path, dict(response.items())) == []
     # The message cookie an edit leaves is Secure too.
     key = encode_key(b"ttl:key")
-    form = browser.get(f"/db/0/key/{key}/edit/persist/", **HTTPS)
-    done = browser.post(f"/db/0/key/{key}/edit/persist/", {
+    form = browser.get(f"/c/default/db/0/key/{key}/edit/persist/", **HTTPS)
+    done = browser.post(f"/c/default/db/0/key/{key}/edit/persist/", {
         "expected_type": "string", "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
     }, HTTP_REFERER="https://testserver/", **HTTPS)
     assert form.status_code == 200 and done.status_code == 302
@@ -230,14 +230,14 @@ def test_behind_the_proxy_responses_carry_hsts_and_cookies_are_secure(production
 
 def test_behind_the_proxy_a_cross_site_post_is_refused(production, editor, seeded):
     browser = client_for(editor, enforce_csrf_checks=True)
-    browser.get("/db/0/new/", **HTTPS)
+    browser.get("/c/default/db/0/new/", **HTTPS)
     token = browser.cookies["csrftoken"].value
     body = {"name": "x", "type": "string", "value": "v", "name_format": "text",
             "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"}
     for where in ({}, {"HTTP_REFERER": "https://evil.example/"},
                   {"HTTP_ORIGIN": "https://evil.example"}):
-        refused = browser.post("/db/0/new/", body, HTTP_X_CSRFTOKEN=token, **where, **HTTPS)
+        refused = browser.post("/c/default/db/0/new/", body, HTTP_X_CSRFTOKEN=token, **where, **HTTPS)
         assert refused.status_code == 403, where
-    done = browser.post("/db/0/new/", body, HTTP_X_CSRFTOKEN=token,
+    done = browser.post("/c/default/db/0/new/", body, HTTP_X_CSRFTOKEN=token,
                         HTTP_ORIGIN="https://testserver", **HTTPS)
     assert done.status_code == 302

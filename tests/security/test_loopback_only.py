@@ -13,7 +13,7 @@ from keyspace.access.loopback import is_loopback
 REAL_KEY = "k" * 64
 OUTSIDE = ["10.0.0.5", "192.168.1.20", "2001:db8::1", "::ffff:10.0.0.5", "", "unix-socket"]
 INSIDE = ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]
-PATHS = ["/db/0/", "/sign-in/", "/audit/", "/static/keyspace/dashboard.css"]
+PATHS = ["/c/default/db/0/", "/sign-in/", "/audit/", "/static/keyspace/dashboard.css"]
 
 
 @pytest.mark.parametrize("address", OUTSIDE)
@@ -54,14 +54,14 @@ def test_sign_in_off_refuses_other_clients_on_async_streams(settings, seeded, db
             return super()._base_scope(**request) | {"client": [self.address, 5000]}
 
     async def get(address):
-        return (await From(address).get("/db/0/pubsub/stream/")).status_code
+        return (await From(address).get("/c/default/db/0/pubsub/stream/")).status_code
 
     assert async_to_sync(get)("10.0.0.5") == 403
     assert async_to_sync(get)("127.0.0.1") == 400  # reached the view: no subscription given
     assert async_to_sync(get)("::1") == 400
 
 
-@pytest.mark.parametrize("path", ["/sign-in/", "/db/0/"])
+@pytest.mark.parametrize("path", ["/sign-in/", "/c/default/db/0/"])
 def test_the_development_key_refuses_other_clients(settings, seeded, db, path):
     settings.SECRET_KEY = "dev-only-not-secret-redis-dashboard"
     response = Client(REMOTE_ADDR="10.0.0.5").get(path)

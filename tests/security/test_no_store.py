@@ -16,7 +16,7 @@ def test_every_page_says_no_store(client, seeded):
     assert missing == []
 
 
-@pytest.mark.parametrize("path", ["/sign-in/", "/db/0/key/c3Ry/", "/audit/"])
+@pytest.mark.parametrize("path", ["/sign-in/", "/c/default/db/0/key/c3Ry/", "/audit/"])
 def test_pages_and_refusals_say_no_store(anonymous_client, seeded, path):
     response = anonymous_client.get(path)
     assert "no-store" in response["Cache-Control"]

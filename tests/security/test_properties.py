@@ -329,7 +329,7 @@ def get_requests(draw, kind: str, path: str, type_name: str):
         token = draw(st.from_regex(r"[-a-zA-Z0-9_]{1,60}", fullmatch=True))
         url, names = f"/sign-in/once/{token}/", []
     elif kind == "db":
-        url, names = f"/db/{draw(DBS)}/{path}", DB_ROUTES[path]
+        url, names = f"/c/default/db/{draw(DBS)}/{path}", DB_ROUTES[path]
     else:
         if type_name != "any":  # a real key, of a type that has the action
             key = draw(st.sampled_from(KEYS_BY_TYPE[type_name]))
@@ -340,7 +340,7 @@ def get_requests(draw, kind: str, path: str, type_name: str):
             actions = TOOL_ACTIONS if path.startswith("tool") else EDIT_ACTIONS
             action = draw(st.sampled_from(actions))
             db = draw(DBS)
-        url = f"/db/{db}/key/{encode_key(key)}/{path.format(action=action)}"
+        url = f"/c/default/db/{db}/key/{encode_key(key)}/{path.format(action=action)}"
         names = KEY_ROUTES[path]
     chosen = draw(st.lists(st.sampled_from(names + JUNK_PARAMS), unique=True, max_size=6))
     params = {name: draw(value_for(name)) for name in chosen}
@@ -530,7 +530,7 @@ def _key_and_row(data, type_name: str, op_name: str):
     query = {}
     if operation.scope == "row":
         query["row"] = data.draw(st.sampled_from(ROWS_BY_TYPE[type_name]), label="row")
-    return key, f"/db/0/key/{encode_key(key)}/edit/{op_name}/", query
+    return key, f"/c/default/db/0/key/{encode_key(key)}/edit/{op_name}/", query
 
 
 CHANGES = {
@@ -562,7 +562,7 @@ def test_edits_never_fail_and_refusals_change_nothing(client, r, r1, type_name, 
     seed(r, r1)
     key = None
     if type_name == "-":
-        url, query = ("/db/0/new/" if op_name == "create" else "/db/0/pubsub/publish/"), {}
+        url, query = ("/c/default/db/0/new/" if op_name == "create" else "/c/default/db/0/pubsub/publish/"), {}
     elif type_name == "any":
         kind = data.draw(st.sampled_from(sorted(KEYS_BY_TYPE)), label="type")
         key, url, query = _key_and_row(data, kind, op_name)
@@ -646,7 +646,7 @@ def test_short_expiries_are_refused_or_done_never_both(client, r, r1, op, amount
     (and changes nothing) or is reported as done; never an error page for a write that
     happened."""
     seed(r, r1)
-    url = f"/db/0/key/{encode_key(b'str')}/edit/{op}/"
+    url = f"/c/default/db/0/key/{encode_key(b'str')}/edit/{op}/"
     headers = HTMX if htmx else {}
     fields, _, _ = parse_form(client.get(url, headers=headers).content.decode())
     fields.update(amount=str(amount), unit=unit)
@@ -655,10 +655,10 @@ def test_short_expiries_are_refused_or_done_never_both(client, r, r1, op, amount
 
 # --- property 3: any bytes round-trip through URLs, links and forms ---------------------------
 
-TOKEN_LINK = re.compile(r'href="/db/0/key/([A-Za-z0-9_-]*)/"')
+TOKEN_LINK = re.compile(r'href="/c/default/db/0/key/([A-Za-z0-9_-]*)/"')
 # A row's opener (its token) and the table's row actions (their URLs, once per table).
 ROW_OPENER = re.compile(r'<a href="\?row=([^"]*)">')
-ROW_ACTION = re.compile(r'data-action="(/db/0/key/[A-Za-z0-9_-]*/edit/([a-z-]+)/)\?row="')
+ROW_ACTION = re.compile(r'data-action="(/c/default/db/0/key/[A-Za-z0-9_-]*/edit/([a-z-]+)/)\?row="')
 
 
 @_settings(40)
@@ -668,20 +668,20 @@ def test_any_bytes_key_name_opens_and_links_back(client, r, name):
     r.set(name, b"value")
     r.set(b"neighbour", b"n")
     token = encode_key(name)
-    page = client.get(f"/db/0/key/{token}/")
+    page = client.get(f"/c/default/db/0/key/{token}/")
     assert page.status_code == 200
     body = page.content.decode()
     shown = html.escape(bytes_to_text(name))
     assert f">{shown}</h1>" in body
 
-    listing = client.get("/db/0/")
+    listing = client.get("/c/default/db/0/")
     assert listing.status_code == 200
     linked = {decode_key(t) for t in TOKEN_LINK.findall(listing.content.decode())}
     assert name in linked, (token, sorted(linked))
 
     # Found again as typed in its shown (escaped) form, and by an escaped glob.
     for params in ({"key": to_escaped(name)}, {"match": to_escaped(escape_glob(name))}):
-        found = client.get("/db/0/", params)
+        found = client.get("/c/default/db/0/", params)
         assert found.status_code == 200, (params, found.content[:300])
         tokens = {decode_key(t) for t in TOKEN_LINK.findall(found.content.decode())}
         assert name in tokens, (params, sorted(tokens))
@@ -702,7 +702,7 @@ def test_any_bytes_field_or_member_round_trips_through_its_row(client, r, kind, 
         r.sadd(key, member, other)
     else:
         r.zadd(key, {member: 1.5, other: 2})
-    page = client.get(f"/db/0/key/{encode_key(key)}/")
+    page = client.get(f"/c/default/db/0/key/{encode_key(key)}/")
     assert page.status_code == 200
     body = page.content.decode()
     assert html.escape(bytes_to_text(member)[:2048]) in body
@@ -733,8 +733,8 @@ def test_any_bytes_field_or_member_round_trips_through_its_row(client, r, kind, 
         assert r.zrange(key, 0, -1, withscores=True) == [(other, 2.0), (member, 7.0)]
 
 
-FOLDER_LINK = re.compile(r'href="/db/0/namespaces/\?prefix=([A-Za-z0-9_-]*)&amp;delimiter=([^"]*)"')
-LEAF_LINK = re.compile(r'<td class="key-name"><a href="/db/0/key/([A-Za-z0-9_-]*)/">')
+FOLDER_LINK = re.compile(r'href="/c/default/db/0/namespaces/\?prefix=([A-Za-z0-9_-]*)&amp;delimiter=([^"]*)"')
+LEAF_LINK = re.compile(r'<td class="key-name"><a href="/c/default/db/0/key/([A-Za-z0-9_-]*)/">')
 
 
 @_settings(25)
@@ -761,7 +761,7 @@ def test_every_key_is_reached_once_through_the_namespace_folders(client, r, deli
         prefix = pending.pop()
         assert prefix not in seen_prefixes, prefix
         seen_prefixes.add(prefix)
-        page = client.get("/db/0/namespaces/count/",  # the counts alone, as htmx asks
+        page = client.get("/c/default/db/0/namespaces/count/",  # the counts alone, as htmx asks
                           {"prefix": encode_key(prefix), "delimiter": delimiter}, headers=HTMX)
         assert page.status_code == 200
         body = page.content.decode()
@@ -801,7 +801,7 @@ def test_compare_pages_add_up_to_the_whole_result(client, r, kind, this, others,
     expected = {"union": r.sunion, "inter": r.sinter, "diff": r.sdiff}[kind](b"A", *names)
     params = {"run": "1", "operation": kind, "count": str(count), "others_format": "escaped",
               "others": "\n".join(to_escaped(name) for name in names)}
-    url = f"/db/0/key/{encode_key(b'A')}/tool/set-compare/"
+    url = f"/c/default/db/0/key/{encode_key(b'A')}/tool/set-compare/"
     shown: list[str] = []
     for _ in range(1000):
         page = client.get(url, params, headers=HTMX)
@@ -834,7 +834,7 @@ SCORES = st.one_of(st.integers(-3, 3).map(float), st.floats(allow_nan=False))
 
 BOARD_SETS = st.dictionaries(ZSET_MEMBERS, SCORES, min_size=1, max_size=25)
 SMALL_BOARDS = st.dictionaries(ZSET_MEMBERS, SCORES, min_size=1, max_size=8)
-BOARD_URL = f"/db/0/key/{encode_key(b'board')}/leaderboard/"
+BOARD_URL = f"/c/default/db/0/key/{encode_key(b'board')}/leaderboard/"
 
 
 def _current(page) -> list[bytes]:
@@ -887,7 +887,7 @@ def test_zset_lookup_links_to_the_board_at_that_member(client, r, scores):
     r.flushall()
     r.zadd(b"board", scores)
     for member in sorted(scores):
-        found = client.get(f"/db/0/key/{encode_key(b'board')}/tool/zset-lookup/",
+        found = client.get(f"/c/default/db/0/key/{encode_key(b'board')}/tool/zset-lookup/",
                            {"run": "1", "member": member.hex(), "member_format": "hex"},
                            headers=HTMX)
         assert found.status_code == 200

@@ -39,8 +39,8 @@ def test_a_refused_edit_sends_no_command(client, r, settings, action):
 @pytest.mark.parametrize(
     "url, data",
     [
-        ("/db/0/new/", {"name": "n", "type": "string", "value": "v"}),
-        ("/db/0/pubsub/publish/", {"channel": "c", "message": "m"}),
+        ("/c/default/db/0/new/", {"name": "n", "type": "string", "value": "v"}),
+        ("/c/default/db/0/pubsub/publish/", {"channel": "c", "message": "m"}),
     ],
 )
 def test_refused_creates_and_publishes_send_no_command(client, r, settings, url, data):

@@ -47,7 +47,7 @@ def test_many_counts_over_long_prefixes_stay_within_the_bound(client, r):
         long_folders(r, prefix, 100, 2 * NAME_BYTES)  # 100 folders with names past the cut
     for n in range(30):
         token = encode_key(prefixes[n % 3])
-        response = client.get("/db/0/namespaces/count/", {"prefix": token}, headers=HTMX)
+        response = client.get("/c/default/db/0/namespaces/count/", {"prefix": token}, headers=HTMX)
         assert response.status_code == 200
     stored = stored_counts()
     assert 1 <= len(stored) <= MAX_COUNTS_PER_USER, list(stored)
@@ -68,7 +68,7 @@ def test_cut_names_keep_folders_apart_and_show_no_drill_down(client, r):
                 pipe.set(same_start + tail + b":" + str(n).encode(), b"v")
         pipe.set(b"short:1", b"v")
         pipe.execute()
-    html = client.get("/db/0/namespaces/count/", headers=HTMX).content.decode()
+    html = client.get("/c/default/db/0/namespaces/count/", headers=HTMX).content.decode()
     rows = re.findall(r'title="name cut at (\d+) bytes">(x+)…</span></td>\s*<td class="num">(\d+)<',
                       html)
     assert rows == [(str(NAME_BYTES), "x" * NAME_BYTES, "3")] * 2

@@ -78,7 +78,7 @@ def test_breadcrumbs():
 
 def test_namespace_page_paints_without_counting(client, r):
     fill_strings(r, numbered("user:", 5))
-    html = client.get("/db/0/namespaces/").content.decode()
+    html = client.get("/c/default/db/0/namespaces/").content.decode()
     assert "Counting keys by folder" in html
     assert 'hx-trigger="load"' in html
     assert "user:" not in html.split('id="namespace-counts"')[1]
@@ -86,7 +86,7 @@ def test_namespace_page_paints_without_counting(client, r):
 
 def test_count_fragment_lists_folders_with_drill_down_links(client, r):
     fill_strings(r, numbered("user:", 40) + numbered("session:", 10))
-    response = client.get("/db/0/namespaces/count/", headers=HTMX)
+    response = client.get("/c/default/db/0/namespaces/count/", headers=HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="namespace-counts"')
     assert "Counted all 50 keys" in html
@@ -97,7 +97,7 @@ def test_count_fragment_lists_folders_with_drill_down_links(client, r):
 def test_a_huge_keyspace_is_counted_in_steps_with_progress(client, r, settings):
     settings.DASHBOARD_NAMESPACE_STEP_MS = 0
     fill_strings(r, numbered("user:", 30_000))
-    html = client.get("/db/0/namespaces/count/", headers=HTMX).content.decode()
+    html = client.get("/c/default/db/0/namespaces/count/", headers=HTMX).content.decode()
     assert "data-auto-follow" in html and "Counting…" in html and "~" in html
     steps = 1
     while "data-auto-follow" in html:
@@ -110,20 +110,20 @@ def test_a_huge_keyspace_is_counted_in_steps_with_progress(client, r, settings):
 
 def test_drilled_page_has_breadcrumbs_and_a_browse_link(client, r):
     fill_strings(r, numbered("user:eu:", 3))
-    html = client.get("/db/0/namespaces/", {"prefix": encode_key(b"user:eu:")}).content.decode()
+    html = client.get("/c/default/db/0/namespaces/", {"prefix": encode_key(b"user:eu:")}).content.decode()
     assert ">user</a>" in html and ">eu</a>" in html
     assert "match=user%3Aeu%3A%2A" in html
 
 
 def test_hostile_folder_names_are_escaped(client, r):
     fill_strings(r, [b"<img src=x onerror=alert(1)>:1", b"<b>:2"])
-    html = client.get("/db/0/namespaces/count/").content.decode()
+    html = client.get("/c/default/db/0/namespaces/count/").content.decode()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;:" in html
 
 
 @pytest.mark.parametrize("query", [{"prefix": "!!!"}, {"delimiter": "x" * 40}])
 def test_bad_namespace_parameters_are_a_400(client, query):
-    assert client.get("/db/0/namespaces/", query).status_code == 400
+    assert client.get("/c/default/db/0/namespaces/", query).status_code == 400
 
 
 def test_a_count_belongs_to_its_database(r):

@@ -14,7 +14,7 @@ def _with_query(url: str, params: dict) -> str:
 def key_url(name: bytes | str, db: int = 0, **params) -> str:
     """The key's page; `params` make its query string."""
     raw = name.encode() if isinstance(name, str) else name
-    return _with_query(f"/db/{db}/key/{encode_key(raw)}/", params)
+    return _with_query(f"/c/default/db/{db}/key/{encode_key(raw)}/", params)
 
 
 def edit_url(name: bytes | str, action: str, db: int = 0) -> str:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 
 def tool(client, key: str, status: int = 200, **params) -> str:
-    url = f"/db/0/key/{encode_key(key.encode())}/tool/stream-view-entry/"
+    url = f"/c/default/db/0/key/{encode_key(key.encode())}/tool/stream-view-entry/"
     response = client.get(url, {"run": "1", **params})
     body = response.content.decode()
     assert response.status_code == status, body[-2000:]

@@ -129,7 +129,7 @@ def dashboard(redis_server, tmp_path_factory):
 
 def follow(dashboard, key: bytes = b"s", **params) -> SSEStream:
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    path = f"/db/0/key/{encode_key(key)}/stream/follow/events/?{query}"
+    path = f"/c/default/db/0/key/{encode_key(key)}/stream/follow/events/?{query}"
     stream = SSEStream("127.0.0.1", dashboard.port, path)
     dashboard.streams.append(stream)
     return stream
@@ -188,28 +188,28 @@ def test_a_bad_after_is_a_400(dashboard):
 
 def panel_url(**params) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    return f"/db/0/key/{encode_key(b's')}/stream/follow/?{query}"
+    return f"/c/default/db/0/key/{encode_key(b's')}/stream/follow/?{query}"
 
 
 def test_the_key_page_offers_to_follow_after_the_newest_entry(client, r):
     add(r, 1, 3)
-    page = client.get(f"/db/0/key/{encode_key(b's')}/").content.decode()
+    page = client.get(f"/c/default/db/0/key/{encode_key(b's')}/").content.decode()
     assert f'hx-get="{panel_url(on=1).replace("&", "&amp;")}&amp;after=3-0"' in page
-    oldest = client.get(f"/db/0/key/{encode_key(b's')}/?order=oldest").content.decode()
+    oldest = client.get(f"/c/default/db/0/key/{encode_key(b's')}/?order=oldest").content.decode()
     assert "Follow new entries" not in oldest  # new entries would belong at the bottom
 
 
 def test_an_emptied_stream_is_followed_from_its_last_generated_id(client, r):
     add(r, 1, 3)
     r.xdel("s", "1-0", "2-0", "3-0")
-    page = client.get(f"/db/0/key/{encode_key(b's')}/").content.decode()
+    page = client.get(f"/c/default/db/0/key/{encode_key(b's')}/").content.decode()
     assert "on=1&amp;after=3-0" in page
 
 
 def test_the_panel_connects_and_disconnects(client, r):
     add(r, 1, 1)
     on = client.get(panel_url(on=1, after="1-0")).content.decode()
-    events = f"/db/0/key/{encode_key(b's')}/stream/follow/events/?after=1-0"
+    events = f"/c/default/db/0/key/{encode_key(b's')}/stream/follow/events/?after=1-0"
     assert f'sse-connect="{events}"' in on and "Stop following" in on
     off = client.get(panel_url()).content.decode()
     assert "sse-connect" not in off and "Follow new entries" in off

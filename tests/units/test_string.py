@@ -138,7 +138,7 @@ def test_preview_is_cut_at_the_setting_with_size_download_and_next_part(client, 
     assert view == "text" and text.encode() == value[:limit]
     assert "Showing bytes 0–262,144 of 400,000" in body
     assert "(previews stop at 256.0 KiB)" in body
-    assert download_link(body) == f"/db/0/key/{encode_key(b'big')}/download/"
+    assert download_link(body) == f"/c/default/db/0/key/{encode_key(b'big')}/download/"
     assert "Download the whole value (390.6 KiB)" in body
     assert next_part(body) == {"cursor": str(limit)}
 
@@ -226,7 +226,7 @@ async def _download(async_client, url):
 
 
 def download(async_client, name: bytes):
-    return async_to_sync(_download)(async_client, f"/db/0/key/{encode_key(name)}/download/")
+    return async_to_sync(_download)(async_client, f"/c/default/db/0/key/{encode_key(name)}/download/")
 
 
 @pytest.mark.parametrize("size", [0, 1, DOWNLOAD_CHUNK_BYTES, 3 * DOWNLOAD_CHUNK_BYTES + 12345])

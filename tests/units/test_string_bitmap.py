@@ -107,7 +107,7 @@ def test_a_large_bitmap_is_read_in_bounded_parts(client, r):
 
 
 def test_look_up_a_bit_and_count_a_range(client, r, online):
-    url = f"/db/0/key/{encode_key(online)}/tool/string-bits/"
+    url = f"/c/default/db/0/key/{encode_key(online)}/tool/string-bits/"
     one = client.get(url, {"run": "1", "bit": "100"}).content.decode()
     assert re.search(r'<dd class="bit-value">1</dd>', one)
     zero = client.get(url, {"run": "1", "bit": "101", "start": "0", "end": "255"})
@@ -126,7 +126,7 @@ def test_look_up_a_bit_and_count_a_range(client, r, online):
 ])
 def test_the_tool_refuses_unbounded_or_bad_input(client, r, online, query, message):
     with RedisWork(r) as work:
-        body = client.get(f"/db/0/key/{encode_key(online)}/tool/string-bits/",
+        body = client.get(f"/c/default/db/0/key/{encode_key(online)}/tool/string-bits/",
                           {"run": "1", **query}).content.decode()
     assert message in html.unescape(body)
     assert work.count("getbit") == 0 and work.count("bitcount") == 0

@@ -43,7 +43,7 @@ def test_every_built_in_type_declares_what_creating_it_needs():
 
 @pytest.mark.parametrize("unit", creatable(), ids=lambda unit: unit.type_name)
 def test_the_form_draws_each_declared_input(client, unit):
-    page = client.get("/db/0/new/", headers=HTMX).content.decode()
+    page = client.get("/c/default/db/0/new/", headers=HTMX).content.decode()
     assert f'<option value="{unit.type_name}">{unit.label}</option>' in page
     for declared in unit.create_fields:
         assert re.search(rf'<(input|textarea)[^>]* name="{declared.name}"', page), declared
@@ -55,7 +55,7 @@ def test_the_form_draws_each_declared_input(client, unit):
 @pytest.mark.parametrize("unit", creatable(), ids=lambda unit: unit.type_name)
 def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
     fields = {declared.name: SAMPLES[declared.kind] for declared in unit.create_fields}
-    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
     assert response.status_code == 204, response.content[-800:]
     assert r.type("k") == unit.type_name.encode()
 
@@ -65,7 +65,7 @@ def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
 def test_a_needed_input_left_empty_is_refused_by_that_input(client, r, declared):
     unit = next(u for u in creatable() if declared in u.create_fields)
     fields = {d.name: SAMPLES[d.kind] for d in unit.create_fields} | {declared.name: ""}
-    response = client.post("/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
     assert response.status_code == 422 and r.dbsize() == 0
     assert f'id="id_{declared.name}_error"' in response.content.decode()
 
@@ -93,12 +93,12 @@ def with_thing(monkeypatch):
 
 
 def test_a_new_type_brings_its_own_inputs_to_the_form(client, r, with_thing):
-    page = client.get("/db/0/new/", headers=HTMX).content.decode()
+    page = client.get("/c/default/db/0/new/", headers=HTMX).content.decode()
     assert '<option value="thing">Thing</option>' in page
     assert re.search(r'<label for="id_weight">Weight \(thing\):</label>', page)
-    response = client.post("/db/0/new/", {"name": "t", "type": "thing", "weight": "12"}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "t", "type": "thing", "weight": "12"}, headers=HTMX)
     assert response.status_code == 204 and r.get("t") == b"weight=12"
-    refused = client.post("/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"}, headers=HTMX)
+    refused = client.post("/c/default/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"}, headers=HTMX)
     assert refused.status_code == 422 and not r.exists("t2")
     assert "a weight is a whole number" in refused.content.decode()
 
@@ -156,7 +156,7 @@ def test_a_rows_token_names_that_row_everywhere(client, r, type_name):
     token = unit.row_token(row_id)
     assert unit.row_from_token(token) == row_id
     assert unit.read_row(r, b"k", row_id).token == token
-    row_page = client.get(f"/db/0/key/{encode_key(b'k')}/row/", {"row": token}).content.decode()
+    row_page = client.get(f"/c/default/db/0/key/{encode_key(b'k')}/row/", {"row": token}).content.decode()
     assert f'<a href="?row={token}">' in row_page
     assert f'<a href="?row={token}">' in fetch(client, "k")
 
@@ -166,8 +166,8 @@ def test_a_rows_token_names_that_row_everywhere(client, r, type_name):
 
 def test_units_pages_are_collected_under_the_keys_url():
     assert reverse("keyspace:key-leaderboard", kwargs={"db": 0, "key": b"z"}) == (
-        f"/db/0/key/{encode_key(b'z')}/leaderboard/")
-    assert resolve(f"/db/0/key/{encode_key(b'z')}/leaderboard/").func is leaderboard_view
+        f"/c/default/db/0/key/{encode_key(b'z')}/leaderboard/")
+    assert resolve(f"/c/default/db/0/key/{encode_key(b'z')}/leaderboard/").func is leaderboard_view
     for unit in registry.units():
         for pattern in unit.get_urls():
             # A page may name more than the key (a stream's group, an action).
@@ -175,7 +175,7 @@ def test_units_pages_are_collected_under_the_keys_url():
                     for name, converter in pattern.pattern.converters.items()}
             kwargs = more | {"db": 3, "key": b"k"}
             assert reverse(f"keyspace:{pattern.name}", kwargs=kwargs).startswith(
-                f"/db/3/key/{encode_key(b'k')}/{unit.url_prefix}")
+                f"/c/default/db/3/key/{encode_key(b'k')}/{unit.url_prefix}")
 
 
 def _page(request, db, key):
@@ -199,7 +199,7 @@ class Charted(Thing):
 
 def test_a_units_pages_are_served_under_its_type_name():
     [included] = unit_urls([Charted()], key_routes)
-    assert str(included.pattern) == "db/<db:db>/key/<key:key>/thing/"
+    assert str(included.pattern) == "<db:db>/key/<key:key>/thing/"
     assert [(str(p.pattern), p.name) for p in included.url_patterns] == [
         ("chart/", "thing-chart")]
     assert unit_urls([Thing()], key_routes) == []  # no pages, nothing to include

@@ -32,7 +32,7 @@ def test_the_page_lists_each_connection_with_where_it_was_found(client, redis_se
     with override_settings(**HOST_SETTINGS):
         status, html = page_text(client)
     assert status == 200
-    assert "<h1>Connections from your Django settings</h1>" in html
+    assert "<h2>Redis named in your Django settings</h2>" in html
     assert '<th scope="col">Found in</th>' in html
     assert f"redis://127.0.0.1:{redis_server.port}/0" in html
     assert "<code>REDIS_URL</code> <span class=\"muted\">this dashboard</span>" in html
@@ -68,7 +68,7 @@ def test_nothing_found_says_what_the_page_reads(client):
 
 
 def test_the_tabs_link_to_the_page(client):
-    html = client.get("/db/0/").content.decode()
+    html = client.get("/c/default/db/0/").content.decode()
     assert 'href="/connections/">Connections</a>' in html
     html = client.get("/connections/").content.decode()
     assert 'href="/connections/" aria-current="page">Connections</a>' in html

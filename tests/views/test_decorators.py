@@ -20,7 +20,7 @@ STANDALONE_ONLY = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
-MISSING = f"/db/0/key/{encode_key(b'no:such:key')}/"
+MISSING = f"/c/default/db/0/key/{encode_key(b'no:such:key')}/"
 
 
 @pytest.fixture
@@ -49,34 +49,34 @@ def test_htmx_requests_get_the_error_fragment_without_htmx_middleware(hosted, cl
 
 
 def test_a_bad_query_and_redis_down_are_pages_too(hosted, client):
-    assert client.get("/db/0/?count=x").status_code == 400
+    assert client.get("/c/default/db/0/?count=x").status_code == 400
     hosted.REDIS_URL = "redis://127.0.0.1:1/0"
     reset_pools()
-    response = client.get("/db/0/")
+    response = client.get("/c/default/db/0/")
     assert response.status_code == 503 and b"cannot reach redis at 127.0.0.1:1" in response.content
 
 
 def test_async_views_render_failures_too(hosted, async_client, r):
     r.hset("h", "f", "v")
-    response = async_to_sync(async_client.get)(f"/db/0/key/{encode_key(b'h')}/download/")
+    response = async_to_sync(async_client.get)(f"/c/default/db/0/key/{encode_key(b'h')}/download/")
     assert response.status_code == 400 and b"only string values" in response.content
     assert "Content-Security-Policy" in response
 
 
 def test_signed_out_visitors_go_to_login_url(hosted, anonymous_client):
     hosted.LOGIN_URL = "/accounts/login/"
-    response = anonymous_client.get("/db/0/")
+    response = anonymous_client.get("/c/default/db/0/")
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=%2Fdb%2F0%2F"
+    assert response["Location"] == "/accounts/login/?next=%2Fc%2Fdefault%2Fdb%2F0%2F"
 
 
 def test_loopback_only_holds_without_its_middleware(hosted, db):
     hosted.DASHBOARD_AUTH = False
     hosted.SECRET_KEY = "k" * 64
-    response = Client(REMOTE_ADDR="10.0.0.5").get("/db/0/")
+    response = Client(REMOTE_ADDR="10.0.0.5").get("/c/default/db/0/")
     assert response.status_code == 403 and b"Sign-in is off" in response.content
     assert "Content-Security-Policy" in response
-    assert Client(REMOTE_ADDR="127.0.0.1").get("/db/0/").status_code == 200
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/c/default/db/0/").status_code == 200
 
     class From(AsyncClient):
         def __init__(self, address):
@@ -87,7 +87,7 @@ def test_loopback_only_holds_without_its_middleware(hosted, db):
             return super()._base_scope(**request) | {"client": (self.address, 50000)}
 
     async def stream(address):
-        return (await From(address).get("/db/0/pubsub/stream/")).status_code
+        return (await From(address).get("/c/default/db/0/pubsub/stream/")).status_code
 
     assert async_to_sync(stream)("10.0.0.5") == 403
     assert async_to_sync(stream)("127.0.0.1") == 400  # reached the view: no subscription given

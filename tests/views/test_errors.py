@@ -25,9 +25,9 @@ def own_redis(tmp_path, settings):
 
 def test_redis_down_is_a_503_page_and_recovery_needs_no_restart(client, own_redis):
     redis.Redis(port=own_redis.port).set("k", "v")
-    assert client.get("/db/0/").status_code == 200
+    assert client.get("/c/default/db/0/").status_code == 200
     own_redis.stop()
-    down = client.get("/db/0/")
+    down = client.get("/c/default/db/0/")
     assert down.status_code == 503
     assert (
         f"cannot reach redis at 127.0.0.1:{own_redis.port}: connection refused"
@@ -35,13 +35,13 @@ def test_redis_down_is_a_503_page_and_recovery_needs_no_restart(client, own_redi
     )
     assert b"Traceback" not in down.content
     own_redis.start()
-    back = client.get("/db/0/")
+    back = client.get("/c/default/db/0/")
     assert back.status_code == 200
 
 
 def test_htmx_requests_get_the_error_in_the_banner(client, own_redis):
     own_redis.stop()
-    response = client.get("/db/0/", headers=HTMX)
+    response = client.get("/c/default/db/0/", headers=HTMX)
     assert response.status_code == 503
     assert response["HX-Retarget"] == "#error-banner"
     assert b"<html" not in response.content
@@ -52,21 +52,21 @@ def test_a_paused_redis_times_out_with_a_503(client, own_redis, settings):
     settings.DASHBOARD_REDIS_SOCKET_TIMEOUT = 0.3
     settings.DASHBOARD_REDIS_CONNECT_TIMEOUT = 0.3
     reset_pools()
-    assert client.get("/db/0/").status_code == 200
+    assert client.get("/c/default/db/0/").status_code == 200
     os.kill(own_redis.process.pid, signal.SIGSTOP)
     try:
-        response = client.get("/db/0/")
+        response = client.get("/c/default/db/0/")
     finally:
         os.kill(own_redis.process.pid, signal.SIGCONT)
     assert response.status_code == 503
     assert b"timed out" in response.content
-    assert client.get("/db/0/").status_code == 200
+    assert client.get("/c/default/db/0/").status_code == 200
 
 
 def test_nothing_listening_is_a_503(client, settings):
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     reset_pools()
-    response = client.get("/db/0/namespaces/count/")
+    response = client.get("/c/default/db/0/namespaces/count/")
     assert response.status_code == 503
     assert b"connection refused" in response.content
 
@@ -75,7 +75,7 @@ def test_wrong_password_is_explained(client, settings, redis_server, r):
     r.acl_setuser("someone", enabled=True, passwords=["+right"], keys=["*"], commands=["+@all"])
     settings.REDIS_URL = f"redis://someone:wrong@127.0.0.1:{redis_server.port}/0"
     reset_pools()
-    response = client.get("/db/0/")
+    response = client.get("/c/default/db/0/")
     assert response.status_code == 503
     assert b"authentication failed" in response.content
     assert b"wrong" not in response.content
@@ -87,7 +87,7 @@ def test_noperm_is_a_clear_not_permitted(client, settings, redis_server, r):
     )
     settings.REDIS_URL = f"redis://noscan:pw@127.0.0.1:{redis_server.port}/0"
     reset_pools()
-    response = client.get("/db/0/")
+    response = client.get("/c/default/db/0/")
     assert response.status_code == 403
     assert b"not permitted" in response.content
     assert b"pw@" not in response.content
@@ -95,6 +95,6 @@ def test_noperm_is_a_clear_not_permitted(client, settings, redis_server, r):
 
 def test_missing_redis_url_is_explained(client, settings):
     settings.REDIS_URL = ""
-    response = client.get("/db/0/")
+    response = client.get("/c/default/db/0/")
     assert response.status_code == 503
     assert b"REDIS_URL is not set" in response.content

@@ -154,7 +154,7 @@ def test_any_name_opens_by_url(client, r, name):
     r.set(name, b"value of " + name)
     url = key_url(name)
     assert url == reverse("keyspace:key-detail", args=[0, name])
-    assert re.fullmatch(r"/db/0/key/[A-Za-z0-9_-]*/", url)
+    assert re.fullmatch(r"/c/default/db/0/key/[A-Za-z0-9_-]*/", url)
     body = fetch(client, name)
     shown, binary = heading(body)
     assert shown == bytes_to_text(name)
@@ -166,11 +166,11 @@ def test_any_name_opens_by_url(client, r, name):
 def test_names_round_trip_from_the_listing(client, r):
     for number, name in enumerate(NAMES):
         r.set(name, f"value {number}")
-    listing = client.get("/db/0/", {"count": 100}).content.decode()
-    tokens = re.findall(r'href="/db/0/key/([A-Za-z0-9_-]*)/"', listing)
+    listing = client.get("/c/default/db/0/", {"count": 100}).content.decode()
+    tokens = re.findall(r'href="/c/default/db/0/key/([A-Za-z0-9_-]*)/"', listing)
     assert sorted(decode_key(token) for token in tokens) == sorted(NAMES)
     for token in tokens:
-        body = client.get(f"/db/0/key/{token}/").content.decode()
+        body = client.get(f"/c/default/db/0/key/{token}/").content.decode()
         name = decode_key(token)
         assert heading(body)[0] == bytes_to_text(name)
         assert f"value {NAMES.index(name)}" in body
@@ -206,8 +206,8 @@ def test_db_is_part_of_the_address(client, r, r1):
 
 
 def test_malformed_token_is_a_404(client):
-    assert client.get("/db/0/key/a/").status_code == 404  # one base64 character is no bytes
-    assert client.get("/db/0/key/a+b/").status_code == 404
+    assert client.get("/c/default/db/0/key/a/").status_code == 404  # one base64 character is no bytes
+    assert client.get("/c/default/db/0/key/a+b/").status_code == 404
 
 
 def test_db_out_of_range_is_a_404(client):
@@ -238,8 +238,8 @@ def test_deleted_key_from_htmx_goes_to_the_error_banner(client):
 
 def test_key_that_changed_type_since_listing_opens_as_its_new_type(client, r):
     r.rpush("shifty", "a", "b")
-    listing = client.get("/db/0/").content.decode()
-    link = re.search(r'href="(/db/0/key/[^"]+/)"', listing).group(1)
+    listing = client.get("/c/default/db/0/").content.decode()
+    link = re.search(r'href="(/c/default/db/0/key/[^"]+/)"', listing).group(1)
     r.delete("shifty")
     r.hset("shifty", "field", "value")
     body = client.get(link).content.decode()

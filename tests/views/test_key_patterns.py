@@ -42,7 +42,7 @@ def test_fragments_skip_recognition(client, r):
 def test_the_key_list_reads_nothing_for_patterns(client, r):
     r.set("lock:x", uuid.uuid4().hex, px=10_000)
     with RedisWork(r) as work:
-        body = client.get("/db/0/").content.decode()
+        body = client.get("/c/default/db/0/").content.decode()
     assert "lock:x" in body and "pattern" not in body
     assert work.count("getrange") == work.count("hscan") == work.count("zrange") == 0
 

@@ -18,7 +18,7 @@ from tests.units.helpers import XSS, XSS_ESCAPED, RedisWork, rows, seed_huge_zse
 
 def board_url(key: bytes | str, db: int = 0) -> str:
     key = key.encode() if isinstance(key, str) else key
-    return f"/db/{db}/key/{encode_key(key)}/leaderboard/"
+    return f"/c/default/db/{db}/key/{encode_key(key)}/leaderboard/"
 
 
 def fetch(client, key, *, headers=None, status=200, **params) -> str:
@@ -353,7 +353,7 @@ def test_full_page_and_fragment(client, r, data):
 
 
 def test_the_key_page_links_to_it(client, r, data):
-    page = client.get(f"/db/0/key/{encode_key(b'z')}/").content.decode()
+    page = client.get(f"/c/default/db/0/key/{encode_key(b'z')}/").content.decode()
     assert f'href="{board_url("z")}"' in page
 
 

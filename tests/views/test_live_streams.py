@@ -24,7 +24,7 @@ KEY = b"live:stream"
 @pytest.fixture(scope="module")
 def server(redis_server, tmp_path_factory):
     dashboard = UvicornDashboard(redis_server.url, tmp_path_factory.mktemp("live-streams"),
-                                 ready_path="/db/0/live/notifications/",
+                                 ready_path="/c/default/db/0/live/notifications/",
                                  DASHBOARD_LIVE_INTERVAL="0.05")
     yield dashboard.start()
     dashboard.stop()
@@ -59,7 +59,7 @@ def key_path(r: redis.Redis, key: bytes, **params) -> str:
 
     detail = key_detail(get_client(0), key, unit.validate(PageRequest()))
     query = urlencode({"digest": page_digest(detail.page), **params})
-    return f"/db/0/key/{encode_key(key)}/live/stream/?{query}"
+    return f"/c/default/db/0/key/{encode_key(key)}/live/stream/?{query}"
 
 
 def subscribed(stream: SSEStream) -> None:
@@ -95,7 +95,7 @@ def test_expiry_while_open(server, notifications, streams, r):
 def test_key_list_redraws_shown_rows_and_counts_others(server, notifications, streams, r):
     r.set(b"shown", b"1")
     r.set(b"other", b"1")
-    stream = streams(server, "/db/0/live/keys/?" + urlencode({"seen": short_digest(b"shown")}))
+    stream = streams(server, "/c/default/db/0/live/keys/?" + urlencode({"seen": short_digest(b"shown")}))
     subscribed(stream)
     r.expire(b"shown", 1000)
     row = stream.next_event(name="key-row")
@@ -108,16 +108,16 @@ def test_key_list_redraws_shown_rows_and_counts_others(server, notifications, st
 
 def test_leaderboard_is_redrawn(server, notifications, streams, r):
     r.zadd(KEY, {b"alice": 10, b"bob": 5})
-    stream = streams(server, f"/db/0/key/{encode_key(KEY)}/live/board/?live=1")
+    stream = streams(server, f"/c/default/db/0/key/{encode_key(KEY)}/live/board/?live=1")
     subscribed(stream)
     r.zadd(KEY, {b"carol": 50})
     board = html.unescape(stream.next_event(name="board").data)
     assert 'id="board"' in board and "carol" in board
-    assert f"/db/0/key/{encode_key(KEY)}/leaderboard/?" in board  # links to the board
+    assert f"/c/default/db/0/key/{encode_key(KEY)}/leaderboard/?" in board  # links to the board
 
 
 def test_activity_stream(server, notifications, streams, r):
-    stream = streams(server, "/db/0/live/stream/")
+    stream = streams(server, "/c/default/db/0/live/stream/")
     subscribed(stream)
     for i in range(5):
         r.set(b"act:%d" % i, b"v")
@@ -127,13 +127,13 @@ def test_activity_stream(server, notifications, streams, r):
 
 def test_live_pages_share_the_stream_limit_with_pubsub(redis_server, notifications, streams,
                                                        r, tmp_path):
-    dashboard = UvicornDashboard(redis_server.url, tmp_path, ready_path="/db/0/live/notifications/",
+    dashboard = UvicornDashboard(redis_server.url, tmp_path, ready_path="/c/default/db/0/live/notifications/",
                                  DASHBOARD_MAX_STREAMS="1").start()
     try:
         r.set(KEY, b"x")
         first = streams(dashboard, key_path(r, KEY))
         subscribed(first)
-        pubsub = streams(dashboard, "/db/0/pubsub/stream/?channel=c")
+        pubsub = streams(dashboard, "/c/default/db/0/pubsub/stream/?channel=c")
         assert "too many open streams" in pubsub.next_event(name="status").data
         second = streams(dashboard, key_path(r, KEY))
         assert "too many open streams" in second.next_event(name="status").data
@@ -163,7 +163,7 @@ def test_pages_of_one_key_share_one_subscription(server, notifications, streams,
 
 def test_key_list_without_notifications_is_told_to_check(server, streams, r):
     assert r.config_get("notify-keyspace-events")["notify-keyspace-events"] == ""
-    stream = streams(server, "/db/0/live/keys/?seen=")
+    stream = streams(server, "/c/default/db/0/live/keys/?seen=")
     status = stream.next_event(name="status")
     assert "notifications are off" in status.data
     assert stream.next_event(name="check-list").data == "5000"

@@ -43,15 +43,15 @@ def as_user(settings, locked, user):
 
 
 def picker_dbs(client) -> list[str]:
-    html = client.get("/db/0/server/info/", headers=HTMX).content.decode()
-    return re.findall(r'href="/db/(\d+)/"', html)
+    html = client.get("/c/default/db/0/server/info/", headers=HTMX).content.decode()
+    return re.findall(r'href="/c/default/db/(\d+)/"', html)
 
 
 # --- CLIENT renamed away --------------------------------------------------------------------
 
 def test_pages_answer_when_client_is_renamed_away(client, settings, locked, seeded):
     as_user(settings, locked, "admin")
-    response = client.get("/db/0/")
+    response = client.get("/c/default/db/0/")
     assert response.status_code == 200
     assert b"str" in response.content
 
@@ -61,7 +61,7 @@ def test_pages_answer_when_client_is_renamed_away(client, settings, locked, seed
 def test_a_user_without_type_still_sees_the_keys_and_is_told_why(client, settings, locked,
                                                                    seeded):
     as_user(settings, locked, "notype")
-    html = client.get("/db/0/").content.decode()
+    html = client.get("/c/default/db/0/").content.decode()
     for name in ("str", "hash", "zset"):
         assert f">{name}<" in html or f"{name}</" in html, name
     assert "TYPE" in html and "not permitted" in html
@@ -86,7 +86,7 @@ def test_a_read_only_user_sees_no_write_controls_and_is_told_why(client, setting
     html = client.get(key_url(b"str")).content.decode()
     assert "/edit/" not in html
     assert "may not write" in html
-    listing = client.get("/db/0/").content.decode()
+    listing = client.get("/c/default/db/0/").content.decode()
     assert "/new/" not in listing
 
 
@@ -117,11 +117,11 @@ def test_a_write_refused_by_redis_itself_answers_403(client, settings, locked, s
 
 def test_a_user_limited_to_app_keys_sees_no_other_names(client, settings, locked, seeded):
     as_user(settings, locked, "app")
-    for url in ("/db/0/", "/db/0/?type=string", "/db/0/?type=hash", "/db/0/?type=zset"):
+    for url in ("/c/default/db/0/", "/c/default/db/0/?type=string", "/c/default/db/0/?type=hash", "/c/default/db/0/?type=zset"):
         html = client.get(url).content.decode()
         assert "secret" not in html, url
         assert ">str<" not in html, url
-    html = client.get("/db/0/?type=string").content.decode()
+    html = client.get("/c/default/db/0/?type=string").content.decode()
     assert "app:users:1" in html
 
 
@@ -129,7 +129,7 @@ def test_namespace_counts_leave_out_keys_the_user_may_not_read(client, settings,
                                                                seeded):
     as_user(settings, locked, "app")
     body = ""
-    url = "/db/0/namespaces/count/"
+    url = "/c/default/db/0/namespaces/count/"
     for _ in range(50):
         response = client.get(url, headers=HTMX)
         assert response.status_code == 200
@@ -148,7 +148,7 @@ def test_without_select_the_picker_offers_only_the_first_db(client, settings, lo
     as_user(settings, locked, "reader")
     dbs = picker_dbs(client)
     assert dbs == ["0"]
-    html = client.get("/db/0/server/info/", headers=HTMX).content.decode()
+    html = client.get("/c/default/db/0/server/info/", headers=HTMX).content.decode()
     assert "SELECT" in html
 
 
@@ -158,21 +158,21 @@ def test_without_config_the_picker_lists_the_dbs_it_knows_and_says_so(client, se
     dbs = picker_dbs(client)
     assert "0" in dbs and "3" in dbs
     assert len(dbs) < 16
-    html = client.get("/db/0/server/info/", headers=HTMX).content.decode()
+    html = client.get("/c/default/db/0/server/info/", headers=HTMX).content.decode()
     assert "CONFIG" in html
 
 
 def test_without_config_the_pubsub_page_does_not_blame_permissions(client, settings, locked,
                                                                     seeded):
     as_user(settings, locked, "admin")
-    html = client.get("/db/0/pubsub/").content.decode()
+    html = client.get("/c/default/db/0/pubsub/").content.decode()
     assert "may not read the notify-keyspace-events" not in html
     assert "CONFIG is not available on this server (renamed or removed)" in html
 
 
 def test_the_password_is_never_shown(client, settings, locked, seeded):
     as_user(settings, locked, "reader")
-    assert PASSWORD.encode() not in client.get("/db/0/").content
+    assert PASSWORD.encode() not in client.get("/c/default/db/0/").content
 
 
 # --- UNLINK missing -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def restored(r, db):
 def test_the_page_lists_recommendations_with_their_facts(client, r):
     r.config_set("maxmemory", 0)
     r.set(f"user:{XSS}", json.dumps({"id": 1, "name": "a", "n": 5}, indent=4))
-    body = client.get("/db/0/recommendations/").content.decode()
+    body = client.get("/c/default/db/0/recommendations/").content.decode()
     assert 'id="rec-maxmemory-unset"' in body
     assert "Why it matters:" in body and "Memory at stake" in body
     assert 'id="rec-json-as-hashes"' in body
@@ -38,7 +38,7 @@ def test_missing_sources_are_said(client, r, settings, redis_server):
                   commands=["+@all", "-config", "-info"])
     try:
         settings.REDIS_URL = f"redis://limited:pw@127.0.0.1:{redis_server.port}/0"
-        response = client.get("/db/0/recommendations/")
+        response = client.get("/c/default/db/0/recommendations/")
         body = response.content.decode()
         assert response.status_code == 200
         assert "Sources not read" in body
@@ -51,6 +51,6 @@ def test_missing_sources_are_said(client, r, settings, redis_server):
 
 def test_redis_down_is_a_clear_page(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    response = client.get("/db/0/recommendations/", headers=HTMX)
+    response = client.get("/c/default/db/0/recommendations/", headers=HTMX)
     assert response.status_code == 503
     assert "cannot reach redis" in response.content.decode()

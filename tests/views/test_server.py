@@ -28,7 +28,7 @@ def test_each_page_renders_with_the_server_tab(client, name):
     response = client.get(url(name))
     assert response.status_code == 200
     body = response.content.decode()
-    assert re.search(r'<a href="/db/0/server/" aria-current="page">Server</a>', body)
+    assert re.search(r'<a href="/c/default/db/0/server/" aria-current="page">Server</a>', body)
     assert 'class="server-nav"' in body
 
 

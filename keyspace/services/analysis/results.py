@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from keyspace.models import AnalysisRun
-from keyspace.redis.connection import target_address
+from keyspace.redis import profiles
 from keyspace.redis.keynames import decode_key
 
 from .tally import (
@@ -238,5 +238,5 @@ def latest_report(db: int, *, server: str | None = None) -> AnalysisReport | Non
 
 
 def finished_runs(db: int, *, server: str | None = None):
-    return AnalysisRun.objects.filter(server=server or target_address(), db=db,
-                                      state=AnalysisRun.DONE)
+    scope = {"server": server} if server else profiles.job_scope()
+    return AnalysisRun.objects.filter(**scope, db=db, state=AnalysisRun.DONE)

@@ -12,9 +12,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
+from keyspace.redis import profiles
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 
 from .results import RESULT_VERSION
@@ -37,15 +38,15 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     from keyspace.tasks import analyse_database
 
     refuse_in_cluster(get_client(db), "The analysis")
-    server = target_address()
+    scope = profiles.job_scope()
     abandon_stale_runs()
     with transaction.atomic():
-        active = AnalysisRun.objects.filter(server=server, db=db,
+        active = AnalysisRun.objects.filter(**scope, db=db,
                                             state__in=AnalysisRun.ACTIVE).first()
         if active is not None:
             return active
         run = AnalysisRun.objects.create(
-            server=server, db=db, delimiter=app_settings.NAMESPACE_DELIMITER,
+            **scope, db=db, delimiter=app_settings.NAMESPACE_DELIMITER,
             sample_size=sample_size, requested_by=user if getattr(user, "pk", None) else None,
         )
     queued = analyse_database.enqueue(run.pk)
@@ -83,7 +84,8 @@ def run_analysis(run_id: int) -> dict:
     if not claimed:
         return {"state": AnalysisRun.objects.get(pk=run.pk).state}
     try:
-        outcome, tally, info = _pass(run)
+        with profiles.for_job(run):
+            outcome, tally, info = _pass(run)
     except Exception as exc:
         _finish(run, AnalysisRun.FAILED, error=_said(exc))
         raise

@@ -12,10 +12,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.access import audit
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry, BulkJob
+from keyspace.redis import profiles
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.services.bulk import changes
@@ -41,7 +42,7 @@ def start(*, db: int, action: str, selection: Selection, user=None, ttl_seconds=
 
     abandon_stale_jobs()
     job = BulkJob.objects.create(
-        server=target_address(), db=db, action=action, mode=selection.mode,
+        **profiles.job_scope(), db=db, action=action, mode=selection.mode,
         text=encode_key(selection.text), type_name=selection.type_name,
         ttl_seconds=ttl_seconds, preview=preview,
         confirmed_count=preview.keys_matched if preview else None,
@@ -80,12 +81,15 @@ def run_job(job_id: int) -> dict:
     if job.action == BulkJob.IMPORT:
         from keyspace.services.transfer.importing import run_import
 
-        return run_import(job)
+        with profiles.for_job(job):
+            return run_import(job)
     change = _change(job)
     try:
-        if target_address() != job.server:
-            raise RuntimeError(f"the worker points at {target_address()}, not {job.server}")
-        progress = walk(get_client(job.db), selection_of(job), change, _reporter(job))
+        with profiles.for_job(job):
+            if target_address() != job.server:
+                raise RuntimeError(f"the worker points at {target_address()}, not "
+                                   f"{job.server}")
+            progress = walk(get_client(job.db), selection_of(job), change, _reporter(job))
     except Exception as exc:
         _finish(job, BulkJob.FAILED, Progress(), change, error=f"{exc.__class__.__name__}: "
                 f"{exc}"[:500])

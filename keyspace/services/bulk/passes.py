@@ -13,6 +13,7 @@ import redis
 
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.scan_tokens import scanned_fraction
+from keyspace.redis.typed_scan import filters_here, scan_step
 from keyspace.services.bulk.changes import Change
 from keyspace.services.bulk.selection import Selection
 
@@ -41,9 +42,11 @@ def walk(client: redis.Redis, selection: Selection, change: Change | None,
         progress.scanned = progress.population
         return progress
     pacer, cursor, reported = Pacer(FIRST_COUNT), 0, time.perf_counter()
+    type_name = selection.type_name or None
+    here = bool(type_name) and filters_here()  # no TYPE option on this server's SCAN
     while True:
-        cursor, keys = pacer.call(lambda count, at=cursor: client.scan(
-            at, match=selection.pattern, count=count, _type=selection.type_name or None))
+        cursor, keys = pacer.call(lambda count, at=cursor: scan_step(
+            client, at, match=selection.pattern, count=count, type_name=type_name, here=here))
         _step(client, selection, change, progress, keys, typed=True)
         progress.scanned = int(progress.population * (scanned_fraction(cursor) if cursor else 1))
         if cursor == 0:

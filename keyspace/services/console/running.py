@@ -15,6 +15,7 @@ from keyspace.access.permissions import EDIT, VIEW, user_may
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry
+from keyspace.redis import profiles
 from keyspace.redis.connection import get_client
 from keyspace.services.console import commands, sizes
 from keyspace.services.console.parsing import split_command
@@ -59,8 +60,8 @@ def _connection(db: int):
 def _checked_run(user, db, conn, args, outcome, confirmation) -> Outcome:
     shown = args[0].decode("utf-8", "replace")[:60]
     try:
-        # Cached per URL: what a command is may differ between ACL users of one server.
-        info = commands.command_info(conn, app_settings.REDIS_URL, args)
+        # Cached per connection: what a command is may differ between ACL users of one server.
+        info = commands.command_info(conn, profiles.current().connect_url, args)
     except redis.ResponseError as exc:
         _audit(user, {"db": db, "operation": "console", "key": None}, AuditEntry.REFUSED,
                "COMMAND INFO refused")

@@ -17,8 +17,10 @@ from django import forms
 
 from keyspace.access import confirmations
 from keyspace.access.audit import audited, submit
+from keyspace.access.permissions import EDIT, user_may
 from keyspace.display import bytes_to_text
-from keyspace.exceptions import DashboardError, KeyNotFound
+from keyspace.exceptions import DashboardError, KeyNotFound, NotPermitted
+from keyspace.redis import profiles
 from keyspace.redis.connection import get_client
 from keyspace.services import undo
 from keyspace.services.editing import create
@@ -85,7 +87,8 @@ def edit_key(
 
         def run(cleaned: dict):
             confirmations.require(user, client, db, key, edit.operation, cleaned,
-                                  token=data.get("confirm", ""), row=row)
+                                  token=data.get("confirm", ""), row=row,
+                                  typed_name=data.get("confirm_name", ""))
             with undo.capturing() as capture:
                 return edit.operation.apply(client, key, cleaned), capture
 
@@ -182,6 +185,15 @@ def undo_edit(*, user: User, token: str) -> Undone:
     record = undo.find(token)
     if record is None:
         raise KeyNotFound("nothing to undo: the copy expired, was used, or never existed")
+    # The undo link names no connection: the copy's own is entered, and the user's role
+    # there decides (a refusal there is audited there).
+    profile = profiles.lookup(record.connection_name or profiles.default_name())
+    if profile is None:
+        raise KeyNotFound("nothing to undo: the connection this copy came from is gone")
+    profiles.activate(profile)
+    if not user_may(user, EDIT):
+        with audited(user, db=record.db, operation="undo", key=None):
+            raise NotPermitted("you may not edit this connection, so nothing was undone")
     kept = undo.kept_keys(record)
     first = kept[0].name
     with audited(user, db=record.db, operation="undo", key=first):
@@ -192,4 +204,5 @@ def undo_edit(*, user: User, token: str) -> Undone:
     note = f"; its expiry time had passed meanwhile, so {bytes_to_text(gone[0])[:200]} is gone" \
         if gone else ""
     shown = first if client.exists(first) else None
-    return Undone(f"undone: {record.summary}{note}", record.db, shown)
+    return Undone(f"undone: {record.summary}{note}", profiles.Place(record.db, profile.name),
+                  shown)

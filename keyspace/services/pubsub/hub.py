@@ -73,7 +73,7 @@ class Hub:
         channels, patterns = _names(channels), _names(patterns)
         if not (channels or patterns):
             raise ValueError("subscribe to at least one channel or pattern")
-        key = (id(asyncio.get_running_loop()), current_target().url, db, channels, patterns)
+        key = (id(asyncio.get_running_loop()), current_target().key, db, channels, patterns)
         shared = self._shared.get(key)
         if shared is None or shared.finished:
             shared = self._shared[key] = SharedReader(db, channels, patterns)

@@ -13,6 +13,7 @@ import redis
 from keyspace.conf import app_settings
 from keyspace.redis.cluster import queue_time
 from keyspace.redis.pacing import Pacer
+from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer.formats import DUMP, b64, line
 from keyspace.units import registry
@@ -32,11 +33,14 @@ def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> It
     """Every key `selection` matches, as lines (see `formats`), one SCAN step at a time."""
     client = raw_client(client)
     pacer, cursor = Pacer(100), 0
+    # Without SCAN's TYPE option every name comes back: key_lines checks each key's type.
+    typed = bool(selection.type_name) and not filters_here()
     while True:
         if selection.mode == "exact":
             cursor, keys = 0, [selection.text]
         else:
-            cursor, keys = pacer.call(lambda count, at=cursor: _scan(client, at, selection, count))
+            cursor, keys = pacer.call(
+                lambda count, at=cursor: _scan(client, at, selection, count, typed=typed))
         for key in keys:
             if selection.matches(key):
                 yield from key_lines(client, key, encoding, selection.type_name)
@@ -44,9 +48,10 @@ def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> It
             return
 
 
-def _scan(client, cursor: int, selection: Selection, count: int) -> tuple[int, list[bytes]]:
+def _scan(client, cursor: int, selection: Selection, count: int, *,
+          typed: bool) -> tuple[int, list[bytes]]:
     args = ["SCAN", cursor, "MATCH", selection.pattern, "COUNT", count]
-    if selection.type_name:
+    if typed:
         args += ["TYPE", selection.type_name]
     cursor, keys = client.execute_command(*args)
     return int(cursor), keys

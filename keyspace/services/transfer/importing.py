@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from keyspace.access import audit
 from keyspace.models import AuditEntry, BulkJob
-from keyspace.redis.connection import get_client, target_address
+from keyspace.redis import profiles
+from keyspace.redis.connection import get_client
 from keyspace.services.transfer.load import ImportProblem, LoadOutcome, load, parse
 
 PROGRESS_SECONDS = 0.5
@@ -21,7 +22,7 @@ def queue_import(*, db: int, payload: bytes, policy: str, user=None) -> BulkJob:
 
     rows = parse(payload)
     job = BulkJob.objects.create(
-        server=target_address(), db=db, action=BulkJob.IMPORT, mode=BulkJob.PATTERN,
+        **profiles.job_scope(), db=db, action=BulkJob.IMPORT, mode=BulkJob.PATTERN,
         text="", payload=payload, policy=policy, keys_total=len(rows),
         requested_by=user if getattr(user, "pk", None) else None)
     queued = bulk_job.enqueue(job.pk)

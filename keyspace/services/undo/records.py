@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
+from keyspace.redis import profiles
 from keyspace.redis.cluster import queue_time
 from keyspace.redis.connection import current_target
 from keyspace.services.undo.capture import (
@@ -39,6 +40,7 @@ def keep(user, *, db: int, capture: Capture, entry=None, summary: str = "") -> s
         user=user if user is not None and user.is_authenticated else None,
         audit=entry,
         connection=current_target().address,
+        connection_name=profiles.current().name,
         db=db,
         expires=now + timedelta(seconds=app_settings.UNDO_SECONDS),
         size=size,
@@ -78,7 +80,8 @@ def check_connection(record) -> None:
     """Refuse to put a copy back into another Redis than the one it came from."""
     from keyspace.services.editing.guard import Refused
 
-    if record.connection != current_target().address:
+    if (record.connection_name or profiles.default_name()) != profiles.current().name or \
+            record.connection != current_target().address:
         raise Refused(
             f"this copy was taken from {record.connection}; the dashboard now shows "
             f"{current_target().address}, so nothing was undone"

@@ -288,3 +288,17 @@ document.addEventListener("submit", function (event) {
     // Storage disabled: nothing was kept.
   }
 });
+
+/* A connection's own colour (saved with it) marks its environment label. */
+(function () {
+  "use strict";
+  function paint(root) {
+    root.querySelectorAll("[data-env-colour]").forEach(function (element) {
+      if (/^#[0-9a-fA-F]{6}$/.test(element.dataset.envColour)) {
+        element.style.setProperty("--env-colour", element.dataset.envColour);
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { paint(document); });
+  document.addEventListener("htmx:load", function (event) { paint(event.detail.elt); });
+})();

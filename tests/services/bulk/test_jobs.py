@@ -148,3 +148,28 @@ def test_del_stands_in_when_unlink_is_renamed_away(without_unlink):
     done = run(BulkJob.DELETE, BulkJob.PREFIX, b"x:")
     assert done.state == BulkJob.DONE and done.keys_changed == 2
     assert without_unlink.dbsize() == 0
+
+
+def test_a_type_filter_on_a_server_whose_scan_has_no_type_option(r, settings, redis_server):
+    """Redis before 6.0, played by a relay that answers SCAN ... TYPE as Redis 5 does: each
+    step's keys are filtered by their TYPE instead."""
+    from keyspace.redis.capabilities import forget
+    from tests.support.scan_type_relay import ScanTypeRefusingRelay
+
+    relay = ScanTypeRefusingRelay(redis_server.port).start()
+    try:
+        settings.REDIS_URL = relay.url
+        reset_pools()
+        forget()
+        with r.pipeline(transaction=False) as pipe:
+            for i in range(300):
+                pipe.set(f"t:s{i}", 1)
+                pipe.hset(f"t:h{i}", "f", 1)
+            pipe.execute()
+        assert run(BulkJob.COUNT, BulkJob.PREFIX, b"t:", type_name="hash").keys_matched == 300
+        done = run(BulkJob.DELETE, BulkJob.PREFIX, b"t:", type_name="hash")
+        assert done.state == BulkJob.DONE and done.keys_changed == 300
+        assert r.dbsize() == 300 and all(r.type(key) == b"string" for key in r.scan_iter())
+        assert relay.refused == 1  # the probe's only
+    finally:
+        relay.stop()

@@ -9,7 +9,7 @@ from tests.support.htmx import HTMX
 def create(client, htmx=True, **fields):
     data = {"name_format": "text", "field_encoding": "text", "value_encoding": "text",
             "ttl_unit": "s"} | fields
-    return client.post("/db/0/new/", data, headers=HTMX if htmx else {})
+    return client.post("/c/default/db/0/new/", data, headers=HTMX if htmx else {})
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def create(client, htmx=True, **fields):
 def test_create_a_key_of_each_type(client, r, fields, check):
     response = create(client, name="k", **fields)
     assert response.status_code == 204
-    assert response["HX-Redirect"] == f"/db/0/key/{encode_key(b'k')}/"
+    assert response["HX-Redirect"] == f"/c/default/db/0/key/{encode_key(b'k')}/"
     assert check(r)
     assert r.ttl("k") == -1
 
@@ -67,15 +67,15 @@ def test_bad_input_creates_nothing(client, r, fields, message):
 
 
 def test_the_form_is_offered_from_the_key_list(client, r):
-    page = client.get("/db/0/").content.decode()
-    assert 'href="/db/0/new/"' in page
-    form = client.get("/db/0/new/", headers=HTMX).content.decode()
+    page = client.get("/c/default/db/0/").content.decode()
+    assert 'href="/c/default/db/0/new/"' in page
+    form = client.get("/c/default/db/0/new/", headers=HTMX).content.decode()
     assert 'name="type"' in form and "<html" not in form
 
 
 def test_readonly_mode_hides_and_refuses_creation(client, r, settings):
     settings.DASHBOARD_READONLY = True
-    assert 'href="/db/0/new/"' not in client.get("/db/0/").content.decode()
+    assert 'href="/c/default/db/0/new/"' not in client.get("/c/default/db/0/").content.decode()
     assert create(client, name="k", type="string", value="v").status_code == 403
     assert r.dbsize() == 0
 
@@ -84,11 +84,11 @@ def test_module_types_are_offered_only_where_the_server_has_the_module(client, r
     """The default test server loads no modules: the New-key form leaves out RedisJSON and
     RedisBloom's types, and a form posted for one anyway is refused by the Type field, with
     nothing written (the module tests create them where the modules are loaded)."""
-    page = client.get("/db/0/new/").content.decode()
+    page = client.get("/c/default/db/0/new/").content.decode()
     assert 'value="hash"' in page
     for type_name in ("ReJSON-RL", "MBbloom--", "MBbloomCF"):
         assert f'value="{type_name}"' not in page
-    response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+    response = client.post("/c/default/db/0/new/", {"name": "made", "type": "ReJSON-RL",
                                           "document": '{"x": 1}'}, headers=HTMX)
     assert response.status_code == 422
     assert "Select a valid choice" in response.content.decode()

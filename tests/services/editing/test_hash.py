@@ -30,7 +30,7 @@ def test_edit_a_field_redraws_only_its_row(client, r, user):
 def test_without_htmx_a_save_redirects_to_the_key_page(client, r, user):
     response = submit(client, user, "hash-set", row=b"name", value="grace", htmx=False)
     assert response.status_code == 302
-    assert response["Location"] == f"/db/0/key/{encode_key(user)}/"
+    assert response["Location"] == f"/c/default/db/0/key/{encode_key(user)}/"
     assert r.hget(user, "name") == b"grace"
 
 
@@ -173,7 +173,7 @@ def test_one_field_of_a_big_hash_costs_the_same(client, r):
 
 def test_readonly_mode_draws_no_controls_and_refuses_writes(client, r, user, settings):
     settings.DASHBOARD_READONLY = True
-    page = client.get(f"/db/0/key/{encode_key(user)}/").content.decode()
+    page = client.get(f"/c/default/db/0/key/{encode_key(user)}/").content.decode()
     assert "/edit/" not in page
     response = client.post(edit_url(user, "hash-set"), {"row": encode_key(b"name"), "value": "x"})
     assert response.status_code == 403

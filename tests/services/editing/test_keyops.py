@@ -92,7 +92,7 @@ def test_ttl_on_a_key_deleted_meanwhile_is_reported(client, r, key):
 def test_rename_goes_to_the_new_key(client, r, key):
     response = submit(client, key, "rename", new_name="cache:2")
     assert response.status_code == 204
-    assert response["HX-Redirect"] == f"/db/0/key/{encode_key(b'cache:2')}/"
+    assert response["HX-Redirect"] == f"/c/default/db/0/key/{encode_key(b'cache:2')}/"
     assert r.get("cache:2") == b"value" and not r.exists(key)
     assert r.ttl("cache:2") > 500
 
@@ -151,7 +151,7 @@ def test_delete_needs_a_confirmation_step(client, r, key):
     assert "You can undo this for 60 minutes" in confirm and "Delete the key" in confirm
     assert r.exists(key)
     response = submit(client, key, "delete", htmx=False)
-    assert response.status_code == 302 and response["Location"] == "/db/0/"
+    assert response.status_code == 302 and response["Location"] == "/c/default/db/0/"
     assert not r.exists(key)
 
 
@@ -171,5 +171,5 @@ def test_state_changes_are_never_reachable_by_get(client, r, key):
 
 
 def test_ttl_countdown_data_is_on_the_page(client, r, key):
-    page = client.get(f"/db/0/key/{encode_key(key)}/").content.decode()
+    page = client.get(f"/c/default/db/0/key/{encode_key(key)}/").content.decode()
     assert 'data-ttl-ms="' in page

@@ -111,11 +111,11 @@ def test_an_oversized_body_still_needs_the_csrf_token(csrf_client, r, settings):
 
 def test_an_oversized_field_on_a_new_key_is_reported_by_that_field(csrf_client, r, settings):
     settings.DASHBOARD_MAX_VALUE_BYTES = 10
-    page = csrf_client.get("/db/0/new/")
+    page = csrf_client.get("/c/default/db/0/new/")
     assert page.status_code == 200
     fields = form_fields(page.content.decode()) | {"name": "k", "type": "string",
                                                    "value": "x" * 100_000}
-    response = csrf_client.post("/db/0/new/", as_browser(fields), content_type=URLENCODED)
+    response = csrf_client.post("/c/default/db/0/new/", as_browser(fields), content_type=URLENCODED)
     assert response.status_code == 422
     assert "the browser sent" in field_error(response, "value")
     assert not r.exists("k")

@@ -25,7 +25,7 @@ KEY = b"s"
 
 
 def key_page(name: bytes = KEY) -> str:
-    return f"/db/0/key/{encode_key(name)}/"
+    return f"/c/default/db/0/key/{encode_key(name)}/"
 
 
 def post(client, action: str, fields: dict, *, key: bytes = KEY, htmx: bool = True):

@@ -43,7 +43,7 @@ def test_a_deleted_key_comes_back_with_its_value_and_ttl(client, r):
     assert not r.exists("h")
     token = offered_after_redirect(client, response)
     done = undo(client, token)
-    assert done.status_code == 302 and done["Location"] == "/db/0/key/aA/"
+    assert done.status_code == 302 and done["Location"] == "/c/default/db/0/key/aA/"
     assert r.hgetall("h") == {b"f\xff": b"\x00binary", b"g": b"2"}
     assert 3_590_000 < r.pttl("h") <= 3_600_000
     assert undo(client, token).status_code == 404, "an undo is used once"
@@ -82,7 +82,7 @@ def test_a_rename_over_another_key_puts_both_back(client, r):
 
 
 def test_a_created_key_is_deleted_by_undo(client, r):
-    response = client.post("/db/0/new/", {"name": "fresh", "type": "string", "value": "v"})
+    response = client.post("/c/default/db/0/new/", {"name": "fresh", "type": "string", "value": "v"})
     token = offered_after_redirect(client, response)
     undo(client, token)
     assert not r.exists("fresh")

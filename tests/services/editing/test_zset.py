@@ -54,7 +54,7 @@ def test_rows_carry_tokens_and_row_actions(client, r, board):
     for action in ("zset-add", "zset-add-many"):
         assert f"/edit/{action}/" in body
     assert "/tool/zset-lookup/" in body
-    assert f'href="/db/0/key/{encode_key(board)}/leaderboard/"' in body
+    assert f'href="/c/default/db/0/key/{encode_key(board)}/leaderboard/"' in body
 
 
 def test_read_row_is_the_member_now_or_none(r, board):
@@ -463,7 +463,7 @@ def test_lookup_shows_score_and_both_ranks(client, r, board):
         "rank-top": "3 of 4",
         "rank-bottom": "2 of 4",
     }
-    assert f"/db/0/key/{encode_key(board)}/leaderboard/?at={encode_key(b'cat')}" in body
+    assert f"/c/default/db/0/key/{encode_key(board)}/leaderboard/?at={encode_key(b'cat')}" in body
 
 
 def test_lookup_of_a_non_member(client, r, board):

@@ -19,7 +19,7 @@ from tests.support.uvicorn_dashboard import UvicornDashboard
 
 CLIENT_NAME = "redis-dashboard"
 # A stream with no subscription is refused (400) before Redis is touched: a cheap probe.
-READY_PATH = "/db/0/pubsub/stream/"
+READY_PATH = "/c/default/db/0/pubsub/stream/"
 
 
 class Dashboard(UvicornDashboard):
@@ -107,7 +107,7 @@ def stream_path(db: int = 0, **params) -> str:
     for name, value in params.items():
         for item in value if isinstance(value, list | tuple) else [value]:
             pairs.append((name, item))
-    return f"/db/{db}/pubsub/stream/?{urlencode(pairs)}"
+    return f"/c/default/db/{db}/pubsub/stream/?{urlencode(pairs)}"
 
 
 _MSG = re.compile(r'<li class="msg msg-(\w+)">(.*?)</li>', re.S)

@@ -13,10 +13,10 @@ from keyspace.redis.keynames import parse_escaped
 from keyspace.views.pubsub import MAX_SUBSCRIPTIONS
 from tests.support.htmx import HTMX
 
-PAGE = "/db/0/pubsub/"
-CHANNELS = "/db/0/pubsub/channels/"
-PUBLISH = "/db/0/pubsub/publish/"
-STREAM = "/db/0/pubsub/stream/"
+PAGE = "/c/default/db/0/pubsub/"
+CHANNELS = "/c/default/db/0/pubsub/channels/"
+PUBLISH = "/c/default/db/0/pubsub/publish/"
+STREAM = "/c/default/db/0/pubsub/stream/"
 
 
 def get(client, url, status=200, **kwargs) -> str:
@@ -94,14 +94,14 @@ def notifications_off(r):
 def test_the_full_page_has_the_tab_the_form_and_the_notifications_help(client, notifications_off):
     body = get(client, PAGE)
     assert body.lstrip().startswith("<!doctype html>")
-    assert '<a href="/db/0/pubsub/" aria-current="page">Pub/sub</a>' in body
+    assert '<a href="/c/default/db/0/pubsub/" aria-current="page">Pub/sub</a>' in body
     form = re.search(r'<form class="filters subscribe-form"(.*?)</form>', body, re.S).group(0)
-    assert 'method="get" action="/db/0/pubsub/"' in form
+    assert 'method="get" action="/c/default/db/0/pubsub/"' in form
     assert 'name="channel"' in form and 'name="pattern"' in form
     assert 'type="hidden"' not in form  # nothing to keep yet
     assert "Not subscribed to anything yet" in body
     assert sse_connect(body) is None  # no stream without a subscription
-    assert '<form class="edit-form" method="post" action="/db/0/pubsub/publish/"' in body
+    assert '<form class="edit-form" method="post" action="/c/default/db/0/pubsub/publish/"' in body
     assert 'name="message"' in body and 'name="channel"' in body
     assert "Off on this server" in body
     assert "<code>CONFIG SET notify-keyspace-events KEA</code>" in body
@@ -112,7 +112,7 @@ def test_the_notifications_help_says_when_they_are_on(client, r, notifications_o
     r.config_set("notify-keyspace-events", "KEA")
     flags = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
     assert flags  # Redis spells the flags its own way ("AKE")
-    body = get(client, "/db/3/pubsub/")
+    body = get(client, "/c/default/db/3/pubsub/")
     assert f"On (<code>{flags}</code>)" in body
     assert "<code>__keyspace@3__:*</code>" in body and "<code>__keyevent@3__:*</code>" in body
     assert "CONFIG SET notify-keyspace-events" not in body
@@ -186,7 +186,7 @@ def test_the_channel_list_shows_active_channels_with_subscriber_counts(client, s
     rows = re.findall(r'<tr><td class="key-name"><a href="([^"]*)">(.*?)</a></td>'
                       r'<td class="num">(\d+)</td></tr>', body)
     assert [(name, int(count)) for _, name, count in rows] == [("news", 1), ("orders", 2)]
-    assert html.unescape(rows[1][0]) == "/db/0/pubsub/?channel=orders"
+    assert html.unescape(rows[1][0]) == "/c/default/db/0/pubsub/?channel=orders"
     assert "2 channels · 3 pattern subscriptions" in body
     assert 'hx-trigger="every 5s"' in body
 
@@ -206,7 +206,7 @@ def test_the_channel_list_says_when_nothing_is_subscribed_and_escapes_names(clie
 
 def test_the_full_page_loads_the_channel_list_lazily(client):
     body = get(client, PAGE)
-    assert re.search(r'<div id="channels" hx-get="/db/0/pubsub/channels/\?filter="\s+'
+    assert re.search(r'<div id="channels" hx-get="/c/default/db/0/pubsub/channels/\?filter="\s+'
                      r'hx-trigger="load"', body)
 
 

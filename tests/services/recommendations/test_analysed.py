@@ -31,7 +31,7 @@ def test_keys_without_ttl_in_cache_and_session_namespaces(r, found, analysed):
     rec = found()["no-ttl-cache"]
     assert [(i.label, i.keys) for i in rec.items] == [("cache:*", 30), ("app:session:*", 5)]
     assert rec.keys == 35
-    assert rec.items[0].url == "/db/0/?match=cache%3A%2A"
+    assert rec.items[0].url == "/c/default/db/0/?match=cache%3A%2A"
     # The memory at stake is the namespace's share without TTL: 30 of its 40 keys.
     cache_memory = sum(r.memory_usage(f"cache:page:{i}") for i in range(30))
     assert abs(rec.items[0].memory - cache_memory) < cache_memory * 0.2
@@ -44,8 +44,8 @@ def test_values_over_one_megabyte(r, found, analysed):
     rec = found()["big-values"]
     assert [i.label for i in rec.items] == ["blob:big"]
     assert rec.keys == 1 and rec.memory >= 1_100_000
-    assert rec.items[0].url == "/db/0/key/YmxvYjpiaWc/"
-    assert rec.links[0].url == "/db/0/?sort=-memory"
+    assert rec.items[0].url == "/c/default/db/0/key/YmxvYjpiaWc/"
+    assert rec.links[0].url == "/c/default/db/0/?sort=-memory"
 
 
 def test_collections_over_ten_thousand_elements_and_whole_reads_on_them(r, found, analysed):

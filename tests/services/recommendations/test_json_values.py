@@ -24,7 +24,7 @@ def test_indented_flat_json_is_recommended_as_hashes(r, found):
     assert {i.label for i in rec.items} == {f"user:{i}" for i in range(20)}
     value = r.get("user:0")
     assert rec.items[0].memory > 0.2 * len(value)
-    assert rec.items[0].url.startswith("/db/0/key/")
+    assert rec.items[0].url.startswith("/c/default/db/0/key/")
 
 
 def test_compact_json_with_short_text_is_not(r, found):

@@ -31,7 +31,7 @@ def test_volatile_policy_with_keys_that_cannot_be_evicted(r, r1, found):
     rec = found()["eviction-policy"]
     assert rec.keys == 2
     assert [(i.label, i.keys) for i in rec.items] == [("db0", 1), ("db1", 1)]
-    assert rec.items[0].url == "/db/0/?sort=ttl"
+    assert rec.items[0].url == "/c/default/db/0/?sort=ttl"
     r.config_set("maxmemory-policy", "allkeys-lru")
     assert "eviction-policy" not in found()
 
@@ -60,7 +60,7 @@ def test_several_databases_in_use(r, r1, found):
     r1.set("b", 1)
     rec = found()["many-databases"]
     assert [i.label for i in rec.items] == ["db0", "db1"]
-    assert rec.items[1].url == "/db/1/"
+    assert rec.items[1].url == "/c/default/db/1/"
 
 
 def test_fragmentation_from_the_real_info_with_its_ratio_raised(r):

@@ -140,3 +140,23 @@ def test_dump_leaves_out_keys_over_the_copy_limit(r, settings):
 def test_a_bad_file_is_refused_whole_with_its_line(payload, said):
     with pytest.raises(ImportProblem, match=said.replace("(", r"\(")):
         parse(payload)
+
+
+def test_a_type_filter_on_a_server_whose_scan_has_no_type_option(r, settings, redis_server):
+    """Redis before 6.0, played by a relay that answers SCAN ... TYPE as Redis 5 does."""
+    from keyspace.redis.capabilities import forget
+    from keyspace.redis.connection import get_client, reset_pools
+    from tests.support.scan_type_relay import ScanTypeRefusingRelay
+
+    seed(r)
+    relay = ScanTypeRefusingRelay(redis_server.port).start()
+    try:
+        settings.REDIS_URL = relay.url
+        reset_pools()
+        forget()
+        lines = exported(get_client(), selection=Selection("pattern", b"*", "hash"))
+        assert sorted(parse_key(line) for line in lines.splitlines()[1:]) == [
+            b"hash:\x00", b"hash:big", b"hash:big", b"hash:big"]  # three chunks of the big one
+        assert relay.refused == 1  # the probe's only
+    finally:
+        relay.stop()

@@ -83,13 +83,13 @@ def test_viewers_cannot_add(viewer_client, r):
 
 
 def test_filters_are_created_from_the_new_key_form(client, r):
-    response = client.post("/db/0/new/", {"name": "newbf", "type": "MBbloom--",
+    response = client.post("/c/default/db/0/new/", {"name": "newbf", "type": "MBbloom--",
                                           "filter_capacity": "200",
                                           "bloom_error_rate": "0.05"}, headers=HTMX)
     assert response.status_code in (200, 204), response.content[:500]
     assert r.type("newbf") == b"MBbloom--"
     assert r.execute_command("BF.INFO", "newbf", "CAPACITY") in (200, [200], {b"Capacity": 200})
-    response = client.post("/db/0/new/", {"name": "newbf2", "type": "MBbloom--",
+    response = client.post("/c/default/db/0/new/", {"name": "newbf2", "type": "MBbloom--",
                                           "filter_capacity": "0"}, headers=HTMX)
     assert response.status_code == 422 and not r.exists("newbf2")
 
@@ -104,7 +104,7 @@ def test_a_module_type_without_a_unit_shows_its_metadata(client, r, monkeypatch)
     assert "no viewer for the <code>MBbloomCF</code> type, a data type added by a" in page
     assert '<span class="type type-MBbloomCF">MBbloomCF</span>' in page
     assert ">1 h 1 m<" in page and "<dt>Memory</dt>" in page
-    listing = client.get("/db/0/")
+    listing = client.get("/c/default/db/0/")
     assert listing.status_code == 200 and "MBbloomCF" in listing.content.decode()
 
 
@@ -112,8 +112,8 @@ def test_the_key_list_shows_every_module_type(client, r):
     r.execute_command("BF.ADD", "k:bf", "a")
     r.execute_command("CF.ADD", "k:cf", "a")
     r.execute_command("JSON.SET", "k:json", "$", "[1]")
-    body = client.get("/db/0/?show=length&show=memory&columns=1").content.decode()
+    body = client.get("/c/default/db/0/?show=length&show=memory&columns=1").content.decode()
     for name in ("MBbloom--", "MBbloomCF", "ReJSON-RL"):
         assert f"type-{name}" in body
-    filtered = client.get("/db/0/?type=MBbloomCF").content.decode()
+    filtered = client.get("/c/default/db/0/?type=MBbloomCF").content.decode()
     assert "k:cf" in filtered and "k:bf" not in filtered

@@ -160,7 +160,7 @@ def test_append_to_an_array_and_increment_a_number(client, r):
 
 
 def test_a_json_key_is_created_from_the_new_key_form(client, r):
-    response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+    response = client.post("/c/default/db/0/new/", {"name": "made", "type": "ReJSON-RL",
                                           "document": '{"x": [1]}'}, headers=HTMX)
     assert response.status_code in (200, 204), response.content[:500]
     assert doc(r, "made") == {"x": [1]}
@@ -168,7 +168,7 @@ def test_a_json_key_is_created_from_the_new_key_form(client, r):
 
 def test_a_new_json_key_needs_a_json_document(client, r):
     for bad, message in (("", "a JSON document is needed"), ("{x", "not JSON")):
-        response = client.post("/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+        response = client.post("/c/default/db/0/new/", {"name": "made", "type": "ReJSON-RL",
                                               "document": bad}, headers=HTMX)
         assert response.status_code == 422 and message in response.content.decode()
     assert not r.exists("made")

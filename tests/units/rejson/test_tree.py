@@ -71,7 +71,7 @@ def test_a_huge_document_opens_with_bounded_reads(client, r):
     # RedisJSON's MEMORY USAGE and JSON.DEBUG MEMORY of a container walk the whole document
     assert work.count("memory|usage") == 0 and work.count("json.strlen") == 0, work.calls
     with RedisWork(r) as work:
-        listing = client.get("/db/0/?show=memory&show=length&columns=1")
+        listing = client.get("/c/default/db/0/?show=memory&show=length&columns=1")
     assert listing.status_code == 200 and work.count("memory|usage") == 0, work.calls
 
 
@@ -111,7 +111,7 @@ def test_a_scalar_document_shows_its_value(client, r):
 def test_the_key_list_filters_by_the_json_type(client, r):
     r.execute_command("JSON.SET", "doc", "$", "{}")
     r.set("plain", "v")
-    body = client.get("/db/0/?type=ReJSON-RL").content.decode()
+    body = client.get("/c/default/db/0/?type=ReJSON-RL").content.decode()
     # Keys by their links: the page's own words (its "plain" connection label) are not keys.
     assert f"/key/{encode_key(b'doc')}/" in body
     assert f"/key/{encode_key(b'plain')}/" not in body

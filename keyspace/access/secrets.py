@@ -1,0 +1,48 @@
+"""Saved connections' passwords, encrypted at rest.
+
+Fernet (AES-128-CBC with HMAC-SHA256) under a key derived with HKDF from
+DASHBOARD_CONNECTION_KEY, or from Django's SECRET_KEY when that is unset. A password that
+no longer decrypts (the key changed) is said to be unreadable and must be entered again; it
+is never guessed at, shown or logged.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+from keyspace.conf import app_settings
+
+_INFO = b"keyspace saved connection passwords v1"
+
+
+class Unreadable(ValueError):
+    """The stored password does not decrypt with the current key."""
+
+
+def _fernet() -> Fernet:
+    secret = app_settings.CONNECTION_KEY or settings.SECRET_KEY
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+        secret.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def encrypt(password: str) -> str:
+    if not password:
+        return ""
+    return _fernet().encrypt(password.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except (InvalidToken, ValueError):
+        raise Unreadable("the saved password cannot be decrypted with the current key "
+                         "(DASHBOARD_CONNECTION_KEY or SECRET_KEY changed): enter it "
+                         "again") from None

@@ -1,0 +1,118 @@
+"""Saved connections: checked, stored with the password encrypted, audited, removed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlsplit
+
+from django import forms
+
+from keyspace.access import audit
+from keyspace.models import AuditEntry, SavedConnection
+from keyspace.redis import profiles
+
+
+class SavedConnectionForm(forms.ModelForm):
+    """A connection as people type it. The password is never drawn back into the form: left
+    blank, the stored one is kept; "forget the password" clears it."""
+
+    password = forms.CharField(required=False, strip=False,
+                               widget=forms.PasswordInput(render_value=False,
+                                                          attrs={"autocomplete": "off"}),
+                               help_text="Stored encrypted; never shown again. Leave blank "
+                                         "to keep the saved one.")
+    forget_password = forms.BooleanField(required=False, label="Forget the saved password")
+
+    class Meta:
+        model = SavedConnection
+        fields = ["name", "label", "url", "username", "tls_ca_file", "tls_cert_file",
+                  "tls_key_file", "tls_verify", "environment", "colour"]
+        help_texts = {
+            "name": "Used in URLs: /c/<name>/db/0/. Lower-case letters, digits, - and _.",
+            "url": "redis://host:6379/0, rediss:// for TLS, or unix:///path/to/socket. "
+                   "No password here: use the Password field.",
+            "environment": "Production is shown on every page and asks for the key name "
+                           "before destructive edits.",
+            "colour": "Optional, like #b3261e: the environment label's colour.",
+        }
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not profiles.NAME.fullmatch(name):
+            raise forms.ValidationError("Use 1-40 lower-case letters, digits, - or _, starting "
+                                        "with a letter or digit.")
+        if profiles.reserved(name):
+            raise forms.ValidationError("That name belongs to a connection set in the "
+                                        "settings.")
+        return name
+
+    def clean_url(self):
+        url = self.cleaned_data["url"].strip()
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a bad port raises here
+        except ValueError:
+            raise forms.ValidationError("This is not a valid URL.") from None
+        if parts.password:
+            raise forms.ValidationError("Leave the password out of the URL: type it in the "
+                                        "Password field, where it is stored encrypted.")
+        if any(name.lower().startswith("ssl") for name, _ in parse_qsl(parts.query)):
+            raise forms.ValidationError("Use the TLS fields below instead of ssl_* options.")
+        return url
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        profile = self.profile()
+        for problem in profiles.problems_of(profile, "this connection"):
+            said = problem.replace("this connection: ", "")
+            self.add_error(None, said[:1].upper() + said[1:])
+        return data
+
+    def profile(self) -> profiles.Profile:
+        data = self.cleaned_data
+        row = self.instance
+        return replace(SavedConnection(**{f: data.get(f, getattr(row, f)) for f in
+                                          self.Meta.fields}).profile(), password="")
+
+    def save(self, commit: bool = True):
+        row = super().save(commit=False)
+        if self.cleaned_data.get("forget_password"):
+            row.password_encrypted = ""
+        elif self.cleaned_data.get("password"):
+            row.set_password(self.cleaned_data["password"])
+        if commit:
+            row.save()
+        return row
+
+
+def save_connection(user, form: SavedConnectionForm) -> SavedConnection:
+    """Store the form's connection and audit it (never its password)."""
+    created = form.instance.pk is None
+    row = form.save(commit=False)
+    if created:
+        row.created_by = user.get_username() if getattr(user, "is_authenticated", False) else ""
+    row.save()
+    with profiles.using(row.profile()):
+        audit.record(user, db=0, operation="connection add" if created else "connection change",
+                     key=None, outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
+    return row
+
+
+def delete_connection(user, row: SavedConnection) -> None:
+    with profiles.using(row.profile()):
+        audit.record(user, db=0, operation="connection delete", key=None,
+                     outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
+    row.delete()
+
+
+def may_manage(user) -> bool:
+    """Who may add, change and remove saved connections: the model's own permissions
+    (superusers have them), or anyone when sign-in is off (loopback only)."""
+    from keyspace.conf import app_settings
+
+    if not app_settings.AUTH:
+        return True
+    return bool(user and user.is_active and user.has_perm("keyspace.change_savedconnection")
+                and user.has_perm("keyspace.add_savedconnection"))

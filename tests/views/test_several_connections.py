@@ -1,0 +1,401 @@
+"""Several connections: REDIS_URL's ("default"), one declared in DASHBOARD_CONNECTIONS and
+one saved in the dashboard, each a real redis-server. Every URL names its connection, pages
+and edits reach only that server, roles are per connection, saved passwords are encrypted,
+and production asks for the key's name before destructive edits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import redis
+from django.core.exceptions import ImproperlyConfigured
+
+from dashboard.local_redis import LocalRedis
+from keyspace.conf import validate
+from keyspace.models import AuditEntry, ConnectionRole, SavedConnection
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
+from tests.services.editing.forms import form_fields
+from tests.support.users import client_for, make_user
+
+PASSWORD = "s3cret-Pass/word:@"  # URL-hostile on purpose
+
+
+@pytest.fixture(scope="module")
+def second_server(tmp_path_factory):
+    """A second Redis, with a password: what "staging" and the saved connection point at."""
+    server = LocalRedis(tmp_path_factory.mktemp("second"),
+                        extra_args=("--requirepass", PASSWORD)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def other(second_server):
+    client = redis.Redis(port=second_server.port, password=PASSWORD)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def staging(settings, second_server, other):
+    """A declared connection to the second server."""
+    settings.DASHBOARD_CONNECTIONS = {"staging": {
+        "url": f"redis://127.0.0.1:{second_server.port}/0", "password": PASSWORD,
+        "label": "Staging", "environment": "staging"}}
+    reset_pools()
+    yield "staging"
+    reset_pools()
+
+
+def url(connection: str, rest: str = "", db: int = 0) -> str:
+    return f"/c/{connection}/db/{db}/{rest}"
+
+
+def key_url(connection: str, key: bytes, rest: str = "") -> str:
+    return url(connection, f"key/{encode_key(key)}/{rest}")
+
+
+def opened(client, path: str) -> dict:
+    response = client.get(path)
+    assert response.status_code == 200, response.content[-500:]
+    fields = form_fields(response.content.decode())
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def test_the_start_page_and_old_links_go_to_the_default_connection(client):
+    assert client.get("/")["Location"] == "/c/default/db/0/"
+    old = client.get("/db/0/key/a2V5/?row=1")
+    assert old.status_code == 302 and old["Location"] == "/c/default/db/0/key/a2V5/?row=1"
+    assert client.get("/c/default/")["Location"] == "/c/default/db/0/"
+
+
+def test_each_connection_shows_its_own_server(client, staging, r, other):
+    r.set(b"only:default", b"1")
+    other.set(b"only:staging", b"2")
+    default_page = client.get(url("default")).content.decode()
+    staging_page = client.get(url("staging")).content.decode()
+    assert "only:default" in default_page and "only:staging" not in default_page
+    assert "only:staging" in staging_page and "only:default" not in staging_page
+    assert client.get(key_url("staging", b"only:staging")).status_code == 200
+    assert client.get(key_url("staging", b"only:default")).status_code == 404
+
+
+def test_links_on_a_page_stay_on_its_connection(client, staging, other):
+    other.set(b"k", b"v")
+    page = client.get(key_url("staging", b"k")).content.decode()
+    named = re.findall(r'(?:href|hx-get|hx-post|action)="(/c/[^/"]+)/', page)
+    switch = set(re.findall(r'href="(/c/[^/"]+)/[^"]*" data-switch-to', page))
+    assert named and {link for link in named if link not in switch} == {"/c/staging"}
+    assert switch == {"/c/default"}
+
+
+def test_switching_connection_keeps_the_place(client, staging, other):
+    other.set(b"k", b"v")
+    page = client.get(url("staging", "server/") + "?sort=name").content.decode()
+    assert 'href="/c/default/db/0/server/?sort=name" data-switch-to="default"' in page
+
+
+def test_an_unknown_connection_is_a_clear_404(client):
+    response = client.get(url("nowhere"))
+    assert response.status_code == 404
+    assert "no connection called" in response.content.decode()
+
+
+def test_an_edit_reaches_only_its_connection_and_is_audited_there(client, staging, r, other):
+    r.set(b"same", b"default-value")
+    other.set(b"same", b"staging-value")
+    fields = opened(client, key_url("staging", b"same", "edit/string-edit/"))
+    fields["value"] = "changed"
+    response = client.post(key_url("staging", b"same", "edit/string-edit/"), fields)
+    assert response.status_code == 302, response.content[-500:]
+    assert other.get(b"same") == b"changed" and r.get(b"same") == b"default-value"
+    entry = AuditEntry.objects.get(operation="string-edit")
+    assert entry.connection_name == "staging" and entry.outcome == AuditEntry.OK
+
+
+def test_a_confirmation_made_on_one_connection_is_refused_on_another(client, staging, r, other):
+    r.set(b"victim", b"1")
+    other.set(b"victim", b"1")
+    fields = opened(client, key_url("staging", b"victim", "edit/delete/"))
+    assert fields["confirm"]
+    refused = client.post(key_url("default", b"victim", "edit/delete/"), fields)
+    assert refused.status_code == 428 and r.exists(b"victim")
+    assert client.post(key_url("staging", b"victim", "edit/delete/"), fields).status_code == 302
+    assert not other.exists(b"victim") and r.exists(b"victim")
+
+
+def test_an_async_view_reads_the_connection_its_url_names(async_client, staging, r, other):
+    from asgiref.sync import async_to_sync
+
+    r.set(b"blob", b"from-default")
+    other.set(b"blob", b"from-staging")
+
+    async def download():
+        response = await async_client.get(key_url("staging", b"blob", "download/"))
+        return response.status_code, b"".join([part async for part in
+                                               response.streaming_content])
+
+    status, body = async_to_sync(download)()
+    assert status == 200 and body == b"from-staging"
+
+
+def test_roles_are_per_connection(staging, r, other, viewer):
+    other.set(b"k", b"v")
+    r.set(b"k", b"v")
+    ConnectionRole.objects.create(user=viewer, connection="staging", role="editor")
+    client = client_for(viewer)
+    fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
+    fields["value"] = "by-a-viewer"
+    assert client.post(key_url("staging", b"k", "edit/string-edit/"), fields).status_code == 302
+    assert other.get(b"k") == b"by-a-viewer"
+    # Still a viewer on the default connection.
+    assert client.post(key_url("default", b"k", "edit/string-edit/"),
+                       fields).status_code == 403
+    assert r.get(b"k") == b"v"
+
+
+def test_a_user_kept_out_of_a_connection_sees_nothing_of_it(staging, other, editor):
+    other.set(b"secret:key", b"v")
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    client = client_for(editor)
+    response = client.get(url("staging"))
+    assert response.status_code == 403 and b"secret:key" not in response.content
+    assert client.get(key_url("staging", b"secret:key")).status_code == 403
+    listing = client.get("/connections/").content.decode()
+    assert 'id="profile-staging"' not in listing
+    assert "data-switch-to=\"staging\"" not in client.get(url("default")).content.decode()
+
+
+@pytest.fixture
+def admin(db):
+    user = make_user("admin", "editor")
+    user.is_superuser = True
+    user.save()
+    return client_for(user)
+
+
+def new_connection_form(second_server, **changes) -> dict:
+    return {"name": "saved-one", "label": "Saved", "url":
+            f"redis://127.0.0.1:{second_server.port}/0", "username": "",
+            "password": PASSWORD, "tls_ca_file": "", "tls_cert_file": "", "tls_key_file": "",
+            "tls_verify": "required", "environment": "", "colour": "", **changes}
+
+
+def test_a_saved_connection_keeps_its_password_encrypted_and_never_shows_it(
+        admin, second_server, other, caplog):
+    other.set(b"on-saved", b"1")
+    response = admin.post("/connections/new/", new_connection_form(second_server))
+    assert response.status_code == 302, response.content[-800:]
+    row = SavedConnection.objects.get(name="saved-one")
+    assert row.password_encrypted and PASSWORD not in row.password_encrypted
+    assert row.profile().password == PASSWORD
+    # It works: the password reaches Redis.
+    page = admin.get(url("saved-one"))
+    assert page.status_code == 200 and b"on-saved" in page.content
+    # Never drawn back, never in the audit log or the logs.
+    for path in ("/connections/", "/connections/saved-one/edit/", url("saved-one")):
+        assert PASSWORD.encode() not in admin.get(path).content, path
+    assert not any(PASSWORD in entry.detail for entry in AuditEntry.objects.all())
+    assert PASSWORD not in caplog.text
+    # Left blank when changed, the saved password stays.
+    changed = new_connection_form(second_server, password="", label="Renamed")
+    assert admin.post("/connections/saved-one/edit/", changed).status_code == 302
+    assert SavedConnection.objects.get(name="saved-one").profile().password == PASSWORD
+
+
+def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_server, other,
+                                                                  settings):
+    admin.post("/connections/new/", new_connection_form(second_server))
+    settings.DASHBOARD_CONNECTION_KEY = "another key altogether"
+    reset_pools()
+    response = admin.get(url("saved-one"))
+    assert response.status_code == 503
+    assert "authentication required" in response.content.decode()
+
+
+@pytest.mark.parametrize(("changes", "field", "says"), [
+    ({"url": "redis://:pw@127.0.0.1:6379/0"}, "url", "password out of the URL"),
+    ({"url": "http://example.com/"}, None, "redis://"),
+    ({"name": "default"}, "name", "settings"),
+    ({"name": "Not A Slug"}, "name", "letters"),
+    ({"environment": "prod"}, "environment", "valid choice"),
+    ({"tls_ca_file": "/no/such/file.pem", "url": "rediss://127.0.0.1:1/0"}, None,
+     "No such file"),
+])
+def test_a_bad_connection_is_refused_by_its_field(admin, second_server, changes, field, says):
+    response = admin.post("/connections/new/", new_connection_form(second_server, **changes))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert says in html
+    if field:
+        assert f'id="{field}-error"' in html
+    assert not SavedConnection.objects.exists()
+
+
+def test_only_connection_managers_may_add_them(client, viewer_client, second_server):
+    for someone in (client, viewer_client):
+        response = someone.post("/connections/new/", new_connection_form(second_server))
+        assert response.status_code == 403
+    assert not SavedConnection.objects.exists()
+
+
+def test_removing_a_saved_connection_needs_its_name(admin, second_server):
+    admin.post("/connections/new/", new_connection_form(second_server))
+    assert admin.post("/connections/saved-one/delete/",
+                      {"confirm_name": "saved"}).status_code == 400
+    assert SavedConnection.objects.filter(name="saved-one").exists()
+    assert admin.post("/connections/saved-one/delete/",
+                      {"confirm_name": "saved-one"}).status_code == 302
+    assert not SavedConnection.objects.exists()
+    assert AuditEntry.objects.filter(operation="connection delete").count() == 1
+
+
+@pytest.fixture
+def production(settings, second_server, other):
+    settings.DASHBOARD_CONNECTIONS = {"prod": {
+        "url": f"redis://127.0.0.1:{second_server.port}/0", "password": PASSWORD,
+        "environment": "production"}}
+    reset_pools()
+    yield "prod"
+    reset_pools()
+
+
+def test_production_is_said_on_every_page(client, production, other):
+    other.set(b"k", b"v")
+    for path in (url("prod"), key_url("prod", b"k"), url("prod", "server/")):
+        html = client.get(path).content.decode()
+        assert "data-production" in html and 'class="environment"' in html, path
+    assert "data-production" not in client.get(url("default")).content.decode()
+
+
+def test_production_deletes_need_the_key_name_typed(client, production, other):
+    other.set(b"orders:\xff1", b"v")
+    path = key_url("prod", b"orders:\xff1", "edit/delete/")
+    fields = opened(client, path)
+    assert "confirm_name" in client.get(path).content.decode()
+    for typed in ("", "orders:", "orders:\\xff2"):
+        refused = client.post(path, fields | {"confirm_name": typed})
+        assert refused.status_code == 428, typed
+        assert "type the key" in refused.content.decode()
+        assert other.exists(b"orders:\xff1")
+    # A mistyped name did not spend the token: typed right, the same form deletes.
+    done = client.post(path, fields | {"confirm_name": "orders:\\xff1"})
+    assert done.status_code == 302 and not other.exists(b"orders:\xff1")
+
+
+def test_elsewhere_no_name_is_asked(client, r):
+    r.set(b"k", b"v")
+    path = key_url("default", b"k", "edit/delete/")
+    assert "confirm_name" not in client.get(path).content.decode()
+    assert client.post(path, opened(client, path)).status_code == 302
+
+
+def test_undo_goes_back_to_the_connection_of_the_edit(client, staging, r, other):
+    r.set(b"k", b"default")
+    other.set(b"k", b"staging")
+    fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
+    fields["value"] = "changed"
+    client.post(key_url("staging", b"k", "edit/string-edit/"), fields)
+    from keyspace.models import UndoRecord
+
+    record = UndoRecord.objects.get()
+    assert record.connection_name == "staging"
+    response = client.post(f"/undo/{record.token}/")
+    assert response.status_code == 302 and response["Location"].startswith("/c/staging/")
+    assert other.get(b"k") == b"staging" and r.get(b"k") == b"default"
+
+
+def test_undo_needs_an_editor_there(staging, other, editor):
+    other.set(b"k", b"staging")
+    client = client_for(editor)
+    fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
+    client.post(key_url("staging", b"k", "edit/string-edit/"), fields | {"value": "x"})
+    from keyspace.models import UndoRecord
+
+    ConnectionRole.objects.create(user=editor, connection="staging", role="viewer")
+    token = UndoRecord.objects.get().token
+    assert client.post(f"/undo/{token}/").status_code == 403
+    assert other.get(b"k") == b"x"
+
+
+def test_a_job_runs_on_its_own_connection(client, staging, r, other, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    for n in range(3):
+        other.set(f"staging:{n}".encode(), b"v")
+    r.set(b"default:only", b"v")
+    from keyspace.models import AnalysisRun
+
+    response = client.post(url("staging", "analysis/start/"), {"mode": "full"})
+    assert response.status_code in (200, 302)
+    run = AnalysisRun.objects.get()
+    assert run.connection_name == "staging" and run.state == "done", run.error
+    assert run.keys_done == 3
+    assert client.get(url("default", f"analysis/{run.pk}/")).status_code == 404
+
+
+@pytest.mark.parametrize(("declared", "says"), [
+    ({"x": {"url": "redis://h:1/0", "colour": "red"}}, "colour"),
+    ({"x": {"url": "redis://h:1/0", "passwd": "p"}}, "unknown key"),
+    ({"x": {"url": "ftp://h/"}}, "redis://"),
+    ({"x": {"label": "no url"}}, "url is required"),
+    ({"default": {"url": "redis://h:1/0"}}, "default connection"),
+    ({"x": {"url": "redis://h:1/0", "environment": "prod"}}, "environment"),
+    ({"x": {"url": "redis://h:1/0", "databases": "16"}}, "wrong kind"),
+    ({"Bad Name": {"url": "redis://h:1/0"}}, "name"),
+    (["not", "a", "dict"], "DASHBOARD_CONNECTIONS"),
+])
+def test_a_declared_connection_that_cannot_work_stops_start_up(settings, declared, says):
+    settings.DASHBOARD_CONNECTIONS = declared
+    with pytest.raises(ImproperlyConfigured, match=says):
+        validate()
+
+
+def test_connections_from_the_environment_must_be_json(monkeypatch):
+    from dashboard.env import env_setting
+
+    monkeypatch.setenv("DASHBOARD_CONNECTIONS", "{not json")
+    with pytest.raises(ImproperlyConfigured, match="not valid JSON"):
+        env_setting("DASHBOARD_CONNECTIONS", {})
+    monkeypatch.setenv("DASHBOARD_CONNECTIONS", '{"s": {"url": "redis://h:1/0"}}')
+    assert env_setting("DASHBOARD_CONNECTIONS", {}) == {"s": {"url": "redis://h:1/0"}}
+
+
+def test_roles_per_connection_from_the_command_line(staging, viewer):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("connection_role", viewer.username, "staging", "editor", stdout=out)
+    assert ConnectionRole.objects.get(user=viewer).role == "editor"
+    call_command("connection_role", viewer.username, "staging", "default", stdout=out)
+    assert not ConnectionRole.objects.exists()
+    with pytest.raises(CommandError, match="no connection"):
+        call_command("connection_role", viewer.username, "nowhere", "viewer")
+
+
+def test_the_audit_log_shows_only_connections_the_user_may_view(client, staging, other, editor):
+    other.set(b"staging:secret", b"v")
+    fields = opened(client, key_url("staging", b"staging:secret", "edit/string-edit/"))
+    client.post(key_url("staging", b"staging:secret", "edit/string-edit/"),
+                fields | {"value": "x"})
+    log = client.get("/audit/").content.decode()
+    assert "staging:secret" in log and "staging: " in log
+    assert "staging:secret" not in client.get("/audit/?connection=default").content.decode()
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    assert "staging:secret" not in client_for(editor).get("/audit/").content.decode()
+
+
+def test_a_connection_that_cannot_be_reached_is_a_clear_page(client, settings):
+    from dashboard.local_redis import free_port
+
+    settings.DASHBOARD_CONNECTIONS = {"gone": {"url": f"redis://127.0.0.1:{free_port()}/0"}}
+    response = client.get(url("gone"))
+    assert response.status_code == 503
+    assert "connection refused" in response.content.decode()
+    # The default connection is unaffected.
+    assert client.get(url("default")).status_code == 200
