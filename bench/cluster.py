@@ -165,7 +165,7 @@ def main() -> int:
     from django.conf import settings
     from environment import describe_environment
 
-    from keyspace.redis.cluster import primaries
+    from keyspace.redis.cluster_nodes import primaries
     from keyspace.redis.connection import get_client, reset_pools
     from tests.support.cluster import LocalCluster
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from keyspace.exceptions import BadRequest
-from keyspace.redis.cluster import primaries
+from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.cluster_scan import scan_cluster
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import encode_key
