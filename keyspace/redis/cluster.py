@@ -25,7 +25,7 @@ from redis.connection import parse_url
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
-from keyspace.exceptions import DashboardError
+from keyspace.exceptions import BadRequest, DashboardError
 from keyspace.redis import cluster_nodes
 
 HASH_TAGS = (
@@ -276,3 +276,22 @@ def async_client_for(url: str, options: dict, use_credentials):
         ssl=url.startswith("rediss://"), require_full_coverage=False,
         retry=AsyncRetry(NoBackoff(), 1), **kwargs,
     )
+
+
+def pool_for_command(cluster: RedisCluster, args: list[bytes]):
+    """The connection pool of the node a console command goes to: the primary of its keys'
+    slot, else (no key) the node REDIS_URL names. Keys in several slots: BadRequest, saying
+    why (nothing is sent)."""
+    name = args[0].decode("latin-1") if isinstance(args[0], bytes) else str(args[0])
+    node = cluster.get_default_node()
+    try:
+        slot = cluster.determine_slot(name.upper(), *args[1:])
+    except RedisClusterException as exc:
+        if "same key slot" in str(exc):
+            raise BadRequest(f"these keys hash to different slots. {HASH_TAGS}") from None
+        slot = None  # no key to route by
+    except (redis.RedisError, KeyError, ValueError):
+        slot = None
+    if slot is not None:
+        node = cluster.nodes_manager.get_node_from_slot(slot, False)
+    return cluster.get_redis_connection(node).connection_pool
