@@ -1,5 +1,5 @@
-"""Redis Cluster: telling a cluster node from a standalone server, the cluster client, and
-one plain client per primary.
+"""Redis Cluster: telling a cluster node from a standalone server, the cluster clients (sync
+and asyncio) and their pipeline, and what a cluster refuses that a server would not.
 
 A cluster is detected from the node REDIS_URL names (HELLO's `mode`, which every user may
 run; else INFO cluster; else CLUSTER INFO), once per URL and connection settings in each
@@ -78,7 +78,7 @@ def forget() -> None:
 
 def is_cluster(key: tuple, probe_client) -> bool:
     """Whether the node `probe_client()` reaches is in cluster mode; asked once per `key`
-    (the URL and connection settings). Raises what the connection raises (Redis down)."""
+    (the connection and its settings). Redis down: False, not remembered (asked again)."""
     found = _modes.get(key)
     if found is None:
         try:
