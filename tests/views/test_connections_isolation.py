@@ -1,0 +1,149 @@
+"""Several connections, red-teamed: what one connection learned, kept or was confirmed for
+never serves another (two connections to the same server as different ACL users included),
+and production asks for a typed name on every destructive path, not only key edits."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+import redis
+
+from keyspace.models import ConnectionRole
+from keyspace.redis.connection import reset_pools
+from keyspace.redis.keynames import encode_key
+from tests.services.editing.forms import form_fields
+from tests.support.users import client_for
+from tests.views import test_several_connections as several
+from tests.views.test_several_connections import PASSWORD, key_url, url
+
+# The second real server and the connections to it, as the several-connections tests have them.
+second_server, other, staging, production = (several.second_server, several.other,
+                                             several.staging, several.production)
+
+LIMITED_PASSWORD = "limited-pw"
+
+
+@pytest.fixture
+def limited(settings, redis_server, r):
+    """A declared connection to the default connection's own server, as an ACL user who may
+    not run INFO (nor see keys outside `app:*`)."""
+    r.acl_setuser("limited", enabled=True, passwords=[f"+{LIMITED_PASSWORD}"], reset=True)
+    r.execute_command("ACL", "SETUSER", "limited", "~app:*", "&*", "+@all", "-info")
+    settings.DASHBOARD_CONNECTIONS = {"limited": {
+        "url": f"redis://127.0.0.1:{redis_server.port}/0", "username": "limited",
+        "password": LIMITED_PASSWORD}}
+    reset_pools()
+    yield "limited"
+    r.acl_deluser("limited")
+    reset_pools()
+
+
+def test_server_readings_are_not_shared_with_a_user_who_may_not_run_info(client, limited, r):
+    """The Server page's INFO reading is stored per slot for every viewer; a connection to the
+    same server as a user without INFO must not be shown the reading another user took."""
+    full = client.get(url("default", "server/")).content.decode()
+    assert "used_memory" in full or "Used memory" in full
+    page = client.get(url("limited", "server/")).content.decode()
+    assert "NOPERM" in page or "INFO" in page
+    assert "Used memory" not in page and "used_memory_human" not in page
+
+
+def test_a_namespace_count_never_goes_on_with_another_connections_state(client, staging, r,
+                                                                         other):
+    """The running count's token, carried to another connection's URL (the switcher keeps
+    the query), starts a count of that connection instead of continuing this one's."""
+    for n in range(5):
+        other.set(f"staging-only:{n}".encode(), b"v")
+    r.set(b"default-only:1", b"v")
+    first = client.get(url("staging", "namespaces/count/") + "?delimiter=:")
+    token = first.context["state"].token
+    assert b"staging-only" in first.content
+    carried = client.get(url("default", "namespaces/count/") + f"?delimiter=:&scan={token}")
+    assert carried.status_code == 200
+    assert b"staging-only" not in carried.content and b"default-only" in carried.content
+
+
+def test_production_pending_entries_can_be_acknowledged_with_the_key_name(client, production,
+                                                                          other):
+    """The pending entries' confirmation form on production asks for the key's name (without
+    the field, the edit could never be confirmed there)."""
+    other.xadd(b"jobs", {b"f": b"v"})
+    other.xgroup_create(b"jobs", b"workers", id="0")
+    other.xreadgroup(b"workers", b"alice", {b"jobs": ">"})
+    page = key_url("prod", b"jobs", f"stream/pending/{encode_key(b'workers')}/")
+    selected = re.findall(r'name="selected" value="([^"]*)"', client.get(page).content.decode())
+    assert len(selected) == 1
+    path = f"{page}stream-ack/"
+    asked = client.post(path, {"selected": html.unescape(selected[0]),
+                               "expected_type": "stream"})
+    assert asked.status_code == 428, asked.content.decode()[-1400:]
+    assert 'name="confirm_name"' in asked.content.decode()
+    fields = form_fields(asked.content.decode())
+    refused = client.post(path, fields | {"confirm_name": "job"})
+    assert refused.status_code == 428 and other.xpending(b"jobs", b"workers")["pending"] == 1
+    done = client.post(path, fields | {"confirm_name": "jobs"})
+    assert done.status_code == 302, done.content[-800:]
+    assert other.xpending(b"jobs", b"workers")["pending"] == 0
+
+
+def test_a_user_kept_out_of_a_connection_reaches_none_of_its_routes(staging, other, editor):
+    other.set(b"secret:key", b"value-kept-out")
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    client = client_for(editor)
+    for rest in ("server/", "server/info/", "server/clients/", "console/", "bulk/",
+                 "export/?match=*", "pubsub/", "pubsub/channels/", "namespaces/",
+                 "namespaces/count/", "analysis/", "recommendations/", "live/",
+                 "failover/", "new/"):
+        response = client.get(url("staging", rest))
+        assert response.status_code in (403, 404), rest
+        assert b"secret:key" not in response.content, rest
+    for rest in ("", "row/", "live/", "download/", "edit/delete/"):
+        response = client.get(key_url("staging", b"secret:key", rest))
+        assert response.status_code in (403, 404), rest
+        assert b"value-kept-out" not in response.content, rest
+    assert client.post(url("staging", "console/"), {"line": "GET secret:key"}).status_code \
+        == 403
+
+
+def test_a_viewer_there_cannot_write_there_though_an_editor_elsewhere(staging, other, editor):
+    other.set(b"k", b"v")
+    ConnectionRole.objects.create(user=editor, connection="staging", role="viewer")
+    client = client_for(editor)
+    assert client.get(key_url("staging", b"k", "edit/string-edit/")).status_code == 403
+    assert client.post(key_url("staging", b"k", "edit/string-edit/"),
+                       {"value": "x", "expected_type": "string"}).status_code == 403
+    assert client.post(url("staging", "console/"), {"line": "SET k x"}).status_code == 403
+    assert client.post(url("staging", "pubsub/publish/"),
+                       {"channel": "c", "message": "m"}).status_code == 403
+    assert client.post(url("staging", "bulk/1/start/"), {}).status_code == 403
+    assert client.post(url("staging", "import/"), {}).status_code == 403
+    assert other.get(b"k") == b"v"
+
+
+def test_a_saved_connections_label_and_url_are_escaped(client, db, second_server, other):
+    from keyspace.models import SavedConnection
+
+    row = SavedConnection(name="evil", label='<script>alert("x")</script>',
+                          url=f"redis://127.0.0.1:{second_server.port}/0")
+    row.set_password(PASSWORD)
+    row.save()
+    for path in ("/connections/", url("evil"), url("default")):
+        html = client.get(path).content.decode()
+        assert '<script>alert("x")</script>' not in html, path
+    assert "&lt;script&gt;" in client.get(url("evil")).content.decode()
+
+
+def test_a_refused_password_is_never_shown(client, db, second_server, other, caplog):
+    from keyspace.models import SavedConnection
+
+    wrong = "Wr0ng-pass<&>"
+    row = SavedConnection(name="refused", url=f"redis://127.0.0.1:{second_server.port}/0")
+    row.set_password(wrong)
+    row.save()
+    response = client.get(url("refused"))
+    assert response.status_code == 503
+    assert wrong.encode() not in response.content and b"Wr0ng" not in response.content
+    assert "Wr0ng" not in caplog.text
+    assert redis.Redis(port=second_server.port, password=PASSWORD).ping()
