@@ -16,6 +16,7 @@ class ConsoleForm(forms.Form):
     line = forms.CharField(max_length=100_000, strip=True,
                            error_messages={"required": "type a command"})
     confirmation = forms.CharField(required=False, max_length=2000)
+    confirm_connection = forms.CharField(required=False, max_length=100)
 
 
 @dashboard_view(VIEW)
@@ -25,7 +26,8 @@ def console(request, db: int):
     if request.method == "POST":
         if form.is_valid():
             outcome = run_line(request.user, db, form.cleaned_data["line"],
-                               confirmation=form.cleaned_data["confirmation"])
+                               confirmation=form.cleaned_data["confirmation"],
+                               typed_connection=form.cleaned_data["confirm_connection"])
             status = outcome.status
             _remember(request, outcome.line)
             form = ConsoleForm()
