@@ -147,3 +147,54 @@ def test_a_refused_password_is_never_shown(client, db, second_server, other, cap
     assert wrong.encode() not in response.content and b"Wr0ng" not in response.content
     assert "Wr0ng" not in caplog.text
     assert redis.Redis(port=second_server.port, password=PASSWORD).ping()
+
+
+def test_a_user_kept_out_of_the_default_connection_still_works_on_theirs(staging, other, r,
+                                                                          editor):
+    """Pages whose URL names no connection (the start page, the audit log, the connections
+    list, undo, `/c/<name>/`) are about a connection the user may see, not the default one
+    they are kept out of."""
+    other.set(b"k", b"before")
+    ConnectionRole.objects.create(user=editor, connection="default", role="none")
+    client = client_for(editor)
+    assert client.get("/")["Location"] == "/c/staging/db/0/"
+    assert client.get("/c/staging/")["Location"] == "/c/staging/db/0/"
+    assert client.get(url("default")).status_code == 403
+    listing = client.get("/connections/")
+    assert listing.status_code == 200
+    assert 'id="profile-staging"' in listing.content.decode()
+    assert 'id="profile-default"' not in listing.content.decode()
+    path = key_url("staging", b"k", "edit/string-edit/")
+    form = form_fields(client.get(path).content.decode())
+    form.pop("csrfmiddlewaretoken", None)
+    assert client.post(path, form | {"value": "after"}).status_code == 302
+    assert other.get(b"k") == b"after"
+    log = client.get("/audit/")
+    assert log.status_code == 200 and "string-edit" in log.content.decode()
+    from keyspace.models import UndoRecord
+
+    undone = client.post(f"/undo/{UndoRecord.objects.get().token}/")
+    assert undone.status_code == 302, undone.content[-600:]
+    assert other.get(b"k") == b"before"
+
+
+def test_a_user_kept_out_of_a_connection_is_refused_its_short_link(staging, editor):
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    assert client_for(editor).get("/c/staging/").status_code == 403
+
+
+def test_an_undo_needs_an_editor_where_the_edit_was_not_on_the_default(staging, other, viewer):
+    """A viewer of the default connection who edits staging may undo there; the undo link
+    names no connection, so the role asked about is the edit's connection's."""
+    ConnectionRole.objects.create(user=viewer, connection="staging", role="editor")
+    other.set(b"k", b"before")
+    client = client_for(viewer)
+    path = key_url("staging", b"k", "edit/string-edit/")
+    form = form_fields(client.get(path).content.decode())
+    form.pop("csrfmiddlewaretoken", None)
+    assert client.post(path, form | {"value": "after"}).status_code == 302
+    from keyspace.models import UndoRecord
+
+    undone = client.post(f"/undo/{UndoRecord.objects.get().token}/")
+    assert undone.status_code == 302, undone.content[-600:]
+    assert other.get(b"k") == b"before"
