@@ -198,3 +198,46 @@ def test_an_undo_needs_an_editor_where_the_edit_was_not_on_the_default(staging, 
     undone = client.post(f"/undo/{UndoRecord.objects.get().token}/")
     assert undone.status_code == 302, undone.content[-600:]
     assert other.get(b"k") == b"before"
+
+
+def test_a_rotated_key_keeps_saved_passwords_readable_and_rotation_reencrypts(
+        client, db, second_server, other, settings):
+    """Rotating the encryption key: the old one kept as DASHBOARD_CONNECTION_KEY_PREVIOUS
+    still opens saved passwords, and `connection_key_rotate` encrypts them under the new one,
+    after which the old key can go."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from keyspace.models import SavedConnection
+
+    settings.DASHBOARD_CONNECTION_KEY = "the old key"
+    row = SavedConnection(name="rotating", url=f"redis://127.0.0.1:{second_server.port}/0")
+    row.set_password(PASSWORD)
+    row.save()
+    other.set(b"on-rotating", b"1")
+    settings.DASHBOARD_CONNECTION_KEY = "the new key"
+    settings.DASHBOARD_CONNECTION_KEY_PREVIOUS = "the old key"
+    reset_pools()
+    assert client.get(url("rotating")).status_code == 200
+    out = StringIO()
+    call_command("connection_key_rotate", stdout=out)
+    assert "1 saved password" in out.getvalue() and PASSWORD not in out.getvalue()
+    settings.DASHBOARD_CONNECTION_KEY_PREVIOUS = ""
+    reset_pools()
+    page = client.get(url("rotating"))
+    assert page.status_code == 200 and b"on-rotating" in page.content
+
+
+def test_secret_key_fallbacks_open_passwords_derived_from_an_old_secret_key(
+        db, second_server, settings):
+    from keyspace.models import SavedConnection
+
+    settings.DASHBOARD_CONNECTION_KEY = ""
+    old = settings.SECRET_KEY
+    row = SavedConnection(name="derived", url=f"redis://127.0.0.1:{second_server.port}/0")
+    row.set_password(PASSWORD)
+    row.save()
+    settings.SECRET_KEY = "a brand new secret key, long enough to be a real one 0123456789"
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert SavedConnection.objects.get(name="derived").profile().password == PASSWORD
