@@ -6,6 +6,7 @@ from django import forms
 
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
+from keyspace.redis import profiles
 from keyspace.services.console.running import run_line
 from keyspace.views.rendering import render_page
 
@@ -34,11 +35,18 @@ def console(request, db: int):
         else:
             status = 422
     context = {"db": db, "tab": "console", "form": form, "outcome": outcome,
-               "history": request.session.get(HISTORY, [])}
+               "history": request.session.get(_history_key(), [])}
     return render_page(request, "keyspace/console.html", context, fragment="entry",
                        status=status)
 
 
+def _history_key() -> str:
+    """Each connection's lines apart: a line typed on one is never offered on another, where
+    it would run against another server."""
+    return f"{HISTORY}:{profiles.current().name}"
+
+
 def _remember(request, line: str) -> None:
-    history = [old for old in request.session.get(HISTORY, []) if old != line]
-    request.session[HISTORY] = ([line] + history)[: app_settings.CONSOLE_HISTORY]
+    key = _history_key()
+    history = [old for old in request.session.get(key, []) if old != line]
+    request.session[key] = ([line] + history)[: app_settings.CONSOLE_HISTORY]

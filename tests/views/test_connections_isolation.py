@@ -241,3 +241,33 @@ def test_secret_key_fallbacks_open_passwords_derived_from_an_old_secret_key(
     settings.SECRET_KEY = "a brand new secret key, long enough to be a real one 0123456789"
     settings.SECRET_KEY_FALLBACKS = [old]
     assert SavedConnection.objects.get(name="derived").profile().password == PASSWORD
+
+
+def test_the_console_history_is_kept_per_connection(client, staging, other):
+    """A line typed on one connection is not offered again on another (where it would run
+    against a different server)."""
+    client.post(url("staging", "console/"), {"line": "DBSIZE"})
+    assert 'value="DBSIZE"' in client.get(url("staging", "console/")).content.decode()
+    assert 'value="DBSIZE"' not in client.get(url("default", "console/")).content.decode()
+
+
+def test_a_job_of_a_connection_is_not_found_through_another(client, staging, other, editor):
+    """Job pages name their job by number: through another connection's URL it is not found,
+    so a user kept out of staging reads nothing of its jobs from the default connection."""
+    from keyspace.models import BulkJob
+    from keyspace.services.bulk.jobs import run_job
+
+    other.set(b"staging:secret-key", b"v")
+    response = client.post(url("staging", "bulk/"), {"mode": "prefix", "text": "staging:",
+                                                      "type_name": "", "then": "delete"})
+    assert response.status_code == 302
+    job = BulkJob.objects.get()
+    run_job(job.pk)
+    assert b"staging:secret-key" in client.get(url("staging", f"bulk/{job.pk}/")).content
+    ConnectionRole.objects.create(user=editor, connection="staging", role="none")
+    kept_out = client_for(editor)
+    for path in (url("default", f"bulk/{job.pk}/"), url("default", "bulk/"),
+                 url("staging", f"bulk/{job.pk}/")):
+        response = kept_out.get(path)
+        assert b"staging:secret-key" not in response.content, path
+    assert kept_out.get(url("default", f"bulk/{job.pk}/")).status_code == 404
