@@ -43,7 +43,7 @@ def _listed(request) -> list[dict]:
 
 def _address(target: RedisTarget) -> str:
     try:
-        return target.address
+        return f"{target.address} db{target.default_db}"
     except ValueError:
         return "(not a valid URL)"
 
