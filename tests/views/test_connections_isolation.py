@@ -271,3 +271,20 @@ def test_a_job_of_a_connection_is_not_found_through_another(client, staging, oth
         response = kept_out.get(path)
         assert b"staging:secret-key" not in response.content, path
     assert kept_out.get(url("default", f"bulk/{job.pk}/")).status_code == 404
+
+
+def test_what_one_redis_user_may_read_is_not_learned_from_another(client, limited, r):
+    """The same server as two ACL users: the default user's probe (every key readable) is
+    not what the limited user's listing, namespaces or console go by."""
+    r.set(b"app:mine", b"1")
+    r.set(b"secret:theirs", b"top-secret-value")
+    assert b"secret:theirs" in client.get(url("default")).content
+    assert b"secret" in client.get(
+        url("default", "namespaces/count/") + "?delimiter=:").content
+    listing = client.get(url("limited"))
+    assert listing.status_code == 200
+    assert b"app:mine" in listing.content and b"secret:theirs" not in listing.content
+    counted = client.get(url("limited", "namespaces/count/") + "?delimiter=:")
+    assert b"secret" not in counted.content and b"app" in counted.content
+    ran = client.post(url("limited", "console/"), {"line": "GET secret:theirs"})
+    assert b"top-secret-value" not in ran.content
