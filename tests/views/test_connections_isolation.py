@@ -288,3 +288,24 @@ def test_what_one_redis_user_may_read_is_not_learned_from_another(client, limite
     assert b"secret" not in counted.content and b"app" in counted.content
     ran = client.post(url("limited", "console/"), {"line": "GET secret:theirs"})
     assert b"top-secret-value" not in ran.content
+
+
+
+def test_the_audit_log_offers_undo_only_where_the_user_may_edit(client, staging, r, other,
+                                                               viewer):
+    """An editor elsewhere who only views staging is not offered undo of staging's edits (the
+    undo would be refused there)."""
+    from keyspace.models import UndoRecord
+
+    other.set(b"k", b"before")
+    r.set(b"d", b"before")
+    for connection, key in (("staging", b"k"), ("default", b"d")):
+        path = key_url(connection, key, "edit/string-edit/")
+        form = form_fields(client.get(path).content.decode())
+        form.pop("csrfmiddlewaretoken", None)
+        assert client.post(path, form | {"value": "after"}).status_code == 302
+    tokens = dict(UndoRecord.objects.values_list("connection_name", "token"))
+    ConnectionRole.objects.create(user=viewer, connection="default", role="editor")
+    ConnectionRole.objects.create(user=viewer, connection="staging", role="viewer")
+    log = client_for(viewer).get("/audit/").content.decode()
+    assert tokens["default"] in log and tokens["staging"] not in log
