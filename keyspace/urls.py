@@ -21,6 +21,7 @@ from keyspace.views import (
     transfer,
     undo,
 )
+from keyspace.views import cluster as cluster_views
 from keyspace.views import server as server_views
 from keyspace.views.live import activity as live_activity
 from keyspace.views.live import key as live_key
@@ -110,6 +111,7 @@ urlpatterns = [
     path("<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("<db:db>/server/info/", browse.server_info, name="server-info"),
     path("<db:db>/server/", server_views.server_page, name="server"),
+    path("<db:db>/cluster/", cluster_views.cluster_page, name="cluster"),
     path("<db:db>/server/slowlog/", server_views.server_slowlog, name="server-slowlog"),
     path("<db:db>/server/clients/", server_views.server_clients, name="server-clients"),
     path("<db:db>/server/latency/", server_views.server_latency, name="server-latency"),

@@ -23,6 +23,7 @@ from django.core.management import call_command  # noqa: E402
 
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
+from tests.support.cluster import cluster_dashboard, cluster_holder, redis_cluster  # noqa: E402, F401
 from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
 from tests.support.tls import certificates, mtls_redis, tls_redis  # noqa: E402, F401 - fixtures
 from tests.support.users import client_for, make_user  # noqa: E402
@@ -46,6 +47,11 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "one_server: a costly test in a `servers` module that runs on the default server only",
+    )
+    config.addinivalue_line(
+        "markers",
+        "cluster: runs against a real local Redis Cluster (3 primaries, 3 replicas; "
+        "tests/support/cluster.py)",
     )
 
 

@@ -175,8 +175,10 @@ def _queue(pipe, name: str, *args) -> bool:
 
 
 def probe(client: redis.Redis, db: int) -> Capabilities:
+    from keyspace.redis.cluster import default_node_client
     from keyspace.redis.typed_scan import SCAN_TYPE, scan_type_refusal
 
+    client = default_node_client(client)  # a cluster's nodes are asked one at a time
     found = Capabilities(learned_at=time.monotonic())
     asked: list[str] = []
     with client.pipeline(transaction=False) as pipe:
@@ -319,8 +321,10 @@ def has_command(client: redis.Redis, name: str) -> bool:
         cached = _commands.get(cache_key)
     if cached and time.monotonic() - cached[0] < CAPABILITY_SECONDS:
         return cached[1]
+    from keyspace.redis.cluster import default_node_client
+
     try:
-        client.execute_command(name)
+        default_node_client(client).execute_command(name)
     except redis.ResponseError as exc:
         found = "unknown command" not in str(exc).lower()
     else:

@@ -21,7 +21,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
-from keyspace.redis import credentials, profiles, sentinel, transport
+from keyspace.redis import cluster, cluster_nodes, credentials, profiles, sentinel, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -166,11 +166,38 @@ def _connection_options(url: str, *, asynchronous: bool = False) -> dict:
 
 
 def get_client(db: int | None = None) -> redis.Redis:
-    """A client for `db` (the URL's own db when None) that returns bytes, never str."""
+    """A client for `db` (the URL's own db when None) that returns bytes, never str: a
+    RedisCluster (slot routing, keyspace.redis.cluster) when the URL names a cluster node."""
     target = current_target()
     db = target.default_db if db is None else int(db)
     if target.sentinel:
         return _sentinel_client(target, db)
+    if _is_cluster(target):
+        return _cluster_client(target, db)
+    return _standalone_client(target, db)
+
+
+def _is_cluster(target: RedisTarget) -> bool:
+    return cluster.is_cluster(_connection_settings(target),
+                              lambda: _standalone_client(target, target.default_db))
+
+
+def cluster_known() -> bool:
+    """Whether this process has found the connection to name a cluster node (never asks)."""
+    try:
+        target = current_target()
+    except (RedisNotConfigured, ValueError):
+        return False
+    return cluster.known(_connection_settings(target))
+
+
+def _cluster_client(target: RedisTarget, db: int):
+    cluster.check_db(db)
+    return cluster.client_for(_connection_settings(target), target.url,
+                              _connection_options(target.url), _use_credentials)
+
+
+def _standalone_client(target: RedisTarget, db: int) -> redis.Redis:
     pool_key = (db, _connection_settings(target))
     with _pools_lock:
         pool = _pools.get(pool_key)
@@ -184,6 +211,8 @@ def get_client(db: int | None = None) -> redis.Redis:
 
 def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redis.asyncio.Redis:
     """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop).
+    In a cluster, a redis.asyncio RedisCluster, except for a subscriber: classic pub/sub
+    reaches every node's subscribers, so one node's connection serves it.
 
     A `subscriber` client waits for messages as long as it takes and never reconnects
     silently: redis-py would resubscribe by itself, and the messages lost meanwhile would go
@@ -191,6 +220,10 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     """
     target = current_target()
     db = target.default_db if db is None else int(db)
+    if not subscriber and not target.sentinel and _is_cluster(target):
+        cluster.check_db(db)
+        return cluster.async_client_for(target.url, _connection_options(target.url),
+                                        _use_credentials)
     options = _connection_options(target.url, asynchronous=True)
     # redis-py calls its reconnect handler (reconnect, then resubscribe) on a supported error
     # even with zero retries: a subscriber supports none, so the error reaches the caller and
@@ -253,6 +286,7 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
+    cluster.forget()
     sentinel.forget()
     capability_cache.forget()
     credentials.forget()
@@ -301,14 +335,13 @@ def server_overview() -> ServerOverview:
     if cached and time.monotonic() - cached[0] < OVERVIEW_TTL_SECONDS:
         return cached[1]
     client = get_client()
-    facts = capability_cache.capabilities(client)
-    product, version, mode = _identity(client)
-    keyspace = facts.keyspace or {}
-    if facts.keyspace is None:
-        # INFO refused: the key count of the db shown is still known to DBSIZE.
-        dbsize = client.dbsize() if "DBSIZE" not in facts.missing else 0
-        keyspace = {target.default_db: (int(dbsize), 0)}
-    databases, note = _databases(keyspace, facts, target.default_db)
+    node = cluster.default_node_client(client)  # the client itself when not a cluster
+    facts = capability_cache.capabilities(node)
+    product, version, mode = _identity(node)
+    if node is not client:
+        databases, note = cluster_nodes.databases(client)
+    else:
+        databases, note = _standalone_databases(client, facts, target)
     overview = ServerOverview(
         address=target.address,
         version=version,
@@ -319,6 +352,15 @@ def server_overview() -> ServerOverview:
     )
     _overview_cache[target.key] = (time.monotonic(), overview)
     return overview
+
+
+def _standalone_databases(client, facts, target) -> tuple[tuple[DatabaseInfo, ...], str]:
+    keyspace = facts.keyspace or {}
+    if facts.keyspace is None:
+        # INFO refused: the key count of the db shown is still known to DBSIZE.
+        dbsize = client.dbsize() if "DBSIZE" not in facts.missing else 0
+        keyspace = {target.default_db: (int(dbsize), 0)}
+    return _databases(keyspace, facts, target.default_db)
 
 
 def _identity(client: redis.Redis) -> tuple[str, str, str]:

@@ -1,7 +1,7 @@
 """Walking the keyspace with SCAN, a bounded amount of work per request.
 
-A cursor is an opaque string to everyone outside this module, so a cluster (one scan per
-primary) can later encode its node in it without the views noticing.
+A cursor is an opaque string to everyone outside this module: a cluster's (one scan per
+primary, keyspace.redis.cluster_scan) names its node too, without the views noticing.
 
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
@@ -34,6 +34,7 @@ import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis.capabilities import key_refused, limited_keys
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scan_tokens import (
     MAX_CARRIED_KEYS,
@@ -52,7 +53,8 @@ from keyspace.redis.typed_scan import (
     scan_step,
 )
 
-__all__ = ["ScanPage", "parse_cursor", "readable_keys", "scan_keys", "scanned_fraction"]
+__all__ = ["ScanPage", "key_count", "parse_cursor", "readable_keys", "scan_keys",
+           "scanned_fraction"]
 
 # The most a first step asks for: a filtered one on short names (about 1 ms of Redis time at a
 # million keys), an unfiltered one (a page of the default size; a larger page takes more steps).
@@ -105,6 +107,12 @@ def scan_keys(
     None: when the connection's probe found such patterns. A type filter runs as SCAN's TYPE
     option, or here where the server lacks it (keyspace.redis.typed_scan): the same steps
     either way, so tokens mean the same."""
+    if is_cluster_client(client):
+        from keyspace.redis.cluster_scan import scan_cluster
+
+        return scan_cluster(client, cursor=cursor, page_size=page_size, match=match,
+                            type_name=type_name, budget_ms=budget_ms,
+                            readable_only=readable_only)
     if readable_only is None:
         readable_only = limited_keys()
     start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
@@ -226,6 +234,15 @@ def _first_steps(
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
     return total, steps, pacer
+
+
+def key_count(client: redis.Redis) -> int:
+    """The keys of the db `client` reads: DBSIZE, summed over the primaries of a cluster."""
+    if is_cluster_client(client):
+        from keyspace.redis.cluster_nodes import node_key_counts
+
+        return sum(count or 0 for count in node_key_counts(client).values())
+    return client.dbsize()
 
 
 def readable_keys(client: redis.Redis, keys: list[bytes]) -> list[bytes]:

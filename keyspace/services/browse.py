@@ -14,6 +14,8 @@ from keyspace.redis.capabilities import (
     note_refusal,
     refusal_kind,
 )
+from keyspace.redis.cluster import is_cluster_client
+from keyspace.redis.cluster_nodes import by_node, refresh_after_failure
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.redis.typed_scan import filter_note
@@ -78,6 +80,8 @@ def keys_metadata(
     away) sizes are estimated from the lengths and marked so (`memory_estimated`)."""
     if not keys:
         return []
+    if is_cluster_client(client):
+        return _per_node(client, keys, type_name, memory=memory, length=length)
     estimate = memory and _memory_unavailable()
     memory = memory and not estimate
     if type_name:
@@ -120,6 +124,20 @@ def keys_metadata(
             )
         )
     return rows
+
+
+def _per_node(cluster_client, keys, type_name, *, memory: bool, length: bool) -> list[KeyRow]:
+    """keys_metadata in a cluster: each primary's keys through its own plain client (one
+    node's pipelines, no slot routing per command), in the order of `keys`."""
+    found: dict[bytes, KeyRow] = {}
+    try:
+        for node, node_keys in by_node(cluster_client, keys):
+            for row in keys_metadata(node, node_keys, type_name, memory=memory, length=length):
+                found[row.name] = row
+    except (redis.ConnectionError, redis.TimeoutError):
+        refresh_after_failure(cluster_client)
+        raise
+    return [found[key] for key in keys if key in found]
 
 
 def _types(client: redis.Redis, keys: list[bytes], replies: list) -> list[str]:

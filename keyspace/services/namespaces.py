@@ -27,6 +27,7 @@ from django.core.cache import cache
 from keyspace.conf import app_settings
 from keyspace.redis import profiles
 from keyspace.redis.capabilities import limited_keys
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scanning import readable_keys, scanned_fraction
@@ -134,6 +135,7 @@ def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float,
     """Scan for about `budget_ms`, fold the keys into the counts, and save the state.
     `readable_only`: names the user's ACL key patterns refuse are not counted (None: when the
     connection's probe found such patterns)."""
+    refuse_in_cluster(client, "Namespace counts")
     if readable_only is None:
         readable_only = limited_keys()
     match = escape_glob(state.prefix) + b"*" if state.prefix else None

@@ -11,7 +11,12 @@ from django.urls import reverse
 from keyspace.access import permissions
 from keyspace.conf import app_settings
 from keyspace.redis import profiles
-from keyspace.redis.connection import current_sentinel, current_transport, target_address
+from keyspace.redis.connection import (
+    cluster_known,
+    current_sentinel,
+    current_transport,
+    target_address,
+)
 
 register = template.Library()
 
@@ -31,6 +36,12 @@ def redis_sentinel():
 def redis_transport():
     """Whether the connection is encrypted (a `Transport`), None when no Redis is set."""
     return current_transport()
+
+
+@register.simple_tag
+def redis_is_cluster() -> bool:
+    """Whether the Redis shown is a cluster, as this process already knows (never asks)."""
+    return cluster_known()
 
 
 @register.filter

@@ -23,6 +23,7 @@ from keyspace.exceptions import (
     SignInRequired,
 )
 from keyspace.redis import profiles, sentinel
+from keyspace.redis.cluster import describe_failure as describe_cluster_failure
 from keyspace.redis.connection import RedisNotConfigured, current_target, target_address
 from keyspace.views.rendering import wants_fragment
 
@@ -99,6 +100,8 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
     """(status, title, message) for errors the dashboard expects, None for real bugs."""
     if isinstance(exc, DashboardError):
         return exc.status, exc.title, exc.message
+    if (cluster_failure := describe_cluster_failure(exc)) is not None:
+        return cluster_failure
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
     if _failing_over(exc):

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.connection import current_sentinel, get_client, target_address
 from keyspace.redis.sentinel import check_primary
 from keyspace.views.errors import describe_error
@@ -25,7 +26,11 @@ def failover_status(request, db: int):
             page, allowed_hosts={request.get_host()})):
         page = ""
     try:
-        check_primary(get_client(db))
+        client = get_client(db)
+        if is_cluster_client(client):  # no one primary: the cluster answering is enough
+            client.ping()
+        else:
+            check_primary(client)
     except redis.RedisError as exc:  # the failover still on: the poller asks again
         if wants_fragment(request) and (describe_error(exc) or (0,))[0] == 503:
             return HttpResponse(status=204)

@@ -38,6 +38,7 @@ CLASSIFICATION = {
     "server-clients": VIEW,
     "server-latency": VIEW,
     "server-commands": VIEW,
+    "cluster": VIEW,
     "key-create": EDIT,
     "pubsub": VIEW,
     "console": VIEW,
@@ -168,6 +169,7 @@ CASES = {
     "server-clients": [Case("server-clients", {"db": 0}, {"sort": "name"})],
     "server-latency": [Case("server-latency", {"db": 0})],
     "server-commands": [Case("server-commands", {"db": 0})],
+    "cluster": [Case("cluster", {"db": 0})],
     "key-create": [Case("key-create", {"db": 0}, data={
         "name": "created", "name_format": "text", "type": "string", "value": "new",
         "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"})],

@@ -15,6 +15,7 @@ from django.utils import timezone
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
 from keyspace.redis import profiles
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 
 from .results import RESULT_VERSION
@@ -36,6 +37,7 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     """A new run of `db` queued for the worker, or the one already under way there."""
     from keyspace.tasks import analyse_database
 
+    refuse_in_cluster(get_client(db), "The analysis")
     scope = profiles.job_scope()
     abandon_stale_runs()
     with transaction.atomic():

@@ -16,6 +16,7 @@ from keyspace.access import audit
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry, BulkJob
 from keyspace.redis import profiles
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.services.bulk import changes
@@ -36,6 +37,8 @@ def start(*, db: int, action: str, selection: Selection, user=None, ttl_seconds=
           preview: BulkJob | None = None) -> BulkJob:
     """A job queued for the worker."""
     from keyspace.tasks import bulk_job
+
+    refuse_in_cluster(get_client(db), "Bulk changes and imports")
 
     abandon_stale_jobs()
     job = BulkJob.objects.create(

@@ -80,6 +80,10 @@ def refused(exc: redis.ResponseError) -> Refused:
     so the next page draws no control that needs the command), 422 for anything else."""
     from keyspace.redis.capabilities import NOT_PERMITTED, note_refusal, refusal_kind
 
+    if str(exc).startswith("CROSSSLOT"):
+        from keyspace.redis.cluster import HASH_TAGS
+
+        return Refused(HASH_TAGS)
     command = _command_of(exc)
     if command:
         note_refusal(command, exc)

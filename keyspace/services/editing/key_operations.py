@@ -11,6 +11,7 @@ from django import forms
 from keyspace.display import bytes_to_text
 from keyspace.redis.capabilities import delete_command
 from keyspace.services.editing.copy_size import check_copy_size
+from keyspace.services.editing.cross_slot import require_one_slot
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
     Conflict,
@@ -90,6 +91,7 @@ class _ToNewName(ReplacesTarget, Operation):
         target = data["new_name"]
         if target == key:
             raise Refused(self.same_name)
+        require_one_slot(client, [key, target], field=self.target_field)
 
         def attempt(pipe):
             self.check_source(pipe, key)

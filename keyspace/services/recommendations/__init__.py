@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis
 
+from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.services.recommendations import analysed, commands, json_values, server
 from keyspace.services.recommendations.base import (
     SEVERITY_ORDER,
@@ -33,6 +34,7 @@ class Recommendations:
 
 
 def recommendations_for(client: redis.Redis, db: int) -> Recommendations:
+    refuse_in_cluster(client, "Recommendations")
     sources = read_sources(client, db, sample=json_values.sample_json)
     return evaluate(sources, db)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import redis
 
 from keyspace.conf import app_settings
+from keyspace.redis.cluster import queue_time
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
@@ -60,7 +61,7 @@ def key_lines(client, key: bytes, encoding: str, type_name: str = "") -> Iterato
     with client.pipeline(transaction=False) as pipe:
         pipe.type(key)
         pipe.pttl(key)
-        pipe.time()
+        queue_time(pipe)
         kind, pttl, now = pipe.execute()
     kind = kind.decode("ascii", "replace")
     if kind == "none" or (type_name and kind != type_name):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import redis
 
 from keyspace.conf import app_settings
+from keyspace.redis.cluster import queue_time
 
 ABSENT = "absent"
 
@@ -101,7 +102,7 @@ class Capture:
 
     @staticmethod
     def queue_before(pipe, keys: list[bytes]) -> None:
-        pipe.time()
+        queue_time(pipe)
         for key in keys:
             pipe.dump(key)
             pipe.pttl(key)

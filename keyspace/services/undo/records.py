@@ -11,6 +11,7 @@ from django.utils import timezone
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
 from keyspace.redis import profiles
+from keyspace.redis.cluster import queue_time
 from keyspace.redis.connection import current_target
 from keyspace.services.undo.capture import (
     Capture,
@@ -101,7 +102,7 @@ def restore(client, record) -> list[bytes]:
                 as_left = False
             else:
                 payload, pttl = pipe.dump(item.name), pipe.pttl(item.name)
-                now_ms = server_ms(pipe.time())
+                now_ms = server_ms(queue_time(pipe))
                 as_left = item.left_as(payload, absolute_expiry(now_ms, pttl), now_ms)
             if not as_left:
                 raise Conflict(

@@ -10,6 +10,7 @@ from django import forms
 
 from keyspace.conf import app_settings
 from keyspace.display import bytes_to_text
+from keyspace.services.editing.cross_slot import require_one_slot
 from keyspace.services.editing.guard import (
     Conflict,
     Operation,
@@ -149,6 +150,8 @@ class StoreResult(ReplacesTarget, Operation):
         destination = data["destination"]
         if destination == key:
             raise Refused("the result cannot be stored into this key itself; choose another name")
+        require_one_slot(client, [key, *others], field="others")
+        require_one_slot(client, [key, destination], field="destination")
 
         def attempt(pipe):
             check_store_size(pipe, key, others)

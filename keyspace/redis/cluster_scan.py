@@ -1,0 +1,137 @@
+"""The key list of a Redis Cluster: every primary scanned with a resumable cursor of its own,
+all in one opaque page token, with the same bounds per request as a standalone scan.
+
+Primaries are walked in slot order, one after another: the token is the node being scanned
+(named by the first slot it serves, which a failover keeps: the promoted replica serves the
+same slots) and that node's own position, in keyspace.redis.scanning's format (its cursor,
+pace, or keys carried from a step shown in part). The nodes before it are done, the ones
+after it not started, so the token holds every node's cursor while staying short. A page
+that finishes one node goes on with the next in the same request while it has room (and,
+filtered, budget). Replicas are never scanned, so no key is counted twice; the total is the
+sum of DBSIZE over the primaries, asked of all of them in one round trip.
+
+Each node is scanned with the plain client redis-py keeps for it: a SCAN step is one command
+to one node, with no slot lookup.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import redis
+from redis.cluster import RedisCluster
+
+from keyspace.exceptions import BadRequest
+from keyspace.redis import cluster_nodes
+from keyspace.redis.scanning import ScanPage, scan_keys
+
+SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
+
+
+# Where a primary not scanned yet stands: its own scan's start.
+NOT_STARTED = ScanPage([], "0", 0, 0.0, False)
+
+
+@dataclass(frozen=True)
+class NodeCount:
+    name: str  # host:port
+    keys: int | None  # DBSIZE; None when the node did not answer
+
+
+@dataclass(frozen=True)
+class ClusterScanPage(ScanPage):
+    nodes: tuple[NodeCount, ...] = ()
+
+
+def _start(token: str, primaries: tuple[cluster_nodes.Primary, ...]) -> tuple[int, str]:
+    """(index of the primary to scan, its own token) from a page token."""
+    if token in ("", "0"):
+        return 0, "0"
+    first, separator, inner = token.partition(SEPARATOR)
+    if not separator or not (first.isascii() and first.isdigit()) or not inner:
+        raise BadRequest(f"not a cluster scan cursor: {token[:40]!r}")
+    for index, primary in enumerate(primaries):
+        if primary.first_slot == int(first):
+            return index, inner
+    raise BadRequest("the cluster's slots have moved since this page was drawn (no primary "
+                     f"starts at slot {int(first)}): start the key list again")
+
+
+def scan_cluster(
+    client: RedisCluster,
+    *,
+    cursor: str,
+    page_size: int,
+    match: bytes | None = None,
+    type_name: str | None = None,
+    budget_ms: float = 50.0,
+    readable_only: bool | None = None,
+) -> ClusterScanPage:
+    """scan_keys over every primary of the cluster (see the module's docstring). A primary
+    that does not answer raises redis.ConnectionError (an error page) after asking the
+    cluster for its slot map again, so that the next request finds its replica promoted."""
+    try:
+        return _scan(client, cursor=cursor, page_size=page_size, match=match,
+                     type_name=type_name, budget_ms=budget_ms, readable_only=readable_only)
+    except (redis.ConnectionError, redis.TimeoutError):
+        cluster_nodes.refresh_after_failure(client)
+        raise
+
+
+def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | None,
+          type_name: str | None, budget_ms: float, readable_only: bool | None,
+          ) -> ClusterScanPage:
+    primaries = cluster_nodes.primaries(client)
+    index, inner = _start(cursor, primaries)
+    started = time.perf_counter()
+    asked = cluster_nodes.ask_key_counts(client)  # read after the scan: its round trip is hidden
+    try:
+        index, page, keys = _walk(primaries, index, inner, page_size, match, type_name,
+                                  budget_ms, readable_only, started)
+    finally:
+        counts = cluster_nodes.read_key_counts(asked)
+    done = index == len(primaries)
+    token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
+    return ClusterScanPage(
+        keys=keys,
+        next_cursor=token,
+        total_keys=sum(count or 0 for count in counts.values()),
+        scanned_fraction=_fraction(primaries, counts, index, page, done),
+        budget_exhausted=not done and len(keys) < page_size,
+        nodes=tuple(NodeCount(name, count) for name, count in counts.items()),
+    )
+
+
+def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, budget_ms: float,
+          readable_only, started: float) -> tuple[int, ScanPage, list[bytes]]:
+    """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
+    filtered scan) the budget is spent: (the primary reached, its last page, the keys)."""
+    filtered = bool(match and match != b"*") or bool(type_name)
+    keys: list[bytes] = []
+    while True:
+        spent = (time.perf_counter() - started) * 1000
+        page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
+                         match=match, type_name=type_name, budget_ms=max(1.0, budget_ms - spent),
+                         readable_only=readable_only)
+        keys.extend(page.keys)
+        if not page.complete:
+            return index, page, keys
+        index, inner = index + 1, "0"
+        spent = (time.perf_counter() - started) * 1000
+        if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
+            return index, NOT_STARTED, keys
+
+
+def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:
+    """How much of the cluster's keys the scan has passed: the nodes done, and the part of
+    the node being scanned its own cursor says."""
+    if done:
+        return 1.0
+    total = sum(counts.get(primary.name) or 0 for primary in primaries)
+    if not total:
+        return index / len(primaries)
+    before = sum(counts.get(primary.name) or 0 for primary in primaries[:index])
+    current = counts.get(primaries[index].name) or 0
+    within = 0.0 if page.complete else page.scanned_fraction
+    return (before + within * current) / total

@@ -1,0 +1,1 @@
+"""Redis Cluster pages: the topology (nodes, roles, slot ranges, health, replication lag)."""

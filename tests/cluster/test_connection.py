@@ -1,0 +1,50 @@
+"""A cluster is recognised from any of its nodes, keys are routed by slot, and the db picker
+offers db 0 alone with the keys of every primary (replicas not counted)."""
+
+import pytest
+import redis
+
+from keyspace.redis import cluster, cluster_nodes
+from keyspace.redis.connection import get_client, server_overview
+
+pytestmark = pytest.mark.cluster
+
+
+def test_standalone_is_not_a_cluster(redis_server):
+    assert not isinstance(get_client(0), redis.RedisCluster)
+
+
+@pytest.mark.parametrize("which", ["primary", "replica"])
+def test_any_node_is_recognised(cluster_dashboard, settings, which):
+    primaries = {node.port for node in cluster_dashboard.primaries()}
+    node = next(node for node in cluster_dashboard.nodes
+                if (node.port in primaries) == (which == "primary"))
+    settings.REDIS_URL = node.url
+    client = get_client(0)
+    assert isinstance(client, redis.RedisCluster)
+    # Written and read back through the slot's primary, whichever node the URL names.
+    for n in range(30):
+        client.set(f"routed:{n}", n)
+    assert [client.get(f"routed:{n}") for n in range(30)] == [str(n).encode()
+                                                              for n in range(30)]
+
+
+def test_other_databases_do_not_exist(cluster_dashboard, client):
+    with pytest.raises(cluster.OnlyDatabaseZero):
+        get_client(1)
+    response = client.get("/c/default/db/1/")
+    assert response.status_code == 404
+    assert b"database 0 only" in response.content
+
+
+def test_db_picker_shows_db0_with_every_primarys_keys(cluster_dashboard, r, client):
+    for n in range(200):
+        r.set(f"k:{n}", n)
+    overview = server_overview()
+    assert overview.mode == "cluster"
+    assert [(db.number, db.keys) for db in overview.databases] == [(0, 200)]
+    counts = cluster_nodes.node_key_counts(get_client(0))
+    assert len(counts) == 3 and sum(counts.values()) == 200
+    assert all(count > 0 for count in counts.values())
+    body = client.get("/c/default/db/0/server/info/").content.decode()
+    assert "db1" not in body and "db0" in body

@@ -1,0 +1,136 @@
+"""The cluster's key list: every primary scanned with its own cursor, carried in one token;
+pages keep their size, every key shows exactly once (replicas never scanned), filters and
+tight budgets lose nothing, and a token is a bookmark."""
+
+import re
+
+import pytest
+
+from keyspace.exceptions import BadRequest
+from keyspace.redis.cluster_nodes import primaries
+from keyspace.redis.cluster_scan import scan_cluster
+from keyspace.redis.connection import get_client
+from keyspace.redis.keynames import encode_key
+from keyspace.redis.scanning import scan_keys
+from tests.seeding import HOSTILE_NAMES, numbered
+from tests.support.htmx import HTMX
+
+pytestmark = pytest.mark.cluster
+
+
+def fill(r, names, command="set"):
+    with r.pipeline(transaction=False) as pipe:
+        for name in names:
+            if command == "set":
+                pipe.set(name, b"v")
+            elif command == "hset":
+                pipe.hset(name, b"f", b"v")
+            else:
+                pipe.rpush(name, b"x")
+        pipe.execute()
+
+
+def all_pages(client, *, page_size, budget_ms=1000.0, **filters):
+    pages, cursor = [], "0"
+    while True:
+        page = scan_keys(client, cursor=cursor, page_size=page_size, budget_ms=budget_ms,
+                         **filters)
+        pages.append(page)
+        if page.complete:
+            return pages
+        assert page.next_cursor != cursor, "no progress"
+        assert len(pages) < 10_000
+        cursor = page.next_cursor
+
+
+def assert_exact(pages, page_size, expected, *, full=True):
+    sizes = [len(page.keys) for page in pages]
+    assert max(sizes) <= page_size, sizes
+    if full:
+        assert all(size == page_size for size in sizes[:-1]), sizes
+    shown = [key for page in pages for key in page.keys]
+    assert len(shown) == len(set(shown)), "a key appeared twice"
+    assert set(shown) == expected
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 100, 1000])
+def test_unfiltered_pages_cover_every_key_of_every_primary_once(cluster_dashboard, r,
+                                                                page_size):
+    names = numbered("k:", 300 if page_size == 1 else 2000)
+    fill(r, names)
+    client = get_client(0)
+    pages = all_pages(client, page_size=page_size)
+    assert_exact(pages, page_size, set(names))
+    # The total is every primary's DBSIZE, not the replicas' copies as well.
+    assert {page.total_keys for page in pages} == {len(names)}
+    assert len(primaries(client)) == 3
+
+
+def test_filters_find_every_match_across_primaries(cluster_dashboard, r):
+    strings, hashes = numbered("s:", 1500), numbered("h:", 700)
+    fill(r, strings)
+    fill(r, hashes, "hset")
+    client = get_client(0)
+    assert_exact(all_pages(client, page_size=50, type_name="hash"), 50, set(hashes))
+    assert_exact(all_pages(client, page_size=33, match=b"s:*"), 33, set(strings))
+    # A budget spent at once shortens pages but loses and repeats nothing.
+    pages = all_pages(client, page_size=40, budget_ms=0, type_name="hash")
+    assert_exact(pages, 40, set(hashes), full=False)
+
+
+def test_a_page_crossing_into_the_next_primary_names_it_in_the_token(cluster_dashboard, r):
+    fill(r, numbered("k:", 30))
+    client = get_client(0)
+    nodes = primaries(client)
+    first = nodes[0].client.dbsize()
+    page = scan_cluster(client, cursor="0", page_size=first + 1)
+    assert len(page.keys) == first + 1
+    assert page.next_cursor.startswith(f"{nodes[1].first_slot}:")
+    assert 0 < page.scanned_fraction < 1
+
+
+def test_progress_and_per_node_counts(cluster_dashboard, r):
+    fill(r, numbered("k:", 600))
+    client = get_client(0)
+    page = scan_keys(client, cursor="0", page_size=10)
+    assert page.total_keys == 600
+    assert sum(node.keys for node in page.nodes) == 600
+    assert {node.name for node in page.nodes} == {p.name for p in primaries(client)}
+    assert 0 < page.scanned_fraction < 1
+
+
+@pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])
+def test_garbage_and_stale_tokens_are_refused(cluster_dashboard, raw):
+    with pytest.raises(BadRequest):
+        scan_keys(get_client(0), cursor=raw, page_size=10)
+
+
+def key_links(body: str) -> list[str]:
+    return re.findall(r'<td class="key-name"><a href="/c/default/db/0/key/([^/"]*)/"', body)
+
+
+def test_the_page_pages_through_hostile_names_by_load_more_and_bookmarks(cluster_dashboard,
+                                                                          r, client):
+    names = [*HOSTILE_NAMES, *numbered("k:", 250)]
+    fill(r, names)
+    body = client.get("/c/default/db/0/", {"count": 100}).content.decode()
+    assert "cluster-node" in body and "250" not in body.split("cluster-nodes")[0][-50:]
+    seen = key_links(body)
+    bookmarks = []
+    while "Scan complete" not in body:
+        more = re.search(r'id="load-more".*?href="/c/default/db/0/\?([^"]*)"', body, re.S).group(1)
+        bookmarks.append(more.replace("&amp;", "&"))
+        body = client.get(f"/c/default/db/0/?{bookmarks[-1]}",
+                          headers={**HTMX, "HX-Target": "load-more"}).content.decode()
+        seen += key_links(body)
+    assert sorted(seen) == sorted(encode_key(name) for name in names)
+    # A bookmarked token, opened later as a full page, shows the same page.
+    again = client.get(f"/c/default/db/0/?{bookmarks[0]}").content.decode()
+    assert key_links(again) == seen[100:200]
+
+
+def test_an_exact_lookup_counts_every_primarys_keys(cluster_dashboard, r, client):
+    for n in range(90):
+        r.set(f"k:{n}", n)
+    body = client.get("/c/default/db/0/", {"key": "k:7"}).content.decode()
+    assert "Key found." in body and "all 90 keys of db0 scanned" in body

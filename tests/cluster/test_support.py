@@ -1,0 +1,42 @@
+"""The local cluster the cluster tests run on is what it claims: 3 primaries covering every
+slot, each with one replica, empty at the start of each test."""
+
+import pytest
+
+from tests.support.cluster import ClusterHolder, cluster_info
+
+pytestmark = pytest.mark.cluster
+
+
+def test_three_primaries_three_replicas_all_slots(redis_cluster):
+    primaries = redis_cluster.primaries()
+    assert len(primaries) == 3
+    with primaries[0].client() as client:
+        info = cluster_info(client)
+        slots = client.execute_command("CLUSTER", "SLOTS")
+    assert info["cluster_state"] == "ok"
+    assert info["cluster_slots_assigned"] == "16384"
+    assert len(slots) == 3
+    assert all(len(entry[2:]) == 2 for entry in slots)  # primary + one replica each
+
+
+def test_each_test_starts_empty(redis_cluster):
+    client = redis_cluster.cluster_client()
+    for n in range(50):
+        client.set(f"leftover:{n}", b"x")
+    redis_cluster.flush()
+    assert sum(node.client().dbsize() for node in redis_cluster.primaries()) == 0
+    client.close()
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_missing_binaries_skip_or_fail_as_ci_asks(tmp_path, monkeypatch, required):
+    monkeypatch.delenv("CI", raising=False)
+    if required:
+        monkeypatch.setenv("DASHBOARD_REQUIRE_CLUSTER", "1")
+    else:
+        monkeypatch.delenv("DASHBOARD_REQUIRE_CLUSTER", raising=False)
+    holder = ClusterHolder(tmp_path, search_path=str(tmp_path))  # no redis-server there
+    expected = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(expected, match="redis-server and redis-cli"):
+        holder.get()
