@@ -1,9 +1,11 @@
-"""For projects with django.contrib.admin: per-connection roles, and saved connections
-(their passwords are set on the dashboard's own form, never here)."""
+"""For projects with django.contrib.admin: per-connection roles, and saved connections,
+checked by the dashboard's own form (no password in the URL, the connection must be one
+that can work; the password is stored encrypted and never drawn back)."""
 
 from django.contrib import admin
 
 from keyspace.models import ConnectionRole, SavedConnection
+from keyspace.services.connections import SavedConnectionForm
 
 
 @admin.register(ConnectionRole)
@@ -15,4 +17,4 @@ class ConnectionRoleAdmin(admin.ModelAdmin):
 @admin.register(SavedConnection)
 class SavedConnectionAdmin(admin.ModelAdmin):
     list_display = ("name", "label", "url", "environment")
-    exclude = ("password_encrypted",)
+    form = SavedConnectionForm

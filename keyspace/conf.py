@@ -76,6 +76,10 @@ SETTINGS: dict[str, Setting] = {
                               "the key saved connections' passwords are encrypted with; "
                               "empty: derived from SECRET_KEY (changing it makes saved "
                               "passwords unreadable: they must be entered again)"),
+    "CONNECTION_KEY_PREVIOUS": Setting("DASHBOARD_CONNECTION_KEY_PREVIOUS", "",
+                                       "while rotating DASHBOARD_CONNECTION_KEY: the key "
+                                       "before it, which still decrypts saved passwords "
+                                       "(manage.py connection_key_rotate re-encrypts them)"),
     "CLIENT_NAME": Setting("DASHBOARD_CLIENT_NAME", "redis-dashboard",
                            "CLIENT SETNAME of every connection"),
     "RENAMED_COMMANDS": Setting("DASHBOARD_RENAMED_COMMANDS", "",

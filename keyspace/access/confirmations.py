@@ -53,6 +53,23 @@ def typed_name_matches(key: bytes, typed: str) -> bool:
         return False
 
 
+CONNECTION_NOT_TYPED = "this is a production connection: type the connection's name to confirm"
+
+
+def typed_connection_matches(typed: str) -> bool:
+    """Whether `typed` is the current connection's name, on a production connection (always
+    True elsewhere): asked of what changes many keys at once, where there is no one key name
+    to type (bulk changes, imports that replace keys, dangerous console commands). Checked
+    before the confirmation is spent, so a mistyped name costs nothing."""
+    profile = profiles.current()
+    return not profile.is_production or (typed or "").strip() == profile.name
+
+
+def require_connection_typed(typed: str) -> None:
+    if not typed_connection_matches(typed):
+        raise NameNotTyped(CONNECTION_NOT_TYPED)
+
+
 def issue(user, db: int, key: bytes, action: str, what: str = "") -> str:
     """A token confirming `action` on `key`, and only for `what` (the operation's
     confirmation subject: e.g. the key it replaces, with that key's fingerprint)."""

@@ -85,20 +85,39 @@ def visible_connections(user) -> list[str]:
     return names
 
 
-def enter_connection(request, kwargs: dict) -> profiles.Profile:
-    """Make the connection the URL names (its `db`, a Place) the current one; a URL naming
-    no connection is about the default one."""
+def enter_connection(request, kwargs: dict, named=None) -> profiles.Profile:
+    """Make the connection the URL names (its `db`, a Place) the current one. A URL naming
+    none is about the one `named(kwargs)` gives (an undo link: its edit's connection), else
+    the default one, or, for a user kept out of it, the first one they may view."""
     db = kwargs.get("db")
+    name = named(kwargs) if named is not None and not isinstance(db, profiles.Place) else None
+    if name:
+        db = profiles.Place(0, name)
     if isinstance(db, profiles.Place):
         profile = profiles.lookup(db.connection)
         if profile is None:
             profiles.activate(profiles.default())
             raise ConnectionNotFound(f"there is no connection called {db.connection!r}")
     else:
-        profile = profiles.default()
+        profile = _first_viewable(getattr(request, "user", None))
     profiles.activate(profile)
     request.keyspace_connection = profile
     return profile
+
+
+def _first_viewable(user) -> profiles.Profile:
+    """The default connection, unless `user` may not view it and may view another."""
+    default = profiles.default()
+    if not app_settings.AUTH or not getattr(user, "is_authenticated", False):
+        return default
+    with profiles.using(default):
+        if role_may(user, VIEW):
+            return default
+    for profile in profiles.every():
+        with profiles.using(profile):
+            if role_may(user, VIEW):
+                return profile
+    return default
 
 
 def redis_write_refusal() -> str | None:
@@ -132,11 +151,13 @@ def require_permission(request, action: str) -> None:
         _refuse(user, action)
 
 
-def dashboard_view(action: str, audit_as: str = ""):
+def dashboard_view(action: str, audit_as: str = "", *, connection=None):
     """Mark a view with the action it performs and check it before the view runs; every view
     of the app is declared with it, so it also gives each one the app's error pages and
     response headers (`app_view`). A write refused here is audited under `audit_as` (the name
-    the view's own audit entries use), or the operation named in the URL."""
+    the view's own audit entries use), or the operation named in the URL. `connection`: for
+    a URL naming no connection, a function of the view's arguments giving the name of the one
+    it is about (None: see `enter_connection`)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
 
@@ -145,7 +166,7 @@ def dashboard_view(action: str, audit_as: str = ""):
 
             @functools.wraps(view)
             async def async_wrapper(request, *args, **kwargs):
-                await sync_to_async(enter_connection)(request, kwargs)
+                await sync_to_async(enter_connection)(request, kwargs, connection)
                 user = await request.auser() if hasattr(request, "auser") else None
                 if not await _may_async(user, action):
                     _refuse(user, action)
@@ -156,7 +177,7 @@ def dashboard_view(action: str, audit_as: str = ""):
 
             @functools.wraps(view)
             def wrapper(request, *args, **kwargs):
-                enter_connection(request, kwargs)
+                enter_connection(request, kwargs, connection)
                 try:
                     require_permission(request, action)
                 except NotPermitted:

@@ -1,6 +1,6 @@
 """Whether the connection to Redis is encrypted, said on every page (the header) and on the
 Server page: TLS or not from the URL and settings, the TLS version from the last connection
-this process opened (read off its socket at connect time, so it costs nothing per page)."""
+this process opened to it (read off its socket at connect time, so it costs nothing per page)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ _last_version: dict[str, str] = {}
 
 
 def negotiated(version: str | None) -> None:
-    """Called by each new TLS connection with its socket's protocol version."""
+    """Called by each new TLS connection with its socket's protocol version (connections are
+    opened for the current connection: each keeps its own, as two may differ)."""
+    from keyspace.redis.profiles import current
+
     if version:
-        _last_version["tls"] = version
+        _last_version[current().name] = version
 
 
 def forget() -> None:
@@ -44,7 +47,7 @@ def describe(url: str) -> Transport:
         return Transport(False, "not encrypted",
                          "The connection to Redis is not encrypted (redis://); use rediss:// "
                          "for TLS.")
-    version = _last_version.get("tls")
+    version = _last_version.get(profile.name)
     verify = profile.tls_verify
     if verify == "required":
         trust = ("the server's certificate is verified against "

@@ -1,1 +1,2 @@
-"""What the views call: browsing keys, namespaces, editing (one guarded write per edit, undo), pub/sub."""
+"""What the views call: browsing keys, namespaces, editing (one guarded write per edit,
+undo), pub/sub."""

@@ -25,6 +25,7 @@ import redis
 from django.core.cache import cache
 
 from keyspace.conf import app_settings
+from keyspace.redis import profiles
 from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.keynames import escape_glob
@@ -49,6 +50,7 @@ class NamespaceCount:
     db: int = 0
     owner: str = ""
     token: str = ""
+    connection: str = ""  # its name: a db number alone says nothing of which Redis
     stored_bytes: int = 0
     cursor: int = 0
     started: bool = False
@@ -116,13 +118,14 @@ def load_count(
     expired, was replaced by a newer count, or belongs elsewhere."""
     slot = _slot_of(token) if token else None
     state = cache.get(_slot_key(owner, slot)) if slot is not None else None
-    wanted = (owner, token, prefix, delimiter, db)
+    connection = profiles.current().name
+    wanted = (owner, token, prefix, delimiter, int(db), connection)
     if isinstance(state, NamespaceCount) and (
-        state.owner, state.token, state.prefix, state.delimiter, state.db
+        state.owner, state.token, state.prefix, state.delimiter, int(state.db), state.connection
     ) == wanted:
         return state
     state = NamespaceCount(prefix=prefix, delimiter=delimiter, db=db, owner=owner,
-                           token=_new_token(owner))
+                           token=_new_token(owner), connection=connection)
     state.stored_bytes = len(prefix) + len(delimiter)
     return state
 

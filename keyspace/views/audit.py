@@ -69,14 +69,29 @@ def audit_log(request):
 
 
 def _offer_undo(request, page) -> None:
-    """Give each entry on this page whose copy is still kept its undo token (editors only)."""
+    """Give each entry on this page whose copy is still kept its undo token, where the user
+    may edit the entry's connection (an undo is refused elsewhere)."""
     page.object_list = entries = list(page.object_list)
-    if not entries or not user_may(request.user, EDIT):
+    editable = _editable_connections(request.user, {e.connection_name for e in entries})
+    if not editable:
         return
     live = UndoRecord.objects.filter(audit__in=entries, expires__gte=timezone.now())
     tokens = dict(live.values_list("audit_id", "token"))
     for entry in entries:
-        entry.undo_token = tokens.get(entry.pk)
+        if (entry.connection_name or profiles.default_name()) in editable:
+            entry.undo_token = tokens.get(entry.pk)
+
+
+def _editable_connections(user, names: set[str]) -> set[str]:
+    found = set()
+    for name in {n or profiles.default_name() for n in names}:
+        profile = profiles.lookup(name)
+        if profile is None:
+            continue
+        with profiles.using(profile):
+            if user_may(user, EDIT):
+                found.add(name)
+    return found
 
 
 def _known_operations() -> list[str]:

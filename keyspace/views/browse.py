@@ -23,6 +23,7 @@ from keyspace.views.rendering import fragment_target, render_page
 
 @dashboard_view(VIEW)
 def home(request):
+    """The connection shown (the default one, or the first this user may view)."""
     return redirect("keyspace:keyspace-browse", db=current_target().default_db)
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from keyspace.access import confirmations
 from keyspace.access.permissions import (
     EDIT,
     VIEW,
@@ -64,6 +65,7 @@ class ChangeForm(forms.Form):
     action = forms.ChoiceField(choices=CHANGES)
     ttl_seconds = forms.IntegerField(required=False, min_value=1, max_value=10**12)
     confirmation = forms.CharField(max_length=2000)
+    confirm_connection = forms.CharField(required=False, max_length=100)
 
 
 def _job(db: int, job_id: int) -> BulkJob:
@@ -133,6 +135,7 @@ def bulk_start(request, db: int, job_id: int):
         return go_to(request, reverse("keyspace:bulk-job", args=[db, preview.pk]))
     data = form.cleaned_data
     ttl = data["ttl_seconds"] if data["action"] == BulkJob.EXPIRE else None
+    confirmations.require_connection_typed(data["confirm_connection"])
     confirming.check(request.user, preview, data["action"], ttl, data["confirmation"])
     job = jobs.start(db=db, action=data["action"], selection=jobs.selection_of(preview),
                      user=request.user, ttl_seconds=ttl, preview=preview)

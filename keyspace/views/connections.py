@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.access.permissions import VIEW, dashboard_view, require_permission
 from keyspace.exceptions import ConnectionNotFound, NotPermitted
 from keyspace.models import SavedConnection
 from keyspace.redis import profiles
@@ -54,6 +54,9 @@ def connection_home(request: HttpRequest, name: str) -> HttpResponse:
     profile = profiles.lookup(name)
     if profile is None:
         raise ConnectionNotFound(f"there is no connection called {name!r}")
+    # The URL names its connection without a db: the role asked about is the role there.
+    profiles.activate(profile)
+    require_permission(request, VIEW)
     try:
         db = RedisTarget(profile).default_db
     except ValueError:

@@ -6,6 +6,7 @@ from django import forms
 
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
+from keyspace.redis import profiles
 from keyspace.services.console.running import run_line
 from keyspace.views.rendering import render_page
 
@@ -16,6 +17,7 @@ class ConsoleForm(forms.Form):
     line = forms.CharField(max_length=100_000, strip=True,
                            error_messages={"required": "type a command"})
     confirmation = forms.CharField(required=False, max_length=2000)
+    confirm_connection = forms.CharField(required=False, max_length=100)
 
 
 @dashboard_view(VIEW)
@@ -25,18 +27,26 @@ def console(request, db: int):
     if request.method == "POST":
         if form.is_valid():
             outcome = run_line(request.user, db, form.cleaned_data["line"],
-                               confirmation=form.cleaned_data["confirmation"])
+                               confirmation=form.cleaned_data["confirmation"],
+                               typed_connection=form.cleaned_data["confirm_connection"])
             status = outcome.status
             _remember(request, outcome.line)
             form = ConsoleForm()
         else:
             status = 422
     context = {"db": db, "tab": "console", "form": form, "outcome": outcome,
-               "history": request.session.get(HISTORY, [])}
+               "history": request.session.get(_history_key(), [])}
     return render_page(request, "keyspace/console.html", context, fragment="entry",
                        status=status)
 
 
+def _history_key() -> str:
+    """Each connection's lines apart: a line typed on one is never offered on another, where
+    it would run against another server."""
+    return f"{HISTORY}:{profiles.current().name}"
+
+
 def _remember(request, line: str) -> None:
-    history = [old for old in request.session.get(HISTORY, []) if old != line]
-    request.session[HISTORY] = ([line] + history)[: app_settings.CONSOLE_HISTORY]
+    key = _history_key()
+    history = [old for old in request.session.get(key, []) if old != line]
+    request.session[key] = ([line] + history)[: app_settings.CONSOLE_HISTORY]

@@ -8,11 +8,11 @@ from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import (
     current_sentinel,
-    current_target,
     current_transport,
     get_client,
 )
 from keyspace.services.server.clients import clients_panel
+from keyspace.services.server.history import reading_target
 from keyspace.services.server.overview import server_overview
 from keyspace.services.server.slowlog import slowlog_panel
 from keyspace.services.server.stats import commandstats_panel, latency_panel
@@ -27,7 +27,7 @@ def _context(db: int, section: str, **more) -> dict:
 @dashboard_view(VIEW)
 def server_page(request, db: int):
     """The overview; its polling asks for the `live` fragment only."""
-    overview = server_overview(get_client(db), current_target().address)
+    overview = server_overview(get_client(db), reading_target())
     context = _context(db, "overview", overview=overview, transport=current_transport(),
                        sentinel=current_sentinel(replicas=True),
                        refresh_seconds=app_settings.SERVER_REFRESH_SECONDS)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from keyspace.access import audit
+from keyspace.access.confirmations import CONNECTION_NOT_TYPED, typed_connection_matches
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry, BulkJob
@@ -40,6 +41,15 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="Export file")
     policy = forms.ChoiceField(choices=BulkJob.POLICIES, initial=BulkJob.SKIP,
                                label="A key that exists already")
+    confirm_connection = forms.CharField(required=False, max_length=100)
+
+    def clean(self):
+        data = super().clean()
+        # Replacing keys destroys what they held: on production, the connection's name too.
+        if data.get("policy") == BulkJob.REPLACE and not typed_connection_matches(
+                data.get("confirm_connection", "")):
+            self.add_error("confirm_connection", CONNECTION_NOT_TYPED)
+        return data
 
 
 @dashboard_view(VIEW)

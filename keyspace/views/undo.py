@@ -7,11 +7,18 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from keyspace.access.permissions import EDIT, dashboard_view
+from keyspace.services import undo
 from keyspace.services.editing import pipeline
 from keyspace.views.rendering import go_to
 
 
-@dashboard_view(EDIT, audit_as="undo")
+def _connection_of(kwargs: dict) -> str | None:
+    """The undo link names no connection: the role asked about is the edit's connection's."""
+    record = undo.find(kwargs.get("token", ""))
+    return record.connection_name if record is not None else None
+
+
+@dashboard_view(EDIT, audit_as="undo", connection=_connection_of)
 def undo_edit(request, token: str):
     """Put back what an edit changed (POST), if everything is still as the edit left it."""
     if request.method != "POST":

@@ -61,15 +61,18 @@ _TEMPLATES: list[bytes] = [
     b'<div hx-on::load="window.__pwned={N}" hx-get="/c/default/db/0/?pwned={N}" hx-trigger="load">',
     b'<div hx-on:htmx:load="alert({N})">hx-on</div>',
     b'<div data-hx-get="/c/default/db/0/?pwned={N}" data-hx-trigger="load">data-hx</div>',
-    b'<div hx-ext="sse" sse-connect="/c/default/db/0/pubsub/stream/?pwned={N}&channel=x" sse-swap="m">',
+    b'<div hx-ext="sse" sse-connect="/c/default/db/0/pubsub/stream/?pwned={N}&channel=x"'
+    b' sse-swap="m">',
     b'<a hx-boost="true" href="/c/default/db/0/?pwned={N}">boosted</a>',
     b'<div hx-get="/c/default/db/0/?pwned={N}" hx-trigger="every 200ms">poll</div>',
     b'<img src=/pwned-{N} hx-get="/c/default/db/0/?pwned={N}b" hx-trigger="load">',
     b'" hx-get="/c/default/db/0/?pwned={N}" hx-trigger="load" x="',
-    b"<div hx-vals='js:{a: window.__pwned={N}}' hx-get=\"/c/default/db/0/?pwned={N}\" hx-trigger=load>",
+    b"<div hx-vals='js:{a: window.__pwned={N}}' hx-get=\"/c/default/db/0/?pwned={N}\""
+    b" hx-trigger=load>",
     b"<template><div hx-get=/c/default/db/0/?pwned={N} hx-trigger=load></div></template>",
     b'<div id="flash" hx-swap-oob="true">pwned-oob-{N}</div>',
-    b'<div hx-headers=\'{"X-CSRFToken": "pwned-{N}"}\' hx-post=/c/default/db/0/?pwned={N}b hx-trigger=load>',
+    b'<div hx-headers=\'{"X-CSRFToken": "pwned-{N}"}\' hx-post=/c/default/db/0/?pwned={N}b'
+    b' hx-trigger=load>',
     # --- template injection probes
     b"{{7*7}} {{ request.user }} #{N}",
     b"{% debug %}{% csrf_token %} #{N}",

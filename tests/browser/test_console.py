@@ -21,7 +21,8 @@ def test_commands_run_and_replies_stay_in_the_transcript(page: Page, url, r: red
     run(page, "LRANGE queue 0 -1")
     entries = page.locator("[data-console-entry]")
     expect(entries).to_have_count(1)
-    expect(entries.first.locator(".console-reply")).to_contain_text('2) "<script>alert(1)</script>"')
+    expect(entries.first.locator(".console-reply")).to_contain_text(
+        '2) "<script>alert(1)</script>"')
     run(page, 'SET greeting "hello world"')
     expect(entries).to_have_count(2)
     expect(entries.nth(1)).to_contain_text('"OK"')
@@ -46,7 +47,8 @@ def test_a_refused_command_says_why_in_place(page: Page, url, r: redis.Redis):
     assert r.get("keep") == b"1"
 
 
-def test_an_allowed_dangerous_command_runs_once_confirmed(page: Page, url, r: redis.Redis, settings):
+def test_an_allowed_dangerous_command_runs_once_confirmed(page: Page, url, r: redis.Redis,
+                                                          settings):
     settings.DASHBOARD_CONSOLE_ALLOW = "flushdb"
     r.set("keep", "1")
     page.goto(url("/c/default/db/0/console/"))

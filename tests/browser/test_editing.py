@@ -400,7 +400,8 @@ def test_a_field_chosen_before_the_form_settles_keeps_the_focus(page: Page, url,
     form = page.locator("#editor form")
     value = form.get_by_label(re.compile(r"^Value"))
     value.focus()
-    expect(page.locator("#editor")).not_to_have_class(re.compile(r"\bhtmx-settling\b"), timeout=5000)
+    expect(page.locator("#editor")).not_to_have_class(re.compile(r"\bhtmx-settling\b"),
+                                                      timeout=5000)
     page.keyboard.type("blue")
     expect(value).to_have_value("blue")
     expect(form.get_by_label(re.compile(r"^Field"))).to_have_value("")

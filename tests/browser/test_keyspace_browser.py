@@ -408,7 +408,8 @@ def test_namespaces_drill_down_to_a_key(page: Page, url, r):
 
     # Into user: → one sub-folder and 35 keys at this level.
     folders.filter(has_text="user:").click()
-    expect(page).to_have_url(re.compile(r"/c/default/db/0/namespaces/\?prefix=" + encode_key(b"user:")))
+    expect(page).to_have_url(
+        re.compile(r"/c/default/db/0/namespaces/\?prefix=" + encode_key(b"user:")))
     crumbs = page.get_by_role("navigation", name="Namespace path")
     expect(crumbs.get_by_role("link")).to_have_text(["db0", "user"])
     expect(counts.locator(".summary")).to_contain_text("Counted all 40 keys under user:")

@@ -101,7 +101,8 @@ def test_tables_sort_by_keyboard_without_script(page: Page, url):
 
 
 @pytest.mark.parametrize("path", ["/c/default/db/0/server/", "/c/default/db/0/server/slowlog/",
-                                  "/c/default/db/0/server/clients/", "/c/default/db/0/server/latency/",
+                                  "/c/default/db/0/server/clients/",
+                                  "/c/default/db/0/server/latency/",
                                   "/c/default/db/0/server/commands/"])
 def test_server_pages_are_accessible(page: Page, url, path):
     page.goto(url(path))

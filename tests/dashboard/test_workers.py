@@ -42,7 +42,8 @@ class Workers:
     def turn_to(self, dashboard: UvicornDashboard) -> None:
         """Have the proxy's next connection go to `dashboard` (a cheap request if not)."""
         if self.proxy.upcoming != dashboard.port:
-            self.request("GET", "/c/default/db/0/pubsub/stream/")  # 400 at once, before any Redis work
+            # 400 at once, before any Redis work
+            self.request("GET", "/c/default/db/0/pubsub/stream/")
         assert self.proxy.upcoming == dashboard.port
 
     def request(self, method: str, path: str, fields: dict | None = None):

@@ -167,7 +167,8 @@ def test_browse_open_edit_and_miss_a_key(host, r):
     assert status == 302 and headers["Location"] == "/redis/c/default/db/0/"
     status, headers, page = browser.request("/redis/c/default/db/0/")
     assert status == 200
-    assert f'href="/redis/c/default/db/0/key/{encode_key(b"user:1")}/"' in page  # reversed under redis/
+    # reversed under redis/
+    assert f'href="/redis/c/default/db/0/key/{encode_key(b"user:1")}/"' in page
     assert "profile:1" in page and "ada" in page  # signed in as ada, shown in the header
     assert headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert "no-store" in headers["Cache-Control"]

@@ -73,7 +73,8 @@ def publish(client, r):
 
 def create(name="created"):
     def do(client, r):
-        return client.post("/c/default/db/0/new/", {"name": name, "name_format": "text", "type": "string",
+        return client.post("/c/default/db/0/new/", {"name": name, "name_format": "text",
+                                                    "type": "string",
                                           "value": "v", "value_encoding": "text",
                                           "field_encoding": "text", "ttl_unit": "s"})
     return do
@@ -97,7 +98,8 @@ WRITES = [
           lambda c, r: c.post(edit_url(b"str", "delete"),
                               {"expected_type": "string", "expected": "0" * 32}),
           428, "delete", "str", AuditEntry.REFUSED),
-    Write("refused: create with a bad name", lambda c, r: c.post("/c/default/db/0/new/", {"type": "x"}),
+    Write("refused: create with a bad name",
+          lambda c, r: c.post("/c/default/db/0/new/", {"type": "x"}),
           422, "create", "", AuditEntry.REFUSED),
     Write("conflict: rename onto a key", lambda c, r: submit(c, b"str", "rename", new_name="num"),
           409, "rename", "str", AuditEntry.CONFLICT),

@@ -174,7 +174,8 @@ def test_the_sign_out_control_is_a_form(client, seeded):
 
 def test_htmx_requests_of_anonymous_visitors_are_sent_to_sign_in(anonymous_client, seeded):
     current = {"HX-Current-URL": "http://testserver/db/0/namespaces/"}
-    response = anonymous_client.get("/c/default/db/0/namespaces/count/", headers={**HTMX, **current})
+    response = anonymous_client.get("/c/default/db/0/namespaces/count/",
+                                    headers={**HTMX, **current})
     assert response.status_code == 401
     assert response["HX-Redirect"] == "/sign-in/?next=%2Fdb%2F0%2Fnamespaces%2F"
     assert b"seed-" not in response.content
@@ -226,7 +227,8 @@ def controls(body: bytes) -> list[str]:
 def test_read_only_mode_overrides_the_editor_role(client, settings, seeded, r):
     settings.DASHBOARD_READONLY = True
     key = encode_key(b"str")
-    for url in (f"/c/default/db/0/key/{key}/edit/delete/", f"/c/default/db/0/key/{key}/edit/string-edit/",
+    for url in (f"/c/default/db/0/key/{key}/edit/delete/",
+                f"/c/default/db/0/key/{key}/edit/string-edit/",
                 "/c/default/db/0/new/", "/c/default/db/0/pubsub/publish/"):
         assert client.get(url).status_code == 403
         assert client.post(url, {"expected_type": "string", "value": "x"}).status_code == 403

@@ -129,7 +129,8 @@ def test_audit_entries_name_the_redis_without_its_password(client, pointed, sett
 # Pages that talk to Redis (the namespace shell and the audit log do not, the new-key form
 # only reads the type list; "/" redirects to the URL's own db).
 ERROR_PAGES = [
-    "/c/default/db/0/", "/c/default/db/0/?key=str", "/c/default/db/0/server/", "/c/default/db/0/namespaces/count/", "/c/default/db/0/pubsub/",
+    "/c/default/db/0/", "/c/default/db/0/?key=str", "/c/default/db/0/server/",
+    "/c/default/db/0/namespaces/count/", "/c/default/db/0/pubsub/",
     "/c/default/db/0/pubsub/channels/", f"/c/default/db/0/key/{encode_key(b'str')}/",
     f"/c/default/db/0/key/{encode_key(b'hash')}/row/?row=ZjE",
     f"/c/default/db/0/key/{encode_key(b'zset')}/leaderboard/",
@@ -195,7 +196,8 @@ def test_error_pages_when_redis_is_down_or_refuses_the_password(client, tmp_path
 def test_bad_requests_and_missing_things_do_not_show_it_either(client, pointed, caplog):
     caplog.set_level(logging.DEBUG)
     shown = []
-    for url, status in (("/c/default/db/0/?count=many", 400), ("/c/default/db/0/?type=nonsense", 400),
+    for url, status in (("/c/default/db/0/?count=many", 400),
+                        ("/c/default/db/0/?type=nonsense", 400),
                         ("/c/default/db/0/namespaces/?prefix=%%%", 400), ("/audit/?page=x", 400),
                         (f"/c/default/db/0/key/{encode_key(b'missing')}/", 404),
                         ("/c/default/db/0/key/not*base64/", 404), ("/c/default/db/99/", 404),
@@ -256,7 +258,8 @@ def test_the_run_command_prints_the_address_not_the_password(tmp_path, protected
     process, base = start_serve(tmp_path, REDIS_URL=url_with_password(protected.port),
                                 UVICORN_LOG_LEVEL="debug")
     try:
-        wait_for(f"{base}/c/default/db/0/", process)  # urllib follows the redirect to the sign-in page
+        # urllib follows the redirect to the sign-in page
+        wait_for(f"{base}/c/default/db/0/", process)
         assert b"Sign in" in _get(f"{base}/sign-in/")[1]
     finally:
         printed = stop(process)

@@ -236,7 +236,8 @@ def test_behind_the_proxy_a_cross_site_post_is_refused(production, editor, seede
             "value_encoding": "text", "field_encoding": "text", "ttl_unit": "s"}
     for where in ({}, {"HTTP_REFERER": "https://evil.example/"},
                   {"HTTP_ORIGIN": "https://evil.example"}):
-        refused = browser.post("/c/default/db/0/new/", body, HTTP_X_CSRFTOKEN=token, **where, **HTTPS)
+        refused = browser.post("/c/default/db/0/new/", body, HTTP_X_CSRFTOKEN=token, **where,
+                               **HTTPS)
         assert refused.status_code == 403, where
     done = browser.post("/c/default/db/0/new/", body, HTTP_X_CSRFTOKEN=token,
                         HTTP_ORIGIN="https://testserver", **HTTPS)

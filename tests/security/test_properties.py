@@ -562,7 +562,9 @@ def test_edits_never_fail_and_refusals_change_nothing(client, r, r1, type_name, 
     seed(r, r1)
     key = None
     if type_name == "-":
-        url, query = ("/c/default/db/0/new/" if op_name == "create" else "/c/default/db/0/pubsub/publish/"), {}
+        url = ("/c/default/db/0/new/" if op_name == "create"
+               else "/c/default/db/0/pubsub/publish/")
+        query = {}
     elif type_name == "any":
         kind = data.draw(st.sampled_from(sorted(KEYS_BY_TYPE)), label="type")
         key, url, query = _key_and_row(data, kind, op_name)
@@ -733,7 +735,8 @@ def test_any_bytes_field_or_member_round_trips_through_its_row(client, r, kind, 
         assert r.zrange(key, 0, -1, withscores=True) == [(other, 2.0), (member, 7.0)]
 
 
-FOLDER_LINK = re.compile(r'href="/c/default/db/0/namespaces/\?prefix=([A-Za-z0-9_-]*)&amp;delimiter=([^"]*)"')
+FOLDER_LINK = re.compile(
+    r'href="/c/default/db/0/namespaces/\?prefix=([A-Za-z0-9_-]*)&amp;delimiter=([^"]*)"')
 LEAF_LINK = re.compile(r'<td class="key-name"><a href="/c/default/db/0/key/([A-Za-z0-9_-]*)/">')
 
 

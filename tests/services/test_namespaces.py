@@ -110,7 +110,8 @@ def test_a_huge_keyspace_is_counted_in_steps_with_progress(client, r, settings):
 
 def test_drilled_page_has_breadcrumbs_and_a_browse_link(client, r):
     fill_strings(r, numbered("user:eu:", 3))
-    html = client.get("/c/default/db/0/namespaces/", {"prefix": encode_key(b"user:eu:")}).content.decode()
+    html = client.get("/c/default/db/0/namespaces/",
+                      {"prefix": encode_key(b"user:eu:")}).content.decode()
     assert ">user</a>" in html and ">eu</a>" in html
     assert "match=user%3Aeu%3A%2A" in html
 

@@ -3,6 +3,7 @@ REDIS_URL, no secret key and no DASHBOARD_* settings unless a test passes them."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -33,10 +34,8 @@ def start_serve(var_dir: Path, **env: str) -> tuple[subprocess.Popen, str]:
 
 def kill_all(process: subprocess.Popen) -> bytes:
     """Kill `process` and everything in its session; what it printed, read to the end."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     try:
         output, _ = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:

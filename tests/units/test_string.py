@@ -226,7 +226,8 @@ async def _download(async_client, url):
 
 
 def download(async_client, name: bytes):
-    return async_to_sync(_download)(async_client, f"/c/default/db/0/key/{encode_key(name)}/download/")
+    return async_to_sync(_download)(async_client,
+                                    f"/c/default/db/0/key/{encode_key(name)}/download/")
 
 
 @pytest.mark.parametrize("size", [0, 1, DOWNLOAD_CHUNK_BYTES, 3 * DOWNLOAD_CHUNK_BYTES + 12345])

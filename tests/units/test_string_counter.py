@@ -50,7 +50,8 @@ def test_the_buttons_increment_and_decrement(client, r, value, direction, after)
     r.set("n", value)
     form = next(s for s in steps(fetch(client, "n")) if s["direction"] == direction)
     form.pop("csrfmiddlewaretoken", None)
-    response = client.post(f"/c/default/db/0/key/{encode_key(b'n')}/edit/string-incr/", form, headers=HTMX)
+    response = client.post(f"/c/default/db/0/key/{encode_key(b'n')}/edit/string-incr/", form,
+                           headers=HTMX)
     assert response.status_code == 200, response.content[-800:]
     assert r.get("n") == after
     assert f"the value is now {after.decode()}" in response.content.decode()
@@ -61,7 +62,8 @@ def test_a_button_on_a_value_that_stopped_being_a_number_is_refused(client, r):
     form = steps(fetch(client, "n"))[1]
     form.pop("csrfmiddlewaretoken", None)
     r.set("n", "forty-one")
-    response = client.post(f"/c/default/db/0/key/{encode_key(b'n')}/edit/string-incr/", form, headers=HTMX)
+    response = client.post(f"/c/default/db/0/key/{encode_key(b'n')}/edit/string-incr/", form,
+                           headers=HTMX)
     assert response.status_code == 422 and r.get("n") == b"forty-one"
 
 

@@ -55,7 +55,8 @@ def test_the_form_draws_each_declared_input(client, unit):
 @pytest.mark.parametrize("unit", creatable(), ids=lambda unit: unit.type_name)
 def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
     fields = {declared.name: SAMPLES[declared.kind] for declared in unit.create_fields}
-    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields},
+                           headers=HTMX)
     assert response.status_code == 204, response.content[-800:]
     assert r.type("k") == unit.type_name.encode()
 
@@ -65,7 +66,8 @@ def test_each_type_is_created_from_its_declared_inputs(client, r, unit):
 def test_a_needed_input_left_empty_is_refused_by_that_input(client, r, declared):
     unit = next(u for u in creatable() if declared in u.create_fields)
     fields = {d.name: SAMPLES[d.kind] for d in unit.create_fields} | {declared.name: ""}
-    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "k", "type": unit.type_name, **fields},
+                           headers=HTMX)
     assert response.status_code == 422 and r.dbsize() == 0
     assert f'id="id_{declared.name}_error"' in response.content.decode()
 
@@ -96,9 +98,11 @@ def test_a_new_type_brings_its_own_inputs_to_the_form(client, r, with_thing):
     page = client.get("/c/default/db/0/new/", headers=HTMX).content.decode()
     assert '<option value="thing">Thing</option>' in page
     assert re.search(r'<label for="id_weight">Weight \(thing\):</label>', page)
-    response = client.post("/c/default/db/0/new/", {"name": "t", "type": "thing", "weight": "12"}, headers=HTMX)
+    response = client.post("/c/default/db/0/new/", {"name": "t", "type": "thing", "weight": "12"},
+                           headers=HTMX)
     assert response.status_code == 204 and r.get("t") == b"weight=12"
-    refused = client.post("/c/default/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"}, headers=HTMX)
+    refused = client.post("/c/default/db/0/new/", {"name": "t2", "type": "thing", "weight": "x"},
+                          headers=HTMX)
     assert refused.status_code == 422 and not r.exists("t2")
     assert "a weight is a whole number" in refused.content.decode()
 
@@ -156,7 +160,8 @@ def test_a_rows_token_names_that_row_everywhere(client, r, type_name):
     token = unit.row_token(row_id)
     assert unit.row_from_token(token) == row_id
     assert unit.read_row(r, b"k", row_id).token == token
-    row_page = client.get(f"/c/default/db/0/key/{encode_key(b'k')}/row/", {"row": token}).content.decode()
+    row_page = client.get(f"/c/default/db/0/key/{encode_key(b'k')}/row/",
+                          {"row": token}).content.decode()
     assert f'<a href="?row={token}">' in row_page
     assert f'<a href="?row={token}">' in fetch(client, "k")
 

@@ -190,7 +190,8 @@ def test_load_more_shows_every_key_once_when_redis_finishes_resizing_between_pag
         r.flushdb()
         names = numbered(f"r{round_}:", 300 if round_ % 2 else 1030)
         fill_strings(r, names)
-        page = client.get("/c/default/db/0/", {"count": 50}, headers={**HTMX, "HX-Target": "results"})
+        page = client.get("/c/default/db/0/", {"count": 50},
+                          headers={**HTMX, "HX-Target": "results"})
         with r.pipeline(transaction=False) as pipe:
             for _ in range(3000):
                 pipe.exists(b"no such key")

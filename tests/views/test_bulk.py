@@ -106,7 +106,8 @@ def test_progress_is_a_polling_fragment_while_the_job_runs(client, r):
     client.post(home(), {"mode": "prefix", "text": "s:", "then": "delete"})
     job = BulkJob.objects.latest("id")
     fragment = client.get(page(job), headers=HTMX).content.decode()
-    assert fragment.lstrip().startswith('<div id="bulk-progress"') and 'hx-trigger="every 1s"' in fragment
+    assert fragment.lstrip().startswith('<div id="bulk-progress"')
+    assert 'hx-trigger="every 1s"' in fragment
     assert "Waiting for the worker" in fragment
 
 

@@ -206,7 +206,8 @@ def test_db_is_part_of_the_address(client, r, r1):
 
 
 def test_malformed_token_is_a_404(client):
-    assert client.get("/c/default/db/0/key/a/").status_code == 404  # one base64 character is no bytes
+    # one base64 character is no bytes
+    assert client.get("/c/default/db/0/key/a/").status_code == 404
     assert client.get("/c/default/db/0/key/a+b/").status_code == 404
 
 

@@ -175,7 +175,8 @@ def test_key_list_and_leaderboard_offer_live(client, r):
 def test_every_type_redraws_its_value_through_the_page_partials(client, r, type_name):
     make = {"string": lambda: r.set(KEY, b"v<1>"), "hash": lambda: r.hset(KEY, b"f", b"v<1>"),
             "list": lambda: r.rpush(KEY, b"v<1>"), "set": lambda: r.sadd(KEY, b"v<1>"),
-            "zset": lambda: r.zadd(KEY, {b"v<1>": 1}), "stream": lambda: r.xadd(KEY, {b"f": b"v<1>"})}
+            "zset": lambda: r.zadd(KEY, {b"v<1>": 1}),
+            "stream": lambda: r.xadd(KEY, {b"f": b"v<1>"})}
     make[type_name]()
     page = client.get(url("key-detail", key=KEY)).content.decode()
     raw = client.get(url("key-live-check", key=KEY) + "?digest=stale").content.decode()

@@ -95,7 +95,8 @@ def test_expiry_while_open(server, notifications, streams, r):
 def test_key_list_redraws_shown_rows_and_counts_others(server, notifications, streams, r):
     r.set(b"shown", b"1")
     r.set(b"other", b"1")
-    stream = streams(server, "/c/default/db/0/live/keys/?" + urlencode({"seen": short_digest(b"shown")}))
+    stream = streams(server, "/c/default/db/0/live/keys/?"
+                     + urlencode({"seen": short_digest(b"shown")}))
     subscribed(stream)
     r.expire(b"shown", 1000)
     row = stream.next_event(name="key-row")
@@ -127,7 +128,8 @@ def test_activity_stream(server, notifications, streams, r):
 
 def test_live_pages_share_the_stream_limit_with_pubsub(redis_server, notifications, streams,
                                                        r, tmp_path):
-    dashboard = UvicornDashboard(redis_server.url, tmp_path, ready_path="/c/default/db/0/live/notifications/",
+    dashboard = UvicornDashboard(redis_server.url, tmp_path,
+                                 ready_path="/c/default/db/0/live/notifications/",
                                  DASHBOARD_MAX_STREAMS="1").start()
     try:
         r.set(KEY, b"x")

@@ -117,7 +117,8 @@ def test_a_write_refused_by_redis_itself_answers_403(client, settings, locked, s
 
 def test_a_user_limited_to_app_keys_sees_no_other_names(client, settings, locked, seeded):
     as_user(settings, locked, "app")
-    for url in ("/c/default/db/0/", "/c/default/db/0/?type=string", "/c/default/db/0/?type=hash", "/c/default/db/0/?type=zset"):
+    for url in ("/c/default/db/0/", "/c/default/db/0/?type=string",
+                "/c/default/db/0/?type=hash", "/c/default/db/0/?type=zset"):
         html = client.get(url).content.decode()
         assert "secret" not in html, url
         assert ">str<" not in html, url

@@ -192,7 +192,8 @@ def test_a_failover_is_followed_with_503_pages_then_recovers(client, doomed):
     refused = client.post(edit_url(b"user:1", "hash-set"), fields | {"value": "lost"},
                           headers=HTMX)
     assert _failing_over(refused)
-    assert 'data-failover-poll hx-get="/c/default/db/0/failover/"' in refused.content.decode()  # no reload
+    # no reload
+    assert 'data-failover-poll hx-get="/c/default/db/0/failover/"' in refused.content.decode()
     during = client.get(page)
     assert _failing_over(during), during.content[:300]
     body = during.content.decode()
@@ -201,9 +202,11 @@ def test_a_failover_is_followed_with_503_pages_then_recovers(client, doomed):
     fragment = client.get(key_page, headers={**HTMX, "HX-Current-URL": "http://testserver"
                                              + key_page})
     assert _failing_over(fragment) and fragment["HX-Retarget"] == "#error-banner"
-    poll = 'data-failover-poll hx-get="/c/default/db/0/failover/?next=%2Fc%2Fdefault%2Fdb%2F0%2Fkey%2FdXNlcjox%2F"'
+    poll = ('data-failover-poll hx-get="/c/default/db/0/failover/'
+            '?next=%2Fc%2Fdefault%2Fdb%2F0%2Fkey%2FdXNlcjox%2F"')
     assert poll in fragment.content.decode()
-    assert client.get("/c/default/db/0/failover/", {"next": key_page}, headers=HTMX).status_code == 204
+    polled = client.get("/c/default/db/0/failover/", {"next": key_page}, headers=HTMX)
+    assert polled.status_code == 204
 
     deadline = time.monotonic() + 30
     while doomed.primary_port() in (None, first):

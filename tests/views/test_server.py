@@ -250,12 +250,13 @@ def test_the_rule_a_refusal_suggests_fills_the_panel(client, acl_user, r):
 
 def test_sparklines_are_drawn_from_stored_readings_with_their_text(client, redis_server):
     from keyspace.models import ServerSample
+    from keyspace.services.server.history import reading_target
 
     now = time.time()
     # Long enough ago that the reading this request takes starts a new run of the lines.
     for offset, commands, clients in ((-100, 0, 0), (-95, 50, 1), (-90, 100, 1)):
         ServerSample.objects.create(
-            target=f"127.0.0.1:{redis_server.port}", slot=int((now + offset) // 5),
+            target=reading_target(), slot=int((now + offset) // 5),
             taken_at=now + offset, commands=commands, hits=0, misses=0, used_memory=1024,
             clients=clients)
     body = client.get(url("server"), headers=HTMX).content.decode()

@@ -39,7 +39,8 @@ class Outcome:
     confirmation: str = ""
 
 
-def run_line(user, db: int, line: str, *, confirmation: str = "") -> Outcome:
+def run_line(user, db: int, line: str, *, confirmation: str = "",
+             typed_connection: str = "") -> Outcome:
     outcome = Outcome(line=line)
     try:
         args = split_command(line)
@@ -48,7 +49,7 @@ def run_line(user, db: int, line: str, *, confirmation: str = "") -> Outcome:
         return _refused(outcome, 422, exc.message)
     try:
         conn.connect()
-        return _checked_run(user, db, conn, args, outcome, confirmation)
+        return _checked_run(user, db, conn, args, outcome, (confirmation, typed_connection))
     finally:
         conn.disconnect()
 
@@ -119,8 +120,13 @@ def _problem(user, db, conn, info, verdict, keys, line, confirmation):
     return None
 
 
-def _unconfirmed(user, db, line, confirmation):
+def _unconfirmed(user, db, line, confirmed: tuple[str, str]):
+    """(status, message, token) unless `confirmed` (the token, the connection's name typed:
+    needed on production, checked first so a mistyped name spends no token) lets it run."""
+    confirmation, typed = confirmed
     what = hashlib.sha256(line.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    if confirmation and not confirmations.typed_connection_matches(typed):
+        return 428, confirmations.CONNECTION_NOT_TYPED, confirmation
     if confirmation:
         try:
             confirmations.check(user, db, b"", CONFIRM_ACTION, confirmation, what)

@@ -1,1 +1,2 @@
-"""Edits: the guarded compare-and-set every edit runs in, reading form input, key-level operations."""
+"""Edits: the guarded compare-and-set every edit runs in, reading form input, key-level
+operations."""

@@ -1,8 +1,9 @@
 """INFO readings shared by every worker process and every viewer, in the database.
 
 A reading belongs to a slot of the refresh interval (`taken_at // interval`); the database
-keeps one per (target, slot), so Redis answers INFO once a slot however many pages poll, and
-a page polling within a slot gets the stored reading. Readings older than the history window
+keeps one per (target, slot), a target being one server as one connection sees it, so Redis
+answers INFO once a slot however many pages poll, and a page polling within a slot gets the
+stored reading. Readings older than the history window
 are deleted when a new one is stored (whichever Redis they are of): the table stays at
 window / interval rows per Redis shown in that window.
 """
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import redis
 
 from keyspace.conf import app_settings
 from keyspace.models import ServerSample
+from keyspace.redis import profiles
+from keyspace.redis.connection import current_target
 from keyspace.services.server.access import Refusal, attempt
 
 SERIES_FIELDS = ("taken_at", "commands", "hits", "misses", "used_memory", "clients")
@@ -44,6 +48,15 @@ class Window:
 def current_window(now: float | None = None) -> Window:
     return Window(time.time() if now is None else now, app_settings.SERVER_REFRESH_SECONDS,
                   60 * app_settings.SERVER_HISTORY_MINUTES)
+
+
+def reading_target() -> str:
+    """What the current connection's readings are stored under: its server, and the
+    connection and Redis user asking. Two connections to one server as different ACL users
+    keep apart, so a user who may not run INFO is never shown a reading another one took."""
+    profile = profiles.current()
+    user = profile.username or urlsplit(profile.url).username or ""
+    return f"{current_target().address} {profile.name} {user}"[:300]
 
 
 def latest_reading(client: redis.Redis, target: str,

@@ -11,8 +11,9 @@ the stream:
 
 The form then carries the rule and the stream as it was counted (length, first and last ID;
 see `shown`); the trim runs under WATCH only if the stream is still exactly that (any XADD,
-XDEL or trim marks the key modified). A trim that would remove more than DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS
-entries is refused when exact, and capped with XTRIM's LIMIT when approximate.
+XDEL or trim marks the key modified). A trim that would remove more than
+DASHBOARD_MAX_LINEAR_WRITE_ELEMENTS entries is refused when exact, and capped with XTRIM's
+LIMIT when approximate.
 """
 
 from __future__ import annotations

@@ -139,8 +139,10 @@ def test_replies_are_laid_out_like_redis_cli(editor, r, server_version):
     if server_version < (7,):
         pytest.skip("EVAL_RO is Redis 7+ (its refusal on older servers is tested above)")
     r.rpush("l", "a", b"\xff")
-    outcome = run_line(editor, 0, "EVAL_RO \"return {1, {'x', 'y'}, redis.call('LRANGE', KEYS[1], 0, -1)}\" 1 l")
-    assert texts(outcome) == ["1) (integer) 1", '2) 1) "x"', '   2) "y"', '3) 1) "a"', '   2) "\\xff"']
+    outcome = run_line(
+        editor, 0, "EVAL_RO \"return {1, {'x', 'y'}, redis.call('LRANGE', KEYS[1], 0, -1)}\" 1 l")
+    assert texts(outcome) == ["1) (integer) 1", '2) 1) "x"', '   2) "y"', '3) 1) "a"',
+                              '   2) "\\xff"']
     assert texts(run_line(editor, 0, "GET missing")) == ["(nil)"]
     assert texts(run_line(editor, 0, "HGETALL missing")) == ["(empty array)"]
 

@@ -82,7 +82,8 @@ def test_a_rename_over_another_key_puts_both_back(client, r):
 
 
 def test_a_created_key_is_deleted_by_undo(client, r):
-    response = client.post("/c/default/db/0/new/", {"name": "fresh", "type": "string", "value": "v"})
+    response = client.post("/c/default/db/0/new/",
+                           {"name": "fresh", "type": "string", "value": "v"})
     token = offered_after_redirect(client, response)
     undo(client, token)
     assert not r.exists("fresh")
