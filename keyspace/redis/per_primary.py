@@ -97,6 +97,11 @@ def by_slot(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, 
     return [(cluster.node_client(client, group[0]), group) for group in groups.values()]
 
 
+def owner(client: RedisCluster, key: bytes) -> redis.Redis:
+    """The plain client of the primary serving `key`'s slot."""
+    return cluster.node_client(client, key)
+
+
 def by_node(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
     """`keys` grouped by the primary holding them, each group with that primary's client."""
     return cluster.by_node(client, keys)
