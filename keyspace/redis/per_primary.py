@@ -66,6 +66,11 @@ def population(client) -> int:
     return sum(sizes(client, nodes(client)))
 
 
+def refresh(client: RedisCluster) -> None:
+    """Ask the cluster for its slot map again (at most once a second)."""
+    cluster.refresh_after_failure(client)
+
+
 def stopped(client, name: str, cause: BaseException):
     """Raise NodeStopped for `name`, after asking the cluster for its slot map again."""
     if is_cluster_client(client):
@@ -88,12 +93,16 @@ class watching:  # noqa: N801 - used as a context manager, read as a phrase
         return False
 
 
+def slot_of(key: bytes) -> int:
+    return cluster.slot_of(key)
+
+
 def by_slot(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
     """`keys` grouped by slot (in first-seen order), each group with the plain client of the
     primary serving that slot."""
     groups: dict[int, list[bytes]] = {}
     for key in keys:
-        groups.setdefault(cluster.slot_of(key), []).append(key)
+        groups.setdefault(slot_of(key), []).append(key)
     return [(cluster.node_client(client, group[0]), group) for group in groups.values()]
 
 
