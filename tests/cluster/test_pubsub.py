@@ -177,3 +177,45 @@ def test_lost_messages_are_unknown_for_classic_channels_in_a_cluster():
     assert _handshake(1, info, sharded=True).publish_calls == 7
     assert _handshake(1, info.replace(b"cluster_enabled:1", b"cluster_enabled:0")
                       ).publish_calls == 5
+
+
+@pytest.fixture
+def doomed(cluster_dashboard, cluster_holder):
+    yield cluster_dashboard
+    cluster_holder.discard()
+
+
+def test_a_shard_subscription_follows_its_slot_to_the_promoted_replica(doomed, r):
+    """Its primary killed: the stream says the connection is lost, then resubscribes on the
+    replica that took the slot over, and hears SPUBLISH there."""
+    url_node = doomed.nodes[0].address
+    channel = next(f"fo:{n}".encode() for n in range(1000)
+                   if r.get_node_from_key(f"fo:{n}").name != url_node)
+    victim = next(node for node in doomed.nodes
+                  if node.address == r.get_node_from_key(channel).name)
+
+    async def run():
+        gen = stream_messages(Subscription(shards=(channel,)), 0, interval=0.05,
+                              max_batch=100)
+        statuses = []
+        try:
+            await subscribed(gen)
+            await asyncio.to_thread(victim.kill)
+
+            async def until_back():
+                async for item in gen:
+                    if isinstance(item, Status):
+                        statuses.append(item)
+                        if item.text.startswith("reconnected"):
+                            return
+
+            await asyncio.wait_for(until_back(), 45)
+            delivered = await asyncio.to_thread(shards.publish, get_client(0), channel, b"back")
+            assert delivered == 1
+            got = await received(gen, 1)
+        finally:
+            await gen.aclose()
+        assert statuses[0].level == "error" and "lost the connection" in statuses[0].text
+        assert [m.data for m in got] == [b"back"]
+
+    run_async(run())
