@@ -117,7 +117,7 @@ class PublishForm(EditForm):
     message_encoding = encoding_field()
 
     sharded = forms.BooleanField(
-        required=False, label="Sharded channel (SPUBLISH)",
+        required=False, label="Sharded (SPUBLISH)",
         help_text="delivered by the primary serving the channel's slot to its SSUBSCRIBE "
                   "subscribers")
 
