@@ -1,5 +1,5 @@
-"""Redis Cluster: telling a cluster node from a standalone server, the cluster client, and
-one plain client per primary.
+"""Redis Cluster: telling a cluster node from a standalone server, the cluster clients (sync
+and asyncio) and their pipeline, and what a cluster refuses that a server would not.
 
 A cluster is detected from the node REDIS_URL names (HELLO's `mode`, which every user may
 run; else INFO cluster; else CLUSTER INFO), once per URL and connection settings in each
@@ -7,17 +7,14 @@ process. Key operations then go through redis-py's RedisCluster, which routes ea
 to the primary owning the key's slot and follows MOVED/ASK; a WATCH/MULTI edit of keys in
 one slot runs on that slot's primary (redis-py's transactional ClusterPipeline). Work that
 is per node by nature (the key list's SCAN, DBSIZE, a page's metadata) uses the plain
-client redis-py keeps for each primary: no slot lookups per command, no cluster pipeline.
+client redis-py keeps for each primary (keyspace.redis.cluster_nodes).
 
 A cluster has database 0 only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import redis
@@ -25,13 +22,11 @@ from redis.backoff import NoBackoff
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.cluster import ClusterPipeline, RedisCluster, TransactionStrategy
 from redis.connection import parse_url
-from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
-from keyspace.exceptions import DashboardError
-
-SLOTS = 16384
+from keyspace.exceptions import BadRequest, DashboardError
+from keyspace.redis import cluster_nodes
 
 HASH_TAGS = (
     "In a Redis Cluster, commands over several keys run only when all the keys hash to the "
@@ -59,14 +54,14 @@ def forget() -> None:
         clients = list(_clients.values())
         _clients.clear()
         _modes.clear()
-        _primaries_cache.clear()
+    cluster_nodes.forget()
     for client in clients:
         client.close()
 
 
 def is_cluster(key: tuple, probe_client) -> bool:
     """Whether the node `probe_client()` reaches is in cluster mode; asked once per `key`
-    (the URL and connection settings). Raises what the connection raises (Redis down)."""
+    (the connection and its settings). Redis down: False, not remembered (asked again)."""
     found = _modes.get(key)
     if found is None:
         try:
@@ -205,67 +200,6 @@ def check_db(db: int) -> None:
         raise OnlyDatabaseZero(db)
 
 
-@dataclass(frozen=True)
-class Primary:
-    """A primary as the cluster client sees it: its name (host:port), the slot ranges it
-    serves (first slot, last slot), and the plain client redis-py keeps for it."""
-
-    name: str
-    ranges: tuple[tuple[int, int], ...]
-    client: redis.Redis
-
-    @property
-    def first_slot(self) -> int:
-        return self.ranges[0][0]
-
-    @property
-    def slot_count(self) -> int:
-        return sum(last - first + 1 for first, last in self.ranges)
-
-
-_primaries_cache: dict[int, tuple[dict, tuple[Primary, ...]]] = {}
-
-
-def primaries(cluster: RedisCluster) -> tuple[Primary, ...]:
-    """Every primary serving slots, in slot order; worked out again only after the cluster
-    client has refreshed its slot map (a new map object)."""
-    slots_map = cluster.nodes_manager.slots_cache
-    cached = _primaries_cache.get(id(cluster))
-    if cached is not None and cached[0] is slots_map:
-        return cached[1]
-    ranges: dict[str, list[list[int]]] = {}
-    nodes = {}
-    for slot in range(SLOTS):
-        owners = slots_map.get(slot)
-        if not owners:
-            continue
-        node = owners[0]
-        nodes[node.name] = node
-        spans = ranges.setdefault(node.name, [])
-        if spans and spans[-1][1] == slot - 1:
-            spans[-1][1] = slot
-        else:
-            spans.append([slot, slot])
-    found = tuple(sorted(
-        (Primary(name, tuple(map(tuple, spans)), cluster.get_redis_connection(nodes[name]))
-         for name, spans in ranges.items()),
-        key=lambda primary: primary.first_slot,
-    ))
-    with _lock:
-        _primaries_cache[id(cluster)] = (slots_map, found)
-    return found
-
-
-def slot_of(key: bytes) -> int:
-    return key_slot(key)
-
-
-def node_client(cluster: RedisCluster, key: bytes) -> redis.Redis:
-    """The plain client of the primary that holds `key` (per the cluster client's map)."""
-    node = cluster.nodes_manager.get_node_from_slot(key_slot(key), False)
-    return cluster.get_redis_connection(node)
-
-
 def default_node_client(client) -> redis.Redis:
     """A plain client for commands about the server rather than keys (the node the URL
     names, as redis-py's default node); `client` itself when it is not a cluster client."""
@@ -278,61 +212,6 @@ def is_cluster_client(client) -> bool:
     return isinstance(client, RedisCluster)
 
 
-def databases(cluster: RedisCluster):
-    """The db picker's one database, with the keys of every primary (DBSIZE each; replicas
-    hold the same keys and are not counted)."""
-    from keyspace.redis.connection import DatabaseInfo
-
-    counts = node_key_counts(cluster)
-    keys = sum(count for count in counts.values() if count is not None)
-    note = "A Redis Cluster has database 0 only."
-    if any(count is None for count in counts.values()):
-        note += " Some primaries did not answer: their keys are not counted."
-    return (DatabaseInfo(0, keys, 0),), note
-
-
-def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
-    """DBSIZE of each primary by name; None for one that did not answer. The commands are
-    sent to every primary before any reply is read, so this costs one round trip."""
-    return read_key_counts(ask_key_counts(cluster))
-
-
-def ask_key_counts(cluster: RedisCluster) -> list:
-    """Send DBSIZE to every primary; `read_key_counts` reads the replies (always call it, it
-    gives the connections back). Other work may run in between, hiding the round trip."""
-    sent = []
-    for primary in primaries(cluster):
-        pool = primary.client.connection_pool
-        try:
-            connection = pool.get_connection()
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            sent.append((primary, None, None))
-            continue
-        try:
-            connection.send_command("DBSIZE")
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            connection.disconnect()
-            pool.release(connection)
-            connection = None
-        sent.append((primary, pool, connection))
-    return sent
-
-
-def read_key_counts(sent: list) -> dict[str, int | None]:
-    counts: dict[str, int | None] = {}
-    for primary, pool, connection in sent:
-        counts[primary.name] = None
-        if connection is None:
-            continue
-        try:
-            counts[primary.name] = int(connection.read_response())
-        except (redis.RedisError, OSError):
-            connection.disconnect()
-        finally:
-            pool.release(connection)
-    return counts
-
-
 SERVER_TIME_SCRIPT = "return redis.call('TIME')"
 
 
@@ -342,21 +221,6 @@ def queue_time(pipe):
     if isinstance(pipe, RedisCluster):
         return pipe.execute_command("EVAL", SERVER_TIME_SCRIPT, 0)
     return pipe.time()
-
-
-def by_node(cluster: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
-    """`keys` grouped by the primary holding them, each group with that primary's client."""
-    groups: dict[str, tuple[redis.Redis, list[bytes]]] = {}
-    slots_map = cluster.nodes_manager.slots_cache
-    for key in keys:
-        owners = slots_map.get(key_slot(key))
-        if not owners:  # a slot no node serves (a primary down): the cluster client says so
-            owners = [cluster.nodes_manager.get_node_from_slot(key_slot(key), False)]
-        node = owners[0]
-        if node.name not in groups:
-            groups[node.name] = (cluster.get_redis_connection(node), [])
-        groups[node.name][1].append(key)
-    return list(groups.values())
 
 
 def describe_failure(exc: BaseException) -> tuple[int, str, str] | None:
@@ -375,25 +239,6 @@ def describe_failure(exc: BaseException) -> tuple[int, str, str] | None:
     return None
 
 
-REFRESH_INTERVAL_SECONDS = 1.0
-_refreshed_at: dict[int, float] = {}
-
-
-def refresh_after_failure(cluster: RedisCluster, failed: str = "") -> None:
-    """Ask the cluster again which node serves which slots, after a node reached directly
-    (not through the cluster client, which does this itself) did not answer: once its
-    replica takes over, the next request goes there. At most once a second per client."""
-    now = time.monotonic()
-    if now - _refreshed_at.get(id(cluster), 0.0) < REFRESH_INTERVAL_SECONDS:
-        return
-    _refreshed_at[id(cluster)] = now
-    # No node answering leaves the map as it was: the page says Redis cannot be reached.
-    with contextlib.suppress(redis.RedisError, RedisClusterException, OSError):
-        cluster.nodes_manager.initialize(last_failed_node_name=failed or None)
-
-
-# What redis.asyncio's RedisCluster takes of the standalone options (it makes its own
-# connections: no connection class, so no declared renames there).
 _ASYNC_OPTIONS = ("username", "password", "credential_provider", "client_name",
                   "socket_timeout", "socket_connect_timeout", "protocol", "ssl_ca_certs",
                   "ssl_cert_reqs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
@@ -414,3 +259,22 @@ def async_client_for(url: str, options: dict, use_credentials):
         ssl=url.startswith("rediss://"), require_full_coverage=False,
         retry=AsyncRetry(NoBackoff(), 1), **kwargs,
     )
+
+
+def pool_for_command(cluster: RedisCluster, args: list[bytes]):
+    """The connection pool of the node a console command goes to: the primary of its keys'
+    slot, else (no key) the node REDIS_URL names. Keys in several slots: BadRequest, saying
+    why (nothing is sent)."""
+    name = args[0].decode("latin-1") if isinstance(args[0], bytes) else str(args[0])
+    node = cluster.get_default_node()
+    try:
+        slot = cluster.determine_slot(name.upper(), *args[1:])
+    except RedisClusterException as exc:
+        if "same key slot" in str(exc):
+            raise BadRequest(f"these keys hash to different slots. {HASH_TAGS}") from None
+        slot = None  # no key to route by
+    except (redis.RedisError, KeyError, ValueError):
+        slot = None
+    if slot is not None:
+        node = cluster.nodes_manager.get_node_from_slot(slot, False)
+    return cluster.get_redis_connection(node).connection_pool

@@ -23,7 +23,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from keyspace.exceptions import BadRequest
-from keyspace.redis import cluster
+from keyspace.redis import cluster_nodes
 from keyspace.redis.scanning import ScanPage, scan_keys
 
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
@@ -44,7 +44,7 @@ class ClusterScanPage(ScanPage):
     nodes: tuple[NodeCount, ...] = ()
 
 
-def _start(token: str, primaries: tuple[cluster.Primary, ...]) -> tuple[int, str]:
+def _start(token: str, primaries: tuple[cluster_nodes.Primary, ...]) -> tuple[int, str]:
     """(index of the primary to scan, its own token) from a page token."""
     if token in ("", "0"):
         return 0, "0"
@@ -75,22 +75,22 @@ def scan_cluster(
         return _scan(client, cursor=cursor, page_size=page_size, match=match,
                      type_name=type_name, budget_ms=budget_ms, readable_only=readable_only)
     except (redis.ConnectionError, redis.TimeoutError):
-        cluster.refresh_after_failure(client)
+        cluster_nodes.refresh_after_failure(client)
         raise
 
 
 def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | None,
           type_name: str | None, budget_ms: float, readable_only: bool | None,
           ) -> ClusterScanPage:
-    primaries = cluster.primaries(client)
+    primaries = cluster_nodes.primaries(client)
     index, inner = _start(cursor, primaries)
     started = time.perf_counter()
-    asked = cluster.ask_key_counts(client)  # read after the scan: its round trip is hidden
+    asked = cluster_nodes.ask_key_counts(client)  # read after the scan: its round trip is hidden
     try:
         index, page, keys = _walk(primaries, index, inner, page_size, match, type_name,
                                   budget_ms, readable_only, started)
     finally:
-        counts = cluster.read_key_counts(asked)
+        counts = cluster_nodes.read_key_counts(asked)
     done = index == len(primaries)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(

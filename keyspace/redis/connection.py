@@ -20,7 +20,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
-from keyspace.redis import cluster, credentials, profiles, transport
+from keyspace.redis import cluster, cluster_nodes, credentials, profiles, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -289,7 +289,7 @@ def server_overview() -> ServerOverview:
     facts = capability_cache.capabilities(node)
     product, version, mode = _identity(node)
     if node is not client:
-        databases, note = cluster.databases(client)
+        databases, note = cluster_nodes.databases(client)
     else:
         databases, note = _standalone_databases(client, facts, target)
     overview = ServerOverview(

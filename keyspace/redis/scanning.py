@@ -53,7 +53,8 @@ from keyspace.redis.typed_scan import (
     scan_step,
 )
 
-__all__ = ["ScanPage", "parse_cursor", "readable_keys", "scan_keys", "scanned_fraction"]
+__all__ = ["ScanPage", "key_count", "parse_cursor", "readable_keys", "scan_keys",
+           "scanned_fraction"]
 
 # The most a first step asks for: a filtered one on short names (about 1 ms of Redis time at a
 # million keys), an unfiltered one (a page of the default size; a larger page takes more steps).
@@ -233,6 +234,15 @@ def _first_steps(
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
     return total, steps, pacer
+
+
+def key_count(client: redis.Redis) -> int:
+    """The keys of the db `client` reads: DBSIZE, summed over the primaries of a cluster."""
+    if is_cluster_client(client):
+        from keyspace.redis.cluster_nodes import node_key_counts
+
+        return sum(count or 0 for count in node_key_counts(client).values())
+    return client.dbsize()
 
 
 def readable_keys(client: redis.Redis, keys: list[bytes]) -> list[bytes]:

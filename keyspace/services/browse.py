@@ -14,7 +14,8 @@ from keyspace.redis.capabilities import (
     note_refusal,
     refusal_kind,
 )
-from keyspace.redis.cluster import by_node, is_cluster_client, refresh_after_failure
+from keyspace.redis.cluster import is_cluster_client
+from keyspace.redis.cluster_nodes import by_node, refresh_after_failure
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.keynames import parse_escaped
 from keyspace.redis.typed_scan import filter_note

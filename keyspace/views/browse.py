@@ -8,7 +8,7 @@ from django.urls import reverse
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.redis.connection import current_target, get_client, server_overview
-from keyspace.redis.scanning import ScanPage, scan_keys
+from keyspace.redis.scanning import ScanPage, key_count, scan_keys
 from keyspace.services.browse import (
     SORTS,
     keys_metadata,
@@ -43,7 +43,7 @@ def keyspace_browse(request, db: int):
     if query["key"]:
         found = lookup_key(client, query["key"])
         lookup = {"typed": query["key"], "found": found is not None}
-        scan = ScanPage([found] if found else [], "0", client.dbsize(), 1.0, False)
+        scan = ScanPage([found] if found else [], "0", key_count(client), 1.0, False)
     else:
         scan = scan_keys(
             client,

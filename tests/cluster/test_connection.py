@@ -4,7 +4,7 @@ offers db 0 alone with the keys of every primary (replicas not counted)."""
 import pytest
 import redis
 
-from keyspace.redis import cluster
+from keyspace.redis import cluster, cluster_nodes
 from keyspace.redis.connection import get_client, server_overview
 
 pytestmark = pytest.mark.cluster
@@ -43,7 +43,7 @@ def test_db_picker_shows_db0_with_every_primarys_keys(cluster_dashboard, r, clie
     overview = server_overview()
     assert overview.mode == "cluster"
     assert [(db.number, db.keys) for db in overview.databases] == [(0, 200)]
-    counts = cluster.node_key_counts(get_client(0))
+    counts = cluster_nodes.node_key_counts(get_client(0))
     assert len(counts) == 3 and sum(counts.values()) == 200
     assert all(count > 0 for count in counts.values())
     body = client.get("/c/default/db/0/server/info/").content.decode()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from keyspace.redis.cluster import slot_of
+from keyspace.redis.cluster_nodes import slot_of
 from tests.services.editing.forms import submit
 from tests.support.urls import key_url
 

@@ -69,3 +69,20 @@ def test_key_list_links_hostile_names(cluster_dashboard, r, client):
     body = client.get("/c/default/db/0/", {"count": 100}).content.decode()
     for name in HOSTILE:
         assert encode_key(name) in body
+
+
+def test_undo_in_a_cluster_puts_back_value_and_ttl(cluster_dashboard, r, client):
+    from tests.services.editing.test_undo import offered, offered_after_redirect, undo
+
+    r.set(b"s", b"before")
+    response = submit(client, b"s", "string-edit", value="after")
+    assert response.status_code == 200 and r.get(b"s") == b"after"
+    assert undo(client, offered(response)).status_code in (200, 204, 302)
+    assert r.get(b"s") == b"before"
+    r.hset(b"{t}h", mapping={b"f\xff": b"\x00binary"})
+    r.pexpire(b"{t}h", 3_600_000)
+    token = offered_after_redirect(client, submit(client, b"{t}h", "delete", htmx=False))
+    assert not r.exists(b"{t}h")
+    assert undo(client, token).status_code == 302
+    assert r.hgetall(b"{t}h") == {b"f\xff": b"\x00binary"}
+    assert 3_500_000 < r.pttl(b"{t}h") <= 3_600_000

@@ -47,7 +47,9 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
     assert f'data-node="{victim.address}"' in body
     row = body.split(f'data-node="{victim.address}"', 1)[1].split("</tr>", 1)[0]
     assert "does not answer" in row or "suspected down" in row or "failed" in row
-    for url in ("/c/default/db/0/", key_url(lost[0]), "/c/default/db/0/server/", "/c/default/db/0/namespaces/"):
+    pages = ("/c/default/db/0/", key_url(lost[0]), "/c/default/db/0/server/",
+             "/c/default/db/0/namespaces/")
+    for url in pages:
         response = client.get(url)
         assert response.status_code in (200, 503), (url, response.status_code)
         if response.status_code == 503:

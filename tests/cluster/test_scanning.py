@@ -7,7 +7,7 @@ import re
 import pytest
 
 from keyspace.exceptions import BadRequest
-from keyspace.redis.cluster import primaries
+from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.cluster_scan import scan_cluster
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import encode_key
@@ -127,3 +127,10 @@ def test_the_page_pages_through_hostile_names_by_load_more_and_bookmarks(cluster
     # A bookmarked token, opened later as a full page, shows the same page.
     again = client.get(f"/c/default/db/0/?{bookmarks[0]}").content.decode()
     assert key_links(again) == seen[100:200]
+
+
+def test_an_exact_lookup_counts_every_primarys_keys(cluster_dashboard, r, client):
+    for n in range(90):
+        r.set(f"k:{n}", n)
+    body = client.get("/c/default/db/0/", {"key": "k:7"}).content.decode()
+    assert "Key found." in body and "all 90 keys of db0 scanned" in body

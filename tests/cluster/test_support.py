@@ -3,7 +3,7 @@ slot, each with one replica, empty at the start of each test."""
 
 import pytest
 
-from tests.support.cluster import cluster_info
+from tests.support.cluster import ClusterHolder, cluster_info
 
 pytestmark = pytest.mark.cluster
 
@@ -27,3 +27,16 @@ def test_each_test_starts_empty(redis_cluster):
     redis_cluster.flush()
     assert sum(node.client().dbsize() for node in redis_cluster.primaries()) == 0
     client.close()
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_missing_binaries_skip_or_fail_as_ci_asks(tmp_path, monkeypatch, required):
+    monkeypatch.delenv("CI", raising=False)
+    if required:
+        monkeypatch.setenv("DASHBOARD_REQUIRE_CLUSTER", "1")
+    else:
+        monkeypatch.delenv("DASHBOARD_REQUIRE_CLUSTER", raising=False)
+    holder = ClusterHolder(tmp_path, search_path=str(tmp_path))  # no redis-server there
+    expected = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(expected, match="redis-server and redis-cli"):
+        holder.get()

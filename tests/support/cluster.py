@@ -30,12 +30,11 @@ def cluster_required() -> bool:
     return bool(os.environ.get("DASHBOARD_REQUIRE_CLUSTER") or os.environ.get("CI"))
 
 
-def binaries() -> tuple[str, str] | str:
-    """(redis-server, redis-cli), or why the cluster cannot be started here."""
-    server = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    cli = shutil.which("redis-cli") or (
-        "/usr/bin/redis-cli" if os.path.exists("/usr/bin/redis-cli") else None)
+def binaries(search_path: str | None = None) -> tuple[str, str] | str:
+    """(redis-server, redis-cli) found on `search_path` (PATH when None), or why the cluster
+    cannot be started here."""
+    server = shutil.which("redis-server", path=search_path)
+    cli = shutil.which("redis-cli", path=search_path)
     if not server or not cli:
         return ("a Redis Cluster needs redis-server and redis-cli "
                 "(apt-get install redis-server redis-tools, or run .ci/run)")
@@ -240,14 +239,15 @@ class ClusterHolder:
     """The session's cluster, started on first use; a test that kills a node asks for a
     fresh one afterwards (`discard`)."""
 
-    def __init__(self, scratch: Path):
+    def __init__(self, scratch: Path, search_path: str | None = None):
         self.scratch = scratch
+        self.search_path = search_path
         self.cluster: LocalCluster | None = None
         self.generation = 0
 
     def get(self) -> LocalCluster:
         if self.cluster is None:
-            found = binaries()
+            found = binaries(self.search_path)
             if isinstance(found, str):
                 if cluster_required():
                     pytest.fail(f"cluster tests are required but {found}")

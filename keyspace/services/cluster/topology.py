@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import redis
 from redis.cluster import RedisCluster
 
-from keyspace.redis.cluster import node_key_counts
+from keyspace.redis.cluster_nodes import node_key_counts
 
 UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 

@@ -16,6 +16,7 @@ from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry
 from keyspace.redis import profiles
+from keyspace.redis.cluster import is_cluster_client, pool_for_command
 from keyspace.redis.connection import get_client
 from keyspace.services.console import commands, sizes
 from keyspace.services.console.parsing import split_command
@@ -42,9 +43,9 @@ def run_line(user, db: int, line: str, *, confirmation: str = "") -> Outcome:
     outcome = Outcome(line=line)
     try:
         args = split_command(line)
+        conn = _connection(db, args)
     except BadRequest as exc:
         return _refused(outcome, 422, exc.message)
-    conn = _connection(db)
     try:
         conn.connect()
         return _checked_run(user, db, conn, args, outcome, confirmation)
@@ -52,8 +53,10 @@ def run_line(user, db: int, line: str, *, confirmation: str = "") -> Outcome:
         conn.disconnect()
 
 
-def _connection(db: int):
-    pool = get_client(db).connection_pool
+def _connection(db: int, args: list[bytes]):
+    client = get_client(db)
+    # In a cluster: the pool of the primary holding the command's keys.
+    pool = pool_for_command(client, args) if is_cluster_client(client) else client.connection_pool
     return pool.connection_class(**pool.connection_kwargs)
 
 

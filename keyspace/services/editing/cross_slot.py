@@ -6,7 +6,8 @@ named the other key, with the remedy (a hash tag), instead of passing the error 
 from __future__ import annotations
 
 from keyspace.display import bytes_to_text
-from keyspace.redis.cluster import HASH_TAGS, is_cluster_client, slot_of
+from keyspace.redis.cluster import HASH_TAGS, is_cluster_client
+from keyspace.redis.cluster_nodes import slot_of
 from keyspace.services.editing.inputs import FieldRefused
 
 
