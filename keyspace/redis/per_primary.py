@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import redis
 from redis.cluster import RedisCluster
 
-from keyspace.redis import cluster
+from keyspace.redis import cluster_nodes
 from keyspace.redis.cluster import is_cluster_client
 
 _DOWN = (redis.ConnectionError, redis.TimeoutError, OSError)
@@ -47,14 +47,14 @@ def nodes(client) -> list[Node]:
     """The nodes a pass scans, in slot order: every primary of a cluster, or the server."""
     if not is_cluster_client(client):
         return [Node("", client)]
-    return [Node(primary.name, primary.client) for primary in cluster.primaries(client)]
+    return [Node(primary.name, primary.client) for primary in cluster_nodes.primaries(client)]
 
 
 def sizes(client, scanned: list[Node]) -> list[int]:
     """DBSIZE of each node; NodeStopped for one that does not answer."""
     if not is_cluster_client(client):
         return [int(client.dbsize())]
-    counts = cluster.node_key_counts(client)
+    counts = cluster_nodes.node_key_counts(client)
     missing = [node.name for node in scanned if counts.get(node.name) is None]
     if missing:
         stopped(client, missing[0], redis.ConnectionError("no answer to DBSIZE"))
@@ -68,13 +68,13 @@ def population(client) -> int:
 
 def refresh(client: RedisCluster) -> None:
     """Ask the cluster for its slot map again (at most once a second)."""
-    cluster.refresh_after_failure(client)
+    cluster_nodes.refresh_after_failure(client)
 
 
 def stopped(client, name: str, cause: BaseException):
     """Raise NodeStopped for `name`, after asking the cluster for its slot map again."""
     if is_cluster_client(client):
-        cluster.refresh_after_failure(client, name)
+        cluster_nodes.refresh_after_failure(client, name)
     raise NodeStopped(name, cause) from cause
 
 
@@ -94,7 +94,7 @@ class watching:  # noqa: N801 - used as a context manager, read as a phrase
 
 
 def slot_of(key: bytes) -> int:
-    return cluster.slot_of(key)
+    return cluster_nodes.slot_of(key)
 
 
 def by_slot(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
@@ -103,14 +103,14 @@ def by_slot(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, 
     groups: dict[int, list[bytes]] = {}
     for key in keys:
         groups.setdefault(slot_of(key), []).append(key)
-    return [(cluster.node_client(client, group[0]), group) for group in groups.values()]
+    return [(cluster_nodes.node_client(client, group[0]), group) for group in groups.values()]
 
 
 def owner(client: RedisCluster, key: bytes) -> redis.Redis:
     """The plain client of the primary serving `key`'s slot."""
-    return cluster.node_client(client, key)
+    return cluster_nodes.node_client(client, key)
 
 
 def by_node(client: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis, list[bytes]]]:
     """`keys` grouped by the primary holding them, each group with that primary's client."""
-    return cluster.by_node(client, keys)
+    return cluster_nodes.by_node(client, keys)

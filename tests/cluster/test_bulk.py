@@ -9,7 +9,7 @@ import pytest
 
 from keyspace.models import BulkJob
 from keyspace.redis import per_primary
-from keyspace.redis.cluster import primaries
+from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import decode_key
 from keyspace.services.bulk import jobs

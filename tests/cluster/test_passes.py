@@ -7,7 +7,7 @@ import json
 import pytest
 
 from keyspace.models import AnalysisRun
-from keyspace.redis.cluster import primaries
+from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.connection import get_client
 from keyspace.services.analysis.runs import run_analysis, start_analysis
 from keyspace.services.analysis.scan_pass import analyse

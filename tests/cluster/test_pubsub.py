@@ -8,7 +8,7 @@ import asyncio
 import pytest
 import redis
 
-from keyspace.redis.cluster import primaries
+from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.connection import get_client
 from keyspace.services.pubsub import shards
 from keyspace.services.pubsub.live import Batch, Status, Subscription, stream_messages
