@@ -28,8 +28,8 @@ import redis
 from django.core.cache import cache
 
 from keyspace.conf import app_settings
-from keyspace.redis.capabilities import limited_keys
 from keyspace.redis import per_primary
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scanning import readable_keys, scanned_fraction

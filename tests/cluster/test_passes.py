@@ -130,7 +130,10 @@ def snapshot(r) -> dict:
     return out
 
 
-def exported(client, encoding, selection=Selection("pattern", b"*")) -> bytes:
+EVERY_KEY = Selection("pattern", b"*")
+
+
+def exported(client, encoding, selection=EVERY_KEY) -> bytes:
     header = formats.header(encoding, server="test", db=0, created="now")
     return header + b"".join(export_lines(client, selection, encoding))
 

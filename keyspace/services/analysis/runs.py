@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
-from keyspace.redis import profiles
-from keyspace.redis import per_primary
+from keyspace.redis import per_primary, profiles
 from keyspace.redis.connection import get_client, target_address
 
 from .results import RESULT_VERSION

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import redis
 
-from keyspace.redis import per_primary
 from keyspace.redis.capabilities import note_refusal
 from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.pubsub import shards as sharded

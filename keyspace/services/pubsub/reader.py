@@ -30,9 +30,9 @@ import time
 import hiredis
 import redis
 
+from keyspace.services.pubsub import shards as sharded
 from keyspace.services.pubsub.feed import Feed
 from keyspace.services.pubsub.messages import Message, Status
-from keyspace.services.pubsub import shards as sharded
 from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.services.pubsub.wire import READ_SIZE, Handshake, Wire
 

@@ -14,8 +14,8 @@ import redis
 
 from keyspace.redis import per_primary
 from keyspace.redis.cluster import is_cluster_client
-from keyspace.redis.per_primary import slot_of
 from keyspace.redis.connection import get_client
+from keyspace.redis.per_primary import slot_of
 
 
 def by_slot(channels: tuple[bytes, ...]) -> tuple[tuple[bytes, ...], ...]:

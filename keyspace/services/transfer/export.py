@@ -15,8 +15,7 @@ import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis import per_primary
-from keyspace.redis.cluster import is_cluster_client
-from keyspace.redis.cluster import queue_time
+from keyspace.redis.cluster import is_cluster_client, queue_time
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
