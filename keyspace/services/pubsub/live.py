@@ -155,22 +155,26 @@ async def _merged(db: int, groups: list[dict], interval: float, max_batch: int):
 
     tasks = [asyncio.create_task(pump(index, group)) for index, group in enumerate(groups)]
     running = set(tasks)
+    getter = None
     try:
-        while running or not queue.empty():
-            getter = asyncio.ensure_future(queue.get())
+        while running or not queue.empty() or (getter is not None and getter.done()):
+            if getter is None:  # one pending get at a time: an item taken is never dropped
+                getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait([getter, *running], return_when=asyncio.FIRST_COMPLETED)
             for task in done - {getter}:
                 running.discard(task)
                 task.result()  # a subscription that ended by an error raises it here
             if getter not in done:
-                getter.cancel()
                 continue
             index, item = getter.result()
+            getter = None
             if isinstance(item, Batch):
                 rates[index] = item.per_second
                 item = dataclasses.replace(item, per_second=sum(rates))
             yield item
     finally:
+        if getter is not None:
+            getter.cancel()
         for task in tasks:
             task.cancel()
         for task in tasks:
