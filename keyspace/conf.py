@@ -54,8 +54,9 @@ class Setting:
 KiB, MiB = 1024, 1024 * 1024
 
 SETTINGS: dict[str, Setting] = {
-    "REDIS_URL": Setting("REDIS_URL", "", "the Redis to show (redis://, rediss:// or "
-                         "unix://); empty: nothing to show until it is set"),
+    "REDIS_URL": Setting("REDIS_URL", "", "the Redis to show (redis://, rediss://, unix:// "
+                         "or sentinel://host:26379,host2:26379/0?master_name=NAME); empty: "
+                         "nothing to show until it is set"),
     "DEFAULT_CONNECTION": Setting("DASHBOARD_DEFAULT_CONNECTION", "default",
                                   "the name REDIS_URL's connection has in URLs "
                                   "(/c/<name>/db/0/)"),
@@ -261,8 +262,12 @@ def problems() -> list[str]:
             found.append(f"{SETTINGS[smaller].setting} must not be above "
                          f"{SETTINGS[larger].setting}")
     url = app_settings.REDIS_URL
-    if url and not url.startswith(("redis://", "rediss://", "unix://")):
-        found.append("REDIS_URL must start with redis://, rediss:// or unix://")
+    from keyspace.redis import sentinel
+
+    if url and sentinel.is_sentinel_url(url):
+        found += sentinel.problems(url)
+    elif url and not url.startswith(("redis://", "rediss://", "unix://")):
+        found.append("REDIS_URL must start with redis://, rediss://, unix:// or sentinel://")
     if any(c.isspace() for c in app_settings.CLIENT_NAME):
         found.append("DASHBOARD_CLIENT_NAME must not contain spaces (Redis refuses them)")
     try:
@@ -316,10 +321,21 @@ def _tls_problems(url: str) -> list[str]:
     if files["TLS_KEY_FILE"] and not files["TLS_CERT_FILE"]:
         found.append("DASHBOARD_TLS_KEY_FILE is set without DASHBOARD_TLS_CERT_FILE")
     found += _url_tls_parameters(url)
-    if any(files.values()) and url and not url.startswith("rediss://"):
+    if any(files.values()) and url and not _encrypted(url):
         found.append("DASHBOARD_TLS_* files are set but REDIS_URL is not rediss://: the "
                      "connection would not be encrypted")
     return found
+
+
+def _encrypted(url: str) -> bool:
+    from keyspace.redis import sentinel
+
+    if sentinel.is_sentinel_url(url):
+        try:
+            return sentinel.parse(url).tls
+        except ValueError:
+            return True  # reported as the URL's own problem
+    return url.startswith("rediss://")
 
 
 URL_TLS_PARAMETERS = {"ssl_ca_certs": "DASHBOARD_TLS_CA_FILE",

@@ -13,6 +13,7 @@ from keyspace.views import (
     connections,
     console,
     edit,
+    failover,
     key,
     namespaces,
     pubsub,
@@ -106,6 +107,7 @@ urlpatterns = [
     # Links and bookmarks from before URLs named their connection: the default one.
     path("db/<path:rest>", connections.unnamed, name="unnamed"),
     path("undo/<slug:token>/", undo.undo_edit, name="undo-edit"),
+    path("<db:db>/failover/", failover.failover_status, name="failover-status"),
     path("<db:db>/", browse.keyspace_browse, name="keyspace-browse"),
     path("<db:db>/server/info/", browse.server_info, name="server-info"),
     path("<db:db>/server/", server_views.server_page, name="server"),

@@ -71,6 +71,9 @@ class Capabilities:
     keyspace: dict[int, tuple[int, int]] | None = None  # INFO keyspace: db -> (keys, expires)
     all_keys: bool = True  # False: ACL key patterns leave some names out
     writes_refused: str | None = None  # why this user cannot write (MULTI, ACL DRYRUN)
+    # SCAN's TYPE option, asked only once a type filter needs it (see typed_scan.py): a
+    # command more in every probe would be one more in every measured page.
+    scan_type_checked: bool = False
     learned_at: float = 0.0
 
     def lacks(self, command: str) -> str | None:
@@ -173,7 +176,7 @@ def _queue(pipe, name: str, *args) -> bool:
 
 def probe(client: redis.Redis, db: int) -> Capabilities:
     from keyspace.redis.cluster import default_node_client
-    from keyspace.redis.typed_scan import SCAN_TYPE, SCAN_TYPE_PROBE, scan_type_refusal
+    from keyspace.redis.typed_scan import SCAN_TYPE, scan_type_refusal
 
     client = default_node_client(client)  # a cluster's nodes are asked one at a time
     found = Capabilities(learned_at=time.monotonic())
@@ -191,8 +194,6 @@ def probe(client: redis.Redis, db: int) -> Capabilities:
             # No arguments: a server that has UNLINK refuses the arity and runs nothing; one
             # without it (older than 4.0, renamed away) answers "unknown command".
             ("UNLINK", ("UNLINK",)),
-            # One bucket's worth: Redis 5 (and some proxies) refuse the TYPE option.
-            (SCAN_TYPE, SCAN_TYPE_PROBE),
         ):
             if removed(args[0]):
                 found.missing[args[0]] = NOT_AVAILABLE

@@ -8,6 +8,7 @@ tests and the run command can point the dashboard elsewhere without a restart.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from redis.retry import Retry
 
 from keyspace.conf import app_settings
 from keyspace.redis import capabilities as capability_cache
-from keyspace.redis import cluster, cluster_nodes, credentials, profiles, transport
+from keyspace.redis import cluster, cluster_nodes, credentials, profiles, sentinel, transport
 from keyspace.redis.commands import connection_class, renames
 
 _pools: dict[tuple, redis.ConnectionPool] = {}
@@ -52,11 +53,17 @@ class RedisTarget:
         return self.profile.identity
 
     @property
+    def sentinel(self) -> sentinel.SentinelSpec | None:
+        return sentinel.parse(self.url) if sentinel.is_sentinel_url(self.url) else None
+
+    @property
     def _parts(self) -> dict:
         return parse_url(self.url)
 
     @property
     def address(self) -> str:
+        if self.sentinel:
+            return self.sentinel.address
         parts = self._parts
         if "path" in parts:
             return f"unix:{parts['path']}"
@@ -67,10 +74,14 @@ class RedisTarget:
 
     @property
     def uses_tls(self) -> bool:
+        if self.sentinel:
+            return self.sentinel.tls
         return self.url.startswith("rediss://")
 
     @property
     def default_db(self) -> int:
+        if self.sentinel:
+            return self.sentinel.db
         return int(self._parts.get("db", 0) or 0)
 
 
@@ -96,6 +107,8 @@ def target_address() -> str:
 def current_transport() -> transport.Transport | None:
     """Whether the connection is encrypted, for the header; None when nothing is set."""
     url = profiles.current().url
+    if url and sentinel.is_sentinel_url(url):
+        return _sentinel_transport(url)
     return transport.describe(url) if url else None
 
 
@@ -157,6 +170,8 @@ def get_client(db: int | None = None) -> redis.Redis:
     RedisCluster (slot routing, keyspace.redis.cluster) when the URL names a cluster node."""
     target = current_target()
     db = target.default_db if db is None else int(db)
+    if target.sentinel:
+        return _sentinel_client(target, db)
     if _is_cluster(target):
         return _cluster_client(target, db)
     return _standalone_client(target, db)
@@ -209,7 +224,7 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False,
     """
     target = current_target()
     db = target.default_db if db is None else int(db)
-    if not subscriber and node is None and _is_cluster(target):
+    if not subscriber and node is None and not target.sentinel and _is_cluster(target):
         cluster.check_db(db)
         return cluster.async_client_for(target.url, _connection_options(target.url),
                                         _use_credentials)
@@ -222,12 +237,52 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False,
     options["retry"] = redis.asyncio.retry.Retry(NoBackoff(), retries, supported)
     if subscriber:
         options["socket_timeout"] = None
+    if target.sentinel:
+        return sentinel.get_async_client(target.url, db, options, _tls_options("rediss://"))
     pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)
     pool.connection_kwargs["db"] = db
     if node is not None:
         pool.connection_kwargs["host"], pool.connection_kwargs["port"] = node
     _use_credentials(pool)
     return redis.asyncio.Redis.from_pool(pool)
+
+
+def _sentinel_client(target: RedisTarget, db: int) -> redis.Redis:
+    """A Sentinel-managed primary (keyspace/redis/sentinel/): the same options as a plain
+    URL's, TLS ones applied to the data nodes when the URL asks for TLS."""
+    url = target.url
+    return sentinel.get_client(
+        url, db, lambda: (_connection_options(url), _tls_options("rediss://")),
+        _connection_settings(target))
+
+
+def _sentinel_transport(url: str) -> transport.Transport:
+    try:
+        tls = sentinel.parse(url).tls
+    except ValueError:  # refused at start-up; never a failing header
+        tls = False
+    if tls:
+        return transport.describe("rediss://")
+    return transport.Transport(False, "not encrypted",
+                               "The connections to the Sentinels and to Redis are not "
+                               "encrypted (add tls=true to the sentinel URL for TLS to Redis).")
+
+
+def current_sentinel(*, replicas: bool = False) -> sentinel.SentinelStatus | None:
+    """The Sentinel service shown (name, Sentinels, current primary), None for a plain URL;
+    never raises for Redis or the Sentinels being down."""
+    try:
+        target = current_target()
+        url = target.url
+        if not sentinel.is_sentinel_url(url):
+            return None
+        found = sentinel.status(url, _connection_settings(target))
+    except (RedisNotConfigured, ValueError):
+        return None
+    if replicas:
+        found = dataclasses.replace(
+            found, replicas=sentinel.replicas(url, _connection_settings(target)))
+    return found
 
 
 def reset_pools() -> None:
@@ -238,6 +293,7 @@ def reset_pools() -> None:
         _pools.clear()
     _overview_cache.clear()
     cluster.forget()
+    sentinel.forget()
     capability_cache.forget()
     credentials.forget()
     transport.forget()

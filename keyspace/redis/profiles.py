@@ -29,7 +29,7 @@ ENVIRONMENTS = ("", "development", "staging", "production")
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}\Z")
 DEFAULT_COLOURS = {"": "", "development": "#2f7d32", "staging": "#b26a00",
                    "production": "#b3261e"}
-SCHEMES = ("redis://", "rediss://", "unix://")
+SCHEMES = ("redis://", "rediss://", "unix://", "sentinel://", "redis+sentinel://")
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,13 @@ def problems_of(profile: Profile, where: str) -> list[str]:
     if not NAME.fullmatch(profile.name):
         found.append(f"{where}: the name must be 1-40 lower-case letters, digits, - or _, "
                      "starting with a letter or digit")
+    from keyspace.redis import sentinel
+
     if not profile.url.startswith(SCHEMES):
-        found.append(f"{where}: url must start with redis://, rediss:// or unix://")
+        found.append(f"{where}: url must start with redis://, rediss://, unix:// or "
+                     "sentinel://")
+    elif sentinel.is_sentinel_url(profile.url):
+        found += [p.replace("REDIS_URL", where) for p in sentinel.problems(profile.url)]
     if profile.environment not in ENVIRONMENTS:
         found.append(f"{where}: environment must be one of "
                      f"{', '.join(e for e in ENVIRONMENTS if e)} (or empty)")
@@ -221,7 +226,7 @@ def problems_of(profile: Profile, where: str) -> list[str]:
     for path in files:
         if path and not os.path.isfile(path):
             found.append(f"{where}: no such file: {path}")
-    if any(files) and not profile.url.startswith("rediss://"):
+    if any(files) and not profile.url.startswith(("rediss://", "sentinel", "redis+sentinel")):
         found.append(f"{where}: TLS files are set but the url is not rediss://")
     if profile.databases < 0:
         found.append(f"{where}: databases must be 0 or more")

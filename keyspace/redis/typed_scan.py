@@ -63,9 +63,23 @@ def filters_here() -> bool:
     Asks the connection's probe (cached); False when it cannot be told (Redis down: the page
     meets the error itself)."""
     try:
-        return bool(capabilities().lacks(SCAN_TYPE))
+        facts = capabilities()
+        if not facts.scan_type_checked:
+            from keyspace.redis.connection import get_client
+
+            _probe_scan_type(get_client())
+            facts.scan_type_checked = True
+        return bool(facts.lacks(SCAN_TYPE))
     except (redis.RedisError, ValueError):
         return False
+
+
+def _probe_scan_type(client: redis.Redis) -> None:
+    """One bucket's worth of SCAN with the TYPE option: Redis 5 (and some proxies) refuse it."""
+    try:
+        client.execute_command(*SCAN_TYPE_PROBE)
+    except redis.ResponseError as exc:
+        note_scan_type_refusal(exc)
 
 
 def filter_note() -> str | None:

@@ -11,7 +11,12 @@ from django.urls import reverse
 from keyspace.access import permissions
 from keyspace.conf import app_settings
 from keyspace.redis import profiles
-from keyspace.redis.connection import cluster_known, current_transport, target_address
+from keyspace.redis.connection import (
+    cluster_known,
+    current_sentinel,
+    current_transport,
+    target_address,
+)
 
 register = template.Library()
 
@@ -19,6 +24,12 @@ register = template.Library()
 @register.simple_tag
 def redis_address() -> str:
     return target_address()
+
+
+@register.simple_tag
+def redis_sentinel():
+    """The Sentinel service shown (name, current primary), None for a plain Redis URL."""
+    return current_sentinel()
 
 
 @register.simple_tag

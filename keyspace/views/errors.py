@@ -22,9 +22,9 @@ from keyspace.exceptions import (
     DashboardError,
     SignInRequired,
 )
-from keyspace.redis import profiles
+from keyspace.redis import profiles, sentinel
 from keyspace.redis.cluster import describe_failure as describe_cluster_failure
-from keyspace.redis.connection import RedisNotConfigured, target_address
+from keyspace.redis.connection import RedisNotConfigured, current_target, target_address
 from keyspace.views.rendering import wants_fragment
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,8 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
         return cluster_failure
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
+    if _failing_over(exc):
+        return 503, *sentinel.describe_failover(exc, _shown_url())
     if isinstance(exc, redis.TimeoutError):
         message = f"redis at {target_address()} timed out"
         if profiles.current().url.startswith("rediss://") and "connecting" in str(exc):
@@ -125,6 +127,60 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
             return 409, "Key changed type", "the key changed type meanwhile; reload to see it"
         return 502, "Redis refused", f"redis answered with an error: {text}"
     return None
+
+
+def _failing_over(exc: Exception) -> bool:
+    """A Sentinel failover, not a wrong password, missing credentials or a TLS problem (those
+    stay until someone fixes them, so they get their own page)."""
+    from keyspace.redis.credentials import CredentialsUnavailable
+
+    if isinstance(exc, redis.AuthenticationError | CredentialsUnavailable):
+        return False
+    if not sentinel.is_failover(exc, _shown_url()):
+        return False
+    return not (isinstance(exc, redis.ConnectionError)
+                and _connection_reason(exc).startswith("TLS:"))
+
+
+def _shown_db() -> int:
+    try:
+        return current_target().default_db
+    except (RedisNotConfigured, ValueError):
+        return 0
+
+
+def _shown_url() -> str:
+    try:
+        return current_target().url
+    except (RedisNotConfigured, ValueError):
+        return ""
+
+
+# Pages shown during a failover ask again this often, and recover by themselves.
+FAILOVER_RETRY_SECONDS = 2
+
+
+def _failover_context(request) -> dict:
+    """How the failover page retries: a full page reloads itself (a meta refresh, and a
+    poller for boosted navigation, whose swap leaves the head alone); a fragment polls the
+    failover status until a primary answers, then reloads its page, or, after a write, says
+    that nothing was done and the form can be sent again."""
+    htmx = getattr(request, "htmx", None)
+    if not wants_fragment(request):
+        page = request.get_full_path() if request.method == "GET" else ""
+    elif request.method == "GET":
+        try:
+            page = htmx.current_url_abs_path or ""
+        except ValueError:
+            page = ""
+    else:
+        page = ""
+    # The connection failing over is the current one: its own status URL.
+    status_url = reverse("keyspace:failover-status", kwargs={"db": _shown_db()})
+    if page:
+        status_url += "?" + urlencode({"next": page})
+    return {"failover": True, "retry_seconds": FAILOVER_RETRY_SECONDS,
+            "failover_status_url": status_url, "reload_page": bool(page)}
 
 
 def _to_sign_in(request):
@@ -160,7 +216,13 @@ def error_response(request, exc: Exception) -> HttpResponse | None:
         "status": status,
         "redis_unavailable": status == 503,
     }
+    if _failing_over(exc):
+        context.update(_failover_context(request))
     if wants_fragment(request):
         response = render(request, "keyspace/errors/_error.html", context, status=status)
-        return reswap(retarget(response, "#error-banner"), "innerHTML")
-    return render(request, "keyspace/errors/error_page.html", context, status=status)
+        response = reswap(retarget(response, "#error-banner"), "innerHTML")
+    else:
+        response = render(request, "keyspace/errors/error_page.html", context, status=status)
+    if context.get("failover"):
+        response["Retry-After"] = str(FAILOVER_RETRY_SECONDS)
+    return response

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from keyspace.access.permissions import VIEW, dashboard_view
 from keyspace.conf import app_settings
-from keyspace.redis.connection import current_target, current_transport, get_client
+from keyspace.redis.connection import (
+    current_sentinel,
+    current_target,
+    current_transport,
+    get_client,
+)
 from keyspace.services.server.clients import clients_panel
 from keyspace.services.server.overview import server_overview
 from keyspace.services.server.slowlog import slowlog_panel
@@ -24,6 +29,7 @@ def server_page(request, db: int):
     """The overview; its polling asks for the `live` fragment only."""
     overview = server_overview(get_client(db), current_target().address)
     context = _context(db, "overview", overview=overview, transport=current_transport(),
+                       sentinel=current_sentinel(replicas=True),
                        refresh_seconds=app_settings.SERVER_REFRESH_SECONDS)
     return render_page(request, "keyspace/server.html", context, fragment="live")
 

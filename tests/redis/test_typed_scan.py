@@ -18,6 +18,7 @@ from keyspace.redis.scanning import scan_keys
 from keyspace.redis.typed_scan import (
     NOT_SUPPORTED,
     SCAN_TYPE,
+    filters_here,
     keys_of_type,
     scan_type_refusal,
 )
@@ -77,12 +78,14 @@ def typed_keyspace(r) -> dict[str, set[bytes]]:
 
 
 def test_the_probe_finds_a_scan_without_type(settings, relay):
-    assert capabilities().lacks(SCAN_TYPE) is None  # the matrix's servers all have it
+    assert not filters_here()  # the matrix's servers all have it
     use_relay(settings, relay)
+    assert capabilities().lacks(SCAN_TYPE) is None and relay.refused == 0  # not asked yet
+    assert filters_here()  # a type filter asks, once
     assert capabilities().lacks(SCAN_TYPE) == NOT_SUPPORTED
     assert capabilities().reason(SCAN_TYPE).startswith("SCAN TYPE is not supported")
     assert relay.refused == 1
-    capabilities()
+    filters_here()
     assert relay.refused == 1  # asked once, then kept
 
 
@@ -198,11 +201,11 @@ def test_a_refusal_met_by_a_page_is_kept_and_the_page_still_answers(settings, r,
     say): the page meets the refusal, keeps it, and scans again with the filter here."""
     kinds = typed_keyspace(r)
     client = use_relay(settings, relay)
-    capabilities().missing.pop(SCAN_TYPE)
+    capabilities().scan_type_checked = True  # checked, and TYPE taken: so the facts say
     pages = all_pages(client, page_size=100, type_name="set", budget_ms=10_000)
     assert_exact_pages(pages, 100, kinds["set"])
     assert capabilities().lacks(SCAN_TYPE) == NOT_SUPPORTED
-    assert relay.refused == 2  # the probe's, and the first page's
+    assert relay.refused == 1  # the first page's
 
 
 # --- locked-down users behind an old server -----------------------------------------------------

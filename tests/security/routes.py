@@ -29,6 +29,7 @@ CLASSIFICATION = {
     "connection-delete": VIEW,
     "connection-home": VIEW,
     "unnamed": VIEW,
+    "failover-status": VIEW,
     "undo-edit": EDIT,
     "keyspace-browse": VIEW,
     "server-info": VIEW,
@@ -138,6 +139,8 @@ CASES = {
     "connection-delete": [Case("connection-delete", {"name": "SAVED"}, ok_status=403)],
     "connection-home": [Case("connection-home", {"name": "default"}, ok_status=302)],
     "unnamed": [Case("unnamed", {"rest": "0/"}, ok_status=302)],
+    # What the "failing over" page polls: a read (is there a primary that takes writes?).
+    "failover-status": [Case("failover-status", {"db": 0})],
     # A real copy, made fresh for each request (see url_of); undo is a POST (GET: 405).
     "undo-edit": [Case("undo-edit", {"token": "UNDO"}, ok_status=405)],
     # Starting and stopping an analysis are reads of Redis (a row and a job in the

@@ -170,7 +170,12 @@ def guarded(
                 if failed:  # it ran: report it, never run it twice
                     raise failed[0]
                 return capture.take(results, kept)
-            except redis.WatchError:
+            except redis.WatchError as exc:
+                if isinstance(exc.__context__, redis.ConnectionError):
+                    # redis-py says WatchError when the connection broke while watching (a
+                    # failover, a restart): whether the write ran is unknown, so the error
+                    # is reported and the edit never sent again.
+                    raise exc.__context__ from None
                 continue
             except redis.ResponseError as exc:
                 raise refused(exc) from exc

@@ -40,7 +40,9 @@
     const source = event.detail.elt;
     if (source && source.tagName === "FORM") stopped = false;
     const banner = document.getElementById("error-banner");
-    if (banner && source && !source.hasAttribute("data-auto-follow")) banner.textContent = "";
+    // The failover banner's own poller keeps it (it replaces the banner when Redis is back).
+    if (banner && source && !source.hasAttribute("data-auto-follow") &&
+        !source.hasAttribute("data-failover-poll")) banner.textContent = "";
   });
   document.addEventListener("htmx:historyRestore", function () { stopped = false; });
   document.addEventListener("htmx:afterSettle", function (event) {
