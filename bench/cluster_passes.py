@@ -11,7 +11,8 @@ compared. Target: the dashboard within 1.5x of the floor.
 - Delete: walk with a Delete that keeps no undo (more keys than undo keeps). Floor: the same
   paced SCAN on each primary, each step's keys unlinked in one pipeline on that primary.
   The keys are written again before each run, untimed.
-- Namespace count: count_step until complete. Floor: the paced SCAN of every primary.
+- Namespace count: count_step until complete. Floor: the paced SCAN of every primary, each
+  step's names grouped by their first ':' segment (as bench/checks/namespaces.py's raw count).
 
 Run: .venv/bin/python bench/cluster_passes.py [--keys 100000] [--repeat 5]
 """
@@ -61,6 +62,19 @@ def unlink_step(client, keys) -> None:
         for key in keys:
             pipe.unlink(key)
         pipe.execute()
+
+
+def grouped_scan(primaries) -> int:
+    """The paced SCAN with each step's names counted by their first segment."""
+    counts: dict[bytes, int] = {}
+
+    def group(_client, keys) -> None:
+        for key in keys:
+            segment = key.partition(b":")[0]
+            counts[segment] = counts.get(segment, 0) + 1
+
+    paced_scan(primaries, group)
+    return sum(counts.values())
 
 
 def dry_run(client) -> int:
@@ -140,7 +154,7 @@ def main() -> int:
             ]
             refill()
             results.append(measure("namespace count", lambda: namespace_count(client),
-                                   lambda: paced_scan(nodes), args.repeat))
+                                   lambda: grouped_scan(nodes), args.repeat))
         finally:
             reset_pools()
             cluster.stop()
