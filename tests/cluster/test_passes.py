@@ -201,3 +201,42 @@ def test_recommendations_read_every_primary(cluster_dashboard, r, client):
     names = [node.name for node in primaries(get_client(0))]
     assert "on every primary: " + ", ".join(names) in body
     assert body.count('id="rec-maxmemory-unset"') == 1  # one finding, not one per node
+
+
+@pytest.fixture
+def doomed_cluster(cluster_dashboard, cluster_holder):
+    yield cluster_dashboard
+    cluster_holder.discard()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_primary_killed_mid_analysis_fails_the_run_clearly(doomed_cluster, r, client,
+                                                             monkeypatch):
+    from keyspace.redis.per_primary import NodeStopped
+    from keyspace.services.analysis import runs
+
+    fill_strings(r, numbered("a:", 6000))
+    order = [p.name for p in primaries(get_client(0))]
+    victim = next(node for node in doomed_cluster.nodes if node.address == order[-1])
+    monkeypatch.setattr("keyspace.services.analysis.scan_pass.PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr("keyspace.services.analysis.scan_pass.BATCH_KEYS", 100)
+    analyse_for_real = runs.analyse
+
+    def killing(client, tally, *, on_progress, **options):
+        def report(done, total):
+            if victim.running:
+                victim.kill()  # before the pass reaches the last primary
+            return on_progress(done, total)
+
+        return analyse_for_real(client, tally, on_progress=report, **options)
+
+    monkeypatch.setattr(runs, "analyse", killing)
+    run = start_analysis(db=0)
+    with pytest.raises(NodeStopped):
+        run_analysis(run.pk)
+    run.refresh_from_db()
+    assert run.state == AnalysisRun.FAILED
+    assert victim.address in run.error and "stopped answering" in run.error, run.error
+    page = client.get(f"/c/default/db/0/analysis/{run.pk}/")
+    assert page.status_code == 200 and "The analysis failed" in page.content.decode()
+    assert victim.address in page.content.decode()
