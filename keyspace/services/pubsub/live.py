@@ -96,7 +96,12 @@ def _cluster_channel_list(client, pattern: bytes | None) -> ChannelList:
         numpat += node_numpat
         for name, count in node_counts.items():
             counts[name] = counts.get(name, 0) + count
-    shard_names, shard_counts = sharded.shard_channels(client, pattern)
+    try:
+        shard_names, shard_counts = sharded.shard_channels(client, pattern)
+    except redis.ResponseError as exc:
+        if not sharded.refused(exc):
+            raise
+        shard_names, shard_counts = [], {}  # a cluster of Redis 6: no sharded pub/sub
     shown = sorted(shard_names)[:MAX_LISTED_CHANNELS]
     return _listing(names, counts, numpat, in_cluster=True, shard_channels=[
         ChannelInfo(name, shard_counts.get(name, 0)) for name in shown])
