@@ -60,7 +60,6 @@ def test_hostile_names_over_every_slot_are_matched_exactly(cluster_dashboard, r)
     assert done.state == BulkJob.DONE and done.keys_changed == len(doomed)
     assert sum(r.exists(name) for name in doomed) == 0
     assert sum(r.exists(name) for name in kept) == len(kept)
-    assert "no undo" in done.note and "slots" in done.note  # said, not silently skipped
 
 
 def test_ttls_set_and_removed_on_every_primary(cluster_dashboard, r):
@@ -71,6 +70,71 @@ def test_ttls_set_and_removed_on_every_primary(cluster_dashboard, r):
     assert all(0 < r.ttl(name) <= 600 for name in names)
     done = run(BulkJob.PERSIST, BulkJob.PREFIX, b"t:")
     assert done.keys_changed == len(names) and all(r.ttl(name) == -1 for name in names)
+
+
+def test_a_change_over_every_primary_is_undone_slot_by_slot(cluster_dashboard, r, editor):
+    from keyspace.services.editing import pipeline
+
+    names = hostile_names(b"u:", 8)
+    for n, name in enumerate(names):
+        r.set(name, b"v%d" % n, ex=900 if n % 2 else None)
+    assert len(owners(r, names)) == 3
+    preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"u:")
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"u:", user=editor, preview=preview)
+    assert done.keys_changed == len(names) and done.undo_token, done.note
+    assert sum(r.exists(name) for name in names) == 0
+    pipeline.undo_edit(user=editor, token=done.undo_token)
+    assert [r.get(name) for name in names] == [b"v%d" % n for n in range(len(names))]
+    assert all((r.ttl(name) > 0) == bool(n % 2) for n, name in enumerate(names))
+
+
+def test_an_undo_over_slots_puts_nothing_back_if_a_key_changed(cluster_dashboard, r, editor):
+    from keyspace.services.editing import pipeline
+    from keyspace.services.editing.guard import Conflict
+    from keyspace.services.undo.records import find
+
+    names = numbered("c:", 200)
+    fill_strings(r, names)
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"c:", user=editor,
+               preview=run(BulkJob.COUNT, BulkJob.PREFIX, b"c:"))
+    r.set(names[-1], b"someone else's")
+    with pytest.raises(Conflict, match="nothing was undone"):
+        pipeline.undo_edit(user=editor, token=done.undo_token)
+    assert total(r) == 1 and find(done.undo_token) is not None
+
+
+def test_a_key_changed_during_an_undo_keeps_the_rest_for_later(cluster_dashboard, r, editor,
+                                                               monkeypatch):
+    """Another client writes between one slot's check and its write: the slots before it
+    stay put back, that slot and the rest are kept, and undoing again finishes the job."""
+    from keyspace.services.editing import guard, pipeline
+    from keyspace.services.editing.guard import Conflict
+    from keyspace.services.undo.records import find, kept_keys
+
+    names = numbered("p:", 100)
+    fill_strings(r, names)
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"p:", user=editor,
+               preview=run(BulkJob.COUNT, BulkJob.PREFIX, b"p:"))
+    calls = []
+
+    def meddle(client, keys):
+        calls.append(keys)
+        if len(calls) == 3:  # the third slot's keys, checked and about to be written
+            r.set(keys[0], b"meddled")
+
+    monkeypatch.setattr(guard, "before_write", meddle)
+    with pytest.raises(Conflict) as said:
+        pipeline.undo_edit(user=editor, token=done.undo_token)
+    put_back = sum(len(keys) for keys in calls[:2])
+    assert f"{put_back:,} of 100 keys were put back" in str(said.value), str(said.value)
+    record = find(done.undo_token)
+    left = [item.name for item in kept_keys(record)]
+    assert len(left) == 100 - put_back and calls[2][0] in left
+    assert sum(r.exists(name) for name in names) == put_back + 1  # and the meddled key
+    monkeypatch.setattr(guard, "before_write", None)
+    r.delete(calls[2][0])  # as the change left it: gone
+    pipeline.undo_edit(user=editor, token=done.undo_token)
+    assert all(r.get(name) == b"v" for name in names) and find(done.undo_token) is None
 
 
 def test_an_exact_name_in_a_cluster_keeps_its_undo(cluster_dashboard, r, editor):

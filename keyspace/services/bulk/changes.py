@@ -90,10 +90,6 @@ class Change:
         elif self.kept_bytes > app_settings.UNDO_MAX_TOTAL_BYTES:
             self._stop("no undo: the copies would pass DASHBOARD_UNDO_MAX_TOTAL_BYTES")
 
-    def stop_keeping(self, note: str) -> None:
-        """Keep no copies from now on (and none made so far): `note` says why."""
-        self._stop(note)
-
     def _stop(self, note: str) -> None:
         self.undo_note, self.kept = note, []
 

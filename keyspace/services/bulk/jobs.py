@@ -16,7 +16,6 @@ from keyspace.access import audit
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry, BulkJob
 from keyspace.redis import profiles
-from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.connection import get_client, target_address
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.services.bulk import changes
@@ -25,9 +24,6 @@ from keyspace.services.bulk.selection import Selection
 from keyspace.services.undo.capture import Capture
 from keyspace.services.undo.records import keep
 
-# An undo puts every key back in one transaction, which a cluster allows for one slot only.
-CLUSTER_NO_UNDO = ("no undo: in a Redis Cluster a bulk change's keys span slots, and an undo "
-                   "restores its keys in one transaction")
 STALE_SECONDS = 30
 QUEUED_STALE_SECONDS = 600
 
@@ -91,10 +87,7 @@ def run_job(job_id: int) -> dict:
             if target_address() != job.server:
                 raise RuntimeError(f"the worker points at {target_address()}, not "
                                    f"{job.server}")
-            client = get_client(job.db)
-            if change is not None and job.mode != BulkJob.EXACT and is_cluster_client(client):
-                change.stop_keeping(CLUSTER_NO_UNDO)
-            walk(client, selection_of(job), change, _reporter(job), progress)
+            walk(get_client(job.db), selection_of(job), change, _reporter(job), progress)
     except Exception as exc:
         if change is not None:
             progress.changed = change.changed
