@@ -48,23 +48,6 @@ class OnlyDatabaseZero(DashboardError):
         super().__init__(f"a Redis Cluster has database 0 only, not {db}")
 
 
-class NotInCluster(DashboardError):
-    """A feature not made for a cluster yet (it works on one server's keyspace)."""
-
-    status = 501
-    title = "Not available in a cluster"
-
-    def __init__(self, feature: str):
-        super().__init__(f"{feature} is not yet available in a Redis Cluster: it works on one "
-                         "server's keys, and a cluster spreads them over several primaries. "
-                         "The key list, key pages, edits and the Cluster tab are.")
-
-
-def refuse_in_cluster(client, feature: str) -> None:
-    if isinstance(client, RedisCluster):
-        raise NotInCluster(feature)
-
-
 def forget() -> None:
     """Drop what is known and every cluster client (tests that point elsewhere)."""
     with _lock:

@@ -209,7 +209,8 @@ def _standalone_client(target: RedisTarget, db: int) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redis.asyncio.Redis:
+def get_async_client(db: int | None = None, *, subscriber: bool = False,
+                     node: tuple[str, int] | None = None) -> redis.asyncio.Redis:
     """A fresh asyncio client; the caller closes it with `aclose()` (it is bound to a loop).
     In a cluster, a redis.asyncio RedisCluster, except for a subscriber: classic pub/sub
     reaches every node's subscribers, so one node's connection serves it.
@@ -217,10 +218,13 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
     A `subscriber` client waits for messages as long as it takes and never reconnects
     silently: redis-py would resubscribe by itself, and the messages lost meanwhile would go
     unnoticed, so a dropped connection must reach the caller as an error.
+
+    `node` (host, port): a plain client to that node of the cluster instead of the URL's (a
+    sharded subscriber, on the primary owning its channels' slot), with the same options.
     """
     target = current_target()
     db = target.default_db if db is None else int(db)
-    if not subscriber and not target.sentinel and _is_cluster(target):
+    if not subscriber and node is None and not target.sentinel and _is_cluster(target):
         cluster.check_db(db)
         return cluster.async_client_for(target.url, _connection_options(target.url),
                                         _use_credentials)
@@ -237,6 +241,8 @@ def get_async_client(db: int | None = None, *, subscriber: bool = False) -> redi
         return sentinel.get_async_client(target.url, db, options, _tls_options("rediss://"))
     pool = redis.asyncio.ConnectionPool.from_url(target.url, **options)
     pool.connection_kwargs["db"] = db
+    if node is not None:
+        pool.connection_kwargs["host"], pool.connection_kwargs["port"] = node
     _use_credentials(pool)
     return redis.asyncio.Redis.from_pool(pool)
 

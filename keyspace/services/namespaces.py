@@ -12,6 +12,9 @@ one is cut and tagged with a digest of the whole, so folders stay apart), and a 
 names, sample keys and prefix together stay under STATE_BYTES (folders past that are summed
 as untracked). So one user holds at most MAX_COUNTS_PER_USER x STATE_BYTES, for
 STATE_TIMEOUT_SECONDS.
+
+In a Redis Cluster each primary is scanned in turn (keyspace.redis.per_primary): the state
+keeps which one and its cursor, and the fraction scanned weighs each primary by its keys.
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ import redis
 from django.core.cache import cache
 
 from keyspace.conf import app_settings
-from keyspace.redis import profiles
+from keyspace.redis import per_primary, profiles
 from keyspace.redis.capabilities import limited_keys
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.keynames import escape_glob
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scanning import readable_keys, scanned_fraction
@@ -60,14 +62,25 @@ class NamespaceCount:
     untracked: int = 0
     total_keys: int = 0
     scan_count: int = 0  # the pace reached (0: none yet, judged from a few names)
+    node: int = 0  # the primary being scanned, in slot order (a standalone server: 0 of 1)
+    node_sizes: tuple[int, ...] = ()  # DBSIZE of each primary, at the last step
 
     @property
     def complete(self) -> bool:
-        return self.started and self.cursor == 0
+        return self.started and self.cursor == 0 and self.node >= len(self.node_sizes) - 1
 
     @property
     def fraction(self) -> float:
-        return 1.0 if self.complete else scanned_fraction(self.cursor)
+        if self.complete:
+            return 1.0
+        sizes = self.node_sizes
+        if len(sizes) <= 1:
+            return scanned_fraction(self.cursor)
+        total = sum(sizes)
+        if not total:
+            return self.node / len(sizes)
+        index = min(self.node, len(sizes) - 1)
+        return (sum(sizes[:index]) + scanned_fraction(self.cursor) * sizes[index]) / total
 
     @property
     def matched(self) -> int:
@@ -135,31 +148,42 @@ def count_step(client: redis.Redis, state: NamespaceCount, budget_ms: float,
     """Scan for about `budget_ms`, fold the keys into the counts, and save the state.
     `readable_only`: names the user's ACL key patterns refuse are not counted (None: when the
     connection's probe found such patterns)."""
-    refuse_in_cluster(client, "Namespace counts")
     if readable_only is None:
         readable_only = limited_keys()
     match = escape_glob(state.prefix) + b"*" if state.prefix else None
     started = time.perf_counter()
-    with client.pipeline(transaction=False) as pipe:
-        pipe.dbsize()
-        if not state.scan_count:
-            pipe.scan(state.cursor, count=PROBE_COUNT)
-        state.total_keys, *probe = pipe.execute()
-    if probe:
-        state.scan_count = count_for_names(probe[0][1], FIRST_COUNT)
-    pacer = Pacer(state.scan_count, ceiling=MAX_COUNT)
+    nodes = per_primary.nodes(client)
+    state.node_sizes = tuple(per_primary.sizes(client, nodes))
+    state.total_keys = sum(state.node_sizes)
+    state.node = min(state.node, len(nodes) - 1)  # fewer primaries since (a resharding)
     while not state.complete:
-        state.cursor, keys = pacer.call(
-            lambda count: client.scan(state.cursor, match=match, count=count))
-        state.scan_count = pacer.count
-        state.started = True
-        _fold(state, readable_keys(client, keys) if readable_only else keys)
+        node = nodes[state.node]
+        with per_primary.watching(client, node):
+            _count_node(node.client, state, match, readable_only, started, budget_ms)
+        if state.started and state.cursor == 0 and not state.complete:
+            state.node, state.started = state.node + 1, False  # on to the next primary
         if (time.perf_counter() - started) * 1000 >= budget_ms:
             break
     slot = _slot_of(state.token)
     if slot is not None:
         cache.set(_slot_key(state.owner, slot), state, STATE_TIMEOUT_SECONDS)
     return state
+
+
+def _count_node(client: redis.Redis, state: NamespaceCount, match: bytes | None,
+                readable_only: bool, started: float, budget_ms: float) -> None:
+    """Scan one node from the state's cursor until its end or the budget's."""
+    if not state.scan_count:
+        state.scan_count = count_for_names(client.scan(0, count=PROBE_COUNT)[1], FIRST_COUNT)
+    pacer = Pacer(state.scan_count, ceiling=MAX_COUNT)
+    while True:
+        state.cursor, keys = pacer.call(
+            lambda count: client.scan(state.cursor, match=match, count=count))
+        state.scan_count = pacer.count
+        state.started = True
+        _fold(state, readable_keys(client, keys) if readable_only else keys)
+        if state.cursor == 0 or (time.perf_counter() - started) * 1000 >= budget_ms:
+            return
 
 
 def _fold(state: NamespaceCount, keys: list[bytes]) -> None:

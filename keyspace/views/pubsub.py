@@ -17,6 +17,7 @@ from keyspace.access.permissions import EDIT, VIEW, dashboard_view
 from keyspace.conf import app_settings
 from keyspace.display import human_bytes
 from keyspace.exceptions import BadRequest
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import parse_escaped, to_escaped
 from keyspace.services.editing.inputs import BytesValueField, EditForm, encoding_field
@@ -50,9 +51,10 @@ _batch_events: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
 def parse_subscription(params) -> Subscription:
     channels = _names(params.getlist("channel"))
     patterns = _names(params.getlist("pattern"))
-    if len(channels) + len(patterns) > MAX_SUBSCRIPTIONS:
+    shards = _names(params.getlist("shard"))
+    if len(channels) + len(patterns) + len(shards) > MAX_SUBSCRIPTIONS:
         raise BadRequest(f"at most {MAX_SUBSCRIPTIONS} channels and patterns at once")
-    return Subscription(channels=channels, patterns=patterns)
+    return Subscription(channels=channels, patterns=patterns, shards=shards)
 
 
 def _names(texts: list[str]) -> tuple[bytes, ...]:
@@ -70,6 +72,7 @@ def _subscription_links(subscription: Subscription) -> list[dict]:
     """Each subscription with the query string that drops just that one."""
     items = [("channel", name) for name in subscription.channels]
     items += [("pattern", name) for name in subscription.patterns]
+    items += [("shard", name) for name in subscription.shards]
     links = []
     for kind, name in items:
         others = [(k, to_escaped(n)) for k, n in items if (k, n) != (kind, name)]
@@ -90,7 +93,8 @@ def pubsub_page(request, db: int):
         "query": request.GET.urlencode(),
         "notify_flags": notify_flags,
         "notify_unknown": notify_unknown,
-        "publish_form": PublishForm(),
+        "publish_form": PublishForm(in_cluster=is_cluster_client(client)),
+        "in_cluster": is_cluster_client(client),
         "channel_filter": request.GET.get("filter", ""),
         "max_shown": app_settings.PUBSUB_MAX_SHOWN,
     }
@@ -112,6 +116,16 @@ class PublishForm(EditForm):
     message = BytesValueField(label="Message")
     message_encoding = encoding_field()
 
+    sharded = forms.BooleanField(
+        required=False, label="Sharded (SPUBLISH)",
+        help_text="delivered by the primary serving the channel's slot to its SSUBSCRIBE "
+                  "subscribers")
+
+    def __init__(self, *args, in_cluster: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not in_cluster:
+            del self.fields["sharded"]
+
     def clean_channel(self) -> bytes:
         channel = parse_escaped(self.cleaned_data["channel"])
         if not channel or len(channel) > MAX_NAME_BYTES:
@@ -121,7 +135,9 @@ class PublishForm(EditForm):
 
 @dashboard_view(EDIT, audit_as="publish")
 def pubsub_publish(request, db: int):
-    form = PublishForm(request.POST if request.method == "POST" else None)
+    in_cluster = is_cluster_client(get_client(db))
+    form = PublishForm(request.POST if request.method == "POST" else None,
+                       in_cluster=in_cluster)
     context = {"db": db, "publish_form": form}
     status = 200
     if form.is_bound:
@@ -130,7 +146,8 @@ def pubsub_publish(request, db: int):
         with audited(request.user, db=db, operation="publish", key=channel) as trail:
 
             def run(data: dict) -> int:
-                delivered = publish(get_client(db), data["channel"], data["message"])
+                delivered = publish(get_client(db), data["channel"], data["message"],
+                                    sharded_channel=bool(data.get("sharded")))
                 trail["detail"] = f"{delivered} subscribers received it"
                 return delivered
 

@@ -15,7 +15,6 @@ from keyspace.access.confirmations import CONNECTION_NOT_TYPED, typed_connection
 from keyspace.access.permissions import EDIT, VIEW, dashboard_view
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry, BulkJob
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer import formats
@@ -58,7 +57,6 @@ async def export_download(request, db: int):
     if not form.is_valid():
         raise BadRequest("say which keys to export: " + ", ".join(sorted(form.errors)))
     data = form.cleaned_data
-    refuse_in_cluster(get_client(db), "Export")
     selection = Selection(data["mode"], data["text"], data["type_name"])
     user = await request.auser()
     await sync_to_async(audit.record)(user, db=db, operation="export", key=None,

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.models import AnalysisRun
-from keyspace.redis import profiles
-from keyspace.redis.cluster import refuse_in_cluster
+from keyspace.redis import per_primary, profiles
 from keyspace.redis.connection import get_client, target_address
 
 from .results import RESULT_VERSION
@@ -37,7 +36,6 @@ def start_analysis(*, db: int, sample_size: int | None = None, user=None) -> Ana
     """A new run of `db` queued for the worker, or the one already under way there."""
     from keyspace.tasks import analyse_database
 
-    refuse_in_cluster(get_client(db), "The analysis")
     scope = profiles.job_scope()
     abandon_stale_runs()
     with transaction.atomic():
@@ -110,24 +108,32 @@ def _pass(run: AnalysisRun):
         return AnalysisRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
     try:
-        progress(0, client.dbsize())
+        progress(0, per_primary.population(client))
         outcome = analyse(client, tally, memory_samples=app_settings.ANALYSIS_MEMORY_SAMPLES,
                           sample_size=run.sample_size, on_progress=progress)
         return outcome, tally, _info_memory(client)
     finally:
         # A worker waits idle between jobs: it keeps no connection to the Redis it inspects.
-        client.connection_pool.disconnect()
+        for node in per_primary.nodes(client):
+            node.client.connection_pool.disconnect()
+
+
+_SUMMED = ("used_memory", "used_memory_dataset", "used_memory_overhead", "used_memory_rss")
 
 
 def _info_memory(client) -> dict:
-    """What the server says it uses, to set beside what the pass accounted for."""
+    """What the server says it uses, to set beside what the pass accounted for; in a cluster,
+    the primaries' figures added up (a ratio is one node's, so it is left out)."""
+    nodes = per_primary.nodes(client)
     try:
-        info = client.info("memory")
+        infos = [node.client.info("memory") for node in nodes]
     except Exception:  # noqa: BLE001 - an ACL user may not have INFO: the page says so
         return {}
-    wanted = ("used_memory", "used_memory_dataset", "used_memory_overhead",
-              "used_memory_rss", "mem_fragmentation_ratio")
-    return {name: info[name] for name in wanted if name in info}
+    if len(infos) == 1:
+        wanted = (*_SUMMED, "mem_fragmentation_ratio")
+        return {name: infos[0][name] for name in wanted if name in infos[0]}
+    return {name: sum(info[name] for info in infos) for name in _SUMMED
+            if all(name in info for info in infos)}
 
 
 def _about(run: AnalysisRun, outcome, info: dict) -> dict:

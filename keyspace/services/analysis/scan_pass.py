@@ -7,6 +7,10 @@ A server that refuses MEMORY (an ACL user without it) still gets a pass: sizes a
 estimated from the key's length and marked as estimates. One that refuses OBJECT gets
 "unknown" encodings. A sample is a partial scan: SCAN's order follows the hash of the names,
 so the first N keys are as good as N picked at random.
+
+In a Redis Cluster each primary is walked in turn through its own plain client
+(keyspace.redis.per_primary): DBSIZE and progress add the primaries up, and a sample takes
+its keys from every primary, each its share by its DBSIZE.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 
 import redis
 
+from keyspace.redis import per_primary
 from keyspace.redis.pacing import MAX_COUNT, Pacer
 from keyspace.units import registry
 
@@ -64,38 +69,75 @@ def analyse(
     PROGRESS_SECONDS and stops the pass by returning True (a cancellation)."""
     started = time.perf_counter()
     can = _Capabilities()
-    population = client.dbsize()
-    pacer = Pacer(FIRST_COUNT, ceiling=MAX_COUNT)
-    cursor, scanned, cancelled, reported = 0, 0, False, started
-    pending: list[bytes] = []
-    with Wire(client) as wire:
-        while True:
-            room = None if sample_size is None else sample_size - scanned - len(pending)
-            cursor, keys = pacer.call(lambda count, at=cursor: wire.scan(at, count), room=room)
-            pending.extend(keys if room is None else keys[:room])
-            ended = cursor == 0 or (room is not None and len(keys) >= room)
-            # SCAN steps stay small (paced); the metadata goes in batches of BATCH_KEYS, so a
-            # slow round trip (a busy machine) does not multiply the trips.
-            if len(pending) < BATCH_KEYS and not ended:
-                continue
-            for facts in _read_facts(wire, pending, can, memory_samples):
-                tally.add(facts)
-            scanned += len(pending)
-            pending = []
-            if ended:
+    nodes = per_primary.nodes(client)
+    walk = _Walk(client, tally, can, memory_samples, on_progress, started)
+    for node, limit in zip(nodes, _limits(client, nodes, sample_size), strict=True):
+        with per_primary.watching(client, node):
+            if walk.node(node.client, limit):
                 break
-            if time.perf_counter() - reported >= PROGRESS_SECONDS:
-                reported = time.perf_counter()
-                population = client.dbsize()
-                if on_progress(scanned, population):
-                    cancelled = True
-                    break
     tally.roll_up()
     return PassOutcome(
-        population=client.dbsize(), scanned=scanned, complete=not cancelled,
-        cancelled=cancelled, memory_measured=can.memory, encodings_known=can.encoding,
-        unreadable=can.unreadable, seconds=time.perf_counter() - started,
+        population=per_primary.population(client), scanned=walk.scanned,
+        complete=not walk.cancelled, cancelled=walk.cancelled, memory_measured=can.memory,
+        encodings_known=can.encoding, unreadable=can.unreadable,
+        seconds=time.perf_counter() - started,
     )
+
+
+def _limits(client, nodes: list, sample_size: int | None) -> list[int | None]:
+    """How many keys the pass has scanned when it leaves each node: a sample's share of each
+    primary by its DBSIZE, cumulated (None: the whole node)."""
+    if sample_size is None:
+        return [None] * len(nodes)
+    if len(nodes) == 1:
+        return [sample_size]
+    sizes = per_primary.sizes(client, nodes)
+    total, so_far, limits = max(1, sum(sizes)), 0, []
+    for size in sizes:
+        so_far += size
+        limits.append(round(sample_size * so_far / total))
+    limits[-1] = sample_size
+    return limits
+
+
+class _Walk:
+    """The pass's running totals over the nodes it walks (one on a standalone server)."""
+
+    def __init__(self, client, tally: Tally, can: _Capabilities, samples: int, on_progress,
+                 started: float):
+        self.client, self.tally, self.can, self.samples = client, tally, can, samples
+        self.on_progress = on_progress
+        self.scanned, self.cancelled, self.reported = 0, False, started
+
+    def node(self, client: redis.Redis, limit: int | None) -> bool:
+        """Walk one node's keyspace until its end, or until `limit` keys are scanned in all
+        (a sample); True when the pass was cancelled."""
+        pacer = Pacer(FIRST_COUNT, ceiling=MAX_COUNT)
+        cursor, pending = 0, []
+        with Wire(client) as wire:
+            while True:
+                room = None if limit is None else limit - self.scanned - len(pending)
+                if room is not None and room <= 0:
+                    return False
+                cursor, keys = pacer.call(lambda count, at=cursor: wire.scan(at, count),
+                                          room=room)
+                pending.extend(keys if room is None else keys[:room])
+                ended = cursor == 0 or (room is not None and len(keys) >= room)
+                # SCAN steps stay small (paced); the metadata goes in batches of BATCH_KEYS,
+                # so a slow round trip (a busy machine) does not multiply the trips.
+                if len(pending) < BATCH_KEYS and not ended:
+                    continue
+                for facts in _read_facts(wire, pending, self.can, self.samples):
+                    self.tally.add(facts)
+                self.scanned += len(pending)
+                pending = []
+                if ended:
+                    return False
+                if time.perf_counter() - self.reported >= PROGRESS_SECONDS:
+                    self.reported = time.perf_counter()
+                    if self.on_progress(self.scanned, per_primary.population(self.client)):
+                        self.cancelled = True
+                        return True
 
 
 def _read_facts(wire: Wire, keys: list[bytes], can: _Capabilities, samples: int) -> list[KeyFacts]:

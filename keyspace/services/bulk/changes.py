@@ -2,7 +2,10 @@
 
 Each batch (at most BATCH keys) is one transaction: the change itself and, while the job
 still may keep copies for undo, each key's DUMP and PTTL before and after it (the same copies
-an edit keeps, `keyspace.services.undo`). Copies stop, and the job says why, as soon as a key
+an edit keeps, `keyspace.services.undo`). In a Redis Cluster a transaction holds one slot's
+keys, so while copies are kept a batch is one transaction per slot, on the primary serving it;
+without copies each primary's keys go in one pipeline (each command changes one key, so the
+transaction added nothing). Copies stop, and the job says why, as soon as a key
 is too large to copy or the job has changed more keys, or copied more bytes, than undo keeps.
 """
 
@@ -11,6 +14,8 @@ from __future__ import annotations
 import redis
 
 from keyspace.conf import app_settings
+from keyspace.redis import per_primary
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.undo.capture import MAX_ELEMENTS, Capture
 from keyspace.units import registry
 
@@ -23,6 +28,7 @@ class Change:
     def __init__(self, *, keep_undo: bool):
         self.kept: list = []
         self.kept_bytes = 0
+        self.changed = 0  # so far, over every batch (a pass that fails midway says it)
         self.undo_note = "" if keep_undo else (
             f"no undo: more than {app_settings.BULK_UNDO_MAX_KEYS:,} keys")
 
@@ -32,7 +38,21 @@ class Change:
 
     def apply(self, client: redis.Redis, keys: list[bytes]) -> int:
         """Change `keys`; how many Redis says it changed."""
+        if is_cluster_client(client):
+            return self._apply_in_cluster(client, keys)
         return sum(self._batch(client, keys[i : i + BATCH]) for i in range(0, len(keys), BATCH))
+
+    def _apply_in_cluster(self, client, keys: list[bytes]) -> int:
+        done = 0
+        for node, node_keys in per_primary.by_node(client, keys):
+            for i in range(0, len(node_keys), BATCH):
+                batch = node_keys[i : i + BATCH]
+                if not self.keeping:
+                    done += self._batch(node, batch, transaction=False)
+                    continue
+                for slot_node, slot_keys in per_primary.by_slot(client, batch):
+                    done += self._batch(slot_node, slot_keys)
+        return done
 
     def queue(self, pipe, keys: list[bytes]) -> None:
         raise NotImplementedError
@@ -40,10 +60,10 @@ class Change:
     def counted(self, replies: list) -> int:
         return sum(int(reply) for reply in replies)
 
-    def _batch(self, client, keys: list[bytes]) -> int:
+    def _batch(self, client, keys: list[bytes], *, transaction: bool = True) -> int:
         if self.keeping:
             self._check_sizes(client, keys)
-        pipe = client.pipeline(transaction=True)
+        pipe = client.pipeline(transaction=transaction)
         keeping = self.keeping
         if keeping:
             Capture.queue_before(pipe, keys)
@@ -52,11 +72,15 @@ class Change:
             Capture.queue_after(pipe, keys)
         results = pipe.execute()
         if not keeping:
-            return self.counted(results)
+            return self._count(self.counted(results))
         capture = Capture()
         replies = capture.take(results, keys)
         self._keep(capture.keys)
-        return self.counted(replies)
+        return self._count(self.counted(replies))
+
+    def _count(self, changed: int) -> int:
+        self.changed += changed
+        return changed
 
     def _keep(self, copies: list) -> None:
         self.kept.extend(copies)

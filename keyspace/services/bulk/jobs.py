@@ -16,7 +16,6 @@ from keyspace.access import audit
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry, BulkJob
 from keyspace.redis import profiles
-from keyspace.redis.cluster import refuse_in_cluster
 from keyspace.redis.connection import get_client, target_address
 from keyspace.redis.keynames import decode_key, encode_key
 from keyspace.services.bulk import changes
@@ -37,8 +36,6 @@ def start(*, db: int, action: str, selection: Selection, user=None, ttl_seconds=
           preview: BulkJob | None = None) -> BulkJob:
     """A job queued for the worker."""
     from keyspace.tasks import bulk_job
-
-    refuse_in_cluster(get_client(db), "Bulk changes and imports")
 
     abandon_stale_jobs()
     job = BulkJob.objects.create(
@@ -84,15 +81,19 @@ def run_job(job_id: int) -> dict:
         with profiles.for_job(job):
             return run_import(job)
     change = _change(job)
+    progress = Progress()  # how far it got, kept when the pass fails midway
     try:
         with profiles.for_job(job):
             if target_address() != job.server:
                 raise RuntimeError(f"the worker points at {target_address()}, not "
                                    f"{job.server}")
-            progress = walk(get_client(job.db), selection_of(job), change, _reporter(job))
+            walk(get_client(job.db), selection_of(job), change, _reporter(job), progress)
     except Exception as exc:
-        _finish(job, BulkJob.FAILED, Progress(), change, error=f"{exc.__class__.__name__}: "
-                f"{exc}"[:500])
+        if change is not None:
+            progress.changed = change.changed
+        done = f" ({progress.changed:,} keys changed before)" if progress.changed else ""
+        _finish(job, BulkJob.FAILED, progress, change,
+                error=f"{exc.__class__.__name__}: {exc}{done}"[:500])
         raise
     state = BulkJob.CANCELLED if progress.cancelled else BulkJob.DONE
     _finish(job, state, progress, change)

@@ -1,7 +1,10 @@
 """One pass over the keys a selection matches: SCAN paced as every scan is, each step's keys
 checked against the selection, then counted (a dry run) or changed in small pipelined
 batches. Nothing grows with the number of keys but the sample and the undo copies, both
-bounded."""
+bounded.
+
+In a Redis Cluster the pass scans each primary in turn (keyspace.redis.per_primary); the
+progress adds the primaries up, and changes go to each key's slot (see changes.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from keyspace.redis import per_primary
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.scan_tokens import scanned_fraction
 from keyspace.redis.typed_scan import filters_here, scan_step
@@ -33,29 +37,48 @@ class Progress:
 
 
 def walk(client: redis.Redis, selection: Selection, change: Change | None,
-         on_progress: Callable[[Progress], bool]) -> Progress:
+         on_progress: Callable[[Progress], bool], progress: Progress | None = None) -> Progress:
     """Count (no `change`) or change every key `selection` matches. `on_progress` is called
-    about every PROGRESS_SECONDS and stops the pass by returning True."""
-    progress = Progress(population=client.dbsize())
+    about every PROGRESS_SECONDS and stops the pass by returning True. `progress` (filled in
+    as the pass goes) says how far it got when it raises."""
+    progress = progress if progress is not None else Progress()
+    nodes = per_primary.nodes(client)
+    sizes = per_primary.sizes(client, nodes)
+    progress.population = sum(sizes)
     if selection.mode == "exact":
         _step(client, selection, change, progress, [selection.text], typed=False)
         progress.scanned = progress.population
         return progress
-    pacer, cursor, reported = Pacer(FIRST_COUNT), 0, time.perf_counter()
+    clock = [time.perf_counter()]
+    before = 0
+    for node, size in zip(nodes, sizes, strict=True):
+        with per_primary.watching(client, node):
+            if _walk_node(client, node.client, selection, change, progress, on_progress,
+                          before, size, clock):
+                return progress
+        before += size
+    progress.scanned = progress.population
+    return progress
+
+
+def _walk_node(client, node: redis.Redis, selection: Selection, change: Change | None,
+               progress: Progress, on_progress, before: int, size: int, clock: list) -> bool:
+    """One node's scan (`node` is `client` on a standalone server); True when cancelled."""
+    pacer, cursor = Pacer(FIRST_COUNT), 0
     type_name = selection.type_name or None
     here = bool(type_name) and filters_here()  # no TYPE option on this server's SCAN
     while True:
         cursor, keys = pacer.call(lambda count, at=cursor: scan_step(
-            client, at, match=selection.pattern, count=count, type_name=type_name, here=here))
+            node, at, match=selection.pattern, count=count, type_name=type_name, here=here))
         _step(client, selection, change, progress, keys, typed=True)
-        progress.scanned = int(progress.population * (scanned_fraction(cursor) if cursor else 1))
+        progress.scanned = before + int(size * (scanned_fraction(cursor) if cursor else 1))
         if cursor == 0:
-            return progress
-        if time.perf_counter() - reported >= PROGRESS_SECONDS:
-            reported = time.perf_counter()
+            return False
+        if time.perf_counter() - clock[0] >= PROGRESS_SECONDS:
+            clock[0] = time.perf_counter()
             if on_progress(progress):
                 progress.cancelled = True
-                return progress
+                return True
 
 
 def _step(client, selection, change, progress, keys, *, typed: bool) -> None:
@@ -66,7 +89,8 @@ def _step(client, selection, change, progress, keys, *, typed: bool) -> None:
     if change is None:
         progress.sample.extend(keys[: SAMPLE_SIZE - len(progress.sample)])
     elif keys:
-        progress.changed += change.apply(client, keys)
+        change.apply(client, keys)
+        progress.changed = change.changed
 
 
 def _present(client, keys: list[bytes], type_name: str) -> list[bytes]:

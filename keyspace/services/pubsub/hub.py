@@ -16,6 +16,8 @@ API (everything runs on the event loop of the ASGI server)::
                 item.skipped               # messages received but not handed out (older)
                 item.per_second            # the subscription's arrival rate lately
 
+- `shards`: sharded channels (SSUBSCRIBE), all served by one primary in a cluster (see
+  shards.by_primary); a reader subscribes to them on that primary.
 - Viewers of the same (Redis target, db, channels, patterns) share one connection and one
   parse; the first viewer opens it, the last one to leave closes it (`hub.connections()`
   counts the open ones in this process). Channel and pattern order and repeats do not matter.
@@ -69,14 +71,16 @@ class Hub:
     @contextlib.asynccontextmanager
     async def subscribe(self, db: int, *, channels: Iterable[bytes | str] = (),
                         patterns: Iterable[bytes | str] = (),
+                        shards: Iterable[bytes | str] = (),
                         keep: int | None = None) -> AsyncIterator[Feed]:
-        channels, patterns = _names(channels), _names(patterns)
-        if not (channels or patterns):
+        channels, patterns, shards = _names(channels), _names(patterns), _names(shards)
+        if not (channels or patterns or shards):
             raise ValueError("subscribe to at least one channel or pattern")
-        key = (id(asyncio.get_running_loop()), current_target().key, db, channels, patterns)
+        key = (id(asyncio.get_running_loop()), current_target().key, db, channels, patterns,
+               shards)
         shared = self._shared.get(key)
         if shared is None or shared.finished:
-            shared = self._shared[key] = SharedReader(db, channels, patterns)
+            shared = self._shared[key] = SharedReader(db, channels, patterns, shards)
             shared.start()
         feed = shared.join(keep or default_keep())
         try:

@@ -14,9 +14,10 @@ from keyspace.display import bytes_to_text, pretty_json, readable_text
 class Subscription:
     channels: tuple[bytes, ...] = ()
     patterns: tuple[bytes, ...] = ()
+    shards: tuple[bytes, ...] = ()  # sharded channels (SSUBSCRIBE)
 
     def __bool__(self) -> bool:
-        return bool(self.channels or self.patterns)
+        return bool(self.channels or self.patterns or self.shards)
 
 
 @dataclass(frozen=True)

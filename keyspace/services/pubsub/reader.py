@@ -13,6 +13,10 @@ PUBLISH calls on the server between the two subscriptions (counted by Redis, see
 less the messages received in between. Other channels' PUBLISHes count too, so it is an
 upper bound, exact when only this subscription's channels are published to; unknown when
 INFO is refused or Redis restarted.
+
+Sharded channels (SSUBSCRIBE, keyspace.services.pubsub.shards) are read the same way, on the
+primary serving their slot; a reader holds one primary's shard channels. When the slot moves
+(Redis says `sunsubscribe`) or the primary drops, it reconnects to wherever the slot is now.
 """
 
 from __future__ import annotations
@@ -26,24 +30,26 @@ import time
 import hiredis
 import redis
 
+from keyspace.services.pubsub import shards as sharded
 from keyspace.services.pubsub.feed import Feed
 from keyspace.services.pubsub.messages import Message, Status
 from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.services.pubsub.wire import READ_SIZE, Handshake, Wire
 
-_MESSAGES = (b"message", b"pmessage")
+_MESSAGES = (b"message", b"pmessage", b"smessage")
 # A full read's worth waiting unread in the kernel, or a quarter of the kernel's receive
 # buffer while that is still small: the reader is behind Redis. (Smaller backlogs come and go
 # with every pause of the process and cost Redis little.)
 BEHIND_BYTES = READ_SIZE
-_CONFIRMATIONS = (b"subscribe", b"psubscribe")
+_CONFIRMATIONS = (b"subscribe", b"psubscribe", b"ssubscribe")
 SUBSCRIBED = Status("subscribed")
 _serials = itertools.count(1)
 
 
 class SharedReader:
-    def __init__(self, db: int, channels: tuple[bytes, ...], patterns: tuple[bytes, ...]):
-        self.db, self.channels, self.patterns = db, channels, patterns
+    def __init__(self, db: int, channels: tuple[bytes, ...], patterns: tuple[bytes, ...],
+                 shards: tuple[bytes, ...] = ()):
+        self.db, self.channels, self.patterns, self.shards = db, channels, patterns, shards
         self.viewers: set[Feed] = set()
         self.ring: collections.deque = collections.deque(maxlen=1)  # reply lists
         self.stamps: collections.deque = collections.deque(maxlen=1)  # (total, wall time)
@@ -149,9 +155,11 @@ class SharedReader:
     async def _run(self) -> None:
         delay, outage = 0.5, None
         while True:
-            wire = Wire(self.db)
+            wire = None
             try:
-                handshake = await wire.open(self.channels, self.patterns)
+                wire = await self._wire(failed=outage is not None)
+                handshake = await wire.open(self.channels, self.patterns,
+                                            sharded.by_slot(self.shards))
                 self.client_id = handshake.client_id
                 self._start(wire, _Connection(handshake, self.total, outage))
                 raise await wire.ended()
@@ -165,7 +173,8 @@ class SharedReader:
             finally:
                 # Before any wait: no subscription is held while nobody reads it.
                 self.wire = None
-                await wire.close()
+                if wire is not None:
+                    await wire.close()
             if outage is None or outage.subscribed:  # it was up: a new outage begins
                 outage = _Outage(time.monotonic(), self.last_message_at, self.total,
                                  self._last_connection)
@@ -175,9 +184,17 @@ class SharedReader:
                 delay = min(delay * 2, 5.0)
             await asyncio.sleep(delay)
 
+    async def _wire(self, *, failed: bool) -> Wire:
+        """A Wire to the node to subscribe on: for shard channels, their slot's primary as the
+        slot map says now (read again after a drop: a replica may have taken over)."""
+        if not self.shards:
+            return Wire(self.db)
+        node = await asyncio.to_thread(sharded.node_for, self.db, self.shards, failed)
+        return Wire(self.db, node)
+
     def _start(self, wire: Wire, connection: _Connection) -> None:
         self._last_connection = self._connection = connection
-        self._pending = len(self.channels) + len(self.patterns)
+        self._pending = len(self.channels) + len(self.patterns) + len(self.shards)
         self.wire = wire
         wire.attach(self._take, self._after_read)
 
@@ -210,6 +227,9 @@ class SharedReader:
             self._pending -= 1
             if self._pending == 0:
                 self._subscribed(self._connection)
+        elif type(reply) is list and reply[0] == b"sunsubscribe":
+            # Redis ends a shard subscription whose slot moved to another node: go there.
+            raise redis.ConnectionError("the shard channel's slot moved to another node")
 
     def _subscribed(self, connection: _Connection) -> None:
         outage = connection.outage

@@ -41,6 +41,8 @@ from keyspace.redis.connection import get_async_client
 READ_SIZE = 1 << 18  # the receive buffer: bytes per socket read at most
 FEED_SLICE = 1 << 15  # bytes handed to hiredis at a time (see the module docstring)
 _PUBLISH_CALLS = re.compile(rb"^cmdstat_publish:calls=(\d+)", re.M)
+_SPUBLISH_CALLS = re.compile(rb"^cmdstat_spublish:calls=(\d+)", re.M)
+_CLUSTER_NODE = re.compile(rb"^cluster_enabled:1", re.M)
 _OBL_DISCONNECTIONS = re.compile(rb"^client_output_buffer_limit_disconnections:(\d+)", re.M)
 _RUN_ID = re.compile(rb"^run_id:(\w+)", re.M)
 _HANDSHAKE_REPLIES = 2  # CLIENT ID, INFO
@@ -60,8 +62,10 @@ class Handshake:
 
 
 class Wire:
-    def __init__(self, db: int) -> None:
-        self.db = db
+    def __init__(self, db: int, node: tuple[str, int] | None = None) -> None:
+        """`node`: the cluster node to subscribe on (sharded channels: their slot's primary);
+        None for the node the connection's URL names."""
+        self.db, self.node = db, node
         self.client: redis.asyncio.Redis | None = None
         self.conn = None
         self.transport: asyncio.Transport | None = None
@@ -74,9 +78,11 @@ class Wire:
         self._opened = loop.create_future()
         self._ended = loop.create_future()  # result: the exception that ended the connection
 
-    async def open(self, channels: tuple[bytes, ...], patterns: tuple[bytes, ...]) -> Handshake:
-        """Connect and subscribe; the confirmations (and messages) go to `attach`'s callbacks."""
-        self.client = get_async_client(self.db, subscriber=True)
+    async def open(self, channels: tuple[bytes, ...], patterns: tuple[bytes, ...],
+                   shards: tuple[tuple[bytes, ...], ...] = ()) -> Handshake:
+        """Connect and subscribe; the confirmations (and messages) go to `attach`'s callbacks.
+        `shards`: sharded channels, one tuple per slot (an SSUBSCRIBE holds one slot's)."""
+        self.client = get_async_client(self.db, subscriber=True, node=self.node)
         self.conn = await self.client.connection_pool.get_connection()
         self.transport = self.conn._writer.transport
         self.transport.set_protocol(_Protocol(self, self.transport.get_protocol()))
@@ -85,12 +91,13 @@ class Wire:
             commands.append(("SUBSCRIBE", *channels))
         if patterns:
             commands.append(("PSUBSCRIBE", *patterns))
+        commands += [("SSUBSCRIBE", *group) for group in shards]
         self.transport.write(b"".join(self.conn.pack_commands(commands)))
         await asyncio.wait((self._opened, self._ended), return_when=asyncio.FIRST_COMPLETED)
         if not self._opened.done():
             raise self._ended.result()
         client_id, info = self._opened.result()
-        return _handshake(client_id, info)
+        return _handshake(client_id, info, sharded=bool(shards))
 
     def attach(self, take: Take, after_read: AfterRead) -> None:
         """From now on (starting with what is already parsed) replies go to `take`."""
@@ -212,14 +219,19 @@ class _Protocol(asyncio.BufferedProtocol):
         self.previous.resume_writing()
 
 
-def _handshake(client_id, info) -> Handshake:
+def _handshake(client_id, info, *, sharded: bool = False) -> Handshake:
+    """What the handshake's replies say. The publish count is the node's own: SPUBLISH runs
+    on the primary serving the channel's slot (the node a sharded subscriber is on), while a
+    cluster's classic PUBLISH runs on any node and reaches this one over the cluster bus,
+    uncounted here: there the count is unknown."""
     text = info if isinstance(info, bytes) else b""
-    calls = _PUBLISH_CALLS.search(text)
+    calls = (_SPUBLISH_CALLS if sharded else _PUBLISH_CALLS).search(text)
     cut = _OBL_DISCONNECTIONS.search(text)
+    counted = bool(text) and (sharded or not _CLUSTER_NODE.search(text))
     return Handshake(
         client_id=client_id if isinstance(client_id, int) else None,
         # No line at all means no PUBLISH since the counters were reset: zero, not unknown.
-        publish_calls=(int(calls[1]) if calls else 0) if text else None,
+        publish_calls=(int(calls[1]) if calls else 0) if counted else None,
         buffer_disconnections=int(cut[1]) if cut else None,
         run_id=run_id[1] if (run_id := _RUN_ID.search(text)) else None,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import redis
 
-from keyspace.redis.cluster import refuse_in_cluster
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.recommendations import analysed, commands, json_values, server
 from keyspace.services.recommendations.base import (
     SEVERITY_ORDER,
@@ -34,14 +34,24 @@ class Recommendations:
 
 
 def recommendations_for(client: redis.Redis, db: int) -> Recommendations:
-    refuse_in_cluster(client, "Recommendations")
+    if is_cluster_client(client):
+        from keyspace.services.recommendations.in_cluster import cluster_recommendations
+
+        found, not_checked, sources = cluster_recommendations(
+            client, db, CHECKS, json_values.sample_json, _run_checks)
+        return Recommendations(found, not_checked, sources)
     sources = read_sources(client, db, sample=json_values.sample_json)
     return evaluate(sources, db)
 
 
 def evaluate(sources: Sources, db: int) -> Recommendations:
+    found, not_checked = _run_checks(sources, db, CHECKS)
+    return Recommendations(found, not_checked, sources)
+
+
+def _run_checks(sources: Sources, db: int, checks) -> tuple[list, list]:
     found, not_checked = [], []
-    for check in CHECKS:
+    for check in checks:
         if not sources.has(*check.needs):
             reasons = tuple(f"{n}: {sources.missing[n]}" for n in check.needs
                             if n in sources.missing)
@@ -51,4 +61,4 @@ def evaluate(sources: Sources, db: int) -> Recommendations:
         if result is not None:
             found.append(result)
     found.sort(key=lambda rec: SEVERITY_ORDER[rec.severity])
-    return Recommendations(found, not_checked, sources)
+    return found, not_checked

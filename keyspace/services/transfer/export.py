@@ -2,7 +2,10 @@
 time (HSCAN, SSCAN, ZSCAN, LRANGE, XRANGE, GETRANGE with COUNT or ranges), never whole.
 
 Replies are read raw (no redis-py reply parsing): a stream entry may repeat a field name,
-and a score is kept as the text Redis sends, exact for every double."""
+and a score is kept as the text Redis sends, exact for every double.
+
+In a Redis Cluster each primary is scanned in turn and its keys read from it, through its
+plain client (keyspace.redis.per_primary): a key's reads go to the node that holds it."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from collections.abc import Iterator
 import redis
 
 from keyspace.conf import app_settings
-from keyspace.redis.cluster import queue_time
+from keyspace.redis import per_primary
+from keyspace.redis.cluster import is_cluster_client, queue_time
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
@@ -31,6 +35,19 @@ def raw_client(client: redis.Redis) -> redis.Redis:
 
 def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> Iterator[bytes]:
     """Every key `selection` matches, as lines (see `formats`), one SCAN step at a time."""
+    if not is_cluster_client(client):
+        yield from _node_lines(client, selection, encoding)
+        return
+    if selection.mode == "exact":
+        nodes = [per_primary.Node("", per_primary.owner(client, selection.text))]
+    else:
+        nodes = per_primary.nodes(client)
+    for node in nodes:
+        with per_primary.watching(client, node):
+            yield from _node_lines(node.client, selection, encoding)
+
+
+def _node_lines(client: redis.Redis, selection: Selection, encoding: str) -> Iterator[bytes]:
     client = raw_client(client)
     pacer, cursor = Pacer(100), 0
     # Without SCAN's TYPE option every name comes back: key_lines checks each key's type.

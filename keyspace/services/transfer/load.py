@@ -2,7 +2,11 @@
 before anything is written), then each line written in its own transaction, a key's TTL set
 once its last line is in. A key that exists already is kept, replaced or imported under
 another name, as the import was asked; the decision is made under WATCH, so a key created
-meanwhile by another client is not merged into."""
+meanwhile by another client is not merged into.
+
+In a Redis Cluster each key's writes go to the primary owning its slot (the cluster client
+routes them). A name for "import under another name" hashes to another slot than the key's,
+and a transaction holds one slot: there each candidate is claimed under its own WATCH."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.redis.capabilities import delete_command
+from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.transfer import formats
 from keyspace.services.transfer.formats import unb64
 
@@ -123,6 +128,8 @@ def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome) -> No
 def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | None:
     """Write the key's first line to the name the policy gives it; None if it is kept out."""
     name = first["k"]
+    if policy == "rename" and is_cluster_client(client):
+        return _claim_renamed(client, first, outcome)
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -143,13 +150,46 @@ def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | No
                 continue
 
 
+def _claim_renamed(client, first: dict, outcome: LoadOutcome) -> bytes | None:
+    """The "rename" policy one name at a time: the key's own name if it is free, else the
+    first free candidate, each written only while WATCH says it is still free."""
+    name = first["k"]
+    for attempt in range(RENAME_TRIES + 1):
+        target = name if attempt == 0 else _candidate(name, attempt)
+        if _claim_free(client, target, first):
+            outcome.renamed += target != name
+            return target
+    outcome.skipped += 1
+    return None
+
+
+def _claim_free(client, target: bytes, first: dict) -> bool:
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(target)
+                if pipe.exists(target):
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                _write_first(pipe, target, first)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def _candidate(name: bytes, attempt: int) -> bytes:
+    return name + (b":imported" if attempt == 1 else b":imported:%d" % attempt)
+
+
 def _target(pipe, name: bytes, policy: str) -> bytes | None:
     if not pipe.exists(name) or policy == "replace":
         return name
     if policy == "skip":
         return None
     for attempt in range(1, RENAME_TRIES + 1):
-        candidate = name + (b":imported" if attempt == 1 else b":imported:%d" % attempt)
+        candidate = _candidate(name, attempt)
         pipe.watch(candidate)
         if not pipe.exists(candidate):
             return candidate

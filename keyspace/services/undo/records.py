@@ -90,11 +90,27 @@ def check_connection(record) -> None:
 
 def restore(client, record) -> list[bytes]:
     """Put every key back as it was before the edit, if each is still as the edit left it.
-    Returns the keys' names; raises Conflict (nothing restored) otherwise."""
-    from keyspace.services.editing.guard import Conflict, guarded
-    from keyspace.services.editing.targets import describe_key
+    Returns the keys' names; raises Conflict (nothing restored) otherwise. In a Redis
+    Cluster, keys of several slots (a bulk change) are put back a slot at a time
+    (keyspace.services.undo.slots)."""
+    from keyspace.services.editing.guard import guarded
+    from keyspace.services.undo.slots import restore_per_slot, slot_groups
 
     kept = kept_keys(record)
+    groups = slot_groups(client, kept)
+    if len(groups) > 1:
+        return restore_per_slot(client, record, groups, checked)
+    with not_capturing():
+        guarded(client, [item.name for item in kept], checked(kept, record))
+    record.delete()
+    return [item.name for item in kept]
+
+
+def checked(kept: list[KeptKey], record):
+    """The guarded attempt of an undo: Conflict unless each of `kept` is as the edit left
+    it; then the writes that put them back."""
+    from keyspace.services.editing.guard import Conflict
+    from keyspace.services.editing.targets import describe_key
 
     def attempt(pipe):
         for item in kept:
@@ -122,7 +138,4 @@ def restore(client, record) -> list[bytes]:
 
         return writes
 
-    with not_capturing():
-        guarded(client, [item.name for item in kept], attempt)
-    record.delete()
-    return [item.name for item in kept]
+    return attempt
