@@ -147,7 +147,7 @@ def _scan_page(
         if len(fresh) > room:
             ordered = _by_digest(fresh)
             found.update(dict.fromkeys(ordered[:room]))
-            position = _overflow(step, ordered[:room], ordered[room:])
+            position = _overflow(step, ordered[:room], ordered[room:], pacer.count)
             break
         found.update(dict.fromkeys(fresh))
         position = Position(step.end, pace=pacer.count)
@@ -269,10 +269,13 @@ def _first_count(start: Position, carried: list[bytes], filtered: bool) -> int:
     return count_for_names(carried, first) if carried else first
 
 
-def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:
-    """Carry the keys not shown when they fit in a token; otherwise name the step to run it
-    again. Keys a token carried always fit again (fewer of them, and the same end)."""
-    carried = Position(step.end, carried=tuple(rest))
+def _overflow(step: _Step, shown: list[bytes], rest: list[bytes], pace: int) -> Position:
+    """Carry the keys not shown, with the pace reached, when they fit in a token; otherwise
+    name the step to run it again. Keys a token carried always fit again (fewer of them, the
+    same end, and without the pace if need be)."""
+    carried = Position(step.end, carried=tuple(rest), pace=pace)
+    if len(carried.token()) > MAX_TOKEN_CHARS:
+        carried = Position(step.end, carried=tuple(rest))
     if not step.count or (len(rest) <= MAX_CARRIED_KEYS
                           and len(carried.token()) <= MAX_TOKEN_CHARS):
         return carried
