@@ -145,9 +145,8 @@ def _scan_page(
         if readable_only and step.count:  # carried keys (count 0) were checked already
             fresh = readable_keys(client, fresh)
         if len(fresh) > room:
-            ordered = _by_digest(fresh)
-            found.update(dict.fromkeys(ordered[:room]))
-            position = _overflow(step, ordered[:room], ordered[room:], pacer.count)
+            fresh, position = _overflow(step, fresh, room, pacer.count)
+            found.update(dict.fromkeys(fresh[:room]))
             break
         found.update(dict.fromkeys(fresh))
         position = Position(step.end, pace=pacer.count)
@@ -269,17 +268,27 @@ def _first_count(start: Position, carried: list[bytes], filtered: bool) -> int:
     return count_for_names(carried, first) if carried else first
 
 
-def _overflow(step: _Step, shown: list[bytes], rest: list[bytes], pace: int) -> Position:
-    """Carry the keys not shown, with the pace reached, when they fit in a token; otherwise
-    name the step to run it again. Keys a token carried always fit again (fewer of them, the
-    same end, and without the pace if need be)."""
-    carried = Position(step.end, carried=tuple(rest), pace=pace)
+def _overflow(step: _Step, fresh: list[bytes], room: int,
+              pace: int) -> tuple[list[bytes], Position]:
+    """A step's keys that overflow the page: (the keys in the order they are shown, the first
+    `room` of them now, and where the next page starts). The keys not shown are carried, with
+    the pace reached, when they fit in a token (keys a token carried always fit again: fewer of
+    them, the same end, without the pace if need be); otherwise the step is named to run it
+    again, its keys shown in digest order."""
+    rest = tuple(fresh[room:])
+    if step.count and len(rest) > MAX_CARRIED_KEYS:
+        return _run_again(step, fresh, room)
+    carried = Position(step.end, carried=rest, pace=pace)
     if len(carried.token()) > MAX_TOKEN_CHARS:
-        carried = Position(step.end, carried=tuple(rest))
-    if not step.count or (len(rest) <= MAX_CARRIED_KEYS
-                          and len(carried.token()) <= MAX_TOKEN_CHARS):
-        return carried
-    return Position(step.start, step.count, step.end, digest(shown[-1]))
+        carried = Position(step.end, carried=rest)
+    if not step.count or len(carried.token()) <= MAX_TOKEN_CHARS:
+        return fresh, carried
+    return _run_again(step, fresh, room)
+
+
+def _run_again(step: _Step, fresh: list[bytes], room: int) -> tuple[list[bytes], Position]:
+    ordered = _by_digest(fresh)
+    return ordered, Position(step.start, step.count, step.end, digest(ordered[room - 1]))
 
 
 def _earlier(one: int, other: int) -> int:
