@@ -6,14 +6,16 @@ primary, keyspace.redis.cluster_scan) names its node too, without the views noti
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
 inside a step. The step's keys not shown yet then travel in the page's token itself, with
-the cursor where the step ended: the next page shows them first and goes on from there.
+the cursor where the step ended and the scan's pace: the next page shows them first and goes
+on from there, as fast as the page before (once the pace allows a page, one SCAN call a page).
 No step is scanned twice, so this holds whatever Redis does to its table in between (it
 finishes growing one within moments of a bulk insert).
 
 Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
 hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
-last key shown (the step's keys are shown in digest order). The next page runs the step
-again, shows its keys past the digest and goes on from the earlier of the two ends. If the
+last key shown (the step's keys are then shown in digest order, carried ones in SCAN's). The
+next page runs the step again, shows its keys past the digest and goes on from the earlier
+of the two ends. If the
 table changed meanwhile the step covers other buckets: a key present throughout is never
 skipped, but one can appear twice (as SCAN itself allows).
 

@@ -116,7 +116,8 @@ def test_a_page_asks_each_primary_for_its_key_count_once(cluster_dashboard, r):
     for cursor in ("0", scan_keys(client, cursor="0", page_size=10).next_cursor):
         before = dbsize_calls()
         page = scan_keys(client, cursor=cursor, page_size=10)
-        assert [after - then for after, then in zip(dbsize_calls(), before)] == [1, 1, 1]
+        asked = [after - then for after, then in zip(dbsize_calls(), before, strict=True)]
+        assert asked == [1, 1, 1]
         assert {node.name: node.keys for node in page.nodes} == {
             node.name: node.client.dbsize() for node in nodes}
 
