@@ -143,7 +143,8 @@ def _scan_page(
     while True:
         step = steps.popleft()
         room = page_size - len(found)
-        fresh = [key for key in dict.fromkeys(step.keys) if key not in found]
+        unique = dict.fromkeys(step.keys)  # SCAN may name a key twice (while rehashing)
+        fresh = [key for key in unique if key not in found] if found else list(unique)
         if readable_only and step.count:  # carried keys (count 0) were checked already
             fresh = readable_keys(client, fresh)
         if len(fresh) > room:
