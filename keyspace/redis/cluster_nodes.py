@@ -106,11 +106,14 @@ def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
     return read_key_counts(ask_key_counts(cluster))
 
 
-def ask_key_counts(cluster: RedisCluster) -> list:
-    """Send DBSIZE to every primary; `read_key_counts` reads the replies (always call it, it
-    gives the connections back). Other work may run in between, hiding the round trip."""
+def ask_key_counts(cluster: RedisCluster, *, leave_out: str | None = None) -> list:
+    """Send DBSIZE to every primary (but the one named `leave_out`, whose count the caller
+    has from elsewhere); `read_key_counts` reads the replies (always call it, it gives the
+    connections back). Other work may run in between, hiding the round trip."""
     sent = []
     for primary in primaries(cluster):
+        if primary.name == leave_out:
+            continue
         pool = primary.client.connection_pool
         try:
             connection = pool.get_connection()

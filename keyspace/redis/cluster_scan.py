@@ -85,12 +85,17 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     primaries = cluster_nodes.primaries(client)
     index, inner = _start(cursor, primaries)
     started = time.perf_counter()
-    asked = cluster_nodes.ask_key_counts(client)  # read after the scan: its round trip is hidden
+    # The other primaries' DBSIZE is read after the scan (its round trip is hidden); the one
+    # scanned first counts its keys in the pipeline of its first SCAN step.
+    scanned = primaries[index].name
+    asked = cluster_nodes.ask_key_counts(client, leave_out=scanned)
     try:
-        index, page, keys = _walk(primaries, index, inner, page_size, match, type_name,
-                                  budget_ms, readable_only, started)
+        index, page, keys, first_total = _walk(primaries, index, inner, page_size, match,
+                                               type_name, budget_ms, readable_only, started)
     finally:
-        counts = cluster_nodes.read_key_counts(asked)
+        others = cluster_nodes.read_key_counts(asked)
+    counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
+              for primary in primaries}
     done = index == len(primaries)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(
@@ -104,23 +109,26 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
 
 
 def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, budget_ms: float,
-          readable_only, started: float) -> tuple[int, ScanPage, list[bytes]]:
+          readable_only, started: float) -> tuple[int, ScanPage, list[bytes], int]:
     """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
-    filtered scan) the budget is spent: (the primary reached, its last page, the keys)."""
+    filtered scan) the budget is spent: (the primary reached, its last page, the keys, and
+    the DBSIZE of the primary scanned first)."""
     filtered = bool(match and match != b"*") or bool(type_name)
     keys: list[bytes] = []
+    first_total = None
     while True:
         spent = (time.perf_counter() - started) * 1000
         page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
                          match=match, type_name=type_name, budget_ms=max(1.0, budget_ms - spent),
                          readable_only=readable_only)
+        first_total = page.total_keys if first_total is None else first_total
         keys.extend(page.keys)
         if not page.complete:
-            return index, page, keys
+            return index, page, keys, first_total
         index, inner = index + 1, "0"
         spent = (time.perf_counter() - started) * 1000
         if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
-            return index, NOT_STARTED, keys
+            return index, NOT_STARTED, keys, first_total
 
 
 def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:

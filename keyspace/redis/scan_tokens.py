@@ -55,10 +55,11 @@ class Position:
         return 1.0 if reached == 0 else scanned_fraction(reached)
 
     def token(self) -> str:
+        paced = f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
         if self.carried:
-            return CARRIED.join([str(self.cursor), *map(encode_key, self.carried)])
+            return CARRIED.join([paced, *map(encode_key, self.carried)])
         if self.after is None:
-            return f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
+            return paced
         return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
 
 
@@ -68,7 +69,7 @@ def _refuse(raw: str | None) -> BadRequest:
 
 def parse_position(raw: str | None, max_count: int) -> Position:
     if raw and CARRIED in raw:
-        return _parse_carried(raw)
+        return _parse_carried(raw, max_count)
     parts = (raw or "").split(".")
     if len(parts) == 1:
         return Position(parse_cursor(raw))
@@ -87,21 +88,26 @@ def _parse_count(text: str, max_count: int, raw: str) -> int:
     return int(text)
 
 
-def _parse_carried(raw: str) -> Position:
-    """The carried form, held to what this module writes: a bounded number of distinct keys,
-    each in canonical unpadded base64. A forged one can only name keys, which are then looked
-    up like any other (the exact-key lookup shows a viewer any key by name anyway; a type
-    filter checks their type, a pattern is not checked again)."""
+def _parse_carried(raw: str, max_count: int) -> Position:
+    """The carried form, held to what this module writes: the end cursor (with the pace, as
+    a plain cursor token has it), then a bounded number of distinct keys, each in canonical
+    unpadded base64. A forged one can only name keys, which are then looked up like any
+    other (the exact-key lookup shows a viewer any key by name anyway; a type filter checks
+    their type, a pattern is not checked again), and a pace no scan could have reached."""
     cursor_text, *encoded = raw.split(CARRIED)
     if len(raw) > MAX_TOKEN_CHARS or len(encoded) > MAX_CARRIED_KEYS or not cursor_text:
         raise _refuse(raw)
+    cursor_text, dot, pace_text = cursor_text.partition(".")
+    pace = _parse_count(pace_text, max_count, raw) if dot else 0
     try:
         keys = tuple(decode_key(text) for text in encoded)
     except ValueError:
         raise _refuse(raw) from None
     if [encode_key(key) for key in keys] != encoded or len(set(keys)) != len(keys):
         raise _refuse(raw)
-    return Position(parse_cursor(cursor_text), carried=keys)
+    if pace and not parse_cursor(cursor_text):
+        raise _refuse(raw)  # the scan's end needs no pace: this module never writes one there
+    return Position(parse_cursor(cursor_text), carried=keys, pace=pace)
 
 
 def _is_digest(text: str) -> bool:

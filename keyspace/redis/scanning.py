@@ -6,14 +6,16 @@ primary, keyspace.redis.cluster_scan) names its node too, without the views noti
 A page never holds more than its size. One SCAN step can return more keys than are left to
 fill (COUNT is a hint, and a filtered step examines many keys), and SCAN cannot resume
 inside a step. The step's keys not shown yet then travel in the page's token itself, with
-the cursor where the step ended: the next page shows them first and goes on from there.
+the cursor where the step ended and the scan's pace: the next page shows them first and goes
+on from there, as fast as the page before (once the pace allows a page, one SCAN call a page).
 No step is scanned twice, so this holds whatever Redis does to its table in between (it
 finishes growing one within moments of a bulk insert).
 
 Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
 hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
-last key shown (the step's keys are shown in digest order). The next page runs the step
-again, shows its keys past the digest and goes on from the earlier of the two ends. If the
+last key shown (the step's keys are then shown in digest order, carried ones in SCAN's). The
+next page runs the step again, shows its keys past the digest and goes on from the earlier
+of the two ends. If the
 table changed meanwhile the step covers other buckets: a key present throughout is never
 skipped, but one can appear twice (as SCAN itself allows).
 
@@ -141,13 +143,13 @@ def _scan_page(
     while True:
         step = steps.popleft()
         room = page_size - len(found)
-        fresh = [key for key in dict.fromkeys(step.keys) if key not in found]
+        unique = dict.fromkeys(step.keys)  # SCAN may name a key twice (while rehashing)
+        fresh = [key for key in unique if key not in found] if found else list(unique)
         if readable_only and step.count:  # carried keys (count 0) were checked already
             fresh = readable_keys(client, fresh)
         if len(fresh) > room:
-            ordered = _by_digest(fresh)
-            found.update(dict.fromkeys(ordered[:room]))
-            position = _overflow(step, ordered[:room], ordered[room:])
+            fresh, position = _overflow(step, fresh, room, pacer.count)
+            found.update(dict.fromkeys(fresh[:room]))
             break
         found.update(dict.fromkeys(fresh))
         position = Position(step.end, pace=pacer.count)
@@ -269,14 +271,27 @@ def _first_count(start: Position, carried: list[bytes], filtered: bool) -> int:
     return count_for_names(carried, first) if carried else first
 
 
-def _overflow(step: _Step, shown: list[bytes], rest: list[bytes]) -> Position:
-    """Carry the keys not shown when they fit in a token; otherwise name the step to run it
-    again. Keys a token carried always fit again (fewer of them, and the same end)."""
-    carried = Position(step.end, carried=tuple(rest))
-    if not step.count or (len(rest) <= MAX_CARRIED_KEYS
-                          and len(carried.token()) <= MAX_TOKEN_CHARS):
-        return carried
-    return Position(step.start, step.count, step.end, digest(shown[-1]))
+def _overflow(step: _Step, fresh: list[bytes], room: int,
+              pace: int) -> tuple[list[bytes], Position]:
+    """A step's keys that overflow the page: (the keys in the order they are shown, the first
+    `room` of them now, and where the next page starts). The keys not shown are carried, with
+    the pace reached, when they fit in a token (keys a token carried always fit again: fewer of
+    them, the same end, without the pace if need be); otherwise the step is named to run it
+    again, its keys shown in digest order."""
+    rest = tuple(fresh[room:])
+    if step.count and len(rest) > MAX_CARRIED_KEYS:
+        return _run_again(step, fresh, room)
+    carried = Position(step.end, carried=rest, pace=pace)
+    if len(carried.token()) > MAX_TOKEN_CHARS:
+        carried = Position(step.end, carried=rest)
+    if not step.count or len(carried.token()) <= MAX_TOKEN_CHARS:
+        return fresh, carried
+    return _run_again(step, fresh, room)
+
+
+def _run_again(step: _Step, fresh: list[bytes], room: int) -> tuple[list[bytes], Position]:
+    ordered = _by_digest(fresh)
+    return ordered, Position(step.start, step.count, step.end, digest(ordered[room - 1]))
 
 
 def _earlier(one: int, other: int) -> int:

@@ -87,6 +87,9 @@ def test_a_page_crossing_into_the_next_primary_names_it_in_the_token(cluster_das
     assert len(page.keys) == first + 1
     assert page.next_cursor.startswith(f"{nodes[1].first_slot}:")
     assert 0 < page.scanned_fraction < 1
+    counts = [node.client.dbsize() for node in nodes]
+    assert counts[0] != counts[1]  # so that each count below is told apart
+    assert [node.keys for node in page.nodes] == counts
 
 
 def test_progress_and_per_node_counts(cluster_dashboard, r):
@@ -97,6 +100,26 @@ def test_progress_and_per_node_counts(cluster_dashboard, r):
     assert sum(node.keys for node in page.nodes) == 600
     assert {node.name for node in page.nodes} == {p.name for p in primaries(client)}
     assert 0 < page.scanned_fraction < 1
+
+
+def test_a_page_asks_each_primary_for_its_key_count_once(cluster_dashboard, r):
+    # The primary scanned counts its keys in its SCAN step's pipeline, the others in one
+    # round trip sent before the scan: no primary is asked twice.
+    fill(r, numbered("k:", 600))
+    client = get_client(0)
+    nodes = primaries(client)
+
+    def dbsize_calls():
+        return [node.client.info("commandstats").get("cmdstat_dbsize", {}).get("calls", 0)
+                for node in nodes]
+
+    for cursor in ("0", scan_keys(client, cursor="0", page_size=10).next_cursor):
+        before = dbsize_calls()
+        page = scan_keys(client, cursor=cursor, page_size=10)
+        asked = [after - then for after, then in zip(dbsize_calls(), before, strict=True)]
+        assert asked == [1, 1, 1]
+        assert {node.name: node.keys for node in page.nodes} == {
+            node.name: node.client.dbsize() for node in nodes}
 
 
 @pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])

@@ -10,9 +10,11 @@ import re
 
 import pytest
 
+from keyspace.redis.keynames import encode_key
 from keyspace.redis.pacing import MAX_COUNT, Pacer, count_for_names, next_count
 from keyspace.redis.scanning import FILTERED_FIRST_COUNT, scan_keys
 from keyspace.services.namespaces import count_step, load_count
+from tests.redis.test_scanning import finish_rehash
 from tests.seeding import fill_strings, numbered
 
 BIG_NAME = 512 * 1024  # a step of 16 such names moves 8 MB: far over 2 ms on any machine
@@ -132,6 +134,43 @@ def test_an_unfiltered_page_asks_no_more_than_the_pace_allows(r, scan_counts):
     page = scan_keys(r, cursor=f"{cursor}.30", page_size=100, budget_ms=1000)
     counts = scan_counts()
     assert counts[0] == 30 and len(counts) >= 3, counts  # a page of 100 in steps from 30
+
+
+def test_keys_carried_to_the_next_page_keep_the_pace(r, scan_counts):
+    fill_strings(r, numbered("k:", 5000))
+    cursor = scan_keys(r, cursor="0", page_size=100).next_cursor.split(".")[0].split("~")[0]
+    scan_counts()
+    carried = numbered("k:", 3)
+    page = scan_keys(r, cursor=f"{cursor}.37~" + "~".join(map(encode_key, carried)),
+                     page_size=100, budget_ms=1000)
+    assert page.keys[:3] == carried and scan_counts()[0] == 37
+    # A page of room for fewer than the pace asks for the room alone.
+    page = scan_keys(r, cursor=f"{cursor}.1000~" + "~".join(map(encode_key, carried)),
+                     page_size=100, budget_ms=1000)
+    assert scan_counts()[0] == 97
+
+
+def test_a_followed_unfiltered_scan_takes_one_scan_call_a_page(r, scan_counts, settings):
+    # Steps never too slow (a busy machine would cut the pace, and a page would take more
+    # steps, as it should): once the pace allows a page, every page is one SCAN call, also
+    # the pages after one that carried a step's keys over.
+    settings.DASHBOARD_SCAN_STEP_MS = 60_000
+    fill_strings(r, numbered("k:", 30_000))
+    finish_rehash(r, 30_000)
+    cursor, per_page, carrying = "0", [], 0
+    while True:
+        page = scan_keys(r, cursor=cursor, page_size=1000, budget_ms=1000)
+        per_page.append(scan_counts())
+        carrying += "~" in page.next_cursor
+        if page.complete:
+            break
+        assert len(page.keys) == 1000
+        cursor = page.next_cursor
+    assert per_page[0][:3] == [100, 200, 400] and len(per_page[0]) == 4, per_page[0]  # growing
+    # The second page starts at 800 (the 400 step doubled it; the last, asking for less than
+    # allowed, says nothing), then fills with one more: from there on it is 1,600.
+    assert len(per_page[1]) == 2 and all(len(counts) == 1 for counts in per_page[2:]), per_page
+    assert carrying >= 3, "too few pages carried keys over to test the pace they carry"
 
 
 @pytest.mark.parametrize(("target_ms", "next_step"), [(0, 125), (60_000, 2000)])
