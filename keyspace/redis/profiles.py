@@ -19,7 +19,7 @@ import contextlib
 import os
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from keyspace.conf import app_settings
@@ -195,10 +195,6 @@ def lookup(name: str) -> Profile | None:
 def reserved(name: str) -> bool:
     """Whether a saved connection may not take `name` (the default's or a declared one's)."""
     return name == default_name() or any(p.name == name for p in declared())
-
-
-def with_password(profile: Profile, password: str) -> Profile:
-    return replace(profile, password=password)
 
 
 def problems_of(profile: Profile, where: str) -> list[str]:

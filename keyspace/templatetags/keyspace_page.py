@@ -95,12 +95,9 @@ def connection_choices(context) -> list[dict]:
     place = match.kwargs.get("db") if match is not None else None
     query = request.META.get("QUERY_STRING", "")
     choices = []
-    for profile in profiles.every():
+    for profile in permissions.viewable(user or None):
         if profile.name == shown.name:
             continue
-        with profiles.using(profile):
-            if not permissions.role_may(user or None, permissions.VIEW):
-                continue
         if isinstance(place, profiles.Place) and request.method == "GET":
             kwargs = {**match.kwargs, "db": profiles.Place(int(place), profile.name)}
             url = reverse(match.view_name, kwargs=kwargs) + (f"?{query}" if query else "")

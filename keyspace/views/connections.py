@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from keyspace.access.permissions import VIEW, dashboard_view, require_permission
+from keyspace.access.permissions import VIEW, dashboard_view, require_permission, viewable
 from keyspace.exceptions import ConnectionNotFound, NotPermitted
 from keyspace.models import SavedConnection
 from keyspace.redis import profiles
@@ -27,18 +27,9 @@ def connections(request: HttpRequest) -> HttpResponse:
 
 
 def _listed(request) -> list[dict]:
-    from keyspace.access.permissions import role_may
-
-    rows = []
-    for profile in profiles.every():
-        with profiles.using(profile):
-            if not role_may(getattr(request, "user", None), VIEW):
-                continue
-            target = RedisTarget(profile)
-            rows.append({"profile": profile, "address": _address(target),
-                         "url": reverse("keyspace:connection-home",
-                                        kwargs={"name": profile.name})})
-    return rows
+    return [{"profile": profile, "address": _address(RedisTarget(profile)),
+             "url": reverse("keyspace:connection-home", kwargs={"name": profile.name})}
+            for profile in viewable(getattr(request, "user", None))]
 
 
 def _address(target: RedisTarget) -> str:
