@@ -24,7 +24,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,15 +101,9 @@ def namespace_count(client) -> int:
     return state.matched
 
 
-def timed(run, before=None) -> float:
-    if before is not None:
-        before()
-    started = time.perf_counter()
-    run()
-    return (time.perf_counter() - started) * 1000
-
-
 def measure(label, ours, floor, repeat: int, before=None) -> tuple[str, float, float]:
+    from cluster import timed
+
     mine, theirs = [], []
     for _ in range(repeat):
         mine.append(timed(ours, before))
