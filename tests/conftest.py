@@ -24,6 +24,7 @@ from django.core.management import call_command  # noqa: E402
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.cluster import cluster_dashboard, cluster_holder, redis_cluster  # noqa: E402, F401
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
+from tests.support.second_redis import second_server  # noqa: E402, F401 - fixture
 from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
 from tests.support.tls import certificates, mtls_redis, tls_redis  # noqa: E402, F401 - fixtures
 from tests.support.users import client_for, make_user  # noqa: E402

@@ -12,7 +12,7 @@ from tests.views.test_several_connections import PASSWORD, key_url
 
 pytestmark = pytest.mark.browser
 
-second_server, other = several.second_server, several.other
+other = several.other
 
 
 @pytest.fixture

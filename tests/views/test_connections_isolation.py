@@ -18,9 +18,9 @@ from tests.support.users import client_for
 from tests.views import test_several_connections as several
 from tests.views.test_several_connections import PASSWORD, key_url, url
 
-# The second real server and the connections to it, as the several-connections tests have them.
-second_server, other, staging, production = (several.second_server, several.other,
-                                             several.staging, several.production)
+# The connections to the second real server, as the several-connections tests have them.
+other, staging, production = (several.other,
+                            several.staging, several.production)
 
 LIMITED_PASSWORD = "limited-pw"
 

@@ -9,26 +9,14 @@ from urllib.parse import urlencode
 import pytest
 import redis
 
-from dashboard.local_redis import LocalRedis
 from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
+from tests.support.second_redis import PASSWORD
 from tests.support.sse import SSEStream
 from tests.support.uvicorn_dashboard import UvicornDashboard
 
 pytestmark = pytest.mark.django_db
 KEY = b"live:named"
-PASSWORD = "live-second-pw"
-
-
-@pytest.fixture(scope="module")
-def second_server(tmp_path_factory):
-    server = LocalRedis(tmp_path_factory.mktemp("live-second"),
-                        extra_args=("--requirepass", PASSWORD,
-                                    "--notify-keyspace-events", "KEA")).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def second(second_server):
     client = redis.Redis(port=second_server.port, password=PASSWORD)

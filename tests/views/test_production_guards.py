@@ -14,7 +14,7 @@ from tests.support.htmx import HTMX
 from tests.views import test_several_connections as several
 from tests.views.test_several_connections import url
 
-second_server, other, production = several.second_server, several.other, several.production
+other, production = several.other, several.production
 
 
 def counted(client, connection: str, prefix: str) -> tuple[BulkJob, str]:

@@ -11,24 +11,16 @@ import pytest
 import redis
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.local_redis import LocalRedis
 from keyspace.conf import validate
 from keyspace.models import AuditEntry, ConnectionRole, SavedConnection
 from keyspace.redis.connection import reset_pools
 from keyspace.redis.keynames import encode_key
 from tests.services.editing.forms import form_fields
+from tests.support.second_redis import PASSWORD
 from tests.support.users import client_for, make_user
 
-PASSWORD = "s3cret-Pass/word:@"  # URL-hostile on purpose
-
-
-@pytest.fixture(scope="module")
-def second_server(tmp_path_factory):
-    """A second Redis, with a password: what "staging" and the saved connection point at."""
-    server = LocalRedis(tmp_path_factory.mktemp("second"),
-                        extra_args=("--requirepass", PASSWORD)).start()
-    yield server
-    server.stop()
+# `second_server` (tests/support/second_redis.py): what "staging" and the saved connection
+# point at.
 
 
 @pytest.fixture

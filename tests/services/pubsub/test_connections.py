@@ -9,19 +9,9 @@ import json
 import pytest
 import redis
 
-from dashboard.local_redis import LocalRedis
 from tests.services.pubsub.support import messages, numsub, wait_until
+from tests.support.second_redis import PASSWORD
 from tests.support.sse import SSEStream
-
-PASSWORD = "pubsub-second-pw"
-
-
-@pytest.fixture(scope="module")
-def second_server(tmp_path_factory):
-    server = LocalRedis(tmp_path_factory.mktemp("second-pubsub"),
-                        extra_args=("--requirepass", PASSWORD)).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
