@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import redis
@@ -22,6 +23,7 @@ def forget() -> None:
     with _lock:
         _primaries_cache.clear()
         _refreshed_at.clear()
+        _key_counts.clear()
 
 
 SLOTS = 16384
@@ -106,13 +108,13 @@ def node_key_counts(cluster: RedisCluster) -> dict[str, int | None]:
     return read_key_counts(ask_key_counts(cluster))
 
 
-def ask_key_counts(cluster: RedisCluster, *, leave_out: str | None = None) -> list:
-    """Send DBSIZE to every primary (but the one named `leave_out`, whose count the caller
+def ask_key_counts(cluster: RedisCluster, *, leave_out: Collection[str] = ()) -> list:
+    """Send DBSIZE to every primary (but those named in `leave_out`, whose counts the caller
     has from elsewhere); `read_key_counts` reads the replies (always call it, it gives the
     connections back). Other work may run in between, hiding the round trip."""
     sent = []
     for primary in primaries(cluster):
-        if primary.name == leave_out:
+        if primary.name in leave_out:
             continue
         pool = primary.client.connection_pool
         try:
@@ -158,6 +160,30 @@ def by_node(cluster: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis,
             groups[node.name] = (cluster.get_redis_connection(node), [])
         groups[node.name][1].append(key)
     return list(groups.values())
+
+
+# How long a key-list page that continues a scan reuses the key counts an earlier page of this
+# process read, for the primaries it does not scan itself: the counts only label progress, and
+# a cluster of many primaries is then not asked for every one's DBSIZE on each "Load more".
+# A first page always asks every primary.
+KEY_COUNT_REUSE_SECONDS = 5.0
+_key_counts: dict[int, dict[str, tuple[float, int]]] = {}
+
+
+def remember_key_counts(cluster: RedisCluster, counts: dict[str, int | None]) -> None:
+    now = time.monotonic()
+    with _lock:
+        known = _key_counts.setdefault(id(cluster), {})
+        known.update((name, (now, count)) for name, count in counts.items() if count is not None)
+
+
+def recent_key_counts(cluster: RedisCluster) -> dict[str, int]:
+    """The counts `remember_key_counts` kept that are under KEY_COUNT_REUSE_SECONDS old."""
+    now = time.monotonic()
+    with _lock:
+        known = dict(_key_counts.get(id(cluster), {}))
+    return {name: count for name, (at, count) in known.items()
+            if now - at < KEY_COUNT_REUSE_SECONDS}
 
 
 REFRESH_INTERVAL_SECONDS = 1.0

@@ -8,7 +8,8 @@ pace, or keys carried from a step shown in part). The nodes before it are done, 
 after it not started, so the token holds every node's cursor while staying short. A page
 that finishes one node goes on with the next in the same request while it has room (and,
 filtered, budget). Replicas are never scanned, so no key is counted twice; the total is the
-sum of DBSIZE over the primaries, asked of all of them in one round trip.
+sum of DBSIZE over the primaries, asked of all of them in one round trip (a page continuing
+a scan reuses the counts of the primaries it does not scan from a page read seconds ago).
 
 Each node is scanned with the plain client redis-py keeps for it: a SCAN step is one command
 to one node, with no slot lookup.
@@ -24,6 +25,7 @@ from redis.cluster import RedisCluster
 
 from keyspace.exceptions import BadRequest
 from keyspace.redis import cluster_nodes
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.scanning import ScanPage, scan_keys
 
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
@@ -71,6 +73,8 @@ def scan_cluster(
     """scan_keys over every primary of the cluster (see the module's docstring). A primary
     that does not answer raises redis.ConnectionError (an error page) after asking the
     cluster for its slot map again, so that the next request finds its replica promoted."""
+    if readable_only is None:  # asked once for the page, not once for each primary
+        readable_only = limited_keys()
     try:
         return _scan(client, cursor=cursor, page_size=page_size, match=match,
                      type_name=type_name, budget_ms=budget_ms, readable_only=readable_only)
@@ -86,16 +90,20 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     index, inner = _start(cursor, primaries)
     started = time.perf_counter()
     # The other primaries' DBSIZE is read after the scan (its round trip is hidden); the one
-    # scanned first counts its keys in the pipeline of its first SCAN step.
+    # scanned first counts its keys in the pipeline of its first SCAN step. A page that
+    # continues a scan takes the others' counts from a page read moments ago where it can.
     scanned = primaries[index].name
-    asked = cluster_nodes.ask_key_counts(client, leave_out=scanned)
+    known = cluster_nodes.recent_key_counts(client) if cursor not in ("", "0") else {}
+    known.pop(scanned, None)
+    asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
     try:
         index, page, keys, first_total = _walk(primaries, index, inner, page_size, match,
                                                type_name, budget_ms, readable_only, started)
     finally:
-        others = cluster_nodes.read_key_counts(asked)
+        others = {**known, **cluster_nodes.read_key_counts(asked)}
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
+    cluster_nodes.remember_key_counts(client, counts)
     done = index == len(primaries)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(

@@ -151,7 +151,8 @@ def _scan_page(
             fresh, position = _overflow(step, fresh, room, pacer.count)
             found.update(dict.fromkeys(fresh[:room]))
             break
-        found.update(dict.fromkeys(fresh))
+        # (every name of the step new and readable, the usual case: no second dict is built)
+        found.update(unique if len(fresh) == len(unique) else dict.fromkeys(fresh))
         position = Position(step.end, pace=pacer.count)
         if not step.end or len(found) >= page_size:
             break

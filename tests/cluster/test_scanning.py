@@ -7,6 +7,7 @@ import re
 import pytest
 
 from keyspace.exceptions import BadRequest
+from keyspace.redis import cluster_nodes
 from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.cluster_scan import scan_cluster
 from keyspace.redis.connection import get_client
@@ -102,24 +103,44 @@ def test_progress_and_per_node_counts(cluster_dashboard, r):
     assert 0 < page.scanned_fraction < 1
 
 
-def test_a_page_asks_each_primary_for_its_key_count_once(cluster_dashboard, r):
+def dbsize_calls(nodes) -> list[int]:
+    return [node.client.info("commandstats").get("cmdstat_dbsize", {}).get("calls", 0)
+            for node in nodes]
+
+
+def test_a_first_page_asks_each_primary_for_its_key_count_once(cluster_dashboard, r):
     # The primary scanned counts its keys in its SCAN step's pipeline, the others in one
     # round trip sent before the scan: no primary is asked twice.
     fill(r, numbered("k:", 600))
     client = get_client(0)
     nodes = primaries(client)
-
-    def dbsize_calls():
-        return [node.client.info("commandstats").get("cmdstat_dbsize", {}).get("calls", 0)
-                for node in nodes]
-
-    for cursor in ("0", scan_keys(client, cursor="0", page_size=10).next_cursor):
-        before = dbsize_calls()
-        page = scan_keys(client, cursor=cursor, page_size=10)
-        asked = [after - then for after, then in zip(dbsize_calls(), before, strict=True)]
+    for _ in range(2):  # a first page never reuses counts, however recent
+        before = dbsize_calls(nodes)
+        page = scan_keys(client, cursor="0", page_size=10)
+        asked = [after - then for after, then in zip(dbsize_calls(nodes), before, strict=True)]
         assert asked == [1, 1, 1]
         assert {node.name: node.keys for node in page.nodes} == {
             node.name: node.client.dbsize() for node in nodes}
+
+
+def test_a_following_page_reuses_the_other_primaries_recent_counts(cluster_dashboard, r,
+                                                                     monkeypatch):
+    fill(r, numbered("k:", 600))
+    client = get_client(0)
+    nodes = primaries(client)
+    cursor = scan_keys(client, cursor="0", page_size=10).next_cursor
+    before = dbsize_calls(nodes)
+    page = scan_keys(client, cursor=cursor, page_size=10)
+    asked = [after - then for after, then in zip(dbsize_calls(nodes), before, strict=True)]
+    assert asked == [1, 0, 0]  # only the primary it scans, in its SCAN step's pipeline
+    assert {node.name: node.keys for node in page.nodes} == {
+        node.name: node.client.dbsize() for node in nodes}
+    # Counts older than the window are asked again.
+    monkeypatch.setattr(cluster_nodes, "KEY_COUNT_REUSE_SECONDS", 0.0)
+    before = dbsize_calls(nodes)
+    scan_keys(client, cursor=page.next_cursor, page_size=10)
+    assert [after - then for after, then in zip(dbsize_calls(nodes), before, strict=True)] == [
+        1, 1, 1]
 
 
 @pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])
