@@ -7,7 +7,7 @@ same slots) and that node's own position, in keyspace.redis.scanning's format (i
 pace, or keys carried from a step shown in part). The nodes before it are done, the ones
 after it not started, so the token holds every node's cursor while staying short. A page
 that finishes one node goes on with the next in the same request while it has room (and,
-filtered, budget). Replicas are never scanned, so no key is counted twice; the total is the
+filtered, budget); the next node starts at the pace (the SCAN COUNT) the one before reached. Replicas are never scanned, so no key is counted twice; the total is the
 sum of DBSIZE over the primaries, asked of all of them in one round trip (a page continuing
 a scan reuses the counts of the primaries it does not scan from a page read seconds ago).
 
@@ -26,13 +26,11 @@ from redis.cluster import RedisCluster
 from keyspace.exceptions import BadRequest
 from keyspace.redis import cluster_nodes
 from keyspace.redis.capabilities import limited_keys
+from keyspace.redis.scan_tokens import start_token
 from keyspace.redis.scanning import ScanPage, scan_keys
 
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
 
-
-# Where a primary not scanned yet stands: its own scan's start.
-NOT_STARTED = ScanPage([], "0", 0, 0.0, False)
 
 
 @dataclass(frozen=True)
@@ -133,10 +131,11 @@ def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, b
         keys.extend(page.keys)
         if not page.complete:
             return index, page, keys, first_total
-        index, inner = index + 1, "0"
+        index, inner = index + 1, start_token(page.pace)
         spent = (time.perf_counter() - started) * 1000
         if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
-            return index, NOT_STARTED, keys, first_total
+            # The next primary, not started: its own scan's start, at the pace reached.
+            return index, ScanPage([], inner, 0, 0.0, False), keys, first_total
 
 
 def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:

@@ -63,6 +63,12 @@ class Position:
         return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
 
 
+def start_token(pace: int) -> str:
+    """The token of a scan not begun yet whose first step asks for `pace` (a cluster's next
+    primary starts at the pace the one before reached: names and machine are the same)."""
+    return f"0.{pace}" if pace else "0"
+
+
 def _refuse(raw: str | None) -> BadRequest:
     return BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
 

@@ -71,6 +71,7 @@ class ScanPage:
     total_keys: int
     scanned_fraction: float
     budget_exhausted: bool
+    pace: int = 0  # the COUNT the scan reached (a cluster's next primary starts there)
 
     @property
     def complete(self) -> bool:
@@ -178,6 +179,7 @@ def _scan_page(
         total_keys=total,
         scanned_fraction=position.scanned(),
         budget_exhausted=position.token() != "0" and len(found) < page_size,
+        pace=pacer.count,
     )
 
 

@@ -143,6 +143,34 @@ def test_a_following_page_reuses_the_other_primaries_recent_counts(cluster_dashb
         1, 1, 1]
 
 
+def scan_calls(nodes) -> list[int]:
+    return [node.client.info("commandstats").get("cmdstat_scan", {}).get("calls", 0)
+            for node in nodes]
+
+
+def test_the_next_primary_starts_at_the_pace_the_one_before_reached(cluster_dashboard, r,
+                                                                      settings):
+    # Steps that always take under half the target: the pace doubles with every full step.
+    settings.DASHBOARD_SCAN_STEP_MS = 10_000
+    fill(r, numbered("k:", 3000))
+    client = get_client(0)
+    nodes = primaries(client)
+    cursor, pages = "0", []
+    while True:
+        before = scan_calls(nodes)
+        page = scan_keys(client, cursor=cursor, page_size=500)
+        pages.append(([after - then for after, then in zip(scan_calls(nodes), before,
+                                                           strict=True)], page))
+        if page.complete:
+            break
+        cursor = page.next_cursor
+    for node in (1, 2):
+        # The first page to scan this primary asks it once for the page's room (the pace
+        # reached on the primary before is over it), not 100, 200, 400... from a fresh start.
+        touched = next(calls for calls, _ in pages if calls[node])
+        assert touched[node] == 1
+
+
 @pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])
 def test_garbage_and_stale_tokens_are_refused(cluster_dashboard, raw):
     with pytest.raises(BadRequest):
