@@ -17,6 +17,8 @@ def test_sign_out_clears_htmx_history_snapshots(page: Page, url, r):
     page.get_by_role("link", name="secret:key").first.click()  # boosted: htmx keeps a snapshot
     expect(page.get_by_text("snapshot-canary-value")).to_be_visible()
     page.get_by_role("link", name="Namespaces").first.click()
+    # The page has counted (no request of it is still on its way when the user signs out).
+    expect(page.get_by_text("Counted all")).to_be_visible()
     page.wait_for_function(SNAPSHOTS)  # htmx saved the pages seen so far
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(url("/sign-in/"))
@@ -32,6 +34,8 @@ def test_sign_out_clears_them_whatever_sign_in_page_comes_next(page: Page, url, 
     page.get_by_role("link", name="secret:key").first.click()
     expect(page.get_by_text("snapshot-canary-value")).to_be_visible()
     page.get_by_role("link", name="Namespaces").first.click()
+    # The page has counted (no request of it is still on its way when the user signs out).
+    expect(page.get_by_text("Counted all")).to_be_visible()
     page.wait_for_function(SNAPSHOTS)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(url("/not-the-apps-sign-in/"))

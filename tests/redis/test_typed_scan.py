@@ -112,7 +112,7 @@ def test_the_stand_in_reads_options_as_redis_does():
 # --- the same pages -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page_size", [7, 100])
+@pytest.mark.parametrize("page_size", [20, 100])
 def test_the_filter_applied_here_finds_exactly_what_scan_type_finds(settings, r, relay,
                                                                     page_size):
     # Steps never shrunk, nor pages cut short, by a busy machine's slow replies: pages end
