@@ -16,6 +16,8 @@ from redis.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
+from keyspace.redis import key_counts
+
 _lock = threading.Lock()
 
 
@@ -23,7 +25,6 @@ def forget() -> None:
     with _lock:
         _primaries_cache.clear()
         _refreshed_at.clear()
-        _key_counts.clear()
 
 
 SLOTS = 16384
@@ -140,6 +141,7 @@ def read_key_counts(sent: list) -> dict[str, int | None]:
             continue
         try:
             counts[primary.name] = int(connection.read_response())
+            key_counts.remember(primary.client, counts[primary.name])
         except (redis.RedisError, OSError):
             connection.disconnect()
         finally:
@@ -160,30 +162,6 @@ def by_node(cluster: RedisCluster, keys: list[bytes]) -> list[tuple[redis.Redis,
             groups[node.name] = (cluster.get_redis_connection(node), [])
         groups[node.name][1].append(key)
     return list(groups.values())
-
-
-# How long a key-list page that continues a scan reuses the key counts an earlier page of this
-# process read, for the primaries it does not scan itself: the counts only label progress, and
-# a cluster of many primaries is then not asked for every one's DBSIZE on each "Load more".
-# A first page always asks every primary.
-KEY_COUNT_REUSE_SECONDS = 5.0
-_key_counts: dict[int, dict[str, tuple[float, int]]] = {}
-
-
-def remember_key_counts(cluster: RedisCluster, counts: dict[str, int | None]) -> None:
-    now = time.monotonic()
-    with _lock:
-        known = _key_counts.setdefault(id(cluster), {})
-        known.update((name, (now, count)) for name, count in counts.items() if count is not None)
-
-
-def recent_key_counts(cluster: RedisCluster) -> dict[str, int]:
-    """The counts `remember_key_counts` kept that are under KEY_COUNT_REUSE_SECONDS old."""
-    now = time.monotonic()
-    with _lock:
-        known = dict(_key_counts.get(id(cluster), {}))
-    return {name: count for name, (at, count) in known.items()
-            if now - at < KEY_COUNT_REUSE_SECONDS}
 
 
 REFRESH_INTERVAL_SECONDS = 1.0

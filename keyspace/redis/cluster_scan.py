@@ -7,9 +7,10 @@ same slots) and that node's own position, in keyspace.redis.scanning's format (i
 pace, or keys carried from a step shown in part). The nodes before it are done, the ones
 after it not started, so the token holds every node's cursor while staying short. A page
 that finishes one node goes on with the next in the same request while it has room (and,
-filtered, budget); the next node starts at the pace (the SCAN COUNT) the one before reached. Replicas are never scanned, so no key is counted twice; the total is the
-sum of DBSIZE over the primaries, asked of all of them in one round trip (a page continuing
-a scan reuses the counts of the primaries it does not scan from a page read seconds ago).
+filtered, budget); the next node starts at the pace (the SCAN COUNT) the one before
+reached. Replicas are never scanned, so no key is counted twice; the total is the sum of
+DBSIZE over the primaries, asked of all of them in one round trip (a page continuing a scan
+takes the counts a page read seconds ago: keyspace.redis.key_counts).
 
 Each node is scanned with the plain client redis-py keeps for it: a SCAN step is one command
 to one node, with no slot lookup.
@@ -24,7 +25,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from keyspace.exceptions import BadRequest
-from keyspace.redis import cluster_nodes
+from keyspace.redis import cluster_nodes, key_counts
 from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.scan_tokens import start_token
 from keyspace.redis.scanning import ScanPage, scan_keys
@@ -89,10 +90,12 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     started = time.perf_counter()
     # The other primaries' DBSIZE is read after the scan (its round trip is hidden); the one
     # scanned first counts its keys in the pipeline of its first SCAN step. A page that
-    # continues a scan takes the others' counts from a page read moments ago where it can.
+    # continues a scan takes counts a page read moments ago where it can (all of them, the
+    # scanned primary's too: then it asks no DBSIZE at all).
     scanned = primaries[index].name
-    known = cluster_nodes.recent_key_counts(client) if cursor not in ("", "0") else {}
-    known.pop(scanned, None)
+    known = {} if cursor in ("", "0") else {
+        primary.name: count for primary in primaries
+        if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None}
     asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
     try:
         index, page, keys, first_total = _walk(primaries, index, inner, page_size, match,
@@ -101,7 +104,6 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         others = {**known, **cluster_nodes.read_key_counts(asked)}
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
-    cluster_nodes.remember_key_counts(client, counts)
     done = index == len(primaries)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(

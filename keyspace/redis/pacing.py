@@ -4,12 +4,14 @@ Redis runs one command at a time, so while a SCAN step runs every other client o
 server waits. COUNT says how many keys a step collects, not how long it takes: that depends
 on the key names (a step over 4 KB names copies and hashes 4 MB per 1,000 keys, over 10 ms)
 and on how busy the server is. So every step is timed, around the call (the round trip
-included, so Redis's own share is smaller), and the next COUNT follows from it: doubled
-after a step that took under half of DASHBOARD_SCAN_STEP_MS and asked for the whole
-allowance, cut in proportion after one that took longer than the target (by 8 at most at
-once: a single slow step is as likely a busy machine as long names). Growing only from steps
-under half the target, a step takes at most about the target; one that overshoots (a stretch
-of longer names) is followed by a step sized to half the target.
+included, so Redis's own share is smaller), and the next COUNT follows from it. After a
+step that asked for the whole allowance and took under GROW_TO (80%) of
+DASHBOARD_SCAN_STEP_MS, it grows toward the COUNT that step's time says would take 80% of
+the target, at most doubling; after one that took longer than the target it is cut in
+proportion (by 8 at most at once: a single slow step is as likely a busy machine as long
+names). Growing only by what a step's own time allows, a step takes at most about the
+target; one that overshoots (a stretch of longer names) is followed by a step sized to half
+the target.
 
 A scan with no history starts from the names themselves: a first COUNT of about
 FIRST_BYTES of names (`count_for_names`), from a handful of names Redis hands back for
@@ -44,6 +46,11 @@ KEY_OVERHEAD_BYTES = 64
 PROBE_COUNT = 8
 
 
+# A step that took under this share of the target may grow, at most doubling, toward a step
+# that takes about this share.
+GROW_TO = 0.8
+
+
 def target_ms() -> float:
     return float(app_settings.SCAN_STEP_MS)
 
@@ -56,8 +63,11 @@ def next_count(count: int, asked: int, elapsed_ms: float, *, ceiling: int = MAX_
         # Aim the next step at half the target; always at least halve, at most divide by 8.
         scaled = int(asked * target / (2 * elapsed_ms))
         return max(MIN_COUNT, min(asked // 2, max(asked // 8, scaled)))
-    if elapsed_ms < target / 2 and asked >= count:
-        return max(MIN_COUNT, min(ceiling, count * 2))
+    if elapsed_ms < GROW_TO * target and asked >= count:
+        # Toward the COUNT this step's time says would take GROW_TO of the target. The time
+        # includes the round trip, which does not grow with COUNT: the estimate errs short.
+        grown = int(asked * GROW_TO * target / elapsed_ms) if elapsed_ms > 0 else count * 2
+        return max(MIN_COUNT, min(ceiling, count * 2, max(count, grown)))
     return max(MIN_COUNT, min(ceiling, count))
 
 
@@ -79,9 +89,20 @@ class Pacer:
         self.last_ms = 0.0
         self.last_asked = 0
 
+    def allowance(self, room: int | None = None) -> int:
+        """What the next call asks for when `room` are wanted (None: as many as allowed): the
+        pace, or fewer; or all of `room` when that is at most a quarter more than the pace,
+        which aims at GROW_TO (80%) of the target, so such a step takes about the target. A
+        page is then not finished by an extra round trip for a few keys."""
+        if room is None:
+            return self.count
+        if room <= min(self.ceiling, int(self.count / GROW_TO)):
+            return max(MIN_COUNT, room)
+        return self.count
+
     def call(self, scan: Callable[..., T], *, room: int | None = None) -> T:
-        """`scan(count=...)`, timed; `room`: ask for fewer when fewer are wanted."""
-        asked = self.count if room is None else max(MIN_COUNT, min(self.count, room))
+        """`scan(count=...)`, timed; `room`: how many are wanted (see `allowance`)."""
+        asked = self.allowance(room)
         started = time.perf_counter()
         result = scan(count=asked)
         self.observe(asked, (time.perf_counter() - started) * 1000)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import redis
 
 from keyspace.conf import app_settings
+from keyspace.redis import key_counts
 from keyspace.redis.capabilities import key_refused, limited_keys
 from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
@@ -123,37 +124,46 @@ def scan_keys(
     here = bool(type_name) and filters_here()
     args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
             readable_only)
+    # A page going on with a scan may take the key count a page read moments ago.
+    continuing = cursor not in ("", "0")
     try:
-        return _scan_page(*args, here=here)
+        return _scan_page(*args, here=here, continuing=continuing)
     except redis.ResponseError as exc:
         # The facts said SCAN takes TYPE (or could not be had): a refusal met now is kept,
         # and the page is scanned again with the filter applied here. Nothing was shown yet.
         if here or not type_name or note_scan_type_refusal(exc) is None:
             raise
-    return _scan_page(*args, here=True)
+    return _scan_page(*args, here=True, continuing=continuing)
 
 
 def _scan_page(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
     type_name: str | None, deadline: float, readable_only: bool, *, here: bool,
+    continuing: bool,
 ) -> ScanPage:
     filtered = bool(match and match != b"*") or bool(type_name)
     total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered,
-                                       here)
+                                       here, continuing)
     found: dict[bytes, None] = {}
     while True:
         step = steps.popleft()
         room = page_size - len(found)
         unique = dict.fromkeys(step.keys)  # SCAN may name a key twice (while rehashing)
-        fresh = [key for key in unique if key not in found] if found else list(unique)
+        # Less the keys the page has (looked up from the smaller side: a few carried keys
+        # before a step of a thousand, or a few keys after a page nearly full).
+        shown = found if len(found) < len(unique) else [key for key in unique if key in found]
+        for key in shown:
+            unique.pop(key, None)
         if readable_only and step.count:  # carried keys (count 0) were checked already
-            fresh = readable_keys(client, fresh)
-        if len(fresh) > room:
-            fresh, position = _overflow(step, fresh, room, pacer.count)
+            unique = dict.fromkeys(readable_keys(client, list(unique)))
+        if len(unique) > room:
+            fresh, position = _overflow(step, list(unique), room, pacer.count)
             found.update(dict.fromkeys(fresh[:room]))
             break
-        # (every name of the step new and readable, the usual case: no second dict is built)
-        found.update(unique if len(fresh) == len(unique) else dict.fromkeys(fresh))
+        if found:
+            found.update(unique)
+        else:
+            found = unique
         position = Position(step.end, pace=pacer.count)
         if not step.end or len(found) >= page_size:
             break
@@ -173,43 +183,58 @@ def _scan_page(
             room=wanted,
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
+    token = position.token()
     return ScanPage(
         keys=list(found),
-        next_cursor=position.token(),
+        next_cursor=token,
         total_keys=total,
         scanned_fraction=position.scanned(),
-        budget_exhausted=position.token() != "0" and len(found) < page_size,
+        budget_exhausted=token != "0" and len(found) < page_size,
         pace=pacer.count,
     )
 
 
 def _first_steps(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
-    type_name: str | None, filtered: bool, here: bool,
+    type_name: str | None, filtered: bool, here: bool, continuing: bool,
 ) -> tuple[int, deque[_Step], Pacer]:
-    """DBSIZE, the carried keys (their TYPE too under a type filter), and the first SCAN
-    step when there is room for one: one round trip, two when a filtered scan has no pace
-    yet (a few names first, to size its first step), and one more for the TYPEs of the step's
-    keys when the type filter is applied `here`."""
+    """DBSIZE (unless a page `continuing` a scan finds a recent count: keyspace.redis.key_counts),
+    the carried keys (their TYPE too under a type filter), and the first SCAN step when there
+    is room for one: one round trip, two when a filtered scan has no pace yet (a few names
+    first, to size its first step), and one more for the TYPEs of the step's keys when the
+    type filter is applied `here`."""
     carried = list(start.carried)
     scanning = not carried or (len(carried) < page_size and start.cursor != 0)
     pacer = Pacer(_first_count(start, carried, filtered))
     if start.after is not None:
         count = start.count  # the very step, again
     else:
-        count = pacer.count if filtered else min(pacer.count, page_size - len(carried))
+        count = pacer.count if filtered else pacer.allowance(page_size - len(carried))
     probing = scanning and filtered and not (start.count or start.pace or carried)
+    total = key_counts.recent(client) if continuing else None
+    checks = carried if type_name else []
     began = time.perf_counter()
-    with client.pipeline(transaction=False) as pipe:
-        pipe.dbsize()
-        for key in carried if type_name else ():
-            pipe.type(key)
-        if probing:
-            pipe.scan(start.cursor, count=PROBE_COUNT)
-        elif scanning:
-            pipe.scan(start.cursor, match=match, count=count, _type=None if here else type_name)
-        total, *replies = pipe.execute(raise_on_error=False)
-    checked = len(carried) if type_name else 0
+    if total is not None and not checks and scanning and not probing:
+        # The usual page of a followed scan: one SCAN call, as a hand-written loop makes it.
+        replies = [client.scan(start.cursor, match=match, count=count,
+                               _type=None if here else type_name)]
+    else:
+        with client.pipeline(transaction=False) as pipe:
+            if total is None:
+                pipe.dbsize()
+            for key in checks:
+                pipe.type(key)
+            if probing:
+                pipe.scan(start.cursor, count=PROBE_COUNT)
+            elif scanning:
+                pipe.scan(start.cursor, match=match, count=count,
+                          _type=None if here else type_name)
+            replies = pipe.execute(raise_on_error=False)
+        if total is None:
+            total, *replies = replies
+            if not isinstance(total, Exception):
+                key_counts.remember(client, total)
+    checked = len(checks)
     # DBSIZE's and SCAN's errors are the page's; the carried keys' TYPE replies are read below.
     if error := next((r for r in (total, *replies[checked:]) if isinstance(r, Exception)), None):
         raise error

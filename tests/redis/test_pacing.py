@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from keyspace.redis import key_counts
 from keyspace.redis.keynames import encode_key
 from keyspace.redis.pacing import MAX_COUNT, Pacer, count_for_names, next_count
 from keyspace.redis.scanning import FILTERED_FIRST_COUNT, scan_keys
@@ -48,8 +49,10 @@ def big_names(r, count: int) -> list[bytes]:
 
 def test_the_rule_doubles_quick_steps_and_cuts_slow_ones(settings):
     settings.DASHBOARD_SCAN_STEP_MS = 2
-    assert next_count(100, 100, 0.5) == 200  # under half the target: double
-    assert next_count(100, 100, 1.5) == 100  # near the target: keep
+    assert next_count(100, 100, 0.5) == 200  # quick: double, at most
+    assert next_count(100, 100, 1.0) == 160  # toward a step of 80% of the target (1.6 ms)
+    assert next_count(100, 100, 1.5) == 106  # ...
+    assert next_count(100, 100, 1.7) == 100  # near the target: keep
     assert next_count(100, 40, 0.5) == 100  # asked for less than allowed: nothing learned
     assert next_count(100, 100, 4.0) == 25  # over: aim at half the target
     assert next_count(100, 100, 2.5) == 40 and next_count(100, 100, 2.1) == 47
@@ -133,7 +136,54 @@ def test_an_unfiltered_page_asks_no_more_than_the_pace_allows(r, scan_counts):
     cursor = page.next_cursor.split(".")[0].split("~")[0]
     page = scan_keys(r, cursor=f"{cursor}.30", page_size=100, budget_ms=1000)
     counts = scan_counts()
-    assert counts[0] == 30 and len(counts) >= 3, counts  # a page of 100 in steps from 30
+    # A page of 100 in steps from 30 (the last may stretch to a quarter over the pace).
+    assert counts[0] == 30 and len(counts) >= 2, counts
+
+
+def calls(r, command: str) -> int:
+    return r.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
+def test_a_page_going_on_with_a_scan_is_one_scan_call_with_the_key_count_of_moments_ago(
+        r, monkeypatch):
+    fill_strings(r, numbered("k:", 500))
+    first = scan_keys(r, cursor="0", page_size=100)
+    dbsize, scans = calls(r, "dbsize"), calls(r, "scan")
+    page = scan_keys(r, cursor=first.next_cursor, page_size=100)
+    assert (calls(r, "dbsize"), calls(r, "scan")) == (dbsize, scans + 1)
+    assert page.total_keys == 500 and len(page.keys) == 100
+    # A count older than the window is asked again, in the step's round trip.
+    monkeypatch.setattr(key_counts, "REUSE_SECONDS", 0.0)
+    scan_keys(r, cursor=page.next_cursor, page_size=100)
+    assert calls(r, "dbsize") == dbsize + 1
+    monkeypatch.undo()
+    # A first page always asks: keys written since show in its count at once.
+    fill_strings(r, numbered("new:", 5))
+    assert scan_keys(r, cursor="0", page_size=100).total_keys == 505
+    assert calls(r, "dbsize") == dbsize + 2
+
+
+def test_a_page_a_quarter_over_the_pace_is_one_step_not_a_second_one_for_a_few_keys(
+        r, scan_counts):
+    # The pace aims at 80% of the target: a step a quarter longer still takes about the target.
+    fill_strings(r, numbered("k:", 5000))
+    page = scan_keys(r, cursor="0", page_size=100)
+    cursor = page.next_cursor.split(".")[0].split("~")[0]
+    scan_counts()
+    page = scan_keys(r, cursor=f"{cursor}.80", page_size=100, budget_ms=1000)
+    assert scan_counts() == [100] and len(page.keys) == 100
+    page = scan_keys(r, cursor=f"{cursor}.79", page_size=100, budget_ms=1000)
+    assert scan_counts()[0] == 79 and len(page.keys) == 100
+
+
+def test_the_allowance_stretches_to_a_quarter_over_the_pace_within_the_ceiling():
+    pacer = Pacer(800)
+    assert pacer.allowance() == 800
+    assert pacer.allowance(10) == 10
+    assert pacer.allowance(1000) == 1000
+    assert pacer.allowance(1001) == 800
+    assert Pacer(1900).allowance(2100) == 1900  # never over the ceiling (MAX_COUNT)
+    assert Pacer(1900).allowance(MAX_COUNT) == MAX_COUNT
 
 
 def test_keys_carried_to_the_next_page_keep_the_pace(r, scan_counts):
@@ -168,8 +218,9 @@ def test_a_followed_unfiltered_scan_takes_one_scan_call_a_page(r, scan_counts, s
         cursor = page.next_cursor
     assert per_page[0][:3] == [100, 200, 400] and len(per_page[0]) == 4, per_page[0]  # growing
     # The second page starts at 800 (the 400 step doubled it; the last, asking for less than
-    # allowed, says nothing), then fills with one more: from there on it is 1,600.
-    assert len(per_page[1]) == 2 and all(len(counts) == 1 for counts in per_page[2:]), per_page
+    # allowed, says nothing): its room of 1,000 is a quarter over that, one step. From there
+    # on the pace is 1,600.
+    assert all(len(counts) == 1 for counts in per_page[1:]), per_page
     assert carrying >= 3, "too few pages carried keys over to test the pace they carry"
 
 
