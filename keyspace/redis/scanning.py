@@ -144,26 +144,24 @@ def _scan_page(
     filtered = bool(match and match != b"*") or bool(type_name)
     total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered,
                                        here, continuing)
-    found: dict[bytes, None] = {}
+    found: list[bytes] = []  # the page's keys, in order, each once
+    seen: set[bytes] = set()
     while True:
         step = steps.popleft()
         room = page_size - len(found)
-        unique = dict.fromkeys(step.keys)  # SCAN may name a key twice (while rehashing)
-        # Less the keys the page has (looked up from the smaller side: a few carried keys
-        # before a step of a thousand, or a few keys after a page nearly full).
-        shown = found if len(found) < len(unique) else [key for key in unique if key in found]
-        for key in shown:
-            unique.pop(key, None)
+        fresh, names = _new_names(step.keys, seen)
         if readable_only and step.count:  # carried keys (count 0) were checked already
-            unique = dict.fromkeys(readable_keys(client, list(unique)))
-        if len(unique) > room:
-            fresh, position = _overflow(step, list(unique), room, pacer.count)
-            found.update(dict.fromkeys(fresh[:room]))
+            fresh = readable_keys(client, fresh)
+            names = None
+        if len(fresh) > room:
+            fresh, position = _overflow(step, fresh, room, pacer.count)
+            found.extend(fresh[:room])
             break
         if found:
-            found.update(unique)
+            found.extend(fresh)
+            seen.update(fresh)
         else:
-            found = unique
+            found, seen = fresh, (names if names is not None else set(fresh))
         position = Position(step.end, pace=pacer.count)
         if not step.end or len(found) >= page_size:
             break
@@ -185,13 +183,25 @@ def _scan_page(
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
     token = position.token()
     return ScanPage(
-        keys=list(found),
+        keys=found,
         next_cursor=token,
         total_keys=total,
         scanned_fraction=position.scanned(),
         budget_exhausted=token != "0" and len(found) < page_size,
         pace=pacer.count,
     )
+
+
+def _new_names(keys: list[bytes], seen: set[bytes]) -> tuple[list[bytes], set[bytes] | None]:
+    """A step's keys less those the page has, each once (SCAN may name a key twice while
+    Redis rehashes), in SCAN's order; and their set when it was built on the way. The usual
+    step, no name twice and none shown yet, is returned as it came."""
+    names = set(keys)
+    if len(names) != len(keys):
+        keys, names = list(dict.fromkeys(keys)), None
+    if seen and not (names or set(keys)).isdisjoint(seen):
+        keys, names = [key for key in keys if key not in seen], None
+    return keys, names
 
 
 def _first_steps(

@@ -336,3 +336,33 @@ def test_an_overflow_too_large_to_carry_names_the_step_to_run_again(r):
 def test_forged_carried_key_tokens_are_refused(r, raw):
     with pytest.raises(BadRequest):
         scan_keys(r, cursor=raw, page_size=10)
+
+
+def test_a_step_naming_keys_the_page_has_or_a_key_twice_shows_each_once():
+    from keyspace.redis.scanning import _new_names
+
+    keys = [b"a", b"b", b"c"]
+    fresh, names = _new_names(keys, set())
+    assert fresh is keys and names == {b"a", b"b", b"c"}  # the usual step, as it came
+    assert _new_names([b"a", b"b", b"a", b"c", b"b"], set())[0] == [b"a", b"b", b"c"]
+    assert _new_names([b"a", b"b", b"c"], {b"b", b"x"})[0] == [b"a", b"c"]
+    assert _new_names([b"a", b"b", b"a"], {b"a"})[0] == [b"b"]
+    assert _new_names([b"a", b"b"], {b"x"})[0] == [b"a", b"b"]
+
+
+def test_carried_keys_the_next_step_names_again_are_shown_once(r):
+    # A token carrying keys from before the step it resumes at (here the start: as a hand-made
+    # token, or a table that rehashed, would): the step names them again.
+    names = numbered("k:", 300)
+    fill_strings(r, names)
+    finish_rehash(r, 300)
+    cursor, _ = r.scan(0, count=20)
+    after, at = [], cursor
+    while at:
+        at, keys = r.scan(at, count=100)
+        after += keys
+    again = after[:5]
+    pages = all_pages_from(r, carried_token(cursor, again), page_size=1000)
+    shown = [key for page in pages for key in page.keys]
+    assert sorted(shown) == sorted(after)  # each once, the carried ones first
+    assert set(shown[:5]) == set(again)
