@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from functools import cached_property
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -80,7 +81,7 @@ class Profile:
         return urlunsplit((parts.scheme, f"{user}{secret}@{host}", parts.path, parts.query,
                            parts.fragment))
 
-    @property
+    @cached_property
     def identity(self) -> tuple:
         """What pools and per-connection caches are kept under: two profiles that would
         connect differently never share one."""
@@ -122,24 +123,32 @@ def default_name() -> str:
     return app_settings.DEFAULT_CONNECTION
 
 
+# The default connection's fields, each from its setting.
+DEFAULT_FIELDS = (
+    ("name", "DEFAULT_CONNECTION"), ("url", "REDIS_URL"), ("label", "DEFAULT_CONNECTION_LABEL"),
+    ("environment", "DEFAULT_CONNECTION_ENVIRONMENT"), ("tls_ca_file", "TLS_CA_FILE"),
+    ("tls_cert_file", "TLS_CERT_FILE"), ("tls_key_file", "TLS_KEY_FILE"),
+    ("tls_verify", "TLS_VERIFY"), ("renamed_commands", "RENAMED_COMMANDS"),
+    ("databases", "DATABASES"), ("password_command", "REDIS_PASSWORD_COMMAND"),
+    ("credential_provider", "REDIS_CREDENTIAL_PROVIDER"),
+)
+_default_made: tuple[tuple, Profile] | None = None
+
+
 def default() -> Profile:
     """REDIS_URL and the global connection settings, as a profile (read each time, so a
-    changed setting takes effect at once)."""
-    return Profile(
-        name=default_name(),
-        url=app_settings.REDIS_URL,
-        label=app_settings.DEFAULT_CONNECTION_LABEL,
-        environment=app_settings.DEFAULT_CONNECTION_ENVIRONMENT,
-        tls_ca_file=app_settings.TLS_CA_FILE,
-        tls_cert_file=app_settings.TLS_CERT_FILE,
-        tls_key_file=app_settings.TLS_KEY_FILE,
-        tls_verify=app_settings.TLS_VERIFY,
-        renamed_commands=app_settings.RENAMED_COMMANDS,
-        databases=app_settings.DATABASES,
-        password_command=app_settings.REDIS_PASSWORD_COMMAND,
-        credential_provider=app_settings.REDIS_CREDENTIAL_PROVIDER,
-        source="redis_url",
-    )
+    changed setting takes effect at once; made again only when one has changed, as every
+    request asks for it many times)."""
+    global _default_made
+    values = tuple(getattr(app_settings, setting) for _, setting in DEFAULT_FIELDS)
+    made = _default_made
+    if made is not None and made[0] == values:
+        return made[1]
+    profile = Profile(**{name: value for (name, _), value in zip(DEFAULT_FIELDS, values,
+                                                                 strict=True)},
+                      source="redis_url")
+    _default_made = (values, profile)
+    return profile
 
 
 # What a declared connection may say, with the kind of each value.
