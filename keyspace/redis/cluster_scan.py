@@ -93,7 +93,7 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     # continues a scan takes counts a page read moments ago where it can (all of them, the
     # scanned primary's too: then it asks no DBSIZE at all).
     scanned = primaries[index].name
-    known = {} if cursor in ("", "0") else {
+    known = {} if not cursor or cursor == "0" else {
         primary.name: count for primary in primaries
         if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None}
     asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
@@ -105,6 +105,9 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
     done = index == len(primaries)
+    if done and known:
+        # The scan's end says "all N keys scanned": N is asked of every primary now.
+        counts = cluster_nodes.node_key_counts(client)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     return ClusterScanPage(
         keys=keys,

@@ -10,8 +10,9 @@ DASHBOARD_SCAN_STEP_MS, it grows toward the COUNT that step's time says would ta
 the target, at most doubling; after one that took longer than the target it is cut in
 proportion (by 8 at most at once: a single slow step is as likely a busy machine as long
 names). Growing only by what a step's own time allows, a step takes at most about the
-target; one that overshoots (a stretch of longer names) is followed by a step sized to half
-the target.
+target (a page's last step may stretch a quarter over the pace: at most about 1.25 times
+it); one that overshoots (a stretch of longer names) is followed by a step sized to half the
+target.
 
 A scan with no history starts from the names themselves: a first COUNT of about
 FIRST_BYTES of names (`count_for_names`), from a handful of names Redis hands back for
@@ -92,8 +93,9 @@ class Pacer:
     def allowance(self, room: int | None = None) -> int:
         """What the next call asks for when `room` are wanted (None: as many as allowed): the
         pace, or fewer; or all of `room` when that is at most a quarter more than the pace,
-        which aims at GROW_TO (80%) of the target, so such a step takes about the target. A
-        page is then not finished by an extra round trip for a few keys."""
+        which aims at GROW_TO (80%) of the target: such a step takes about the target, at
+        most about 1.25 times it (a pace kept after a step of 80-100%). A page is then not
+        finished by an extra round trip for a few keys."""
         if room is None:
             return self.count
         if room <= min(self.ceiling, int(self.count / GROW_TO)):

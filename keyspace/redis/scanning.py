@@ -125,7 +125,7 @@ def scan_keys(
     args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
             readable_only)
     # A page going on with a scan may take the key count a page read moments ago.
-    continuing = cursor not in ("", "0")
+    continuing = bool(cursor) and cursor != "0"
     try:
         return _scan_page(*args, here=here, continuing=continuing)
     except redis.ResponseError as exc:
@@ -142,8 +142,8 @@ def _scan_page(
     continuing: bool,
 ) -> ScanPage:
     filtered = bool(match and match != b"*") or bool(type_name)
-    total, steps, pacer = _first_steps(client, start, page_size, match, type_name, filtered,
-                                       here, continuing)
+    total, steps, pacer, recalled = _first_steps(client, start, page_size, match, type_name,
+                                                 filtered, here, continuing)
     found: list[bytes] = []  # the page's keys, in order, each once
     seen: set[bytes] = set()
     while True:
@@ -182,6 +182,10 @@ def _scan_page(
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
     token = position.token()
+    if recalled and token == "0":
+        # The scan's end says "all N keys scanned": N is asked now, not taken from before.
+        total = client.dbsize()
+        key_counts.remember(client, total)
     return ScanPage(
         keys=found,
         next_cursor=token,
@@ -207,12 +211,12 @@ def _new_names(keys: list[bytes], seen: set[bytes]) -> tuple[list[bytes], set[by
 def _first_steps(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
     type_name: str | None, filtered: bool, here: bool, continuing: bool,
-) -> tuple[int, deque[_Step], Pacer]:
+) -> tuple[int, deque[_Step], Pacer, bool]:
     """DBSIZE (unless a page `continuing` a scan finds a recent count: keyspace.redis.key_counts),
     the carried keys (their TYPE too under a type filter), and the first SCAN step when there
     is room for one: one round trip, two when a filtered scan has no pace yet (a few names
     first, to size its first step), and one more for the TYPEs of the step's keys when the
-    type filter is applied `here`."""
+    type filter is applied `here`. Last, whether the count was a recent one recalled."""
     carried = list(start.carried)
     scanning = not carried or (len(carried) < page_size and start.cursor != 0)
     pacer = Pacer(_first_count(start, carried, filtered))
@@ -222,6 +226,7 @@ def _first_steps(
         count = pacer.count if filtered else pacer.allowance(page_size - len(carried))
     probing = scanning and filtered and not (start.count or start.pace or carried)
     total = key_counts.recent(client) if continuing else None
+    recalled = total is not None
     checks = carried if type_name else []
     began = time.perf_counter()
     if total is not None and not checks and scanning and not probing:
@@ -273,7 +278,7 @@ def _first_steps(
             keys = [key for key in keys if digest(key) > start.after]
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
-    return total, steps, pacer
+    return total, steps, pacer, recalled
 
 
 def key_count(client: redis.Redis) -> int:

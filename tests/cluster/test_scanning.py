@@ -110,7 +110,7 @@ def dbsize_calls(nodes) -> list[int]:
 
 def test_a_first_page_asks_each_primary_for_its_key_count_once(cluster_dashboard, r):
     # The primary scanned counts its keys in its SCAN step's pipeline, the others in one
-    # round trip sent before the scan: no primary is asked twice.
+    # round trip sent before the scan: on a page within one primary, none is asked twice.
     fill(r, numbered("k:", 600))
     client = get_client(0)
     nodes = primaries(client)
@@ -143,6 +143,17 @@ def test_a_following_page_reuses_the_primaries_recent_counts(cluster_dashboard, 
         1, 1, 1]
 
 
+def test_the_page_that_ends_the_scan_asks_every_primary_again(cluster_dashboard, r):
+    fill(r, numbered("k:", 600))
+    client = get_client(0)
+    page = scan_keys(client, cursor="0", page_size=100)
+    fill(r, numbered("new:", 30))
+    while not page.complete:
+        page = scan_keys(client, cursor=page.next_cursor, page_size=100)
+    assert page.total_keys == 630
+    assert sum(node.keys for node in page.nodes) == 630
+
+
 def scan_calls(nodes) -> list[int]:
     return [node.client.info("commandstats").get("cmdstat_scan", {}).get("calls", 0)
             for node in nodes]
@@ -150,7 +161,7 @@ def scan_calls(nodes) -> list[int]:
 
 def test_the_next_primary_starts_at_the_pace_the_one_before_reached(cluster_dashboard, r,
                                                                       settings):
-    # Steps that always take under half the target: the pace doubles with every full step.
+    # Steps far under the target: the pace doubles with every full step.
     settings.DASHBOARD_SCAN_STEP_MS = 10_000
     fill(r, numbered("k:", 3000))
     client = get_client(0)

@@ -164,6 +164,22 @@ def test_a_page_going_on_with_a_scan_is_one_scan_call_with_the_key_count_of_mome
     assert calls(r, "dbsize") == dbsize + 2
 
 
+def test_the_page_that_ends_a_scan_asks_the_key_count_again(r):
+    # "All N keys scanned" is never said with an N from before: 10 keys written since the
+    # first page show in the last page's count, within the reuse window.
+    fill_strings(r, numbered("k:", 150))
+    first = scan_keys(r, cursor="0", page_size=100)
+    fill_strings(r, numbered("new:", 10))
+    cursor, pages = first.next_cursor, []
+    while True:
+        page = scan_keys(r, cursor=cursor, page_size=100, budget_ms=1000)
+        pages.append(page)
+        if page.complete:
+            break
+        cursor = page.next_cursor
+    assert pages[-1].total_keys == 160
+
+
 def test_a_page_a_quarter_over_the_pace_is_one_step_not_a_second_one_for_a_few_keys(
         r, scan_counts):
     # The pace aims at 80% of the target: a step a quarter longer still takes about the target.
