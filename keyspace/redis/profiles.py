@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from functools import cached_property
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from keyspace.conf import app_settings
