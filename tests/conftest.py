@@ -23,8 +23,9 @@ from django.core.management import call_command  # noqa: E402
 
 from keyspace.redis.connection import reset_pools  # noqa: E402
 from tests.support.cluster import cluster_dashboard, cluster_holder, redis_cluster  # noqa: E402, F401
+from tests.support.locked import locked  # noqa: E402, F401 - fixture
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
-from tests.support.second_redis import second_server  # noqa: E402, F401 - fixture
+from tests.support.second_redis import second, second_server  # noqa: E402, F401 - fixtures
 from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
 from tests.support.tls import certificates, mtls_redis, tls_redis  # noqa: E402, F401 - fixtures
 from tests.support.users import client_for, make_user  # noqa: E402
@@ -135,6 +136,15 @@ def r(redis_server):
     client = redis.Redis(port=redis_server.port)
     yield client
     client.close()
+
+
+@pytest.fixture
+def notifications(r):
+    """Keyspace notifications on in the test Redis (all of them), put back as they were after."""
+    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
+    r.config_set("notify-keyspace-events", "KEA")
+    yield
+    r.config_set("notify-keyspace-events", before)
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from keyspace.redis.connection import reset_pools
-from tests.views import test_several_connections as several
 from tests.views.test_several_connections import PASSWORD, key_url
 
 pytestmark = pytest.mark.browser
 
-other = several.other
-
 
 @pytest.fixture
-def declared(settings, second_server, other):
+def declared(settings, second_server, second):
     """Two declared connections to the second server: staging and production."""
     address = f"redis://127.0.0.1:{second_server.port}/0"
     settings.DASHBOARD_CONNECTIONS = {
@@ -25,7 +22,7 @@ def declared(settings, second_server, other):
         "prod": {"url": address, "password": PASSWORD, "environment": "production"},
     }
     reset_pools()
-    yield other
+    yield second
     reset_pools()
 
 

@@ -6,10 +6,10 @@ survives (the same cases as tests/services/editing/test_check_write_window.py)."
 import pytest
 
 from keyspace.redis.keynames import encode_key
-from tests.services.editing.forms import form_fields, open_form, submit
+from tests.services.editing.forms import submit
 from tests.services.editing.test_check_write_window import (
     CASES,
-    _post,
+    assert_a_window_write_is_a_conflict,
     in_the_window,  # noqa: F401
 )
 from tests.support.urls import key_url
@@ -50,17 +50,7 @@ def test_edits_in_a_cluster(cluster_dashboard, r, client):
 @pytest.mark.parametrize("case", ONE_SLOT, ids=str)
 def test_a_write_in_the_edit_window_is_a_conflict(cluster_dashboard, r, client, case,
                                                    in_the_window):  # noqa: F811
-    case.arrange(r)
-    fields = open_form(client, b"k", case.action, case.row) | case.changes
-    if case.asks_first:
-        asked = _post(client, case.action, fields)
-        assert asked.status_code in (200, 428), asked.content[-500:]
-        fields = form_fields(asked.content.decode())
-    fired = in_the_window(r, case.interfere)
-    response = _post(client, case.action, fields)
-    assert fired, "the edit never reached its write"
-    assert response.status_code in (404, 409), (response.status_code, response.content[-800:])
-    assert case.survives(r), "the edit wrote over a change it never saw"
+    assert_a_window_write_is_a_conflict(client, r, case, in_the_window)
 
 
 def test_key_list_links_hostile_names(cluster_dashboard, r, client):

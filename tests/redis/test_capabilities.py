@@ -21,14 +21,7 @@ from keyspace.redis.commands import parse_renames
 from keyspace.redis.connection import get_async_client, get_client, reset_pools, server_overview
 from keyspace.redis.key_types import REFUSED, types_without_type
 from keyspace.redis.scanning import scan_keys
-from tests.support.locked import PASSWORD, start_locked, use_locked
-
-
-@pytest.fixture(scope="module")
-def locked(tmp_path_factory):
-    server = start_locked(tmp_path_factory.mktemp("locked"))
-    yield server
-    server.stop()
+from tests.support.locked import PASSWORD, use_locked
 
 
 @pytest.fixture(scope="module")

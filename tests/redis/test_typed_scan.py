@@ -24,7 +24,7 @@ from keyspace.redis.typed_scan import (
 )
 from tests.redis.test_scanning import all_pages, assert_exact_pages, finish_rehash
 from tests.seeding import HOSTILE_NAMES, fill_strings, numbered
-from tests.support.locked import locked_url, start_locked
+from tests.support.locked import locked_url
 from tests.support.scan_type_relay import ScanTypeRefusingRelay, asks_scan_type
 
 pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
@@ -209,13 +209,6 @@ def test_a_refusal_met_by_a_page_is_kept_and_the_page_still_answers(settings, r,
 
 
 # --- locked-down users behind an old server -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def locked(tmp_path_factory):
-    server = start_locked(tmp_path_factory.mktemp("locked"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

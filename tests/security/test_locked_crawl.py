@@ -11,15 +11,13 @@ import html
 import pytest
 
 from tests.security.support import SECRET_VALUES, crawl, seed, start_pages
-from tests.support.locked import start_locked, use_locked
+from tests.support.locked import use_locked
 
 
 @pytest.fixture(scope="module")
-def locked(tmp_path_factory):
-    server = start_locked(tmp_path_factory.mktemp("locked"))
-    seed(server.port)
-    yield server
-    server.stop()
+def seeded(locked):
+    seed(locked.port)
+    return locked
 
 
 def text_of(page) -> str:
@@ -42,8 +40,8 @@ USERS = {
 
 
 @pytest.mark.parametrize("user", list(USERS))
-def test_crawling_every_page_meets_no_server_error(client, settings, locked, user):
-    use_locked(settings, locked, user)
+def test_crawling_every_page_meets_no_server_error(client, settings, seeded, user):
+    use_locked(settings, seeded, user)
     result = crawl(client, start_pages(), limit=400)
     statuses = collections.Counter(page.status for page in result.pages)
     assert statuses[200] > 100, statuses
@@ -58,8 +56,8 @@ def test_crawling_every_page_meets_no_server_error(client, settings, locked, use
         assert said in everything, said
 
 
-def test_a_user_limited_to_its_keys_is_shown_no_other_value(client, settings, locked):
-    use_locked(settings, locked, "app")
+def test_a_user_limited_to_its_keys_is_shown_no_other_value(client, settings, seeded):
+    use_locked(settings, seeded, "app")
     result = crawl(client, start_pages(), limit=400)
     for page in result.pages:
         if page.status == 200:

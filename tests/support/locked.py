@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 import redis
 
 from dashboard.local_redis import LocalRedis
@@ -53,3 +54,11 @@ def use_locked(settings, server: LocalRedis, user: str) -> None:
     """Point the dashboard at `server` as `user` (the autouse fixture has set it up first)."""
     settings.REDIS_URL = locked_url(server, user)
     reset_pools()
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory):
+    """A locked-down server of the test module's own (start_locked)."""
+    server = start_locked(tmp_path_factory.mktemp("locked"))
+    yield server
+    server.stop()

@@ -4,6 +4,7 @@ password (URL-hostile on purpose) and keyspace notifications on, as the live pag
 from __future__ import annotations
 
 import pytest
+import redis
 
 from dashboard.local_redis import LocalRedis
 
@@ -17,3 +18,12 @@ def second_server(tmp_path_factory):
                                     "--notify-keyspace-events", "KEA")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def second(second_server):
+    """A client of the second server, emptied first."""
+    client = redis.Redis(port=second_server.port, password=PASSWORD)
+    client.flushall()
+    yield client
+    client.close()

@@ -19,8 +19,7 @@ from tests.views import test_several_connections as several
 from tests.views.test_several_connections import PASSWORD, key_url, url
 
 # The connections to the second real server, as the several-connections tests have them.
-other, staging, production = (several.other,
-                            several.staging, several.production)
+staging, production = several.staging, several.production
 
 LIMITED_PASSWORD = "limited-pw"
 
@@ -51,11 +50,11 @@ def test_server_readings_are_not_shared_with_a_user_who_may_not_run_info(client,
 
 
 def test_a_namespace_count_never_goes_on_with_another_connections_state(client, staging, r,
-                                                                         other):
+                                                                         second):
     """The running count's token, carried to another connection's URL (the switcher keeps
     the query), starts a count of that connection instead of continuing this one's."""
     for n in range(5):
-        other.set(f"staging-only:{n}".encode(), b"v")
+        second.set(f"staging-only:{n}".encode(), b"v")
     r.set(b"default-only:1", b"v")
     first = client.get(url("staging", "namespaces/count/") + "?delimiter=:")
     token = first.context["state"].token
@@ -66,12 +65,12 @@ def test_a_namespace_count_never_goes_on_with_another_connections_state(client, 
 
 
 def test_production_pending_entries_can_be_acknowledged_with_the_key_name(client, production,
-                                                                          other):
+                                                                          second):
     """The pending entries' confirmation form on production asks for the key's name (without
     the field, the edit could never be confirmed there)."""
-    other.xadd(b"jobs", {b"f": b"v"})
-    other.xgroup_create(b"jobs", b"workers", id="0")
-    other.xreadgroup(b"workers", b"alice", {b"jobs": ">"})
+    second.xadd(b"jobs", {b"f": b"v"})
+    second.xgroup_create(b"jobs", b"workers", id="0")
+    second.xreadgroup(b"workers", b"alice", {b"jobs": ">"})
     page = key_url("prod", b"jobs", f"stream/pending/{encode_key(b'workers')}/")
     selected = re.findall(r'name="selected" value="([^"]*)"', client.get(page).content.decode())
     assert len(selected) == 1
@@ -82,14 +81,14 @@ def test_production_pending_entries_can_be_acknowledged_with_the_key_name(client
     assert 'name="confirm_name"' in asked.content.decode()
     fields = form_fields(asked.content.decode())
     refused = client.post(path, fields | {"confirm_name": "job"})
-    assert refused.status_code == 428 and other.xpending(b"jobs", b"workers")["pending"] == 1
+    assert refused.status_code == 428 and second.xpending(b"jobs", b"workers")["pending"] == 1
     done = client.post(path, fields | {"confirm_name": "jobs"})
     assert done.status_code == 302, done.content[-800:]
-    assert other.xpending(b"jobs", b"workers")["pending"] == 0
+    assert second.xpending(b"jobs", b"workers")["pending"] == 0
 
 
-def test_a_user_kept_out_of_a_connection_reaches_none_of_its_routes(staging, other, editor):
-    other.set(b"secret:key", b"value-kept-out")
+def test_a_user_kept_out_of_a_connection_reaches_none_of_its_routes(staging, second, editor):
+    second.set(b"secret:key", b"value-kept-out")
     ConnectionRole.objects.create(user=editor, connection="staging", role="none")
     client = client_for(editor)
     for rest in ("server/", "server/info/", "server/clients/", "console/", "bulk/",
@@ -107,8 +106,8 @@ def test_a_user_kept_out_of_a_connection_reaches_none_of_its_routes(staging, oth
         == 403
 
 
-def test_a_viewer_there_cannot_write_there_though_an_editor_elsewhere(staging, other, editor):
-    other.set(b"k", b"v")
+def test_a_viewer_there_cannot_write_there_though_an_editor_elsewhere(staging, second, editor):
+    second.set(b"k", b"v")
     ConnectionRole.objects.create(user=editor, connection="staging", role="viewer")
     client = client_for(editor)
     assert client.get(key_url("staging", b"k", "edit/string-edit/")).status_code == 403
@@ -119,10 +118,10 @@ def test_a_viewer_there_cannot_write_there_though_an_editor_elsewhere(staging, o
                        {"channel": "c", "message": "m"}).status_code == 403
     assert client.post(url("staging", "bulk/1/start/"), {}).status_code == 403
     assert client.post(url("staging", "import/"), {}).status_code == 403
-    assert other.get(b"k") == b"v"
+    assert second.get(b"k") == b"v"
 
 
-def test_a_saved_connections_label_and_url_are_escaped(client, db, second_server, other):
+def test_a_saved_connections_label_and_url_are_escaped(client, db, second_server, second):
     from keyspace.models import SavedConnection
 
     row = SavedConnection(name="evil", label='<script>alert("x")</script>',
@@ -135,7 +134,7 @@ def test_a_saved_connections_label_and_url_are_escaped(client, db, second_server
     assert "&lt;script&gt;" in client.get(url("evil")).content.decode()
 
 
-def test_a_refused_password_is_never_shown(client, db, second_server, other, caplog):
+def test_a_refused_password_is_never_shown(client, db, second_server, second, caplog):
     from keyspace.models import SavedConnection
 
     wrong = "Wr0ng-pass<&>"
@@ -149,12 +148,12 @@ def test_a_refused_password_is_never_shown(client, db, second_server, other, cap
     assert redis.Redis(port=second_server.port, password=PASSWORD).ping()
 
 
-def test_a_user_kept_out_of_the_default_connection_still_works_on_theirs(staging, other, r,
+def test_a_user_kept_out_of_the_default_connection_still_works_on_theirs(staging, second, r,
                                                                           editor):
     """Pages whose URL names no connection (the start page, the audit log, the connections
     list, undo, `/c/<name>/`) are about a connection the user may see, not the default one
     they are kept out of."""
-    other.set(b"k", b"before")
+    second.set(b"k", b"before")
     ConnectionRole.objects.create(user=editor, connection="default", role="none")
     client = client_for(editor)
     assert client.get("/")["Location"] == "/c/staging/db/0/"
@@ -168,14 +167,14 @@ def test_a_user_kept_out_of_the_default_connection_still_works_on_theirs(staging
     form = form_fields(client.get(path).content.decode())
     form.pop("csrfmiddlewaretoken", None)
     assert client.post(path, form | {"value": "after"}).status_code == 302
-    assert other.get(b"k") == b"after"
+    assert second.get(b"k") == b"after"
     log = client.get("/audit/")
     assert log.status_code == 200 and "string-edit" in log.content.decode()
     from keyspace.models import UndoRecord
 
     undone = client.post(f"/undo/{UndoRecord.objects.get().token}/")
     assert undone.status_code == 302, undone.content[-600:]
-    assert other.get(b"k") == b"before"
+    assert second.get(b"k") == b"before"
 
 
 def test_a_user_kept_out_of_a_connection_is_refused_its_short_link(staging, editor):
@@ -183,11 +182,11 @@ def test_a_user_kept_out_of_a_connection_is_refused_its_short_link(staging, edit
     assert client_for(editor).get("/c/staging/").status_code == 403
 
 
-def test_an_undo_needs_an_editor_where_the_edit_was_not_on_the_default(staging, other, viewer):
+def test_an_undo_needs_an_editor_where_the_edit_was_not_on_the_default(staging, second, viewer):
     """A viewer of the default connection who edits staging may undo there; the undo link
     names no connection, so the role asked about is the edit's connection's."""
     ConnectionRole.objects.create(user=viewer, connection="staging", role="editor")
-    other.set(b"k", b"before")
+    second.set(b"k", b"before")
     client = client_for(viewer)
     path = key_url("staging", b"k", "edit/string-edit/")
     form = form_fields(client.get(path).content.decode())
@@ -197,11 +196,11 @@ def test_an_undo_needs_an_editor_where_the_edit_was_not_on_the_default(staging, 
 
     undone = client.post(f"/undo/{UndoRecord.objects.get().token}/")
     assert undone.status_code == 302, undone.content[-600:]
-    assert other.get(b"k") == b"before"
+    assert second.get(b"k") == b"before"
 
 
 def test_a_rotated_key_keeps_saved_passwords_readable_and_rotation_reencrypts(
-        client, db, second_server, other, settings):
+        client, db, second_server, second, settings):
     """Rotating the encryption key: the old one kept as DASHBOARD_CONNECTION_KEY_PREVIOUS
     still opens saved passwords, and `connection_key_rotate` encrypts them under the new one,
     after which the old key can go."""
@@ -215,7 +214,7 @@ def test_a_rotated_key_keeps_saved_passwords_readable_and_rotation_reencrypts(
     row = SavedConnection(name="rotating", url=f"redis://127.0.0.1:{second_server.port}/0")
     row.set_password(PASSWORD)
     row.save()
-    other.set(b"on-rotating", b"1")
+    second.set(b"on-rotating", b"1")
     settings.DASHBOARD_CONNECTION_KEY = "the new key"
     settings.DASHBOARD_CONNECTION_KEY_PREVIOUS = "the old key"
     reset_pools()
@@ -243,7 +242,7 @@ def test_secret_key_fallbacks_open_passwords_derived_from_an_old_secret_key(
     assert SavedConnection.objects.get(name="derived").profile().password == PASSWORD
 
 
-def test_the_console_history_is_kept_per_connection(client, staging, other):
+def test_the_console_history_is_kept_per_connection(client, staging, second):
     """A line typed on one connection is not offered again on another (where it would run
     against a different server)."""
     client.post(url("staging", "console/"), {"line": "DBSIZE"})
@@ -251,13 +250,13 @@ def test_the_console_history_is_kept_per_connection(client, staging, other):
     assert 'value="DBSIZE"' not in client.get(url("default", "console/")).content.decode()
 
 
-def test_a_job_of_a_connection_is_not_found_through_another(client, staging, other, editor):
+def test_a_job_of_a_connection_is_not_found_through_another(client, staging, second, editor):
     """Job pages name their job by number: through another connection's URL it is not found,
     so a user kept out of staging reads nothing of its jobs from the default connection."""
     from keyspace.models import BulkJob
     from keyspace.services.bulk.jobs import run_job
 
-    other.set(b"staging:secret-key", b"v")
+    second.set(b"staging:secret-key", b"v")
     response = client.post(url("staging", "bulk/"), {"mode": "prefix", "text": "staging:",
                                                       "type_name": "", "then": "delete"})
     assert response.status_code == 302
@@ -291,13 +290,13 @@ def test_what_one_redis_user_may_read_is_not_learned_from_another(client, limite
 
 
 
-def test_the_audit_log_offers_undo_only_where_the_user_may_edit(client, staging, r, other,
+def test_the_audit_log_offers_undo_only_where_the_user_may_edit(client, staging, r, second,
                                                                viewer):
     """An editor elsewhere who only views staging is not offered undo of staging's edits (the
     undo would be refused there)."""
     from keyspace.models import UndoRecord
 
-    other.set(b"k", b"before")
+    second.set(b"k", b"before")
     r.set(b"d", b"before")
     for connection, key in (("staging", b"k"), ("default", b"d")):
         path = key_url(connection, key, "edit/string-edit/")

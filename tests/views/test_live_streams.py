@@ -31,14 +31,6 @@ def server(redis_server, tmp_path_factory):
 
 
 @pytest.fixture
-def notifications(r):
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-    r.config_set("notify-keyspace-events", "KEA")
-    yield
-    r.config_set("notify-keyspace-events", before)
-
-
-@pytest.fixture
 def streams():
     opened: list[SSEStream] = []
 

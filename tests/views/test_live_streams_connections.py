@@ -7,7 +7,6 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-import redis
 
 from keyspace.redis.keynames import encode_key
 from keyspace.units import registry
@@ -17,22 +16,6 @@ from tests.support.uvicorn_dashboard import UvicornDashboard
 
 pytestmark = pytest.mark.django_db
 KEY = b"live:named"
-@pytest.fixture
-def second(second_server):
-    client = redis.Redis(port=second_server.port, password=PASSWORD)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def notifications(r):
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-    r.config_set("notify-keyspace-events", "KEA")
-    yield
-    r.config_set("notify-keyspace-events", before)
-
-
 def test_a_live_key_stream_watches_its_connections_server(redis_server, second_server, second,
                                                           r, notifications, tmp_path):
     declared = {"second": {"url": f"redis://127.0.0.1:{second_server.port}/0",

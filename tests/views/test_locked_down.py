@@ -10,15 +10,8 @@ import pytest
 import redis
 
 from tests.support.htmx import HTMX
-from tests.support.locked import PASSWORD, start_locked, use_locked
+from tests.support.locked import PASSWORD, use_locked
 from tests.support.urls import edit_url, key_url, tool_url
-
-
-@pytest.fixture(scope="module")
-def locked(tmp_path_factory):
-    server = start_locked(tmp_path_factory.mktemp("locked"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.support.htmx import HTMX
 from tests.views import test_several_connections as several
 from tests.views.test_several_connections import url
 
-other, production = several.other, several.production
+production = several.production
 
 
 def counted(client, connection: str, prefix: str) -> tuple[BulkJob, str]:
@@ -32,8 +32,8 @@ def confirmation_of(body: str) -> dict:
     return dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
 
 
-def test_a_bulk_change_on_production_needs_the_connection_name(client, production, other):
-    other.mset({"s:1": 1, "s:2": 1, "keep": 1})
+def test_a_bulk_change_on_production_needs_the_connection_name(client, production, second):
+    second.mset({"s:1": 1, "s:2": 1, "keep": 1})
     preview, body = counted(client, "prod", "s:")
     assert 'name="confirm_connection"' in body
     fields = confirmation_of(body)
@@ -42,10 +42,10 @@ def test_a_bulk_change_on_production_needs_the_connection_name(client, productio
         refused = client.post(start, fields | {"confirm_connection": typed})
         assert refused.status_code == 428, typed
         assert "type the connection" in refused.content.decode()
-    assert BulkJob.objects.count() == 1 and other.exists("s:1", "s:2") == 2
+    assert BulkJob.objects.count() == 1 and second.exists("s:1", "s:2") == 2
     assert client.post(start, fields | {"confirm_connection": "prod"}).status_code == 302
     run_job(BulkJob.objects.latest("id").pk)
-    assert other.exists("s:1", "s:2") == 0 and other.exists("keep")
+    assert second.exists("s:1", "s:2") == 0 and second.exists("keep")
 
 
 def test_elsewhere_a_bulk_change_asks_no_name(client, r):
@@ -64,8 +64,8 @@ def upload(client, connection: str, policy: str, **more):
 
 
 def test_an_import_replacing_keys_on_production_needs_the_connection_name(client, production,
-                                                                          other):
-    other.set("k", "old")
+                                                                          second):
+    second.set("k", "old")
     page = client.get(url("prod", "bulk/")).content.decode()
     assert 'name="confirm_connection"' in page
     refused = upload(client, "prod", "replace", confirm_connection="nope")
@@ -78,13 +78,13 @@ def test_an_import_replacing_keys_on_production_needs_the_connection_name(client
     assert done.status_code == 302, done.content.decode()[-800:]
     for job in BulkJob.objects.filter(action=BulkJob.IMPORT):
         run_job(job.pk)
-    assert other.get("k") == b"new"
+    assert second.get("k") == b"new"
 
 
 def test_a_dangerous_console_command_on_production_needs_the_connection_name(
-        client, production, other, settings):
+        client, production, second, settings):
     settings.DASHBOARD_CONSOLE_ALLOW = "flushdb"
-    other.set("keep", "1")
+    second.set("keep", "1")
     asked = client.post(url("prod", "console/"), {"line": "FLUSHDB"}, headers=HTMX)
     assert asked.status_code == 428
     body = asked.content.decode()
@@ -92,12 +92,12 @@ def test_a_dangerous_console_command_on_production_needs_the_connection_name(
     token = re.search(r'name="confirmation" value="([^"]+)"', body).group(1)
     refused = client.post(url("prod", "console/"), {"line": "FLUSHDB", "confirmation": token,
                                                     "confirm_connection": "pro"}, headers=HTMX)
-    assert refused.status_code == 428 and other.get("keep") == b"1"
+    assert refused.status_code == 428 and second.get("keep") == b"1"
     assert "type the connection" in refused.content.decode()
     done = client.post(url("prod", "console/"), {"line": "FLUSHDB", "confirmation": token,
                                                  "confirm_connection": "prod"}, headers=HTMX)
     assert done.status_code == 200, done.content.decode()[-600:]
-    assert other.get("keep") is None
+    assert second.get("keep") is None
 
 
 def test_elsewhere_the_console_asks_no_name(client, r, settings):

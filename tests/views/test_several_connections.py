@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import redis
 from django.core.exceptions import ImproperlyConfigured
 
 from keyspace.conf import validate
@@ -24,15 +23,7 @@ from tests.support.users import client_for, make_user
 
 
 @pytest.fixture
-def other(second_server):
-    client = redis.Redis(port=second_server.port, password=PASSWORD)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def staging(settings, second_server, other):
+def staging(settings, second_server, second):
     """A declared connection to the second server."""
     settings.DASHBOARD_CONNECTIONS = {"staging": {
         "url": f"redis://127.0.0.1:{second_server.port}/0", "password": PASSWORD,
@@ -65,9 +56,9 @@ def test_the_start_page_and_old_links_go_to_the_default_connection(client):
     assert client.get("/c/default/")["Location"] == "/c/default/db/0/"
 
 
-def test_each_connection_shows_its_own_server(client, staging, r, other):
+def test_each_connection_shows_its_own_server(client, staging, r, second):
     r.set(b"only:default", b"1")
-    other.set(b"only:staging", b"2")
+    second.set(b"only:staging", b"2")
     default_page = client.get(url("default")).content.decode()
     staging_page = client.get(url("staging")).content.decode()
     assert "only:default" in default_page and "only:staging" not in default_page
@@ -76,8 +67,8 @@ def test_each_connection_shows_its_own_server(client, staging, r, other):
     assert client.get(key_url("staging", b"only:default")).status_code == 404
 
 
-def test_links_on_a_page_stay_on_its_connection(client, staging, other):
-    other.set(b"k", b"v")
+def test_links_on_a_page_stay_on_its_connection(client, staging, second):
+    second.set(b"k", b"v")
     page = client.get(key_url("staging", b"k")).content.decode()
     named = re.findall(r'(?:href|hx-get|hx-post|action)="(/c/[^/"]+)/', page)
     switch = set(re.findall(r'href="(/c/[^/"]+)/[^"]*" data-switch-to', page))
@@ -85,8 +76,8 @@ def test_links_on_a_page_stay_on_its_connection(client, staging, other):
     assert switch == {"/c/default"}
 
 
-def test_switching_connection_keeps_the_place(client, staging, other):
-    other.set(b"k", b"v")
+def test_switching_connection_keeps_the_place(client, staging, second):
+    second.set(b"k", b"v")
     page = client.get(url("staging", "server/") + "?sort=name").content.decode()
     assert 'href="/c/default/db/0/server/?sort=name" data-switch-to="default"' in page
 
@@ -97,34 +88,34 @@ def test_an_unknown_connection_is_a_clear_404(client):
     assert "no connection called" in response.content.decode()
 
 
-def test_an_edit_reaches_only_its_connection_and_is_audited_there(client, staging, r, other):
+def test_an_edit_reaches_only_its_connection_and_is_audited_there(client, staging, r, second):
     r.set(b"same", b"default-value")
-    other.set(b"same", b"staging-value")
+    second.set(b"same", b"staging-value")
     fields = opened(client, key_url("staging", b"same", "edit/string-edit/"))
     fields["value"] = "changed"
     response = client.post(key_url("staging", b"same", "edit/string-edit/"), fields)
     assert response.status_code == 302, response.content[-500:]
-    assert other.get(b"same") == b"changed" and r.get(b"same") == b"default-value"
+    assert second.get(b"same") == b"changed" and r.get(b"same") == b"default-value"
     entry = AuditEntry.objects.get(operation="string-edit")
     assert entry.connection_name == "staging" and entry.outcome == AuditEntry.OK
 
 
-def test_a_confirmation_made_on_one_connection_is_refused_on_another(client, staging, r, other):
+def test_a_confirmation_made_on_one_connection_is_refused_on_another(client, staging, r, second):
     r.set(b"victim", b"1")
-    other.set(b"victim", b"1")
+    second.set(b"victim", b"1")
     fields = opened(client, key_url("staging", b"victim", "edit/delete/"))
     assert fields["confirm"]
     refused = client.post(key_url("default", b"victim", "edit/delete/"), fields)
     assert refused.status_code == 428 and r.exists(b"victim")
     assert client.post(key_url("staging", b"victim", "edit/delete/"), fields).status_code == 302
-    assert not other.exists(b"victim") and r.exists(b"victim")
+    assert not second.exists(b"victim") and r.exists(b"victim")
 
 
-def test_an_async_view_reads_the_connection_its_url_names(async_client, staging, r, other):
+def test_an_async_view_reads_the_connection_its_url_names(async_client, staging, r, second):
     from asgiref.sync import async_to_sync
 
     r.set(b"blob", b"from-default")
-    other.set(b"blob", b"from-staging")
+    second.set(b"blob", b"from-staging")
 
     async def download():
         response = await async_client.get(key_url("staging", b"blob", "download/"))
@@ -135,23 +126,23 @@ def test_an_async_view_reads_the_connection_its_url_names(async_client, staging,
     assert status == 200 and body == b"from-staging"
 
 
-def test_roles_are_per_connection(staging, r, other, viewer):
-    other.set(b"k", b"v")
+def test_roles_are_per_connection(staging, r, second, viewer):
+    second.set(b"k", b"v")
     r.set(b"k", b"v")
     ConnectionRole.objects.create(user=viewer, connection="staging", role="editor")
     client = client_for(viewer)
     fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
     fields["value"] = "by-a-viewer"
     assert client.post(key_url("staging", b"k", "edit/string-edit/"), fields).status_code == 302
-    assert other.get(b"k") == b"by-a-viewer"
+    assert second.get(b"k") == b"by-a-viewer"
     # Still a viewer on the default connection.
     assert client.post(key_url("default", b"k", "edit/string-edit/"),
                        fields).status_code == 403
     assert r.get(b"k") == b"v"
 
 
-def test_a_user_kept_out_of_a_connection_sees_nothing_of_it(staging, other, editor):
-    other.set(b"secret:key", b"v")
+def test_a_user_kept_out_of_a_connection_sees_nothing_of_it(staging, second, editor):
+    second.set(b"secret:key", b"v")
     ConnectionRole.objects.create(user=editor, connection="staging", role="none")
     client = client_for(editor)
     response = client.get(url("staging"))
@@ -178,8 +169,8 @@ def new_connection_form(second_server, **changes) -> dict:
 
 
 def test_a_saved_connection_keeps_its_password_encrypted_and_never_shows_it(
-        admin, second_server, other, caplog):
-    other.set(b"on-saved", b"1")
+        admin, second_server, second, caplog):
+    second.set(b"on-saved", b"1")
     response = admin.post("/connections/new/", new_connection_form(second_server))
     assert response.status_code == 302, response.content[-800:]
     row = SavedConnection.objects.get(name="saved-one")
@@ -199,7 +190,7 @@ def test_a_saved_connection_keeps_its_password_encrypted_and_never_shows_it(
     assert SavedConnection.objects.get(name="saved-one").profile().password == PASSWORD
 
 
-def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_server, other,
+def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_server, second,
                                                                   settings):
     admin.post("/connections/new/", new_connection_form(second_server))
     settings.DASHBOARD_CONNECTION_KEY = "another key altogether"
@@ -247,7 +238,7 @@ def test_removing_a_saved_connection_needs_its_name(admin, second_server):
 
 
 @pytest.fixture
-def production(settings, second_server, other):
+def production(settings, second_server, second):
     settings.DASHBOARD_CONNECTIONS = {"prod": {
         "url": f"redis://127.0.0.1:{second_server.port}/0", "password": PASSWORD,
         "environment": "production"}}
@@ -256,16 +247,16 @@ def production(settings, second_server, other):
     reset_pools()
 
 
-def test_production_is_said_on_every_page(client, production, other):
-    other.set(b"k", b"v")
+def test_production_is_said_on_every_page(client, production, second):
+    second.set(b"k", b"v")
     for path in (url("prod"), key_url("prod", b"k"), url("prod", "server/")):
         html = client.get(path).content.decode()
         assert "data-production" in html and 'class="environment"' in html, path
     assert "data-production" not in client.get(url("default")).content.decode()
 
 
-def test_production_deletes_need_the_key_name_typed(client, production, other):
-    other.set(b"orders:\xff1", b"v")
+def test_production_deletes_need_the_key_name_typed(client, production, second):
+    second.set(b"orders:\xff1", b"v")
     path = key_url("prod", b"orders:\xff1", "edit/delete/")
     fields = opened(client, path)
     assert "confirm_name" in client.get(path).content.decode()
@@ -273,10 +264,10 @@ def test_production_deletes_need_the_key_name_typed(client, production, other):
         refused = client.post(path, fields | {"confirm_name": typed})
         assert refused.status_code == 428, typed
         assert "type the key" in refused.content.decode()
-        assert other.exists(b"orders:\xff1")
+        assert second.exists(b"orders:\xff1")
     # A mistyped name did not spend the token: typed right, the same form deletes.
     done = client.post(path, fields | {"confirm_name": "orders:\\xff1"})
-    assert done.status_code == 302 and not other.exists(b"orders:\xff1")
+    assert done.status_code == 302 and not second.exists(b"orders:\xff1")
 
 
 def test_elsewhere_no_name_is_asked(client, r):
@@ -286,9 +277,9 @@ def test_elsewhere_no_name_is_asked(client, r):
     assert client.post(path, opened(client, path)).status_code == 302
 
 
-def test_undo_goes_back_to_the_connection_of_the_edit(client, staging, r, other):
+def test_undo_goes_back_to_the_connection_of_the_edit(client, staging, r, second):
     r.set(b"k", b"default")
-    other.set(b"k", b"staging")
+    second.set(b"k", b"staging")
     fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
     fields["value"] = "changed"
     client.post(key_url("staging", b"k", "edit/string-edit/"), fields)
@@ -298,11 +289,11 @@ def test_undo_goes_back_to_the_connection_of_the_edit(client, staging, r, other)
     assert record.connection_name == "staging"
     response = client.post(f"/undo/{record.token}/")
     assert response.status_code == 302 and response["Location"].startswith("/c/staging/")
-    assert other.get(b"k") == b"staging" and r.get(b"k") == b"default"
+    assert second.get(b"k") == b"staging" and r.get(b"k") == b"default"
 
 
-def test_undo_needs_an_editor_there(staging, other, editor):
-    other.set(b"k", b"staging")
+def test_undo_needs_an_editor_there(staging, second, editor):
+    second.set(b"k", b"staging")
     client = client_for(editor)
     fields = opened(client, key_url("staging", b"k", "edit/string-edit/"))
     client.post(key_url("staging", b"k", "edit/string-edit/"), fields | {"value": "x"})
@@ -311,13 +302,13 @@ def test_undo_needs_an_editor_there(staging, other, editor):
     ConnectionRole.objects.create(user=editor, connection="staging", role="viewer")
     token = UndoRecord.objects.get().token
     assert client.post(f"/undo/{token}/").status_code == 403
-    assert other.get(b"k") == b"x"
+    assert second.get(b"k") == b"x"
 
 
-def test_a_job_runs_on_its_own_connection(client, staging, r, other, settings):
+def test_a_job_runs_on_its_own_connection(client, staging, r, second, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     for n in range(3):
-        other.set(f"staging:{n}".encode(), b"v")
+        second.set(f"staging:{n}".encode(), b"v")
     r.set(b"default:only", b"v")
     from keyspace.models import AnalysisRun
 
@@ -370,8 +361,8 @@ def test_roles_per_connection_from_the_command_line(staging, viewer):
         call_command("connection_role", viewer.username, "nowhere", "viewer")
 
 
-def test_the_audit_log_shows_only_connections_the_user_may_view(client, staging, other, editor):
-    other.set(b"staging:secret", b"v")
+def test_the_audit_log_shows_only_connections_the_user_may_view(client, staging, second, editor):
+    second.set(b"staging:secret", b"v")
     fields = opened(client, key_url("staging", b"staging:secret", "edit/string-edit/"))
     client.post(key_url("staging", b"staging:secret", "edit/string-edit/"),
                 fields | {"value": "x"})

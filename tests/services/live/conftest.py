@@ -8,12 +8,8 @@ from tests.services.live.support import Watch, watch
 
 
 @pytest.fixture
-def notifications_on(r, settings):
+def notifications_on(notifications, settings):
     settings.DASHBOARD_LIVE_INTERVAL = 0.05
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-    r.config_set("notify-keyspace-events", "KEA")
-    yield
-    r.config_set("notify-keyspace-events", before)
 
 
 @pytest.fixture

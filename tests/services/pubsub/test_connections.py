@@ -6,19 +6,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-import redis
-
 from tests.services.pubsub.support import messages, numsub, wait_until
 from tests.support.second_redis import PASSWORD
 from tests.support.sse import SSEStream
-
-
-@pytest.fixture
-def second(second_server):
-    client = redis.Redis(port=second_server.port, password=PASSWORD)
-    yield client
-    client.close()
 
 
 def test_a_declared_connections_stream_subscribes_and_reads_there(start_dashboard, redis_server,
