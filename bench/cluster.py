@@ -27,6 +27,7 @@ Run: .venv/bin/python bench/cluster.py [--keys 300000] [--repeat 7]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -64,6 +65,37 @@ def fill(cluster, keys: int) -> None:
                     pipe.set(key, b"v")
                 pipe.execute()
     client.close()
+
+
+@contextlib.contextmanager
+def filled_cluster(scratch: Path, keys: int):
+    """A local cluster in `scratch` holding `keys` strings, the dashboard pointed at it:
+    (the cluster, the dashboard's client, its primaries); stopped after."""
+    from django.conf import settings
+
+    from keyspace.redis.cluster_nodes import primaries
+    from keyspace.redis.connection import get_client, reset_pools
+    from tests.support.cluster import LocalCluster
+
+    cluster = LocalCluster(scratch / "cluster").start()
+    try:
+        fill(cluster, keys)
+        settings.REDIS_URL = cluster.url
+        reset_pools()
+        client = get_client(0)
+        yield cluster, client, primaries(client)
+    finally:
+        reset_pools()
+        cluster.stop()
+
+
+def alternate(ours, floor, repeat: int, before=None) -> tuple[list[float], list[float]]:
+    """The times of `ours` and of `floor`, run in turn `repeat` times (`before`: see timed)."""
+    mine, theirs = [], []
+    for _ in range(repeat):
+        mine.append(timed(ours, before))
+        theirs.append(timed(floor, before))
+    return mine, theirs
 
 
 def timed(run, before=None) -> float:
@@ -173,10 +205,7 @@ def measure(pairs, repeat: int) -> list[tuple[str, float, float, float]]:
     results = []
     for label, ours, floor in pairs:
         ours(), floor()  # warm connections and caches
-        mine, theirs = [], []
-        for _ in range(repeat):
-            mine.append(timed(ours))
-            theirs.append(timed(floor))
+        mine, theirs = alternate(ours, floor, repeat)
         paired = statistics.median(m / t for m, t in zip(mine, theirs, strict=True))
         results.append((label, statistics.median(mine), statistics.median(theirs), paired))
     return results
@@ -188,41 +217,27 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     django.setup()
-    from django.conf import settings
     from environment import describe_environment
 
-    from keyspace.redis.cluster_nodes import primaries
-    from keyspace.redis.connection import get_client, reset_pools
-    from tests.support.cluster import LocalCluster
-
-    with tempfile.TemporaryDirectory(prefix="cluster-bench-") as scratch:
-        cluster = LocalCluster(Path(scratch) / "cluster").start()
-        try:
-            fill(cluster, args.keys)
-            settings.REDIS_URL = cluster.url
-            reset_pools()
-            client = get_client(0)
-            nodes = primaries(client)
-            assert dashboard_full(client) == floor_full(nodes) == args.keys
-            reference = cluster.cluster_client()
-            results = measure([
-                ("first page (100 keys, all columns)", lambda: dashboard_page(client),
-                 lambda: floor_page(nodes)),
-                ("full scan (names only, paced floor)", lambda: dashboard_full(client),
-                 lambda: paced_floor_full(nodes)),
-            ], args.repeat)
-            overhead = measure([
-                ("full scan vs standalone scan per node", lambda: dashboard_full(client),
-                 lambda: standalone_full(nodes)),
-                ("full scan vs unpaced SCAN COUNT 1000", lambda: dashboard_full(client),
-                 lambda: floor_full(nodes)),
-            ], args.repeat)
-            via_cluster = statistics.median(
-                timed(lambda: cluster_client_page(reference)) for _ in range(args.repeat))
-            reference.close()
-        finally:
-            reset_pools()
-            cluster.stop()
+    with (tempfile.TemporaryDirectory(prefix="cluster-bench-") as scratch,
+          filled_cluster(Path(scratch), args.keys) as (cluster, client, nodes)):
+        assert dashboard_full(client) == floor_full(nodes) == args.keys
+        reference = cluster.cluster_client()
+        results = measure([
+            ("first page (100 keys, all columns)", lambda: dashboard_page(client),
+             lambda: floor_page(nodes)),
+            ("full scan (names only, paced floor)", lambda: dashboard_full(client),
+             lambda: paced_floor_full(nodes)),
+        ], args.repeat)
+        overhead = measure([
+            ("full scan vs standalone scan per node", lambda: dashboard_full(client),
+             lambda: standalone_full(nodes)),
+            ("full scan vs unpaced SCAN COUNT 1000", lambda: dashboard_full(client),
+             lambda: floor_full(nodes)),
+        ], args.repeat)
+        via_cluster = statistics.median(
+            timed(lambda: cluster_client_page(reference)) for _ in range(args.repeat))
+        reference.close()
     print(f"Redis Cluster, 3 primaries + 3 replicas, {args.keys:,} keys; "
           f"median of {args.repeat}; {describe_environment()}")
     print(f"{'measurement':38} {'dashboard':>11} {'floor':>11} {'ratio':>7}  target"

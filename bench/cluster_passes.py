@@ -102,12 +102,9 @@ def namespace_count(client) -> int:
 
 
 def measure(label, ours, floor, repeat: int, before=None) -> tuple[str, float, float]:
-    from cluster import timed
+    from cluster import alternate
 
-    mine, theirs = [], []
-    for _ in range(repeat):
-        mine.append(timed(ours, before))
-        theirs.append(timed(floor, before))
+    mine, theirs = alternate(ours, floor, repeat, before)
     return label, statistics.median(mine), statistics.median(theirs)
 
 
@@ -117,26 +114,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     django.setup()
-    from cluster import fill
+    from cluster import fill, filled_cluster
     from django.conf import settings
     from django.core.management import call_command
     from environment import describe_environment
-
-    from keyspace.redis.cluster_nodes import primaries
-    from keyspace.redis.connection import get_client, reset_pools
-    from tests.support.cluster import LocalCluster
 
     with tempfile.TemporaryDirectory(prefix="cluster-passes-bench-") as scratch:
         settings.DATABASES["default"]["NAME"] = str(Path(scratch) / "bench.sqlite3")
         call_command("migrate", verbosity=0)  # namespace counts keep their state in the cache
         call_command("createcachetable", verbosity=0)
-        cluster = LocalCluster(Path(scratch) / "cluster").start()
-        try:
-            fill(cluster, args.keys)
-            settings.REDIS_URL = cluster.url
-            reset_pools()
-            client = get_client(0)
-            nodes = primaries(client)
+        with filled_cluster(Path(scratch), args.keys) as (cluster, client, nodes):
             assert dry_run(client) == paced_scan(nodes) == namespace_count(client) == args.keys
             refill = lambda: fill(cluster, args.keys)  # noqa: E731
             results = [
@@ -148,9 +135,6 @@ def main() -> int:
             refill()
             results.append(measure("namespace count", lambda: namespace_count(client),
                                    lambda: grouped_scan(nodes), args.repeat))
-        finally:
-            reset_pools()
-            cluster.stop()
     print(f"Redis Cluster, 3 primaries + 3 replicas, {args.keys:,} keys; "
           f"median of {args.repeat}; {describe_environment()}")
     print(f"{'measurement':36} {'dashboard':>11} {'floor':>11} {'ratio':>7}  target")
