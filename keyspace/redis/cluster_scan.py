@@ -28,7 +28,7 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis import cluster_nodes, key_counts
 from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.scan_tokens import start_token
-from keyspace.redis.scanning import ScanPage, scan_keys
+from keyspace.redis.scanning import ScanPage, continues, is_filtered, scan_keys
 
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
 
@@ -47,7 +47,7 @@ class ClusterScanPage(ScanPage):
 
 def _start(token: str, primaries: tuple[cluster_nodes.Primary, ...]) -> tuple[int, str]:
     """(index of the primary to scan, its own token) from a page token."""
-    if token in ("", "0"):
+    if not continues(token):
         return 0, "0"
     first, separator, inner = token.partition(SEPARATOR)
     if not separator or not (first.isascii() and first.isdigit()) or not inner:
@@ -93,9 +93,10 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     # continues a scan takes counts a page read moments ago where it can (all of them, the
     # scanned primary's too: then it asks no DBSIZE at all).
     scanned = primaries[index].name
-    known = {} if not cursor or cursor == "0" else {
+    known = {
         primary.name: count for primary in primaries
-        if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None}
+        if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None
+    } if continues(cursor) else {}
     asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
     try:
         index, page, keys, first_total = _walk(primaries, index, inner, page_size, match,
@@ -124,7 +125,7 @@ def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, b
     """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
     filtered scan) the budget is spent: (the primary reached, its last page, the keys, and
     the DBSIZE of the primary scanned first)."""
-    filtered = bool(match and match != b"*") or bool(type_name)
+    filtered = is_filtered(match, type_name)
     keys: list[bytes] = []
     first_total = None
     while True:

@@ -125,7 +125,7 @@ def scan_keys(
     args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
             readable_only)
     # A page going on with a scan may take the key count a page read moments ago.
-    continuing = bool(cursor) and cursor != "0"
+    continuing = continues(cursor)
     try:
         return _scan_page(*args, here=here, continuing=continuing)
     except redis.ResponseError as exc:
@@ -136,12 +136,22 @@ def scan_keys(
     return _scan_page(*args, here=True, continuing=continuing)
 
 
+def continues(cursor: str | None) -> bool:
+    """Whether a page token goes on with a scan (not its start)."""
+    return bool(cursor) and cursor != "0"
+
+
+def is_filtered(match: bytes | None, type_name: str | None) -> bool:
+    """Whether a scan keeps only some keys (a pattern other than *, or a type)."""
+    return bool(match and match != b"*") or bool(type_name)
+
+
 def _scan_page(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
     type_name: str | None, deadline: float, readable_only: bool, *, here: bool,
     continuing: bool,
 ) -> ScanPage:
-    filtered = bool(match and match != b"*") or bool(type_name)
+    filtered = is_filtered(match, type_name)
     total, steps, pacer, recalled = _first_steps(client, start, page_size, match, type_name,
                                                  filtered, here, continuing)
     found: list[bytes] = []  # the page's keys, in order, each once
