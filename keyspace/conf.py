@@ -239,18 +239,28 @@ ORDERED = [("PAGE_SIZE", "MAX_PAGE_SIZE"),
            ("SIGNIN_LOCKOUT_SECONDS", "SIGNIN_MAX_LOCKOUT_SECONDS")]
 
 
+def _reader(spec: Setting) -> property:
+    def read(self):
+        return getattr(settings, spec.setting, spec.default)
+
+    return property(read, doc=spec.help)
+
+
 class AppSettings:
-    """`app_settings.NAME`: Django's setting for NAME if the project sets it, else its default."""
+    """`app_settings.NAME`: Django's setting for NAME if the project sets it, else its default.
+    Each name is a property of its own (read on every access, as `__getattr__` would, but
+    without the failed lookup first: every request reads dozens of them)."""
 
     def __getattr__(self, name: str):
-        spec = SETTINGS.get(name)
-        if spec is None:
-            raise AttributeError(f"keyspace has no setting {name!r}")
-        return getattr(settings, spec.setting, spec.default)
+        raise AttributeError(f"keyspace has no setting {name!r}")
 
     def __dir__(self):
         return list(SETTINGS)
 
+
+for _name, _spec in SETTINGS.items():
+    setattr(AppSettings, _name, _reader(_spec))
+del _name, _spec
 
 app_settings = AppSettings()
 
