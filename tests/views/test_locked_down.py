@@ -136,6 +136,29 @@ def test_namespace_counts_leave_out_keys_the_user_may_not_read(client, settings,
     assert "app" in body
 
 
+@pytest.mark.parametrize(("mode", "text", "matched"), [
+    ("prefix", "secret", 0), ("pattern", "*", 2), ("exact", "secret:token", 0),
+    ("prefix", "app:", 2),
+])
+def test_a_bulk_dry_run_counts_and_names_only_keys_the_user_may_read(
+        client, settings, locked, seeded, mode, text, matched):
+    from keyspace.models import BulkJob
+    from keyspace.services.bulk.jobs import run_job
+
+    as_user(settings, locked, "app")
+    response = client.post("/c/default/db/0/bulk/", {"mode": mode, "text": text,
+                                                     "type_name": "", "then": "delete",
+                                                     "ttl_seconds": ""})
+    assert response.status_code == 302
+    job = BulkJob.objects.latest("id")
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.keys_matched) == (BulkJob.DONE, matched)
+    html = client.get(response["Location"]).content.decode()
+    assert "secret:" not in html.replace(f"&#x27;{text}&#x27;", "")
+    assert ">str<" not in html
+
+
 # --- SELECT and CONFIG --------------------------------------------------------------------------
 
 def test_without_select_the_picker_offers_only_the_first_db(client, settings, locked, seeded):

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 import redis
 
 from keyspace.redis import per_primary
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.pacing import Pacer
 from keyspace.redis.scan_tokens import scanned_fraction
+from keyspace.redis.scanning import readable_keys
 from keyspace.redis.typed_scan import filters_here, scan_step
 from keyspace.services.bulk.changes import Change
 from keyspace.services.bulk.selection import Selection
@@ -45,8 +47,12 @@ def walk(client: redis.Redis, selection: Selection, change: Change | None,
     nodes = per_primary.nodes(client)
     sizes = per_primary.sizes(client, nodes)
     progress.population = sum(sizes)
+    # A user whose ACL key patterns leave keys out: SCAN names them all the same, so each
+    # step's names are checked, as the key list checks them, before any is counted or changed.
+    readable_only = limited_keys()
     if selection.mode == "exact":
-        _step(client, selection, change, progress, [selection.text], typed=False)
+        _step(client, selection, change, progress, [selection.text], typed=False,
+              readable_only=readable_only)
         progress.scanned = progress.population
         return progress
     clock = [time.perf_counter()]
@@ -54,7 +60,7 @@ def walk(client: redis.Redis, selection: Selection, change: Change | None,
     for node, size in zip(nodes, sizes, strict=True):
         with per_primary.watching(client, node):
             if _walk_node(client, node.client, selection, change, progress, on_progress,
-                          before, size, clock):
+                          before, size, clock, readable_only):
                 return progress
         before += size
     progress.scanned = progress.population
@@ -62,7 +68,8 @@ def walk(client: redis.Redis, selection: Selection, change: Change | None,
 
 
 def _walk_node(client, node: redis.Redis, selection: Selection, change: Change | None,
-               progress: Progress, on_progress, before: int, size: int, clock: list) -> bool:
+               progress: Progress, on_progress, before: int, size: int, clock: list,
+               readable_only: bool) -> bool:
     """One node's scan (`node` is `client` on a standalone server); True when cancelled."""
     pacer, cursor = Pacer(FIRST_COUNT), 0
     type_name = selection.type_name or None
@@ -70,7 +77,8 @@ def _walk_node(client, node: redis.Redis, selection: Selection, change: Change |
     while True:
         cursor, keys = pacer.call(lambda count, at=cursor: scan_step(
             node, at, match=selection.pattern, count=count, type_name=type_name, here=here))
-        _step(client, selection, change, progress, keys, typed=True)
+        _step(client, selection, change, progress, keys, typed=True,
+              readable_only=readable_only)
         progress.scanned = before + int(size * (scanned_fraction(cursor) if cursor else 1))
         if cursor == 0:
             return False
@@ -81,8 +89,11 @@ def _walk_node(client, node: redis.Redis, selection: Selection, change: Change |
                 return True
 
 
-def _step(client, selection, change, progress, keys, *, typed: bool) -> None:
+def _step(client, selection, change, progress, keys, *, typed: bool,
+          readable_only: bool) -> None:
     keys = [key for key in keys if selection.matches(key)]
+    if readable_only:
+        keys = readable_keys(client, keys)
     if not typed:
         keys = _present(client, keys, selection.type_name)
     progress.matched += len(keys)
