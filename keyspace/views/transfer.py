@@ -63,7 +63,7 @@ async def export_download(request, db: int):
                                       outcome=AuditEntry.OK, detail=selection.describe())
     header = formats.header(data["encoding"], server=target_address(), db=db,
                             created=timezone.now().isoformat())
-    lines = export_lines(get_client(db), selection, data["encoding"])
+    lines = await sync_to_async(export_lines)(get_client(db), selection, data["encoding"])
     response = StreamingHttpResponse(_streamed(header, lines), content_type="application/x-ndjson")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="redis-db{db}-{stamp}.jsonl"'

@@ -159,6 +159,50 @@ def test_a_bulk_dry_run_counts_and_names_only_keys_the_user_may_read(
     assert ">str<" not in html
 
 
+def exported(client, **query) -> list[dict]:
+    """The export's lines after its header (the whole download: an error raised mid-stream,
+    which a browser would meet as a cut-off file, fails the test)."""
+    import json
+
+    from asgiref.sync import async_to_sync
+
+    response = client.get("/c/default/db/0/export/", {"type_name": "", "encoding": "values",
+                                                       **query})
+    assert response.status_code == 200
+
+    async def drain():
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return [json.loads(text) for text in async_to_sync(drain)().splitlines()[1:]]
+
+
+@pytest.mark.parametrize(("mode", "text"), [("pattern", "*"), ("prefix", "secret"),
+                                            ("exact", "secret:token"), ("prefix", "app:")])
+def test_an_export_holds_only_keys_the_user_may_read(client, settings, locked, seeded, mode,
+                                                     text):
+    from keyspace.services.transfer.formats import b64
+
+    as_user(settings, locked, "app")
+    names = {line["k"] for line in exported(client, mode=mode, text=text)}
+    mine = {b64(b"app:users:1"), b64(b"app:board")}
+    assert names == (set() if text.startswith("secret") else mine)
+
+
+def test_a_read_only_user_exports_with_the_dashboards_clock_for_ttls(client, settings, locked,
+                                                                     seeded):
+    import time
+
+    from keyspace.services.transfer.formats import b64
+
+    redis.Redis(port=locked.port).pexpire(b"app:users:1", 600_000)
+    as_user(settings, locked, "reader")  # TIME is not a read command
+    before = time.time() * 1000
+    lines = {line["k"]: line for line in exported(client, mode="prefix", text="app:")}
+    assert set(lines) == {b64(b"app:users:1"), b64(b"app:board")}
+    assert before + 590_000 < lines[b64(b"app:users:1")]["x"] < time.time() * 1000 + 600_001
+    assert lines[b64(b"app:board")]["x"] is None
+
+
 # --- SELECT and CONFIG --------------------------------------------------------------------------
 
 def test_without_select_the_picker_offers_only_the_first_db(client, settings, locked, seeded):

@@ -9,14 +9,17 @@ plain client (keyspace.redis.per_primary): a key's reads go to the node that hol
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis import per_primary
+from keyspace.redis.capabilities import limited_keys, refusal_kind
 from keyspace.redis.cluster import is_cluster_client, queue_time
 from keyspace.redis.pacing import Pacer
+from keyspace.redis.scanning import readable_keys
 from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer.formats import DUMP, b64, line
@@ -34,9 +37,17 @@ def raw_client(client: redis.Redis) -> redis.Redis:
 
 
 def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> Iterator[bytes]:
-    """Every key `selection` matches, as lines (see `formats`), one SCAN step at a time."""
+    """Every key `selection` matches, as lines (see `formats`), one SCAN step at a time. When
+    the user's ACL key patterns leave some keys out (SCAN names them all the same), each
+    step's names are checked first, as the key list checks them; that is asked now, in the
+    request, not once the download has started."""
+    return _lines(client, selection, encoding, limited_keys())
+
+
+def _lines(client: redis.Redis, selection: Selection, encoding: str,
+           readable_only: bool) -> Iterator[bytes]:
     if not is_cluster_client(client):
-        yield from _node_lines(client, selection, encoding)
+        yield from _node_lines(client, selection, encoding, readable_only)
         return
     if selection.mode == "exact":
         nodes = [per_primary.Node("", per_primary.owner(client, selection.text))]
@@ -44,10 +55,11 @@ def export_lines(client: redis.Redis, selection: Selection, encoding: str) -> It
         nodes = per_primary.nodes(client)
     for node in nodes:
         with per_primary.watching(client, node):
-            yield from _node_lines(node.client, selection, encoding)
+            yield from _node_lines(node.client, selection, encoding, readable_only)
 
 
-def _node_lines(client: redis.Redis, selection: Selection, encoding: str) -> Iterator[bytes]:
+def _node_lines(client: redis.Redis, selection: Selection, encoding: str,
+                readable_only: bool) -> Iterator[bytes]:
     client = raw_client(client)
     pacer, cursor = Pacer(100), 0
     # Without SCAN's TYPE option every name comes back: key_lines checks each key's type.
@@ -58,9 +70,9 @@ def _node_lines(client: redis.Redis, selection: Selection, encoding: str) -> Ite
         else:
             cursor, keys = pacer.call(
                 lambda count, at=cursor: _scan(client, at, selection, count, typed=typed))
-        for key in keys:
-            if selection.matches(key):
-                yield from key_lines(client, key, encoding, selection.type_name)
+        keys = [key for key in keys if selection.matches(key)]
+        for key in readable_keys(client, keys) if readable_only else keys:
+            yield from key_lines(client, key, encoding, selection.type_name)
         if cursor == 0:
             return
 
@@ -79,13 +91,15 @@ def key_lines(client, key: bytes, encoding: str, type_name: str = "") -> Iterato
         pipe.type(key)
         pipe.pttl(key)
         queue_time(pipe)
-        kind, pttl, now = pipe.execute()
+        kind, pttl, now = pipe.execute(raise_on_error=False)
+    for reply in (kind, pttl):
+        if isinstance(reply, Exception):
+            raise reply
     kind = kind.decode("ascii", "replace")
     if kind == "none" or (type_name and kind != type_name):
         return
-    seconds, micros = int(now[0]), int(now[1])
     start = {"k": b64(key), "t": kind, "new": True,
-             "x": seconds * 1000 + micros // 1000 + pttl if pttl >= 0 else None}
+             "x": _now_ms(now) + pttl if pttl >= 0 else None}
     reader = READERS.get(kind)
     if encoding == DUMP or reader is None:
         yield _dump_line(client, key, kind, start)
@@ -96,6 +110,17 @@ def key_lines(client, key: bytes, encoding: str, type_name: str = "") -> Iterato
         first = False
     if first:  # gone between TYPE and its first read
         return
+
+
+def _now_ms(reply) -> int:
+    """Redis's clock from a TIME reply; the dashboard's own where the user may not run TIME
+    (a read-only ACL user: TIME is not a read command), so an expiry is off by no more than
+    the two clocks differ."""
+    if isinstance(reply, Exception):
+        if refusal_kind(reply) is None:
+            raise reply
+        return int(time.time() * 1000)
+    return int(reply[0]) * 1000 + int(reply[1]) // 1000
 
 
 def _dump_line(client, key: bytes, kind: str, start: dict) -> bytes:
