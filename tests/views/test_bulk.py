@@ -57,6 +57,36 @@ def test_count_then_confirm_then_delete(client, r):
     assert client.post(start, fields).status_code == 428
 
 
+@pytest.fixture
+def no_time_user(r, redis_server, settings):
+    """A user that may read and write but not run TIME (which undo copies start with)."""
+    from keyspace.redis.connection import reset_pools
+
+    r.execute_command("ACL", "SETUSER", "notime", "on", ">pw", "~*", "&*", "+@read",
+                      "+@write", "+@transaction", "+ping", "+hello", "+info", "+select")
+    settings.REDIS_URL = f"redis://notime:pw@127.0.0.1:{redis_server.port}/0"
+    reset_pools()
+    yield
+    r.execute_command("ACL", "DELUSER", "notime")
+    reset_pools()
+
+
+def test_a_change_redis_refuses_to_copy_goes_on_without_undo(client, r, no_time_user):
+    r.mset({"s:1": 1, "s:2": 1, "keep": 1})
+    location, preview = count(client, text="s:")
+    fields = confirmation_of(client.get(location).content.decode())
+    start = reverse("keyspace:bulk-start", kwargs={"db": 0, "job_id": preview.pk})
+    assert client.post(start, fields).status_code == 302
+    change = BulkJob.objects.latest("id")
+    run_job(change.pk)
+    change.refresh_from_db()
+    assert change.state == BulkJob.DONE, change.error
+    assert r.exists("s:1", "s:2") == 0 and r.exists("keep")
+    body = client.get(page(change)).content.decode()
+    assert "2</strong> keys deleted" in body
+    assert "No undo: Redis refused to copy the keys" in body
+
+
 def test_a_change_without_its_confirmation_is_refused(client, r):
     r.set("s:1", 1)
     _, preview = count(client, text="s:")

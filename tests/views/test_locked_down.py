@@ -159,6 +159,31 @@ def test_a_bulk_dry_run_counts_and_names_only_keys_the_user_may_read(
     assert ">str<" not in html
 
 
+def test_a_bulk_change_by_a_user_that_may_not_write_fails_saying_which_command(
+        client, settings, locked, seeded):
+    from django.urls import reverse
+
+    from keyspace.models import BulkJob
+    from keyspace.services.bulk.jobs import run_job
+    from tests.views.test_bulk import confirmation_of
+
+    as_user(settings, locked, "readmulti")  # neither TIME (for undo copies) nor UNLINK
+    response = client.post("/c/default/db/0/bulk/", {"mode": "prefix", "text": "app:",
+                                                     "type_name": "", "then": "delete",
+                                                     "ttl_seconds": ""})
+    preview = BulkJob.objects.latest("id")
+    run_job(preview.pk)
+    fields = confirmation_of(client.get(response["Location"]).content.decode())
+    client.post(reverse("keyspace:bulk-start", kwargs={"db": 0, "job_id": preview.pk}), fields)
+    change = BulkJob.objects.latest("id")
+    with pytest.raises(redis.ResponseError):  # the job is marked failed, and the task too
+        run_job(change.pk)
+    change.refresh_from_db()
+    assert change.state == BulkJob.FAILED
+    assert "unlink" in change.error.lower() and "time" not in change.error.lower()
+    assert redis.Redis(port=locked.port).exists(b"app:users:1", b"app:board") == 2
+
+
 def exported(client, **query) -> list[dict]:
     """The export's lines after its header (the whole download: an error raised mid-stream,
     which a browser would meet as a cut-off file, fails the test)."""

@@ -15,6 +15,7 @@ import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis import per_primary
+from keyspace.redis.capabilities import key_refused, refusal_kind
 from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.undo.capture import MAX_ELEMENTS, Capture
 from keyspace.units import registry
@@ -70,13 +71,33 @@ class Change:
         self.queue(pipe, keys)
         if keeping:
             Capture.queue_after(pipe, keys)
-        results = pipe.execute()
+        try:
+            results = pipe.execute()
+        except redis.ResponseError as exc:
+            if not keeping or refusal_kind(exc) is None or key_refused(exc):
+                raise
+            return self._without_copies(client, keys, transaction, exc)
         if not keeping:
             return self._count(self.counted(results))
         capture = Capture()
         replies = capture.take(results, keys)
         self._keep(capture.keys)
         return self._count(self.counted(replies))
+
+    def _without_copies(self, client, keys: list[bytes], transaction: bool,
+                        refusal: redis.ResponseError) -> int:
+        """The batch again without undo copies, after Redis refused a command of the
+        transaction (which then did nothing). When it was a copying one (TIME, DUMP: a user
+        that may write but not run them) the change goes on without undo, as an edit does.
+        When the change's own command is refused too, that refusal is the one raised (the
+        copying one only came first), undo kept as it was."""
+        before = self.undo_note, self.kept, self.kept_bytes
+        self._stop(f"no undo: Redis refused to copy the keys ({refusal})")
+        try:
+            return self._batch(client, keys, transaction=transaction)
+        except redis.ResponseError:
+            self.undo_note, self.kept, self.kept_bytes = before
+            raise
 
     def _count(self, changed: int) -> int:
         self.changed += changed

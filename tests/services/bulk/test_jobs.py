@@ -148,6 +148,7 @@ def test_del_stands_in_when_unlink_is_renamed_away(without_unlink):
     done = run(BulkJob.DELETE, BulkJob.PREFIX, b"x:")
     assert done.state == BulkJob.DONE and done.keys_changed == 2
     assert without_unlink.dbsize() == 0
+    assert done.undo_token and not done.note  # DEL keeps undo copies as UNLINK does
 
 
 def test_a_type_filter_on_a_server_whose_scan_has_no_type_option(r, settings, redis_server):
