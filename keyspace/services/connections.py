@@ -53,10 +53,13 @@ class SavedConnectionForm(forms.ModelForm):
             parts.port  # noqa: B018 - a bad port raises here
         except ValueError:
             raise forms.ValidationError("This is not a valid URL.") from None
-        if parts.password:
+        options = [name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        # redis-py takes a password from the query too (?password=), and a Sentinel URL its
+        # Sentinels' (?sentinel_password=): either would be stored and shown as typed.
+        if parts.password or any("password" in name for name in options):
             raise forms.ValidationError("Leave the password out of the URL: type it in the "
                                         "Password field, where it is stored encrypted.")
-        if any(name.lower().startswith("ssl") for name, _ in parse_qsl(parts.query)):
+        if any(name.startswith("ssl") for name in options):
             raise forms.ValidationError("Use the TLS fields below instead of ssl_* options.")
         return url
 

@@ -202,6 +202,10 @@ def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_
 
 @pytest.mark.parametrize(("changes", "field", "says"), [
     ({"url": "redis://:pw@127.0.0.1:6379/0"}, "url", "password out of the URL"),
+    ({"url": "redis://127.0.0.1:6379/0?password=pw"}, "url", "password out of the URL"),
+    ({"url": "unix:///tmp/redis.sock?db=0&Password=pw"}, "url", "password out of the URL"),
+    ({"url": "sentinel://127.0.0.1:26379/0?master_name=m&sentinel_password=pw"}, "url",
+     "password out of the URL"),
     ({"url": "http://example.com/"}, None, "redis://"),
     ({"name": "default"}, "name", "settings"),
     ({"name": "Not A Slug"}, "name", "letters"),
