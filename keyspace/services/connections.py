@@ -6,9 +6,10 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from django import forms
+from django.db import transaction
 
 from keyspace.access import audit
-from keyspace.models import AuditEntry, SavedConnection
+from keyspace.models import AuditEntry, ConnectionRole, SavedConnection
 from keyspace.redis import profiles
 
 
@@ -91,12 +92,20 @@ class SavedConnectionForm(forms.ModelForm):
 
 
 def save_connection(user, form: SavedConnectionForm) -> SavedConnection:
-    """Store the form's connection and audit it (never its password)."""
+    """Store the form's connection and audit it (never its password). A renamed connection
+    takes its per-connection roles along: they are kept under its name, and a user kept out
+    of it must stay out under the new one."""
     created = form.instance.pk is None
+    former = None if created else form.initial.get("name")
     row = form.save(commit=False)
     if created:
         row.created_by = user.get_username() if getattr(user, "is_authenticated", False) else ""
-    row.save()
+    with transaction.atomic():
+        row.save()
+        if former and former != row.name:
+            # Roles left under the new name (from before deletions took theirs) are stale.
+            ConnectionRole.objects.filter(connection=row.name).delete()
+            ConnectionRole.objects.filter(connection=former).update(connection=row.name)
     with profiles.using(row.profile()):
         audit.record(user, db=0, operation="connection add" if created else "connection change",
                      key=None, outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
@@ -107,7 +116,10 @@ def delete_connection(user, row: SavedConnection) -> None:
     with profiles.using(row.profile()):
         audit.record(user, db=0, operation="connection delete", key=None,
                      outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
-    row.delete()
+    with transaction.atomic():
+        # Its roles go with it: a connection saved later under the name starts afresh.
+        ConnectionRole.objects.filter(connection=row.name).delete()
+        row.delete()
 
 
 def may_manage(user) -> bool:

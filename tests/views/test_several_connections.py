@@ -153,6 +153,30 @@ def test_a_user_kept_out_of_a_connection_sees_nothing_of_it(staging, second, edi
     assert "data-switch-to=\"staging\"" not in client.get(url("default")).content.decode()
 
 
+def test_a_renamed_connection_keeps_its_roles_and_a_removed_one_takes_them(
+        admin, second_server, second, editor):
+    second.set(b"secret:key", b"v")
+    admin.post("/connections/new/", new_connection_form(second_server, name="prod",
+                                                        environment="production"))
+    ConnectionRole.objects.create(user=editor, connection="prod", role="none")
+    kept_out = client_for(editor)
+    assert kept_out.get(url("prod")).status_code == 403
+    renamed = new_connection_form(second_server, name="prod-eu", password="",
+                                  environment="production")
+    assert admin.post("/connections/prod/edit/", renamed).status_code == 302
+    response = kept_out.get(url("prod-eu"))
+    assert response.status_code == 403 and b"secret:key" not in response.content
+    assert admin.post("/connections/prod-eu/delete/",
+                      {"confirm_name": "prod-eu"}).status_code == 302
+    assert not ConnectionRole.objects.exists()
+    # Saved again under a name a removed connection had: no role of the old one applies.
+    ConnectionRole.objects.create(user=editor, connection="gone", role="editor")
+    admin.post("/connections/new/", new_connection_form(second_server, name="gone"))
+    admin.post("/connections/gone/delete/", {"confirm_name": "gone"})
+    admin.post("/connections/new/", new_connection_form(second_server, name="gone"))
+    assert not ConnectionRole.objects.filter(connection="gone").exists()
+
+
 @pytest.fixture
 def admin(db):
     user = make_user("admin", "editor")
