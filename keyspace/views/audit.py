@@ -16,6 +16,7 @@ from keyspace.access.permissions import (
 )
 from keyspace.models import AuditEntry, UndoRecord
 from keyspace.redis import profiles
+from keyspace.services.connections import may_manage
 from keyspace.views.query import QueryForm
 from keyspace.views.rendering import render_page, tabs_db
 
@@ -57,8 +58,15 @@ def audit_log(request):
     form = AuditFilterForm(request.GET)
     query = form.parsed()
     # Only the connections this user may view: a user kept out of one never sees its keys.
+    # Who manages connections sees every entry, those of connections since removed or
+    # renamed too (their names are nobody's to view any more, and their trail must stay).
     visible = visible_connections(request.user)
-    page = Paginator(filtered_entries(query, visible), PAGE_SIZE).get_page(query["page"] or 1)
+    every = may_manage(request.user)
+    if every:
+        visible = sorted({*visible, *AuditEntry.objects.exclude(connection_name="")
+                          .values_list("connection_name", flat=True).distinct()})
+    page = Paginator(filtered_entries(query, None if every else visible),
+                     PAGE_SIZE).get_page(query["page"] or 1)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"form": form, "page": page, "query_without_page": params.urlencode(),

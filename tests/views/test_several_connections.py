@@ -177,6 +177,23 @@ def test_a_renamed_connection_keeps_its_roles_and_a_removed_one_takes_them(
     assert not ConnectionRole.objects.filter(connection="gone").exists()
 
 
+def test_a_removed_or_renamed_connections_audit_trail_stays_for_who_manages_connections(
+        admin, second_server, second, editor):
+    second.set(b"doomed:key", b"v")
+    admin.post("/connections/new/", new_connection_form(second_server, name="old"))
+    AuditEntry.objects.create(username="admin", connection_name="old", db=0,
+                              operation="delete", key_text="doomed:key",
+                              outcome=AuditEntry.OK)
+    admin.post("/connections/old/edit/", new_connection_form(second_server, name="new",
+                                                             password=""))
+    assert "doomed:key" in admin.get("/audit/").content.decode()
+    assert admin.post("/connections/new/delete/", {"confirm_name": "new"}).status_code == 302
+    removed = admin.get("/audit/?operation=connection+delete").content.decode()
+    assert "connection delete" in removed and "new: redis://" in removed
+    # Anyone else sees only the connections they may view now.
+    assert "doomed:key" not in client_for(editor).get("/audit/").content.decode()
+
+
 @pytest.fixture
 def admin(db):
     user = make_user("admin", "editor")
