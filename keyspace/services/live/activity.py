@@ -13,8 +13,12 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
+
 from keyspace.conf import app_settings
 from keyspace.decoders.memory import namespace_of
+from keyspace.redis.capabilities import key_refused, limited_keys
+from keyspace.redis.connection import get_async_client
 from keyspace.services.live import events, feed
 from keyspace.services.live.counters import Counted, Window
 
@@ -83,8 +87,12 @@ class Activity:
 
 
 async def watch_activity(db: int) -> AsyncIterator[Summary | feed.Status | None]:
-    """A summary about once a second (None between them), and the subscription's statuses."""
+    """A summary about once a second (None between them), and the subscription's statuses.
+    A user whose ACL key patterns leave keys out is told only of keys it may read: events
+    name every key all the same, so each batch's names are checked first (one pipelined
+    EXISTS each, as the key list checks a SCAN step's)."""
     activity = Activity(app_settings.LIVE_ACTIVITY_COUNTERS)
+    checker = get_async_client(db) if await sync_to_async(limited_keys)() else None
     stream = feed.notifications(db, patterns=(events.event_pattern(db),), max_batch=MAX_BATCH)
     sent_at = 0.0
     try:
@@ -92,8 +100,12 @@ async def watch_activity(db: int) -> AsyncIterator[Summary | feed.Status | None]
             if isinstance(item, feed.Status):
                 yield item
                 continue
+            allowed = None
+            if checker is not None:
+                allowed = await _readable(checker, {message.data for message in item.messages})
             for message in item.messages:
-                activity.record(events.event_of(message.channel), message.data)
+                if allowed is None or message.data in allowed:
+                    activity.record(events.event_of(message.channel), message.data)
             activity.not_seen += item.skipped
             if time.monotonic() - sent_at >= SUMMARY_SECONDS:
                 sent_at = time.monotonic()
@@ -102,3 +114,18 @@ async def watch_activity(db: int) -> AsyncIterator[Summary | feed.Status | None]
                 yield None
     finally:
         await stream.aclose()
+        if checker is not None:
+            await checker.aclose()
+
+
+async def _readable(client, names: set[bytes]) -> set[bytes]:
+    """Those of `names` the user's ACL key patterns let it read."""
+    if not names:
+        return names
+    ordered = list(names)
+    async with client.pipeline(transaction=False) as pipe:
+        for name in ordered:
+            pipe.exists(name)
+        replies = await pipe.execute(raise_on_error=False)
+    return {name for name, reply in zip(ordered, replies, strict=True)
+            if not (isinstance(reply, Exception) and key_refused(reply))}

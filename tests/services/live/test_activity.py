@@ -80,3 +80,51 @@ def test_watch_activity_from_real_notifications(r, notifications_on):
     assert {c.name: c.count for c in last.keys}[b"orders:0"] == 10
     assert {c.name for c in last.namespaces} >= {b"orders:", b"tmp:"}
     assert sum(s.expired for s in last.series) == 1
+
+
+@pytest.fixture
+def app_user(r, redis_server, settings):
+    """The dashboard connected as a user limited to the keys `app:*`."""
+    from keyspace.redis.connection import reset_pools
+
+    r.execute_command("ACL", "SETUSER", "appu", "reset", "on", ">pw", "~app:*", "&*", "+@all")
+    settings.REDIS_URL = f"redis://appu:pw@127.0.0.1:{redis_server.port}/0"
+    reset_pools()
+    yield
+    r.execute_command("ACL", "DELUSER", "appu")
+    reset_pools()
+
+
+def test_a_user_limited_to_some_keys_sees_activity_of_those_only(r, notifications_on, app_user):
+    summaries: list[Summary] = []
+    stop = threading.Event()
+
+    async def run():
+        watch = watch_activity(0)
+        try:
+            while not stop.is_set():
+                try:
+                    item = await asyncio.wait_for(anext(watch), 0.2)
+                except TimeoutError:
+                    continue
+                if isinstance(item, Summary):
+                    summaries.append(item)
+        finally:
+            await watch.aclose()
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    thread.start()
+    time.sleep(0.5)  # subscribed
+    for i in range(5):
+        r.set(b"secretname:%d" % i, b"v")
+        r.set(b"app:x:%d" % i, b"v")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (summaries and summaries[-1].total >= 5):
+        time.sleep(0.1)
+    time.sleep(1.2)  # a summary after every event has arrived
+    stop.set()
+    thread.join(5)
+    last = summaries[-1]
+    assert {c.name for c in last.keys} == {b"app:x:%d" % i for i in range(5)}
+    assert {c.name for c in last.namespaces} == {b"app:"}
+    assert last.total == 5
