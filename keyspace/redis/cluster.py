@@ -267,8 +267,14 @@ def pool_for_command(cluster: RedisCluster, args: list[bytes]):
     why (nothing is sent)."""
     name = args[0].decode("latin-1") if isinstance(args[0], bytes) else str(args[0])
     node = cluster.get_default_node()
+    rest = list(args[1:])
+    if rest and isinstance(rest[0], bytes) and rest[0].isascii():
+        # redis-py finds the keys of a command with subcommands (OBJECT ENCODING, MEMORY
+        # USAGE, XINFO STREAM) only when the subcommand is text; an ASCII argument is the
+        # same bytes either way, so a key there still hashes as typed.
+        rest[0] = rest[0].decode("ascii")
     try:
-        slot = cluster.determine_slot(name.upper(), *args[1:])
+        slot = cluster.determine_slot(name.upper(), *rest)
     except RedisClusterException as exc:
         if "same key slot" in str(exc):
             raise BadRequest(f"these keys hash to different slots. {HASH_TAGS}") from None

@@ -26,3 +26,22 @@ def test_keys_in_several_slots_are_explained(cluster_dashboard, r, viewer):
     outcome = run_line(viewer, 0, "MGET a b")
     assert outcome.status == 422 and "hash tag" in outcome.refusal
     assert texts(run_line(viewer, 0, "MGET {x}a {x}b")) == ["1) (nil)", "2) (nil)"]
+
+
+@pytest.mark.parametrize("command", ["OBJECT ENCODING", "OBJECT IDLETIME", "MEMORY USAGE",
+                                     "TYPE"])
+def test_a_key_after_a_subcommand_goes_to_its_primary(cluster_dashboard, r, viewer, command):
+    names = [f"sub:{n}" for n in range(12)]  # spread over the three primaries
+    for name in names:
+        r.set(name, "v")
+    for name in names:
+        outcome = run_line(viewer, 0, f"{command} {name}")
+        assert outcome.status == 200 and not outcome.refusal, (name, outcome.refusal)
+        assert "MOVED" not in " ".join(texts(outcome)), name
+
+
+def test_a_stream_key_after_xinfo_stream_goes_to_its_primary(cluster_dashboard, r, viewer):
+    for name in ("a", "b", "c", "k:1"):
+        r.xadd(name, {"f": "v"})
+        outcome = run_line(viewer, 0, f"XINFO STREAM {name}")
+        assert outcome.status == 200 and any("length" in t for t in texts(outcome)), name
