@@ -223,6 +223,18 @@ def queue_time(pipe):
     return pipe.time()
 
 
+def _refusal_behind(exc: BaseException) -> BaseException | None:
+    """The NOPERM a redis-py cluster error was raised from, if any (a few links back)."""
+    seen = exc
+    for _ in range(5):
+        seen = seen.__cause__ or seen.__context__
+        if seen is None:
+            return None
+        if isinstance(seen, redis.exceptions.NoPermissionError):
+            return seen
+    return None
+
+
 def describe_failure(exc: BaseException) -> tuple[int, str, str] | None:
     """(status, title, message) for what a cluster client raises that no standalone one does;
     None for anything else."""
@@ -232,6 +244,12 @@ def describe_failure(exc: BaseException) -> tuple[int, str, str] | None:
             isinstance(exc, redis.ResponseError) and str(exc).startswith("CROSSSLOT")) or (
             isinstance(exc, RedisClusterException) and "same key slot" in str(exc)):
         return 422, "Keys in different slots", HASH_TAGS
+    if isinstance(exc, RedisClusterException) and (refused := _refusal_behind(exc)):
+        # redis-py says "Cluster mode is not enabled" when CLUSTER SLOTS is refused: the
+        # cluster is fine, this Redis user may not ask for its map.
+        return 403, "Not permitted", (
+            "this Redis user may not ask the cluster for its nodes (CLUSTER SLOTS), which "
+            f"the dashboard needs before anything else: {refused}")
     if isinstance(exc, ClusterDownError | RedisClusterException):
         return 503, "Cluster unavailable", (
             f"the Redis Cluster cannot serve this now ({exc}); a node may be down or failing "

@@ -48,3 +48,32 @@ def test_db_picker_shows_db0_with_every_primarys_keys(cluster_dashboard, r, clie
     assert all(count > 0 for count in counts.values())
     body = client.get("/c/default/db/0/server/info/").content.decode()
     assert "db1" not in body and "db0" in body
+
+
+@pytest.fixture
+def reader_on_cluster(cluster_dashboard, settings):
+    """The dashboard as a +@read user of every node: CLUSTER SLOTS is not a read command."""
+    from keyspace.redis import capabilities
+    from keyspace.redis.connection import reset_pools
+
+    for node in cluster_dashboard.nodes:
+        with node.client() as admin:
+            admin.execute_command("ACL", "SETUSER", "reader", "reset", "on", ">pw", "~*", "&*",
+                                  "+@read")
+    settings.REDIS_URL = f"redis://reader:pw@127.0.0.1:{cluster_dashboard.nodes[0].port}/0"
+    reset_pools()
+    cluster.forget()
+    capabilities.forget()
+    yield
+    for node in cluster_dashboard.nodes:
+        with node.client() as admin:
+            admin.execute_command("ACL", "DELUSER", "reader")
+    cluster.forget()
+    capabilities.forget()
+
+
+def test_a_user_that_may_not_ask_for_the_cluster_map_is_told_so(reader_on_cluster, client):
+    response = client.get("/c/default/db/0/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "CLUSTER SLOTS" in html and "node may be down" not in html
