@@ -8,6 +8,7 @@ from django.urls import reverse
 from keyspace.models import BulkJob
 from keyspace.services.bulk.jobs import run_job
 from tests.support.htmx import HTMX
+from tests.support.redis_users import connected_as
 
 # The dashboard's database: SQLite and PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.both_databases
@@ -60,15 +61,9 @@ def test_count_then_confirm_then_delete(client, r):
 @pytest.fixture
 def no_time_user(r, redis_server, settings):
     """A user that may read and write but not run TIME (which undo copies start with)."""
-    from keyspace.redis.connection import reset_pools
-
-    r.execute_command("ACL", "SETUSER", "notime", "on", ">pw", "~*", "&*", "+@read",
-                      "+@write", "+@transaction", "+ping", "+hello", "+info", "+select")
-    settings.REDIS_URL = f"redis://notime:pw@127.0.0.1:{redis_server.port}/0"
-    reset_pools()
-    yield
-    r.execute_command("ACL", "DELUSER", "notime")
-    reset_pools()
+    with connected_as(r, redis_server, settings, "notime", "~*", "&*", "+@read", "+@write",
+                      "+@transaction", "+ping", "+hello", "+info", "+select"):
+        yield
 
 
 def test_a_change_redis_refuses_to_copy_goes_on_without_undo(client, r, no_time_user):

@@ -11,6 +11,7 @@ import pytest
 
 from keyspace.services.live.activity import Activity, Summary, watch_activity
 from keyspace.services.live.chart import activity_chart
+from tests.support.redis_users import connected_as
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,9 @@ def test_chart_is_numbers_scaled_to_a_round_top():
     assert all(float(p.split(",")[1]) == chart.baseline for p in points[:-1])
 
 
-def test_watch_activity_from_real_notifications(r, notifications_on):
+def watched(write, done) -> Summary:
+    """The last summary watch_activity(0) gave while `write()` ran, once `done(summary)` (or
+    after 5 s)."""
     summaries: list[Summary] = []
     stop = threading.Event()
 
@@ -65,18 +68,22 @@ def test_watch_activity_from_real_notifications(r, notifications_on):
     thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
     thread.start()
     time.sleep(0.5)  # subscribed
-    for i in range(20):
-        r.hset(b"orders:%d" % (i % 2), b"f", i)
-    r.set(b"tmp:1", b"x", px=50)
+    write()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if summaries and summaries[-1].total >= 22 and sum(
-                s.expired for s in summaries[-1].series):
-            break
+    while time.monotonic() < deadline and not (summaries and done(summaries[-1])):
         time.sleep(0.1)
     stop.set()
     thread.join(5)
-    last = summaries[-1]
+    return summaries[-1]
+
+
+def test_watch_activity_from_real_notifications(r, notifications_on):
+    def write():
+        for i in range(20):
+            r.hset(b"orders:%d" % (i % 2), b"f", i)
+        r.set(b"tmp:1", b"x", px=50)
+
+    last = watched(write, lambda s: s.total >= 22 and sum(x.expired for x in s.series))
     assert {c.name: c.count for c in last.keys}[b"orders:0"] == 10
     assert {c.name for c in last.namespaces} >= {b"orders:", b"tmp:"}
     assert sum(s.expired for s in last.series) == 1
@@ -85,46 +92,18 @@ def test_watch_activity_from_real_notifications(r, notifications_on):
 @pytest.fixture
 def app_user(r, redis_server, settings):
     """The dashboard connected as a user limited to the keys `app:*`."""
-    from keyspace.redis.connection import reset_pools
-
-    r.execute_command("ACL", "SETUSER", "appu", "reset", "on", ">pw", "~app:*", "&*", "+@all")
-    settings.REDIS_URL = f"redis://appu:pw@127.0.0.1:{redis_server.port}/0"
-    reset_pools()
-    yield
-    r.execute_command("ACL", "DELUSER", "appu")
-    reset_pools()
+    with connected_as(r, redis_server, settings, "appu", "~app:*", "&*", "+@all"):
+        yield
 
 
 def test_a_user_limited_to_some_keys_sees_activity_of_those_only(r, notifications_on, app_user):
-    summaries: list[Summary] = []
-    stop = threading.Event()
+    def write():
+        for i in range(5):
+            r.set(b"secretname:%d" % i, b"v")
+            r.set(b"app:x:%d" % i, b"v")
+        time.sleep(1.2)  # a summary once every event has arrived
 
-    async def run():
-        watch = watch_activity(0)
-        try:
-            while not stop.is_set():
-                try:
-                    item = await asyncio.wait_for(anext(watch), 0.2)
-                except TimeoutError:
-                    continue
-                if isinstance(item, Summary):
-                    summaries.append(item)
-        finally:
-            await watch.aclose()
-
-    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
-    thread.start()
-    time.sleep(0.5)  # subscribed
-    for i in range(5):
-        r.set(b"secretname:%d" % i, b"v")
-        r.set(b"app:x:%d" % i, b"v")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not (summaries and summaries[-1].total >= 5):
-        time.sleep(0.1)
-    time.sleep(1.2)  # a summary after every event has arrived
-    stop.set()
-    thread.join(5)
-    last = summaries[-1]
+    last = watched(write, lambda s: s.total >= 5)
     assert {c.name for c in last.keys} == {b"app:x:%d" % i for i in range(5)}
     assert {c.name for c in last.namespaces} == {b"app:"}
     assert last.total == 5
