@@ -184,6 +184,27 @@ def test_a_bulk_change_by_a_user_that_may_not_write_fails_saying_which_command(
     assert redis.Redis(port=locked.port).exists(b"app:users:1", b"app:board") == 2
 
 
+def test_the_console_does_not_list_names_to_a_user_limited_to_some_keys(client, settings,
+                                                                       locked, seeded):
+    as_user(settings, locked, "app")
+    for line in ("SCAN 0 COUNT 1000", "scan 0 match * count 10", "RANDOMKEY"):
+        response = client.post("/c/default/db/0/console/", {"line": line}, headers=HTMX)
+        html = response.content.decode()
+        assert response.status_code == 403, line
+        assert "secret" not in html and "ACL key patterns" in html, line
+    response = client.post("/c/default/db/0/console/", {"line": "GET app:users:1"},
+                           headers=HTMX)
+    assert response.status_code == 200 and "u1" in response.content.decode()
+
+
+def test_the_console_lists_names_to_a_user_that_may_read_every_key(client, settings, locked,
+                                                                  seeded):
+    as_user(settings, locked, "admin")
+    response = client.post("/c/default/db/0/console/", {"line": "SCAN 0 COUNT 1000"},
+                           headers=HTMX)
+    assert response.status_code == 200 and "secret:token" in response.content.decode()
+
+
 def exported(client, **query) -> list[dict]:
     """The export's lines after its header (the whole download: an error raised mid-stream,
     which a browser would meet as a cut-off file, fails the test)."""

@@ -16,6 +16,7 @@ from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry
 from keyspace.redis import profiles
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.cluster import is_cluster_client, pool_for_command
 from keyspace.redis.connection import get_client
 from keyspace.services.console import commands, sizes
@@ -38,6 +39,9 @@ class Outcome:
     # Set when the command may run once confirmed: the token the confirming form carries.
     confirmation: str = ""
 
+
+# Commands that name keys without being given them (KEYS is refused to everyone).
+KEY_LISTING = frozenset({"scan", "randomkey"})
 
 def run_line(user, db: int, line: str, *, confirmation: str = "",
              typed_connection: str = "") -> Outcome:
@@ -108,6 +112,10 @@ def _problem(user, db, conn, info, verdict, keys, line, confirmation):
     if verdict.kind == commands.DANGEROUS and info.name not in commands.allowed_dangerous():
         return 403, (f"{verdict.reason}: refused unless an administrator lists it in "
                      "DASHBOARD_CONSOLE_ALLOW"), ""
+    if info is not None and info.name in KEY_LISTING and limited_keys():
+        # Redis lets such a user list every name; the dashboard shows it only its own.
+        return 403, (f"{info.name.upper()} names keys your Redis user's ACL key patterns "
+                     "leave out; the key list shows the ones you may read"), ""
     if len(keys) > app_settings.CONSOLE_MAX_KEYS_CHECKED:
         return 403, (f"this command names {len(keys):,} keys; the console checks the size of "
                      f"at most {app_settings.CONSOLE_MAX_KEYS_CHECKED:,}"), ""
