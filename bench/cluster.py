@@ -20,9 +20,10 @@ are compared. Targets: the dashboard within 1.5x of the floor.
 Two columns are reported beside the target's ratio of medians: "paired", the median of
 each run's ratio to the floor run next to it, which a machine whose speed drifts between
 runs sways less; and "best", the ratio of the fastest run of each (what the machine does
-when nothing else gets in the way). Also reported: a minimal hand-written pager of 1,000-name pages (one SCAN per page, a set to
-drop names given twice, the names over a page held for the next) against the paced floor,
-the share of the gap that comes from paging itself rather than from the dashboard.
+when nothing else gets in the way). Also reported: a minimal hand-written pager of
+1,000-name pages (one SCAN per page, a set to drop names given twice, the names over a page
+held for the next) against the paced floor, the share of the gap that comes from paging
+itself rather than from the dashboard.
 
 Run: .venv/bin/python bench/cluster.py [--keys 300000] [--repeat 7]
 """
