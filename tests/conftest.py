@@ -26,6 +26,7 @@ from tests.support.cluster import cluster_dashboard, cluster_holder, redis_clust
 from tests.support.locked import locked  # noqa: E402, F401 - fixture
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
 from tests.support.second_redis import second, second_server  # noqa: E402, F401 - fixtures
+from tests.support.server_config import config_restored  # noqa: E402
 from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
 from tests.support.tls import certificates, mtls_redis, tls_redis  # noqa: E402, F401 - fixtures
 from tests.support.users import client_for, make_user  # noqa: E402
@@ -139,12 +140,16 @@ def r(redis_server):
 
 
 @pytest.fixture
-def notifications(r):
+def flags(r):
+    """`flags(value)` sets the test Redis's notify-keyspace-events; put back after."""
+    with config_restored(r, "notify-keyspace-events"):
+        yield lambda value: r.config_set("notify-keyspace-events", value)
+
+
+@pytest.fixture
+def notifications(flags):
     """Keyspace notifications on in the test Redis (all of them), put back as they were after."""
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-    r.config_set("notify-keyspace-events", "KEA")
-    yield
-    r.config_set("notify-keyspace-events", before)
+    flags("KEA")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import redis
 from playwright.sync_api import Page, expect
 
 from keyspace.redis.keynames import encode_key
@@ -35,17 +34,6 @@ def server(redis_server, tmp_path_factory):
     dashboard.manage("migrate", "--noinput", "-v", "0")  # edits are audited in its database
     yield dashboard.start()
     dashboard.stop()
-
-
-@pytest.fixture
-def flags(r: redis.Redis):
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-
-    def set_flags(value: str) -> None:
-        r.config_set("notify-keyspace-events", value)
-
-    yield set_flags
-    r.config_set("notify-keyspace-events", before)
 
 
 def row_id(type_name: str, row) -> str:

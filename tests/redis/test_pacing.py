@@ -17,6 +17,7 @@ from keyspace.redis.scanning import FILTERED_FIRST_COUNT, scan_keys
 from keyspace.services.namespaces import count_step, load_count
 from tests.redis.test_scanning import finish_rehash
 from tests.seeding import fill_strings, numbered
+from tests.support.server_config import config_restored
 
 BIG_NAME = 512 * 1024  # a step of 16 such names moves 8 MB: far over 2 ms on any machine
 
@@ -25,20 +26,17 @@ BIG_NAME = 512 * 1024  # a step of 16 such names moves 8 MB: far over 2 ms on an
 def scan_counts(r):
     """A function returning the COUNT of every SCAN Redis ran since the last call, in order
     (a probe without MATCH included)."""
-    saved = r.config_get("slowlog-*")
-    r.config_set("slowlog-log-slower-than", 0)
-    r.config_set("slowlog-max-len", 100_000)
-    r.slowlog_reset()
-
     def counts() -> list[int]:
         entries = r.slowlog_get(100_000)
         r.slowlog_reset()
         return [int(re.search(rb" COUNT (\d+)", entry["command"]).group(1))
                 for entry in reversed(entries) if entry["command"].startswith(b"SCAN ")]
 
-    yield counts
-    for name, value in saved.items():
-        r.config_set(name, value)
+    with config_restored(r, "slowlog-log-slower-than", "slowlog-max-len"):
+        r.config_set("slowlog-log-slower-than", 0)
+        r.config_set("slowlog-max-len", 100_000)
+        r.slowlog_reset()
+        yield counts
 
 
 def big_names(r, count: int) -> list[bytes]:

@@ -24,17 +24,6 @@ def url(name: str, **kwargs) -> str:
     return reverse(f"keyspace:{name}", kwargs={"db": 0, **kwargs})
 
 
-@pytest.fixture
-def flags(r):
-    before = r.config_get("notify-keyspace-events")["notify-keyspace-events"]
-
-    def set_flags(value: str) -> None:
-        r.config_set("notify-keyspace-events", value)
-
-    yield set_flags
-    r.config_set("notify-keyspace-events", before)
-
-
 OPENING = re.compile(r'<template data-live-kind="([\w-]+)">')
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.support.htmx import HTMX
+from tests.support.server_config import config_restored
 from tests.units.helpers import XSS, XSS_ESCAPED
 
 pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
@@ -15,11 +16,9 @@ pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
 @pytest.fixture(autouse=True)
 def restored(r, db):
-    before = {n: r.config_get(n)[n] for n in ("save", "appendonly", "maxmemory")}
-    r.config_resetstat()
-    yield
-    for name, value in before.items():
-        r.config_set(name, value)
+    with config_restored(r, "save", "appendonly", "maxmemory"):
+        r.config_resetstat()
+        yield
 
 
 def test_the_page_lists_recommendations_with_their_facts(client, r):

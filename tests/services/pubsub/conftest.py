@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.services.pubsub.support import Dashboard, dashboard_clients, wait_until
+from tests.support.server_config import config_restored
 
 # Small batches and previews, so flood and cut-off tests are cheap; everything else is default.
 SHARED_SETTINGS = {"DASHBOARD_PUBSUB_MAX_BATCH": "50", "DASHBOARD_PUBSUB_PREVIEW_BYTES": "256"}
@@ -48,7 +49,6 @@ def start_dashboard(tmp_path):
 @pytest.fixture
 def tight_pubsub_buffer(r):
     """Redis cuts a subscriber off at 64 KB of unsent output (the default is 32 MB)."""
-    before = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
-    r.config_set("client-output-buffer-limit", "pubsub 64kb 32kb 60")
-    yield
-    r.config_set("client-output-buffer-limit", before)
+    with config_restored(r, "client-output-buffer-limit"):
+        r.config_set("client-output-buffer-limit", "pubsub 64kb 32kb 60")
+        yield

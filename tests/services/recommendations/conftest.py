@@ -7,17 +7,16 @@ import pytest
 
 from keyspace.redis.connection import get_client
 from keyspace.services.recommendations import recommendations_for
+from tests.support.server_config import config_restored
 
 TOUCHED = ("maxmemory", "maxmemory-policy", "save", "appendonly")
 
 
 @pytest.fixture(autouse=True)
 def server_settings(r, db):
-    before = {name: r.config_get(name)[name] for name in TOUCHED}
-    r.config_resetstat()
-    yield
-    for name, value in before.items():
-        r.config_set(name, value)
+    with config_restored(r, *TOUCHED):
+        r.config_resetstat()
+        yield
 
 
 @pytest.fixture
