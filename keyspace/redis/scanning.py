@@ -309,7 +309,13 @@ def readable_keys(client: redis.Redis, keys: list[bytes]) -> list[bytes]:
         for key in keys:
             pipe.exists(key)
         replies = pipe.execute(raise_on_error=False)
-    return [key for key, reply in zip(keys, replies, strict=True)
+    return readable_of(keys, replies)
+
+
+def readable_of(keys: list[bytes], exists_replies: list) -> list[bytes]:
+    """`keys` less those whose EXISTS reply is a refusal by the user's ACL key patterns
+    (readable_keys; live activity sends its EXISTS on an asyncio client)."""
+    return [key for key, reply in zip(keys, exists_replies, strict=True)
             if not (isinstance(reply, Exception) and key_refused(reply))]
 
 

@@ -43,6 +43,7 @@ class Outcome:
 # Commands that name keys without being given them (KEYS is refused to everyone).
 KEY_LISTING = frozenset({"scan", "randomkey"})
 
+
 def run_line(user, db: int, line: str, *, confirmation: str = "",
              typed_connection: str = "") -> Outcome:
     outcome = Outcome(line=line)

@@ -17,8 +17,9 @@ from asgiref.sync import sync_to_async
 
 from keyspace.conf import app_settings
 from keyspace.decoders.memory import namespace_of
-from keyspace.redis.capabilities import key_refused, limited_keys
+from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.connection import get_async_client
+from keyspace.redis.scanning import readable_of
 from keyspace.services.live import events, feed
 from keyspace.services.live.counters import Counted, Window
 
@@ -127,5 +128,4 @@ async def _readable(client, names: set[bytes]) -> set[bytes]:
         for name in ordered:
             pipe.exists(name)
         replies = await pipe.execute(raise_on_error=False)
-    return {name for name, reply in zip(ordered, replies, strict=True)
-            if not (isinstance(reply, Exception) and key_refused(reply))}
+    return set(readable_of(ordered, replies))

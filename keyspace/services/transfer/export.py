@@ -23,6 +23,7 @@ from keyspace.redis.scanning import readable_keys
 from keyspace.redis.typed_scan import filters_here
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer.formats import DUMP, b64, line
+from keyspace.services.undo.capture import server_ms
 from keyspace.units import registry
 
 CHUNK = 1000  # elements per line
@@ -120,7 +121,7 @@ def _now_ms(reply) -> int:
         if refusal_kind(reply) is None:
             raise reply
         return int(time.time() * 1000)
-    return int(reply[0]) * 1000 + int(reply[1]) // 1000
+    return server_ms(reply)
 
 
 def _dump_line(client, key: bytes, kind: str, start: dict) -> bytes:
