@@ -26,7 +26,7 @@ from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 from keyspace.exceptions import BadRequest, DashboardError
-from keyspace.redis import cluster_nodes
+from keyspace.redis import cluster_nodes, command_table
 
 HASH_TAGS = (
     "In a Redis Cluster, commands over several keys run only when all the keys hash to the "
@@ -160,6 +160,19 @@ for _name in _MULTI_KEY_COMMANDS:
 
 
 class DashboardCluster(RedisCluster):
+    def command(self, **kwargs) -> dict:
+        """COMMAND, which redis-py reads for every command's key positions when the client is
+        made; for a user that may not run it (or where it is renamed away), the table the
+        dashboard keeps (keyspace.redis.command_table)."""
+        from keyspace.redis.capabilities import refusal_kind
+
+        try:
+            return super().command(**kwargs)
+        except redis.ResponseError as exc:
+            if refusal_kind(exc) is None:
+                raise
+        return command_table.fallback_commands()
+
     def pipeline(self, transaction=None, shard_hint=None):
         pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
         pipe.__class__ = _Pipeline  # the same object, with eval above

@@ -6,6 +6,7 @@ import redis
 
 from keyspace.redis import cluster, cluster_nodes
 from keyspace.redis.connection import get_client, server_overview
+from tests.support.urls import key_url
 
 pytestmark = pytest.mark.cluster
 
@@ -50,26 +51,21 @@ def test_db_picker_shows_db0_with_every_primarys_keys(cluster_dashboard, r, clie
     assert "db1" not in body and "db0" in body
 
 
-@pytest.fixture
-def reader_on_cluster(cluster_dashboard, settings):
-    """The dashboard as a +@read user of every node: CLUSTER SLOTS is not a read command."""
-    from keyspace.redis import capabilities
-    from keyspace.redis.connection import reset_pools
-
-    for node in cluster_dashboard.nodes:
-        with node.client() as admin:
-            admin.execute_command("ACL", "SETUSER", "reader", "reset", "on", ">pw", "~*", "&*",
-                                  "+@read")
-    settings.REDIS_URL = f"redis://reader:pw@127.0.0.1:{cluster_dashboard.nodes[0].port}/0"
-    reset_pools()
-    cluster.forget()
-    capabilities.forget()
-    yield
-    for node in cluster_dashboard.nodes:
-        with node.client() as admin:
-            admin.execute_command("ACL", "DELUSER", "reader")
-    cluster.forget()
-    capabilities.forget()
+def test_a_read_only_user_without_command_browses_the_cluster(r, reader_with_slots, client):
+    for n in range(60):
+        r.set(f"k:{n}", n)
+    r.hset(b"h", mapping={b"field": b"<b>v</b>"})
+    r.zadd(b"board", {b"alice": 3, b"bob": 1})
+    listing = client.get("/c/default/db/0/?page_size=500")
+    html = listing.content.decode()
+    assert listing.status_code == 200, html[-2000:]
+    assert all(f"k:{n}<" in html for n in range(60))
+    page = client.get(key_url(b"h"))
+    html = page.content.decode()
+    assert page.status_code == 200, html[-2000:]
+    assert "&lt;b&gt;v&lt;/b&gt;" in html and "may not write" in html
+    board = client.get(key_url(b"board"))
+    assert board.status_code == 200 and "alice" in board.content.decode()
 
 
 def test_a_user_that_may_not_ask_for_the_cluster_map_is_told_so(reader_on_cluster, client):

@@ -61,3 +61,18 @@ def test_no_page_is_a_server_error_in_a_cluster(cluster_dashboard, r, client, ca
     if case.route == "key-download":  # streamed through the asyncio cluster client
         assert raw == b"value"
     assert "not yet available in a Redis Cluster" not in body
+
+
+def test_no_page_is_a_server_error_for_a_read_only_user_without_command(
+        cluster_dashboard, r, reader_with_slots, client):
+    """The pages of a user limited to reads and the cluster's map (no COMMAND, INFO, CONFIG,
+    CLIENT, MEMORY nor any write): each answers, or says what is refused, never a 500."""
+    seed(r)
+    errors = []
+    for param in GET_CASES:
+        case = param.values[0]
+        url = reverse(f"keyspace:{case.route}", kwargs=case.kwargs)
+        status, raw = read_body(client, url, case.query)
+        if status >= 500:
+            errors.append((case.id, status, raw.decode(errors="replace")[-600:]))
+    assert not errors, errors

@@ -50,6 +50,8 @@ print("package", keyspace.__file__)
 print("stylesheet", finders.find("keyspace/dashboard.css"))
 print("template", get_template("keyspace/base.html").origin.name)
 print("migrations", keyspace.migrations.__file__)
+from keyspace.redis import command_table
+print("commands", command_table.TABLE, len(command_table.fallback_commands()))
 print("url", reverse("keyspace:key-detail", kwargs={{"db": 0, "key": b"user:1"}}))
 try:
     import dashboard
@@ -131,8 +133,9 @@ class Browser:
 
 def test_the_installed_package_is_the_one_in_use(host):
     found, venv = host["found"], str(host["base"] / "venv")
-    for what in ("package", "stylesheet", "template", "migrations"):
+    for what in ("package", "stylesheet", "template", "migrations", "commands"):
         assert found[what].startswith(venv) and not found[what].startswith(str(ROOT)), what
+    assert int(found["commands"].split()[-1]) > 200  # the cluster's command table, as data
     assert found["url"] == f"/redis/c/default/db/0/key/{encode_key(b'user:1')}/"
     assert found["standalone"] == "absent"  # the standalone project is not in the package
 

@@ -1,0 +1,14 @@
+"""The command table the dashboard keeps for cluster users that may not run COMMAND
+(keyspace/redis/command_table.py) has the RedisJSON and RedisBloom commands with their own key
+positions."""
+
+from keyspace.redis.command_table import fallback_commands, table_of
+from tests.redis.test_command_table import routing
+
+
+def test_the_kept_table_has_the_commands_of_the_json_and_bloom_modules(r):
+    kept = fallback_commands()
+    live = {name: entry for name, entry in table_of(r).items() if "module" in entry["flags"]}
+    assert {"json.get", "json.set", "bf.exists", "cf.exists"} <= set(live)
+    assert [name for name, entry in live.items()
+            if name not in kept or routing(entry) != routing(kept[name])] == []
