@@ -9,7 +9,14 @@ from django import forms
 from django.db import transaction
 
 from keyspace.access import audit
-from keyspace.models import AuditEntry, ConnectionRole, SavedConnection
+from keyspace.models import (
+    AnalysisRun,
+    AuditEntry,
+    BulkJob,
+    ConnectionRole,
+    SavedConnection,
+    UndoRecord,
+)
 from keyspace.redis import profiles
 
 
@@ -93,8 +100,8 @@ class SavedConnectionForm(forms.ModelForm):
 
 def save_connection(user, form: SavedConnectionForm) -> SavedConnection:
     """Store the form's connection and audit it (never its password). A renamed connection
-    takes its per-connection roles along: they are kept under its name, and a user kept out
-    of it must stay out under the new one."""
+    takes along what is kept under its name (`_move_along`): a user kept out of it stays out
+    under the new one, and an edit made before can still be undone."""
     created = form.instance.pk is None
     former = None if created else form.initial.get("name")
     row = form.save(commit=False)
@@ -103,22 +110,36 @@ def save_connection(user, form: SavedConnectionForm) -> SavedConnection:
     with transaction.atomic():
         row.save()
         if former and former != row.name:
-            # Roles left under the new name (from before deletions took theirs) are stale.
-            ConnectionRole.objects.filter(connection=row.name).delete()
-            ConnectionRole.objects.filter(connection=former).update(connection=row.name)
+            _move_along(former, row.name)
     with profiles.using(row.profile()):
         audit.record(user, db=0, operation="connection add" if created else "connection change",
                      key=None, outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
     return row
 
 
+def _move_along(former: str, name: str) -> None:
+    """Each user's role on the connection, the copies undo puts back, and its jobs (queued,
+    running or done), from its former name to `name`. The copies and jobs also name the
+    server's address, which undo and a job's run check: a rename that points the connection
+    elsewhere leaves them refused, not applied to the other server. Roles and copies left
+    under the new name (from before deletions took theirs) are stale and go."""
+    ConnectionRole.objects.filter(connection=name).delete()
+    UndoRecord.objects.filter(connection_name=name).delete()
+    ConnectionRole.objects.filter(connection=former).update(connection=name)
+    for model in (UndoRecord, AnalysisRun, BulkJob):
+        model.objects.filter(connection_name=former).update(connection_name=name)
+
+
 def delete_connection(user, row: SavedConnection) -> None:
+    """Remove the connection, audited. Its roles go with it (a connection saved later under
+    the name starts afresh), and so do undo's copies of its values (DUMP payloads of a server
+    no longer shown); its jobs' rows stay, as the audit log does."""
     with profiles.using(row.profile()):
         audit.record(user, db=0, operation="connection delete", key=None,
                      outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
     with transaction.atomic():
-        # Its roles go with it: a connection saved later under the name starts afresh.
         ConnectionRole.objects.filter(connection=row.name).delete()
+        UndoRecord.objects.filter(connection_name=row.name).delete()
         row.delete()
 
 

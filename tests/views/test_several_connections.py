@@ -177,6 +177,44 @@ def test_a_renamed_connection_keeps_its_roles_and_a_removed_one_takes_them(
     assert not ConnectionRole.objects.filter(connection="gone").exists()
 
 
+def test_a_renamed_connection_keeps_its_undo_copies_and_queued_jobs(admin, second_server,
+                                                                   second):
+    from keyspace.models import AnalysisRun, UndoRecord
+    from keyspace.services.analysis.runs import run_analysis
+
+    second.set(b"k", b"before")
+    admin.post("/connections/new/", new_connection_form(second_server, name="prod"))
+    fields = opened(admin, key_url("prod", b"k", "edit/string-edit/"))
+    admin.post(key_url("prod", b"k", "edit/string-edit/"), fields | {"value": "after"})
+    token = UndoRecord.objects.get().token
+    assert admin.post(url("prod", "analysis/start/"), {"mode": "full"}).status_code in (200, 302)
+    run = AnalysisRun.objects.get()
+    assert run.state == AnalysisRun.QUEUED
+    renamed = new_connection_form(second_server, name="prod-eu", password="")
+    assert admin.post("/connections/prod/edit/", renamed).status_code == 302
+    # The copy and the job are about the same server, now called prod-eu.
+    response = admin.post(f"/undo/{token}/")
+    assert response.status_code == 302 and response["Location"].startswith("/c/prod-eu/")
+    assert second.get(b"k") == b"before"
+    run_analysis(run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.connection_name, run.keys_done) == (AnalysisRun.DONE, "prod-eu", 1)
+    assert admin.get(url("prod-eu", f"analysis/{run.pk}/")).status_code == 200
+
+
+def test_a_removed_connection_takes_its_undo_copies_along(admin, second_server, second):
+    from keyspace.models import UndoRecord
+
+    second.set(b"k", b"before")
+    admin.post("/connections/new/", new_connection_form(second_server, name="prod"))
+    fields = opened(admin, key_url("prod", b"k", "edit/string-edit/"))
+    admin.post(key_url("prod", b"k", "edit/string-edit/"), fields | {"value": "after"})
+    assert UndoRecord.objects.filter(connection_name="prod").exists()
+    assert admin.post("/connections/prod/delete/", {"confirm_name": "prod"}).status_code == 302
+    # The copies of its values (DUMP payloads) are not kept for a server no longer shown.
+    assert not UndoRecord.objects.exists()
+
+
 def test_a_removed_or_renamed_connections_audit_trail_stays_for_who_manages_connections(
         admin, second_server, second, editor):
     second.set(b"doomed:key", b"v")
