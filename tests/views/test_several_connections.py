@@ -202,6 +202,25 @@ def test_a_renamed_connection_keeps_its_undo_copies_and_queued_jobs(admin, secon
     assert admin.get(url("prod-eu", f"analysis/{run.pk}/")).status_code == 200
 
 
+def test_undo_refuses_once_a_rename_points_the_connection_at_another_server(
+        admin, second_server, second, redis_server, r):
+    from keyspace.models import UndoRecord
+
+    second.set(b"k", b"before")
+    r.set(b"k", b"other server")
+    admin.post("/connections/new/", new_connection_form(second_server, name="prod"))
+    fields = opened(admin, key_url("prod", b"k", "edit/string-edit/"))
+    admin.post(key_url("prod", b"k", "edit/string-edit/"), fields | {"value": "after"})
+    token = UndoRecord.objects.get().token
+    elsewhere = new_connection_form(second_server, name="prod-eu", password="",
+                                    url=f"redis://127.0.0.1:{redis_server.port}/0")
+    assert admin.post("/connections/prod/edit/", elsewhere).status_code == 302
+    response = admin.post(f"/undo/{token}/")
+    assert response.status_code == 422
+    assert b"nothing was undone" in response.content
+    assert r.get(b"k") == b"other server" and second.get(b"k") == b"after"
+
+
 def test_a_removed_connection_takes_its_undo_copies_along(admin, second_server, second):
     from keyspace.models import UndoRecord
 
