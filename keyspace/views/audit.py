@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.paginator import Paginator
-from django.db.models import Q
-from django.utils import timezone
 
-from keyspace.access.permissions import (
-    EDIT,
-    VIEW,
-    dashboard_view,
-    user_may,
-    visible_connections,
-)
-from keyspace.models import AuditEntry, UndoRecord
-from keyspace.redis import profiles
-from keyspace.services.connections import may_manage
+from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.models import AuditEntry
+from keyspace.services.audit_log import audit_page
 from keyspace.views.query import QueryForm
 from keyspace.views.rendering import render_page, tabs_db
-
-PAGE_SIZE = 50
 
 
 class AuditFilterForm(QueryForm):
@@ -32,75 +20,13 @@ class AuditFilterForm(QueryForm):
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
 
 
-def filtered_entries(query: dict, visible: list[str] | None = None):
-    """The entries matching `query`, of the connections in `visible` (None: all)."""
-    entries = AuditEntry.objects.all()
-    if visible is not None:
-        # "" is the default connection's (entries made before connections had names).
-        names = [*visible, ""] if profiles.default_name() in visible else visible
-        entries = entries.filter(connection_name__in=names)
-    if query.get("connection"):
-        entries = entries.filter(connection_name=query["connection"])
-    if query["user"]:
-        entries = entries.filter(username=query["user"])
-    if query["operation"]:
-        entries = entries.filter(operation=query["operation"])
-    if query["outcome"]:
-        entries = entries.filter(outcome=query["outcome"])
-    if query["key"]:
-        entries = entries.filter(Q(key_text__contains=query["key"]) |
-                                 Q(target_text__contains=query["key"]))
-    return entries
-
-
 @dashboard_view(VIEW)
 def audit_log(request):
     form = AuditFilterForm(request.GET)
-    query = form.parsed()
-    # Only the connections this user may view: a user kept out of one never sees its keys.
-    # Who manages connections sees every entry, those of connections since removed or
-    # renamed too (their names are nobody's to view any more, and their trail must stay).
-    visible = visible_connections(request.user)
-    every = may_manage(request.user)
-    if every:
-        visible = sorted({*visible, *AuditEntry.objects.exclude(connection_name="")
-                          .values_list("connection_name", flat=True).distinct()})
-    page = Paginator(filtered_entries(query, None if every else visible),
-                     PAGE_SIZE).get_page(query["page"] or 1)
+    found = audit_page(request.user, form.parsed())
     params = request.GET.copy()
     params.pop("page", None)
-    context = {"form": form, "page": page, "query_without_page": params.urlencode(),
-               "tab": "audit", "operations": _known_operations(), "db": tabs_db(),
-               "connections": visible}
-    _offer_undo(request, page)
+    context = {"form": form, "page": found.page, "query_without_page": params.urlencode(),
+               "tab": "audit", "operations": found.operations, "db": tabs_db(),
+               "connections": found.connections}
     return render_page(request, "keyspace/audit.html", context, fragment="entries")
-
-
-def _offer_undo(request, page) -> None:
-    """Give each entry on this page whose copy is still kept its undo token, where the user
-    may edit the entry's connection (an undo is refused elsewhere)."""
-    page.object_list = entries = list(page.object_list)
-    editable = _editable_connections(request.user, {e.connection_name for e in entries})
-    if not editable:
-        return
-    live = UndoRecord.objects.filter(audit__in=entries, expires__gte=timezone.now())
-    tokens = dict(live.values_list("audit_id", "token"))
-    for entry in entries:
-        if (entry.connection_name or profiles.default_name()) in editable:
-            entry.undo_token = tokens.get(entry.pk)
-
-
-def _editable_connections(user, names: set[str]) -> set[str]:
-    found = set()
-    for name in {n or profiles.default_name() for n in names}:
-        profile = profiles.lookup(name)
-        if profile is None:
-            continue
-        with profiles.using(profile):
-            if user_may(user, EDIT):
-                found.add(name)
-    return found
-
-
-def _known_operations() -> list[str]:
-    return list(AuditEntry.objects.order_by().values_list("operation", flat=True).distinct()[:200])
