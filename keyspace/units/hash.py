@@ -17,8 +17,6 @@ from keyspace.services.editing.guard import (
     Outcome,
     Refused,
     allow_list,
-    check_value,
-    digest,
     guarded,
     refuse_emptying,
 )
@@ -93,18 +91,20 @@ class SetField(Operation):
         if client.hstrlen(key, field) > app_settings.MAX_VALUE_BYTES:
             raise Refused("this value is larger than the dashboard edits "
                           "(DASHBOARD_MAX_VALUE_BYTES); nothing was read or changed")
-        current = client.hget(key, field)
+        current, expires_at = hash_field_ttl.field_state(
+            client, key, field, hash_field_ttl.field_ttls_available(client))
         text, encoding = encode_for_form(current or b"")
-        return {"value": text, "value_encoding": encoding, "expected": digest(current)}
+        return {"value": text, "value_encoding": encoding,
+                "expected": hash_field_ttl.field_digest(current, expires_at)}
 
     def apply(self, client, key, data):
         field = data["row"]
         ttls = hash_field_ttl.field_ttls_available(client)
 
         def attempt(pipe):
-            check_value(pipe.hget(key, field), data["expected"], "field")
+            expires_at = hash_field_ttl.check_field(pipe, key, field, data["expected"], ttls)
             # HSET drops the field's TTL: set its expiry time again in the same transaction.
-            expiring = hash_field_ttl.expiry_times(pipe, key, [field]) if ttls else {}
+            expiring = {field: expires_at} if expires_at else {}
 
             def write(pipe):
                 pipe.hset(key, field, data["value"])
@@ -126,13 +126,14 @@ class DeleteField(Operation):
 
     def initial(self, client, key, params):
         field = decode_row_token(params.get("row", ""))
-        return {"expected": digest(client.hget(key, field))}
+        return {"expected": hash_field_ttl.seen_field(client, key, field)}
 
     def apply(self, client, key, data):
         field = data["row"]
+        ttls = hash_field_ttl.field_ttls_available(client)
 
         def attempt(pipe):
-            check_value(pipe.hget(key, field), data["expected"], "field")
+            hash_field_ttl.check_field(pipe, key, field, data["expected"], ttls)
             refuse_emptying(pipe.hlen(key), "last field", "deleting")
             return lambda pipe: pipe.hdel(key, field)
 

@@ -2,8 +2,9 @@
 
 Read for the rows of a page only, with one HPTTL naming the page's fields; set and cleared
 one field at a time (HPEXPIRE, HPERSIST), guarded like every hash edit: the field must
-still hold what the user saw. HSET drops a field's TTL, so edits that rewrite a value read
-the field's expiry time under their WATCH and set it again in the same transaction.
+still hold what the user saw, and expire when it did (see `field_digest`). HSET drops a
+field's TTL, so edits that rewrite a value set its expiry time, read under their WATCH,
+again in the same transaction.
 Servers without these commands are told apart by `capabilities.has_command`; their hash
 pages say that field TTLs are not available instead of offering them.
 """
@@ -16,10 +17,10 @@ from keyspace.display import bytes_to_text
 from keyspace.redis.capabilities import has_command
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
+    Conflict,
     Operation,
     Outcome,
     Refused,
-    check_value,
     digest,
     guarded,
 )
@@ -59,6 +60,44 @@ def expiry_times(reader, key: bytes, fields: list[bytes]) -> dict[bytes, int]:
     return {field: at for field, at in zip(fields, times, strict=True) if at > 0}
 
 
+def field_digest(value: bytes | None, expires_at: int | None) -> str:
+    """What a field edit carries: the digest of the field's value and, when it expires, of its
+    expiry time too. A field deleted and made again with the same value is another field (its
+    expiry time differs, or it has none), and a TTL changed meanwhile is a change: both fail
+    the check. A field that does not expire has the digest of its value alone."""
+    if value is None or expires_at is None or expires_at < 0:
+        return digest(value)
+    return digest(value + b"\0expires-at:%d" % expires_at)
+
+
+def field_state(reader, key: bytes, field: bytes, ttls: bool) -> tuple[bytes | None, int | None]:
+    """The field's value and expiry time (Unix ms, None where it does not expire or the server
+    has no field TTLs), read through `reader` (a client, or a pipeline under WATCH)."""
+    value = reader.hget(key, field)
+    if not ttls or value is None:
+        return value, None
+    [expires_at] = reader.execute_command("HPEXPIRETIME", key, "FIELDS", 1, field)
+    return value, expires_at if expires_at > 0 else None
+
+
+def seen_field(client, key: bytes, field: bytes) -> str:
+    """The `expected` a field edit's form carries for the field as it is now."""
+    return field_digest(*field_state(client, key, field, field_ttls_available(client)))
+
+
+def check_field(reader, key: bytes, field: bytes, expected: str, ttls: bool) -> int | None:
+    """Refuse unless the field is the one the user saw (value and expiry time, see
+    `field_digest`); its expiry time. Under the edit's WATCH."""
+    value, expires_at = field_state(reader, key, field, ttls)
+    state = field_digest(value, expires_at)
+    if state == expected:
+        return expires_at
+    if value is None:
+        raise Conflict("the field was removed meanwhile; nothing was written", removed=True)
+    raise Conflict("the field was changed meanwhile (its value, or when it expires); nothing "
+                   "was written", current=value, expected=state)
+
+
 def queue_keep(pipe, key: bytes, expiring: dict[bytes, int]) -> None:
     """Queue, after the writes that dropped them, the fields' expiry times again."""
     for field, at in expiring.items():
@@ -87,14 +126,14 @@ class _FieldTtlEdit(Operation):
     def initial(self, client, key, params):
         _require(client)
         field = decode_row_token(params.get("row", ""))
-        return {"expected": digest(client.hget(key, field))}
+        return {"expected": seen_field(client, key, field)}
 
     def guarded_write(self, client, key, data, write) -> None:
         _require(client)
         field = data["row"]
 
         def attempt(pipe):
-            check_value(pipe.hget(key, field), data["expected"], "field")
+            check_field(pipe, key, field, data["expected"], ttls=True)
             return lambda pipe: write(pipe, field)
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])

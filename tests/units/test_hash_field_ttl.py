@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from keyspace.redis.keynames import encode_key
-from tests.services.editing.forms import open_form, submit
+from tests.services.editing.forms import form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url, key_url
 
@@ -169,3 +169,42 @@ def test_a_live_page_sees_no_change_while_ttls_count_down(r, with_ttls):
     r.execute_command("HPEXPIRE", "h", 900_000, "FIELDS", 1, "b")  # a real change is seen
     changed = snapshot.take(client, b"h", PageRequest())
     assert [row.token for row in snapshot.compare(first, changed).rows] == [encode_key(b"b")]
+
+
+def post_form(client, key: bytes, action: str, fields: dict):
+    fields = {name: value for name, value in fields.items() if name != "csrfmiddlewaretoken"}
+    return client.post(edit_url(key, action), fields, headers=HTMX)
+
+
+def test_a_field_ttl_changed_meanwhile_is_not_overwritten(client, r, with_ttls):
+    fields = open_form(client, b"h", "hash-field-ttl", row=b"a")
+    r.execute_command("HPEXPIRE", "h", 30_000, "FIELDS", 1, "a")  # another client's TTL
+    response = post_form(client, b"h", "hash-field-ttl", fields | {"unit": "s", "amount": "3600"})
+    assert response.status_code == 409
+    assert "when it expires" in html.unescape(response.content.decode())
+    assert 0 < hpttl(r, "h", "a") <= 30_000
+    again = post_form(client, b"h", "hash-field-ttl", form_fields(response.content.decode()))
+    assert again.status_code == 200 and hpttl(r, "h", "a") > 30_000  # informed: it goes
+
+
+def test_removing_a_field_ttl_changed_meanwhile_is_refused(client, r, with_ttls):
+    fields = open_form(client, b"h", "hash-field-persist", row=b"a")
+    r.execute_command("HPEXPIRE", "h", 30_000, "FIELDS", 1, "a")
+    assert post_form(client, b"h", "hash-field-persist", fields).status_code == 409
+    assert 0 < hpttl(r, "h", "a") <= 30_000
+
+
+@pytest.mark.parametrize("action", ["hash-set", "hash-delete", "hash-field-ttl"])
+def test_a_field_deleted_and_made_again_with_the_same_value_is_another_field(
+        client, r, with_ttls, action):
+    """The user saw field a expiring in ten minutes; it was deleted and made again with the
+    same value and no TTL: another field, which the edit must not act on."""
+    fields = open_form(client, b"h", action, row=b"a")
+    r.hdel("h", "a")
+    r.hset("h", "a", "1")
+    changes = {"hash-set": {"value": "new"}, "hash-field-ttl": {"unit": "s", "amount": "60"}}
+    response = post_form(client, b"h", action, fields | changes.get(action, {}))
+    if response.status_code == 428:  # a delete asks to confirm first: confirm it
+        response = post_form(client, b"h", action, form_fields(response.content.decode()))
+    assert response.status_code == 409, response.content[:300]
+    assert r.hget("h", "a") == b"1" and hpttl(r, "h", "a") == -1
