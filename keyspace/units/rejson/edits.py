@@ -25,7 +25,14 @@ from keyspace.services.editing.guard import (
 )
 from keyspace.services.editing.inputs import KeyForm, check_size
 from keyspace.units.fingerprints import feed
-from keyspace.units.rejson.paths import ROOT, JsonPathField, check_path, child_path
+from keyspace.units.rejson.paths import (
+    ROOT,
+    UNWRITABLE,
+    JsonPathField,
+    check_path,
+    child_path,
+    writable,
+)
 from keyspace.units.rejson.tree import CONTAINERS, MAX_OBJECT_KEYS, JsonNode, describe, first
 
 JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -154,6 +161,8 @@ class PathOperation(Operation):
 
     def initial(self, client, key, params):
         path = check_path(params.get("path") or ROOT)
+        if not writable(path):
+            raise Refused(UNWRITABLE)
         state, text, _kind = seen_state(client, key, path)
         return {"path": path, "seen_path": path, "expected": state} | self.prefill(text)
 
@@ -199,7 +208,9 @@ class DeletePath(PathOperation):
             check_seen(client, key, data)
             return lambda pipe: pipe.execute_command("JSON.DEL", key, path)
 
-        guarded(client, [key], attempt, expected_type=data["expected_type"])
+        [deleted] = guarded(client, [key], attempt, expected_type=data["expected_type"])
+        if not deleted:
+            raise Refused("RedisJSON found nothing to delete at this path; nothing was deleted")
         return Outcome(f"deleted {path[:200]}")
 
 
@@ -218,6 +229,9 @@ class Append(PathOperation):
             return lambda pipe: pipe.execute_command("JSON.ARRAPPEND", key, path, data["value"])
 
         [lengths] = guarded(client, [key], attempt, expected_type=data["expected_type"])
+        if not isinstance(first(lengths), int):
+            raise Refused("RedisJSON found no array to append to at this path; nothing was "
+                          "written")
         return Outcome(f"appended; the array has {first(lengths):,} items")
 
 

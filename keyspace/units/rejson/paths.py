@@ -69,6 +69,20 @@ def names_one_value(path: str) -> bool:
     return True
 
 
+# RedisJSON (2.8) reads backslash escapes in a quoted key for JSON.TYPE and JSON.GET only: its
+# write commands (JSON.SET, DEL, ARRAPPEND, NUMINCRBY) and ARRLEN/OBJLEN read the backslash
+# as part of the name. JSON.SET at `$["a\"b"]` then adds a key `a\"b` beside the `a"b` that
+# was read and checked, and JSON.DEL deletes nothing. An edit's path has no backslash.
+UNWRITABLE = ("RedisJSON cannot write by a path with a backslash in a quoted key (it would write "
+              "to another key than the one shown): edit the object that holds it instead")
+
+
+def writable(path: str) -> bool:
+    """Whether RedisJSON's write commands read `path` as its read commands do (see UNWRITABLE):
+    a backslash can only be in a quoted key, where they do not."""
+    return "\\" not in path
+
+
 def check_path(path: str) -> str:
     """`path` if it names one value (see STEP); BadRequest otherwise."""
     if not names_one_value(path):
@@ -90,6 +104,8 @@ class JsonPathField(forms.CharField):
         super().validate(value)
         if not names_one_value(value):
             raise forms.ValidationError(f"give {ONE_VALUE}; $ is the whole document")
+        if not writable(value):
+            raise forms.ValidationError(UNWRITABLE)
 
 
 def path_label(step: bytes | int) -> str:

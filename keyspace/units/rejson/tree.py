@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.units.base import Element, TemplateLookups
-from keyspace.units.rejson.paths import child_path, path_token
+from keyspace.units.rejson.paths import child_path, path_token, writable
 
 CONTAINERS = {"object": "JSON.OBJLEN", "array": "JSON.ARRLEN"}
 # JSON.OBJKEYS returns every key of an object at once: objects with more keys are not
@@ -33,6 +33,11 @@ class JsonNode(TemplateLookups):
     @property
     def token(self) -> str:
         return path_token(self.path)
+
+    @property
+    def writable(self) -> bool:
+        """Whether edits may name it by its path (see paths.UNWRITABLE)."""
+        return writable(self.path)
 
     @property
     def container(self) -> bool:
