@@ -51,9 +51,15 @@ class JsonValueField(forms.CharField):
         text = super().clean(value)
         try:
             json.loads(text, parse_constant=no_constant)
-        except ValueError as exc:
-            raise forms.ValidationError(f"not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise forms.ValidationError(f"not JSON: {json_problem(exc)}") from None
         return check_size(text.encode("utf-8", "surrogatepass"))
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """What json.loads found wrong: Python's parser recurses, so a value nested thousands deep
+    is a RecursionError (RedisJSON itself takes 128 levels at most)."""
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def no_constant(name: str):

@@ -16,7 +16,7 @@ from keyspace.units.base import (
     parse_offset,
     registry,
 )
-from keyspace.units.rejson.edits import OPERATIONS, no_constant, seen_state
+from keyspace.units.rejson.edits import OPERATIONS, json_problem, no_constant, seen_state
 from keyspace.units.rejson.paths import ROOT
 from keyspace.units.rejson.tree import read_node
 
@@ -28,8 +28,8 @@ def parse_document(value: bytes | str) -> bytes:
         raise forms.ValidationError("a JSON document is needed for this type")
     try:
         json.loads(raw.decode("utf-8"), parse_constant=no_constant)
-    except ValueError as exc:  # UnicodeDecodeError included
-        raise forms.ValidationError(f"not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError included
+        raise forms.ValidationError(f"not JSON: {json_problem(exc)}") from None
     return raw
 
 

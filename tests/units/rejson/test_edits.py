@@ -122,6 +122,21 @@ def test_bad_json_is_refused_by_the_field(client, r):
     assert doc(r)["a"] == 1
 
 
+def test_json_nested_past_any_parser_is_refused_by_the_field(client, r):
+    """Python's json parser recurses: a value nested 50,000 deep was a RecursionError, a 500,
+    in the edit form and in the New-key form."""
+    seed(r)
+    deep = "[" * 50_000 + "]" * 50_000
+    fields = open_at(client, "doc", "json-set", "$.a")
+    response = post(client, "doc", "json-set", fields | {"value": deep})
+    assert response.status_code == 422 and "nested too deeply" in response.content.decode()
+    assert doc(r)["a"] == 1
+    response = client.post("/c/default/db/0/new/", {"name": "made", "type": "ReJSON-RL",
+                                                    "document": deep}, headers=HTMX)
+    assert response.status_code == 422 and "nested too deeply" in response.content.decode()
+    assert not r.exists("made")
+
+
 def submitted(client, key: str, action: str, fields: dict):
     """POST the form, and once more as drawn if a confirmation is asked for."""
     response = post(client, key, action, fields)
