@@ -27,6 +27,7 @@ from keyspace.services.editing.inputs import KeyForm, check_size
 from keyspace.units.fingerprints import feed
 from keyspace.units.rejson.paths import (
     ROOT,
+    STEP,
     UNWRITABLE,
     JsonPathField,
     check_path,
@@ -105,20 +106,62 @@ def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | 
     if not kinds:
         return ABSENT, None, None
     kind = kinds[0].decode() if isinstance(kinds[0], bytes) else kinds[0]
+    state, text = _value_state(reader, key, path, kind)
+    place = _place(reader, key, path)
+    if place:
+        hashed = hashlib.sha256(state.encode())
+        feed(hashed, place)
+        state = hashed.hexdigest()[:32]
+    return state, text, kind
+
+
+def _value_state(reader, key: bytes, path: str, kind: str) -> tuple[str, bytes | None]:
     if kind in CONTAINERS:
         return _container_state(reader, key, path, kind)
     if kind == "string":
         size = first(reader.execute_command("JSON.DEBUG", "MEMORY", key, path)) or 0
         if size > app_settings.MAX_VALUE_BYTES:
-            return digest(f"large:string:{size}".encode()), None, kind
+            return digest(f"large:string:{size}".encode()), None
     text = reader.execute_command("JSON.GET", key, path)
-    return digest(text), text, kind
+    return digest(text), text
+
+
+def _place(reader, key: bytes, path: str) -> list:
+    """Where the value is, for each array index in `path`: the array's length and the items
+    beside that index (kind, size, value of a scalar). An array item has no identity of its
+    own: without this, an item removed before it moves another, equal one under the user's
+    index, and the edit would change that one. Bounded: one ARRLEN per index step, and two
+    items described per step. Empty for a path without indexes (whose digest is unchanged)."""
+    steps, position = [], len(ROOT)
+    while position < len(path):
+        step = STEP.match(path, position)
+        if step is None:  # not a path an edit takes (refused before it is read)
+            break
+        if step.group().startswith("[") and step.group()[1:2] in "-0123456789":
+            steps.append((path[:position], int(step.group()[1:-1])))
+        position = step.end()
+    if not steps:
+        return []
+    with reader.pipeline(transaction=False) as pipe:
+        for parent, _index in steps:
+            pipe.execute_command("JSON.ARRLEN", key, parent)
+        lengths = [first(reply) for reply in pipe.execute(raise_on_error=False)]
+    beside = []
+    for (parent, index), length in zip(steps, lengths, strict=True):
+        if not isinstance(length, int):
+            continue
+        at = index if index >= 0 else length + index
+        beside += [JsonNode(child_path(parent, i), "") for i in (at - 1, at + 1)
+                   if 0 <= i < length]
+    nodes = describe(reader, key, beside)
+    return [lengths, [(n.path, n.kind, n.size, n.value.raw if n.value else None)
+                      for n in nodes]]
 
 
 def _container_state(reader, key: bytes, path: str, kind: str):
     length = first(reader.execute_command(CONTAINERS[kind], key, path))
     if not isinstance(length, int):  # RedisJSON could not measure it (see child_path)
-        return digest(f"unmeasured:{kind}".encode()), None, kind
+        return digest(f"unmeasured:{kind}".encode()), None
     if kind == "array":
         indexes = range(length) if length <= SAMPLE else [
             *range(SAMPLE // 2), *range(length - SAMPLE // 2, length)]
@@ -134,7 +177,7 @@ def _container_state(reader, key: bytes, path: str, kind: str):
     flat = length <= SAMPLE and len(nodes) == length and all(
         not n.container and not n.unread for n in nodes)
     text = reader.execute_command("JSON.GET", key, path) if flat else None
-    return hashed.hexdigest()[:32], text, kind
+    return hashed.hexdigest()[:32], text
 
 
 def _shown(text: bytes | None) -> bytes | None:

@@ -231,3 +231,21 @@ def test_a_key_named_with_escapes_is_never_written_beside_the_one_shown(client, 
         tree = client.get(key_url("doc")).content.decode()
         assert f"?path={quote(path, safe='')}" not in tree  # no edit link for it
         assert f"?path={quote(child_path('$', b'a'), safe='')}" in tree  # as for others
+
+
+def test_an_array_item_is_edited_only_where_the_user_saw_it(client, r):
+    """The user opened $.l[1] (a 1); another client removed the first item: a 1 is still at
+    $.l[1], but it is the item that was at [2]. The array's length and the items beside the
+    index are part of what the form carries, so the edit is a conflict."""
+    r.execute_command("JSON.SET", "doc", "$", json.dumps({"l": [5, 1, 1, 7], "m": [[0, 1]]}))
+    fields = open_at(client, "doc", "json-incr", "$.l[1]")
+    r.execute_command("JSON.ARRPOP", "doc", "$.l", 0)
+    response = post(client, "doc", "json-incr", fields | {"amount": "10"})
+    assert response.status_code == 409 and doc(r)["l"] == [1, 1, 7]
+    fields = open_at(client, "doc", "json-set", "$.m[0][-1]")
+    r.execute_command("JSON.ARRINSERT", "doc", "$.m[0]", 0, "1")  # [1, 0, 1]: last is 1 still
+    response = post(client, "doc", "json-set", fields | {"value": "9"})
+    assert response.status_code == 409 and doc(r)["m"] == [[1, 0, 1]]
+    fields = open_at(client, "doc", "json-set", "$.m[0][2]")  # unchanged: it goes
+    assert post(client, "doc", "json-set", fields | {"value": "9"}).status_code == 200
+    assert doc(r)["m"] == [[1, 0, 9]]
