@@ -41,7 +41,13 @@ def parse_samples(reply) -> list[tuple[int, float]]:
 
 
 def time_text(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+    """A timestamp as a UTC date and time; as a number of ms where no calendar reaches
+    (RedisTimeSeries takes any 64-bit timestamp, datetime stops at the year 9999)."""
+    try:
+        when = datetime.fromtimestamp(ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return f"{ms:,} ms"
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
 def number_text(value: float) -> str:

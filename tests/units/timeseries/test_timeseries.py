@@ -85,3 +85,17 @@ def test_an_empty_series_asks_for_no_range():
     unit, page, command = page_of(INFO_EMPTY)
     assert command is None
     assert "holds no samples" in render(unit, page)
+
+
+def test_timestamps_past_any_calendar_are_charted_not_a_500():
+    """RedisTimeSeries takes any 64-bit timestamp; the chart's start and end were datetimes,
+    and a sample in the year 10,000 or later (or at 2**63 - 1 ms) raised ValueError or
+    OverflowError while drawing the page."""
+    last = 2**63 - 1
+    info = [b"totalSamples", 2, b"memoryUsage", 4239, b"firstTimestamp", 1700000000000,
+            b"lastTimestamp", last, b"retentionTime", 0, b"chunkCount", 1, b"labels", [],
+            b"rules", []]
+    unit, page, _command = page_of(info, [[1700000000000, b"1"], [last, b"2"]])
+    html = render(unit, page)
+    assert "<polyline" in html and "2023-11-14 22:13:20.000 UTC" in html
+    assert f"{last:,} ms" in html
