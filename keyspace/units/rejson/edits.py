@@ -85,7 +85,8 @@ class NumberForm(PathForm):
                               error_messages={"invalid": "a JSON number, such as 2 or -0.5"})
 
 
-SAMPLE = 100  # children of a container that its digest is made of
+SAMPLE = 100  # members of each container that a digest is made of
+NODE_BUDGET = 1000  # nodes of a subtree that a digest describes at most
 
 
 def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | None]:
@@ -96,8 +97,8 @@ def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | 
     Every read is bounded: RedisJSON has no constant-time size of a subtree (JSON.DEBUG
     MEMORY and MEMORY USAGE walk it), so a scalar is read whole (a string only up to
     DASHBOARD_MAX_VALUE_BYTES, by its memory), and an object or array is digested from its
-    length and up to SAMPLE children (kind, size, and value when a scalar): exact for a flat
-    container of up to SAMPLE short members, a sample beyond, like other collections'."""
+    subtree, NODE_BUDGET nodes at most (`_container_state`): exact for a subtree that fits,
+    a sample beyond, like other collections'."""
     kinds = reader.execute_command("JSON.TYPE", key, path)
     if not isinstance(kinds, list):
         raise Refused("not a $ JSONPath")
@@ -159,25 +160,61 @@ def _place(reader, key: bytes, path: str) -> list:
 
 
 def _container_state(reader, key: bytes, path: str, kind: str):
+    """An object's or array's digest, from its length and its subtree walked level by level
+    (kind, size, and value of each scalar), NODE_BUDGET nodes at most: exact when the whole
+    subtree fits (every container of at most SAMPLE members, strings short enough to show),
+    so a change however deep is seen; a sample beyond, like other collections'. Its JSON text
+    too, when exact and at most SAMPLE nodes (the form starts from it)."""
     length = first(reader.execute_command(CONTAINERS[kind], key, path))
     if not isinstance(length, int):  # RedisJSON could not measure it (see child_path)
         return digest(f"unmeasured:{kind}".encode()), None
-    if kind == "array":
-        indexes = range(length) if length <= SAMPLE else [
-            *range(SAMPLE // 2), *range(length - SAMPLE // 2, length)]
-        children = [JsonNode(child_path(path, i), "") for i in indexes]
-    elif length <= MAX_OBJECT_KEYS:
-        names = first(reader.execute_command("JSON.OBJKEYS", key, path)) or []
-        children = [JsonNode(child_path(path, name), "") for name in names[:SAMPLE]]
-    else:
-        children = []
-    nodes = describe(reader, key, children)
     hashed = hashlib.sha256(f"{kind}:{length}".encode())
-    feed(hashed, [(n.path, n.kind, n.size, n.value.raw if n.value else None) for n in nodes])
-    flat = length <= SAMPLE and len(nodes) == length and all(
-        not n.container and not n.unread for n in nodes)
-    text = reader.execute_command("JSON.GET", key, path) if flat else None
+    level = [JsonNode(path, kind, size=length)]
+    budget, exact, described = NODE_BUDGET, True, 0
+    while level and budget > 0:
+        children, whole = _children(reader, key, level, budget)
+        exact &= whole
+        nodes = describe(reader, key, children)
+        # A member removed meanwhile, a string too long to show, a container RedisJSON could
+        # not measure: the digest is a sample.
+        exact &= len(nodes) == len(children) and not any(
+            n.unread or (n.container and n.size is None) for n in nodes)
+        feed(hashed, [(n.path, n.kind, n.size, n.value.raw if n.value else None) for n in nodes])
+        budget -= len(children)
+        described += len(nodes)
+        level = [n for n in nodes if n.container and n.size]
+    exact &= not level
+    text = reader.execute_command("JSON.GET", key, path) \
+        if exact and described <= SAMPLE else None
     return hashed.hexdigest()[:32], text
+
+
+def _children(reader, key: bytes, containers: list[JsonNode], budget: int):
+    """The paths of the members of `containers` (their sizes known), at most `budget`, and
+    whether they are all of them: an array's by index (its first and last SAMPLE // 2 when
+    longer than SAMPLE), an object's by name (JSON.OBJKEYS, one pipeline for the level; the
+    first SAMPLE, none beyond MAX_OBJECT_KEYS)."""
+    objects = [node for node in containers
+               if node.kind == "object" and node.size <= MAX_OBJECT_KEYS]
+    names = {}
+    if objects:
+        with reader.pipeline(transaction=False) as pipe:
+            for node in objects:
+                pipe.execute_command("JSON.OBJKEYS", key, node.path)
+            names = {node.path: first(reply) or []
+                     for node, reply in zip(objects, pipe.execute(), strict=True)}
+    children, whole = [], True
+    for node in containers:
+        if node.kind == "array":
+            steps = range(node.size) if node.size <= SAMPLE else [
+                *range(SAMPLE // 2), *range(node.size - SAMPLE // 2, node.size)]
+        else:
+            steps = names.get(node.path, [])[:SAMPLE]
+        whole &= len(steps) == node.size
+        children += [JsonNode(child_path(node.path, step), "") for step in steps]
+    if len(children) > budget:
+        return children[:budget], False
+    return children, whole
 
 
 def _shown(text: bytes | None) -> bytes | None:

@@ -249,3 +249,33 @@ def test_an_array_item_is_edited_only_where_the_user_saw_it(client, r):
     fields = open_at(client, "doc", "json-set", "$.m[0][2]")  # unchanged: it goes
     assert post(client, "doc", "json-set", fields | {"value": "9"}).status_code == 200
     assert doc(r)["m"] == [[1, 0, 9]]
+
+
+def test_a_change_deep_inside_a_small_document_is_a_conflict(client, r):
+    """A set or delete at a container replaces everything under it: a change anywhere below,
+    however deep, is a conflict while the subtree is small enough to be read whole."""
+    r.execute_command("JSON.SET", "doc", "$", json.dumps(
+        {"u": {"n": "a", "tags": [{"t": 1}]}, "x": 1}))
+    fields = open_at(client, "doc", "json-set", "$")
+    assert json.loads(fields["value"]) == doc(r)  # small: the form holds the whole document
+    r.execute_command("JSON.SET", "doc", "$.u.n", '"b"')
+    response = post(client, "doc", "json-set", fields | {"value": '{"x": 2}'})
+    assert response.status_code == 409 and doc(r)["u"]["n"] == "b"
+    fields = open_at(client, "doc", "json-del", "$.u")
+    r.execute_command("JSON.SET", "doc", "$.u.tags[0].t", "2")
+    response = submitted(client, "doc", "json-del", fields)
+    assert response.status_code == 409 and doc(r)["u"]["tags"] == [{"t": 2}]
+
+
+def test_a_large_subtree_is_checked_by_a_bounded_sample(client, r):
+    from tests.units.helpers import RedisWork
+
+    big = {"rows": [{"id": n, "tags": ["a", "b"]} for n in range(3000)]}
+    r.execute_command("JSON.SET", "doc", "$", json.dumps(big))
+    fields = open_at(client, "doc", "json-set", "$")
+    assert fields["value"] == ""  # too large to put in the form
+    with RedisWork(r) as work:
+        response = post(client, "doc", "json-set", fields | {"value": '{"x": 1}'})
+    assert response.status_code == 200 and doc(r) == {"x": 1}
+    # The check described at most its node budget, whatever the document's size.
+    assert work.count("json.type") <= 2 * 1000 + 10, work.calls
