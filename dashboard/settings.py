@@ -157,6 +157,7 @@ AXES_VERBOSE = False
 DASHBOARD_READONLY = env_bool("DASHBOARD_READONLY", False)
 DASHBOARD_MAX_VALUE_BYTES = env_int("DASHBOARD_MAX_VALUE_BYTES", 1024 * 1024)
 DASHBOARD_MAX_KEY_BYTES = env_int("DASHBOARD_MAX_KEY_BYTES", 16 * 1024)
+DASHBOARD_MAX_FILTER_BYTES = env_int("DASHBOARD_MAX_FILTER_BYTES", 64 * 1024 * 1024)
 # A TTL below this (ms) expires before anyone could look: it is confirmed like a delete.
 DASHBOARD_CONFIRM_TTL_BELOW_MS = env_int("DASHBOARD_CONFIRM_TTL_BELOW_MS", 5000)
 # Undo: keys up to this size (MEMORY USAGE) are copied before an edit, kept this long, and

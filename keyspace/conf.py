@@ -144,6 +144,9 @@ SETTINGS: dict[str, Setting] = {
                                "largest value an edit may write", minimum=1),
     "MAX_KEY_BYTES": Setting("DASHBOARD_MAX_KEY_BYTES", 16 * KiB,
                              "longest key name a rename, copy or new key may use", minimum=1),
+    "MAX_FILTER_BYTES": Setting("DASHBOARD_MAX_FILTER_BYTES", 64 * MiB,
+                                "the memory a new Bloom or Cuckoo filter may reserve at once",
+                                minimum=1),
     "SET_STORE_MAX_MEMBERS": Setting("DASHBOARD_SET_STORE_MAX_MEMBERS", 1_000_000,
                                      "storing set algebra is refused above this many input "
                                      "members", minimum=0),

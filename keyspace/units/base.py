@@ -183,6 +183,10 @@ class TypeUnit:
         """Queue the writes that create `key` from the cleaned `create_fields` in `data`."""
         raise NotImplementedError(f"{self.label} keys cannot be created here")
 
+    def check_create(self, data: dict) -> None:
+        """Refuse `create_fields` that are each fine but not together (raise
+        forms.ValidationError with a dict of field -> message); after they are parsed."""
+
     def get_urls(self) -> list:
         """Extra pages for keys of this type (`path()` entries relative to the key's URL and
         `url_prefix`; their views take `db` and `key`). Collected by `keyspace/urls.py`."""

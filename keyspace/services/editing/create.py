@@ -146,6 +146,11 @@ class CreateKeyForm(EditForm):
                 declared.name not in self.errors  # e.g. bad hex: that error says it already
             ):
                 self.add_error(declared.name, declared.required)
+        if not any(declared.name in self.errors for declared in unit.create_fields):
+            try:
+                unit.check_create(data)
+            except forms.ValidationError as exc:
+                self.add_error(None, exc)
 
 
 def create_key(client, data: dict) -> bytes:

@@ -3,6 +3,12 @@ INFO, checking items, adding items. Each read is one bounded command."""
 
 from __future__ import annotations
 
+import math
+
+from django import forms
+
+from keyspace.conf import app_settings
+from keyspace.display import human_bytes
 from keyspace.services.editing.guard import allow_list
 from keyspace.units.base import CreateField, PageRequest, TypeUnit, ValuePage, registry
 from keyspace.units.bloom.filters import AddItems, Check, info_rows, info_value, number
@@ -14,6 +20,30 @@ def _capacity(text: str) -> int:
 
 def _error_rate(text: str) -> float:
     return number(text or "0.01", low=1e-9, high=0.5, what="error rate")
+
+
+def bloom_bytes(capacity: int, error_rate: float) -> int:
+    """The memory BF.RESERVE takes at once, as RedisBloom sizes a filter's first layer: the
+    bits per item of an error rate half the one asked (a scaling filter keeps room for the
+    layers after it)."""
+    return math.ceil(capacity * -math.log(error_rate / 2) / math.log(2) ** 2 / 8)
+
+
+def cuckoo_bytes(capacity: int) -> int:
+    """The memory CF.RESERVE takes at once: buckets of two one-byte fingerprints, their
+    number rounded up to a power of two."""
+    return 2 ** math.ceil(math.log2(max(1, math.ceil(capacity / 2)))) * 2
+
+
+def check_reserved(label: str, reserved: int) -> None:
+    """Refuse a filter that would take more than DASHBOARD_MAX_FILTER_BYTES of the server's
+    memory at once (RedisBloom allocates it whole, whatever is added later)."""
+    limit = app_settings.MAX_FILTER_BYTES
+    if reserved > limit:
+        raise forms.ValidationError({"filter_capacity": (
+            f"a {label} this large reserves about {human_bytes(reserved)} at once; the "
+            f"dashboard creates filters of up to {human_bytes(limit)} "
+            "(DASHBOARD_MAX_FILTER_BYTES): ask for fewer items, or a higher error rate")})
 
 
 class FilterUnit(TypeUnit):
@@ -70,6 +100,9 @@ class BloomUnit(FilterUnit):
     def url_prefix(self) -> str:
         return "bloom/"
 
+    def check_create(self, data: dict) -> None:
+        check_reserved(self.label, bloom_bytes(data["filter_capacity"], data["bloom_error_rate"]))
+
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.execute_command("BF.RESERVE", key, data["bloom_error_rate"],
                              data["filter_capacity"])
@@ -112,6 +145,9 @@ class CuckooUnit(FilterUnit):
         down when an item is deleted)."""
         inserted = info_value(reply, "Number of items inserted")
         return inserted if isinstance(inserted, int) else None
+
+    def check_create(self, data: dict) -> None:
+        check_reserved(self.label, cuckoo_bytes(data["filter_capacity"]))
 
     def queue_create(self, pipe, key: bytes, data: dict) -> None:
         pipe.execute_command("CF.RESERVE", key, data["filter_capacity"])

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from keyspace.units import registry
+from keyspace.units.replies import reply_pairs
 from tests.services.editing.forms import form_fields
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url, tool_url
@@ -92,6 +95,43 @@ def test_filters_are_created_from_the_new_key_form(client, r):
     response = client.post("/c/default/db/0/new/", {"name": "newbf2", "type": "MBbloom--",
                                           "filter_capacity": "0"}, headers=HTMX)
     assert response.status_code == 422 and not r.exists("newbf2")
+
+
+@pytest.mark.parametrize(("capacity", "error_rate"), [
+    (100, 0.01), (1_000_000, 0.01), (10_000_000, 0.001), (1_000_000, 1e-9), (3_000_000, 0.1)])
+def test_the_memory_a_filter_reserves_is_worked_out_as_redisbloom_does(r, capacity, error_rate):
+    from keyspace.units.bloom.unit import bloom_bytes, cuckoo_bytes
+
+    r.execute_command("BF.RESERVE", "bf", error_rate, capacity)
+    r.execute_command("CF.RESERVE", "cf", capacity)
+    for key, worked_out in (("bf", bloom_bytes(capacity, error_rate)),
+                            ("cf", cuckoo_bytes(capacity))):
+        size = dict(reply_pairs(r.execute_command(f"{key.upper()}.INFO", key)))["Size"]
+        assert worked_out <= size <= worked_out + 1024, (key, size, worked_out)
+
+
+@pytest.mark.parametrize(("fields", "reserved"), [
+    ({"type": "MBbloom--", "filter_capacity": "4294967296", "bloom_error_rate": "1e-9"},
+     "22.3 GiB"),
+    ({"type": "MBbloom--", "filter_capacity": "100000000", "bloom_error_rate": "0.01"},
+     "131.5 MiB"),
+    ({"type": "MBbloomCF", "filter_capacity": "200000000"}, "256.0 MiB"),
+])
+def test_a_filter_that_would_take_too_much_memory_is_refused_by_its_field(
+        client, r, fields, reserved):
+    response = client.post("/c/default/db/0/new/", {"name": "huge", **fields}, headers=HTMX)
+    html = response.content.decode()
+    assert response.status_code == 422 and not r.exists("huge")
+    assert f"reserves about {reserved}" in html and "DASHBOARD_MAX_FILTER_BYTES" in html
+    assert 'id="id_filter_capacity"' in html and "aria-invalid" in html
+
+
+def test_the_limit_on_a_new_filter_is_a_setting(client, r, settings):
+    settings.DASHBOARD_MAX_FILTER_BYTES = 256 * 2**20
+    response = client.post("/c/default/db/0/new/", {
+        "name": "big", "type": "MBbloom--", "filter_capacity": "100000000",
+        "bloom_error_rate": "0.01"}, headers=HTMX)
+    assert response.status_code in (200, 204) and r.type("big") == b"MBbloom--"
 
 
 def test_a_module_type_without_a_unit_shows_its_metadata(client, r, monkeypatch):
