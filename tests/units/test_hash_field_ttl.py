@@ -1,6 +1,6 @@
 """Hash-field TTLs: shown per field with a countdown, set and cleared per field, kept by value
 edits; on servers without them (Redis 6.2 and 7.0), the page says so and offers nothing.
-Runs on every server of the matrix; Valkey 9 has them."""
+Runs on every server of the matrix and on Redis 7.4: Valkey 9 and Redis 7.4 have them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tests.services.editing.forms import form_fields, open_form, submit
 from tests.support.htmx import HTMX
 from tests.support.urls import edit_url, key_url
 
-pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
+# The server matrix, and Redis 7.4 (tests/support/servers.py).
+pytestmark = pytest.mark.servers(redis_stack=True)
 
 NOT_AVAILABLE = "Field TTLs are not available on this server"
 
@@ -27,8 +28,8 @@ def field_ttls(r, redis_server) -> bool:
         r.execute_command("HPTTL")
     except redis.ResponseError as exc:
         supported = "unknown command" not in str(exc).lower()
-    if redis_server.kind.name.startswith("valkey"):
-        assert supported, "Valkey 9 has hash-field TTLs: the matrix would test nothing"
+    if redis_server.kind.name in ("valkey-9", "redis-7.4"):
+        assert supported, f"{redis_server.kind.name} has hash-field TTLs: nothing would be tested"
     return supported
 
 
