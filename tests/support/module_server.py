@@ -15,6 +15,7 @@ sets it in `.ci/run`): then they fail, so CI never passes by skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import subprocess
@@ -195,20 +196,29 @@ def module_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def dashboard_redis(module_server, settings):
-    """The dashboard points at the module server, emptied (this replaces the suite's
-    fixture of the same name for the module tests)."""
+@contextlib.contextmanager
+def dashboard_on(server: ModuleValkey, settings):
+    """The dashboard pointed at `server`, emptied first."""
     import redis
 
     from keyspace.redis.connection import reset_pools
 
-    settings.REDIS_URL = module_server.url
+    settings.REDIS_URL = server.url
     reset_pools()
-    with redis.Redis(port=module_server.port) as client:
+    with redis.Redis(port=server.port) as client:
         client.flushall()
-    yield module_server
-    reset_pools()
+    try:
+        yield server
+    finally:
+        reset_pools()
+
+
+@pytest.fixture(autouse=True)
+def dashboard_redis(module_server, settings):
+    """The dashboard points at the module server, emptied (this replaces the suite's
+    fixture of the same name for the module tests)."""
+    with dashboard_on(module_server, settings):
+        yield module_server
 
 
 @pytest.fixture
