@@ -104,6 +104,8 @@ def describe_error(exc: Exception) -> tuple[int, str, str] | None:
         return cluster_failure
     if isinstance(exc, RedisNotConfigured):
         return 503, "Redis not configured", "REDIS_URL is not set: nothing to show."
+    if isinstance(exc, sentinel.UnknownService):
+        return 503, *sentinel.describe_unknown_service(_shown_url())
     if _failing_over(exc):
         return 503, *sentinel.describe_failover(exc, _shown_url())
     if isinstance(exc, redis.TimeoutError):

@@ -110,6 +110,33 @@ def test_a_wrong_data_password_is_not_a_failover(client, via_sentinel, settings)
     assert "authentication failed" in body and "data-failover-poll" not in body
 
 
+def test_a_service_no_sentinel_monitors_is_not_a_failover(client, via_sentinel, settings):
+    """Sentinels that answer but monitor no service of that name (a mistyped master_name):
+    that never ends by itself, so it is said plainly, not an endless "failing over" page that
+    reloads itself every 2 s."""
+    settings.REDIS_URL = via_sentinel.url.replace(f"master_name={SERVICE}",
+                                                  "master_name=no-such-service")
+    reset_pools()
+    page = client.get("/c/default/db/0/")
+    body = page.content.decode()
+    assert page.status_code == 503
+    assert "Failing over" not in body and "failing over" not in body
+    assert "data-failover-poll" not in body and 'http-equiv="refresh"' not in body
+    assert "No such Sentinel service" in body
+    assert "no Sentinel" in body and "monitors a service named &#x27;no-such-service&#x27;" in body
+    assert "master_name" in body
+    assert "<span data-primary>no such service</span>" in body  # the header
+    fragment = client.get(key_url(b"k"), headers={**HTMX, "HX-Current-URL":
+                                                   "http://testserver/c/default/db/0/"})
+    text = fragment.content.decode()
+    assert fragment.status_code == 503 and "No such Sentinel service" in text
+    assert "data-failover-poll" not in text
+    # The service's own name, on the same Sentinels, still works.
+    settings.REDIS_URL = via_sentinel.url
+    reset_pools()
+    assert client.get("/c/default/db/0/").status_code == 200
+
+
 def test_the_pubsub_subscriber_client_goes_through_sentinel(primary, via_sentinel):
     async def receive() -> bytes:
         client = get_async_client(0, subscriber=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.local_redis import free_port
 from keyspace.redis.connection import reset_pools
 from keyspace.redis.keynames import encode_key
 from tests.support.htmx import HTMX
@@ -22,13 +23,26 @@ def replica_set(tmp_path_factory):
 
 
 @pytest.fixture
-def ha(replica_set, settings):
+def lost_service(replica_set):
+    """A second service the same Sentinels monitor, whose primary is gone (nothing listens on
+    its port): no primary that answers, as in the middle of a failover. (A service they do
+    not monitor at all is a mistyped name, not a failover: see test_sentinel.py.)"""
+    for port in replica_set.sentinel_ports:
+        with replica_set.sentinel_client(port) as sentinel:
+            sentinel.execute_command("SENTINEL", "MONITOR", "nobody-here", "127.0.0.1",
+                                     free_port(), replica_set.quorum)
+    yield "nobody-here"
+    for port in replica_set.sentinel_ports:
+        with replica_set.sentinel_client(port) as sentinel:
+            sentinel.execute_command("SENTINEL", "REMOVE", "nobody-here")
+
+
+@pytest.fixture
+def ha(replica_set, settings, lost_service):
     settings.DASHBOARD_CONNECTIONS = {
         "ha": {"url": replica_set.url, "environment": "staging"},
-        # The same Sentinels asked for a service they do not monitor: no primary, as in
-        # the middle of a failover.
         "lost": {"url": replica_set.url.replace(f"master_name={SERVICE}",
-                                                 "master_name=nobody-here")},
+                                                 f"master_name={lost_service}")},
     }
     reset_pools()
     with replica_set.data_client(replica_set.primary_port()) as primary:

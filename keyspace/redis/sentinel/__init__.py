@@ -17,6 +17,7 @@ sent again to the new primary (`is_failover` tells the error pages which errors 
 
 from keyspace.redis.sentinel.clients import (
     SentinelStatus,
+    UnknownService,
     forget,
     get_async_client,
     get_client,
@@ -26,12 +27,16 @@ from keyspace.redis.sentinel.clients import (
 from keyspace.redis.sentinel.failover import (
     FAILOVER_TITLE,
     NO_SENTINEL_TITLE,
+    UNKNOWN_SERVICE_TITLE,
     check_primary,
     describe_failover,
+    describe_unknown_service,
     is_failover,
 )
 from keyspace.redis.sentinel.spec import SCHEMES, SentinelSpec, is_sentinel_url, parse, problems
 
-__all__ = ["FAILOVER_TITLE", "NO_SENTINEL_TITLE", "SCHEMES", "SentinelSpec", "SentinelStatus",
-           "check_primary", "describe_failover", "forget", "get_async_client", "get_client",
-           "is_failover", "is_sentinel_url", "parse", "problems", "replicas", "status"]
+__all__ = ["FAILOVER_TITLE", "NO_SENTINEL_TITLE", "SCHEMES", "UNKNOWN_SERVICE_TITLE",
+           "SentinelSpec", "SentinelStatus", "UnknownService", "check_primary",
+           "describe_failover", "describe_unknown_service", "forget", "get_async_client",
+           "get_client", "is_failover", "is_sentinel_url", "parse", "problems", "replicas",
+           "status"]

@@ -20,6 +20,68 @@ from keyspace.redis.commands import _Async, _Sync
 from keyspace.redis.sentinel.spec import SentinelSpec, host_port_text, parse
 
 
+class UnknownService(redis.sentinel.MasterNotFoundError):
+    """Every Sentinel that answered monitors no service of that name (a mistyped
+    master_name): unlike a failover, it never ends by itself."""
+
+
+def _not_found(service: str, errors: list[str], known: bool, asked: int):
+    """The error of a primary not found: UnknownService when some Sentinel answered and none
+    of those that did knows the service, else redis-py's MasterNotFoundError (its message,
+    listing each Sentinel that could not be asked, is kept: failover.py counts them)."""
+    if not known and len(errors) < asked:
+        return UnknownService(f"no Sentinel monitors a service named {service!r}")
+    said = f" : {', '.join(errors)}" if errors else ""
+    return redis.sentinel.MasterNotFoundError(f"No master found for {service!r}{said}")
+
+
+def _said(sentinel, exc: Exception) -> str:
+    return f"{sentinel} - {exc!r}" + (f": {exc}" if str(exc) else "")
+
+
+_ASK_ERRORS = (redis.ConnectionError, redis.ResponseError, redis.TimeoutError)
+
+
+class _Sentinel(redis.sentinel.Sentinel):
+    """redis-py's Sentinel client (its `discover_master`, one SENTINEL MASTERS per Sentinel
+    until one names a usable primary), telling a service no Sentinel monitors from one that
+    has no primary right now."""
+
+    def discover_master(self, service_name: str):
+        errors, known = [], False
+        for number, sentinel in enumerate(self.sentinels):
+            try:
+                masters = sentinel.sentinel_masters()
+            except _ASK_ERRORS as exc:
+                errors.append(_said(sentinel, exc))
+                continue
+            state = masters.get(service_name)
+            known = known or state is not None
+            if state and self.check_master_state(state, service_name):
+                self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
+                return state["ip"], state["port"]
+        raise _not_found(service_name, errors, known, len(self.sentinels))
+
+
+class _AsyncSentinel(redis.asyncio.sentinel.Sentinel):
+    """`_Sentinel` for asyncio clients."""
+
+    async def discover_master(self, service_name: str):
+        errors, known = [], False
+        for number, sentinel in enumerate(self.sentinels):
+            try:
+                masters = await sentinel.sentinel_masters()
+            except _ASK_ERRORS as exc:
+                errors.append(_said(sentinel, exc))
+                continue
+            state = masters.get(service_name)
+            known = known or state is not None
+            if state and self.check_master_state(state, service_name):
+                self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
+                return state["ip"], state["port"]
+        raise _not_found(service_name, errors, known, len(self.sentinels))
+
+
 class SentinelConnection(_Sync, redis.sentinel.SentinelManagedConnection):
     pass
 
@@ -86,7 +148,7 @@ def _manager(spec: SentinelSpec, settings_key: tuple) -> redis.sentinel.Sentinel
     key = (spec, settings_key)
     manager = _managers.get(key)
     if manager is None:
-        manager = redis.sentinel.Sentinel(list(spec.sentinels),
+        manager = _Sentinel(list(spec.sentinels),
                                           sentinel_kwargs=_sentinel_options(spec))
         _managers[key] = manager
     return manager
@@ -137,7 +199,7 @@ def get_async_client(url: str, db: int, base: dict, tls_options: dict) -> redis.
     if subscriber_retry is not None and subscriber_retry.get_retries() == 0:
         options["retry"] = subscriber_retry  # a subscriber's: supports no error at all
     options["db"] = db
-    manager = redis.asyncio.sentinel.Sentinel(list(spec.sentinels),
+    manager = _AsyncSentinel(list(spec.sentinels),
                                               sentinel_kwargs=_sentinel_options(spec))
     pool = redis.asyncio.sentinel.SentinelConnectionPool(spec.service, manager, **options)
     client = _AsyncSentinelRedis.from_pool(pool)
@@ -153,6 +215,7 @@ class SentinelStatus:
     sentinels: str
     primary: str | None  # None: no primary known right now (failing over, Sentinels down)
     replicas: tuple[str, ...] = ()
+    unknown: bool = False  # no Sentinel that answered monitors the service
 
 
 def status(url: str, settings_key: tuple) -> SentinelStatus:
@@ -164,10 +227,11 @@ def status(url: str, settings_key: tuple) -> SentinelStatus:
         manager = _manager(spec, settings_key)
     try:
         host, port = manager.discover_master(spec.service)
-        primary = host_port_text(str(host), int(port))
+    except UnknownService:
+        return SentinelStatus(spec.service, spec.sentinel_list, None, unknown=True)
     except (redis.RedisError, OSError):
-        primary = None
-    return SentinelStatus(spec.service, spec.sentinel_list, primary)
+        return SentinelStatus(spec.service, spec.sentinel_list, None)
+    return SentinelStatus(spec.service, spec.sentinel_list, host_port_text(str(host), int(port)))
 
 
 def replicas(url: str, settings_key: tuple) -> tuple[str, ...]:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import redis
 import redis.sentinel
 
+from keyspace.redis.sentinel.clients import UnknownService
 from keyspace.redis.sentinel.spec import is_sentinel_url, parse
 
 FAILOVER_TITLE = "Failing over"
 NO_SENTINEL_TITLE = "Cannot reach Sentinel"
+UNKNOWN_SERVICE_TITLE = "No such Sentinel service"
 
 
 def is_failover(exc: BaseException, url: str) -> bool:
     """True for the errors a failover shows when `url` (the connection shown) is a sentinel
     one: no primary known (MasterNotFoundError), the old primary refusing writes as a replica
     now (READONLY, which redis-py turns into a ConnectionError) or not answering at all."""
-    if not is_sentinel_url(url):
-        return False
+    if not is_sentinel_url(url) or isinstance(exc, UnknownService):
+        return False  # a mistyped service name does not end by itself
     return isinstance(exc, redis.ConnectionError | redis.TimeoutError | redis.ReadOnlyError)
 
 
@@ -47,6 +49,19 @@ def describe_failover(exc: BaseException, url: str) -> tuple[str, str]:
     else:
         why = "the primary is not answering"
     return FAILOVER_TITLE, f"{service} is failing over: {why}. {retry}"
+
+
+def describe_unknown_service(url: str) -> tuple[str, str]:
+    """(title, message) for UnknownService: the Sentinels answer, but none monitors the
+    service the URL names."""
+    try:
+        spec = parse(url)
+    except ValueError:
+        return UNKNOWN_SERVICE_TITLE, "no Sentinel monitors the service named in the URL"
+    return UNKNOWN_SERVICE_TITLE, (
+        f"no Sentinel of {spec.sentinel_list} that answered monitors a service named "
+        f"{spec.service!r}: check master_name in the connection's URL (the name in the "
+        "Sentinels' 'sentinel monitor' lines).")
 
 
 def check_primary(client: redis.Redis) -> None:
