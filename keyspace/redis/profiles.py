@@ -21,7 +21,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from keyspace.conf import app_settings
 
@@ -233,6 +233,10 @@ def problems_of(profile: Profile, where: str) -> list[str]:
             found.append(f"{where}: no such file: {path}")
     if any(files) and not profile.url.startswith(("rediss://", "sentinel", "redis+sentinel")):
         found.append(f"{where}: TLS files are set but the url is not rediss://")
+    found += [f"{where}: the url's {name} option is not used: redis-py would let it override "
+              f"{_URL_TLS_OPTIONS.get(name.lower(), 'the tls_* options')} (and what pages say "
+              "about verification); set that instead" for name in _url_options(profile.url)
+              if name.lower().startswith("ssl")]
     if profile.databases < 0:
         found.append(f"{where}: databases must be 0 or more")
     from keyspace.redis import credentials
@@ -249,6 +253,19 @@ def problems_of(profile: Profile, where: str) -> list[str]:
     if profile.password_command and profile.credential_provider:
         found.append(f"{where}: set password_command or credential_provider, not both")
     return found
+
+
+# redis-py's URL options that would override a connection's TLS fields, and those fields.
+_URL_TLS_OPTIONS = {"ssl_ca_certs": "tls_ca_file", "ssl_ca_path": "tls_ca_file",
+                    "ssl_certfile": "tls_cert_file", "ssl_keyfile": "tls_key_file",
+                    "ssl_cert_reqs": "tls_verify", "ssl_check_hostname": "tls_verify"}
+
+
+def _url_options(url: str) -> list[str]:
+    try:
+        return [name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)]
+    except ValueError:
+        return []
 
 
 def declared_problems() -> list[str]:

@@ -431,6 +431,11 @@ def test_a_job_runs_on_its_own_connection(client, staging, r, second, settings):
     ({"x": {"url": "redis://h:1/0", "environment": "prod"}}, "environment"),
     ({"x": {"url": "redis://h:1/0", "databases": "16"}}, "wrong kind"),
     ({"Bad Name": {"url": "redis://h:1/0"}}, "name"),
+    # redis-py lets the URL's ssl_* options override tls_verify and tls_ca_file: the header
+    # would say "verified" of a connection that is not.
+    ({"x": {"url": "rediss://h:1/0?ssl_cert_reqs=none"}}, "ssl_cert_reqs.*tls_verify"),
+    ({"x": {"url": "rediss://h:1/0?ssl_ca_certs=/tmp/ca.pem"}}, "ssl_ca_certs.*tls_ca_file"),
+    ({"x": {"url": "rediss://h:1/0?SSL_CHECK_HOSTNAME=false"}}, "SSL_CHECK_HOSTNAME"),
     (["not", "a", "dict"], "DASHBOARD_CONNECTIONS"),
 ])
 def test_a_declared_connection_that_cannot_work_stops_start_up(settings, declared, says):
