@@ -19,6 +19,9 @@ from keyspace.models import (
 )
 from keyspace.redis import profiles
 
+SENTINEL_URL_OPTIONS = frozenset({"master_name", "service_name", "master", "sentinel_username",
+                                  "tls", "db"})
+
 
 class SavedConnectionForm(forms.ModelForm):
     """A connection as people type it. The password is never drawn back into the form: left
@@ -69,6 +72,18 @@ class SavedConnectionForm(forms.ModelForm):
                                         "Password field, where it is stored encrypted.")
         if any(name.startswith("ssl") for name in options):
             raise forms.ValidationError("Use the TLS fields below instead of ssl_* options.")
+        # redis-py takes any other option as a connection argument over the dashboard's own
+        # (retry_on_timeout would send a timed-out edit again, protocol=3 changes every
+        # reply, renamed_commands replaces the renames): only the db, and a Sentinel URL's
+        # own options, may be given.
+        from keyspace.redis import sentinel
+
+        allowed = SENTINEL_URL_OPTIONS if sentinel.is_sentinel_url(url) else {"db"}
+        unknown = sorted({name for name in options if name not in allowed})
+        if unknown:
+            raise forms.ValidationError(
+                f"The URL's option(s) {', '.join(unknown)} cannot be used here: leave them "
+                f"out (allowed: {', '.join(sorted(allowed))}).")
         return url
 
     def clean(self):

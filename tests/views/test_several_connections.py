@@ -305,6 +305,11 @@ def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_
     ({"url": "sentinel://127.0.0.1:26379/0?master_name=m&sentinel_password=pw"}, "url",
      "password out of the URL"),
     ({"url": "http://example.com/"}, None, "redis://"),
+    # redis-py reads any other URL option as a connection argument over the dashboard's own:
+    # retries on timeouts (a timed-out edit sent twice), RESP3 replies, no renames at all.
+    ({"url": "redis://127.0.0.1:6379/0?retry_on_timeout=true"}, "url", "retry_on_timeout"),
+    ({"url": "redis://127.0.0.1:6379/0?protocol=3"}, "url", "protocol"),
+    ({"url": "unix:///tmp/redis.sock?db=0&renamed_commands=x"}, "url", "renamed_commands"),
     ({"name": "default"}, "name", "settings"),
     ({"name": "Not A Slug"}, "name", "letters"),
     ({"environment": "prod"}, "environment", "valid choice"),
