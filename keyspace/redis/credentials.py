@@ -90,30 +90,70 @@ def _as_credentials(value, username: str | None) -> tuple[str, ...]:
     return (username, value) if username else (value,)
 
 
+# What a password command may print: a token is a few kilobytes at most (an AWS IAM auth
+# token is about 1 KB). A command that goes on printing is stopped, not read whole.
+MAX_OUTPUT_BYTES = 64 * 1024
+
+
 def _run_command(argv: list[str]) -> str:
     name = argv[0]
     try:
-        result = subprocess.run(argv, capture_output=True, timeout=COMMAND_TIMEOUT_SECONDS,
-                                stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        raise CredentialsUnavailable(f"the password command ({name}) did not finish within "
-                                     f"{COMMAND_TIMEOUT_SECONDS:g} s") from None
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
     except OSError as exc:
         raise CredentialsUnavailable(f"the password command ({name}) could not be run: "
                                      f"{exc.strerror or exc.__class__.__name__}") from None
-    if result.returncode != 0:
+    with process:
+        out, err, too_much = _bounded_output(process)
+    if too_much:
+        raise CredentialsUnavailable(f"the password command ({name}) {too_much} more than "
+                                     f"{MAX_OUTPUT_BYTES // 1024} KiB and was stopped")
+    if process.returncode is None:
+        raise CredentialsUnavailable(f"the password command ({name}) did not finish within "
+                                     f"{COMMAND_TIMEOUT_SECONDS:g} s")
+    if process.returncode != 0:
         # Its stderr may help, but may also echo secrets: the log gets its last line only,
         # the page only the status.
-        tail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:]
         logger.warning("the password command (%s) exited with status %s%s", name,
-                       result.returncode, f": {tail[0][:200]}" if tail else "")
+                       process.returncode, f": {tail[0][:200]}" if tail else "")
         raise CredentialsUnavailable(f"the password command ({name}) exited with status "
-                                     f"{result.returncode}")
-    lines = result.stdout.decode("utf-8", "replace").splitlines()
-    password = lines[0].strip() if lines else ""
+                                     f"{process.returncode}")
+    lines = out.decode("utf-8", "replace").splitlines()
+    # The line's end only: a password may begin or end with a space.
+    password = lines[0] if lines else ""
     if not password:
         raise CredentialsUnavailable(f"the password command ({name}) printed no password")
     return password
+
+
+def _bounded_output(process: subprocess.Popen) -> tuple[bytes, bytes, str]:
+    """(stdout, stderr, "" or what went past MAX_OUTPUT_BYTES: "printed" or "wrote to its
+    error output"), read by two threads while the command runs, for COMMAND_TIMEOUT_SECONDS
+    at most. A command that prints too much or runs too long is killed (returncode None when
+    it was still running)."""
+    kept: dict[str, bytes] = {}
+
+    def drain(stream, label: str) -> None:
+        kept[label] = stream.read(MAX_OUTPUT_BYTES + 1)
+        if len(kept[label]) > MAX_OUTPUT_BYTES:
+            process.kill()
+
+    readers = [threading.Thread(target=drain, args=(stream, label), daemon=True)
+               for stream, label in ((process.stdout, "printed"),
+                                     (process.stderr, "wrote to its error output"))]
+    for reader in readers:
+        reader.start()
+    try:
+        process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        process.returncode = None
+    for reader in readers:
+        reader.join(timeout=5)
+    too_much = next((label for label, data in kept.items() if len(data) > MAX_OUTPUT_BYTES), "")
+    return kept.get("printed", b""), kept.get("wrote to its error output", b""), too_much
 
 
 class RefreshingCredentials(CredentialProvider):

@@ -163,3 +163,33 @@ def test_a_failing_password_command_is_a_clear_page(client, settings, rotating_r
     assert b"exited with status 3" in page.content
     assert b"token-leak-xyz" not in page.content
     assert "token-leak-xyz" not in caplog.text
+
+
+@pytest.mark.parametrize("script", [
+    # A broken token tool that floods its output, before or after a first line: its output is
+    # read up to a bound, never kept whole in the dashboard's memory.
+    "import sys\nwhile True: sys.stdout.write('x' * 65536)\n",
+    "import sys\nprint('pw')\nwhile True: sys.stdout.write('y' * 65536)\n",
+    "import sys\nwhile True: sys.stderr.write('e' * 65536)\n",
+])
+def test_a_password_command_that_prints_without_end_is_refused(client, settings, rotating_redis,
+                                                               tmp_path, script):
+    server, _ = rotating_redis
+    path = tmp_path / "floods.py"
+    path.write_text(script)
+    _point(settings, server, password_command=f"{sys.executable} {path}")
+    page = client.get("/c/default/db/0/")
+    assert page.status_code == 503
+    assert b"more than 64 KiB and was stopped" in page.content
+
+
+def test_a_password_keeps_its_own_spaces(settings, rotating_redis, tmp_path):
+    """Only the line's end is taken off what the command prints: a password may begin or end
+    with a space."""
+    from keyspace.redis.credentials import _run_command
+
+    path = tmp_path / "spaced.py"
+    path.write_text("print(' pass word ')\n")
+    assert _run_command([sys.executable, str(path)]) == " pass word "
+    path.write_text("import sys\nsys.stdout.write('crlf\\r\\n')\n")
+    assert _run_command([sys.executable, str(path)]) == "crlf"
