@@ -99,8 +99,9 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     } if continues(cursor) else {}
     asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
     try:
-        index, page, keys, first_total = _walk(primaries, index, inner, page_size, match,
-                                               type_name, budget_ms, readable_only, started)
+        index, page, keys, first_total, restarted = _walk(
+            primaries, index, inner, page_size, match, type_name, budget_ms, readable_only,
+            started)
     finally:
         others = {**known, **cluster_nodes.read_key_counts(asked)}
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
@@ -116,18 +117,21 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         total_keys=sum(count or 0 for count in counts.values()),
         scanned_fraction=_fraction(primaries, counts, index, page, done),
         budget_exhausted=not done and len(keys) < page_size,
+        restarted=restarted,
         nodes=tuple(NodeCount(name, count) for name, count in counts.items()),
     )
 
 
 def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, budget_ms: float,
-          readable_only, started: float) -> tuple[int, ScanPage, list[bytes], int]:
+          readable_only, started: float) -> tuple[int, ScanPage, list[bytes], int, bool]:
     """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
-    filtered scan) the budget is spent: (the primary reached, its last page, the keys, and
-    the DBSIZE of the primary scanned first)."""
+    filtered scan) the budget is spent: (the primary reached, its last page, the keys, the
+    DBSIZE of the primary scanned first, and whether a primary whose scan ended here was
+    another process than at its start: restarted, or a replica promoted)."""
     filtered = is_filtered(match, type_name)
     keys: list[bytes] = []
     first_total = None
+    restarted = False
     while True:
         spent = (time.perf_counter() - started) * 1000
         page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
@@ -136,12 +140,13 @@ def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, b
         first_total = page.total_keys if first_total is None else first_total
         keys.extend(page.keys)
         if not page.complete:
-            return index, page, keys, first_total
+            return index, page, keys, first_total, restarted
+        restarted |= page.restarted
         index, inner = index + 1, start_token(page.pace)
         spent = (time.perf_counter() - started) * 1000
         if index == len(primaries) or len(keys) >= page_size or (filtered and spent > budget_ms):
             # The next primary, not started: its own scan's start, at the pace reached.
-            return index, ScanPage([], inner, 0, 0.0, False), keys, first_total
+            return index, ScanPage([], inner, 0, 0.0, False), keys, first_total, restarted
 
 
 def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:

@@ -1,11 +1,17 @@
 """What a key-list page token says: a SCAN cursor (with the COUNT the scan's pace allows, see
-keyspace.redis.pacing), keys carried from a step shown in part, or a step to run again. The
-format is this module's alone; keyspace.redis.scanning explains when each is used."""
+keyspace.redis.pacing), keys carried from a step shown in part, or a step to run again; and,
+after an "@", the server the scan began on (the first characters of its run id). The format
+is this module's alone; keyspace.redis.scanning explains when each is used.
+
+A SCAN cursor is a place in one server's hash table, whose layout depends on a seed each
+Redis process draws at start: a cursor handed to another process (the same server restarted,
+a replica promoted by a failover) goes on from an unrelated place, skipping names or giving
+them twice, and still ends. The run id in the token lets the scan's end say so."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import decode_key, encode_key
@@ -15,6 +21,8 @@ MAX_CURSOR = 2**64 - 1
 MAX_TOKEN_CHARS = 1024
 MAX_CARRIED_KEYS = 200
 CARRIED = "~"  # separates the end cursor and the carried keys (base64 never contains it)
+SERVER = "@"  # before the server the scan began on (in no other part of a token)
+SERVER_ID_CHARS = 8  # of the run id: enough to tell two processes apart
 
 
 def parse_cursor(raw: str | None) -> int:
@@ -48,6 +56,7 @@ class Position:
     after: str | None = None  # digest of the last key shown from the step
     carried: tuple[bytes, ...] = ()  # keys of the step ending at `cursor` not shown yet
     pace: int = 0  # the COUNT the next step may ask for (0: unknown, start afresh)
+    server: str = ""  # the run id the scan began on ("": not known, INFO refused)
 
     def scanned(self) -> float:
         # A step shown in part has been scanned to its end; only its rows are still to come.
@@ -55,6 +64,14 @@ class Position:
         return 1.0 if reached == 0 else scanned_fraction(reached)
 
     def token(self) -> str:
+        # The scan's end ("0") names no server: there is nothing left to scan.
+        where = f"{SERVER}{self.server}" if self.server and self._goes_on() else ""
+        return self._position() + where
+
+    def _goes_on(self) -> bool:
+        return bool(self.cursor or self.carried or self.after is not None)
+
+    def _position(self) -> str:
         paced = f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
         if self.carried:
             return CARRIED.join([paced, *map(encode_key, self.carried)])
@@ -74,6 +91,21 @@ def _refuse(raw: str | None) -> BadRequest:
 
 
 def parse_position(raw: str | None, max_count: int) -> Position:
+    if raw and SERVER in raw:
+        position, _, server = raw.rpartition(SERVER)
+        if not (len(server) == SERVER_ID_CHARS and _is_hex(server)) or not position:
+            raise _refuse(raw)
+        return replace(_parse_unplaced(position, max_count), server=server)
+    return _parse_unplaced(raw, max_count)
+
+
+def server_id(run_id: str | bytes | None) -> str:
+    """What a token keeps of a server's run id ("" when not known)."""
+    text = run_id.decode("ascii", "replace") if isinstance(run_id, bytes) else (run_id or "")
+    return text[:SERVER_ID_CHARS] if _is_hex(text[:SERVER_ID_CHARS]) else ""
+
+
+def _parse_unplaced(raw: str | None, max_count: int) -> Position:
     if raw and CARRIED in raw:
         return _parse_carried(raw, max_count)
     parts = (raw or "").split(".")
@@ -117,7 +149,11 @@ def _parse_carried(raw: str, max_count: int) -> Position:
 
 
 def _is_digest(text: str) -> bool:
-    return len(text) == 16 and all(ch in "0123456789abcdef" for ch in text)
+    return len(text) == 16 and _is_hex(text)
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(ch in "0123456789abcdef" for ch in text)
 
 
 def digest(key: bytes) -> str:

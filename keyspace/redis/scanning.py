@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
 from keyspace.conf import app_settings
 from keyspace.redis import key_counts
-from keyspace.redis.capabilities import key_refused, limited_keys
+from keyspace.redis.capabilities import key_refused, known, limited_keys, note_refusal
 from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scan_tokens import (
@@ -47,6 +47,7 @@ from keyspace.redis.scan_tokens import (
     parse_cursor,
     parse_position,
     scanned_fraction,
+    server_id,
 )
 from keyspace.redis.typed_scan import (
     filters_here,
@@ -73,6 +74,9 @@ class ScanPage:
     scanned_fraction: float
     budget_exhausted: bool
     pace: int = 0  # the COUNT the scan reached (a cluster's next primary starts there)
+    # The scan ended on another Redis process than it began on (restarted, failed over): its
+    # cursors meant other places there, so names may have been missed or given twice.
+    restarted: bool = False
 
     @property
     def complete(self) -> bool:
@@ -152,8 +156,8 @@ def _scan_page(
     continuing: bool,
 ) -> ScanPage:
     filtered = is_filtered(match, type_name)
-    total, steps, pacer, recalled = _first_steps(client, start, page_size, match, type_name,
-                                                 filtered, here, continuing)
+    total, steps, pacer, recalled, began_on = _first_steps(
+        client, start, page_size, match, type_name, filtered, here, continuing)
     found: list[bytes] = []  # the page's keys, in order, each once
     seen: set[bytes] = set()
     while True:
@@ -191,11 +195,13 @@ def _scan_page(
             room=wanted,
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
+    position = replace(position, server=start.server or began_on)
     token = position.token()
-    if recalled and token == "0":
-        # The scan's end says "all N keys scanned": N is asked now, not taken from before.
-        total = client.dbsize()
-        key_counts.remember(client, total)
+    restarted = False
+    if token == "0" and (recalled or start.server):
+        # The scan's end says "all N keys scanned": N is asked now, not taken from before;
+        # and whether this is still the server the scan began on.
+        total, restarted = _at_the_end(client, total if not recalled else None, start.server)
     return ScanPage(
         keys=found,
         next_cursor=token,
@@ -203,7 +209,39 @@ def _scan_page(
         scanned_fraction=position.scanned(),
         budget_exhausted=token != "0" and len(found) < page_size,
         pace=pacer.count,
+        restarted=restarted,
     )
+
+
+def _at_the_end(client: redis.Redis, total: int | None, began_on: str) -> tuple[int, bool]:
+    """(the key count: `total`, or DBSIZE when None; whether the server's run id differs from
+    `began_on`, the one the scan began on), in one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        if total is None:
+            pipe.dbsize()
+        if began_on:
+            pipe.info("server")
+        replies = pipe.execute(raise_on_error=False)
+    if total is None:
+        total, *replies = replies
+        if isinstance(total, Exception):
+            raise total
+        key_counts.remember(client, total)
+    now = _server_of(replies[0]) if began_on else ""
+    return total, bool(now) and now != began_on
+
+
+def _server_of(info_reply) -> str:
+    """The token's id of the server from an INFO server reply ("" when refused: noted)."""
+    if isinstance(info_reply, Exception):
+        note_refusal("INFO", info_reply)
+        return ""
+    return server_id(info_reply.get("run_id")) if isinstance(info_reply, dict) else ""
+
+
+def _may_ask_info() -> bool:
+    facts = known()
+    return facts is None or not facts.lacks("INFO")
 
 
 def _new_names(keys: list[bytes], seen: set[bytes]) -> tuple[list[bytes], set[bytes] | None]:
@@ -226,7 +264,8 @@ def _first_steps(
     the carried keys (their TYPE too under a type filter), and the first SCAN step when there
     is room for one: one round trip, two when a filtered scan has no pace yet (a few names
     first, to size its first step), and one more for the TYPEs of the step's keys when the
-    type filter is applied `here`. Last, whether the count was a recent one recalled."""
+    type filter is applied `here`. Then whether the count was a recent one recalled, and the
+    server's id when the scan begins here (INFO server, in the same round trip)."""
     carried = list(start.carried)
     scanning = not carried or (len(carried) < page_size and start.cursor != 0)
     pacer = Pacer(_first_count(start, carried, filtered))
@@ -238,13 +277,17 @@ def _first_steps(
     total = key_counts.recent(client) if continuing else None
     recalled = total is not None
     checks = carried if type_name else []
+    began_on = ""
+    beginning = start.cursor == 0 and not carried and start.after is None and _may_ask_info()
     began = time.perf_counter()
-    if total is not None and not checks and scanning and not probing:
+    if total is not None and not checks and scanning and not probing and not beginning:
         # The usual page of a followed scan: one SCAN call, as a hand-written loop makes it.
         replies = [client.scan(start.cursor, match=match, count=count,
                                _type=None if here else type_name)]
     else:
         with client.pipeline(transaction=False) as pipe:
+            if beginning:
+                pipe.info("server")
             if total is None:
                 pipe.dbsize()
             for key in checks:
@@ -255,6 +298,9 @@ def _first_steps(
                 pipe.scan(start.cursor, match=match, count=count,
                           _type=None if here else type_name)
             replies = pipe.execute(raise_on_error=False)
+        if beginning:
+            info, *replies = replies
+            began_on = _server_of(info)
         if total is None:
             total, *replies = replies
             if not isinstance(total, Exception):
@@ -288,7 +334,7 @@ def _first_steps(
             keys = [key for key in keys if digest(key) > start.after]
             end = _earlier(end, start.step_end)
         steps.append(_Step(start.cursor, count, end, keys))
-    return total, steps, pacer, recalled
+    return total, steps, pacer, recalled, began_on
 
 
 def key_count(client: redis.Redis) -> int:

@@ -73,6 +73,7 @@ def keyspace_browse(request, db: int):
         "lookup": lookup,
         "filtered": bool(query["match"] or query["type"]),
         "more_query": _more_query(request, scan),
+        "start_query": _start_query(request) if scan.restarted else "",
         "type_names": registry.type_names(),
         # Reversed once: "/db/<db>/key/" (an empty name's URL ends in "//").
         "key_prefix": reverse("keyspace:key-detail", kwargs={"db": db, "key": b""})[:-1],
@@ -85,6 +86,13 @@ def keyspace_browse(request, db: int):
 def _more_query(request, scan: ScanPage) -> str:
     params = _without_column_choice(request)
     params["cursor"] = scan.next_cursor
+    return params.urlencode()
+
+
+def _start_query(request) -> str:
+    """The query of this list from its first page (same filters and size)."""
+    params = _without_column_choice(request)
+    params.pop("cursor", None)
     return params.urlencode()
 
 

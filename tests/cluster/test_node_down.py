@@ -8,7 +8,9 @@ import time
 import pytest
 import redis
 
+from keyspace.redis import cluster_nodes
 from keyspace.redis.connection import get_client
+from keyspace.redis.scanning import scan_keys
 from tests.support.urls import key_url
 
 pytestmark = pytest.mark.cluster
@@ -33,6 +35,30 @@ def keys_on(node, names):
     return found
 
 
+def token_inside(node) -> str:
+    """A key-list token in the middle of `node`'s own scan (pages of 10 from the start)."""
+    client = get_client(0)
+    slot = next(p.first_slot for p in cluster_nodes.primaries(client)
+                if p.name.endswith(f":{node.port}"))
+    cursor = "0"
+    while True:
+        cursor = scan_keys(client, cursor=cursor, page_size=10).next_cursor
+        first, _, inner = cursor.partition(":")
+        if first == str(slot) and not inner.startswith("0"):
+            return cursor
+        assert cursor != "0", "the scan never reached the node"
+
+
+def follow(cursor: str) -> list:
+    pages = []
+    while True:
+        page = scan_keys(get_client(0), cursor=cursor, page_size=10)
+        pages.append(page)
+        if page.complete:
+            return pages
+        cursor = page.next_cursor
+
+
 def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, client):
     names = [f"k:{n}".encode() for n in range(300)]
     for name in names:
@@ -41,6 +67,7 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
     victim = next(node for node in doomed.primaries() if node.port != doomed.nodes[0].port)
     lost = keys_on(victim, names)
     assert lost
+    inside = token_inside(victim)
     victim.kill()
 
     body = client.get("/c/default/db/0/cluster/").content.decode()
@@ -68,6 +95,10 @@ def test_a_killed_primary_gives_clear_pages_and_the_cluster_recovers(doomed, r, 
         pytest.fail(f"the key list never recovered after the failover: {response.status_code} "
                     f"{response.content.decode()[-1500:]}")
     assert get_client(0).get(lost[0]) == b"v"
+    # A scan begun on the killed primary ends on its promoted replica, another process whose
+    # hash table is laid out by another seed: the page where that primary's scan ends says so.
+    pages = follow(inside)
+    assert [page.restarted for page in pages].count(True) == 1, [p.next_cursor for p in pages]
     # The promoted replica serves the slots; the dead node is still listed, as failed.
     body = client.get("/c/default/db/0/cluster/").content.decode()
     assert "State <strong>ok</strong>" in body

@@ -1,4 +1,6 @@
 
+import re
+
 import pytest
 
 from keyspace.exceptions import BadRequest
@@ -7,6 +9,11 @@ from keyspace.redis.scan_tokens import MAX_TOKEN_CHARS
 from keyspace.redis.scanning import parse_cursor, scan_keys, scanned_fraction
 from keyspace.services.browse import keys_metadata
 from tests.seeding import fill_strings, numbered
+
+
+def unplaced(token: str) -> str:
+    """A page token without the server the scan began on (its "@" part)."""
+    return token.partition("@")[0]
 
 pytestmark = pytest.mark.servers  # the server matrix: tests/support/servers.py
 
@@ -196,7 +203,7 @@ def test_garbage_continuation_tokens_are_refused(r, raw):
 def test_a_page_ending_inside_a_step_reports_the_step_scanned(r):
     kinds = mixed_keyspace(r)
     page = scan_keys(r, cursor="0", page_size=10, type_name="hash", budget_ms=1000)
-    assert len(page.keys) == 10 and page.next_cursor.count(".") == 3  # inside the first step
+    assert len(page.keys) == 10 and unplaced(page.next_cursor).count(".") == 3  # in step 1
     assert 0 < page.scanned_keys < page.total_keys
     rest = scan_keys(r, cursor=page.next_cursor, page_size=10, type_name="hash", budget_ms=1000)
     assert rest.scanned_keys >= page.scanned_keys
@@ -268,7 +275,7 @@ def test_keys_a_token_carries_are_shown_first_and_the_scan_goes_on_from_the_step
             break
     assert carrying, "no step overflowed a page"
     before = carrying[0]
-    end_text, *encoded = before.next_cursor.split("~")
+    end_text, *encoded = unplaced(before.next_cursor).split("~")
     end_text = end_text.split(".")[0]  # the end cursor, less the pace the token carries too
     carried = [decode_key(text) for text in encoded]
     assert not set(carried) & set(before.keys) and set(carried) <= set(names)
@@ -291,7 +298,7 @@ def test_a_page_smaller_than_the_carried_keys_shows_what_fits_and_carries_the_re
     assert_exact_pages(pages, 2, set(carried))
     page = scan_keys(r, cursor=carried_token(0, carried), page_size=2)
     assert len(page.keys) == 2 and set(page.keys) <= set(carried)
-    rest = [decode_key(text) for text in page.next_cursor.split("~")[1:]]
+    rest = [decode_key(text) for text in unplaced(page.next_cursor).split("~")[1:]]
     assert page.next_cursor.startswith("0~") and set(rest) == set(carried) - set(page.keys)
     last = scan_keys(r, cursor=carried_token(0, carried), page_size=5)
     assert set(last.keys) == set(carried) and last.complete
@@ -314,14 +321,14 @@ def test_an_overflow_too_large_to_carry_names_the_step_to_run_again(r):
     # A type-filtered step of COUNT 1000 finds hundreds of hashes: far more than a token holds.
     mixed_keyspace(r)
     page = scan_keys(r, cursor="0", page_size=10, type_name="hash", budget_ms=1000)
-    assert "~" not in page.next_cursor and page.next_cursor.count(".") == 3
+    assert "~" not in page.next_cursor and unplaced(page.next_cursor).count(".") == 3
     # Long names pass the bound with a few keys left over: one step holds all 40 of them.
     r.flushdb()
     long_names = [b"x" * 300 + str(i).encode() for i in range(40)]
     fill_strings(r, long_names)
     settle(r)
     pages = all_pages(r, page_size=7, match=b"x*")
-    assert pages[0].next_cursor.count(".") == 3
+    assert unplaced(pages[0].next_cursor).count(".") == 3
     assert all(len(p.next_cursor) <= MAX_TOKEN_CHARS for p in pages)
     assert_exact_pages(pages, 7, set(long_names))
 
@@ -366,3 +373,58 @@ def test_carried_keys_the_next_step_names_again_are_shown_once(r):
     shown = [key for page in pages for key in page.keys]
     assert sorted(shown) == sorted(after)  # each once, the carried ones first
     assert set(shown[:5]) == set(again)
+
+
+@pytest.fixture
+def restartable(tmp_path, settings):
+    """A server of the test's own, saving to disk, that the dashboard points at."""
+    from dashboard.local_redis import LocalRedis
+    from keyspace.redis import capabilities
+    from keyspace.redis.connection import reset_pools
+
+    server = LocalRedis(tmp_path / "restartable", persist=True).start()
+    settings.REDIS_URL = server.url
+    reset_pools()
+    capabilities.forget()
+    yield server
+    server.stop()
+    reset_pools()
+    capabilities.forget()
+
+
+def follow(client, cursor: str, page_size: int):
+    """Every page from `cursor` to the scan's end."""
+    pages = []
+    while True:
+        page = scan_keys(client, cursor=cursor, page_size=page_size, budget_ms=1000)
+        pages.append(page)
+        if page.complete:
+            return pages
+        cursor = page.next_cursor
+
+
+@pytest.mark.one_server
+def test_a_scan_that_ends_on_a_restarted_server_says_names_may_be_missing(restartable, client):
+    """A cursor is a place in one process's hash table, laid out by a seed each process draws:
+    after a restart (or a failover) it means another place. The scan's end says so."""
+    import redis as redis_py
+
+    from keyspace.redis.connection import get_client
+
+    with redis_py.Redis(port=restartable.port) as admin:
+        fill_strings(admin, numbered("k:", 3000))
+    first = scan_keys(get_client(0), cursor="0", page_size=500)
+    assert "@" in first.next_cursor
+    calm = follow(get_client(0), first.next_cursor, 500)
+    assert not any(page.restarted for page in calm)
+    restartable.stop()
+    restartable.start()
+    pages = follow(get_client(0), first.next_cursor, 500)
+    assert pages[-1].restarted and not any(page.restarted for page in pages[:-1])
+    html = client.get("/c/default/db/0/", {"cursor": first.next_cursor, "count": 1000,
+                                           "match": "k:*"}).content.decode()
+    while "data-scan-restarted" not in html and 'id="scan-done"' not in html:
+        more = re.search(r'href="([^"]*cursor=[^"]*)"[^>]*data-scan-continue', html).group(1)
+        html = client.get(more.replace("&amp;", "&")).content.decode()
+    assert "data-scan-restarted" in html and "names may be missing or shown twice" in html
+    assert "match=k%3A%2A" in html  # "start again" keeps the filter
