@@ -72,9 +72,12 @@ class Position:
         return bool(self.cursor or self.carried or self.after is not None)
 
     def _position(self) -> str:
-        paced = f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
         if self.carried:
+            # The pace goes with carried keys at the scan's end (cursor 0) too: a cluster's
+            # next primary starts at the pace this one reached (keyspace.redis.cluster_scan).
+            paced = f"{self.cursor}.{self.pace}" if self.pace else str(self.cursor)
             return CARRIED.join([paced, *map(encode_key, self.carried)])
+        paced = f"{self.cursor}.{self.pace}" if self.cursor and self.pace else str(self.cursor)
         if self.after is None:
             return paced
         return f"{self.cursor}.{self.count}.{self.step_end}.{self.after}"
@@ -128,14 +131,18 @@ def _parse_count(text: str, max_count: int, raw: str) -> int:
 
 def _parse_carried(raw: str, max_count: int) -> Position:
     """The carried form, held to what this module writes: the end cursor (with the pace, as
-    a plain cursor token has it), then a bounded number of distinct keys, each in canonical
-    unpadded base64. A forged one can only name keys, which are then looked up like any
-    other (the exact-key lookup shows a viewer any key by name anyway; a type filter checks
-    their type, a pattern is not checked again), and a pace no scan could have reached."""
+    a plain cursor token has it; at the scan's end, cursor 0, too: there the keys are the
+    last of a cluster primary, and the next primary starts at that pace), then a bounded
+    number of distinct keys, each in canonical unpadded base64. A forged one can only name
+    keys, which are then looked up like any other (the exact-key lookup shows a viewer any
+    key by name anyway; a type filter checks their type, a pattern is not checked again),
+    and a pace no scan could have reached."""
     cursor_text, *encoded = raw.split(CARRIED)
     if len(raw) > MAX_TOKEN_CHARS or len(encoded) > MAX_CARRIED_KEYS or not cursor_text:
         raise _refuse(raw)
     cursor_text, dot, pace_text = cursor_text.partition(".")
+    if not cursor_text:
+        raise _refuse(raw)  # a pace with no cursor before it
     pace = _parse_count(pace_text, max_count, raw) if dot else 0
     try:
         keys = tuple(decode_key(text) for text in encoded)
@@ -143,8 +150,6 @@ def _parse_carried(raw: str, max_count: int) -> Position:
         raise _refuse(raw) from None
     if [encode_key(key) for key in keys] != encoded or len(set(keys)) != len(keys):
         raise _refuse(raw)
-    if pace and not parse_cursor(cursor_text):
-        raise _refuse(raw)  # the scan's end needs no pace: this module never writes one there
     return Position(parse_cursor(cursor_text), carried=keys, pace=pace)
 
 

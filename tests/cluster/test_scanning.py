@@ -12,9 +12,11 @@ from keyspace.redis.cluster_nodes import primaries
 from keyspace.redis.cluster_scan import scan_cluster
 from keyspace.redis.connection import get_client
 from keyspace.redis.keynames import encode_key
+from keyspace.redis.pacing import MAX_COUNT
 from keyspace.redis.scanning import scan_keys
 from tests.seeding import HOSTILE_NAMES, numbered
 from tests.support.htmx import HTMX
+from tests.support.server_config import config_restored
 
 pytestmark = pytest.mark.cluster
 
@@ -180,6 +182,49 @@ def test_the_next_primary_starts_at_the_pace_the_one_before_reached(cluster_dash
         # reached on the primary before is over it), not 100, 200, 400... from a fresh start.
         touched = next(calls for calls, _ in pages if calls[node])
         assert touched[node] == 1
+
+
+def test_keys_carried_past_a_primarys_last_step_keep_its_pace_for_the_next(cluster_dashboard,
+                                                                            r, settings):
+    """A page ending inside a primary's last SCAN step carries that step's other keys to the
+    next page with the pace reached, and that page starts the next primary at it, not afresh
+    (the test above meets this case only where the servers' hash seeds make the first
+    primary's last step overflow a page; a filtered step asking for more keys than the
+    primary holds always does)."""
+    settings.DASHBOARD_SCAN_STEP_MS = 10_000  # steps far under the target: the pace doubles
+    names = numbered("x:", 90)
+    fill(r, names)
+    client = get_client(0)
+    first, second = primaries(client)[:2]
+    page_size = sum(r.get_node_from_key(name).name == first.name for name in names) - 3
+    with config_restored(first.client, *SLOWLOG), config_restored(second.client, *SLOWLOG):
+        for node in (first, second):
+            node.client.config_set("slowlog-log-slower-than", 0)
+            node.client.config_set("slowlog-max-len", 1000)
+            node.client.slowlog_reset()
+        page = scan_keys(client, cursor="0", page_size=page_size, match=b"x:*",
+                         budget_ms=60_000)
+        # The first primary's keys came in one step (its end), 3 of them left for the next
+        # page, with the pace: a quick step doubles it.
+        reached = min(MAX_COUNT, 2 * scan_counts(first.client)[-1])
+        assert page.next_cursor.startswith(f"{first.first_slot}:0.{reached}~"), (
+            page.next_cursor)
+        assert page.next_cursor.count("~") == 3 and scan_counts(second.client) == []
+        page = scan_keys(client, cursor=page.next_cursor, page_size=page_size, match=b"x:*",
+                         budget_ms=60_000)
+        assert len(page.keys) == page_size
+        assert scan_counts(second.client)[0] == reached
+
+
+SLOWLOG = ("slowlog-log-slower-than", "slowlog-max-len")
+
+
+def scan_counts(node_client) -> list[int]:
+    """The COUNT of every SCAN the node ran since its SLOWLOG was reset (at a threshold of 0
+    it logs every command), in order."""
+    entries = node_client.slowlog_get(1000)
+    return [int(re.search(rb" COUNT (\d+)", entry["command"]).group(1))
+            for entry in reversed(entries) if entry["command"].startswith(b"SCAN ")]
 
 
 @pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])
