@@ -17,12 +17,17 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import decode_key, encode_key
 
 MAX_CURSOR = 2**64 - 1
-# A token travels in every "Load more" URL: keep it to about a kilobyte.
+# A token travels in every "Load more" URL: keep it to about a kilobyte, whole.
 MAX_TOKEN_CHARS = 1024
 MAX_CARRIED_KEYS = 200
 CARRIED = "~"  # separates the end cursor and the carried keys (base64 never contains it)
 SERVER = "@"  # before the server the scan began on (in no other part of a token)
 SERVER_ID_CHARS = 8  # of the run id: enough to tell two processes apart
+# A cluster's token puts "<first slot>:" before a primary's own (keyspace.redis.cluster_scan).
+CLUSTER_PREFIX_CHARS = len("16383:")
+# What a position (cursor, pace, carried keys) may take of a token: room is left for the
+# server part and a cluster's prefix.
+MAX_POSITION_CHARS = MAX_TOKEN_CHARS - len(SERVER) - SERVER_ID_CHARS - CLUSTER_PREFIX_CHARS
 
 
 def parse_cursor(raw: str | None) -> int:

@@ -11,7 +11,7 @@ on from there, as fast as the page before (once the pace allows a page, one SCAN
 No step is scanned twice, so this holds whatever Redis does to its table in between (it
 finishes growing one within moments of a bulk insert).
 
-Only when those keys do not fit in MAX_TOKEN_CHARS (a filtered step can overflow by
+Only when those keys do not fit in MAX_POSITION_CHARS (a filtered step can overflow by
 hundreds) does the token name the step instead: its start, COUNT, end, and a digest of the
 last key shown (the step's keys are then shown in digest order, carried ones in SCAN's). The
 next page runs the step again, shows its keys past the digest and goes on from the earlier
@@ -41,7 +41,7 @@ from keyspace.redis.cluster import is_cluster_client
 from keyspace.redis.pacing import MAX_COUNT, PROBE_COUNT, Pacer, count_for_names
 from keyspace.redis.scan_tokens import (
     MAX_CARRIED_KEYS,
-    MAX_TOKEN_CHARS,
+    MAX_POSITION_CHARS,
     Position,
     digest,
     parse_cursor,
@@ -387,9 +387,9 @@ def _overflow(step: _Step, fresh: list[bytes], room: int,
     if step.count and len(rest) > MAX_CARRIED_KEYS:
         return _run_again(step, fresh, room)
     carried = Position(step.end, carried=rest, pace=pace)
-    if len(carried.token()) > MAX_TOKEN_CHARS:
+    if len(carried.token()) > MAX_POSITION_CHARS:
         carried = Position(step.end, carried=rest)
-    if not step.count or len(carried.token()) <= MAX_TOKEN_CHARS:
+    if not step.count or len(carried.token()) <= MAX_POSITION_CHARS:
         return fresh, carried
     return _run_again(step, fresh, room)
 

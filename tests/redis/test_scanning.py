@@ -430,3 +430,22 @@ def test_a_scan_that_ends_on_a_restarted_server_says_names_may_be_missing(restar
         html = client.get(more.replace("&amp;", "&")).content.decode()
     assert "data-scan-restarted" in html and "names may be missing or shown twice" in html
     assert "match=k%3A%2A" in html  # "start again" keeps the filter
+
+
+@pytest.mark.one_server
+@pytest.mark.parametrize("length", range(88, 100))
+def test_every_token_fits_the_form_with_the_server_and_a_cluster_prefix(r, length):
+    """Carried names that fill a token to the brim leave room for the server part ("@" and 8
+    characters) and a cluster's "<slot>:" before it: the key list's form takes every token a
+    page hands out, even from the last primary's slot."""
+    from keyspace.views.query import KeyspaceQueryForm
+
+    names = [bytes([97 + n]) * length for n in range(9)]
+    fill_strings(r, names)
+    settle(r)
+    pages = all_pages(r, page_size=1, match=b"[a-z]*")
+    assert_exact_pages(pages, 1, set(names))
+    for page in pages[:-1]:
+        assert "@" in page.next_cursor
+        form = KeyspaceQueryForm({"cursor": f"16383:{page.next_cursor}"})
+        assert form.is_valid(), (len(page.next_cursor), form.errors)
