@@ -64,8 +64,8 @@ class Verdict:
 def classify(info: CommandInfo | None, shown_name: str) -> Verdict:
     """What running this command needs. Rules, in order: unknown to the server; changes the
     connection; blocks it; can take down or block the server (Redis's own `@dangerous`
-    category with a write or a keyspace-wide effect, `admin` commands, and scripts that may
-    write, which would otherwise carry any command past these rules); read-only by its
+    category with a write or a keyspace-wide effect, `admin` commands, and scripts, read-only
+    ones too, which would otherwise carry commands past these rules); read-only by its
     `readonly` flag; everything else writes."""
     if info is None:
         return Verdict(REFUSED, f"this Redis does not know {shown_name.upper()} (it may be "
@@ -86,7 +86,10 @@ def classify(info: CommandInfo | None, shown_name: str) -> Verdict:
 def _dangerous(info: CommandInfo) -> bool:
     if "admin" in info.flags or "@admin" in info.categories:
         return True
-    if "@scripting" in info.categories and "readonly" not in info.flags:
+    if "@scripting" in info.categories:
+        # Read-only scripts too (EVAL_RO, EVALSHA_RO, FCALL_RO): Redis stops them writing, but
+        # inside one any read runs unchecked (KEYS, a whole collection of any size), and a
+        # loop holds the server until SCRIPT KILL (every other client is answered BUSY).
         return True
     return "@dangerous" in info.categories and (
         "write" in info.flags or "@keyspace" in info.categories

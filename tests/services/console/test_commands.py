@@ -23,7 +23,6 @@ def verdict(conn, line: str) -> str:
 @pytest.mark.parametrize(("line", "kind"), [
     ("GET k", commands.READ),
     ("HGETALL k", commands.READ),
-    ("EVAL_RO return 1 0", commands.READ),
     ("OBJECT ENCODING k", commands.READ),
     ("SET k v", commands.WRITE),
     ("PUBLISH c m", commands.WRITE),
@@ -42,6 +41,7 @@ def verdict(conn, line: str) -> str:
     ("EVAL return 1 0", commands.DANGEROUS),
     ("EVALSHA abc 0", commands.DANGEROUS),
     ("FCALL f 0", commands.DANGEROUS),
+    ("EVAL_RO return 1 0", commands.DANGEROUS),
     ("MULTI", commands.REFUSED),
     ("EXEC", commands.REFUSED),
     ("WATCH k", commands.REFUSED),

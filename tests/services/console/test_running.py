@@ -53,15 +53,36 @@ def test_writes_cannot_be_smuggled_through_scripts_or_transactions(editor, r, li
     assert r.get("keep") == b"1" and r.get("k") is None
 
 
-def test_a_read_only_script_runs_and_redis_stops_it_writing(viewer, r, server_version):
-    outcome = run_line(viewer, 0, "EVAL_RO \"return redis.call('SET', 'k', 'v')\" 0")
+def test_an_allowed_read_only_script_runs_and_redis_stops_it_writing(editor, r, settings,
+                                                                    server_version):
+    settings.DASHBOARD_CONSOLE_ALLOW = "eval_ro"
+    line = "EVAL_RO \"return redis.call('SET', 'k', 'v')\" 0"
+    outcome = run_line(editor, 0, line)
     if server_version < (7,):  # EVAL_RO came with Redis 7.0: the console says so
         assert outcome.status == 403
         assert outcome.refusal.startswith("this Redis does not know EVAL_RO")
         return
+    assert outcome.status == 428
+    outcome = run_line(editor, 0, line, confirmation=outcome.confirmation)
     assert outcome.status == 200
     assert texts(outcome)[0].startswith("(error)")
     assert r.get("k") is None
+
+
+@pytest.mark.parametrize("line", [
+    "EVAL_RO \"return redis.call('KEYS', '*')\" 0",  # KEYS, refused to everyone
+    "EVAL_RO \"return redis.call('HGETALL', KEYS[1])\" 1 big",  # past the size guard
+    "EVAL_RO \"local n = 0 while n < 3 do n = n + 1 end return n\" 0",  # a loop, unbounded
+])
+def test_a_read_only_script_cannot_carry_commands_past_the_rules(viewer, editor, r, line):
+    # A script runs any read-only command inside Redis, where the console checks nothing:
+    # KEYS over the whole keyspace, HGETALL of a key of any size, or `while true do end`,
+    # after which Redis answers every client BUSY until someone runs SCRIPT KILL.
+    r.hset("big", mapping={str(n): "v" for n in range(10_001)})
+    for user in (viewer, editor):
+        outcome = run_line(user, 0, line)
+        assert outcome.status == 403, outcome.lines
+        assert not outcome.lines
 
 
 def test_a_command_redis_flags_readonly_runs_for_a_viewer(viewer, r):
@@ -135,12 +156,13 @@ def test_deleting_a_big_key_is_refused_but_unlink_is_not(editor, r):
     assert not r.exists("big")
 
 
-def test_replies_are_laid_out_like_redis_cli(editor, r, server_version):
+def test_replies_are_laid_out_like_redis_cli(editor, r, settings, server_version):
     if server_version < (7,):
         pytest.skip("EVAL_RO is Redis 7+ (its refusal on older servers is tested above)")
+    settings.DASHBOARD_CONSOLE_ALLOW = "eval_ro"
     r.rpush("l", "a", b"\xff")
-    outcome = run_line(
-        editor, 0, "EVAL_RO \"return {1, {'x', 'y'}, redis.call('LRANGE', KEYS[1], 0, -1)}\" 1 l")
+    line = "EVAL_RO \"return {1, {'x', 'y'}, redis.call('LRANGE', KEYS[1], 0, -1)}\" 1 l"
+    outcome = run_line(editor, 0, line, confirmation=run_line(editor, 0, line).confirmation)
     assert texts(outcome) == ["1) (integer) 1", '2) 1) "x"', '   2) "y"', '3) 1) "a"',
                               '   2) "\\xff"']
     assert texts(run_line(editor, 0, "GET missing")) == ["(nil)"]
