@@ -81,7 +81,7 @@ def _checked_run(user, db, conn, args, outcome, confirmation) -> Outcome:
     keys = sizes.command_keys(conn, args) if verdict.kind != commands.REFUSED else []
     trail = {"db": db, "operation": f"console {name}"[:60], "key": keys[0] if keys else None,
              "detail": f"{len(keys)} keys" if len(keys) > 1 else ""}
-    problem = _problem(user, db, conn, info, verdict, keys, outcome.line, confirmation)
+    problem = _problem(user, db, conn, info, verdict, args, keys, outcome.line, confirmation)
     if problem is not None:
         status, text, token = problem
         outcome.confirmation = token
@@ -102,7 +102,7 @@ def _checked_run(user, db, conn, args, outcome, confirmation) -> Outcome:
     return outcome
 
 
-def _problem(user, db, conn, info, verdict, keys, line, confirmation):
+def _problem(user, db, conn, info, verdict, args, keys, line, confirmation):
     """Why this command may not run now, as (status, message, confirmation token), or None."""
     if verdict.kind == commands.REFUSED:
         return 403, verdict.reason, ""
@@ -120,6 +120,11 @@ def _problem(user, db, conn, info, verdict, keys, line, confirmation):
     if len(keys) > app_settings.CONSOLE_MAX_KEYS_CHECKED:
         return 403, (f"this command names {len(keys):,} keys; the console checks the size of "
                      f"at most {app_settings.CONSOLE_MAX_KEYS_CHECKED:,}"), ""
+    count = sizes.count_too_big(info, args)
+    if count is not None:
+        return 403, (f"{info.name.upper()} with a count of {count:,} asks Redis for more than "
+                     f"the console's {app_settings.CONSOLE_MAX_ELEMENTS:,} elements; use the "
+                     "key's page, which reads it in pages"), ""
     big = sizes.too_big(conn, info, keys)
     if big is not None:
         return 403, (f"{info.name.upper()} on a key of {big.size:,} {big.unit} is more than one "

@@ -15,6 +15,13 @@ from keyspace.units import registry
 
 STRING_LENGTH = "STRLEN"
 
+# Commands whose work is set by a count argument, not by their key's size: a negative count
+# repeats members (SRANDMEMBER s -100000000 on a set of one builds a reply of 10^8 in Redis's
+# memory), and one SCAN call walks COUNT buckets (a huge COUNT is KEYS in one call). The
+# argument's place: a fixed index, or the word after COUNT.
+COUNT_ARGUMENT = {"srandmember": 2, "hrandfield": 2, "zrandmember": 2}
+COUNT_OPTION = frozenset({"scan", "sscan", "hscan", "zscan"})
+
 
 @dataclass(frozen=True)
 class TooBig:
@@ -31,6 +38,25 @@ def command_keys(conn, args: list[bytes]) -> list[bytes]:
     except redis.ResponseError:
         return []  # "no key arguments" (or an arity error the command itself will report)
     return list(reply or [])
+
+
+def count_too_big(info: CommandInfo, args: list[bytes]) -> int | None:
+    """A count argument over the console's element limit (its value), or None."""
+    if info.name in COUNT_ARGUMENT:
+        counts = args[COUNT_ARGUMENT[info.name] : COUNT_ARGUMENT[info.name] + 1]
+    elif info.name in COUNT_OPTION:
+        counts = [value for word, value in zip(args, args[1:], strict=False)
+                  if word.lower() == b"count"]
+    else:
+        return None
+    for text in counts:
+        try:
+            number = abs(int(text))
+        except ValueError:
+            continue  # not a number: Redis says so
+        if number > app_settings.CONSOLE_MAX_ELEMENTS:
+            return number
+    return None
 
 
 def too_big(conn, info: CommandInfo, keys: list[bytes]) -> TooBig | None:

@@ -138,6 +138,28 @@ def test_reads_of_big_keys_are_refused(viewer, r):
     assert run_line(viewer, 0, "SSCAN big 0 COUNT 10").status == 200
 
 
+@pytest.mark.parametrize(("line", "small"), [
+    # A negative count repeats members: Redis builds a reply of that many, whatever the size.
+    ("SRANDMEMBER s -100000000", "SRANDMEMBER s -5"),
+    ("HRANDFIELD h -100000000", "HRANDFIELD h -5"),
+    ("ZRANDMEMBER z -100000000", "ZRANDMEMBER z -5"),
+    # One SCAN call walks COUNT buckets: a huge COUNT is KEYS in one call.
+    ("SCAN 0 COUNT 100000000", "SCAN 0 COUNT 10"),
+    ("SSCAN s 0 count 100000000", "SSCAN s 0 count 10"),
+])
+def test_a_count_argument_past_the_element_limit_is_refused(viewer, r, server_version,
+                                                           line, small):
+    if server_version < (6, 2) and "RAND" in line and not line.startswith("S"):
+        pytest.skip("HRANDFIELD and ZRANDMEMBER came with Redis 6.2")
+    r.sadd("s", "a")
+    r.hset("h", "f", "v")
+    r.zadd("z", {"m": 1})
+    outcome = run_line(viewer, 0, line)
+    assert outcome.status == 403 and "10,000" in outcome.refusal
+    assert not outcome.lines
+    assert run_line(viewer, 0, small).status == 200
+
+
 def test_a_reply_is_read_up_to_its_bound(viewer, r, settings):
     settings.DASHBOARD_CONSOLE_MAX_REPLY_BYTES = 100_000
     r.set("s", "x" * 100_001)
