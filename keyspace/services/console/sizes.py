@@ -21,6 +21,7 @@ STRING_LENGTH = "STRLEN"
 # argument's place: a fixed index, or the word after COUNT.
 COUNT_ARGUMENT = {"srandmember": 2, "hrandfield": 2, "zrandmember": 2}
 COUNT_OPTION = frozenset({"scan", "sscan", "hscan", "zscan"})
+LCS_CELLS_PER_ELEMENT = 100
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def too_big(conn, info: CommandInfo, keys: list[bytes]) -> TooBig | None:
     """The first key this command may not touch: a collection over the console's element
     limit when the command's cost grows with it. Each key costs a TYPE and one O(1) length
     command."""
+    strings: list[TooBig] = []
     for key in keys[: app_settings.CONSOLE_MAX_KEYS_CHECKED]:
         conn.send_command("TYPE", key)
         type_name = conn.read_response(disable_decoding=True)
@@ -74,6 +76,20 @@ def too_big(conn, info: CommandInfo, keys: list[bytes]) -> TooBig | None:
             size > app_settings.CONSOLE_MAX_ELEMENTS
         ):
             return TooBig(key, size, unit)
+        if unit == "bytes":
+            strings.append(TooBig(key, size, unit))
+    return _table_too_big(info, strings)
+
+
+def _table_too_big(info: CommandInfo, strings: list[TooBig]) -> TooBig | None:
+    """LCS fills a table of len(a) x len(b) cells (4 bytes each) in Redis's memory, in one
+    call: two strings of 100 KB are 40 GB. Held to LCS_CELLS_PER_ELEMENT cells per element
+    of the console's limit (10^6 cells, 4 MB, by default); the longer string is named."""
+    if info.name != "lcs" or len(strings) != 2:
+        return None
+    cells = (strings[0].size + 1) * (strings[1].size + 1)
+    if cells > LCS_CELLS_PER_ELEMENT * app_settings.CONSOLE_MAX_ELEMENTS:
+        return max(strings, key=lambda found: found.size)
     return None
 
 

@@ -160,6 +160,20 @@ def test_a_count_argument_past_the_element_limit_is_refused(viewer, r, server_ve
     assert run_line(viewer, 0, small).status == 200
 
 
+def test_lcs_of_two_long_strings_is_refused(viewer, r, server_version):
+    # LCS fills a table of len(a) x len(b) cells in Redis's memory: two strings of 100 KB are
+    # 10^10 cells, 40 GB; each string alone is cheap to read, so the element limit let it by.
+    if server_version < (7,):
+        pytest.skip("LCS came with Redis 7.0")
+    r.set("a", "ab" * 5_000)
+    r.set("b", "ba" * 5_000)
+    r.set("short", "abc")
+    outcome = run_line(viewer, 0, "LCS a b LEN")
+    assert outcome.status == 403 and "10,000 bytes" in outcome.refusal
+    assert not outcome.lines
+    assert texts(run_line(viewer, 0, "LCS a short LEN")) == ["(integer) 2"]
+
+
 def test_a_reply_is_read_up_to_its_bound(viewer, r, settings):
     settings.DASHBOARD_CONSOLE_MAX_REPLY_BYTES = 100_000
     r.set("s", "x" * 100_001)
