@@ -1,5 +1,6 @@
 """Export and import over HTTP: a streamed download, an upload queued as a job."""
 
+import pytest
 from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
@@ -62,3 +63,27 @@ def test_a_viewer_may_export_but_not_import(viewer_client, client, r):
 def test_an_export_needs_its_selection(client):
     response = client.get(reverse("keyspace:export", kwargs={"db": 0}), {"mode": "prefix"})
     assert response.status_code == 400
+
+
+def test_an_import_is_not_written_by_a_worker_pointed_at_another_server(
+        client, r, settings, second_server, second):
+    # The job's row names the server it was uploaded for; a worker whose REDIS_URL is
+    # another server's (a deploy with the worker's settings out of step) must not write the
+    # file there, as bulk changes and analyses already refuse to.
+    from urllib.parse import quote
+
+    from keyspace.redis.connection import reset_pools
+    from tests.support.second_redis import PASSWORD
+
+    r.set("s", "v")
+    payload = download(client, mode="pattern", text="*", type_name="", encoding="values")
+    r.flushdb()
+    assert upload(client, payload, policy="replace").status_code == 302
+    job = BulkJob.objects.get(action=BulkJob.IMPORT)
+    settings.REDIS_URL = f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{second_server.port}/0"
+    reset_pools()
+    with pytest.raises(RuntimeError, match="points at"):
+        run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == BulkJob.FAILED and "points at" in job.error
+    assert second.dbsize() == 0 and r.dbsize() == 0

@@ -84,9 +84,7 @@ def run_job(job_id: int) -> dict:
     progress = Progress()  # how far it got, kept when the pass fails midway
     try:
         with profiles.for_job(job):
-            if target_address() != job.server:
-                raise RuntimeError(f"the worker points at {target_address()}, not "
-                                   f"{job.server}")
+            check_target(job)
             walk(get_client(job.db), selection_of(job), change, _reporter(job), progress)
     except Exception as exc:
         if change is not None:
@@ -98,6 +96,13 @@ def run_job(job_id: int) -> dict:
     state = BulkJob.CANCELLED if progress.cancelled else BulkJob.DONE
     _finish(job, state, progress, change)
     return {"state": state, "changed": progress.changed}
+
+
+def check_target(job: BulkJob) -> None:
+    """Refuse to run a job on another server than the one it was made for (a worker whose
+    settings name another Redis than the dashboard's)."""
+    if target_address() != job.server:
+        raise RuntimeError(f"the worker points at {target_address()}, not {job.server}")
 
 
 def _change(job: BulkJob):

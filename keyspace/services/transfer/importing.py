@@ -32,8 +32,12 @@ def queue_import(*, db: int, payload: bytes, policy: str, user=None) -> BulkJob:
 
 
 def run_import(job: BulkJob) -> dict:
+    from keyspace.services.bulk.jobs import check_target
+
     rows = parse(bytes(job.payload or b""))
     try:
+        # The file is written only to the server it was uploaded for.
+        check_target(job)
         outcome = load(get_client(job.db), rows, job.policy, _reporter(job, len(rows)))
     except (ImportProblem, Exception) as exc:
         _finish(job, BulkJob.FAILED, LoadOutcome(), f"{exc.__class__.__name__}: {exc}"[:500])
