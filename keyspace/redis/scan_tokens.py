@@ -33,7 +33,8 @@ MAX_POSITION_CHARS = MAX_TOKEN_CHARS - len(SERVER) - SERVER_ID_CHARS - CLUSTER_P
 def parse_cursor(raw: str | None) -> int:
     if raw in (None, ""):
         return 0
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_CURSOR:
+    # At most 20 digits (2**64 - 1): int() of thousands of digits raises ValueError itself.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20 or int(raw) > MAX_CURSOR:
         raise BadRequest(f"not a scan cursor: {raw[:40]!r}")
     return int(raw)
 

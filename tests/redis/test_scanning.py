@@ -73,7 +73,7 @@ def test_type_filter_finds_the_only_hash(r):
     assert page.complete
 
 
-@pytest.mark.parametrize("raw", ["abc", "-1", "1" * 30, "1.5", " 1"])
+@pytest.mark.parametrize("raw", ["abc", "-1", "1" * 30, "1.5", " 1", "9" * 5000])
 def test_garbage_cursors_are_refused(raw):
     with pytest.raises(BadRequest):
         parse_cursor(raw)
