@@ -172,7 +172,7 @@ def _container_state(reader, key: bytes, path: str, kind: str):
     level = [JsonNode(path, kind, size=length)]
     budget, exact, described = NODE_BUDGET, True, 0
     while level and budget > 0:
-        children, whole = _children(reader, key, level, budget)
+        children, whole = _children(reader, key, level, budget, top=level[0].path == path)
         exact &= whole
         nodes = describe(reader, key, children)
         # A member removed meanwhile, a string too long to show, a container RedisJSON could
@@ -189,13 +189,24 @@ def _container_state(reader, key: bytes, path: str, kind: str):
     return hashed.hexdigest()[:32], text
 
 
-def _children(reader, key: bytes, containers: list[JsonNode], budget: int):
-    """The paths of the members of `containers` (their sizes known), at most `budget`, and
-    whether they are all of them: an array's by index (its first and last SAMPLE // 2 when
-    longer than SAMPLE), an object's by name (JSON.OBJKEYS, one pipeline for the level; the
-    first SAMPLE, none beyond MAX_OBJECT_KEYS)."""
-    objects = [node for node in containers
-               if node.kind == "object" and node.size <= MAX_OBJECT_KEYS]
+def _children(reader, key: bytes, containers: list[JsonNode], budget: int, *, top: bool):
+    """The paths of the members of `containers` (their sizes known) for the digest, and
+    whether they are all of them. Containers are taken in order while their members fit in
+    `budget`, each counting SAMPLE at most; an array's members by index (its first and last
+    SAMPLE // 2 when longer), an object's by name, from JSON.OBJKEYS (one pipeline for the
+    level), which returns every name at once: asked only of an object of at most SAMPLE
+    members, or of the edited value itself (`top`) up to MAX_OBJECT_KEYS, its first SAMPLE
+    kept. So a level never reads more names than the budget allows."""
+    taken, room = [], budget
+    for node in containers:
+        wanted = min(node.size, SAMPLE)
+        if wanted > room:
+            break
+        taken.append(node)
+        room -= wanted
+    whole = len(taken) == len(containers)
+    limit = MAX_OBJECT_KEYS if top else SAMPLE
+    objects = [node for node in taken if node.kind == "object" and node.size <= limit]
     names = {}
     if objects:
         with reader.pipeline(transaction=False) as pipe:
@@ -203,8 +214,8 @@ def _children(reader, key: bytes, containers: list[JsonNode], budget: int):
                 pipe.execute_command("JSON.OBJKEYS", key, node.path)
             names = {node.path: first(reply) or []
                      for node, reply in zip(objects, pipe.execute(), strict=True)}
-    children, whole = [], True
-    for node in containers:
+    children = []
+    for node in taken:
         if node.kind == "array":
             steps = range(node.size) if node.size <= SAMPLE else [
                 *range(SAMPLE // 2), *range(node.size - SAMPLE // 2, node.size)]
@@ -212,8 +223,6 @@ def _children(reader, key: bytes, containers: list[JsonNode], budget: int):
             steps = names.get(node.path, [])[:SAMPLE]
         whole &= len(steps) == node.size
         children += [JsonNode(child_path(node.path, step), "") for step in steps]
-    if len(children) > budget:
-        return children[:budget], False
     return children, whole
 
 

@@ -279,3 +279,18 @@ def test_a_large_subtree_is_checked_by_a_bounded_sample(client, r):
     assert response.status_code == 200 and doc(r) == {"x": 1}
     # The check described at most its node budget, whatever the document's size.
     assert work.count("json.type") <= 2 * 1000 + 10, work.calls
+
+
+def test_the_check_of_a_wide_nested_document_reads_a_bounded_amount(client, r):
+    """800 objects of 200 names each: the check asks for names only while they fit its node
+    budget (JSON.OBJKEYS returns all of an object's names at once), not for every object of
+    a level."""
+    from tests.units.helpers import RedisWork
+
+    wide = {f"name-{n:04d}-{'x' * 30}": n for n in range(200)}
+    r.execute_command("JSON.SET", "doc", "$", json.dumps([[wide] * 8] * 100))
+    with RedisWork(r) as work:
+        fields = open_at(client, "doc", "json-set", "$")
+    assert work.output_bytes < 1_000_000, work.output_bytes
+    assert work.count("json.objkeys") <= 10, work.calls
+    assert post(client, "doc", "json-set", fields | {"value": "[]"}).status_code == 200
