@@ -16,12 +16,17 @@ here ever puts a password into an exception, a log line or a page.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
+import os
+import selectors
 import shlex
 import shutil
+import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 
 import redis
@@ -95,16 +100,24 @@ def _as_credentials(value, username: str | None) -> tuple[str, ...]:
 MAX_OUTPUT_BYTES = 64 * 1024
 
 
+# Once the command has exited, how long what it started may still hold its output open.
+EXIT_GRACE_SECONDS = 0.5
+PRINTED, WROTE_ERRORS = "printed", "wrote to its error output"
+
+
 def _run_command(argv: list[str]) -> str:
     name = argv[0]
     try:
+        # A session of its own: whatever it starts is stopped with it (`_stop`).
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+                                   stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         raise CredentialsUnavailable(f"the password command ({name}) could not be run: "
                                      f"{exc.strerror or exc.__class__.__name__}") from None
-    with process:
-        out, err, too_much = _bounded_output(process)
+    try:
+        kept, too_much = _bounded_output(process)
+    finally:
+        _stop(process)
     if too_much:
         raise CredentialsUnavailable(f"the password command ({name}) {too_much} more than "
                                      f"{MAX_OUTPUT_BYTES // 1024} KiB and was stopped")
@@ -114,12 +127,12 @@ def _run_command(argv: list[str]) -> str:
     if process.returncode != 0:
         # Its stderr may help, but may also echo secrets: the log gets its last line only,
         # the page only the status.
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:]
+        tail = kept[WROTE_ERRORS].decode("utf-8", "replace").strip().splitlines()[-1:]
         logger.warning("the password command (%s) exited with status %s%s", name,
                        process.returncode, f": {tail[0][:200]}" if tail else "")
         raise CredentialsUnavailable(f"the password command ({name}) exited with status "
                                      f"{process.returncode}")
-    lines = out.decode("utf-8", "replace").splitlines()
+    lines = kept[PRINTED].decode("utf-8", "replace").splitlines()
     # The line's end only: a password may begin or end with a space.
     password = lines[0] if lines else ""
     if not password:
@@ -127,33 +140,53 @@ def _run_command(argv: list[str]) -> str:
     return password
 
 
-def _bounded_output(process: subprocess.Popen) -> tuple[bytes, bytes, str]:
-    """(stdout, stderr, "" or what went past MAX_OUTPUT_BYTES: "printed" or "wrote to its
-    error output"), read by two threads while the command runs, for COMMAND_TIMEOUT_SECONDS
-    at most. A command that prints too much or runs too long is killed (returncode None when
-    it was still running)."""
-    kept: dict[str, bytes] = {}
+def _bounded_output(process: subprocess.Popen) -> tuple[dict[str, bytes], str]:
+    """What the command printed and wrote to its error output, read as it comes for
+    COMMAND_TIMEOUT_SECONDS at most, MAX_OUTPUT_BYTES of each at most (then "printed" or
+    "wrote to its error output" is said as too much), and no longer than EXIT_GRACE_SECONDS
+    after it exits (something it started may hold its output open). `process.returncode`
+    is None after when it was still running."""
+    labels = {process.stdout: PRINTED, process.stderr: WROTE_ERRORS}
+    kept = {label: bytearray() for label in labels.values()}
+    deadline = time.monotonic() + COMMAND_TIMEOUT_SECONDS
+    exited_at = None
+    with selectors.DefaultSelector() as selector:
+        for stream in labels:
+            selector.register(stream, selectors.EVENT_READ)
+        while selector.get_map():
+            now = time.monotonic()
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+            if now >= deadline or (exited_at is not None
+                                   and now - exited_at > EXIT_GRACE_SECONDS):
+                break
+            for ready, _ in selector.select(timeout=min(0.05, deadline - now)):
+                chunk = os.read(ready.fd, 65536)
+                if not chunk:
+                    selector.unregister(ready.fileobj)
+                    continue
+                label = labels[ready.fileobj]
+                kept[label] += chunk
+                if len(kept[label]) > MAX_OUTPUT_BYTES:
+                    return {k: bytes(v) for k, v in kept.items()}, label
+        ended = not selector.get_map()
+    if ended:  # both outputs closed: its exit follows at once, or within the time left
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    process.poll()
+    return {k: bytes(v) for k, v in kept.items()}, ""
 
-    def drain(stream, label: str) -> None:
-        kept[label] = stream.read(MAX_OUTPUT_BYTES + 1)
-        if len(kept[label]) > MAX_OUTPUT_BYTES:
-            process.kill()
 
-    readers = [threading.Thread(target=drain, args=(stream, label), daemon=True)
-               for stream, label in ((process.stdout, "printed"),
-                                     (process.stderr, "wrote to its error output"))]
-    for reader in readers:
-        reader.start()
-    try:
-        process.wait(timeout=COMMAND_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        process.returncode = None
-    for reader in readers:
-        reader.join(timeout=5)
-    too_much = next((label for label, data in kept.items() if len(data) > MAX_OUTPUT_BYTES), "")
-    return kept.get("printed", b""), kept.get("wrote to its error output", b""), too_much
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the command's session (it, and anything it started that still runs), close its
+    pipes and reap it; its exit status stays as it was read (None: it was still running)."""
+    status = process.returncode
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    for stream in (process.stdout, process.stderr):
+        stream.close()
+    process.wait()
+    process.returncode = status
 
 
 class RefreshingCredentials(CredentialProvider):

@@ -193,3 +193,19 @@ def test_a_password_keeps_its_own_spaces(settings, rotating_redis, tmp_path):
     assert _run_command([sys.executable, str(path)]) == " pass word "
     path.write_text("import sys\nsys.stdout.write('crlf\\r\\n')\n")
     assert _run_command([sys.executable, str(path)]) == "crlf"
+
+
+def test_a_password_command_whose_child_keeps_its_output_open_is_read_when_it_exits(tmp_path):
+    """The command prints the password and exits, leaving something it started running with
+    its output still open: the password is taken once the command has exited (not when that
+    child lets go, nor at the time limit), and the child is stopped with it."""
+    from keyspace.redis.credentials import _run_command
+
+    marker = tmp_path / "child-still-ran"
+    path = tmp_path / "leaves-a-child.sh"
+    path.write_text(f"echo pw\n(sleep 3; touch {marker}) &\n")
+    assert _run_command(["sh", str(path)]) == "pw"
+    import time
+
+    time.sleep(3.5)
+    assert not marker.exists()  # the child went with the command's session
