@@ -298,6 +298,10 @@ def problems() -> list[str]:
         found.append("DASHBOARD_NAMESPACE_DELIMITER must not be empty")
     found += _tls_problems(url)
     found += _credential_problems(url)
+    if url:
+        from keyspace.redis import profiles
+
+        found += [f"REDIS_URL: {problem}" for problem in profiles.url_option_problems(url)]
     return found
 
 

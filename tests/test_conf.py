@@ -151,3 +151,18 @@ def test_a_bad_setting_stops_start_up():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DASHBOARD_MAX_PAGE_SIZE=0 must be at least 1" in result.stderr
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("redis://127.0.0.1:6379/0?retry_on_timeout=true", "retry_on_timeout"),
+    ("redis://127.0.0.1:6379/0?protocol=3", "protocol"),
+    ("unix:///tmp/redis.sock?DB=1", "DB"),
+])
+def test_a_redis_url_option_redis_py_would_take_over_the_dashboards_stops_start_up(
+        settings, url, said):
+    settings.REDIS_URL = url
+    assert conf.problems() == [f"REDIS_URL: the url's option(s) {said} cannot be used: redis-py "
+                               "would take them over the dashboard's own connection settings "
+                               "(only db, password, username may be given, in lower case)"]
+    settings.REDIS_URL = "unix:///tmp/redis.sock?db=1"
+    assert conf.problems() == []

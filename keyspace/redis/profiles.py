@@ -237,6 +237,7 @@ def problems_of(profile: Profile, where: str) -> list[str]:
               f"{_URL_TLS_OPTIONS.get(name.lower(), 'the tls_* options')} (and what pages say "
               "about verification); set that instead" for name in _url_options(profile.url)
               if name.lower().startswith("ssl")]
+    found += [f"{where}: {problem}" for problem in url_option_problems(profile.url)]
     if profile.databases < 0:
         found.append(f"{where}: databases must be 0 or more")
     from keyspace.redis import credentials
@@ -259,6 +260,30 @@ def problems_of(profile: Profile, where: str) -> list[str]:
 _URL_TLS_OPTIONS = {"ssl_ca_certs": "tls_ca_file", "ssl_ca_path": "tls_ca_file",
                     "ssl_certfile": "tls_cert_file", "ssl_keyfile": "tls_key_file",
                     "ssl_cert_reqs": "tls_verify", "ssl_check_hostname": "tls_verify"}
+
+
+# redis-py reads every option of a redis://, rediss:// or unix:// URL as a connection argument,
+# over the dashboard's own: ?retry_on_timeout=true would send a timed-out edit again,
+# ?protocol=3 changes every reply, ?renamed_commands= replaces the declared renames, and a
+# name in other letters (?DB=3) is an argument redis-py does not take (every page would fail).
+# So only these may be given, as spelt here (ssl_* are said apart: they have TLS settings).
+URL_OPTIONS = frozenset({"db", "username", "password"})
+
+
+def url_option_problems(url: str, allowed: frozenset[str] = URL_OPTIONS) -> list[str]:
+    """Why the URL's options cannot be used (empty when they can): a Sentinel URL is read by
+    the dashboard's own parser, which knows its options (keyspace.redis.sentinel.spec)."""
+    from keyspace.redis import sentinel
+
+    if sentinel.is_sentinel_url(url):
+        return []
+    unknown = sorted({name for name in _url_options(url)
+                      if name not in allowed and not name.lower().startswith("ssl")})
+    if not unknown:
+        return []
+    return [f"the url's option(s) {', '.join(unknown)} cannot be used: redis-py would take "
+            "them over the dashboard's own connection settings (only "
+            f"{', '.join(sorted(allowed))} may be given, in lower case)"]
 
 
 def _url_options(url: str) -> list[str]:

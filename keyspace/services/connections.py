@@ -72,18 +72,19 @@ class SavedConnectionForm(forms.ModelForm):
                                         "Password field, where it is stored encrypted.")
         if any(name.startswith("ssl") for name in options):
             raise forms.ValidationError("Use the TLS fields below instead of ssl_* options.")
-        # redis-py takes any other option as a connection argument over the dashboard's own
-        # (retry_on_timeout would send a timed-out edit again, protocol=3 changes every
-        # reply, renamed_commands replaces the renames): only the db, and a Sentinel URL's
-        # own options, may be given.
+        # Only the db, and a Sentinel URL's own options, may be given (profiles.URL_OPTIONS
+        # says why), each as spelt (redis-py does not take ?DB=).
         from keyspace.redis import sentinel
 
-        allowed = SENTINEL_URL_OPTIONS if sentinel.is_sentinel_url(url) else {"db"}
-        unknown = sorted({name for name in options if name not in allowed})
-        if unknown:
-            raise forms.ValidationError(
-                f"The URL's option(s) {', '.join(unknown)} cannot be used here: leave them "
-                f"out (allowed: {', '.join(sorted(allowed))}).")
+        named = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        if sentinel.is_sentinel_url(url):
+            unknown = sorted({name for name in named if name not in SENTINEL_URL_OPTIONS})
+            if unknown:
+                raise forms.ValidationError(
+                    f"The URL's option(s) {', '.join(unknown)} cannot be used here: leave "
+                    f"them out (allowed: {', '.join(sorted(SENTINEL_URL_OPTIONS))}).")
+        elif problems := profiles.url_option_problems(url, frozenset({"db"})):
+            raise forms.ValidationError(f"{problems[0][0].upper()}{problems[0][1:]}.")
         return url
 
     def clean(self):

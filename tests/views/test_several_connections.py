@@ -310,6 +310,7 @@ def test_a_changed_key_makes_saved_passwords_unreadable_not_a_500(admin, second_
     ({"url": "redis://127.0.0.1:6379/0?retry_on_timeout=true"}, "url", "retry_on_timeout"),
     ({"url": "redis://127.0.0.1:6379/0?protocol=3"}, "url", "protocol"),
     ({"url": "unix:///tmp/redis.sock?db=0&renamed_commands=x"}, "url", "renamed_commands"),
+    ({"url": "redis://127.0.0.1:6379/0?DB=3"}, "url", "DB"),  # not redis-py's db
     ({"name": "default"}, "name", "settings"),
     ({"name": "Not A Slug"}, "name", "letters"),
     ({"environment": "prod"}, "environment", "valid choice"),
@@ -441,6 +442,10 @@ def test_a_job_runs_on_its_own_connection(client, staging, r, second, settings):
     ({"x": {"url": "rediss://h:1/0?ssl_cert_reqs=none"}}, "ssl_cert_reqs.*tls_verify"),
     ({"x": {"url": "rediss://h:1/0?ssl_ca_certs=/tmp/ca.pem"}}, "ssl_ca_certs.*tls_ca_file"),
     ({"x": {"url": "rediss://h:1/0?SSL_CHECK_HOSTNAME=false"}}, "SSL_CHECK_HOSTNAME"),
+    # Any other option redis-py would take over the dashboard's own settings.
+    ({"x": {"url": "redis://h:1/0?retry_on_timeout=true"}}, "retry_on_timeout"),
+    ({"x": {"url": "unix:///tmp/r.sock?db=0&protocol=3"}}, "protocol"),
+    ({"x": {"url": "redis://h:1/0?Db=2"}}, "Db"),
     (["not", "a", "dict"], "DASHBOARD_CONNECTIONS"),
 ])
 def test_a_declared_connection_that_cannot_work_stops_start_up(settings, declared, says):
