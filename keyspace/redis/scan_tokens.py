@@ -104,13 +104,17 @@ def parse_position(raw: str | None, max_count: int) -> Position:
         position, _, server = raw.rpartition(SERVER)
         if not (len(server) == SERVER_ID_CHARS and _is_hex(server)) or not position:
             raise _refuse(raw)
-        return replace(_parse_unplaced(position, max_count), server=server)
+        placed = replace(_parse_unplaced(position, max_count), server=server)
+        if not placed._goes_on():
+            raise _refuse(raw)  # a scan's start or end names no server: none is written there
+        return placed
     return _parse_unplaced(raw, max_count)
 
 
 def server_id(run_id: str | bytes | None) -> str:
     """What a token keeps of a server's run id ("" when not known)."""
-    text = run_id.decode("ascii", "replace") if isinstance(run_id, bytes) else (run_id or "")
+    # str(): redis-py's INFO parsing reads a run id of digits only as a number.
+    text = run_id.decode("ascii", "replace") if isinstance(run_id, bytes) else str(run_id or "")
     return text[:SERVER_ID_CHARS] if _is_hex(text[:SERVER_ID_CHARS]) else ""
 
 

@@ -63,16 +63,18 @@ def filtered_entries(query: dict, visible: list[str] | None = None):
 
 def _offer_undo(user, page: Page) -> None:
     """Give each entry on this page whose copy is still kept its undo token, where the user
-    may edit the entry's connection (an undo is refused elsewhere)."""
+    may edit the copy's connection (an undo is refused elsewhere). The copy's, not the
+    entry's: a renamed connection takes its copies along, while the log keeps the name the
+    edit was made under."""
     page.object_list = entries = list(page.object_list)
-    editable = _editable_connections(user, {e.connection_name for e in entries})
-    if not editable:
-        return
     live = UndoRecord.objects.filter(audit__in=entries, expires__gte=timezone.now())
-    tokens = dict(live.values_list("audit_id", "token"))
+    copies = {audit_id: (token, name) for audit_id, token, name
+              in live.values_list("audit_id", "token", "connection_name")}
+    editable = _editable_connections(user, {name for _, name in copies.values()})
     for entry in entries:
-        if (entry.connection_name or profiles.default_name()) in editable:
-            entry.undo_token = tokens.get(entry.pk)
+        token, name = copies.get(entry.pk, (None, ""))
+        if token and (name or profiles.default_name()) in editable:
+            entry.undo_token = token
 
 
 def _editable_connections(user, names: set[str]) -> set[str]:

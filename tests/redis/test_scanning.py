@@ -194,6 +194,9 @@ def test_keys_present_throughout_are_all_shown_while_the_keyspace_changes(r):
 @pytest.mark.parametrize("raw", [
     "0.1000.5", "0.1000.5.zz", "0.0.5." + "a" * 16, "0.9999999.5." + "a" * 16,
     "0.1000.5." + "A" * 16, "0.1000.-5." + "a" * 16, "0.١٠.5." + "a" * 16, "...",
+    # The server part: 8 lower-case hex digits, after a position that goes on.
+    "5@1cc5116", "5@1CC51163", "5@1cc51163x", "@1cc51163", "5@", "5@@1cc51163",
+    "0@1cc51163", "0.800@1cc51163",
 ])
 def test_garbage_continuation_tokens_are_refused(r, raw):
     with pytest.raises(BadRequest):

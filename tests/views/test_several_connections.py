@@ -192,6 +192,10 @@ def test_a_renamed_connection_keeps_its_undo_copies_and_queued_jobs(admin, secon
     assert run.state == AnalysisRun.QUEUED
     renamed = new_connection_form(second_server, name="prod-eu", password="")
     assert admin.post("/connections/prod/edit/", renamed).status_code == 302
+    # The audit log still offers the undo (its entry keeps the name the edit was made under);
+    # the page before shows, and so spends, the edit's own "Undo" message.
+    assert f"/undo/{token}/" in admin.get(url("prod-eu")).content.decode()
+    assert f"/undo/{token}/" in admin.get("/audit/").content.decode()
     # The copy and the job are about the same server, now called prod-eu.
     response = admin.post(f"/undo/{token}/")
     assert response.status_code == 302 and response["Location"].startswith("/c/prod-eu/")
