@@ -18,6 +18,8 @@ import threading
 from types import SimpleNamespace
 
 import redis
+from redis._parsers import AsyncCommandsParser
+from redis._parsers import commands as redis_parsers
 from redis.backoff import NoBackoff
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.cluster import ClusterPipeline, RedisCluster, TransactionStrategy
@@ -275,21 +277,53 @@ _ASYNC_OPTIONS = ("username", "password", "credential_provider", "client_name",
                   "ssl_cert_reqs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
 
 
+class _AsyncCommands(AsyncCommandsParser):
+    """redis.asyncio's table of key positions, read with COMMAND on the client's first
+    command; for a user that may not run it (or where it is renamed away), the table the
+    dashboard keeps (keyspace.redis.command_table), as DashboardCluster.command does."""
+
+    async def initialize(self, node=None) -> None:
+        from keyspace.redis.capabilities import refusal_kind
+
+        try:
+            await super().initialize(node)
+            return
+        except redis.ResponseError as exc:
+            if refusal_kind(exc) is None:
+                raise
+        if node:
+            self.node = node
+        self.commands = command_table.fallback_commands()
+        compile_specs = getattr(redis_parsers, "_compile_movablekeys_specs", None)
+        if compile_specs is not None:  # redis-py 8's key specs of movable-key commands
+            self._movablekeys_specs = compile_specs(self.commands)
+        self._encoder = self.node.get_encoder()
+
+
 def async_client_for(url: str, options: dict, use_credentials):
     """A fresh redis.asyncio RedisCluster (the caller closes it with `aclose()`)."""
     from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
     from redis.asyncio.retry import Retry as AsyncRetry
+
+    from keyspace.redis.capabilities import known
 
     parts = parse_url(url)
     kwargs = {"username": parts.get("username"), "password": parts.get("password"), **options}
     use_credentials(SimpleNamespace(connection_kwargs=kwargs))
     kwargs = {name: value for name, value in kwargs.items()
               if name in _ASYNC_OPTIONS and value is not None}
-    return AsyncRedisCluster(
+    facts = known()
+    if facts is None or facts.lacks("CLIENT"):
+        # Its connections send CLIENT SETNAME on connect and fail if it is refused (the sync
+        # ones try it once and go on): unnamed, unless CLIENT is known to work.
+        kwargs.pop("client_name", None)
+    client = AsyncRedisCluster(
         host=parts.get("host", "localhost"), port=parts.get("port", 6379),
         ssl=url.startswith("rediss://"), require_full_coverage=False,
         retry=AsyncRetry(NoBackoff(), 1), **kwargs,
     )
+    client.commands_parser = _AsyncCommands()
+    return client
 
 
 def pool_for_command(cluster: RedisCluster, args: list[bytes]):

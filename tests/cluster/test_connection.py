@@ -73,3 +73,22 @@ def test_a_user_that_may_not_ask_for_the_cluster_map_is_told_so(reader_on_cluste
     html = response.content.decode()
     assert response.status_code == 403
     assert "CLUSTER SLOTS" in html and "node may be down" not in html
+
+
+def test_the_asyncio_cluster_client_works_for_a_user_without_command(r, reader_with_slots):
+    """Live pages and downloads read through redis.asyncio's cluster client, which reads
+    COMMAND on its own first command: it takes the shipped table too."""
+    from asgiref.sync import async_to_sync
+
+    from keyspace.redis.connection import get_async_client
+
+    r.set(b"k:1", b"v")
+
+    async def read():
+        client = get_async_client(0)
+        try:
+            return await client.get(b"k:1")
+        finally:
+            await client.aclose()
+
+    assert async_to_sync(read)() == b"v"
