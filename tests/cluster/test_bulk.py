@@ -256,3 +256,21 @@ def test_a_primary_killed_mid_job_fails_it_clearly(doomed_cluster, r, client, mo
     assert f"{made.keys_changed:,} keys changed before" in made.error
     page = client.get(f"/c/default/db/0/bulk/{made.pk}/")
     assert page.status_code == 200 and "stopped answering" in page.content.decode()
+
+
+@pytest.mark.parametrize("keep_undo", [True, False])
+def test_a_typed_change_leaves_a_key_replaced_by_another_type_in_a_cluster(
+        cluster_dashboard, r, keep_undo):
+    from keyspace.services.bulk.changes import Delete
+
+    names = [f"user:{n}".encode() for n in range(40)]  # in many slots, on every primary
+    for name in names:
+        r.hset(name, b"f", b"v")
+    replaced = names[::7]
+    for name in replaced:
+        r.delete(name)
+        r.set(name, b"now a string")
+    change = Delete(keep_undo=keep_undo, type_name="hash")
+    assert change.apply(get_client(0), names) == len(names) - len(replaced)
+    assert all(r.get(name) == b"now a string" for name in replaced)
+    assert sum(r.exists(name) for name in names) == len(replaced)

@@ -1,5 +1,9 @@
 """What a bulk job does to each batch of matched keys, and the undo copies it keeps.
 
+A change limited to one type writes only the keys still of that type, checked under WATCH
+(`Change._typed_batch`): SCAN named them moments before, and another writer may have put a
+key of another type under the name since.
+
 Each batch (at most BATCH keys) is one transaction: the change itself and, while the job
 still may keep copies for undo, each key's DUMP and PTTL before and after it (the same copies
 an edit keeps, `keyspace.services.undo`). In a Redis Cluster a transaction holds one slot's
@@ -23,10 +27,15 @@ from keyspace.units import registry
 BATCH = 500
 
 
+# How often a typed batch looks again when its keys change between its check and its write.
+WATCH_ATTEMPTS = 3
+
+
 class Change:
     label = ""
 
-    def __init__(self, *, keep_undo: bool):
+    def __init__(self, *, keep_undo: bool, type_name: str | None = None):
+        self.type_name = type_name  # the selection's type: only keys still of it are changed
         self.kept: list = []
         self.kept_bytes = 0
         self.changed = 0  # so far, over every batch (a pass that fails midway says it)
@@ -48,7 +57,7 @@ class Change:
         for node, node_keys in per_primary.by_node(client, keys):
             for i in range(0, len(node_keys), BATCH):
                 batch = node_keys[i : i + BATCH]
-                if not self.keeping:
+                if not self.keeping and not self.type_name:
                     done += self._batch(node, batch, transaction=False)
                     continue
                 for slot_node, slot_keys in per_primary.by_slot(client, batch):
@@ -62,9 +71,39 @@ class Change:
         return sum(int(reply) for reply in replies)
 
     def _batch(self, client, keys: list[bytes], *, transaction: bool = True) -> int:
+        if self.type_name:
+            return self._typed_batch(client, keys)
+        return self._write(client, keys, client.pipeline(transaction=transaction))
+
+    def _typed_batch(self, client, keys: list[bytes]) -> int:
+        """The batch under WATCH, changing only the keys still of the selection's type: the
+        scan named them moments ago, and another writer may have replaced one since by a key
+        of another type, which the selection no longer holds. Their types are read on another
+        connection after the WATCH (one round trip); a write to any of them before EXEC makes
+        the batch look again."""
+        for _ in range(WATCH_ATTEMPTS):
+            with client.pipeline(transaction=True) as pipe:
+                pipe.watch(*keys)
+                kinds = client.pipeline(transaction=False)
+                for key in keys:
+                    kinds.type(key)
+                kept = [key for key, kind in zip(keys, kinds.execute(), strict=True)
+                        if kind.decode("ascii", "replace") == self.type_name]
+                if not kept:
+                    return 0
+                try:
+                    pipe.multi()
+                    return self._write(client, kept, pipe)
+                except redis.WatchError:
+                    continue
+        raise redis.WatchError(f"the keys of a batch kept changing while it was checked "
+                               f"({WATCH_ATTEMPTS} tries); nothing of that batch was changed")
+
+    def _write(self, client, keys: list[bytes], pipe) -> int:
+        """The change of `keys` through `pipe` (a transaction, or a pipeline on a cluster
+        without copies), with undo's copies while they are kept."""
         if self.keeping:
             self._check_sizes(client, keys)
-        pipe = client.pipeline(transaction=transaction)
         keeping = self.keeping
         if keeping:
             Capture.queue_before(pipe, keys)
@@ -76,7 +115,7 @@ class Change:
         except redis.ResponseError as exc:
             if not keeping or refusal_kind(exc) is None or key_refused(exc):
                 raise
-            return self._without_copies(client, keys, transaction, exc)
+            return self._without_copies(client, keys, pipe.transaction, exc)
         if not keeping:
             return self._count(self.counted(results))
         capture = Capture()
@@ -136,8 +175,8 @@ class Change:
 class Delete(Change):
     label = "deleted"
 
-    def __init__(self, *, keep_undo: bool):
-        super().__init__(keep_undo=keep_undo)
+    def __init__(self, *, keep_undo: bool, type_name: str | None = None):
+        super().__init__(keep_undo=keep_undo, type_name=type_name)
         self.command = "UNLINK"
 
     def apply(self, client, keys):
@@ -159,8 +198,8 @@ class Delete(Change):
 class Expire(Change):
     label = "given the TTL"
 
-    def __init__(self, seconds: int, *, keep_undo: bool):
-        super().__init__(keep_undo=keep_undo)
+    def __init__(self, seconds: int, *, keep_undo: bool, type_name: str | None = None):
+        super().__init__(keep_undo=keep_undo, type_name=type_name)
         self.seconds = seconds
 
     def queue(self, pipe, keys):

@@ -108,12 +108,13 @@ def check_target(job: BulkJob) -> None:
 def _change(job: BulkJob):
     if job.action == BulkJob.COUNT:
         return None
-    keep_undo = (job.confirmed_count or 0) <= app_settings.BULK_UNDO_MAX_KEYS
+    options = {"keep_undo": (job.confirmed_count or 0) <= app_settings.BULK_UNDO_MAX_KEYS,
+               "type_name": job.type_name or None}
     if job.action == BulkJob.DELETE:
-        return changes.Delete(keep_undo=keep_undo)
+        return changes.Delete(**options)
     if job.action == BulkJob.EXPIRE:
-        return changes.Expire(job.ttl_seconds, keep_undo=keep_undo)
-    return changes.Persist(keep_undo=keep_undo)
+        return changes.Expire(job.ttl_seconds, **options)
+    return changes.Persist(**options)
 
 
 def _reporter(job: BulkJob):
