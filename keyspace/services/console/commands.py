@@ -21,6 +21,9 @@ CACHE_SECONDS = 600.0
 # Commands that change the state of the connection they run on. The console runs each command
 # on a connection of its own, so these could only mislead (a MULTI that nothing follows, a
 # SELECT that the next command does not see); pub/sub and MONITOR have their own tab.
+# Commands that wait (WAIT for replicas, WAITAOF for the disk: with a timeout of 0, for ever
+# on a server with none) though Redis does not flag them `blocking`.
+WAITING_COMMANDS = frozenset({"wait", "waitaof"})
 SESSION_COMMANDS = frozenset({
     "select", "auth", "hello", "reset", "quit", "multi", "exec", "discard", "watch", "unwatch",
     "monitor", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
@@ -73,7 +76,7 @@ def classify(info: CommandInfo | None, shown_name: str) -> Verdict:
     if info.name in SESSION_COMMANDS or "@transaction" in info.categories:
         return Verdict(REFUSED, f"{shown_name.upper()} changes the connection it runs on, and "
                                 "each console command runs on a connection of its own")
-    if "blocking" in info.flags:
+    if "blocking" in info.flags or info.name in WAITING_COMMANDS:
         return Verdict(REFUSED, f"{shown_name.upper()} can block; read streams on their key "
                                 "page and channels on the Pub/sub tab")
     if _dangerous(info):

@@ -49,6 +49,8 @@ def verdict(conn, line: str) -> str:
     ("SUBSCRIBE c", commands.REFUSED),
     ("MONITOR", commands.REFUSED),
     ("BLPOP k 0", commands.REFUSED),
+    # Waits for replicas (forever with a timeout of 0) though Redis flags it not blocking.
+    ("WAIT 1 0", commands.REFUSED),
     ("NOSUCHCOMMAND", commands.REFUSED),
 ])
 def test_each_command_is_classified_from_command_info(conn, line, kind):
