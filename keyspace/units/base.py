@@ -109,8 +109,9 @@ class TypeUnit:
     - reading: `length_command`, `queue_page`/`parse_page` (one command in the key page's
       pipeline) and, for what that command cannot read, `complete_page` (one more round trip);
       `orders` and `filterable` for the value controls;
-    - editing: `operations` and `tools` (allow-lists by name), `create_fields` and
-      `queue_create` for the New-key form, `fingerprint_parts` for edits that replace the key;
+    - editing: `operations` and `tools` (allow-lists by name), `create_fields`,
+      `check_create` and `queue_create` for the New-key form, `fingerprint_parts` for edits
+      that replace the key;
     - rows: `row_token`/`row_from_token` (a row's id in URLs and element ids) and `read_row`;
     - the page: `toolbar` (its entries in the key's toolbar; rename, copy, TTL and delete are
       the key's own) and `get_urls` (extra pages, served under the key's URL + `url_prefix`).
