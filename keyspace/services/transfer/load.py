@@ -11,6 +11,7 @@ and a transaction holds one slot: there each candidate is claimed under its own 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -40,8 +41,11 @@ class LoadOutcome:
 
 
 def parse(payload: bytes) -> list[dict]:
-    """Every line of the file, checked; ImportProblem for the first that is not right."""
-    rows = []
+    """Every line of the file, checked; ImportProblem for the first that is not right: its
+    JSON, its fields, its value's shape (base64, scores as Redis reads them, stream IDs in
+    order) and its place (a line adding to a key follows that key's lines, of its type), so
+    nothing the job would refuse midway is left for it to find."""
+    rows: list[dict] = []
     for number, raw in enumerate(payload.splitlines(), 1):
         if not raw.strip():
             continue
@@ -53,9 +57,13 @@ def parse(payload: bytes) -> list[dict]:
             _check_header(row)
             continue
         try:
-            rows.append(_checked(row))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ImportProblem(f"line {number}: {exc or 'missing a field'}") from None
+            row = _checked(row)
+            _check_place(row, rows[-1] if rows else None)
+        except KeyError as exc:
+            raise ImportProblem(f"line {number}: missing the field {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ImportProblem(f"line {number}: {exc or 'a field is not right'}") from None
+        rows.append(row)
     return rows
 
 
@@ -66,6 +74,9 @@ def _check_header(row) -> None:
         raise ImportProblem(f"line 1: version {row.get('version')!r} is not one this reads")
 
 
+MAX_EXPIRY_MS = 2**53  # far beyond any real date; PEXPIREAT and RESTORE refuse past 2**63
+
+
 def _checked(row) -> dict:
     if not isinstance(row, dict):
         raise ValueError("not an object")
@@ -73,24 +84,109 @@ def _checked(row) -> dict:
     row["k"] = unb64(row["k"])
     if "skipped" in row:
         return row
-    if row["t"] not in WRITERS and "dump" not in row:
+    if not isinstance(row["t"], str) or (row["t"] not in WRITERS and "dump" not in row):
         raise ValueError(f"type {row['t']!r} without a DUMP payload")
     if "dump" in row:
         row["dump"] = unb64(row["dump"])
-    if row.get("x") is not None and not isinstance(row["x"], int):
-        raise ValueError("the expiry is not a whole number")
+    else:
+        ids = CHECKS[row["t"]](row["v"])
+        if ids:
+            row["first_id"], row["last_id"] = ids
+    expiry = row.get("x")
+    if expiry is not None and (not isinstance(expiry, int) or isinstance(expiry, bool)
+                               or not 0 <= expiry <= MAX_EXPIRY_MS):
+        raise ValueError("the expiry is not a whole number of milliseconds since 1970")
     return row
+
+
+def _check_place(row: dict, before: dict | None) -> None:
+    """A line without "new" adds to the key of the line before it: same name, same type,
+    a value of its own (DUMP payloads and left-out keys are one line each)."""
+    if row.get("new") or "skipped" in row:
+        return
+    if (before is None or "skipped" in before or "dump" in before or "dump" in row
+            or before["k"] != row["k"] or before["t"] != row["t"]):
+        raise ValueError("a line adding to a key must follow that key's own lines, of its type")
+    if row["t"] == "stream" and not _id_after(row["first_id"], before["last_id"]):
+        raise ValueError("stream entry IDs must increase")
+
+
+SCORE = re.compile(r"[+-]?(inf|infinity|(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)", re.IGNORECASE)
+ENTRY_ID = re.compile(r"(\d{1,20})-(\d{1,20})")
+
+
+def _items(chunk, kind: str) -> list:
+    if not isinstance(chunk, list):
+        raise ValueError(f"a {kind} value is a list")
+    if not chunk:
+        raise ValueError(f"an empty {kind} value")
+    return chunk
+
+
+def _pair(item, kind: str) -> list:
+    if not isinstance(item, list) or len(item) != 2:
+        raise ValueError(f"a {kind} value is a list of pairs")
+    return item
+
+
+def _check_string(chunk):
+    if not isinstance(chunk, str):
+        raise ValueError("a string value is base64 text")
+    unb64(chunk)
+
+
+def _check_pairs(kind: str):
+    def check(chunk):
+        for item in _items(chunk, kind):
+            for part in _pair(item, kind):
+                unb64(part)
+    return check
+
+
+def _check_members(kind: str):
+    def check(chunk):
+        for item in _items(chunk, kind):
+            unb64(item)
+    return check
+
+
+def _check_zset(chunk):
+    for member, score in (_pair(item, "zset") for item in _items(chunk, "zset")):
+        unb64(member)
+        if not (isinstance(score, str) and SCORE.fullmatch(score)):
+            raise ValueError(f"the score {score!r} is not a number Redis reads")
+
+
+def _check_stream(chunk) -> tuple[str, str]:
+    first = last = None
+    for entry_id, fields in (_pair(item, "stream") for item in _items(chunk, "stream")):
+        if not (isinstance(entry_id, str) and ENTRY_ID.fullmatch(entry_id)):
+            raise ValueError(f"{entry_id!r} is not a stream entry ID")
+        if not _id_after(entry_id, last):
+            raise ValueError("stream entry IDs must increase")
+        _check_pairs("stream")(fields)
+        first, last = first or entry_id, entry_id
+    return first, last
+
+
+def _id_after(entry_id: str, last: str | None) -> bool:
+    """Whether XADD takes this ID after `last` (after 0-0 for a stream's first)."""
+    parts = tuple(int(part) for part in entry_id.split("-"))
+    before = tuple(int(part) for part in last.split("-")) if last else (0, 0)
+    return parts > before and max(parts) < 2**64
 
 
 def load(client: redis.Redis, rows: list[dict], policy: str,
          on_progress: Callable[[LoadOutcome], bool] = lambda outcome: False) -> LoadOutcome:
+    """Write the rows; `on_progress` is called between two lines (a key of many lines
+    included, so a long one still shows the job alive) and says whether to stop: the import
+    then ends before its next key, never leaving one half written."""
     outcome = LoadOutcome()
     for key_rows in _by_key(rows):
-        if on_progress(outcome):
+        if outcome.cancelled or on_progress(outcome):
             outcome.cancelled = True
             return outcome
-        _load_key(client, key_rows, policy, outcome)
-        outcome.lines += len(key_rows)
+        _load_key(client, key_rows, policy, outcome, on_progress)
     return outcome
 
 
@@ -105,18 +201,25 @@ def _by_key(rows: list[dict]) -> Iterator[list[dict]]:
         yield group
 
 
-def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome) -> None:
+def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome,
+              on_progress: Callable[[LoadOutcome], bool]) -> None:
     first = rows[0]
     if "skipped" in first:
+        outcome.lines += len(rows)
         return
     outcome.keys += 1
     target = _claim(client, first, policy, outcome)
     if target is None:
+        outcome.lines += len(rows)
         return
+    outcome.lines += 1
     for row in rows[1:]:
+        if on_progress(outcome):
+            outcome.cancelled = True  # honoured once this key is whole
         with client.pipeline(transaction=True) as pipe:
             WRITERS[row["t"]](pipe, target, row["v"], first=False)
             pipe.execute()
+        outcome.lines += 1
     if "dump" not in first and first.get("x") is not None:
         client.pexpireat(target, first["x"])
     if not client.exists(target):
@@ -237,3 +340,5 @@ def _stream(pipe, key, chunk, *, first):
 
 WRITERS = {"string": _string, "hash": _hash, "list": _list, "set": _set, "zset": _zset,
            "stream": _stream}
+CHECKS = {"string": _check_string, "hash": _check_pairs("hash"), "list": _check_members("list"),
+          "set": _check_members("set"), "zset": _check_zset, "stream": _check_stream}

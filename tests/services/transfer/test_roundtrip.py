@@ -160,3 +160,64 @@ def test_a_type_filter_on_a_server_whose_scan_has_no_type_option(r, settings, re
         assert relay.refused == 1  # the probe's only
     finally:
         relay.stop()
+
+
+HEAD = b'{"format":"redis-dashboard-export","version":1}\n'
+GOOD = b'{"k":"Z29vZA==","t":"string","new":true,"x":null,"v":"eA=="}\n'  # "good" = "x"
+
+
+@pytest.mark.parametrize(("bad", "said"), [
+    (b'{"k":"aA==","t":"hash","new":true,"v":"x"}', "hash"),
+    (b'{"k":"aA==","t":"hash","new":true,"v":[]}', "empty"),
+    (b'{"k":"aA==","t":"hash","new":true,"v":[["!!","eA=="]]}', "base64"),
+    (b'{"k":"aA==","t":"list","new":true,"v":[1]}', "base64"),
+    (b'{"k":"aA==","t":"string","new":true,"v":["eA=="]}', "string"),
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","XX"]]}', "score"),
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","1","2"]]}', "zset"),
+    (b'{"k":"aA==","t":"stream","new":true,"v":[["MAXLEN",[["eA==","eA=="]]]]}', "entry ID"),
+    (b'{"k":"aA==","t":"stream","new":true,"v":[["1-1",[]]]}', "stream"),
+    (b'{"k":"aA==","t":"string","new":true,"x":true,"v":"eA=="}', "expiry"),
+    (b'{"k":"aA==","t":"string","new":true,"x":null}', "missing"),
+    # a line that adds to a key must follow that key's own lines, of its type
+    (b'{"k":"aA==","t":"string","v":"eA=="}', "follow"),
+    (b'{"k":"Z29vZA==","t":"hash","v":[["eA==","eA=="]]}', "follow"),
+    (b'{"k":"Z29vZA==","t":"string","dump":"eA=="}', "follow"),
+])
+def test_a_bad_value_is_refused_before_anything_is_written(r, bad, said):
+    """Values are checked with the file, not when the job reaches them: before, a malformed
+    chunk failed the job midway (keys before it written), and a stray line adding to an
+    earlier key replaced that key by the chunk alone under "replace"."""
+    with pytest.raises(ImportProblem, match=f"line 3.*{said}"):
+        parse(HEAD + GOOD + bad + b"\n")
+    assert not r.exists("good")
+
+
+def test_a_line_adding_to_a_key_after_another_key_is_refused(r):
+    r.rpush("l", "a", "b")
+    r.set("s", "x")
+    payload = exported(r, selection=Selection("exact", b"l")) + b"".join(
+        export_lines(r, Selection("exact", b"s"), formats.VALUES))
+    assert len(parse(payload)) == 2
+    extra = b'{"k":"bA==","t":"list","v":["Yw=="]}\n'  # "c" pushed to "l", after "s"
+    with pytest.raises(ImportProblem, match="line 4: .*follow"):
+        parse(payload + extra)
+
+
+def test_progress_is_reported_within_a_key_of_many_lines(r):
+    """A key of many lines takes as long as it takes: the job says it is alive between its
+    lines (a job silent for STALE_SECONDS is marked as abandoned by the worker), and a
+    cancel is honoured once the key is whole."""
+    r.rpush("big", *[str(i) for i in range(CHUNK * 5)])
+    r.set("after", "x")
+    rows = parse(exported(r, selection=Selection("exact", b"big"))
+                 + b"".join(export_lines(r, Selection("exact", b"after"), formats.VALUES)))
+    r.flushdb()
+    calls = []
+
+    def report(outcome):
+        calls.append(outcome.lines)
+        return outcome.keys > 0  # cancel asked once the big key is under way
+
+    outcome = load(r, rows, "skip", report)
+    assert outcome.cancelled and calls == [0, 1, 2, 3, 4]
+    assert r.llen("big") == CHUNK * 5 and not r.exists("after")
