@@ -87,3 +87,28 @@ def test_an_import_is_not_written_by_a_worker_pointed_at_another_server(
     job.refresh_from_db()
     assert job.state == BulkJob.FAILED and "points at" in job.error
     assert second.dbsize() == 0 and r.dbsize() == 0
+
+
+def test_an_import_that_never_runs_lets_go_of_its_file(client, r):
+    """The uploaded file is kept only until its job ends: a queued import cancelled, or one
+    the worker never picked up or stopped during, drops it too (before, its keys and values
+    stayed in the dashboard's database for good)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from keyspace.services.bulk.jobs import abandon_stale_jobs, cancel
+
+    r.set("s", "secret")
+    payload = download(client, mode="exact", text="s", type_name="", encoding="values")
+    for _ in range(3):
+        assert upload(client, payload).status_code == 302
+    cancelled, never_run, stopped = BulkJob.objects.filter(action=BulkJob.IMPORT).order_by("pk")
+    cancel(cancelled)
+    long_ago = timezone.now() - timedelta(hours=1)
+    BulkJob.objects.filter(pk=never_run.pk).update(created=long_ago)
+    BulkJob.objects.filter(pk=stopped.pk).update(state=BulkJob.RUNNING, progressed=long_ago)
+    abandon_stale_jobs()
+    for made in (cancelled, never_run, stopped):
+        made.refresh_from_db()
+        assert made.state in (BulkJob.CANCELLED, BulkJob.FAILED) and made.payload is None

@@ -51,20 +51,23 @@ def start(*, db: int, action: str, selection: Selection, user=None, ttl_seconds=
 
 
 def abandon_stale_jobs() -> None:
+    """Jobs whose worker stopped, or that no worker took, are failed; an import's file goes
+    with them (it is kept only until its job ends)."""
     now = timezone.now()
     BulkJob.objects.filter(state=BulkJob.RUNNING,
                            progressed__lt=now - timedelta(seconds=STALE_SECONDS)).update(
-        state=BulkJob.FAILED, finished=now, error="the worker stopped during the job")
+        state=BulkJob.FAILED, finished=now, error="the worker stopped during the job",
+        payload=None)
     BulkJob.objects.filter(state=BulkJob.QUEUED,
                            created__lt=now - timedelta(seconds=QUEUED_STALE_SECONDS)).update(
-        state=BulkJob.FAILED, finished=now,
+        state=BulkJob.FAILED, finished=now, payload=None,
         error="no worker picked the job up (is the worker running?)")
 
 
 def cancel(job: BulkJob) -> None:
     BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE).update(cancel_requested=True)
     BulkJob.objects.filter(pk=job.pk, state=BulkJob.QUEUED).update(
-        state=BulkJob.CANCELLED, finished=timezone.now())
+        state=BulkJob.CANCELLED, finished=timezone.now(), payload=None)
 
 
 def run_job(job_id: int) -> dict:
