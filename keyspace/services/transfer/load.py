@@ -181,6 +181,7 @@ def load(client: redis.Redis, rows: list[dict], policy: str,
     """Write the rows; `on_progress` is called between two lines (a key of many lines
     included, so a long one still shows the job alive) and says whether to stop: the import
     then ends before its next key, never leaving one half written."""
+    _check_payloads(client, rows)
     outcome = LoadOutcome()
     for key_rows in _by_key(rows):
         if outcome.cancelled or on_progress(outcome):
@@ -188,6 +189,32 @@ def load(client: redis.Redis, rows: list[dict], policy: str,
             return outcome
         _load_key(client, key_rows, policy, outcome, on_progress)
     return outcome
+
+
+def _check_payloads(client, rows: list[dict]) -> None:
+    """ImportProblem, before anything is written, for DUMP payloads of an RDB version this
+    server refuses (a DUMP from a newer Redis). One payload of each version in the file, the
+    smallest, is given to RESTORE with an expiry already past: Redis checks its version and
+    checksum and reads it, then writes nothing. Its name must be free (RESTORE refuses a name
+    in use before looking at the payload): where every name of a version is taken, that
+    version is not tried, and RESTORE says it in the job if it must."""
+    by_version: dict[bytes, list[dict]] = {}
+    for row in rows:
+        if "dump" in row:
+            by_version.setdefault(row["dump"][-10:-8], []).append(row)
+    for version, dumped in by_version.items():
+        for row in sorted(dumped, key=lambda row: len(row["dump"])):
+            try:
+                client.execute_command("RESTORE", row["k"], 1, row["dump"], "ABSTTL")
+            except redis.ResponseError as exc:
+                if str(exc).startswith("BUSYKEY"):
+                    continue
+                number = int.from_bytes(version, "little") if len(version) == 2 else "?"
+                raise ImportProblem(
+                    f"this server refuses the DUMP payload of {row['k']!r} (RDB version "
+                    f"{number}; a DUMP is read only by a Redis as new as the one that made "
+                    f"it): {exc}") from None
+            break
 
 
 def _by_key(rows: list[dict]) -> Iterator[list[dict]]:

@@ -221,3 +221,26 @@ def test_progress_is_reported_within_a_key_of_many_lines(r):
     outcome = load(r, rows, "skip", report)
     assert outcome.cancelled and calls == [0, 1, 2, 3, 4]
     assert r.llen("big") == CHUNK * 5 and not r.exists("after")
+
+
+def test_a_dump_payload_the_server_refuses_stops_the_import_before_any_write(r):
+    """A DUMP from a newer Redis (an RDB version this server does not read) is refused by
+    RESTORE. Each RDB version in the file is tried first (RESTORE with an expiry already
+    past writes nothing): before, the keys ahead of it were written and the job failed."""
+    import base64
+    import json
+
+    r.set("a", "1")
+    r.set("b", "2")
+    lines = [exported(r, formats.DUMP, Selection("exact", b"a")).splitlines(keepends=True)[0]]
+    for name in (b"a", b"b"):
+        lines += export_lines(r, Selection("exact", name), formats.DUMP)
+    row = json.loads(lines[2])
+    dump = bytearray(base64.b64decode(row["dump"]))
+    dump[-10:-8] = (99).to_bytes(2, "little")  # RDB version 99
+    row["dump"] = base64.b64encode(bytes(dump)).decode()
+    lines[2] = formats.line(row)
+    r.flushdb()
+    with pytest.raises(ImportProblem, match="RDB version 99"):
+        load(r, parse(b"".join(lines)), "replace")
+    assert r.dbsize() == 0
