@@ -106,11 +106,44 @@ def key_lines(client, key: bytes, encoding: str, type_name: str = "") -> Iterato
         yield _dump_line(client, key, kind, start)
         return
     first = True
-    for chunk in reader(client, key):
+    for chunk in reader(client, key, _first_count(client, key, kind)):
         yield line((start if first else {"k": start["k"], "t": kind}) | {"v": chunk})
         first = False
     if first:  # gone between TYPE and its first read
         return
+
+
+def _first_count(client, key: bytes, kind: str) -> int:
+    """How many elements the first read of a collection asks for: CHUNK, fewer where its
+    elements are large (by `MEMORY USAGE key SAMPLES 5` over its length), so a line stays
+    about STRING_CHUNK however large each element is. Reads after it adapt to the size of
+    the one before (see `_next_count`)."""
+    command = registry.unit_for(kind).length_command
+    if kind == "string" or command is None:
+        return CHUNK
+    with client.pipeline(transaction=False) as pipe:
+        pipe.execute_command("MEMORY", "USAGE", key, "SAMPLES", 5)
+        pipe.execute_command(command, key)
+        usage, length = pipe.execute(raise_on_error=False)
+    if not (isinstance(usage, int) and isinstance(length, int)) or usage <= STRING_CHUNK:
+        return CHUNK
+    return max(1, min(CHUNK, int(STRING_CHUNK * max(length, 1) // usage)))
+
+
+def _next_count(count: int, items: list, size: int) -> int:
+    """The next read's count: as many elements as would have filled STRING_CHUNK at the
+    size the last read's took, at most CHUNK."""
+    if not items or not size:
+        return count
+    return max(1, min(CHUNK, int(len(items) * STRING_CHUNK // size)))
+
+
+def _size(items) -> int:
+    if isinstance(items, bytes):
+        return len(items)
+    if isinstance(items, list):
+        return sum(_size(item) for item in items)
+    return 0
 
 
 def _now_ms(reply) -> int:
@@ -150,21 +183,23 @@ def _too_big_to_dump(client, key: bytes, kind: str) -> str:
     return f"too large to DUMP ({size:,} {unit})" if size > limit else ""
 
 
-def _string(client, key):
+def _string(client, key, count=CHUNK):
     size = client.execute_command("STRLEN", key)
     for offset in range(0, max(size, 1), STRING_CHUNK):
         yield b64(client.execute_command("GETRANGE", key, offset, offset + STRING_CHUNK - 1))
 
 
-def _scanned(command: str, shape):
-    """HSCAN, SSCAN or ZSCAN through the whole key, CHUNK at a time, each reply shaped."""
-    def read(client, key):
+def _scanned(command: str, shape, per_element: int = 1):
+    """HSCAN, SSCAN or ZSCAN through the whole key, up to CHUNK at a time (fewer where
+    elements are large), each reply shaped."""
+    def read(client, key, count=CHUNK):
         cursor = 0
         while True:
-            cursor, items = client.execute_command(command, key, cursor, "COUNT", CHUNK)
+            cursor, items = client.execute_command(command, key, cursor, "COUNT", count)
             cursor = int(cursor)
             if items:
                 yield shape(items)
+                count = _next_count(count, items[::per_element], _size(items))
             if cursor == 0:
                 return
     return read
@@ -178,20 +213,22 @@ def _scored(items: list[bytes]) -> list[list[str]]:
     return [[b64(items[i]), items[i + 1].decode("ascii")] for i in range(0, len(items), 2)]
 
 
-def _list(client, key):
+def _list(client, key, count=CHUNK):
     start = 0
-    while items := client.execute_command("LRANGE", key, start, start + CHUNK - 1):
+    while items := client.execute_command("LRANGE", key, start, start + count - 1):
         yield [b64(item) for item in items]
-        start += CHUNK
+        start += len(items)
+        count = _next_count(count, items, _size(items))
 
 
-def _stream(client, key):
+def _stream(client, key, count=CHUNK):
     after = b"-"
-    while entries := client.execute_command("XRANGE", key, after, "+", "COUNT", CHUNK):
+    while entries := client.execute_command("XRANGE", key, after, "+", "COUNT", count):
         yield [[entry_id.decode("ascii"), _pairs(fields)] for entry_id, fields in entries]
         after = b"(" + entries[-1][0]
+        count = _next_count(count, entries, _size(entries))
 
 
-READERS = {"string": _string, "hash": _scanned("HSCAN", _pairs),
+READERS = {"string": _string, "hash": _scanned("HSCAN", _pairs, 2),
            "set": _scanned("SSCAN", lambda items: [b64(m) for m in items]),
-           "zset": _scanned("ZSCAN", _scored), "list": _list, "stream": _stream}
+           "zset": _scanned("ZSCAN", _scored, 2), "list": _list, "stream": _stream}

@@ -244,3 +244,27 @@ def test_a_dump_payload_the_server_refuses_stops_the_import_before_any_write(r):
     with pytest.raises(ImportProblem, match="RDB version 99"):
         load(r, parse(b"".join(lines)), "replace")
     assert r.dbsize() == 0
+
+
+@pytest.mark.parametrize("kind", ["hash", "list", "set", "zset", "stream"])
+def test_lines_of_large_elements_stay_bounded(r, kind):
+    """A line held up to 1,000 elements whatever their size: 40 elements of 100 KB made one
+    line of 5 MB (and a read of that much). Reads now ask for fewer of large elements."""
+    big = [bytes([i]) * 100_000 for i in range(40)]
+    if kind == "hash":
+        r.hset("k", mapping={b"f%d" % i: value for i, value in enumerate(big)})
+    elif kind == "list":
+        r.rpush("k", *big)
+    elif kind == "set":
+        r.sadd("k", *big)
+    elif kind == "zset":
+        r.zadd("k", {value: i for i, value in enumerate(big)})
+    else:
+        for value in big:
+            r.xadd("k", {b"v": value})
+    before = snapshot(r)
+    payload = exported(r)
+    assert max(len(line) for line in payload.splitlines()) < 4 * STRING_CHUNK
+    r.flushdb()
+    load(r, parse(payload), "skip")
+    assert snapshot(r) == before
