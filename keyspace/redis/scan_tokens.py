@@ -11,7 +11,8 @@ them twice, and still ends. The run id in the token lets the scan's end say so."
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass
 
 from keyspace.exceptions import BadRequest
 from keyspace.redis.keynames import decode_key, encode_key
@@ -23,6 +24,7 @@ MAX_CARRIED_KEYS = 200
 CARRIED = "~"  # separates the end cursor and the carried keys (base64 never contains it)
 SERVER = "@"  # before the server the scan began on (in no other part of a token)
 SERVER_ID_CHARS = 8  # of the run id: enough to tell two processes apart
+SERVER_ID = re.compile(f"[0-9a-f]{{{SERVER_ID_CHARS}}}")
 # A cluster's token puts "<first slot>:" before a primary's own (keyspace.redis.cluster_scan).
 CLUSTER_PREFIX_CHARS = len("16383:")
 # What a position (cursor, pace, carried keys) may take of a token: room is left for the
@@ -69,12 +71,15 @@ class Position:
         reached = self.cursor if self.after is None else self.step_end
         return 1.0 if reached == 0 else scanned_fraction(reached)
 
-    def token(self) -> str:
-        # The scan's end ("0") names no server: there is nothing left to scan.
-        where = f"{SERVER}{self.server}" if self.server and self._goes_on() else ""
-        return self._position() + where
+    def token(self, server: str = "") -> str:
+        """The token, naming `server` (or the server it was read with) as the one the scan
+        began on; the scan's end ("0") names none: there is nothing left to scan."""
+        server = server or self.server
+        if server and self.goes_on():
+            return f"{self._position()}{SERVER}{server}"
+        return self._position()
 
-    def _goes_on(self) -> bool:
+    def goes_on(self) -> bool:
         return bool(self.cursor or self.carried or self.after is not None)
 
     def _position(self) -> str:
@@ -102,12 +107,12 @@ def _refuse(raw: str | None) -> BadRequest:
 def parse_position(raw: str | None, max_count: int) -> Position:
     if raw and SERVER in raw:
         position, _, server = raw.rpartition(SERVER)
-        if not (len(server) == SERVER_ID_CHARS and _is_hex(server)) or not position:
+        if not SERVER_ID.fullmatch(server) or not position:
             raise _refuse(raw)
-        placed = replace(_parse_unplaced(position, max_count), server=server)
-        if not placed._goes_on():
+        p = _parse_unplaced(position, max_count)
+        if not p.goes_on():
             raise _refuse(raw)  # a scan's start or end names no server: none is written there
-        return placed
+        return Position(p.cursor, p.count, p.step_end, p.after, p.carried, p.pace, server)
     return _parse_unplaced(raw, max_count)
 
 

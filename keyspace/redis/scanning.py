@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import redis
 
@@ -195,8 +195,7 @@ def _scan_page(
             room=wanted,
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
-    position = replace(position, server=start.server or began_on)
-    token = position.token()
+    token = position.token(start.server or began_on)
     restarted = False
     if token == "0" and (recalled or start.server):
         # The scan's end says "all N keys scanned": N is asked now, not taken from before;
