@@ -227,6 +227,8 @@ def _at_the_end(client: redis.Redis, total: int | None, began_on: str) -> tuple[
             raise total
         key_counts.remember(client, total)
     now = _server_of(replies[0]) if began_on else ""
+    if now:
+        key_counts.remember_server(client, now)
     return total, bool(now) and now != began_on
 
 
@@ -278,6 +280,9 @@ def _first_steps(
     checks = carried if type_name else []
     began_on = ""
     beginning = start.cursor == 0 and not carried and start.after is None and _may_ask_info()
+    if beginning and (recalled_server := key_counts.recent_server(client)) is not None:
+        # Read moments ago: a restart since then only makes the scan's end warn needlessly.
+        began_on, beginning = recalled_server, False
     began = time.perf_counter()
     if total is not None and not checks and scanning and not probing and not beginning:
         # The usual page of a followed scan: one SCAN call, as a hand-written loop makes it.
@@ -300,6 +305,7 @@ def _first_steps(
         if beginning:
             info, *replies = replies
             began_on = _server_of(info)
+            key_counts.remember_server(client, began_on)
         if total is None:
             total, *replies = replies
             if not isinstance(total, Exception):
