@@ -397,17 +397,6 @@ def restartable(tmp_path, settings):
     capabilities.forget()
 
 
-def follow(client, cursor: str, page_size: int):
-    """Every page from `cursor` to the scan's end."""
-    pages = []
-    while True:
-        page = scan_keys(client, cursor=cursor, page_size=page_size, budget_ms=1000)
-        pages.append(page)
-        if page.complete:
-            return pages
-        cursor = page.next_cursor
-
-
 @pytest.mark.one_server
 def test_a_scan_that_ends_on_a_restarted_server_says_names_may_be_missing(restartable, client):
     """A cursor is a place in one process's hash table, laid out by a seed each process draws:
@@ -420,11 +409,11 @@ def test_a_scan_that_ends_on_a_restarted_server_says_names_may_be_missing(restar
         fill_strings(admin, numbered("k:", 3000))
     first = scan_keys(get_client(0), cursor="0", page_size=500)
     assert "@" in first.next_cursor
-    calm = follow(get_client(0), first.next_cursor, 500)
+    calm = all_pages_from(get_client(0), first.next_cursor, page_size=500)
     assert not any(page.restarted for page in calm)
     restartable.stop()
     restartable.start()
-    pages = follow(get_client(0), first.next_cursor, 500)
+    pages = all_pages_from(get_client(0), first.next_cursor, page_size=500)
     assert pages[-1].restarted and not any(page.restarted for page in pages[:-1])
     html = client.get("/c/default/db/0/", {"cursor": first.next_cursor, "count": 1000,
                                            "match": "k:*"}).content.decode()

@@ -25,61 +25,70 @@ class UnknownService(redis.sentinel.MasterNotFoundError):
     master_name): unlike a failover, it never ends by itself."""
 
 
-def _not_found(service: str, errors: list[str], known: bool, asked: int):
-    """The error of a primary not found: UnknownService when some Sentinel answered and none
-    of those that did knows the service, else redis-py's MasterNotFoundError (its message,
-    listing each Sentinel that could not be asked, is kept: failover.py counts them)."""
-    if not known and len(errors) < asked:
-        return UnknownService(f"no Sentinel monitors a service named {service!r}")
-    said = f" : {', '.join(errors)}" if errors else ""
-    return redis.sentinel.MasterNotFoundError(f"No master found for {service!r}{said}")
+class _Search:
+    """One search for a service's primary, Sentinel after Sentinel (redis-py's own order:
+    one SENTINEL MASTERS each until one names a usable primary), keeping what tells a
+    service no Sentinel monitors from one that has no primary right now."""
 
+    def __init__(self, manager, service: str):
+        self.manager, self.service = manager, service
+        self.errors: list[str] = []
+        self.known = False
 
-def _said(sentinel, exc: Exception) -> str:
-    return f"{sentinel} - {exc!r}" + (f": {exc}" if str(exc) else "")
+    def answer(self, number: int, masters: dict) -> tuple | None:
+        """The primary's (ip, port) from Sentinel `number`'s SENTINEL MASTERS, or None; the
+        Sentinel that named it is asked first next time."""
+        state = masters.get(self.service)
+        self.known = self.known or state is not None
+        if not (state and self.manager.check_master_state(state, self.service)):
+            return None
+        sentinels = self.manager.sentinels
+        sentinels[0], sentinels[number] = sentinels[number], sentinels[0]
+        return state["ip"], state["port"]
+
+    def failed(self, sentinel, exc: Exception) -> None:
+        self.errors.append(f"{sentinel} - {exc!r}" + (f": {exc}" if str(exc) else ""))
+
+    def not_found(self) -> redis.sentinel.MasterNotFoundError:
+        """UnknownService when some Sentinel answered and none of those that did knows the
+        service, else redis-py's MasterNotFoundError (its message, listing each Sentinel that
+        could not be asked, is kept: failover.py counts them)."""
+        if not self.known and len(self.errors) < len(self.manager.sentinels):
+            return UnknownService(f"no Sentinel monitors a service named {self.service!r}")
+        said = f" : {', '.join(self.errors)}" if self.errors else ""
+        return redis.sentinel.MasterNotFoundError(f"No master found for {self.service!r}{said}")
 
 
 _ASK_ERRORS = (redis.ConnectionError, redis.ResponseError, redis.TimeoutError)
 
 
 class _Sentinel(redis.sentinel.Sentinel):
-    """redis-py's Sentinel client (its `discover_master`, one SENTINEL MASTERS per Sentinel
-    until one names a usable primary), telling a service no Sentinel monitors from one that
-    has no primary right now."""
+    """redis-py's Sentinel client, telling a service no Sentinel monitors from one that has
+    no primary right now (`_Search`)."""
 
     def discover_master(self, service_name: str):
-        errors, known = [], False
+        search = _Search(self, service_name)
         for number, sentinel in enumerate(self.sentinels):
             try:
-                masters = sentinel.sentinel_masters()
+                if found := search.answer(number, sentinel.sentinel_masters()):
+                    return found
             except _ASK_ERRORS as exc:
-                errors.append(_said(sentinel, exc))
-                continue
-            state = masters.get(service_name)
-            known = known or state is not None
-            if state and self.check_master_state(state, service_name):
-                self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
-                return state["ip"], state["port"]
-        raise _not_found(service_name, errors, known, len(self.sentinels))
+                search.failed(sentinel, exc)
+        raise search.not_found()
 
 
 class _AsyncSentinel(redis.asyncio.sentinel.Sentinel):
     """`_Sentinel` for asyncio clients."""
 
     async def discover_master(self, service_name: str):
-        errors, known = [], False
+        search = _Search(self, service_name)
         for number, sentinel in enumerate(self.sentinels):
             try:
-                masters = await sentinel.sentinel_masters()
+                if found := search.answer(number, await sentinel.sentinel_masters()):
+                    return found
             except _ASK_ERRORS as exc:
-                errors.append(_said(sentinel, exc))
-                continue
-            state = masters.get(service_name)
-            known = known or state is not None
-            if state and self.check_master_state(state, service_name):
-                self.sentinels[0], self.sentinels[number] = sentinel, self.sentinels[0]
-                return state["ip"], state["port"]
-        raise _not_found(service_name, errors, known, len(self.sentinels))
+                search.failed(sentinel, exc)
+        raise search.not_found()
 
 
 class SentinelConnection(_Sync, redis.sentinel.SentinelManagedConnection):
