@@ -94,8 +94,10 @@ def check_field(reader, key: bytes, field: bytes, expected: str, ttls: bool) -> 
         return expires_at
     if value is None:
         raise Conflict("the field was removed meanwhile; nothing was written", removed=True)
-    raise Conflict("the field was changed meanwhile (its value, or when it expires); nothing "
-                   "was written", current=value, expected=state)
+    # On a server with field TTLs, when the field expires is part of what the user saw.
+    what = " (its value, or when it expires)" if ttls else ""
+    raise Conflict(f"the field was changed meanwhile{what}; nothing was written",
+                   current=value, expected=state)
 
 
 def queue_keep(pipe, key: bytes, expiring: dict[bytes, int]) -> None:
