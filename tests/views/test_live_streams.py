@@ -163,3 +163,35 @@ def test_key_list_without_notifications_is_told_to_check(server, streams, r):
     assert stream.next_event(name="check-list").data == "5000"
     assert stream.parser.retry == 3_600_000  # the browser is not to come back soon
     stream.wait_until_closed()
+
+
+
+def test_a_filtered_page_whose_key_becomes_an_unfilterable_type_says_so_and_ends(
+        server, notifications, streams, r):
+    """The page's filter does not apply to the key's new type: the stream says so and ends
+    (it used to fail on the read, mid-stream, and fail again on every reconnect)."""
+    logged = len(server.log(None))
+    r.hset(KEY, mapping={b"a1": b"1", b"b": b"2"})
+    stream = streams(server, key_path(r, KEY, match="a*"))
+    subscribed(stream)
+    r.delete(KEY)
+    r.set(KEY, b"now a string")
+    status = stream.next_event(name="status")
+    assert "cannot be filtered" in status.data and "reload" in status.data
+    assert stream.parser.retry == 3_600_000
+    stream.wait_until_closed()
+    assert "Traceback" not in server.log(None)[logged:]
+
+
+def test_a_leaderboard_whose_key_becomes_a_hash_says_so_and_ends(server, notifications,
+                                                                 streams, r):
+    logged = len(server.log(None))
+    r.zadd(KEY, {b"alice": 10})
+    stream = streams(server, f"/c/default/db/0/key/{encode_key(KEY)}/live/board/?live=1")
+    subscribed(stream)
+    r.delete(KEY)
+    r.hset(KEY, b"f", b"v")
+    status = stream.next_event(name="status")
+    assert "not a sorted set" in status.data and "reload" in status.data
+    stream.wait_until_closed()
+    assert "Traceback" not in server.log(None)[logged:]

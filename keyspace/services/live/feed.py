@@ -13,14 +13,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import redis
+
 from keyspace.conf import app_settings
+from keyspace.exceptions import BadRequest, DashboardError
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
 from keyspace.services.pubsub.slots import stream_slot
 
 # Live pages hold a stream slot (`stream_slot`) like the pub/sub page does, against the same
 # limit, counted across every worker process.
-__all__ = ["Batch", "Status", "notifications", "resubscribed", "stream_slot"]
+__all__ = ["READ_FAILURES", "Batch", "Status", "failed_read", "notifications", "resubscribed",
+           "stream_slot"]
+# What a live page's read of its key may raise while the stream runs: each is told on the
+# stream (`failed_read`), never left to break it mid-response (and again on every reconnect).
+READ_FAILURES = (DashboardError, redis.RedisError)
 
 
 async def notifications(
@@ -38,3 +45,16 @@ def resubscribed(status: Status) -> bool:
     """The subscription is (again) in place: events before it may not have been received."""
     return not status.final and (status.text == "subscribed"
                                  or status.text.startswith("reconnected"))
+
+
+def failed_read(exc: Exception) -> Status:
+    """What to tell a live page whose read of its key failed. A lost connection is passing
+    (the page stays as it is; its next event, or the resubscription, reads again). Anything
+    else (the key changed type and the page's filter, order or view does not apply to the new
+    one; Redis refuses the read) would fail again on every read: the stream ends, saying so."""
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return Status(f"could not read the key ({exc}); it is read again on its next change",
+                      level="error")
+    why = (f"{exc} (the key changed since the page was drawn)" if isinstance(exc, BadRequest)
+           else f"the key cannot be read: {exc}")
+    return Status(f"{why}; reload to see it as it is now", level="error", final=True)

@@ -44,18 +44,24 @@ async def watch_key(
         async for item in stream:
             if isinstance(item, feed.Status):
                 yield item
-                if feed.resubscribed(item):
-                    current, update = await sync_to_async(_resync)(
-                        db, key, request, current, shown_digest)
-                    yield update
-                continue
-            names = tuple(dict.fromkeys(events.event_name(m.data) for m in item.messages))
-            names = tuple(n for n in names if n not in events.IGNORED)
-            if current is None or (not names and not item.skipped):
-                yield None  # quiet: the caller may send a heartbeat
-                continue
-            current, update = await sync_to_async(_step)(db, key, request, current, names)
-            if update.changes:
+                if not feed.resubscribed(item):
+                    continue
+                step = _resync, (db, key, request, current, shown_digest)
+            else:
+                names = tuple(dict.fromkeys(events.event_name(m.data) for m in item.messages))
+                names = tuple(n for n in names if n not in events.IGNORED)
+                if current is None or (not names and not item.skipped):
+                    yield None  # quiet: the caller may send a heartbeat
+                    continue
+                step = _step, (db, key, request, current, names)
+            try:
+                current, update = await sync_to_async(step[0])(*step[1])
+            except feed.READ_FAILURES as exc:
+                yield (failed := feed.failed_read(exc))
+                if failed.final:
+                    return
+                continue  # the page stays as it is; the next event reads the key again
+            if update.changes or step[0] is _resync:
                 yield update
     finally:
         await stream.aclose()

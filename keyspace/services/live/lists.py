@@ -92,7 +92,13 @@ async def watch_board(db: int, key: bytes, draw: Callable[[], str]
             if not item.messages and not item.skipped:
                 yield None
                 continue
-            html = await sync_to_async(draw)()
+            try:
+                html = await sync_to_async(draw)()
+            except feed.READ_FAILURES as exc:
+                yield (failed := feed.failed_read(exc))
+                if failed.final:
+                    return
+                continue
             if html != last:
                 last = html
                 yield html
@@ -108,12 +114,21 @@ async def _timed_board(draw: Callable[[], str]):
     """Notifications off: the board read and compared on a timer (DASHBOARD_LIVE_CHECK_SECONDS)."""
     every = app_settings.LIVE_CHECK_SECONDS
     yield feed.Status(f"keyspace notifications are off: checking every {every} s")
-    last = await sync_to_async(draw)()
+    last = None
     while True:
-        await asyncio.sleep(every)
-        html = await sync_to_async(draw)()
-        if html != last:
+        try:
+            html = await sync_to_async(draw)()
+        except feed.READ_FAILURES as exc:
+            yield (failed := feed.failed_read(exc))
+            if failed.final:
+                return
+            html = last
+        if last is None:  # the page drew the board: the first read is what it shows
+            last = html
+            yield None
+        elif html != last:
             last = html
             yield html
         else:
             yield None
+        await asyncio.sleep(every)
