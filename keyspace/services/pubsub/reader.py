@@ -25,6 +25,7 @@ import asyncio
 import collections
 import contextlib
 import itertools
+import re
 import time
 
 import hiredis
@@ -237,9 +238,10 @@ class SharedReader:
             self._post(SUBSCRIBED)
             return
         outage.subscribed = True
-        lost = outage.lost(connection.handshake)
+        uncounted = _may_receive_notifications(self.channels, self.patterns)
+        lost = None if uncounted else outage.lost(connection.handshake)
         level = "info" if lost == 0 else "error"
-        self._post(Status(_reconnected_text(outage, lost), level=level, lost=lost),
+        self._post(Status(_reconnected_text(outage, lost, uncounted), level=level, lost=lost),
                    newcomers=SUBSCRIBED)
 
     _last_connection: _Connection | None = None
@@ -283,7 +285,24 @@ def _lost_text(failure: Exception) -> str:
             "reconnecting…")
 
 
-def _reconnected_text(outage: _Outage, lost: int | None) -> str:
+_NOTIFICATION_PREFIXES = (b"__keyspace@", b"__keyevent@")
+_GLOB = re.compile(rb"[*?\[\\]")
+
+
+def _may_receive_notifications(channels, patterns) -> bool:
+    """Whether keyspace notifications may arrive on this subscription: Redis sends them
+    without a PUBLISH call, so `INFO commandstats` cannot count those missed. A pattern may
+    match them when its literal start (up to its first glob character) could begin one."""
+    if any(c.startswith(_NOTIFICATION_PREFIXES) for c in channels):
+        return True
+    for pattern in patterns:
+        literal = pattern[:m.start()] if (m := _GLOB.search(pattern)) else pattern
+        if any(p.startswith(literal) or literal.startswith(p) for p in _NOTIFICATION_PREFIXES):
+            return True
+    return False
+
+
+def _reconnected_text(outage: _Outage, lost: int | None, uncounted: bool = False) -> str:
     # Redis may have dropped the connection well after it stopped delivering (a slow reader is
     # cut off with a full buffer): the last message received marks where the gap begins.
     since = ""
@@ -292,5 +311,7 @@ def _reconnected_text(outage: _Outage, lost: int | None) -> str:
     away = time.monotonic() - outage.lost_at
     count = "how many is unknown" if lost is None else (
         f"up to {lost:,} (PUBLISH calls on the server meanwhile, less those received)")
+    if uncounted:
+        count += " (keyspace notifications missed are not counted)"
     return (f"reconnected to redis after {away:.1f} s away; messages published{since} "
             f"until now were not received: {count}")

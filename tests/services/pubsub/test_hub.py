@@ -383,3 +383,30 @@ def test_viewers_wait_for_the_reader_while_it_is_behind(r):
     assert stuck == (True, 0)
     assert waited  # behind: the viewer waits for the reader
     assert after[0] is False and after[1] > 0  # it returned once the reader had caught up
+
+
+def test_missed_keyspace_notifications_are_said_to_be_unknown_not_none(r, notifications):
+    """Keyspace notifications are not PUBLISH calls: INFO commandstats cannot count those
+    missed while away, so a subscription that may receive them (a key's channel, a pattern
+    that may match one) says the count is unknown rather than 'up to 0'."""
+    r.set(b"watched", b"1")
+
+    async def run(channels, patterns):
+        async with hub.subscribe(0, channels=channels, patterns=patterns) as feed:
+            items = feed.batches(interval=0.05, max_batch=10)
+            await next_status(items)
+            assert r.client_kill_filter(_type="pubsub") == 1
+            lost = await next_status(items)
+            r.set(b"watched", b"2")  # while away, or just after: unknown either way
+            back = await next_status(items)
+            await items.aclose()
+            return lost, back
+
+    for channels, patterns in (([b"__keyspace@0__:watched"], []), ([], [b"*"]),
+                               ([], [b"__keyevent@0__:*"])):
+        lost, back = run_async(run(channels, patterns))
+        assert "lost the connection" in lost.text
+        assert back.lost is None, (channels, patterns, back.text)
+        assert "how many is unknown" in back.text and "notifications" in back.text
+    lost, back = run_async(run([b"plain"], [b"orders.*"]))
+    assert back.lost == 0 and "up to 0" in back.text
