@@ -11,9 +11,11 @@ before it, so what a page shows must be read again."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 import redis
+from asgiref.sync import sync_to_async
 
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest, DashboardError
@@ -23,11 +25,12 @@ from keyspace.services.pubsub.slots import stream_slot
 
 # Live pages hold a stream slot (`stream_slot`) like the pub/sub page does, against the same
 # limit, counted across every worker process.
-__all__ = ["READ_FAILURES", "Batch", "Status", "failed_read", "notifications", "resubscribed",
-           "stream_slot"]
+__all__ = ["READ_FAILURES", "Batch", "Status", "failed_read", "notifications", "read",
+           "resubscribed", "stream_slot"]
 # What a live page's read of its key may raise while the stream runs: each is told on the
 # stream (`failed_read`), never left to break it mid-response (and again on every reconnect).
 READ_FAILURES = (DashboardError, redis.RedisError)
+T = TypeVar("T")
 
 
 async def notifications(
@@ -45,6 +48,15 @@ def resubscribed(status: Status) -> bool:
     """The subscription is (again) in place: events before it may not have been received."""
     return not status.final and (status.text == "subscribed"
                                  or status.text.startswith("reconnected"))
+
+
+async def read(work: Callable[..., T], *args) -> tuple[T | None, Status | None]:
+    """`work(*args)` (a live page's read of its key) in a thread: (its result, None), or (None,
+    what to tell the page, `failed_read`) when it raises one of READ_FAILURES."""
+    try:
+        return await sync_to_async(work)(*args), None
+    except READ_FAILURES as exc:
+        return None, failed_read(exc)
 
 
 def failed_read(exc: Exception) -> Status:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
-
 from keyspace.redis.connection import get_client
 from keyspace.services.live import events, feed, snapshot
 from keyspace.services.live.snapshot import Changes, Snapshot
@@ -54,13 +52,13 @@ async def watch_key(
                     yield None  # quiet: the caller may send a heartbeat
                     continue
                 step = _step, (db, key, request, current, names)
-            try:
-                current, update = await sync_to_async(step[0])(*step[1])
-            except feed.READ_FAILURES as exc:
-                yield (failed := feed.failed_read(exc))
+            result, failed = await feed.read(step[0], *step[1])
+            if failed:
+                yield failed
                 if failed.final:
                     return
                 continue  # the page stays as it is; the next event reads the key again
+            current, update = result
             if update.changes or step[0] is _resync:
                 yield update
     finally:

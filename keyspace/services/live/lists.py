@@ -92,10 +92,9 @@ async def watch_board(db: int, key: bytes, draw: Callable[[], str]
             if not item.messages and not item.skipped:
                 yield None
                 continue
-            try:
-                html = await sync_to_async(draw)()
-            except feed.READ_FAILURES as exc:
-                yield (failed := feed.failed_read(exc))
+            html, failed = await feed.read(draw)
+            if failed:
+                yield failed
                 if failed.final:
                     return
                 continue
@@ -116,10 +115,9 @@ async def _timed_board(draw: Callable[[], str]):
     yield feed.Status(f"keyspace notifications are off: checking every {every} s")
     last = None
     while True:
-        try:
-            html = await sync_to_async(draw)()
-        except feed.READ_FAILURES as exc:
-            yield (failed := feed.failed_read(exc))
+        html, failed = await feed.read(draw)
+        if failed:
+            yield failed
             if failed.final:
                 return
             html = last
