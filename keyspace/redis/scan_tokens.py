@@ -120,7 +120,7 @@ def server_id(run_id: str | bytes | None) -> str:
     """What a token keeps of a server's run id ("" when not known)."""
     # str(): redis-py's INFO parsing reads a run id of digits only as a number.
     text = run_id.decode("ascii", "replace") if isinstance(run_id, bytes) else str(run_id or "")
-    return text[:SERVER_ID_CHARS] if _is_hex(text[:SERVER_ID_CHARS]) else ""
+    return text[:SERVER_ID_CHARS] if SERVER_ID.fullmatch(text[:SERVER_ID_CHARS]) else ""
 
 
 def _parse_unplaced(raw: str | None, max_count: int) -> Position:

@@ -64,7 +64,8 @@ class SavedConnectionForm(forms.ModelForm):
             parts.port  # noqa: B018 - a bad port raises here
         except ValueError:
             raise forms.ValidationError("This is not a valid URL.") from None
-        options = [name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        named = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        options = [name.lower() for name in named]
         # redis-py takes a password from the query too (?password=), and a Sentinel URL its
         # Sentinels' (?sentinel_password=): either would be stored and shown as typed.
         if parts.password or any("password" in name for name in options):
@@ -76,7 +77,6 @@ class SavedConnectionForm(forms.ModelForm):
         # says why), each as spelt (redis-py does not take ?DB=).
         from keyspace.redis import sentinel
 
-        named = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
         if sentinel.is_sentinel_url(url):
             unknown = sorted({name for name in named if name not in SENTINEL_URL_OPTIONS})
             if unknown:
