@@ -93,17 +93,19 @@ class Change:
                     return 0
                 try:
                     pipe.multi()
-                    return self._write(client, kept, pipe)
+                    return self._write(client, kept, pipe,
+                                       kinds=[self.type_name.encode()] * len(kept))
                 except redis.WatchError:
                     continue
         raise redis.WatchError(f"the keys of a batch kept changing while it was checked "
                                f"({WATCH_ATTEMPTS} tries); nothing of that batch was changed")
 
-    def _write(self, client, keys: list[bytes], pipe) -> int:
+    def _write(self, client, keys: list[bytes], pipe, *,
+               kinds: list[bytes] | None = None) -> int:
         """The change of `keys` through `pipe` (a transaction, or a pipeline on a cluster
         without copies), with undo's copies while they are kept."""
         if self.keeping:
-            self._check_sizes(client, keys)
+            self._check_sizes(client, keys, kinds)
         keeping = self.keeping
         if keeping:
             Capture.queue_before(pipe, keys)
@@ -153,12 +155,14 @@ class Change:
     def _stop(self, note: str) -> None:
         self.undo_note, self.kept = note, []
 
-    def _check_sizes(self, client, keys: list[bytes]) -> None:
-        """Stop keeping copies before copying a key too large to copy (as edits do)."""
+    def _check_sizes(self, client, keys: list[bytes], kinds: list[bytes] | None) -> None:
+        """Stop keeping copies before copying a key too large to copy (as edits do); `kinds`:
+        the keys' TYPEs when the caller has just read them (a typed batch), else read here."""
         pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.type(key)
-        kinds = pipe.execute()
+        if kinds is None:
+            for key in keys:
+                pipe.type(key)
+            kinds = pipe.execute()
         for key, kind in zip(keys, kinds, strict=True):
             name = kind.decode("ascii", "replace")
             if name == "none":
