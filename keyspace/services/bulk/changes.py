@@ -21,6 +21,7 @@ from keyspace.conf import app_settings
 from keyspace.redis import per_primary
 from keyspace.redis.capabilities import key_refused, refusal_kind
 from keyspace.redis.cluster import is_cluster_client
+from keyspace.services.editing import guard
 from keyspace.services.undo.capture import MAX_ELEMENTS, Capture
 from keyspace.units import registry
 
@@ -91,21 +92,21 @@ class Change:
                         if kind.decode("ascii", "replace") == self.type_name]
                 if not kept:
                     return 0
+                if guard.before_write is not None:  # tests write in this window
+                    guard.before_write(client, keys)
                 try:
                     pipe.multi()
-                    return self._write(client, kept, pipe,
-                                       kinds=[self.type_name.encode()] * len(kept))
+                    return self._write(client, kept, pipe)
                 except redis.WatchError:
                     continue
         raise redis.WatchError(f"the keys of a batch kept changing while it was checked "
                                f"({WATCH_ATTEMPTS} tries); nothing of that batch was changed")
 
-    def _write(self, client, keys: list[bytes], pipe, *,
-               kinds: list[bytes] | None = None) -> int:
+    def _write(self, client, keys: list[bytes], pipe) -> int:
         """The change of `keys` through `pipe` (a transaction, or a pipeline on a cluster
         without copies), with undo's copies while they are kept."""
         if self.keeping:
-            self._check_sizes(client, keys, kinds)
+            self._check_sizes(client, keys)
         keeping = self.keeping
         if keeping:
             Capture.queue_before(pipe, keys)
@@ -155,14 +156,14 @@ class Change:
     def _stop(self, note: str) -> None:
         self.undo_note, self.kept = note, []
 
-    def _check_sizes(self, client, keys: list[bytes], kinds: list[bytes] | None) -> None:
-        """Stop keeping copies before copying a key too large to copy (as edits do); `kinds`:
-        the keys' TYPEs when the caller has just read them (a typed batch), else read here."""
+    def _check_sizes(self, client, keys: list[bytes]) -> None:
+        """Stop keeping copies before copying a key too large to copy (as edits do). The
+        TYPEs are read here, not taken from a typed batch's check: a key may have changed
+        since, and its length command would then be refused (WRONGTYPE)."""
         pipe = client.pipeline(transaction=False)
-        if kinds is None:
-            for key in keys:
-                pipe.type(key)
-            kinds = pipe.execute()
+        for key in keys:
+            pipe.type(key)
+        kinds = pipe.execute()
         for key, kind in zip(keys, kinds, strict=True):
             name = kind.decode("ascii", "replace")
             if name == "none":

@@ -4,6 +4,7 @@ keys still of that type when it writes (the scan found them some moments before)
 import pytest
 
 from keyspace.services.bulk.changes import Delete, Expire
+from keyspace.services.editing import guard
 
 
 @pytest.mark.parametrize("keep_undo", [True, False])
@@ -24,3 +25,21 @@ def test_an_untyped_change_takes_every_name_it_was_given(r):
     r.hset(b"b", b"f", b"v")
     assert Expire(600, keep_undo=False).apply(r, [b"a", b"b"]) == 2
     assert r.ttl(b"a") > 0 and r.ttl(b"b") > 0
+
+
+def test_a_key_replaced_between_the_type_check_and_exec_is_left_alone(r, monkeypatch):
+    """Another client replaces a key in the window between the batch's TYPE check and its
+    EXEC: the WATCH aborts the batch, which looks again and leaves the key alone."""
+    r.hset(b"user:1", b"f", b"v")
+    r.hset(b"user:2", b"f", b"v")
+    swaps = []
+
+    def replace_once(client, keys):
+        if not swaps:
+            swaps.append(1)
+            r.delete(b"user:2")
+            r.set(b"user:2", b"now a string")
+
+    monkeypatch.setattr(guard, "before_write", replace_once)
+    assert Delete(keep_undo=True, type_name="hash").apply(r, [b"user:1", b"user:2"]) == 1
+    assert not r.exists(b"user:1") and r.get(b"user:2") == b"now a string"
