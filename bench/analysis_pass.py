@@ -102,11 +102,12 @@ def dashboard_pass(port: int, db: int) -> tuple[int, int]:
     from django.conf import settings
 
     from keyspace.conf import app_settings
-    from keyspace.redis.connection import get_client
+    from keyspace.redis.connection import get_client, reset_pools
     from keyspace.services.analysis.scan_pass import analyse
     from keyspace.services.analysis.tally import Tally
 
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/{db}"
+    reset_pools()  # the default connection is read from the settings again
     tally = Tally(app_settings.NAMESPACE_DELIMITER.encode(), app_settings.ANALYSIS_MAX_NAMESPACES,
                   app_settings.NAMESPACE_MAX_FOLDERS)
     outcome = analyse(get_client(db), tally, memory_samples=SAMPLES)

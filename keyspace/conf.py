@@ -5,7 +5,9 @@
 
 Values are read from Django's settings each time they are asked for, never at import time,
 so a host project's settings, `override_settings` in tests and the standalone's run command
-(which sets REDIS_URL once it has started a private Redis) all take effect. A value of the
+(which sets REDIS_URL once it has started a private Redis) all take effect. The one
+exception is the default connection's profile (keyspace.redis.profiles.default), made from
+its settings once and again after `setting_changed` or `reset_pools()`. A value of the
 wrong type or out of range stops start-up (`KeyspaceConfig.ready` calls `validate`): a typo
 must never quietly turn into a default.
 """

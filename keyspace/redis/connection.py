@@ -292,6 +292,7 @@ def reset_pools() -> None:
             pool.disconnect()
         _pools.clear()
     _overview_cache.clear()
+    profiles.forget_default()
     cluster.forget()
     sentinel.forget()
     capability_cache.forget()

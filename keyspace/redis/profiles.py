@@ -132,23 +132,27 @@ DEFAULT_FIELDS = (
     ("databases", "DATABASES"), ("password_command", "REDIS_PASSWORD_COMMAND"),
     ("credential_provider", "REDIS_CREDENTIAL_PROVIDER"),
 )
-_default_made: tuple[tuple, Profile] | None = None
+_default_made: Profile | None = None
 
 
 def default() -> Profile:
-    """REDIS_URL and the global connection settings, as a profile (read each time, so a
-    changed setting takes effect at once; made again only when one has changed, as every
-    request asks for it many times)."""
+    """REDIS_URL and the global connection settings, as a profile: made when first asked
+    for, and again after a setting changes (every request asks for it many times). Django's
+    setting_changed (sent by override_settings and pytest-django's `settings`) and
+    connection.reset_pools (called by the run command after it sets REDIS_URL) forget it."""
     global _default_made
-    values = tuple(getattr(app_settings, setting) for _, setting in DEFAULT_FIELDS)
     made = _default_made
-    if made is not None and made[0] == values:
-        return made[1]
-    profile = Profile(**{name: value for (name, _), value in zip(DEFAULT_FIELDS, values,
-                                                                 strict=True)},
-                      source="redis_url")
-    _default_made = (values, profile)
-    return profile
+    if made is None:
+        made = _default_made = Profile(
+            **{name: getattr(app_settings, setting) for name, setting in DEFAULT_FIELDS},
+            source="redis_url")
+    return made
+
+
+def forget_default(**kwargs) -> None:
+    """Make default() read the settings again (a setting_changed receiver)."""
+    global _default_made
+    _default_made = None
 
 
 # What a declared connection may say, with the kind of each value.

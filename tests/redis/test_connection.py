@@ -84,3 +84,21 @@ def test_async_client_uses_the_same_settings(r1):
     value, name = asyncio.run(read())
     assert value == b"async"
     assert name in ("redis-dashboard", b"redis-dashboard")
+
+
+def test_the_default_connection_follows_its_settings(settings, redis_server):
+    from django.conf import settings as django_settings
+
+    from keyspace.redis import profiles
+    from keyspace.redis.connection import reset_pools
+
+    assert profiles.default().label != "Orders"
+    settings.DASHBOARD_DEFAULT_CONNECTION_LABEL = "Orders"
+    assert profiles.default().label == "Orders"  # changed through override_settings
+    assert profiles.default() is profiles.default()  # made once, not for every caller
+    url = f"redis://127.0.0.1:{redis_server.port}/3"
+    # As the run command sets REDIS_URL once its private Redis has started (the settings
+    # fixture puts the original back after the test).
+    django_settings.REDIS_URL = url
+    reset_pools()
+    assert profiles.default().url == url
