@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 from redis.cluster import RedisCluster
@@ -34,8 +35,7 @@ SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex
 
 
 
-@dataclass(frozen=True)
-class NodeCount:
+class NodeCount(NamedTuple):
     name: str  # host:port
     keys: int | None  # DBSIZE; None when the node did not answer
 
@@ -97,13 +97,15 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         primary.name: count for primary in primaries
         if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None
     } if continues(cursor) else {}
-    asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
+    leave_out = {scanned, *known}
+    asked = [] if len(leave_out) == len(primaries) else cluster_nodes.ask_key_counts(
+        client, leave_out=leave_out)
     try:
         index, page, keys, first_total, restarted = _walk(
             primaries, index, inner, page_size, match, type_name, budget_ms, readable_only,
             started)
     finally:
-        others = {**known, **cluster_nodes.read_key_counts(asked)}
+        others = {**known, **cluster_nodes.read_key_counts(asked)} if asked else known
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
     done = index == len(primaries)

@@ -130,6 +130,10 @@ def scan_keys(
             readable_only)
     # A page going on with a scan may take the key count a page read moments ago.
     continuing = continues(cursor)
+    if continuing and not readable_only and not is_filtered(match, type_name):
+        page = _followed_page(client, start, page_size)
+        if page is not None:
+            return page
     try:
         return _scan_page(*args, here=here, continuing=continuing)
     except redis.ResponseError as exc:
@@ -150,13 +154,65 @@ def is_filtered(match: bytes | None, type_name: str | None) -> bool:
     return bool(match and match != b"*") or bool(type_name)
 
 
+def _followed_page(client: redis.Redis, start: Position, page_size: int) -> ScanPage | None:
+    """The usual page of an unfiltered scan being followed (most pages of a long one): one
+    SCAN call at the pace the token carries, for the room its carried keys leave, with a key
+    count read moments ago; _scan_page's result with less bookkeeping. None, before any call,
+    for any other page. A step whose keys are not simply put after the carried ones (a name
+    given twice, or too few to fill the page short of the scan's end) goes on in _scan_page's
+    loop, as its first step."""
+    carried = start.carried
+    if start.after is not None or not start.cursor or not start.pace \
+            or len(carried) >= page_size:
+        return None
+    total = key_counts.recent(client)
+    if total is None:
+        return None
+    pacer = Pacer(start.pace)
+    room = page_size - len(carried)
+    count = pacer.allowance(room)
+    began = time.perf_counter()
+    end, keys = client.scan(start.cursor, count=count)
+    pacer.observe(count, (time.perf_counter() - began) * 1000)
+    step = _Step(start.cursor, count, end, keys)
+    if not _goes_simply_after(keys, carried, end, room):
+        steps = deque([_Step(start.cursor, 0, start.cursor, list(carried))] if carried else [])
+        steps.append(step)
+        return _scan_page(client, start, page_size, None, None, 0.0, False, here=False,
+                          continuing=True, first=(total, steps, pacer, True, ""))
+    if len(keys) > room:
+        keys, position = _overflow(step, keys, room, pacer.count)
+        keys = keys[:room]
+    else:
+        position = Position(end, pace=pacer.count)
+    found = [*carried, *keys] if carried else keys
+    token = position.token(start.server)
+    restarted = False
+    if token == "0":
+        total, restarted = _at_the_end(client, None, start.server)
+    return ScanPage(keys=found, next_cursor=token, total_keys=total,
+                    scanned_fraction=position.scanned(),
+                    budget_exhausted=token != "0" and len(found) < page_size,
+                    pace=pacer.count, restarted=restarted)
+
+
+def _goes_simply_after(keys: list[bytes], carried: tuple[bytes, ...], end: int,
+                       room: int) -> bool:
+    """Whether a step's keys are simply shown after the keys a token carried: each named
+    once, none of them carried, and as many as the page has room for unless the scan ended."""
+    names = set(keys)
+    return len(names) == len(keys) and names.isdisjoint(carried) and (
+        not end or len(keys) >= room)
+
+
 def _scan_page(
     client: redis.Redis, start: Position, page_size: int, match: bytes | None,
     type_name: str | None, deadline: float, readable_only: bool, *, here: bool,
-    continuing: bool,
+    continuing: bool, first: tuple | None = None,
 ) -> ScanPage:
+    """A page the general way; `first`: what _first_steps would return, made already."""
     filtered = is_filtered(match, type_name)
-    total, steps, pacer, recalled, began_on = _first_steps(
+    total, steps, pacer, recalled, began_on = first or _first_steps(
         client, start, page_size, match, type_name, filtered, here, continuing)
     found: list[bytes] = []  # the page's keys, in order, each once
     seen: set[bytes] = set()

@@ -362,6 +362,16 @@ def test_a_step_naming_keys_the_page_has_or_a_key_twice_shows_each_once():
     assert _new_names([b"a", b"b"], {b"x"})[0] == [b"a", b"b"]
 
 
+def test_a_followed_step_goes_simply_after_the_carried_keys_only_when_nothing_is_twice():
+    from keyspace.redis.scanning import _goes_simply_after
+
+    assert _goes_simply_after([b"a", b"b"], (b"x",), end=5, room=2)
+    assert _goes_simply_after([b"a"], (), end=0, room=2)  # the scan's end: a short page
+    assert not _goes_simply_after([b"a", b"b", b"a"], (), end=5, room=2)  # named twice
+    assert not _goes_simply_after([b"a", b"b"], (b"b",), end=5, room=2)  # carried already
+    assert not _goes_simply_after([b"a"], (), end=5, room=2)  # short of the end: more steps
+
+
 def test_carried_keys_the_next_step_names_again_are_shown_once(r):
     # A token carrying keys from before the step it resumes at (here the start: as a hand-made
     # token, or a table that rehashed, would): the step names them again.
@@ -441,3 +451,62 @@ def test_every_token_fits_the_form_with_the_server_and_a_cluster_prefix(r, lengt
         assert "@" in page.next_cursor
         form = KeyspaceQueryForm({"cursor": f"16383:{page.next_cursor}"})
         assert form.is_valid(), (len(page.next_cursor), form.errors)
+
+
+def general_and_followed(r, token: str, page_size: int):
+    """The page `token` starts, made the general way and the way most pages of a followed
+    unfiltered scan are made (None: not such a page)."""
+    from keyspace.redis.scan_tokens import parse_position
+    from keyspace.redis.scanning import _followed_page, _scan_page
+
+    start = parse_position(token, 2000)
+    general = _scan_page(r, start, page_size, None, None, float("inf"), False, here=False,
+                         continuing=True)
+    return general, _followed_page(r, start, page_size)
+
+
+@pytest.mark.parametrize("page_size", [7, 100])
+def test_a_followed_page_is_the_page_the_general_way_makes(r, settings, page_size):
+    # Steps grow at the same pace every time (no machine is that slow), so that the same
+    # token makes the same SCAN call either way, on a table standing still.
+    settings.DASHBOARD_SCAN_STEP_MS = 60_000
+    fill_strings(r, numbered("k:", 3000))
+    finish_rehash(r, 3000)
+    followed, carrying = 0, 0
+    pages = all_pages(r, page_size=page_size)[:-1]
+    for page in pages:
+        general, fast = general_and_followed(r, page.next_cursor, page_size)
+        if fast is None:
+            continue
+        followed += 1
+        carrying += "~" in page.next_cursor
+        assert fast == general
+    # Most pages (not those a step's carried keys fill, or a step to run again).
+    assert followed > 0.8 * len(pages)
+    assert carrying  # some of them went on from keys a step could not fit
+
+
+def test_a_followed_step_naming_a_carried_key_again_goes_on_the_general_way(r, settings):
+    # A token carrying a key the next step names again (a hand-made one, as a table that
+    # rehashed could): the followed way hands its step to the general loop, shown once.
+    settings.DASHBOARD_SCAN_STEP_MS = 60_000
+    fill_strings(r, numbered("k:", 300))
+    finish_rehash(r, 300)
+    cursor, _ = r.scan(0, count=20)
+    _, ahead = r.scan(cursor, count=50)
+    token = "~".join([f"{cursor}.50", encode_key(ahead[3])])
+    scan_keys(r, cursor="0", page_size=10)  # a key count read moments ago
+    general, fast = general_and_followed(r, token, 40)
+    assert fast == general
+    assert fast.keys[0] == ahead[3] and fast.keys.count(ahead[3]) == 1
+    assert len(fast.keys) == 40
+
+
+def test_the_page_ending_a_followed_scan_asks_the_count_and_the_server_again(r):
+    fill_strings(r, numbered("k:", 50))
+    first = scan_keys(r, cursor="0", page_size=10)
+    assert "@" in first.next_cursor  # the server the scan began on
+    r.set(b"late", b"1")
+    pages = all_pages_from(r, first.next_cursor, page_size=1000)
+    assert pages[-1].complete and pages[-1].total_keys == 51
+    assert not pages[-1].restarted
