@@ -113,11 +113,12 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         # The scan's end says "all N keys scanned": N is asked of every primary now.
         counts = cluster_nodes.node_key_counts(client)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
+    total = sum(count or 0 for count in counts.values())
     return ClusterScanPage(
         keys=keys,
         next_cursor=token,
-        total_keys=sum(count or 0 for count in counts.values()),
-        scanned_fraction=_fraction(primaries, counts, index, page, done),
+        total_keys=total,
+        scanned_fraction=_fraction(primaries, counts, total, index, page, done),
         budget_exhausted=not done and len(keys) < page_size,
         restarted=restarted,
         nodes=tuple(NodeCount(name, count) for name, count in counts.items()),
@@ -151,12 +152,11 @@ def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, b
             return index, ScanPage([], inner, 0, 0.0, False), keys, first_total, restarted
 
 
-def _fraction(primaries, counts, index: int, page: ScanPage, done: bool) -> float:
-    """How much of the cluster's keys the scan has passed: the nodes done, and the part of
-    the node being scanned its own cursor says."""
+def _fraction(primaries, counts, total: int, index: int, page: ScanPage, done: bool) -> float:
+    """How much of the cluster's keys (`total`, the sum of `counts`) the scan has passed: the
+    nodes done, and the part of the node being scanned its own cursor says."""
     if done:
         return 1.0
-    total = sum(counts.get(primary.name) or 0 for primary in primaries)
     if not total:
         return index / len(primaries)
     before = sum(counts.get(primary.name) or 0 for primary in primaries[:index])

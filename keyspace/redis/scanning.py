@@ -125,15 +125,15 @@ def scan_keys(
         readable_only = limited_keys()
     start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
     started = time.perf_counter()
-    here = bool(type_name) and filters_here()
-    args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
-            readable_only)
     # A page going on with a scan may take the key count a page read moments ago.
     continuing = continues(cursor)
     if continuing and not readable_only and not is_filtered(match, type_name):
         page = _followed_page(client, start, page_size)
         if page is not None:
             return page
+    here = bool(type_name) and filters_here()
+    args = (client, start, page_size, match, type_name, started + budget_ms / 1000,
+            readable_only)
     try:
         return _scan_page(*args, here=here, continuing=continuing)
     except redis.ResponseError as exc:
@@ -174,14 +174,14 @@ def _followed_page(client: redis.Redis, start: Position, page_size: int) -> Scan
     began = time.perf_counter()
     end, keys = client.scan(start.cursor, count=count)
     pacer.observe(count, (time.perf_counter() - began) * 1000)
-    step = _Step(start.cursor, count, end, keys)
     if not _goes_simply_after(keys, carried, end, room):
         steps = deque([_Step(start.cursor, 0, start.cursor, list(carried))] if carried else [])
-        steps.append(step)
+        steps.append(_Step(start.cursor, count, end, keys))
         return _scan_page(client, start, page_size, None, None, 0.0, False, here=False,
                           continuing=True, first=(total, steps, pacer, True, ""))
     if len(keys) > room:
-        keys, position = _overflow(step, keys, room, pacer.count)
+        keys, position = _overflow(_Step(start.cursor, count, end, keys), keys, room,
+                                   pacer.count)
         keys = keys[:room]
     else:
         position = Position(end, pace=pacer.count)
