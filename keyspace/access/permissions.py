@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
+from importlib import import_module
 
 import redis
 from asgiref.sync import markcoroutinefunction, sync_to_async
+from django.conf import settings
 
 from keyspace.conf import app_settings
 from keyspace.exceptions import ConnectionNotFound, NotPermitted, SignInRequired
@@ -204,6 +207,36 @@ def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict)
            key=view_kwargs.get("key"),
            operation=audit_as or view_kwargs.get("action") or request.resolver_match.url_name,
            outcome="refused", detail="not permitted")
+
+
+async def view_recheck(request) -> Callable[[], bool] | None:
+    """For a response that lasts (a live stream): the check this request passed, to be made
+    again while it runs (keyspace.services.pubsub.slots asks it at each lease renewal). It
+    fails once the user signs out or their session ends or is replaced, is deactivated, or may
+    no longer view the connection the stream shows. None when sign-in is off."""
+    if not app_settings.AUTH:
+        return None
+    user = await request.auser()
+    return functools.partial(_still_views, user.pk, request.session.session_key,
+                             profiles.current().name)
+
+
+def _still_views(user_id, session_key: str | None, connection: str) -> bool:
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.utils.crypto import constant_time_compare
+
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or not session_key:
+        return False
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if str(session.get(SESSION_KEY)) != str(user.pk) or not constant_time_compare(
+            session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return False
+    profile = profiles.lookup(connection)
+    if profile is None:
+        return False
+    with profiles.using(profile):
+        return role_may(user, VIEW)
 
 
 async def _may_async(user, action: str) -> bool:

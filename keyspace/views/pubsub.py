@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from keyspace.access.audit import audited, submit
-from keyspace.access.permissions import EDIT, VIEW, dashboard_view
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view, view_recheck
 from keyspace.conf import app_settings
 from keyspace.display import human_bytes
 from keyspace.exceptions import BadRequest
@@ -165,26 +165,27 @@ async def pubsub_stream(request, db: int):
     subscription = parse_subscription(request.GET)
     if not subscription:
         raise BadRequest("subscribe to at least one channel or pattern")
-    response = StreamingHttpResponse(_events(subscription, db),
+    response = StreamingHttpResponse(_events(subscription, db, await view_recheck(request)),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _events(subscription: Subscription, db: int):
-    async with stream_slot() as lease:
+async def _events(subscription: Subscription, db: int, still_allowed):
+    async with stream_slot(still_allowed) as lease:
         if lease is None:
             yield sse_retry(30_000)
             yield _status(slots.refused_text(), "error")
             return
         yield sse_retry(2_000)
         async for chunk in _stream(subscription, db):
-            if lease.lost:
+            if lease.ended:
                 yield sse_retry(FINAL_RETRY_MS)
-                yield _status(slots.LOST_TEXT, "error")
+                yield _status(lease.ended, "error")
                 return
-            yield chunk
+            if chunk:
+                yield chunk
 
 
 async def _stream(subscription: Subscription, db: int):
@@ -209,7 +210,10 @@ async def _stream(subscription: Subscription, db: int):
             yield sse_comment("heartbeat")
             quiet_since = now
         elif round(item.per_second) == shown_rate or now - stats_at < STATS_SECONDS:
-            continue  # quiet, and the rate shown is still right (or was updated just now)
+            # Quiet, and the rate shown is still right (or was updated just now): nothing to
+            # send, but the stream's lease is looked at on every tick (_events).
+            yield b""
+            continue
         # The rate comes with every batch and, while quiet, on a timer, so it falls to 0
         # within seconds of the last message.
         yield _stats(totals, item.per_second)

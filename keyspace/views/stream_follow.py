@@ -9,7 +9,7 @@ import time
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
 
-from keyspace.access.permissions import VIEW, dashboard_view
+from keyspace.access.permissions import VIEW, dashboard_view, view_recheck
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.services.pubsub import slots
@@ -47,7 +47,8 @@ def follow_panel(request, db: int, key: bytes):
 async def follow_events(request, db: int, key: bytes):
     after = _latest(_after(request.GET.get("after")),
                     _after(request.headers.get("Last-Event-ID")))
-    response = StreamingHttpResponse(_events(db, key, after), content_type="text/event-stream")
+    response = StreamingHttpResponse(_events(db, key, after, await view_recheck(request)),
+                                     content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
@@ -59,8 +60,8 @@ def _latest(*candidates: str | None) -> str | None:
     return max(given, key=parse_id) if given else None
 
 
-async def _events(db: int, key: bytes, after: str | None):
-    async with stream_slot() as lease:
+async def _events(db: int, key: bytes, after: str | None, still_allowed):
+    async with stream_slot(still_allowed) as lease:
         if lease is None:
             yield sse_retry(30_000)
             yield _status(slots.refused_text(), "error")
@@ -70,9 +71,9 @@ async def _events(db: int, key: bytes, after: str | None):
         async for item in follow_entries(key, db, after=after,
                                          max_batch=app_settings.PUBSUB_MAX_BATCH,
                                          interval=app_settings.PUBSUB_INTERVAL):
-            if lease.lost:
+            if lease.ended:
                 yield sse_retry(FINAL_RETRY_MS)
-                yield _status(slots.LOST_TEXT, "error")
+                yield _status(lease.ended, "error")
                 return
             if isinstance(item, Status):
                 if item.final:

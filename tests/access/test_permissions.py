@@ -56,3 +56,39 @@ def test_a_refusing_check_blocks_every_route(client, r, monkeypatch, route):
 def test_unknown_actions_are_a_programming_error():
     with pytest.raises(ValueError):
         permissions.dashboard_view("delete-everything")
+
+
+def test_a_lasting_response_is_checked_again_for_sign_out_deactivation_and_role(viewer):
+    """What a live stream asks at each renewal of its slot (view_recheck): the check this
+    request passed, made again with what the database says now."""
+    import functools
+
+    from django.test import Client
+
+    from keyspace.models import ConnectionRole
+
+    def signed_in():
+        browser = Client()
+        browser.force_login(viewer)
+        key = browser.session.session_key
+        return browser, functools.partial(permissions._still_views, viewer.pk, key, "default")
+
+    browser, check = signed_in()
+    assert check()
+    ConnectionRole.objects.create(user=viewer, connection="default", role="none")
+    assert not check()  # kept out of this connection
+    ConnectionRole.objects.all().delete()
+    assert check()
+    assert not permissions._still_views(viewer.pk, browser.session.session_key, "gone")
+    viewer.is_active = False
+    viewer.save()
+    assert not check()
+    viewer.is_active = True
+    viewer.save()
+    assert check()
+    browser.logout()
+    assert not check()  # signed out
+    browser, check = signed_in()
+    viewer.set_password("another secret")
+    viewer.save()
+    assert not check()  # a new password ends the sessions it did not sign in

@@ -80,11 +80,12 @@ def parse_all(raw: bytes) -> tuple[list[Event], SSEParser]:
     return events, parser
 
 
-def request(host: str, port: int, path: str) -> bytes:
-    """The GET an EventSource sends."""
+def request(host: str, port: int, path: str, cookie: str = "") -> bytes:
+    """The GET an EventSource sends (with the browser's cookies, `cookie`)."""
+    cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
     return (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\n\r\n"
+        f"Cache-Control: no-cache\r\n{cookie_line}\r\n"
     ).encode()
 
 
@@ -142,10 +143,11 @@ class EventStreamResponse:
 class SSEStream:
     """One open GET of an event stream, over a blocking socket."""
 
-    def __init__(self, host: str, port: int, path: str, *, timeout: float = 5.0):
+    def __init__(self, host: str, port: int, path: str, *, timeout: float = 5.0,
+                 cookie: str = ""):
         self.path = path
         self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.sendall(request(host, port, path))
+        self.sock.sendall(request(host, port, path, cookie))
         self.response = EventStreamResponse()
         self.raw = b""  # the body as received, de-chunked
         self.events: list[Event] = []

@@ -11,8 +11,13 @@ renewing them: they run out and the slots are free again within the lease time.
     async with stream_slot() as lease:
         if lease is None:          # every slot is taken (or the database refused)
             ...                    # say so and end the stream
-        ...                        # stream; end it if lease.lost (the lease ran out while
-                                   # this process was stalled and someone else took the slot)
+        ...                        # stream; end it, saying lease.ended, once that is set
+
+`lease.ended` says why a stream must end: its lease ran out while this process was stalled and
+someone else took the slot, or (`stream_slot(still_allowed)`) the check made again at each
+renewal failed: the viewer signed out, was deactivated or may no longer view the connection
+(keyspace.access.permissions.view_recheck), so a stream is held to the check every request
+passes however long it lasts.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,6 +47,14 @@ class Lease:
     holder: str
     slot: int
     lost: bool = False
+    revoked: bool = False  # the stream's viewer may no longer see it
+
+    @property
+    def ended(self) -> str:
+        """Why the stream must end now ("" while it may go on)."""
+        if self.revoked:
+            return REVOKED_TEXT
+        return LOST_TEXT if self.lost else ""
 
 
 def _process() -> str:
@@ -117,27 +130,36 @@ def _briefly(function, *args):
             connection.close()
 
 
-async def _keep(lease: Lease) -> None:
-    """Renew `lease` until cancelled; mark it lost when it cannot be."""
+def _renew_and_ask(lease: Lease, still_allowed: Callable[[], bool] | None) -> tuple[bool, bool]:
+    return renew(lease), still_allowed is None or still_allowed()
+
+
+async def _keep(lease: Lease, still_allowed: Callable[[], bool] | None) -> None:
+    """Renew `lease` until cancelled; mark it lost when it cannot be, revoked when
+    `still_allowed` (asked at each renewal) says no."""
     period = app_settings.STREAM_LEASE_SECONDS / 3
-    while not lease.lost:
+    while not lease.ended:
         await asyncio.sleep(period)
         try:
-            kept = await sync_to_async(_briefly)(renew, lease)
+            kept, allowed = await sync_to_async(_briefly)(_renew_and_ask, lease, still_allowed)
         except DatabaseError:
             log.exception("stream slots: renewing a lease failed; trying again")
             continue
-        if not kept:
-            lease.lost = True
+        lease.lost = not kept
+        lease.revoked = not allowed
 
 
 @contextlib.asynccontextmanager
-async def stream_slot() -> AsyncIterator[Lease | None]:
+async def stream_slot(still_allowed: Callable[[], bool] | None = None,
+                      ) -> AsyncIterator[Lease | None]:
+    """A lease on a slot for one stream (None: every slot is taken), renewed while the
+    stream runs and given back after; `still_allowed`: asked again at each renewal (see the
+    module's docstring)."""
     lease = await sync_to_async(_briefly)(take)
     if lease is None:
         yield None
         return
-    keeper = asyncio.create_task(_keep(lease))
+    keeper = asyncio.create_task(_keep(lease, still_allowed))
     try:
         yield lease
     finally:
@@ -150,6 +172,8 @@ async def stream_slot() -> AsyncIterator[Lease | None]:
 
 
 LOST_TEXT = "this stream lost its slot (the server stalled); reload to go on"
+REVOKED_TEXT = ("this stream has ended: you signed out, or may no longer view this "
+                "connection; sign in and reload to go on")
 
 
 def refused_text(tab: str = "tab") -> str:

@@ -44,7 +44,7 @@ async def live_activity_stream(request, db: int):
     notifications = await sync_to_async(read_notifications)(get_client(db))
     if not notifications.for_activity:
         raise BadRequest("keyspace event notifications are off: there is nothing to count")
-    return event_response(_pieces(db, watch_activity(db)))
+    return event_response(request, _pieces(db, watch_activity(db)))
 
 
 async def _pieces(db: int, summaries):

@@ -76,7 +76,7 @@ async def key_live_stream(request, db: int, key: bytes):
     digest = request.GET["digest"][:32]
     await request.auser()  # resolved here, so drawing rows reads no session on the loop
     updates = watch_key(db, key, page_request, shown_digest=digest)
-    return event_response(_pieces(request, db, key, updates))
+    return event_response(request, _pieces(request, db, key, updates))
 
 
 async def _pieces(request, db: int, key: bytes, updates):

@@ -37,8 +37,8 @@ async def keylist_live_stream(request, db: int):
     await request.auser()
     notifications = await sync_to_async(read_notifications)(get_client(db))
     if not notifications.for_keys:
-        return event_response(_timed_list())
-    return event_response(_key_pieces(request, db, watch_keys(db, match, seen)))
+        return event_response(request, _timed_list())
+    return event_response(request, _key_pieces(request, db, watch_keys(db, match, seen)))
 
 
 async def _timed_list():
@@ -97,7 +97,7 @@ async def leaderboard_live_stream(request, db: int, key: bytes):
                    "jump_query": _jump_query(shim)}
         return render_to_string(f"{BOARD_TEMPLATE}#board", context, request)
 
-    return event_response(_board_pieces(watch_board(db, key, draw)))
+    return event_response(request, _board_pieces(watch_board(db, key, draw)))
 
 
 async def _board_pieces(boards):

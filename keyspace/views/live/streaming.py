@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 
+from keyspace.access.permissions import view_recheck
 from keyspace.services.live import feed
 from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
@@ -18,27 +19,31 @@ FINAL_RETRY_MS = 3_600_000
 Piece = tuple[str, str]
 
 
-def event_response(pieces: AsyncIterator[list[Piece] | feed.Status | None]):
-    response = StreamingHttpResponse(_slotted(pieces), content_type="text/event-stream")
+def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | None]):
+    """The stream of `pieces`, for as long as `request`'s user may view it (checked again
+    at each renewal of its slot: keyspace.access.permissions.view_recheck)."""
+    response = StreamingHttpResponse(_slotted(request, pieces),
+                                     content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _slotted(pieces):
+async def _slotted(request, pieces):
     try:
-        async with feed.stream_slot() as lease:
+        async with feed.stream_slot(await view_recheck(request)) as lease:
             if lease is None:
                 yield sse_retry(30_000)
                 yield sse_event(slots.refused_text("live tab"), "status")
                 return
             yield sse_retry(2_000)
             async for chunk in _frames(pieces):
-                if lease.lost:
+                if lease.ended:
                     yield sse_retry(FINAL_RETRY_MS)
-                    yield sse_event(slots.LOST_TEXT, "status")
+                    yield sse_event(lease.ended, "status")
                     return
-                yield chunk
+                if chunk:
+                    yield chunk
     finally:
         await pieces.aclose()
 
@@ -47,10 +52,12 @@ async def _frames(pieces):
     quiet_since = time.monotonic()
     async for item in pieces:
         now = time.monotonic()
-        if item is None:  # a quiet interval
+        if item is None:  # a quiet interval: nothing to send but a heartbeat now and then
             if now - quiet_since > HEARTBEAT_SECONDS:
                 quiet_since = now
                 yield sse_comment("heartbeat")
+            else:
+                yield b""  # the stream's lease is looked at on every tick (_slotted)
             continue
         quiet_since = now
         if isinstance(item, feed.Status):

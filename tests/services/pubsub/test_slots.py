@@ -99,3 +99,22 @@ def test_a_running_stream_keeps_its_slot_and_loses_it_when_it_cannot(transaction
         return await sync_to_async(StreamLease.objects.count)()
 
     assert run_async(run()) == 0  # given back when the stream ended
+
+
+def test_a_stream_whose_viewer_may_no_longer_see_it_is_ended_at_the_next_renewal(
+        transactional_db, settings):
+    """`still_allowed` is asked at each renewal (a third of the lease): once it says no, the
+    lease says why the stream ends, and it is given back when the stream does."""
+    settings.DASHBOARD_STREAM_LEASE_SECONDS = 3
+    allowed = [True]
+
+    async def run():
+        async with slots.stream_slot(lambda: allowed[0]) as lease:
+            await asyncio.sleep(1.3)
+            assert not lease.ended
+            allowed[0] = False
+            await asyncio.sleep(1.3)
+            assert lease.revoked and lease.ended == slots.REVOKED_TEXT
+        return await sync_to_async(StreamLease.objects.count)()
+
+    assert run_async(run()) == 0

@@ -204,7 +204,7 @@ def test_a_cancelled_stream_closes_its_connection_and_frees_its_slot(r, transact
         chunks = []
 
         async def consume():
-            async for chunk in views._events(Subscription(channels=(b"s",)), 0):
+            async for chunk in views._events(Subscription(channels=(b"s",)), 0, None):
                 chunks.append(chunk)
 
         task = asyncio.create_task(consume())
