@@ -1,8 +1,10 @@
 """What a bulk job does to each batch of matched keys, and the undo copies it keeps.
 
 A change limited to one type writes only the keys still of that type, checked under WATCH
-(`Change._typed_batch`): SCAN named them moments before, and another writer may have put a
-key of another type under the name since.
+(`Change._watched_batch`): SCAN named them moments before, and another writer may have put a
+key of another type under the name since. A batch that keeps undo copies checks its keys'
+sizes under the same WATCH, so the copies it takes are of the keys it measured: a key made
+huge after the check aborts the transaction, and the next look sees its size.
 
 Each batch (at most BATCH keys) is one transaction: the change itself and, while the job
 still may keep copies for undo, each key's DUMP and PTTL before and after it (the same copies
@@ -72,41 +74,51 @@ class Change:
         return sum(int(reply) for reply in replies)
 
     def _batch(self, client, keys: list[bytes], *, transaction: bool = True) -> int:
-        if self.type_name:
-            return self._typed_batch(client, keys)
+        if self.type_name or self.keeping:
+            return self._watched_batch(client, keys)
         return self._write(client, keys, client.pipeline(transaction=transaction))
 
-    def _typed_batch(self, client, keys: list[bytes]) -> int:
-        """The batch under WATCH, changing only the keys still of the selection's type: the
-        scan named them moments ago, and another writer may have replaced one since by a key
-        of another type, which the selection no longer holds. Their types are read on another
-        connection after the WATCH (one round trip); a write to any of them before EXEC makes
-        the batch look again."""
+    def _watched_batch(self, client, keys: list[bytes]) -> int:
+        """The batch under WATCH: what is checked before the write holds at EXEC, or the
+        batch looks again. A typed change keeps only the keys still of the selection's type
+        (the scan named them moments ago, and another writer may have replaced one since by a
+        key of another type, which the selection no longer holds); their types are read on
+        another connection after the WATCH (one round trip). A batch keeping undo copies
+        checks their sizes there too (`_write`). Keys that keep changing: a typed batch
+        gives up, saying so; an untyped one goes on without undo copies."""
         for _ in range(WATCH_ATTEMPTS):
             with client.pipeline(transaction=True) as pipe:
                 pipe.watch(*keys)
-                kinds = client.pipeline(transaction=False)
-                for key in keys:
-                    kinds.type(key)
-                kept = [key for key, kind in zip(keys, kinds.execute(), strict=True)
-                        if kind.decode("ascii", "replace") == self.type_name]
+                kept = self._of_type(client, keys) if self.type_name else keys
                 if not kept:
                     return 0
-                if guard.before_write is not None:  # tests write in this window
-                    guard.before_write(client, keys)
                 try:
                     pipe.multi()
                     return self._write(client, kept, pipe)
                 except redis.WatchError:
                     continue
-        raise redis.WatchError(f"the keys of a batch kept changing while it was checked "
-                               f"({WATCH_ATTEMPTS} tries); nothing of that batch was changed")
+        if self.type_name:
+            raise redis.WatchError(f"the keys of a batch kept changing while it was checked "
+                                   f"({WATCH_ATTEMPTS} tries); nothing of that batch was "
+                                   "changed")
+        self._stop("no undo: keys kept changing while their sizes were checked")
+        return self._write(client, keys, client.pipeline(transaction=True))
+
+    def _of_type(self, client, keys: list[bytes]) -> list[bytes]:
+        kinds = client.pipeline(transaction=False)
+        for key in keys:
+            kinds.type(key)
+        return [key for key, kind in zip(keys, kinds.execute(), strict=True)
+                if kind.decode("ascii", "replace") == self.type_name]
 
     def _write(self, client, keys: list[bytes], pipe) -> int:
-        """The change of `keys` through `pipe` (a transaction, or a pipeline on a cluster
-        without copies), with undo's copies while they are kept."""
+        """The change of `keys` through `pipe` (a transaction, under WATCH when it is checked
+        first, or a pipeline on a cluster without copies), with undo's copies while they are
+        kept."""
         if self.keeping:
             self._check_sizes(client, keys)
+        if guard.before_write is not None and pipe.watching:  # tests write in this window
+            guard.before_write(client, keys)
         keeping = self.keeping
         if keeping:
             Capture.queue_before(pipe, keys)
@@ -157,9 +169,10 @@ class Change:
         self.undo_note, self.kept = note, []
 
     def _check_sizes(self, client, keys: list[bytes]) -> None:
-        """Stop keeping copies before copying a key too large to copy (as edits do). The
-        TYPEs are read here, not taken from a typed batch's check: a key may have changed
-        since, and its length command would then be refused (WRONGTYPE)."""
+        """Stop keeping copies before copying a key too large to copy (as edits do). Called
+        under the batch's WATCH: a key changed after it (even between the TYPE read here and
+        its length command, which Redis then refuses with WRONGTYPE) aborts the batch, which
+        looks again."""
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.type(key)
@@ -170,7 +183,12 @@ class Change:
                 continue
             command = "STRLEN" if name == "string" else registry.unit_for(name).length_command
             pipe.execute_command(command, key) if command else pipe.exists(key)
-        for kind, size in zip([k for k in kinds if k != b"none"], pipe.execute(), strict=True):
+        sizes = pipe.execute(raise_on_error=False)
+        for kind, size in zip([k for k in kinds if k != b"none"], sizes, strict=True):
+            if isinstance(size, redis.ResponseError):
+                if "WRONGTYPE" not in str(size):
+                    raise size
+                continue  # changed since its TYPE: the WATCH aborts this look
             limit = app_settings.UNDO_MAX_KEY_BYTES if kind == b"string" else MAX_ELEMENTS
             if int(size) > limit:
                 self._stop("no undo: a key was too large to copy")
