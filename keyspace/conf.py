@@ -176,6 +176,9 @@ SETTINGS: dict[str, Setting] = {
     "MAX_STREAMS": Setting("DASHBOARD_MAX_STREAMS", 20,
                            "live streams open at once (pub/sub, live pages, following "
                            "a stream), across every worker process", minimum=0),
+    "MAX_STREAMS_PER_USER": Setting("DASHBOARD_MAX_STREAMS_PER_USER", 5,
+                                    "live streams one signed-in user may hold open at once "
+                                    "(of DASHBOARD_MAX_STREAMS)", minimum=1),
     "STREAM_LEASE_SECONDS": Setting("DASHBOARD_STREAM_LEASE_SECONDS", 30,
                                     "a live stream renews its slot this often (a third of it) "
                                     "and a crashed worker's slots are free after it",

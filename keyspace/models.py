@@ -150,6 +150,14 @@ class StreamLease(models.Model):
     holder = models.CharField(max_length=64, unique=True)  # a random token, the stream's own
     process = models.CharField(max_length=100, blank=True)  # host and pid, for the curious
     expires = models.DateTimeField(db_index=True)
+    # The signed-in user whose stream it is ("" with sign-in off), and which of their
+    # DASHBOARD_MAX_STREAMS_PER_USER slots it holds: unique together, as `slot` is alone.
+    owner = models.CharField(max_length=150, blank=True, default="")
+    owner_slot = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "owner_slot"],
+                                               name="keyspace_stream_owner_slot")]
 
 
 class AnalysisRun(models.Model):

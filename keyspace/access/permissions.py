@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 
 import redis
@@ -209,16 +210,24 @@ def _audit_refused_write(request, action: str, audit_as: str, view_kwargs: dict)
            outcome="refused", detail="not permitted")
 
 
-async def view_recheck(request) -> Callable[[], bool] | None:
-    """For a response that lasts (a live stream): the check this request passed, to be made
-    again while it runs (keyspace.services.pubsub.slots asks it at each lease renewal). It
-    fails once the user signs out or their session ends or is replaced, is deactivated, or may
-    no longer view the connection the stream shows. None when sign-in is off."""
+@dataclass(frozen=True)
+class StreamViewer:
+    """Who a live stream is for (keyspace.services.pubsub.slots.stream_slot)."""
+
+    owner: str  # the user's pk: their streams count against DASHBOARD_MAX_STREAMS_PER_USER
+    # The check this request passed, made again while the stream runs (at each renewal of its
+    # slot): it fails once the user signs out or their session ends or is replaced, is
+    # deactivated, or may no longer view the connection the stream shows.
+    still_allowed: Callable[[], bool]
+
+
+async def stream_viewer(request) -> StreamViewer | None:
+    """The viewer of a stream this request opens; None when sign-in is off."""
     if not app_settings.AUTH:
         return None
     user = await request.auser()
-    return functools.partial(_still_views, user.pk, request.session.session_key,
-                             profiles.current().name)
+    return StreamViewer(str(user.pk), functools.partial(
+        _still_views, user.pk, request.session.session_key, profiles.current().name))
 
 
 def _still_views(user_id, session_key: str | None, connection: str) -> bool:

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from keyspace.access.audit import audited, submit
-from keyspace.access.permissions import EDIT, VIEW, dashboard_view, view_recheck
+from keyspace.access.permissions import EDIT, VIEW, dashboard_view, stream_viewer
 from keyspace.conf import app_settings
 from keyspace.display import human_bytes
 from keyspace.exceptions import BadRequest
@@ -165,15 +165,15 @@ async def pubsub_stream(request, db: int):
     subscription = parse_subscription(request.GET)
     if not subscription:
         raise BadRequest("subscribe to at least one channel or pattern")
-    response = StreamingHttpResponse(_events(subscription, db, await view_recheck(request)),
+    response = StreamingHttpResponse(_events(subscription, db, await stream_viewer(request)),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _events(subscription: Subscription, db: int, still_allowed):
-    async with stream_slot(still_allowed) as lease:
+async def _events(subscription: Subscription, db: int, viewer):
+    async with stream_slot(viewer) as lease:
         if lease is None:
             yield sse_retry(30_000)
             yield _status(slots.refused_text(), "error")

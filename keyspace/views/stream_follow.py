@@ -9,7 +9,7 @@ import time
 from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
 
-from keyspace.access.permissions import VIEW, dashboard_view, view_recheck
+from keyspace.access.permissions import VIEW, dashboard_view, stream_viewer
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.services.pubsub import slots
@@ -47,7 +47,7 @@ def follow_panel(request, db: int, key: bytes):
 async def follow_events(request, db: int, key: bytes):
     after = _latest(_after(request.GET.get("after")),
                     _after(request.headers.get("Last-Event-ID")))
-    response = StreamingHttpResponse(_events(db, key, after, await view_recheck(request)),
+    response = StreamingHttpResponse(_events(db, key, after, await stream_viewer(request)),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
@@ -60,8 +60,8 @@ def _latest(*candidates: str | None) -> str | None:
     return max(given, key=parse_id) if given else None
 
 
-async def _events(db: int, key: bytes, after: str | None, still_allowed):
-    async with stream_slot(still_allowed) as lease:
+async def _events(db: int, key: bytes, after: str | None, viewer):
+    async with stream_slot(viewer) as lease:
         if lease is None:
             yield sse_retry(30_000)
             yield _status(slots.refused_text(), "error")

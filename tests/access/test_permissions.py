@@ -59,7 +59,7 @@ def test_unknown_actions_are_a_programming_error():
 
 
 def test_a_lasting_response_is_checked_again_for_sign_out_deactivation_and_role(viewer):
-    """What a live stream asks at each renewal of its slot (view_recheck): the check this
+    """What a live stream asks at each renewal of its slot (stream_viewer): the check this
     request passed, made again with what the database says now."""
     import functools
 

@@ -133,3 +133,22 @@ def test_a_stream_of_a_user_still_signed_in_goes_on(server):
         assert not any(REVOKED_TEXT in html.unescape(e.data) for e in stream.events)
     finally:
         stream.close()
+
+
+def test_one_user_gets_at_most_their_share_of_the_streams(server):
+    """DASHBOARD_MAX_STREAMS_PER_USER (5 by default) of DASHBOARD_MAX_STREAMS (20): a sixth
+    stream of the same user is refused, saying why, while they hold five."""
+    browser = Browser(server)
+    browser.sign_in()
+    opened = []
+    try:
+        for _ in range(5):
+            opened.append(browser.stream(PUBSUB))
+            opened[-1].wait_for(lambda event: "subscribed" in event.data, name="status")
+        refused = browser.stream(PUBSUB)
+        opened.append(refused)
+        status = refused.next_event(name="status")
+        assert "too many open streams" in status.data and "5 for each user" in status.data
+    finally:
+        for stream in opened:
+            stream.close()

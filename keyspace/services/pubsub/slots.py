@@ -16,7 +16,7 @@ renewing them: they run out and the slots are free again within the lease time.
 `lease.ended` says why a stream must end: its lease ran out while this process was stalled and
 someone else took the slot, or (`stream_slot(still_allowed)`) the check made again at each
 renewal failed: the viewer signed out, was deactivated or may no longer view the connection
-(keyspace.access.permissions.view_recheck), so a stream is held to the check every request
+(keyspace.access.permissions.stream_viewer), so a stream is held to the check every request
 passes however long it lasts.
 """
 
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 class Lease:
     holder: str
     slot: int
+    owner: str = ""  # the signed-in user whose stream it is
     lost: bool = False
     revoked: bool = False  # the stream's viewer may no longer see it
 
@@ -65,38 +66,47 @@ def _expiry():
     return timezone.now() + timedelta(seconds=app_settings.STREAM_LEASE_SECONDS)
 
 
-def _claim(holder: str) -> int | None:
-    """Insert a lease for `holder` in a free slot; its number, or None when all are taken."""
-    limit = app_settings.MAX_STREAMS
+def _claim(holder: str, owner: str = "") -> int | None:
+    """Insert a lease for `holder` in a free slot, and for `owner` (a signed-in user) in a
+    free one of theirs; its slot number, or None when all are taken, or all of theirs."""
+    limit, per_owner = app_settings.MAX_STREAMS, app_settings.MAX_STREAMS_PER_USER
     StreamLease.objects.filter(expires__lt=timezone.now()).delete()
-    # At most one row per open stream (each holds one slot), so this read is bounded by the
-    # streams open now.
-    taken = set(StreamLease.objects.values_list("slot", flat=True))
-    if len(taken) >= limit:
-        return None
-    for slot in range(limit):
-        if slot in taken:
-            continue
+    # Each try either takes a slot or finds one taken meanwhile (a unique slot, or owner and
+    # owner slot); at most one row per open stream, so each read is bounded by the streams
+    # open now.
+    for _ in range(limit + per_owner):
+        leases = list(StreamLease.objects.values_list("slot", "owner", "owner_slot"))
+        taken = {slot for slot, _, _ in leases}
+        slot = next((n for n in range(limit) if n not in taken), None)
+        theirs = {kept for _, who, kept in leases if owner and who == owner}
+        owner_slot = next((n for n in range(per_owner) if n not in theirs), None) \
+            if owner else None
+        # Counted, not only looked for: a limit lowered while streams were open holds.
+        if len(taken) >= limit or slot is None or (owner and (
+                len(theirs) >= per_owner or owner_slot is None)):
+            return None
         try:
             with transaction.atomic():
                 StreamLease.objects.create(slot=slot, holder=holder, process=_process(),
-                                           expires=_expiry())
-        except IntegrityError:  # another process took this slot meanwhile: try the next
+                                           expires=_expiry(), owner=owner,
+                                           owner_slot=owner_slot)
+        except IntegrityError:  # another process took one of them meanwhile: look again
             continue
         return slot
     return None
 
 
-def take() -> Lease | None:
-    """A lease on a free slot, or None if every slot is taken (or the database failed:
-    a stream is refused rather than let past the limit)."""
+def take(owner: str = "") -> Lease | None:
+    """A lease on a free slot (and one of `owner`'s, for a signed-in user), or None if every
+    slot is taken, or every one of theirs (or the database failed: a stream is refused rather
+    than let past the limit)."""
     holder = secrets.token_urlsafe(24)
     try:
-        slot = _claim(holder)
+        slot = _claim(holder, owner)
     except DatabaseError:
         log.exception("stream slots: the database refused; the stream is refused")
         return None
-    return None if slot is None else Lease(holder, slot)
+    return None if slot is None else Lease(holder, slot, owner)
 
 
 def renew(lease: Lease) -> bool:
@@ -104,7 +114,7 @@ def renew(lease: Lease) -> bool:
     if one is free. False: the stream has no slot any more."""
     if StreamLease.objects.filter(holder=lease.holder).update(expires=_expiry()):
         return True
-    slot = _claim(lease.holder)
+    slot = _claim(lease.holder, lease.owner)
     if slot is None:
         return False
     lease.slot = slot
@@ -150,12 +160,15 @@ async def _keep(lease: Lease, still_allowed: Callable[[], bool] | None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def stream_slot(still_allowed: Callable[[], bool] | None = None,
-                      ) -> AsyncIterator[Lease | None]:
-    """A lease on a slot for one stream (None: every slot is taken), renewed while the
-    stream runs and given back after; `still_allowed`: asked again at each renewal (see the
-    module's docstring)."""
-    lease = await sync_to_async(_briefly)(take)
+async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
+    """A lease on a slot for one stream (None: every slot is taken, or every one of the
+    viewer's), renewed while the stream runs and given back after. `viewer`
+    (keyspace.access.permissions.stream_viewer): whose stream it is (`owner`, counted against
+    DASHBOARD_MAX_STREAMS_PER_USER) and what to ask again at each renewal (`still_allowed`,
+    see the module's docstring); None with sign-in off."""
+    owner = viewer.owner if viewer is not None else ""
+    still_allowed = viewer.still_allowed if viewer is not None else None
+    lease = await sync_to_async(_briefly)(take, owner)
     if lease is None:
         yield None
         return
@@ -177,5 +190,7 @@ REVOKED_TEXT = ("this stream has ended: you signed out, or may no longer view th
 
 
 def refused_text(tab: str = "tab") -> str:
-    return (f"too many open streams (the limit is {app_settings.MAX_STREAMS}) across the "
-            f"dashboard's processes; close another {tab}")
+    yours = (f", {app_settings.MAX_STREAMS_PER_USER} for each user" if app_settings.AUTH
+             else "")
+    return (f"too many open streams (the limit is {app_settings.MAX_STREAMS}{yours}) across "
+            f"the dashboard's processes; close another {tab}")

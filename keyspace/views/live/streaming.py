@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
 
-from keyspace.access.permissions import view_recheck
+from keyspace.access.permissions import stream_viewer
 from keyspace.services.live import feed
 from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
@@ -21,7 +21,7 @@ Piece = tuple[str, str]
 
 def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | None]):
     """The stream of `pieces`, for as long as `request`'s user may view it (checked again
-    at each renewal of its slot: keyspace.access.permissions.view_recheck)."""
+    at each renewal of its slot: keyspace.access.permissions.stream_viewer)."""
     response = StreamingHttpResponse(_slotted(request, pieces),
                                      content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
@@ -31,7 +31,7 @@ def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | No
 
 async def _slotted(request, pieces):
     try:
-        async with feed.stream_slot(await view_recheck(request)) as lease:
+        async with feed.stream_slot(await stream_viewer(request)) as lease:
             if lease is None:
                 yield sse_retry(30_000)
                 yield sse_event(slots.refused_text("live tab"), "status")

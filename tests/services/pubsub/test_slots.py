@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from keyspace.access.permissions import StreamViewer
 from keyspace.models import StreamLease
 from keyspace.services.pubsub import slots
 from tests.services.pubsub.support import run_async
@@ -109,7 +110,8 @@ def test_a_stream_whose_viewer_may_no_longer_see_it_is_ended_at_the_next_renewal
     allowed = [True]
 
     async def run():
-        async with slots.stream_slot(lambda: allowed[0]) as lease:
+        viewer = StreamViewer("7", lambda: allowed[0])
+        async with slots.stream_slot(viewer) as lease:
             await asyncio.sleep(1.3)
             assert not lease.ended
             allowed[0] = False
@@ -118,3 +120,36 @@ def test_a_stream_whose_viewer_may_no_longer_see_it_is_ended_at_the_next_renewal
         return await sync_to_async(StreamLease.objects.count)()
 
     assert run_async(run()) == 0
+
+
+def test_one_user_holds_at_most_their_share_of_the_slots(db, settings):
+    """A signed-in user's streams count against DASHBOARD_MAX_STREAMS_PER_USER as well as the
+    dashboard's limit: one user cannot take every slot (the unique owner slot decides between
+    two of their streams racing, as the unique slot does between any two)."""
+    settings.DASHBOARD_MAX_STREAMS = 5
+    settings.DASHBOARD_MAX_STREAMS_PER_USER = 2
+    alice = [slots.take("1"), slots.take("1")]
+    assert all(alice) and slots.take("1") is None  # her share is taken
+    bob = slots.take("2")
+    assert bob is not None  # others still get theirs
+    slots.release(alice[0])
+    again = slots.take("1")
+    assert again is not None
+    assert slots.take("") is not None and slots.take("") is not None  # sign-in off: no share
+    assert slots.take("3") is None  # five open: the dashboard's limit
+    assert "2 for each user" in slots.refused_text()
+    assert sorted(StreamLease.objects.filter(owner="1").values_list("owner_slot", flat=True)) \
+        == [0, 1]
+    settings.DASHBOARD_MAX_STREAMS = 10
+    settings.DASHBOARD_MAX_STREAMS_PER_USER = 1  # lowered while hers are open: counted
+    slots.release(again)
+    assert slots.take("1") is None
+
+
+def test_a_user_whose_lease_was_reaped_takes_one_of_their_own_slots_again(db, settings):
+    settings.DASHBOARD_MAX_STREAMS_PER_USER = 1
+    lease = slots.take("1")
+    StreamLease.objects.all().delete()  # reaped while the process stalled
+    assert slots.renew(lease)
+    assert StreamLease.objects.get().owner == "1"
+    assert slots.take("1") is None
