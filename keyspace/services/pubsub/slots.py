@@ -141,7 +141,18 @@ def _briefly(function, *args):
 
 
 def _renew_and_ask(lease: Lease, still_allowed: Callable[[], bool] | None) -> tuple[bool, bool]:
-    return renew(lease), still_allowed is None or still_allowed()
+    kept = renew(lease)
+    if still_allowed is None:
+        return kept, True
+    try:
+        return kept, still_allowed()
+    except DatabaseError:
+        raise  # the database itself: asked again at the next renewal
+    except Exception:
+        # Anything else (a session cache down, a connection that cannot be read) is not a
+        # yes: failing here would end the keeper, leaving the stream unrenewed and unchecked.
+        log.exception("stream slots: checking a stream's viewer failed; the stream ends")
+        return kept, False
 
 
 async def _keep(lease: Lease, still_allowed: Callable[[], bool] | None) -> None:

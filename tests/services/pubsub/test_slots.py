@@ -153,3 +153,22 @@ def test_a_user_whose_lease_was_reaped_takes_one_of_their_own_slots_again(db, se
     assert slots.renew(lease)
     assert StreamLease.objects.get().owner == "1"
     assert slots.take("1") is None
+
+
+def test_a_recheck_that_fails_ends_the_stream_rather_than_letting_it_run_unchecked(
+        transactional_db, settings):
+    """A check that raises (a session cache down, a saved connection that cannot be read) is
+    not a yes: the stream ends, saying so, instead of its keeper dying silently and the stream
+    running on unrenewed and never checked again."""
+    settings.DASHBOARD_STREAM_LEASE_SECONDS = 3
+
+    def broken():
+        raise ConnectionError("the session store is down")
+
+    async def run():
+        async with slots.stream_slot(StreamViewer("7", broken)) as lease:
+            await asyncio.sleep(1.3)
+            assert lease.ended == slots.REVOKED_TEXT
+        return await sync_to_async(StreamLease.objects.count)()
+
+    assert run_async(run()) == 0
