@@ -152,3 +152,43 @@ def test_one_user_gets_at_most_their_share_of_the_streams(server):
     finally:
         for stream in opened:
             stream.close()
+
+
+@pytest.fixture(scope="module")
+def two_connections(redis_server, tmp_path_factory):
+    """A dashboard with a second connection declared in its settings (the same Redis)."""
+    import json
+
+    var_dir = tmp_path_factory.mktemp("stream-recheck-two")
+    database = var_dir / "dashboard.sqlite3"
+    shutil.copyfile(migrated_sqlite(), database)
+    dashboard = UvicornDashboard(
+        redis_server.url, var_dir, ready_statuses=(200, 302), DASHBOARD_AUTH="on",
+        DASHBOARD_DB_PATH=str(database), DASHBOARD_STREAM_LEASE_SECONDS="3",
+        DASHBOARD_CONNECTIONS=json.dumps({"second": {"url": redis_server.url}}))
+    dashboard.manage("adduser", "watcher", "--role", "viewer", "--base-url", "http://x")
+    yield dashboard.start()
+    dashboard.stop()
+
+
+@pytest.mark.parametrize("path", ["/c/second/db/0/pubsub/stream/?channel=recheck",
+                                  "/c/second/db/0/live/keys/?seen="])
+def test_a_stream_of_another_connection_is_checked_on_that_connection(two_connections,
+                                                                      notifications, path):
+    """Kept out of the default connection, may view the second: a stream of the second goes
+    on; once kept out of the second, it ends."""
+    two_connections.manage("connection_role", "watcher", "default", "none")
+    browser = Browser(two_connections)
+    browser.sign_in()
+    stream = browser.stream(path)
+    try:
+        stream.next_event(timeout=10)
+        stream.pump(3)  # three renewals
+        assert not stream.eof
+        assert not any(REVOKED_TEXT in html.unescape(e.data) for e in stream.events)
+        two_connections.manage("connection_role", "watcher", "second", "none")
+        ended_saying_why(stream)
+    finally:
+        stream.close()
+        two_connections.manage("connection_role", "watcher", "second", "default")
+        two_connections.manage("connection_role", "watcher", "default", "default")
