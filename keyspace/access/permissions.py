@@ -225,22 +225,33 @@ async def stream_viewer(request) -> StreamViewer | None:
     """The viewer of a stream this request opens; None when sign-in is off."""
     if not app_settings.AUTH:
         return None
+    from django.contrib.auth import SESSION_KEY
+
     user = await request.auser()
+    # A user signed in through this session is held to it (signing out ends it); one a host
+    # project's own middleware set without a session (a trusted SSO header) has none to keep.
+    session = request.session
+    signed_in_here = str(await session.aget(SESSION_KEY)) == str(user.pk)
     return StreamViewer(str(user.pk), functools.partial(
-        _still_views, user.pk, request.session.session_key, profiles.current().name))
+        _still_views, user.pk, session.session_key if signed_in_here else None,
+        profiles.current().name, session_bound=signed_in_here))
 
 
-def _still_views(user_id, session_key: str | None, connection: str) -> bool:
+def _still_views(user_id, session_key: str | None, connection: str, *,
+                 session_bound: bool = True) -> bool:
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.utils.crypto import constant_time_compare
 
     user = get_user_model()._default_manager.filter(pk=user_id).first()
-    if user is None or not session_key:
+    if user is None:
         return False
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
-    if str(session.get(SESSION_KEY)) != str(user.pk) or not constant_time_compare(
-            session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-        return False
+    if session_bound:
+        if not session_key:
+            return False
+        session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+        if str(session.get(SESSION_KEY)) != str(user.pk) or not constant_time_compare(
+                session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+            return False
     profile = profiles.lookup(connection)
     if profile is None:
         return False

@@ -92,3 +92,30 @@ def test_a_lasting_response_is_checked_again_for_sign_out_deactivation_and_role(
     viewer.set_password("another secret")
     viewer.save()
     assert not check()  # a new password ends the sessions it did not sign in
+
+
+def test_a_lasting_response_of_a_user_the_host_signed_in_without_a_session_goes_on(viewer):
+    """A host project whose own middleware sets request.user (a trusted SSO header, say)
+    signs in no session: the check made again is of the user (active, may view), not of a
+    session it never had, or every live stream of theirs would end at its first renewal."""
+    from asgiref.sync import async_to_sync
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from keyspace.models import ConnectionRole
+
+    request = RequestFactory().get("/c/default/db/0/pubsub/stream/")
+    request.session = SessionStore()
+
+    async def auser():
+        return viewer
+
+    request.user, request.auser = viewer, auser
+    check = async_to_sync(permissions.stream_viewer)(request).still_allowed
+    assert check()
+    ConnectionRole.objects.create(user=viewer, connection="default", role="none")
+    assert not check()
+    ConnectionRole.objects.all().delete()
+    viewer.is_active = False
+    viewer.save()
+    assert not check()
