@@ -155,17 +155,26 @@ def _renew_and_ask(lease: Lease, still_allowed: Callable[[], bool] | None) -> tu
         return kept, False
 
 
+RENEWALS_PER_LEASE = 3
+
+
 async def _keep(lease: Lease, still_allowed: Callable[[], bool] | None) -> None:
     """Renew `lease` until cancelled; mark it lost when it cannot be, revoked when
-    `still_allowed` (asked at each renewal) says no."""
-    period = app_settings.STREAM_LEASE_SECONDS / 3
+    `still_allowed` (asked at each renewal) says no. A database that fails a renewal is asked
+    again at the next; failing every renewal for a whole lease time (the lease has run out,
+    and the viewer has not been checked since) ends the stream as lost."""
+    period = app_settings.STREAM_LEASE_SECONDS / RENEWALS_PER_LEASE
+    failed = 0
     while not lease.ended:
         await asyncio.sleep(period)
         try:
             kept, allowed = await sync_to_async(_briefly)(_renew_and_ask, lease, still_allowed)
         except DatabaseError:
-            log.exception("stream slots: renewing a lease failed; trying again")
+            failed += 1
+            log.exception("stream slots: renewing a lease failed (%d in a row)", failed)
+            lease.lost = failed >= RENEWALS_PER_LEASE
             continue
+        failed = 0
         lease.lost = not kept
         lease.revoked = not allowed
 

@@ -172,3 +172,32 @@ def test_a_recheck_that_fails_ends_the_stream_rather_than_letting_it_run_uncheck
         return await sync_to_async(StreamLease.objects.count)()
 
     assert run_async(run()) == 0
+
+
+def test_a_stream_whose_viewer_cannot_be_checked_for_a_whole_lease_time_ends(
+        transactional_db, settings):
+    """The database failing the check is asked again at the next renewal, not taken for a
+    no; failing every renewal for a whole lease time ends the stream (as a lost lease), so an
+    outage of the sessions table cannot leave it running unchecked."""
+    from django.db import OperationalError
+
+    settings.DASHBOARD_STREAM_LEASE_SECONDS = 3
+    failures = [1]
+
+    def unreadable():
+        if failures[0]:
+            raise OperationalError("no such table: django_session")
+        return True
+
+    async def run():
+        async with slots.stream_slot(StreamViewer("7", unreadable)) as lease:
+            await asyncio.sleep(2.3)
+            assert not lease.ended  # at most two failed renewals: asked again
+            for _ in range(60):  # the third, about a second later (a slow machine: later)
+                if lease.ended:
+                    break
+                await asyncio.sleep(0.1)
+            assert lease.ended == slots.LOST_TEXT
+        return await sync_to_async(StreamLease.objects.count)()
+
+    assert run_async(run()) == 0
