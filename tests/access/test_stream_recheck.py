@@ -6,15 +6,14 @@ DASHBOARD_STREAM_LEASE_SECONDS), quiet as they are (no message, no key change)."
 from __future__ import annotations
 
 import html
-import http.client
 import re
 import shutil
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from keyspace.services.pubsub.slots import REVOKED_TEXT
+from tests.support.cookie_jar import CookieJar
 from tests.support.sse import SSEStream
 from tests.support.uvicorn_dashboard import UvicornDashboard, migrated_sqlite
 
@@ -37,34 +36,12 @@ def server(redis_server, tmp_path_factory):
     dashboard.stop()
 
 
-class Browser:
+class Browser(CookieJar):
     """Cookies and forms, as a browser keeps and posts them."""
 
     def __init__(self, server: UvicornDashboard) -> None:
+        super().__init__(server.port)
         self.server = server
-        self.cookies: dict[str, str] = {}
-
-    @property
-    def cookie(self) -> str:
-        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-
-    def request(self, method: str, path: str, fields: dict | None = None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        headers = {"Cookie": self.cookie}
-        body = None
-        if fields is not None:
-            body = urlencode(fields)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
-        return response.status, text
 
     def post_form(self, page: str, action: str, **fields) -> int:
         """POST to `action` with the CSRF token of a form on `page`."""
@@ -81,7 +58,7 @@ class Browser:
         assert "sessionid" in self.cookies
 
     def stream(self, path: str) -> SSEStream:
-        stream = SSEStream("127.0.0.1", self.server.port, path, timeout=10, cookie=self.cookie)
+        stream = SSEStream("127.0.0.1", self.server.port, path, timeout=10, cookie=self.header)
         assert stream.status == 200, stream.raw
         return stream
 

@@ -6,19 +6,17 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 
 from tests.services.editing.forms import form_fields
+from tests.support.cookie_jar import CookieJar
 from tests.support.proxy import RoundRobinProxy
 from tests.support.sse import SSEStream
 from tests.support.urls import edit_url
@@ -34,7 +32,7 @@ class Workers:
     def __init__(self, dashboards: list[UvicornDashboard], proxy: RoundRobinProxy) -> None:
         self.dashboards = dashboards
         self.proxy = proxy
-        self.cookies: dict[str, str] = {}
+        self.jar = CookieJar(proxy.port)
 
     def by_port(self, port: int) -> UvicornDashboard:
         return next(d for d in self.dashboards if d.port == port)
@@ -49,23 +47,9 @@ class Workers:
     def request(self, method: str, path: str, fields: dict | None = None):
         """One request on a connection of its own through the proxy: (status, body, the
         dashboard process that answered)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=10)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if fields is not None:
-            body = urlencode(fields)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
         served_before = len(self.proxy.served)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
-        return response.status, text, self.by_port(self.proxy.served[served_before])
+        status, text = self.jar.request(method, path, fields)
+        return status, text, self.by_port(self.proxy.served[served_before])
 
     def stream(self) -> tuple[SSEStream, UvicornDashboard]:
         served_before = len(self.proxy.served)
