@@ -14,10 +14,12 @@ renewing them: they run out and the slots are free again within the lease time.
         ...                        # stream; end it, saying lease.ended, once that is set
 
 `lease.ended` says why a stream must end: its lease ran out while this process was stalled and
-someone else took the slot, or (`stream_slot(still_allowed)`) the check made again at each
-renewal failed: the viewer signed out, was deactivated or may no longer view the connection
+someone else took the slot, or (`stream_slot(viewer)`) the viewer's check made again at each
+renewal failed: they signed out, were deactivated or may no longer view the connection
 (keyspace.access.permissions.stream_viewer), so a stream is held to the check every request
-passes however long it lasts.
+passes however long it lasts. A signed-in viewer also holds one of their own
+DASHBOARD_MAX_STREAMS_PER_USER slots (unique per owner, as slots are), so one user's tabs
+cannot take every slot.
 """
 
 from __future__ import annotations
