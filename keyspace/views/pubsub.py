@@ -33,15 +33,13 @@ from keyspace.services.pubsub.live import (
     publish,
     stream_messages,
 )
-from keyspace.services.pubsub.slots import stream_slot
-from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
+from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_comment, sse_event, sse_retry
 from keyspace.views.rendering import render_page
 
 MAX_SUBSCRIPTIONS = 50
 MAX_NAME_BYTES = 1024
 HEARTBEAT_SECONDS = 15.0
 STATS_SECONDS = 1.0  # while quiet, how often a changed rate is sent
-FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 TEMPLATE = "keyspace/pubsub.html"
 RENDERED_KEPT = 4  # batches' rows and events kept for the other viewers of the same tick
 _rendered: collections.OrderedDict[tuple, str] = collections.OrderedDict()  # rows' HTML
@@ -172,20 +170,8 @@ async def pubsub_stream(request, db: int):
     return response
 
 
-async def _events(subscription: Subscription, db: int, viewer):
-    async with stream_slot(viewer) as lease:
-        if lease is None:
-            yield sse_retry(30_000)
-            yield _status(slots.refused_text(), "error")
-            return
-        yield sse_retry(2_000)
-        async for chunk in _stream(subscription, db):
-            if lease.ended:
-                yield sse_retry(FINAL_RETRY_MS)
-                yield _status(lease.ended, "error")
-                return
-            if chunk:
-                yield chunk
+def _events(subscription: Subscription, db: int, viewer):
+    return slots.held(viewer, _stream(subscription, db), lambda text: _status(text, "error"))
 
 
 async def _stream(subscription: Subscription, db: int):
@@ -211,7 +197,7 @@ async def _stream(subscription: Subscription, db: int):
             quiet_since = now
         elif round(item.per_second) == shown_rate or now - stats_at < STATS_SECONDS:
             # Quiet, and the rate shown is still right (or was updated just now): nothing to
-            # send, but the stream's lease is looked at on every tick (_events).
+            # send, but the stream's lease is looked at on every tick (slots.held).
             yield b""
             continue
         # The rate comes with every batch and, while quiet, on a timer, so it falls to 0

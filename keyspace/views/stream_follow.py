@@ -13,15 +13,13 @@ from keyspace.access.permissions import VIEW, dashboard_view, stream_viewer
 from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest
 from keyspace.services.pubsub import slots
-from keyspace.services.pubsub.slots import stream_slot
-from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
+from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_comment, sse_event, sse_retry
 from keyspace.units.stream.follow import Arrivals, Status, follow_entries
 from keyspace.units.stream.ids import is_stream_id, parse_id
 from keyspace.views.rendering import render_page
 
 TEMPLATE = "keyspace/units/stream_follow.html"
 HEARTBEAT_SECONDS = 15.0
-FINAL_RETRY_MS = 3_600_000  # after a refusal the browser should not keep asking
 
 
 def _after(text: str | None) -> str | None:
@@ -60,31 +58,27 @@ def _latest(*candidates: str | None) -> str | None:
     return max(given, key=parse_id) if given else None
 
 
-async def _events(db: int, key: bytes, after: str | None, viewer):
-    async with stream_slot(viewer) as lease:
-        if lease is None:
-            yield sse_retry(30_000)
-            yield _status(slots.refused_text(), "error")
-            return
-        yield sse_retry(2_000)
-        quiet_since = time.monotonic()
-        async for item in follow_entries(key, db, after=after,
-                                         max_batch=app_settings.PUBSUB_MAX_BATCH,
-                                         interval=app_settings.PUBSUB_INTERVAL):
-            if lease.ended:
+def _events(db: int, key: bytes, after: str | None, viewer):
+    return slots.held(viewer, _entries(db, key, after), lambda text: _status(text, "error"))
+
+
+async def _entries(db: int, key: bytes, after: str | None):
+    quiet_since = time.monotonic()
+    async for item in follow_entries(key, db, after=after,
+                                     max_batch=app_settings.PUBSUB_MAX_BATCH,
+                                     interval=app_settings.PUBSUB_INTERVAL):
+        if isinstance(item, Status):
+            if item.final:
                 yield sse_retry(FINAL_RETRY_MS)
-                yield _status(lease.ended, "error")
-                return
-            if isinstance(item, Status):
-                if item.final:
-                    yield sse_retry(FINAL_RETRY_MS)
-                yield _status(item.text, item.level)
-            elif item.rows or item.skipped:
-                yield _arrivals(db, key, item)
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
-                yield sse_comment("heartbeat")
-                quiet_since = time.monotonic()
+            yield _status(item.text, item.level)
+        elif item.rows or item.skipped:
+            yield _arrivals(db, key, item)
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+            yield sse_comment("heartbeat")
+            quiet_since = time.monotonic()
+        else:
+            yield b""  # nothing to send: the stream's lease is looked at on every tick
 
 
 def _arrivals(db: int, key: bytes, arrivals: Arrivals) -> bytes:

@@ -21,12 +21,11 @@ from keyspace.conf import app_settings
 from keyspace.exceptions import BadRequest, DashboardError
 from keyspace.services.pubsub.hub import hub
 from keyspace.services.pubsub.messages import Batch, Status
-from keyspace.services.pubsub.slots import stream_slot
 
-# Live pages hold a stream slot (`stream_slot`) like the pub/sub page does, against the same
-# limit, counted across every worker process.
+# Live pages hold a stream slot (keyspace.services.pubsub.slots.held) like the pub/sub page
+# does, against the same limit, counted across every worker process.
 __all__ = ["READ_FAILURES", "Batch", "Status", "failed_read", "notifications", "read",
-           "resubscribed", "stream_slot"]
+           "resubscribed"]
 # What a live page's read of its key may raise while the stream runs: each is told on the
 # stream (`failed_read`), never left to break it mid-response (and again on every reconnect).
 READ_FAILURES = (DashboardError, redis.RedisError)

@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.models import StreamLease
+from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_retry
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,27 @@ async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
         except (DatabaseError, RuntimeError, asyncio.CancelledError):
             # Not given back now: the lease runs out by itself within the lease time.
             log.warning("stream slots: a lease was not given back; it expires by itself")
+
+
+async def held(viewer, chunks: AsyncIterator[bytes], say: Callable[[str], bytes], *,
+               tab: str = "tab") -> AsyncIterator[bytes]:
+    """An event stream's `chunks` (b"" on a tick with nothing to send), sent while it holds a
+    slot (`stream_slot(viewer)`): refused, saying so, when none is free; ended for good,
+    saying why (`Lease.ended`), at the first tick after its lease is lost or its viewer may no
+    longer see it. `say(text)` is the stream's status event of a text."""
+    async with stream_slot(viewer) as lease:
+        if lease is None:
+            yield sse_retry(30_000)
+            yield say(refused_text(tab))
+            return
+        yield sse_retry(2_000)
+        async for chunk in chunks:
+            if lease.ended:
+                yield sse_retry(FINAL_RETRY_MS)
+                yield say(lease.ended)
+                return
+            if chunk:
+                yield chunk
 
 
 LOST_TEXT = "this stream lost its slot (the server stalled); reload to go on"

@@ -25,5 +25,10 @@ def sse_comment(text: str = "") -> bytes:
     return f": {_LINE_BREAKS.sub(' ', text)}\n\n".encode()
 
 
+# The retry a stream sends before it ends for good (a refusal, a lost slot, a viewer who may no
+# longer see it): the browser should not keep asking.
+FINAL_RETRY_MS = 3_600_000
+
+
 def sse_retry(milliseconds: int) -> bytes:
     return f"retry: {int(milliseconds)}\n\n".encode()

@@ -11,10 +11,9 @@ from django.http import StreamingHttpResponse
 from keyspace.access.permissions import stream_viewer
 from keyspace.services.live import feed
 from keyspace.services.pubsub import slots
-from keyspace.services.pubsub.sse import sse_comment, sse_event, sse_retry
+from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_comment, sse_event, sse_retry
 
 HEARTBEAT_SECONDS = 15.0
-FINAL_RETRY_MS = 3_600_000
 # Each event is a named piece of HTML (or text) the page's live.js puts in place.
 Piece = tuple[str, str]
 
@@ -31,19 +30,9 @@ def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | No
 
 async def _slotted(request, pieces):
     try:
-        async with feed.stream_slot(await stream_viewer(request)) as lease:
-            if lease is None:
-                yield sse_retry(30_000)
-                yield sse_event(slots.refused_text("live tab"), "status")
-                return
-            yield sse_retry(2_000)
-            async for chunk in _frames(pieces):
-                if lease.ended:
-                    yield sse_retry(FINAL_RETRY_MS)
-                    yield sse_event(lease.ended, "status")
-                    return
-                if chunk:
-                    yield chunk
+        async for chunk in slots.held(await stream_viewer(request), _frames(pieces),
+                                      lambda text: sse_event(text, "status"), tab="live tab"):
+            yield chunk
     finally:
         await pieces.aclose()
 
@@ -57,7 +46,7 @@ async def _frames(pieces):
                 quiet_since = now
                 yield sse_comment("heartbeat")
             else:
-                yield b""  # the stream's lease is looked at on every tick (_slotted)
+                yield b""  # the stream's lease is looked at on every tick (slots.held)
             continue
         quiet_since = now
         if isinstance(item, feed.Status):
