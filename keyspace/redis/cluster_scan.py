@@ -97,15 +97,13 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
         primary.name: count for primary in primaries
         if primary.name != scanned and (count := key_counts.recent(primary.client)) is not None
     } if continues(cursor) else {}
-    leave_out = {scanned, *known}
-    asked = [] if len(leave_out) == len(primaries) else cluster_nodes.ask_key_counts(
-        client, leave_out=leave_out)
+    asked = cluster_nodes.ask_key_counts(client, leave_out={scanned, *known})
     try:
         index, page, keys, first_total, restarted = _walk(
             primaries, index, inner, page_size, match, type_name, budget_ms, readable_only,
             started)
     finally:
-        others = {**known, **cluster_nodes.read_key_counts(asked)} if asked else known
+        others = {**known, **cluster_nodes.read_key_counts(asked)}
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
     done = index == len(primaries)

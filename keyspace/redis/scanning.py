@@ -186,23 +186,15 @@ def _followed_page(client: redis.Redis, start: Position, page_size: int) -> Scan
     else:
         position = Position(end, pace=pacer.count)
     found = [*carried, *keys] if carried else keys
-    token = position.token(start.server)
-    restarted = False
-    if token == "0":
-        total, restarted = _at_the_end(client, None, start.server)
-    return ScanPage(keys=found, next_cursor=token, total_keys=total,
-                    scanned_fraction=position.scanned(),
-                    budget_exhausted=token != "0" and len(found) < page_size,
-                    pace=pacer.count, restarted=restarted)
+    return _page(client, found, position, start, page_size, total, pacer, recalled=True)
 
 
 def _goes_simply_after(keys: list[bytes], carried: tuple[bytes, ...], end: int,
                        room: int) -> bool:
     """Whether a step's keys are simply shown after the keys a token carried: each named
     once, none of them carried, and as many as the page has room for unless the scan ended."""
-    names = set(keys)
-    return len(names) == len(keys) and names.isdisjoint(carried) and (
-        not end or len(keys) >= room)
+    # _new_names hands back the step as it came when it names no key twice and none shown.
+    return _new_names(keys, set(carried))[0] is keys and (not end or len(keys) >= room)
 
 
 def _scan_page(
@@ -251,11 +243,20 @@ def _scan_page(
             room=wanted,
         )
         steps.append(_Step(step.end, pacer.last_asked, end, keys))
+    return _page(client, found, position, start, page_size, total, pacer, recalled=recalled,
+                 began_on=began_on)
+
+
+def _page(client: redis.Redis, found: list[bytes], position: Position, start: Position,
+          page_size: int, total: int, pacer: Pacer, *, recalled: bool,
+          began_on: str = "") -> ScanPage:
+    """The page of `found`, going on from `position`: its token names the server the scan
+    began on (the one `start` names, or `began_on` for a scan that began here). Where the scan
+    ends, the key count is asked again when it was `recalled` from moments before, and so is
+    whether this is still the server the scan began on."""
     token = position.token(start.server or began_on)
     restarted = False
     if token == "0" and (recalled or start.server):
-        # The scan's end says "all N keys scanned": N is asked now, not taken from before;
-        # and whether this is still the server the scan began on.
         total, restarted = _at_the_end(client, total if not recalled else None, start.server)
     return ScanPage(
         keys=found,
