@@ -30,7 +30,7 @@ from keyspace.units import registry
 BATCH = 500
 
 
-# How often a typed batch looks again when its keys change between its check and its write.
+# How often a watched batch looks again when its keys change between its check and its write.
 WATCH_ATTEMPTS = 3
 
 
