@@ -131,11 +131,13 @@ def crawl(http: HttpClient, keys: SpecialKeys, args: argparse.Namespace) -> tupl
     found, checks = [], {}
     _, body = crawler.follow(Link(f"/c/default/db/0/?match={quote(NEEDLE_MATCH)}", True, "results"))
     checks["sparse filter followed to the end of the keyspace"] = 'id="scan-done"' in body
-    links, body = crawler.follow(Link("/c/default/db/0/namespaces/count/", True, "namespace-counts"))
+    links, body = crawler.follow(Link("/c/default/db/0/namespaces/count/", True,
+                                      "namespace-counts"))
     checks["namespace count followed to the end"] = "Counted all" in body
     found += links
     for key in [*keys.big.values(), *keys.strings.values()]:
-        found += crawler.first_pages(Link(f"/c/default/db/0/key/{encode_key(key)}/", False), args.key_pages)
+        found += crawler.first_pages(Link(f"/c/default/db/0/key/{encode_key(key)}/", False),
+                                     args.key_pages)
     return crawler.crawl(start_links(keys), found), checks
 
 

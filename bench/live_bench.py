@@ -131,10 +131,14 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|")
         for key, (type_name, page, write) in cases.items():
             request = registry.unit_for(type_name).validate(PageRequest(count=100))
-            floor = timed(lambda: raw_floor(client, key, page), args.rounds)
-            drawn = timed(lambda: key_detail(client, key, request), args.rounds)
-            live = timed(lambda: take(client, key, request), args.rounds)
-            usec = redis_usec(raw, lambda: take(client, key, request), args.rounds)
+            # Each lambda is timed before the loop goes on: binding the loop's variables as
+            # defaults only says so.
+            floor = timed(lambda key=key, page=page: raw_floor(client, key, page), args.rounds)
+            drawn = timed(lambda key=key, request=request: key_detail(client, key, request),
+                          args.rounds)
+            live = timed(lambda key=key, request=request: take(client, key, request), args.rounds)
+            usec = redis_usec(raw, lambda key=key, request=request: take(client, key, request),
+                              args.rounds)
             lags = asyncio.run(end_to_end(0, key, write, request, min(args.rounds, 40)))
             p90 = statistics.quantiles(lags, n=10)[-1]
             print(f"| {type_name} | {floor * 1000:.2f} ms | {drawn * 1000:.2f} ms "

@@ -84,7 +84,8 @@ def _within(ratio: float, limit: float) -> bool:
 
 
 def _page_size(bench: Bench, db: int) -> int:
-    return len(KEY_ROW.findall(bench.probe.get(f"/c/default/db/{db}/", HTMX_RESULTS, tally=False).body))
+    page = bench.probe.get(f"/c/default/db/{db}/", HTMX_RESULTS, tally=False)
+    return len(KEY_ROW.findall(page.body))
 
 
 def check(bench: Bench, dbs: dict[str, int]) -> list[Row]:
