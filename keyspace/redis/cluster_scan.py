@@ -29,7 +29,13 @@ from keyspace.exceptions import BadRequest
 from keyspace.redis import cluster_nodes, key_counts
 from keyspace.redis.capabilities import limited_keys
 from keyspace.redis.scan_tokens import start_token
-from keyspace.redis.scanning import ScanPage, continues, is_filtered, scan_keys
+from keyspace.redis.scanning import (
+    ScanPage,
+    continues,
+    followed_page,
+    is_filtered,
+    scan_keys,
+)
 
 SEPARATOR = ":"  # never in a standalone token (digits, '.', '~', base64url, hex)
 
@@ -87,6 +93,22 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
           ) -> ClusterScanPage:
     primaries = cluster_nodes.primaries(client)
     index, inner = _start(cursor, primaries)
+    first = None
+    if continues(cursor) and not readable_only and not is_filtered(match, type_name):
+        followed = _followed(primaries, index, inner, page_size)
+        if isinstance(followed, ClusterScanPage):
+            return followed
+        first = followed  # None, or the primary's last page: the walk goes on from it
+    return _general(client, primaries, index, inner, cursor=cursor, page_size=page_size,
+                    match=match, type_name=type_name, budget_ms=budget_ms,
+                    readable_only=readable_only, first=first)
+
+
+def _general(client: RedisCluster, primaries, index: int, inner: str, *, cursor: str,
+             page_size: int, match: bytes | None, type_name: str | None, budget_ms: float,
+             readable_only: bool | None, first: ScanPage | None = None) -> ClusterScanPage:
+    """A page the general way, from primary `index` at `inner` (`first`: that primary's page,
+    made already)."""
     started = time.perf_counter()
     # The other primaries' DBSIZE is read after the scan (its round trip is hidden); the one
     # scanned first counts its keys in the pipeline of its first SCAN step. A page that
@@ -101,15 +123,42 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
     try:
         index, page, keys, first_total, restarted = _walk(
             primaries, index, inner, page_size, match, type_name, budget_ms, readable_only,
-            started)
+            started, first)
     finally:
         others = {**known, **cluster_nodes.read_key_counts(asked)}
     counts = {primary.name: first_total if primary.name == scanned else others.get(primary.name)
               for primary in primaries}
-    done = index == len(primaries)
-    if done and known:
+    if index == len(primaries) and known:
         # The scan's end says "all N keys scanned": N is asked of every primary now.
         counts = cluster_nodes.node_key_counts(client)
+    return _cluster_page(primaries, index, page, keys, counts, restarted, page_size)
+
+
+def _followed(primaries, index: int, inner: str, page_size: int,
+              ) -> ClusterScanPage | ScanPage | None:
+    """The usual page of an unfiltered scan being followed: every primary's key count read
+    moments ago, and the scanned primary's own followed page (one SCAN call, see
+    keyspace.redis.scanning.followed_page). None, before any call, for any other page; the
+    primary's page itself when its scan ended there (the general walk goes on from it with
+    the primaries after it, as for a page that began anywhere else)."""
+    counts = {}
+    for primary in primaries:
+        count = key_counts.recent(primary.client)
+        if count is None:
+            return None
+        counts[primary.name] = count
+    page = followed_page(primaries[index].client, inner, page_size)
+    if page is None or page.complete:
+        return page
+    return _cluster_page(primaries, index, page, page.keys, counts, False, page_size)
+
+
+def _cluster_page(primaries, index: int, page: ScanPage, keys: list[bytes],
+                  counts: dict[str, int | None], restarted: bool,
+                  page_size: int) -> ClusterScanPage:
+    """The page of `keys`, the scan having reached primary `index` (all of them: done) and
+    that primary's `page`, with the primaries' key counts."""
+    done = index == len(primaries)
     token = "0" if done else f"{primaries[index].first_slot}{SEPARATOR}{page.next_cursor}"
     total = sum(count or 0 for count in counts.values())
     return ClusterScanPage(
@@ -124,20 +173,25 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
 
 
 def _walk(primaries, index: int, inner: str, page_size: int, match, type_name, budget_ms: float,
-          readable_only, started: float) -> tuple[int, ScanPage, list[bytes], int, bool]:
+          readable_only, started: float, first: ScanPage | None = None,
+          ) -> tuple[int, ScanPage, list[bytes], int, bool]:
     """Scan from primary `index` at `inner` until the page is full, the primaries end, or (a
     filtered scan) the budget is spent: (the primary reached, its last page, the keys, the
     DBSIZE of the primary scanned first, and whether a primary whose scan ended here was
-    another process than at its start: restarted, or a replica promoted)."""
+    another process than at its start: restarted, or a replica promoted). `first`: that
+    primary's page, made already."""
     filtered = is_filtered(match, type_name)
     keys: list[bytes] = []
     first_total = None
     restarted = False
     while True:
         spent = (time.perf_counter() - started) * 1000
-        page = scan_keys(primaries[index].client, cursor=inner, page_size=page_size - len(keys),
-                         match=match, type_name=type_name, budget_ms=max(1.0, budget_ms - spent),
-                         readable_only=readable_only)
+        if first is None:
+            page = scan_keys(primaries[index].client, cursor=inner,
+                             page_size=page_size - len(keys), match=match, type_name=type_name,
+                             budget_ms=max(1.0, budget_ms - spent), readable_only=readable_only)
+        else:
+            page, first = first, None
         first_total = page.total_keys if first_total is None else first_total
         keys.extend(page.keys)
         if not page.complete:

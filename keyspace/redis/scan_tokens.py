@@ -109,10 +109,10 @@ def parse_position(raw: str | None, max_count: int) -> Position:
         position, _, server = raw.rpartition(SERVER)
         if not SERVER_ID.fullmatch(server) or not position:
             raise _refuse(raw)
-        p = _parse_unplaced(position, max_count)
+        p = _parse_unplaced(position, max_count, server)
         if not p.goes_on():
             raise _refuse(raw)  # a scan's start or end names no server: none is written there
-        return Position(p.cursor, p.count, p.step_end, p.after, p.carried, p.pace, server)
+        return p
     return _parse_unplaced(raw, max_count)
 
 
@@ -123,18 +123,21 @@ def server_id(run_id: str | bytes | None) -> str:
     return text[:SERVER_ID_CHARS] if SERVER_ID.fullmatch(text[:SERVER_ID_CHARS]) else ""
 
 
-def _parse_unplaced(raw: str | None, max_count: int) -> Position:
+def _parse_unplaced(raw: str | None, max_count: int, server: str = "") -> Position:
+    """The position `raw` says (the token less its server part, `server`)."""
     if raw and CARRIED in raw:
-        return _parse_carried(raw, max_count)
+        return _parse_carried(raw, max_count, server)
     parts = (raw or "").split(".")
     if len(parts) == 1:
-        return Position(parse_cursor(raw))
+        return Position(parse_cursor(raw), server=server)
     if len(parts) == 2:
-        return Position(parse_cursor(parts[0]), pace=_parse_count(parts[1], max_count, raw))
+        return Position(parse_cursor(parts[0]), pace=_parse_count(parts[1], max_count, raw),
+                        server=server)
     if len(parts) != 4 or not _is_digest(parts[3]):
         raise _refuse(raw)
     count = _parse_count(parts[1], max_count, raw)
-    return Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3])
+    return Position(parse_cursor(parts[0]), count, parse_cursor(parts[2]), parts[3],
+                    server=server)
 
 
 def _parse_count(text: str, max_count: int, raw: str) -> int:
@@ -144,7 +147,7 @@ def _parse_count(text: str, max_count: int, raw: str) -> int:
     return int(text)
 
 
-def _parse_carried(raw: str, max_count: int) -> Position:
+def _parse_carried(raw: str, max_count: int, server: str) -> Position:
     """The carried form, held to what this module writes: the end cursor (with the pace, as
     a plain cursor token has it; at the scan's end, cursor 0, too: there the keys are the
     last of a cluster primary, and the next primary starts at that pace), then a bounded
@@ -165,7 +168,7 @@ def _parse_carried(raw: str, max_count: int) -> Position:
         raise _refuse(raw) from None
     if [encode_key(key) for key in keys] != encoded or len(set(keys)) != len(keys):
         raise _refuse(raw)
-    return Position(parse_cursor(cursor_text), carried=keys, pace=pace)
+    return Position(parse_cursor(cursor_text), carried=keys, pace=pace, server=server)
 
 
 def _is_digest(text: str) -> bool:

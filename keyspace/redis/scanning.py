@@ -57,8 +57,8 @@ from keyspace.redis.typed_scan import (
     scan_step,
 )
 
-__all__ = ["ScanPage", "key_count", "parse_cursor", "readable_keys", "scan_keys",
-           "scanned_fraction"]
+__all__ = ["ScanPage", "followed_page", "key_count", "parse_cursor", "readable_keys",
+           "scan_keys", "scanned_fraction"]
 
 # The most a first step asks for: a filtered one on short names (about 1 ms of Redis time at a
 # million keys), an unfiltered one (a page of the default size; a larger page takes more steps).
@@ -152,6 +152,14 @@ def continues(cursor: str | None) -> bool:
 def is_filtered(match: bytes | None, type_name: str | None) -> bool:
     """Whether a scan keeps only some keys (a pattern other than *, or a type)."""
     return bool(match and match != b"*") or bool(type_name)
+
+
+def followed_page(client: redis.Redis, cursor: str, page_size: int) -> ScanPage | None:
+    """The page at `cursor` of an unfiltered scan of every key, when it is the usual page of a
+    followed scan (see _followed_page); None, before any call, when it is not. A cluster's
+    page asks the primary it scans for it (keyspace.redis.cluster_scan)."""
+    start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
+    return _followed_page(client, start, page_size)
 
 
 def _followed_page(client: redis.Redis, start: Position, page_size: int) -> ScanPage | None:
@@ -449,9 +457,11 @@ def _overflow(step: _Step, fresh: list[bytes], room: int,
     if step.count and len(rest) > MAX_CARRIED_KEYS:
         return _run_again(step, fresh, room)
     carried = Position(step.end, carried=rest, pace=pace)
-    if len(carried.token()) > MAX_POSITION_CHARS:
+    fits = len(carried.token()) <= MAX_POSITION_CHARS
+    if not fits:
         carried = Position(step.end, carried=rest)
-    if not step.count or len(carried.token()) <= MAX_POSITION_CHARS:
+        fits = len(carried.token()) <= MAX_POSITION_CHARS
+    if not step.count or fits:
         return fresh, carried
     return _run_again(step, fresh, room)
 

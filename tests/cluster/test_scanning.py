@@ -227,6 +227,41 @@ def scan_counts(node_client) -> list[int]:
             for entry in reversed(entries) if entry["command"].startswith(b"SCAN ")]
 
 
+def test_a_followed_page_is_the_page_the_general_way_makes(cluster_dashboard, r, settings):
+    """Most pages of a followed scan are made with little bookkeeping (cluster_scan._followed):
+    each is the page the general way makes from the same token, and so is a page handed over
+    to the general walk where its primary's scan ends."""
+    from keyspace.redis.cluster_scan import _general, _scan, _start
+
+    # Steps grow at the same pace every time, so that the same token makes the same SCAN
+    # call either way, on tables standing still.
+    settings.DASHBOARD_SCAN_STEP_MS = 60_000
+    fill(r, numbered("k:", 3000))
+    client = get_client(0)
+    nodes = primaries(client)
+    for node in nodes:  # each primary finishes growing its table: a lookup moves it on
+        absent = next(name for n in range(1000) if r.get_node_from_key(
+            name := b"absent:%d" % n).name == node.name)
+        with node.client.pipeline(transaction=False) as pipe:
+            for _ in range(2 * node.client.dbsize() + 100):
+                pipe.exists(absent)
+            pipe.execute()
+    pages = all_pages(client, page_size=100)
+    assert sum(len(page.keys) for page in pages) == 3000
+    followed = handed_over = 0
+    for page in pages[:-1]:
+        index, inner = _start(page.next_cursor, nodes)
+        general = _general(client, nodes, index, inner, cursor=page.next_cursor,
+                           page_size=100, match=None, type_name=None, budget_ms=60_000.0,
+                           readable_only=False)
+        made = _scan(client, cursor=page.next_cursor, page_size=100, match=None,
+                     type_name=None, budget_ms=60_000.0, readable_only=False)
+        assert made == general
+        followed += made.next_cursor.split(":")[0] == page.next_cursor.split(":")[0]
+        handed_over += made.next_cursor.split(":")[0] != page.next_cursor.split(":")[0]
+    assert followed > 0.8 * len(pages) and handed_over >= 2  # two primaries end mid-scan
+
+
 @pytest.mark.parametrize("raw", ["abc", "1:", "x:5", "99999:5", "0:abc", ":5", "5:0"])
 def test_garbage_and_stale_tokens_are_refused(cluster_dashboard, raw):
     with pytest.raises(BadRequest):
