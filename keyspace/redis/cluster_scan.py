@@ -89,7 +89,7 @@ def scan_cluster(
 
 
 def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | None,
-          type_name: str | None, budget_ms: float, readable_only: bool | None,
+          type_name: str | None, budget_ms: float, readable_only: bool,
           ) -> ClusterScanPage:
     primaries = cluster_nodes.primaries(client)
     index, inner = _start(cursor, primaries)
@@ -106,7 +106,7 @@ def _scan(client: RedisCluster, *, cursor: str, page_size: int, match: bytes | N
 
 def _general(client: RedisCluster, primaries, index: int, inner: str, *, cursor: str,
              page_size: int, match: bytes | None, type_name: str | None, budget_ms: float,
-             readable_only: bool | None, first: ScanPage | None = None) -> ClusterScanPage:
+             readable_only: bool, first: ScanPage | None = None) -> ClusterScanPage:
     """A page the general way, from primary `index` at `inner` (`first`: that primary's page,
     made already)."""
     started = time.perf_counter()
