@@ -8,7 +8,6 @@ import time
 from html import escape  # what Django's escape does, without its lazy-string wrapper
 
 from django import forms
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -34,6 +33,7 @@ from keyspace.services.pubsub.live import (
     stream_messages,
 )
 from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_comment, sse_event, sse_retry
+from keyspace.views.live.streaming import event_stream
 from keyspace.views.rendering import render_page
 
 MAX_SUBSCRIPTIONS = 50
@@ -163,11 +163,7 @@ async def pubsub_stream(request, db: int):
     subscription = parse_subscription(request.GET)
     if not subscription:
         raise BadRequest("subscribe to at least one channel or pattern")
-    response = StreamingHttpResponse(_events(subscription, db, await stream_viewer(request)),
-                                     content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream(_events(subscription, db, await stream_viewer(request)))
 
 
 def _events(subscription: Subscription, db: int, viewer):

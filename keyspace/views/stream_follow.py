@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-from django.http import StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from keyspace.access.permissions import VIEW, dashboard_view, stream_viewer
@@ -16,6 +15,7 @@ from keyspace.services.pubsub import slots
 from keyspace.services.pubsub.sse import FINAL_RETRY_MS, sse_comment, sse_event, sse_retry
 from keyspace.units.stream.follow import Arrivals, Status, follow_entries
 from keyspace.units.stream.ids import is_stream_id, parse_id
+from keyspace.views.live.streaming import event_stream
 from keyspace.views.rendering import render_page
 
 TEMPLATE = "keyspace/units/stream_follow.html"
@@ -45,11 +45,7 @@ def follow_panel(request, db: int, key: bytes):
 async def follow_events(request, db: int, key: bytes):
     after = _latest(_after(request.GET.get("after")),
                     _after(request.headers.get("Last-Event-ID")))
-    response = StreamingHttpResponse(_events(db, key, after, await stream_viewer(request)),
-                                     content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream(_events(db, key, after, await stream_viewer(request)))
 
 
 def _latest(*candidates: str | None) -> str | None:

@@ -18,14 +18,19 @@ HEARTBEAT_SECONDS = 15.0
 Piece = tuple[str, str]
 
 
-def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | None]):
-    """The stream of `pieces`, for as long as `request`'s user may view it (checked again
-    at each renewal of its slot: keyspace.access.permissions.stream_viewer)."""
-    response = StreamingHttpResponse(_slotted(request, pieces),
-                                     content_type="text/event-stream")
+def event_stream(chunks: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    """A Server-Sent Events response of `chunks`, neither cached nor buffered by a proxy (the
+    pub/sub page, following a stream and live pages all answer with one)."""
+    response = StreamingHttpResponse(chunks, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+def event_response(request, pieces: AsyncIterator[list[Piece] | feed.Status | None]):
+    """The stream of `pieces`, for as long as `request`'s user may view it (checked again
+    at each renewal of its slot: keyspace.access.permissions.stream_viewer)."""
+    return event_stream(_slotted(request, pieces))
 
 
 async def _slotted(request, pieces):
