@@ -147,7 +147,8 @@ def _followed(primaries, index: int, inner: str, page_size: int,
         if count is None:
             return None
         counts[primary.name] = count
-    page = followed_page(primaries[index].client, inner, page_size)
+    page = followed_page(primaries[index].client, inner, page_size,
+                         counts[primaries[index].name])
     if page is None or page.complete:
         return page
     return _cluster_page(primaries, index, page, page.keys, counts, False, page_size)

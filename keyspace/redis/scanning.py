@@ -123,7 +123,7 @@ def scan_keys(
                             readable_only=readable_only)
     if readable_only is None:
         readable_only = limited_keys()
-    start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
+    start = _start_of(cursor)
     started = time.perf_counter()
     # A page going on with a scan may take the key count a page read moments ago.
     continuing = continues(cursor)
@@ -154,26 +154,35 @@ def is_filtered(match: bytes | None, type_name: str | None) -> bool:
     return bool(match and match != b"*") or bool(type_name)
 
 
-def followed_page(client: redis.Redis, cursor: str, page_size: int) -> ScanPage | None:
+def followed_page(client: redis.Redis, cursor: str, page_size: int,
+                  total: int) -> ScanPage | None:
     """The page at `cursor` of an unfiltered scan of every key, when it is the usual page of a
-    followed scan (see _followed_page); None, before any call, when it is not. A cluster's
-    page asks the primary it scans for it (keyspace.redis.cluster_scan)."""
-    start = parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
-    return _followed_page(client, start, page_size)
+    followed scan (see _followed_page), `total` being the key count read moments ago; None,
+    before any call, when it is not. A cluster's page asks the primary it scans for it
+    (keyspace.redis.cluster_scan), with the count it looked up."""
+    return _followed_page(client, _start_of(cursor), page_size, total)
 
 
-def _followed_page(client: redis.Redis, start: Position, page_size: int) -> ScanPage | None:
+def _start_of(cursor: str) -> Position:
+    """Where the page a token names starts (a COUNT it carries is bounded by the largest a
+    step or a page may take)."""
+    return parse_position(cursor, max(MAX_COUNT, app_settings.MAX_PAGE_SIZE))
+
+
+def _followed_page(client: redis.Redis, start: Position, page_size: int,
+                   total: int | None = None) -> ScanPage | None:
     """The usual page of an unfiltered scan being followed (most pages of a long one): one
     SCAN call at the pace the token carries, for the room its carried keys leave, with a key
-    count read moments ago; _scan_page's result with less bookkeeping. None, before any call,
-    for any other page. A step whose keys are not simply put after the carried ones (a name
-    given twice, or too few to fill the page short of the scan's end) goes on in _scan_page's
-    loop, as its first step."""
+    count read moments ago (`total`, when the caller looked it up already); _scan_page's
+    result with less bookkeeping. None, before any call, for any other page. A step whose
+    keys are not simply put after the carried ones (a name given twice, or too few to fill
+    the page short of the scan's end) goes on in _scan_page's loop, as its first step."""
     carried = start.carried
     if start.after is not None or not start.cursor or not start.pace \
             or len(carried) >= page_size:
         return None
-    total = key_counts.recent(client)
+    if total is None:
+        total = key_counts.recent(client)
     if total is None:
         return None
     pacer = Pacer(start.pace)
