@@ -75,6 +75,10 @@ class RedisRefusedWrite(Refused):
     title = "Not permitted"
 
 
+SLOT_MOVING = ("this key's slot is being moved to another node of the cluster (resharding): "
+               "nothing was changed; try again once the move is over")
+
+
 def refused(exc: redis.ResponseError) -> Refused:
     """The refusal to raise for a Redis error: 403 "not permitted" for an ACL refusal (noted,
     so the next page draws no control that needs the command), 422 for anything else."""
@@ -84,6 +88,10 @@ def refused(exc: redis.ResponseError) -> Refused:
         from keyspace.redis.cluster import HASH_TAGS
 
         return Refused(HASH_TAGS)
+    if isinstance(exc, (redis.exceptions.AskError, redis.exceptions.TryAgainError)):
+        # The key's slot is being moved to another primary (resharding): an edit's WATCH and
+        # MULTI cannot follow it there, and its own keys may be on either side meanwhile.
+        return Refused(SLOT_MOVING)
     command = _command_of(exc)
     if command:
         note_refusal(command, exc)
