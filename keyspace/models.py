@@ -41,6 +41,10 @@ class AuditEntry(models.Model):
     username = models.CharField(max_length=150, blank=True)
     connection = models.CharField(max_length=300)  # the address, never credentials
     connection_name = models.CharField(max_length=40, blank=True, db_index=True)
+    # The saved connection it was made on has since been removed or renamed: a connection
+    # saved later under the name is another one, and its users do not see this trail (who
+    # manages connections still does).
+    connection_retired = models.BooleanField(default=False)
     db = models.PositiveIntegerField(default=0)
     operation = models.CharField(max_length=60, db_index=True)
     key_text = models.TextField(blank=True)

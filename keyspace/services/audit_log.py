@@ -27,8 +27,8 @@ class AuditPage:
 def audit_page(user, query: dict) -> AuditPage:
     """The page `query` asks for (AuditFilterForm's fields). Only the connections this user
     may view: a user kept out of one never sees its keys. Who manages connections sees every
-    entry, those of connections since removed or renamed too (their names are nobody's to
-    view any more, and their trail must stay)."""
+    entry, those of connections since removed or renamed too (their trail must stay; to
+    anyone else they are retired, even once a connection is saved under the name again)."""
     visible = visible_connections(user)
     every = may_manage(user)
     if every:
@@ -46,7 +46,7 @@ def filtered_entries(query: dict, visible: list[str] | None = None):
     if visible is not None:
         # "" is the default connection's (entries made before connections had names).
         names = [*visible, ""] if profiles.default_name() in visible else visible
-        entries = entries.filter(connection_name__in=names)
+        entries = entries.filter(connection_name__in=names, connection_retired=False)
     if query.get("connection"):
         entries = entries.filter(connection_name=query["connection"])
     if query["user"]:

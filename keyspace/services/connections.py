@@ -141,6 +141,7 @@ def _move_along(former: str, name: str) -> None:
     under the new name (from before deletions took theirs) are stale and go."""
     ConnectionRole.objects.filter(connection=name).delete()
     UndoRecord.objects.filter(connection_name=name).delete()
+    _retire_trail(former)
     ConnectionRole.objects.filter(connection=former).update(connection=name)
     for model in (UndoRecord, AnalysisRun, BulkJob):
         model.objects.filter(connection_name=former).update(connection_name=name)
@@ -149,14 +150,23 @@ def _move_along(former: str, name: str) -> None:
 def delete_connection(user, row: SavedConnection) -> None:
     """Remove the connection, audited. Its roles go with it (a connection saved later under
     the name starts afresh), and so do undo's copies of its values (DUMP payloads of a server
-    no longer shown); its jobs' rows stay, as the audit log does."""
+    no longer shown); its jobs' rows stay, as the audit log does (its entries then shown only
+    to who manages connections: `_retire_trail`)."""
     with profiles.using(row.profile()):
         audit.record(user, db=0, operation="connection delete", key=None,
                      outcome=AuditEntry.OK, detail=f"{row.name}: {row.url}")
     with transaction.atomic():
         ConnectionRole.objects.filter(connection=row.name).delete()
         UndoRecord.objects.filter(connection_name=row.name).delete()
+        _retire_trail(row.name)
         row.delete()
+
+
+def _retire_trail(name: str) -> None:
+    """The audit entries made under `name` stop being shown to the users of a connection
+    called `name`: the log keeps the name an edit was made under, and a connection saved
+    later under it is another one (its users could be kept out of this one)."""
+    AuditEntry.objects.filter(connection_name=name).update(connection_retired=True)
 
 
 def may_manage(user) -> bool:

@@ -255,6 +255,35 @@ def test_a_removed_or_renamed_connections_audit_trail_stays_for_who_manages_conn
     assert "doomed:key" not in client_for(editor).get("/audit/").content.decode()
 
 
+@pytest.mark.parametrize("ended", ["removed", "renamed"])
+def test_a_connection_saved_under_an_old_name_does_not_show_the_old_ones_trail(
+        admin, second_server, second, editor, viewer, ended):
+    """A user kept out of `prod` must not read its trail once `prod` names another
+    connection: the one removed (or renamed away) and the one saved since are not the same."""
+    admin.post("/connections/new/", new_connection_form(second_server, name="prod"))
+    ConnectionRole.objects.create(user=viewer, connection="prod", role="none")
+    AuditEntry.objects.create(username="editor", connection_name="prod", db=0,
+                              operation="delete", key_text="prod:customer:4711",
+                              outcome=AuditEntry.OK)
+    if ended == "removed":
+        admin.post("/connections/prod/delete/", {"confirm_name": "prod"})
+    else:
+        admin.post("/connections/prod/edit/", new_connection_form(second_server, name="prod-eu",
+                                                                 password=""))
+    assert admin.post("/connections/new/", new_connection_form(
+        second_server, name="prod")).status_code == 302
+    watcher = client_for(viewer)
+    assert watcher.get("/c/prod/db/0/").status_code == 200  # the new prod is theirs to view
+    for query in ("", "?key=customer", "?connection=prod"):
+        assert "prod:customer:4711" not in watcher.get(f"/audit/{query}").content.decode()
+    assert "prod:customer:4711" in admin.get("/audit/?key=customer").content.decode()
+    # Entries made on the new prod are shown to its users as before.
+    AuditEntry.objects.create(username="editor", connection_name="prod", db=0,
+                              operation="delete", key_text="prod:order:1",
+                              outcome=AuditEntry.OK)
+    assert "prod:order:1" in watcher.get("/audit/?connection=prod").content.decode()
+
+
 @pytest.fixture
 def admin(db):
     user = make_user("admin", "editor")
