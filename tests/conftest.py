@@ -22,7 +22,12 @@ os.environ.setdefault("XDG_CACHE_HOME", str(_scratch / "cache"))
 from django.core.management import call_command  # noqa: E402
 
 from keyspace.redis.connection import reset_pools  # noqa: E402
-from tests.support.cluster import cluster_dashboard, cluster_holder, redis_cluster  # noqa: E402, F401
+from tests.support.cluster import (  # noqa: E402, F401
+    cluster_dashboard,
+    cluster_holder,
+    fresh_cluster_after,
+    redis_cluster,
+)
 from tests.support.locked import locked  # noqa: E402, F401 - fixture
 from tests.support.postgres import LocalPostgres, binaries  # noqa: E402
 from tests.support.second_redis import second, second_server  # noqa: E402, F401 - fixtures

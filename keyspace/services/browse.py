@@ -55,6 +55,10 @@ def _memory_unavailable() -> bool:
     return bool(facts and facts.lacks("MEMORY"))
 
 
+# keys_metadata's type for a key a cluster primary answered ASK for (see _rows).
+MOVING = "moving"
+
+
 def _ok(reply):
     return None if isinstance(reply, Exception) else reply
 
@@ -82,12 +86,20 @@ def keys_metadata(
         return []
     if is_cluster_client(client):
         return _per_node(client, keys, type_name, memory=memory, length=length)
+    return _rows(client, keys, type_name, memory=memory, length=length)[0]
+
+
+def _rows(client, keys: list[bytes], type_name: str | None, *, memory: bool,
+          length: bool) -> tuple[list[KeyRow], list[bytes]]:
+    """keys_metadata's rows, and the keys a cluster primary answered ASK for (their slot is
+    being moved to another primary, which holds them already): left out here."""
     estimate = memory and _memory_unavailable()
     memory = memory and not estimate
     if type_name:
         types = [type_name] * len(keys)
         ttls, memories, lengths = _metadata(client, keys, types, ttl=True, memory=memory,
                                             length=length or estimate)
+        types = [MOVING if _moved(reply) else type_name for reply in ttls]
     else:
         with client.pipeline(transaction=False) as pipe:
             for key in keys:
@@ -95,7 +107,7 @@ def keys_metadata(
                 pipe.pttl(key)
             replies = pipe.execute(raise_on_error=False)
         types = _types(client, keys, replies[::2])
-        ttls = [_ok(reply) for reply in replies[1::2]]
+        ttls = replies[1::2]
         _, memories, lengths = _metadata(client, keys, types, ttl=False, memory=memory,
                                          length=length or estimate)
     refusal = next((reply for reply in memories if isinstance(reply, Exception)
@@ -105,9 +117,12 @@ def keys_metadata(
         if not (length or estimate):
             lengths = _metadata(client, keys, types, ttl=False, memory=False, length=True)[2]
         estimate = True
-    rows = []
-    columns = zip(keys, types, ttls, memories, lengths, strict=True)
+    rows, moving = [], []
+    columns = zip(keys, types, map(_ok, ttls), memories, lengths, strict=True)
     for key, type_text, ttl_ms, used, size in columns:
+        if type_text == MOVING:
+            moving.append(key)
+            continue
         if type_text in ("none", REFUSED) or ttl_ms == -2:
             continue  # gone meanwhile, or a key this Redis user may not read
         row_unit = registry.unit_for(type_text)
@@ -123,17 +138,24 @@ def keys_metadata(
                 memory_estimated=estimate,
             )
         )
-    return rows
+    return rows, moving
 
 
 def _per_node(cluster_client, keys, type_name, *, memory: bool, length: bool) -> list[KeyRow]:
     """keys_metadata in a cluster: each primary's keys through its own plain client (one
-    node's pipelines, no slot routing per command), in the order of `keys`."""
+    node's pipelines, no slot routing per command), in the order of `keys`. Keys a primary
+    answers ASK for (their slot being moved to another primary: SCAN found them there) are
+    asked again through the cluster client, which follows ASK to the importing primary."""
     found: dict[bytes, KeyRow] = {}
+    moving: list[bytes] = []
     try:
         for node, node_keys in by_node(cluster_client, keys):
-            for row in keys_metadata(node, node_keys, type_name, memory=memory, length=length):
-                found[row.name] = row
+            rows, moved = _rows(node, node_keys, type_name, memory=memory, length=length)
+            moving += moved
+            found |= {row.name: row for row in rows}
+        if moving:
+            rows, _ = _rows(cluster_client, moving, type_name, memory=memory, length=length)
+            found |= {row.name: row for row in rows}
     except (redis.ConnectionError, redis.TimeoutError):
         refresh_after_failure(cluster_client)
         raise
@@ -150,15 +172,23 @@ def _types(client: redis.Redis, keys: list[bytes], replies: list) -> list[str]:
         note_refusal("TYPE", refusal)
         return types_without_type(client, keys)
     return [REFUSED if isinstance(reply, Exception) and key_refused(reply)
+            else MOVING if _moved(reply)
             else _type_text(_ok(reply) or b"none") for reply in replies]
+
+
+def _moved(reply) -> bool:
+    """A cluster primary's ASK: the key's slot is being moved, and the key is elsewhere now."""
+    return isinstance(reply, redis.exceptions.AskError)
 
 
 def _metadata(client, keys: list[bytes], types: list[str], *, ttl: bool, memory: bool,
               length: bool) -> tuple[list, list, list]:
     """One pipeline of PTTL (if `ttl`), MEMORY USAGE and the length command of each key
     whose type is known: (ttls, memory replies, length replies), None where not asked or not
-    known. Memory replies are left as they came (a refusal is an exception the caller reads)."""
-    units = [registry.unit_for(t) if t not in ("none", REFUSED) else None for t in types]
+    known. TTL and memory replies are left as they came (an error is an exception the caller
+    reads: a refusal, an ASK)."""
+    units = [registry.unit_for(t) if t not in ("none", REFUSED, MOVING) else None
+             for t in types]
     if not (ttl or memory or length):
         return [None] * len(keys), [None] * len(keys), [None] * len(keys)
     asked = []
@@ -178,7 +208,7 @@ def _metadata(client, keys: list[bytes], types: list[str], *, ttl: bool, memory:
     for wants in asked:
         for column, wanted in zip(columns, wants, strict=True):
             column.append(next(replies) if wanted else None)
-    return [_ok(reply) for reply in columns[0]], columns[1], columns[2]
+    return columns
 
 
 # How the loaded rows can be sorted: the value sorted on (None: no value, always last), and

@@ -78,42 +78,6 @@ def test_undo_in_a_cluster_puts_back_value_and_ttl(cluster_dashboard, r, client)
     assert 3_500_000 < r.pttl(b"{t}h") <= 3_600_000
 
 
-def begin_moving(cluster, key: bytes):
-    """Start moving `key`'s slot from its primary to another one and move its keys there
-    (the state between `MIGRATE` and the final `CLUSTER SETSLOT ... NODE`): the old owner
-    answers ASK for them, the new one serves them only after ASKING."""
-    from keyspace.redis.cluster_nodes import slot_of
-
-    slot = slot_of(key)
-    nodes = cluster.primaries()
-    owner = next(node for node in nodes if _serves(node, slot))
-    target = next(node for node in nodes if node is not owner)
-    with owner.client() as source, target.client() as destination:
-        destination.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", _id(owner))
-        source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", _id(target))
-        keys = source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
-        source.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
-    return target
-
-
-def _serves(node, slot: int) -> bool:
-    with node.client() as client:
-        return any(first <= slot <= last and owner[1] == node.port
-                   for first, last, owner, *_ in client.execute_command("CLUSTER", "SLOTS"))
-
-
-def _id(node) -> str:
-    with node.client() as client:
-        found = client.execute_command("CLUSTER", "MYID")
-    return found.decode() if isinstance(found, bytes) else found
-
-
-@pytest.fixture
-def fresh_cluster_after(cluster_holder):
-    """The next test gets a cluster of its own: this one leaves a slot half moved."""
-    yield
-    cluster_holder.discard()
-
 
 def test_an_edit_while_its_slot_is_moved_says_so_and_writes_nothing(
         cluster_dashboard, r, client, fresh_cluster_after):
@@ -123,7 +87,7 @@ def test_an_edit_while_its_slot_is_moved_says_so_and_writes_nothing(
     r.set(b"{m}s", b"old")
     edits = {"string-edit": {"value": "new"}, "delete": {}, "ttl": {"amount": "100"}}
     forms = {action: open_form(client, b"{m}s", action) for action in edits}
-    target = begin_moving(cluster_dashboard, b"{m}s")
+    target = cluster_dashboard.begin_moving(b"{m}s")
     for action, changes in edits.items():
         fields = {**forms[action], **changes}
         fields.pop("csrfmiddlewaretoken", None)

@@ -303,3 +303,28 @@ def test_an_exact_lookup_counts_every_primarys_keys(cluster_dashboard, r, client
         r.set(f"k:{n}", n)
     body = client.get("/c/default/db/0/", {"key": "k:7"}).content.decode()
     assert "Key found." in body and "all 90 keys of db0 scanned" in body
+
+
+def test_keys_whose_slot_is_being_moved_are_listed_with_their_columns(
+        cluster_dashboard, r, client, fresh_cluster_after):
+    """Keys already moved to the importing primary are scanned there while their slot's owner
+    answers ASK for them: the key list asks the importing primary, and shows every key."""
+    from keyspace.services.browse import keys_metadata
+
+    r.set(b"{m}s", b"value")
+    r.hset(b"{m}h", mapping={b"f": b"v", b"g": b"w"})
+    r.rpush(b"{m}l", b"a", b"b", b"c")
+    r.pexpire(b"{m}l", 3_600_000)
+    fill(r, numbered("k", 30))
+    cluster_dashboard.begin_moving(b"{m}s")
+    body = client.get("/c/default/db/0/", {"count": 100}).content.decode()
+    for name in [b"{m}s", b"{m}h", b"{m}l", *numbered("k", 30)]:
+        assert encode_key(name) in body, name
+    hashes = client.get("/c/default/db/0/", {"count": 100, "type": "hash"}).content.decode()
+    assert encode_key(b"{m}h") in hashes and encode_key(b"{m}s") not in hashes
+    rows = {row.name: row for row in keys_metadata(get_client(), [b"{m}s", b"{m}h", b"{m}l",
+                                                                  b"k1", b"gone"])}
+    assert list(rows) == [b"{m}s", b"{m}h", b"{m}l", b"k1"]
+    assert [(rows[name].type_name, rows[name].length) for name in rows] == [
+        ("string", 5), ("hash", 2), ("list", 3), ("string", 1)]
+    assert 3_500_000 < rows[b"{m}l"].ttl_ms <= 3_600_000

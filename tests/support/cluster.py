@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 PRIMARIES = 3
 REPLICAS_PER_PRIMARY = 1
@@ -173,6 +174,23 @@ class LocalCluster:
     def cluster_client(self) -> redis.RedisCluster:
         return redis.RedisCluster(host="127.0.0.1", port=self.primaries()[0].port)
 
+    def begin_moving(self, key: bytes) -> ClusterNode:
+        """Start moving `key`'s slot from its primary to another one and move the slot's keys
+        there: the state between `MIGRATE` and the final `CLUSTER SETSLOT ... NODE`, where the
+        old owner answers ASK for them and the new one (returned) serves them after ASKING.
+        Left so: a test doing this asks for a fresh cluster after (`cluster_holder.discard`)."""
+        slot = key_slot(key)
+        nodes = self.primaries()
+        owner = next(node for node in nodes if _serves(node, slot))
+        target = next(node for node in nodes if node is not owner)
+        with owner.client() as source, target.client() as destination:
+            destination.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", _id(owner))
+            source.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", _id(target))
+            keys = source.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
+            source.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS",
+                                   *keys)
+        return target
+
     def flush(self) -> None:
         """Empty every primary (replicas follow)."""
         for node in self.primaries():
@@ -240,6 +258,18 @@ def _wait_for_offsets(client: redis.Redis, timeout: float = 5.0) -> None:
         time.sleep(0.02)
 
 
+def _serves(node: ClusterNode, slot: int) -> bool:
+    with node.client() as client:
+        return any(first <= slot <= last and owner[1] == node.port
+                   for first, last, owner, *_ in client.execute_command("CLUSTER", "SLOTS"))
+
+
+def _id(node: ClusterNode) -> str:
+    with node.client() as client:
+        found = client.execute_command("CLUSTER", "MYID")
+    return found.decode() if isinstance(found, bytes) else found
+
+
 class ClusterHolder:
     """The session's cluster, started on first use; a test that kills a node asks for a
     fresh one afterwards (`discard`)."""
@@ -274,6 +304,14 @@ def cluster_holder(tmp_path_factory) -> ClusterHolder:
     found = ClusterHolder(tmp_path_factory.mktemp("clusters"))
     yield found
     found.discard()
+
+
+@pytest.fixture
+def fresh_cluster_after(cluster_holder):
+    """The next test gets a cluster of its own (this one leaves the cluster changed: a slot
+    half moved, say)."""
+    yield
+    cluster_holder.discard()
 
 
 @pytest.fixture
