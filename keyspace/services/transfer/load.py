@@ -11,6 +11,7 @@ and a transaction holds one slot: there each candidate is claimed under its own 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,8 +48,8 @@ def parse(payload: bytes) -> list[dict]:
     nothing the job would refuse midway is left for it to find."""
     rows: list[dict] = []
     for number, raw in enumerate(payload.splitlines(), 1):
-        if not raw.strip():
-            continue
+        if not raw.strip() and number > 1:
+            continue  # the header is line 1, and nothing stands in for it
         try:
             row = json.loads(raw)
         except ValueError:
@@ -153,8 +154,20 @@ def _check_members(kind: str):
 def _check_zset(chunk):
     for member, score in (_pair(item, "zset") for item in _items(chunk, "zset")):
         unb64(member)
-        if not (isinstance(score, str) and SCORE.fullmatch(score)):
+        if not (isinstance(score, str) and _redis_reads_score(score)):
             raise ValueError(f"the score {score!r} is not a number Redis reads")
+
+
+def _redis_reads_score(text: str) -> bool:
+    """Whether ZADD takes `text` as a score: the form, and a value a double holds. Redis
+    refuses a number too large for one (it would be infinity) or so small it would be 0."""
+    if not SCORE.fullmatch(text):
+        return False
+    value = float(text)
+    if math.isinf(value):
+        return "inf" in text.lower()
+    mantissa = text.lower().partition("e")[0]
+    return value != 0 or not any(digit in mantissa for digit in "123456789")
 
 
 def _check_stream(chunk) -> tuple[str, str]:
@@ -328,9 +341,13 @@ def _target(pipe, name: bytes, policy: str) -> bytes | None:
 
 def _write_first(pipe, target: bytes, first: dict) -> None:
     if "dump" in first:
-        ttl = first.get("x")
-        args = ["RESTORE", target, ttl or 0, first["dump"]]
-        pipe.execute_command(*args, *(["ABSTTL"] if ttl else []))
+        expiry = first.get("x")
+        if expiry is None:
+            pipe.execute_command("RESTORE", target, 0, first["dump"])
+        else:
+            # An absolute TTL of 0 means none to RESTORE: an expiry at 0 (1970) is 1 ms later,
+            # long past like it, so the key is not brought back.
+            pipe.execute_command("RESTORE", target, max(expiry, 1), first["dump"], "ABSTTL")
     else:
         WRITERS[first["t"]](pipe, target, first["v"], first=True)
 

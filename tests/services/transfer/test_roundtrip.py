@@ -103,6 +103,26 @@ def test_keys_already_expired_are_not_brought_back(r):
     assert outcome.written + outcome.expired == outcome.keys
 
 
+@pytest.mark.parametrize("score", ["inf", "-Infinity", "1e-310", "0e999", "0.000", "1e308",
+                                   "00001", ".5", "1."])
+def test_every_score_redis_reads_is_taken(r, score):
+    line = b'{"k":"eg==","t":"zset","new":true,"v":[["bQ==","%s"]]}' % score.encode()
+    load(r, parse(HEAD + line + b"\n"), "skip")
+    assert r.zscore("z", "m") == float(score)
+
+
+def test_a_dump_line_expired_at_1970_is_not_brought_back(r):
+    r.set("d", "x")
+    dump = formats.b64(r.dump("d"))
+    r.set("kept", "there")
+    line = b'{"k":"ZA==","t":"string","new":true,"x":0,"dump":"%s"}' % dump.encode()
+    line_kept = b'{"k":"a2VwdA==","t":"string","new":true,"x":null,"dump":"%s"}' % dump.encode()
+    r.delete("d")
+    outcome = load(r, parse(HEAD + line + b"\n" + line_kept + b"\n"), "replace")
+    assert not r.exists("d") and outcome.expired == 1
+    assert r.get("kept") == b"x" and r.ttl("kept") == -1
+
+
 def test_export_matches_exactly(r):
     r.mset({"foo:": 1, "foo:1": 1, "foo[1]:a": 1, "foo1:a": 1})
     lines = exported(r, selection=Selection("prefix", b"foo[1]:")).splitlines()[1:]
@@ -136,6 +156,8 @@ def test_dump_leaves_out_keys_over_the_copy_limit(r, settings):
     (b'{"format":"redis-dashboard-export","version":1}\n{"k":"YQ==","t":"weird","v":1}\n',
      "type 'weird'"),
     (b'{"format":"redis-dashboard-export","version":9}\n', "version 9"),
+    # Line 1 is the header: a blank line does not stand in for it.
+    (b'\n{"k":"YQ==","t":"string","new":true,"v":"eA=="}\n', "line 1 is not JSON"),
 ])
 def test_a_bad_file_is_refused_whole_with_its_line(payload, said):
     with pytest.raises(ImportProblem, match=said.replace("(", r"\(")):
@@ -174,6 +196,11 @@ GOOD = b'{"k":"Z29vZA==","t":"string","new":true,"x":null,"v":"eA=="}\n'  # "goo
     (b'{"k":"aA==","t":"string","new":true,"v":["eA=="]}', "string"),
     (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","XX"]]}', "score"),
     (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","1","2"]]}', "zset"),
+    # Redis refuses a score too large for a double, or so small it would be 0.
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","1e400"]]}', "score"),
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","-1.8e308"]]}', "score"),
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","1e-400"]]}', "score"),
+    (b'{"k":"aA==","t":"zset","new":true,"v":[["eA==","1' + b'0' * 400 + b'"]]}', "score"),
     (b'{"k":"aA==","t":"stream","new":true,"v":[["MAXLEN",[["eA==","eA=="]]]]}', "entry ID"),
     (b'{"k":"aA==","t":"stream","new":true,"v":[["1-1",[]]]}', "stream"),
     (b'{"k":"aA==","t":"string","new":true,"x":true,"v":"eA=="}', "expiry"),
