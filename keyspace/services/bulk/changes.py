@@ -169,30 +169,58 @@ class Change:
         self.undo_note, self.kept = note, []
 
     def _check_sizes(self, client, keys: list[bytes]) -> None:
-        """Stop keeping copies before copying a key too large to copy (as edits do). Called
-        under the batch's WATCH: a key changed after it (even between the TYPE read here and
-        its length command, which Redis then refuses with WRONGTYPE) aborts the batch, which
-        looks again."""
+        """Stop keeping copies before copying a key too large to copy, measured as edits
+        measure it (keyspace.services.undo.too_large_to_keep), a batch at a time: a string's
+        length, another type's length (at most MAX_ELEMENTS) and then its MEMORY USAGE with
+        every element counted, against DASHBOARD_UNDO_MAX_KEY_BYTES. Called under the batch's
+        WATCH: a key changed after it (even between the TYPE read here and its length
+        command, which Redis then refuses with WRONGTYPE) aborts the batch, which looks
+        again."""
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.type(key)
-        kinds = pipe.execute()
-        for key, kind in zip(keys, kinds, strict=True):
-            name = kind.decode("ascii", "replace")
-            if name == "none":
-                continue
-            command = "STRLEN" if name == "string" else registry.unit_for(name).length_command
+        kinds = [kind.decode("ascii", "replace") for kind in pipe.execute()]
+        present = [(key, kind) for key, kind in zip(keys, kinds, strict=True) if kind != "none"]
+        if any(registry.unit_for(kind).memory_usage_walks_value for _, kind in present):
+            self._stop("no undo: a key could not be measured without reading all of it")
+            return
+        for key, kind in present:
+            command = "STRLEN" if kind == "string" else registry.unit_for(kind).length_command
             pipe.execute_command(command, key) if command else pipe.exists(key)
-        sizes = pipe.execute(raise_on_error=False)
-        for kind, size in zip([k for k in kinds if k != b"none"], sizes, strict=True):
-            if isinstance(size, redis.ResponseError):
-                if "WRONGTYPE" not in str(size):
-                    raise size
+        lengths = _sizes(pipe.execute(raise_on_error=False))
+        measured = []
+        for (key, kind), length in zip(present, lengths, strict=True):
+            if length is None:
                 continue  # changed since its TYPE: the WATCH aborts this look
-            limit = app_settings.UNDO_MAX_KEY_BYTES if kind == b"string" else MAX_ELEMENTS
-            if int(size) > limit:
+            if length > (app_settings.UNDO_MAX_KEY_BYTES if kind == "string" else MAX_ELEMENTS):
                 self._stop("no undo: a key was too large to copy")
                 return
+            if kind != "string":
+                pipe.memory_usage(key, samples=0)
+                measured.append(key)
+        if not measured:
+            return
+        try:
+            sizes = _sizes(pipe.execute(raise_on_error=False))
+        except redis.ResponseError:
+            self._stop("no undo: this Redis does not let the dashboard measure keys "
+                       "(MEMORY USAGE)")
+            return
+        if any(size is not None and size > app_settings.UNDO_MAX_KEY_BYTES for size in sizes):
+            self._stop("no undo: a key was too large to copy")
+
+
+def _sizes(replies: list) -> list[int | None]:
+    """Each reply as a number; None for a key whose type changed meanwhile (WRONGTYPE) or
+    that went (MEMORY USAGE's nil). Any other refusal is raised."""
+    found = []
+    for reply in replies:
+        if isinstance(reply, redis.ResponseError):
+            if "WRONGTYPE" not in str(reply):
+                raise reply
+            reply = None
+        found.append(None if reply is None else int(reply))
+    return found
 
 
 class Delete(Change):

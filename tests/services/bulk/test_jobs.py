@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from dashboard.local_redis import LocalRedis
-from keyspace.models import AuditEntry, BulkJob
+from keyspace.models import AuditEntry, BulkJob, UndoRecord
 from keyspace.redis.connection import reset_pools
 from keyspace.redis.keynames import decode_key
 from keyspace.services.bulk.jobs import run_job
@@ -104,6 +104,30 @@ def test_a_key_too_large_to_copy_means_no_undo(r):
     preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"big:")
     done = run(BulkJob.DELETE, BulkJob.PREFIX, b"big:", preview=preview)
     assert done.keys_changed == 2 and done.undo_token == "" and "too large" in done.note
+
+
+@pytest.mark.parametrize("kind", ["hash", "list", "zset"])
+def test_a_key_of_few_large_elements_over_the_copy_limit_means_no_undo(r, settings, kind):
+    """Few elements, each large: the key's bytes count, as an edit counts them (MEMORY
+    USAGE), not only its length."""
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 10_000
+    big = [b"%d" % i + b"x" * 2_000 for i in range(10)]
+    {"hash": lambda: r.hset("big:k", mapping={item: b"v" for item in big}),
+     "list": lambda: r.rpush("big:k", *big),
+     "zset": lambda: r.zadd("big:k", {item: 1 for item in big})}[kind]()
+    r.set("big:small", 1)
+    preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"big:")
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"big:", preview=preview)
+    assert done.keys_changed == 2 and done.undo_token == "" and "too large" in done.note
+    assert not UndoRecord.objects.exists()
+
+
+def test_keys_under_the_copy_limit_keep_their_undo(r, settings):
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 10_000
+    r.hset("small:h", mapping={b"f%d" % i: b"x" * 100 for i in range(10)})
+    preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"small:")
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"small:", preview=preview)
+    assert done.keys_changed == 1 and done.undo_token
 
 
 @pytest.mark.django_db(transaction=True)
