@@ -191,7 +191,16 @@ async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
     see the module's docstring); None with sign-in off."""
     owner = viewer.owner if viewer is not None else ""
     still_allowed = viewer.still_allowed if viewer is not None else None
-    lease = await sync_to_async(_briefly)(take, owner)
+    taking = asyncio.ensure_future(sync_to_async(_briefly)(take, owner))
+    try:
+        lease = await asyncio.shield(taking)
+    except asyncio.CancelledError:
+        # The stream ended (its client went away) while the database gave it a slot, which
+        # it does in moments: the slot is given back, not left held for a lease time.
+        lease = await taking
+        if lease is not None:
+            await sync_to_async(_briefly)(release, lease)
+        raise
     if lease is None:
         yield None
         return

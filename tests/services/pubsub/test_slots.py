@@ -5,6 +5,7 @@ renewed while it runs, and free again once a lease runs out (its process died)."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -100,6 +101,28 @@ def test_a_running_stream_keeps_its_slot_and_loses_it_when_it_cannot(transaction
         return await sync_to_async(StreamLease.objects.count)()
 
     assert run_async(run()) == 0  # given back when the stream ended
+
+
+@pytest.mark.parametrize("after_ms", [0, 1, 5])
+def test_a_stream_cancelled_while_its_slot_is_being_taken_gives_the_slot_back(
+        transactional_db, settings, after_ms):
+    """A client that goes away at once: its stream is cancelled while the database is still
+    giving it a slot. The slot taken then is given back, not left held for a lease time."""
+    settings.DASHBOARD_MAX_STREAMS = 3
+
+    async def run():
+        async def stream():
+            async with slots.stream_slot():
+                await asyncio.sleep(60)
+
+        task = asyncio.ensure_future(stream())
+        await asyncio.sleep(after_ms / 1000)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return await sync_to_async(StreamLease.objects.count)()
+
+    assert run_async(run()) == 0
 
 
 def test_a_stream_whose_viewer_may_no_longer_see_it_is_ended_at_the_next_renewal(
