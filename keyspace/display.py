@@ -85,34 +85,43 @@ def hex_dump(value: bytes, width: int = 16) -> str:
 
 
 def pretty_json(value: bytes) -> str | None:
-    """Indented JSON when `value` is a JSON object or array, else None."""
+    """Indented JSON when `value` is a JSON object or array, else None; None too when the
+    indenting would add more than three times the value's size and 16 KB (each line is
+    indented by its depth: deep nesting made 200 KB of 900 bytes)."""
     stripped = value.strip()
     if stripped[:1] not in (b"{", b"["):
         return None
     try:
-        text = _indented(json.loads(stripped), "")
-    except (ValueError, RecursionError):
+        text = _indented(json.loads(stripped), "", [3 * len(stripped) + 16 * 1024])
+    except (ValueError, RecursionError, _TooWide):
         return None
     # Invisible characters (bidi controls, zero-width, separators) back to \u escapes.
     return _NON_ASCII.sub(lambda m: json.dumps(m[0])[1:-1] if _is_invisible(m[0]) else m[0], text)
 
 
-def _indented(value, pad: str) -> str:
+class _TooWide(Exception):
+    pass
+
+
+def _indented(value, pad: str, room: list[int]) -> str:
     """`json.dumps(value, indent=2, ensure_ascii=False)` for what `json.loads` returns, in
     half the time: with an indent, json's encoder runs in Python, one generator per level;
-    here containers are joined directly and strings encoded by json's C function."""
+    here containers are joined directly and strings encoded by json's C function. `room`:
+    the characters of indenting and line ends still allowed (_TooWide past them)."""
     kind = type(value)
-    if kind is dict:
+    if kind is dict or kind is list:
         if not value:
-            return "{}"
+            return "{}" if kind is dict else "[]"
         inner = pad + "  "
-        items = [f"{inner}{_json_string(k)}: {_indented(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if kind is list:
-        if not value:
-            return "[]"
-        inner = pad + "  "
-        return "[\n" + ",\n".join([inner + _indented(v, inner) for v in value]) + "\n" + pad + "]"
+        room[0] -= len(value) * (len(inner) + 2) + len(pad) + 1
+        if room[0] < 0:
+            raise _TooWide
+        if kind is dict:
+            items = [f"{inner}{_json_string(k)}: {_indented(v, inner, room)}"
+                     for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        return ("[\n" + ",\n".join([inner + _indented(v, inner, room) for v in value]) + "\n"
+                + pad + "]")
     if kind is str:
         return _json_string(value)
     if value is None or value is True or value is False:

@@ -32,6 +32,16 @@ def test_human_bytes():
     assert human_bytes(2 * 1024 * 1024) == "2.0 MiB"
 
 
+def test_pretty_json_of_deep_nesting_is_not_drawn_past_a_bound():
+    """Indenting grows with depth: 900 bytes nested 450 deep were 200 KB indented. Past four
+    times the input (and 16 KB), the value is shown as it came (None here)."""
+    deep = b"[" + b",".join([b"[" * 450 + b"]" * 450] * 4) + b"]"
+    assert pretty_json(deep) is None
+    assert pretty_json(b"[" * 20 + b"1" + b"]" * 20) is not None  # a little nesting is drawn
+    document = json.dumps([{"id": i, "tags": ["a", "b"], "at": {"x": i}} for i in range(500)])
+    assert json.loads(pretty_json(document.encode())) == json.loads(document)
+
+
 def test_pretty_json_only_for_objects_and_arrays():
     assert pretty_json(b'{"a": [1, 2]}') == '{\n  "a": [\n    1,\n    2\n  ]\n}'
     assert pretty_json(b"42") is None
