@@ -22,6 +22,7 @@ from keyspace.redis.connection import get_async_client
 from keyspace.redis.scanning import readable_of
 from keyspace.services.live import events, feed
 from keyspace.services.live.counters import Counted, Window
+from keyspace.services.pubsub.messages import CutData
 
 SERIES_SECONDS = 60
 COMMAND_KINDS = 64  # event names are Redis's own (a few dozen); modules may add some
@@ -101,13 +102,15 @@ async def watch_activity(db: int) -> AsyncIterator[Summary | feed.Status | None]
             if isinstance(item, feed.Status):
                 yield item
                 continue
+            # A key name longer than the reader keeps (CutData) cannot be named: not counted.
+            named = [message for message in item.messages if not isinstance(message.data, CutData)]
             allowed = None
             if checker is not None:
-                allowed = await _readable(checker, {message.data for message in item.messages})
-            for message in item.messages:
+                allowed = await _readable(checker, {message.data for message in named})
+            for message in named:
                 if allowed is None or message.data in allowed:
                     activity.record(events.event_of(message.channel), message.data)
-            activity.not_seen += item.skipped
+            activity.not_seen += item.skipped + len(item.messages) - len(named)
             if time.monotonic() - sent_at >= SUMMARY_SECONDS:
                 sent_at = time.monotonic()
                 yield activity.summary()

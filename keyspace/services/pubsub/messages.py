@@ -28,6 +28,31 @@ class Message:
     data: bytes
 
 
+class CutData(bytes):
+    """The first bytes of a message too long to keep whole (keyspace.services.pubsub.reader
+    keeps at most KEEP_BYTES of each): `size` is the whole message's."""
+
+    size: int
+
+
+# What the reader keeps of a message: enough for any preview (DASHBOARD_PUBSUB_PREVIEW_BYTES,
+# when larger) and for the key names keyspace notifications carry; the rest only counts.
+KEEP_BYTES = 64 * 1024
+
+
+def kept(data: bytes, limit: int) -> bytes:
+    """`data`, or its first `limit` bytes as CutData when longer."""
+    if len(data) <= limit:
+        return data
+    cut = CutData(data[:limit])
+    cut.size = len(data)
+    return cut
+
+
+def full_size(data: bytes) -> int:
+    return data.size if isinstance(data, CutData) else len(data)
+
+
 @dataclass
 class Batch:
     messages: list[Message] = field(default_factory=list)  # oldest first
@@ -74,7 +99,8 @@ def present_all(messages: Iterable[Message], limit: int) -> list[ShownMessage]:
     shown = []
     for message in messages:
         data = message.data
-        body, cut = data[:limit], len(data) > limit
+        size = full_size(data)
+        body, cut = data[:limit], size > limit
         pretty = None if cut else pretty_json(data)
         if pretty is not None:
             kind = "json"
@@ -89,7 +115,7 @@ def present_all(messages: Iterable[Message], limit: int) -> list[ShownMessage]:
         if (stamp := stamps.get(message.received)) is None:
             stamp = stamps[message.received] = _stamp(message.received)
         shown.append(ShownMessage(time=stamp, channel=channel, pattern=pattern, body=pretty,
-                                  kind=kind, size=len(data), cut=cut))
+                                  kind=kind, size=size, cut=cut))
     return shown
 
 

@@ -31,9 +31,10 @@ import time
 import hiredis
 import redis
 
+from keyspace.conf import app_settings
 from keyspace.services.pubsub import shards as sharded
 from keyspace.services.pubsub.feed import Feed
-from keyspace.services.pubsub.messages import Message, Status
+from keyspace.services.pubsub.messages import KEEP_BYTES, Message, Status, kept
 from keyspace.services.pubsub.rates import ArrivalRate
 from keyspace.services.pubsub.wire import READ_SIZE, Handshake, Wire
 
@@ -204,8 +205,12 @@ class SharedReader:
 
     def _take(self, gets) -> int:
         keep, count = self.ring.append, 0  # the ring may have grown since the last read
+        # A message is kept up to what can be shown of it: the ring holds thousands.
+        limit = max(KEEP_BYTES, app_settings.PUBSUB_PREVIEW_BYTES)
         while (reply := gets()) is not False:
             if type(reply) is list and reply[0] in _MESSAGES:
+                if len(reply[-1]) > limit:
+                    reply[-1] = kept(reply[-1], limit)
                 keep(reply)
                 count += 1
             else:

@@ -324,9 +324,12 @@ def test_without_info_the_loss_is_said_to_be_unknown(r, redis_server, settings):
     assert back.lost is None and back.level == "error"
 
 
-def test_messages_cut_across_parse_slices_and_socket_reads_arrive_whole_and_in_order(r):
+def test_messages_cut_across_parse_slices_and_socket_reads_arrive_whole_and_in_order(
+        r, settings):
     """The reader feeds hiredis a socket read a slice at a time (wire.FEED_SLICE): replies
-    that span slices, reads, or both, from 1 byte to many slices long, come out exact."""
+    that span slices, reads, or both, from 1 byte to many slices long, come out exact. (The
+    preview is set larger than the largest, so that the reader keeps them whole.)"""
+    settings.DASHBOARD_PUBSUB_PREVIEW_BYTES = 2 * READ_SIZE
     sizes = [1, FEED_SLICE - 40, FEED_SLICE, 3 * FEED_SLICE + 7, 0, 5, READ_SIZE + 11, 2]
     sizes += [997] * 300
     payloads = [bytes([n % 251]) * size + b"|%d" % n for n, size in enumerate(sizes)]
@@ -410,3 +413,33 @@ def test_missed_keyspace_notifications_are_said_to_be_unknown_not_none(r, notifi
         assert "how many is unknown" in back.text and "notifications" in back.text
     lost, back = run_async(run([b"plain"], [b"orders.*"]))
     assert back.lost == 0 and "up to 0" in back.text
+
+
+def test_a_long_message_is_kept_only_as_far_as_it_can_be_shown(r, settings):
+    """The ring holds thousands of messages: each is kept up to KEEP_BYTES (or a larger
+    preview), with its whole size, so that big messages cannot fill the process's memory."""
+    from keyspace.services.pubsub.messages import KEEP_BYTES, present
+
+    settings.DASHBOARD_PUBSUB_PREVIEW_BYTES = 100
+
+    async def run():
+        async with hub.subscribe(0, channels=[b"big"]) as viewer:
+            items = viewer.batches(interval=0.05, max_batch=10)
+            assert await next_status(items) == Status("subscribed")
+            reader = next(iter(hub._shared.values()))
+            assert r.publish("big", b"x" * 3_000_000) == 1
+            assert r.publish("big", b"y" * KEEP_BYTES) == 1
+            while True:
+                item = await asyncio.wait_for(anext(items), 5)
+                if isinstance(item, Batch) and item.messages:
+                    break
+            while len(reader.ring) < 2:
+                await asyncio.sleep(0.05)
+            assert [len(reply[-1]) for reply in reader.ring] == [KEEP_BYTES, KEEP_BYTES]
+            shown = present(reader.recent(2)[0], 100)
+            assert (shown.size, shown.cut, shown.body) == (3_000_000, True, "x" * 100)
+            whole = present(reader.recent(2)[1], KEEP_BYTES)
+            assert (whole.size, whole.cut) == (KEEP_BYTES, False)
+            await items.aclose()
+
+    run_async(run())
