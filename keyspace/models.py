@@ -272,6 +272,8 @@ class BulkJob(models.Model):
     # The count this change was confirmed with (from its dry run), and that run.
     confirmed_count = models.BigIntegerField(null=True, blank=True)
     preview = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    # A dry run starts one change at most (keyspace.services.bulk.confirming.check).
+    spent = models.BooleanField(default=False)
     state = models.CharField(max_length=10, choices=STATES, default=QUEUED, db_index=True)
     task_id = models.CharField(max_length=64, blank=True)
     cancel_requested = models.BooleanField(default=False)

@@ -114,8 +114,9 @@ def _offer(request, job: BulkJob) -> dict:
     """For a finished dry run: the change it leads to, confirmed for this count."""
     then = request.GET.get("then", BulkJob.DELETE)
     ttl = request.GET.get("ttl", "")
-    if job.action != BulkJob.COUNT or job.state != BulkJob.DONE or not job.keys_matched:
-        return {}
+    if (job.action != BulkJob.COUNT or job.state != BulkJob.DONE or not job.keys_matched
+            or job.spent):
+        return {}  # nothing counted to change, or the count started its change already
     if then not in dict(CHANGES) or (then == BulkJob.EXPIRE and not ttl.isdigit()):
         return {}
     ttl_seconds = int(ttl) if then == BulkJob.EXPIRE else None

@@ -58,6 +58,23 @@ def test_count_then_confirm_then_delete(client, r):
     assert client.post(start, fields).status_code == 428
 
 
+def test_one_count_starts_one_change(client, r):
+    """Each visit of the dry run's page confirms it afresh: a second confirmation must not
+    start a second change, of keys written since that nobody counted."""
+    r.mset({"s:1": 1, "s:2": 1})
+    location, preview = count(client, text="s:")
+    first = confirmation_of(client.get(location).content.decode())
+    second = confirmation_of(client.get(location).content.decode())
+    start = reverse("keyspace:bulk-start", kwargs={"db": 0, "job_id": preview.pk})
+    assert client.post(start, first).status_code == 302
+    run_job(BulkJob.objects.latest("id").pk)
+    r.mset({f"s:{n}": 1 for n in range(3, 300)})  # written since, never counted
+    response = client.post(start, second)
+    assert response.status_code == 422 and "started a change already" in response.content.decode()
+    assert BulkJob.objects.count() == 2 and r.exists("s:3")
+    assert 'class="bulk-confirm"' not in client.get(location).content.decode()
+
+
 @pytest.fixture
 def no_time_user(r, redis_server, settings):
     """A user that may read and write but not run TIME (which undo copies start with)."""
