@@ -125,10 +125,13 @@ def _problem(user, db, conn, info, verdict, args, keys, line, confirmation):
         return 403, (f"{info.name.upper()} with a count of {count:,} asks Redis for more than "
                      f"the console's {app_settings.CONSOLE_MAX_ELEMENTS:,} elements; use the "
                      "key's page, which reads it in pages"), ""
-    big = sizes.too_big(conn, info, keys)
+    big = sizes.too_big(conn, info, keys, sizes.sort_work(info, args))
     if big is not None:
-        return 403, (f"{info.name.upper()} on a key of {big.size:,} {big.unit} is more than one "
-                     "request may ask of Redis; use the key's page, which reads it in pages"), ""
+        each = (f", with {big.work - 1:,} look-ups for each (BY, GET)," if big.work > 1
+                else "")
+        return 403, (f"{info.name.upper()} on a key of {big.size:,} {big.unit}{each} is more "
+                     "than one request may ask of Redis; use the key's page, which reads it in "
+                     "pages"), ""
     if verdict.kind == commands.DANGEROUS:
         return _unconfirmed(user, db, line, confirmation)
     return None

@@ -138,6 +138,25 @@ def test_reads_of_big_keys_are_refused(viewer, r):
     assert run_line(viewer, 0, "SSCAN big 0 COUNT 10").status == 200
 
 
+@pytest.mark.parametrize("command", ["SORT_RO", "SORT"])
+def test_a_sort_whose_lookups_pass_the_element_limit_is_refused(viewer, editor, r, settings,
+                                                                server_version, command):
+    """SORT_RO looks up a key per element for BY and for each GET (GET # repeats the element):
+    a list within the limit, GET # given 5,000 times, built 5 * 10^7 replies in Redis. SORT
+    (an editor's, where allowed) the same."""
+    if command == "SORT_RO" and server_version < (7, 0):
+        pytest.skip("SORT_RO came with Redis 7.0")
+    user = viewer if command == "SORT_RO" else editor
+    settings.DASHBOARD_CONSOLE_ALLOW = "sort"
+    r.rpush("l", *range(1_000))
+    outcome = run_line(user, 0, f"{command} l BY nosort" + " GET #" * 10)
+    assert outcome.status == 403 and "1,000 elements, with 11 look-ups" in outcome.refusal
+    assert not outcome.lines
+    passed = 200 if command == "SORT_RO" else 428  # past the guard: an allowed SORT confirms
+    assert run_line(user, 0, f"{command} l BY nosort" + " GET #" * 8).status == passed
+    assert run_line(user, 0, f"{command} l LIMIT 0 5").status == passed
+
+
 @pytest.mark.parametrize(("line", "small"), [
     # A negative count repeats members: Redis builds a reply of that many, whatever the size.
     ("SRANDMEMBER s -100000000", "SRANDMEMBER s -5"),
