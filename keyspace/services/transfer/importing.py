@@ -65,6 +65,9 @@ def _reporter(job: BulkJob, total: int):
 def _finish(job: BulkJob, state: str, outcome: LoadOutcome, error: str = "") -> None:
     note = (f"{outcome.skipped:,} kept as they were, {outcome.renamed:,} imported under "
             f"another name, {outcome.expired:,} already expired")
+    if outcome.changed:
+        note += (f", {outcome.changed:,} changed by another client while being written (left "
+                 "as they were then)")
     detail = error or f"import ({job.policy}): {outcome.written:,} keys written; {note}"
     audit.record(job.requested_by, db=job.db, operation="bulk import", key=None,
                  outcome=AuditEntry.FAILED if error else AuditEntry.OK, detail=detail)

@@ -38,6 +38,9 @@ class LoadOutcome:
     skipped: int = 0
     renamed: int = 0
     expired: int = 0
+    # Keys another client changed while their lines were being written: left as they were
+    # then (their lines after that not written), never merged into.
+    changed: int = 0
     cancelled: bool = False
 
 
@@ -248,28 +251,65 @@ def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome,
         outcome.lines += len(rows)
         return
     outcome.keys += 1
-    target = _claim(client, first, policy, outcome)
-    if target is None:
+    claimed = _claim(client, first, policy, outcome)
+    if claimed is None:
         outcome.lines += len(rows)
         return
+    target, length = claimed
     outcome.lines += 1
-    for row in rows[1:]:
+    for index, row in enumerate(rows[1:], 1):
         if on_progress(outcome):
             outcome.cancelled = True  # honoured once this key is whole
-        with client.pipeline(transaction=True) as pipe:
-            WRITERS[row["t"]](pipe, target, row["v"], first=False)
-            pipe.execute()
+        length = _add(client, target, row, length, lambda pipe, row=row: WRITERS[row["t"]](
+            pipe, target, row["v"], first=False))
+        if length is None:
+            outcome.changed += 1
+            outcome.lines += len(rows) - index
+            return
         outcome.lines += 1
-    if "dump" not in first and first.get("x") is not None:
-        client.pexpireat(target, first["x"])
+    if "dump" not in first and first.get("x") is not None and _add(
+            client, target, first, length,
+            lambda pipe: pipe.pexpireat(target, first["x"])) is None:
+        outcome.changed += 1
+        return
     if not client.exists(target):
         outcome.expired += 1
     else:
         outcome.written += 1
 
 
-def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | None:
-    """Write the key's first line to the name the policy gives it; None if it is kept out."""
+LENGTHS = {"string": "STRLEN", "hash": "HLEN", "list": "LLEN", "set": "SCARD",
+           "zset": "ZCARD", "stream": "XLEN"}
+
+
+def _add(client, target: bytes, row: dict, length: int | None, write) -> int | None:
+    """`write(pipe)` to the key the import wrote, while it is still just that: of the row's
+    type and of the `length` its last write left (under WATCH, so nobody changes it in
+    between). The key's length after, or None when another client changed or replaced it:
+    nothing written then."""
+    if length is None:
+        return None  # a DUMP line: one line, nothing after
+    command = LENGTHS[row["t"]]
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(target)
+                if (pipe.type(target) != row["t"].encode()
+                        or pipe.execute_command(command, target) != length):
+                    pipe.unwatch()
+                    return None
+                pipe.multi()
+                write(pipe)
+                pipe.execute_command(command, target)
+                return pipe.execute()[-1]
+            except redis.WatchError:
+                continue
+
+
+def _claim(client, first: dict, policy: str,
+           outcome: LoadOutcome) -> tuple[bytes, int | None] | None:
+    """Write the key's first line to the name the policy gives it: (that name, the key's
+    length after, None for a DUMP line); None if it is kept out."""
     name = first["k"]
     if policy == "rename" and is_cluster_client(client):
         return _claim_renamed(client, first, outcome)
@@ -286,40 +326,52 @@ def _claim(client, first: dict, policy: str, outcome: LoadOutcome) -> bytes | No
                 if policy == "replace":
                     pipe.execute_command(delete_command(), target)
                 _write_first(pipe, target, first)
-                pipe.execute()
+                length = _queue_length(pipe, target, first)
+                replies = pipe.execute()
                 outcome.renamed += target != name
-                return target
+                return target, replies[-1] if length else None
             except redis.WatchError:
                 continue
 
 
-def _claim_renamed(client, first: dict, outcome: LoadOutcome) -> bytes | None:
+def _claim_renamed(client, first: dict,
+                   outcome: LoadOutcome) -> tuple[bytes, int | None] | None:
     """The "rename" policy one name at a time: the key's own name if it is free, else the
     first free candidate, each written only while WATCH says it is still free."""
     name = first["k"]
     for attempt in range(RENAME_TRIES + 1):
         target = name if attempt == 0 else _candidate(name, attempt)
-        if _claim_free(client, target, first):
+        if (claimed := _claim_free(client, target, first)) is not None:
             outcome.renamed += target != name
-            return target
+            return claimed
     outcome.skipped += 1
     return None
 
 
-def _claim_free(client, target: bytes, first: dict) -> bool:
+def _claim_free(client, target: bytes, first: dict) -> tuple[bytes, int | None] | None:
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
                 pipe.watch(target)
                 if pipe.exists(target):
                     pipe.unwatch()
-                    return False
+                    return None
                 pipe.multi()
                 _write_first(pipe, target, first)
-                pipe.execute()
-                return True
+                length = _queue_length(pipe, target, first)
+                replies = pipe.execute()
+                return target, replies[-1] if length else None
             except redis.WatchError:
                 continue
+
+
+def _queue_length(pipe, target: bytes, first: dict) -> bool:
+    """Queue the key's length after its first line (a values line: later lines and its TTL
+    are written only while it is still that long, see _add); False for a DUMP line."""
+    if "dump" in first:
+        return False
+    pipe.execute_command(LENGTHS[first["t"]], target)
+    return True
 
 
 def _candidate(name: bytes, attempt: int) -> bytes:

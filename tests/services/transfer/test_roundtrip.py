@@ -1,6 +1,7 @@
 """Export, then import into an empty database: byte-exact for every type, name and TTL."""
 
 import pytest
+import redis
 
 from keyspace.services.bulk.selection import Selection
 from keyspace.services.transfer import formats
@@ -91,6 +92,36 @@ def test_replace_does_not_merge_into_the_old_value(r):
     r.hset("h", mapping={"old": "1"})
     load(r, parse(payload), "replace")
     assert r.hgetall("h") == {b"new": b"1"}
+
+
+@pytest.mark.parametrize("policy", ["skip", "replace", "rename"])
+@pytest.mark.parametrize("meanwhile", ["replaced", "added to"])
+def test_a_key_another_client_changes_between_its_lines_is_left_as_they_made_it(
+        r, policy, meanwhile):
+    """A key of several lines: another client replaces it (or adds to it) after the first is
+    written. The rest of its lines go nowhere: nothing is merged into the other's key."""
+    r.sadd("s", *range(CHUNK * 2))
+    r.expire("s", 3600)
+    payload = exported(r)
+    r.flushdb()
+    second = redis.Redis(port=r.connection_pool.connection_kwargs["port"])  # another client
+
+    left = []
+
+    def meddle(outcome):
+        if outcome.lines == 1:
+            if meanwhile == "replaced":
+                second.delete("s")
+            second.sadd("s", "theirs")
+            left.append(second.smembers("s"))
+        return False
+
+    outcome = load(r, parse(payload), policy, meddle)
+    assert outcome.changed == 1 and outcome.written == 0
+    assert r.smembers("s") == left[0] and b"theirs" in left[0]
+    assert len(left[0]) == 1 if meanwhile == "replaced" else len(left[0]) < CHUNK * 2
+    assert r.ttl("s") == -1  # the file's TTL not put on it either
+    second.close()
 
 
 def test_keys_already_expired_are_not_brought_back(r):
