@@ -107,3 +107,22 @@ def test_a_user_limited_to_some_keys_sees_activity_of_those_only(r, notification
     assert {c.name for c in last.keys} == {b"app:x:%d" % i for i in range(5)}
     assert {c.name for c in last.namespaces} == {b"app:"}
     assert last.total == 5
+
+
+def test_a_key_name_longer_than_a_message_is_kept_is_not_counted_under_a_cut_name(
+        r, notifications_on):
+    """The pub/sub reader keeps 64 KB of a message: a longer key name arrives cut, and is
+    counted as not seen rather than under a name no key has."""
+    from keyspace.services.pubsub.messages import KEEP_BYTES
+
+    long_name = b"long:" + b"n" * KEEP_BYTES
+
+    def write():
+        r.set(long_name, b"v")
+        for i in range(3):
+            r.set(b"short:%d" % i, b"v")
+        time.sleep(1.2)  # a summary once every event has arrived
+
+    last = watched(write, lambda s: s.total >= 3)
+    assert {c.name for c in last.keys} == {b"short:%d" % i for i in range(3)}
+    assert not any(c.name.startswith(b"long:") for c in last.keys)
