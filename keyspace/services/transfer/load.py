@@ -22,6 +22,7 @@ from keyspace.redis.capabilities import delete_command
 from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.transfer import formats
 from keyspace.services.transfer.formats import unb64
+from keyspace.services.undo.capture import server_ms
 
 RENAME_TRIES = 100
 
@@ -199,10 +200,19 @@ def load(client: redis.Redis, rows: list[dict], policy: str,
     then ends before its next key, never leaving one half written."""
     _check_payloads(client, rows)
     outcome = LoadOutcome()
+    # Keys whose expiry is past by the server's clock now are not brought back, nor do they
+    # displace a key of the same name (under "replace"): the file says they no longer exist.
+    now_ms = server_ms(client.time())
     for key_rows in _by_key(rows):
         if outcome.cancelled or on_progress(outcome):
             outcome.cancelled = True
             return outcome
+        expiry = key_rows[0].get("x")
+        if expiry is not None and "skipped" not in key_rows[0] and expiry <= now_ms:
+            outcome.keys += 1
+            outcome.expired += 1
+            outcome.lines += len(key_rows)
+            continue
         _load_key(client, key_rows, policy, outcome, on_progress)
     return outcome
 

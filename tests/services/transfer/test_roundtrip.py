@@ -154,6 +154,21 @@ def test_a_dump_line_expired_at_1970_is_not_brought_back(r):
     assert r.get("kept") == b"x" and r.ttl("kept") == -1
 
 
+@pytest.mark.parametrize("policy", ["skip", "replace", "rename"])
+def test_a_line_already_expired_leaves_a_key_of_its_name_alone(r, policy):
+    """The file says the key no longer exists: under "replace" too, the live key of that name
+    is not deleted for it."""
+    r.set("k", "precious")
+    dump = formats.b64(r.dump("k"))
+    lines = [b'{"k":"aw==","t":"string","new":true,"x":1000,"v":"eA=="}',
+             b'{"k":"aw==","t":"string","new":true,"x":1000,"dump":"%s"}' % dump.encode()]
+    for line in lines:
+        outcome = load(r, parse(HEAD + line + b"\n"), policy)
+        assert (outcome.expired, outcome.written, outcome.keys) == (1, 0, 1)
+        assert r.get("k") == b"precious" and r.ttl("k") == -1
+    assert r.dbsize() == 1
+
+
 def test_export_matches_exactly(r):
     r.mset({"foo:": 1, "foo:1": 1, "foo[1]:a": 1, "foo1:a": 1})
     lines = exported(r, selection=Selection("prefix", b"foo[1]:")).splitlines()[1:]
