@@ -24,11 +24,13 @@ def record(user, *, db: int, operation: str, key: bytes | None, outcome: str,
            detail: str = "", target: bytes | None = None) -> AuditEntry:
     """One entry, by `user` (None or anonymous: nobody signed in)."""
     signed_in = user is not None and user.is_authenticated
+    profile = profiles.current()
     entry = AuditEntry(
         user=user if signed_in else None,
         username=user.get_username() if signed_in else "",
         connection=target_address(),
-        connection_name=profiles.current().name,
+        connection_name=profile.name,
+        connection_retired=_removed(profile),
         db=db,
         operation=operation[:60],
         outcome=outcome,
@@ -38,6 +40,15 @@ def record(user, *, db: int, operation: str, key: bytes | None, outcome: str,
     entry.set_target(target if isinstance(target, bytes) else None)
     entry.save()
     return entry
+
+
+def _removed(profile: profiles.Profile) -> bool:
+    """A saved connection removed or renamed while a request on it was still running: its
+    entry is retired as the ones before it were (keyspace.services.connections)."""
+    from keyspace.models import SavedConnection
+
+    return profile.source == "saved" and not SavedConnection.objects.filter(
+        name=profile.name, url=profile.url).exists()
 
 
 @contextlib.contextmanager

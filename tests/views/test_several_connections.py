@@ -284,6 +284,25 @@ def test_a_connection_saved_under_an_old_name_does_not_show_the_old_ones_trail(
     assert "prod:order:1" in watcher.get("/audit/?connection=prod").content.decode()
 
 
+def test_an_entry_written_after_its_connection_was_removed_is_retired_too(admin,
+                                                                          second_server):
+    """A request still running on a connection an admin has just removed: its entry is
+    retired like the ones before it, not shown to the users of a connection saved later."""
+    from keyspace.access import audit
+    from keyspace.models import SavedConnection
+    from keyspace.redis import profiles
+
+    admin.post("/connections/new/", new_connection_form(second_server, name="gone"))
+    profile = SavedConnection.objects.get(name="gone").profile()
+    with profiles.using(profile):
+        assert not audit.record(None, db=0, operation="set", key=b"k", outcome="ok"
+                                ).connection_retired
+    admin.post("/connections/gone/delete/", {"confirm_name": "gone"})
+    with profiles.using(profile):  # the request that began before the removal ends now
+        late = audit.record(None, db=0, operation="set", key=b"late", outcome="ok")
+    assert late.connection_name == "gone" and late.connection_retired
+
+
 @pytest.fixture
 def admin(db):
     user = make_user("admin", "editor")
