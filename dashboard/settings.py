@@ -149,6 +149,10 @@ DASHBOARD_SIGNIN_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 6
 DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = "keyspace.access.throttle.cool_off"
+# Each failure's record expires with the lockout it caused (axes otherwise deletes every
+# record older than the lockout of whichever request cleans up: one failure of another name
+# would undo everyone's doubling).
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_CALLABLE = "keyspace.access.throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures go to the audit log; successes need no table

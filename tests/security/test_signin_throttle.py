@@ -80,6 +80,26 @@ def test_the_lockout_ends_after_its_time(with_password):
     assert sign_in("10.1.1.1", "viewer", PASSWORD)[1]
 
 
+def test_a_doubled_lockout_outlives_failures_of_other_names_and_addresses(with_password):
+    """Each failure's record expires with its own lockout: before, any failed sign-in
+    deleted every record older than the base lockout, whoever's, so a second address undid
+    the doubling (five guesses a minute)."""
+    from axes.models import AccessAttemptExpiration
+
+    fail(LIMIT + 3)  # locked out for 8 min
+    earlier = timedelta(minutes=3)
+    for attempt in AccessAttempt.objects.all():
+        AccessAttempt.objects.filter(pk=attempt.pk).update(
+            attempt_time=attempt.attempt_time - earlier)
+    for expiration in AccessAttemptExpiration.objects.all():
+        AccessAttemptExpiration.objects.filter(pk=expiration.pk).update(
+            expires_at=expiration.expires_at - earlier)
+    fail(1, address="10.7.7.7", username="somebody-else")
+    response, signed_in = sign_in("10.1.1.1", "viewer", PASSWORD)
+    assert response.status_code == 429 and not signed_in
+    assert "try again in" in response.content.decode()
+
+
 def test_axes_reset_unlocks(with_password):
     fail(LIMIT)
     call_command("axes_reset", verbosity=0)
