@@ -39,8 +39,15 @@ def _number(name: str, default, kind: type, what: str):
         ) from None
 
 
-def env_int(name: str, default: int) -> int:
-    return _number(name, default, int, "a whole number")
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """`name` as a whole number; with `minimum`, one below it stops start-up too."""
+    value = _number(name, default, int, "a whole number")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={value} must be at least {minimum} (or leave {name} unset for the "
+            f"default, {default})"
+        )
+    return value
 
 
 def env_float(name: str, default: float) -> float:

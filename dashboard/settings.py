@@ -141,10 +141,10 @@ DASHBOARD_ELEMENT_PREVIEW_BYTES = env_int("DASHBOARD_ELEMENT_PREVIEW_BYTES", 204
 DASHBOARD_AUTH = env_bool("DASHBOARD_AUTH", True)
 LOGIN_URL = "keyspace:sign-in"
 LOGIN_REDIRECT_URL = "keyspace:home"
-SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600)
+SESSION_COOKIE_AGE = env_int("DASHBOARD_SESSION_SECONDS", 8 * 3600, minimum=60)
 # Password guessing (django-axes): this many failures for one user name, or from one client
 # address, lock it out; the lockout doubles with each further failure, up to the ceiling.
-AXES_FAILURE_LIMIT = env_int("DASHBOARD_SIGNIN_FAILURES", 5)
+AXES_FAILURE_LIMIT = env_int("DASHBOARD_SIGNIN_FAILURES", 5, minimum=1)
 DASHBOARD_SIGNIN_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_LOCKOUT_SECONDS", 60)
 DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS = env_int("DASHBOARD_SIGNIN_MAX_LOCKOUT_SECONDS", 86_400)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -213,8 +213,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * DASHBOARD_MAX_VALUE_BYTES + 64 * 1024
 # Request bodies, capped in front of Django (dashboard/bodylimit.py): without a signed-in
 # session, and with one (0: twice DATA_UPLOAD_MAX_MEMORY_SIZE, so Django's own limit and its
 # message next to the field come first).
-DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024)
-DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0)
+# The sign-in form is a few hundred bytes: less than 1 KB would refuse every sign-in.
+DASHBOARD_ANONYMOUS_MAX_BODY_BYTES = env_int("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024,
+                                            minimum=1024)
+DASHBOARD_MAX_BODY_BYTES = env_int("DASHBOARD_MAX_BODY_BYTES", 0, minimum=0)
 
 # Every other setting of the app (keyspace/conf.py) comes from the environment variable of the
 # same name, parsed by the type of its default: a new setting needs no line here.

@@ -153,6 +153,23 @@ def test_a_bad_setting_stops_start_up():
     assert "DASHBOARD_MAX_PAGE_SIZE=0 must be at least 1" in result.stderr
 
 
+@pytest.mark.parametrize(("name", "value", "least"), [
+    ("DASHBOARD_SIGNIN_FAILURES", "0", 1),  # every sign-in locked out
+    ("DASHBOARD_SESSION_SECONDS", "-1", 60),
+    ("DASHBOARD_ANONYMOUS_MAX_BODY_BYTES", "-1", 1024),  # no sign-in form gets through
+    ("DASHBOARD_MAX_BODY_BYTES", "-1", 0),
+])
+def test_a_standalone_setting_out_of_range_stops_start_up(name, value, least):
+    """The standalone's own settings (Django's, django-axes', the body cap) are range checked
+    as the app's are."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="dashboard.settings", **{name: value})
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{name}={value} must be at least {least}" in result.stderr
+
+
 @pytest.mark.parametrize(("url", "said"), [
     ("redis://127.0.0.1:6379/0?retry_on_timeout=true", "retry_on_timeout"),
     ("redis://127.0.0.1:6379/0?protocol=3", "protocol"),
