@@ -12,6 +12,7 @@ from keyspace.display import bytes_to_text
 from keyspace.redis.capabilities import delete_command
 from keyspace.services.editing.copy_size import check_copy_size
 from keyspace.services.editing.cross_slot import require_one_slot
+from keyspace.services.editing.expiry import key_expiry, same_expiry
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
     Conflict,
@@ -32,35 +33,81 @@ from keyspace.units.declarations import ToolbarEntry, toolbar_entries
 from keyspace.units.fingerprints import key_fingerprint
 
 
-class SetTtl(ConfirmsShortTtl, Operation):
+def key_state(reader, key: bytes) -> str:
+    """The key as shown, for an edit of the whole key (its TTL, its name): its fingerprint
+    and its expiry (keyspace.services.editing.expiry), read through `reader`."""
+    return f"{key_fingerprint(reader, key)}.{key_expiry(reader, key)}"
+
+
+def _same_state(now: str, shown: str) -> bool:
+    """Whether two key_state readings are of the same key: the same fingerprint and expiry."""
+    held, _, expiry = now.rpartition(".")
+    seen, _, seen_expiry = shown.rpartition(".")
+    return held == seen and same_expiry(expiry, seen_expiry)
+
+
+class KeepsKeyState:
+    """An edit of the whole key (its TTL, its name) whose form carries the key as shown
+    (`key_state`): a key changed meanwhile (its value, or its TTL by someone else), or
+    deleted and made again, is a conflict, not edited for the user who saw the other."""
+
+    def initial(self, client, key, params):
+        return {**super().initial(client, key, params), "state": key_state(client, key)}
+
+    def check_state(self, pipe, key: bytes, data: dict) -> None:
+        if not data["state"]:
+            return
+        now = key_state(pipe, key)
+        if not _same_state(now, data["state"]):
+            raise Conflict(
+                f"the key was changed meanwhile (its value or its TTL): it now holds "
+                f"{describe_key(pipe, key)}; nothing was changed. Send again to edit it as "
+                "it is now.",
+                updates={"state": now},
+            )
+
+
+# The key as shown (`key_state`): drawn into every form of these edits; like expected_type, a
+# request sent without it (built by hand, not from a form) is not checked against it.
+class KeyTtlForm(TtlForm):
+    state = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+
+
+class KeyStateForm(KeyForm):
+    state = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+
+
+class SetTtl(KeepsKeyState, ConfirmsShortTtl, Operation):
     name = "ttl"
     label = "Set TTL"
-    form_class = TtlForm
+    form_class = KeyTtlForm
     ttl_fields = ("unit", "amount", "at")
 
     def apply(self, client, key, data):
         def attempt(pipe):
+            self.check_state(pipe, key, data)
             return lambda pipe: pipe.pexpire(key, data["ttl_ms"])
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome(f"TTL set to {data['ttl_ms']:,} ms")
 
 
-class Persist(Operation):
+class Persist(KeepsKeyState, Operation):
     name = "persist"
     label = "Remove TTL"
-    form_class = KeyForm
+    form_class = KeyStateForm
     submit_label = "Remove TTL"
 
     def apply(self, client, key, data):
         def attempt(pipe):
+            self.check_state(pipe, key, data)
             return lambda pipe: pipe.persist(key)
 
         guarded(client, [key], attempt, expected_type=data["expected_type"])
         return Outcome("TTL removed: the key no longer expires")
 
 
-class NewNameForm(KeyForm):
+class NewNameForm(KeyStateForm):
     new_name = forms.CharField(strip=False, max_length=200_000, label="New name")
     name_format = forms.ChoiceField(choices=NAME_FORMATS, initial="text", required=False)
     overwrite = forms.BooleanField(required=False, label="Replace the key if it exists")
@@ -73,7 +120,7 @@ class NewNameForm(KeyForm):
         return data
 
 
-class _ToNewName(ReplacesTarget, Operation):
+class _ToNewName(KeepsKeyState, ReplacesTarget, Operation):
     """Rename and Copy: the same checks, a different command."""
 
     form_class = NewNameForm
@@ -94,7 +141,9 @@ class _ToNewName(ReplacesTarget, Operation):
         require_one_slot(client, [key, target], field=self.target_field)
 
         def attempt(pipe):
+            # Too large to copy now stands whatever the user saw: said before a conflict.
             self.check_source(pipe, key)
+            self.check_state(pipe, key, data)
             self.check_target(pipe, data)
             return lambda pipe: self.queue(pipe, key, target, data["overwrite"])
 

@@ -9,6 +9,7 @@ import math
 import redis
 from django import forms
 
+from keyspace.services.editing.expiry import key_expiry, same_expiry
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
     Conflict,
@@ -203,6 +204,8 @@ class ExpiryForm(ValueForm):
     field_order = ("value", "value_encoding", "json_format", "amount", "unit", "only_if_absent")
     unit = forms.ChoiceField(choices=EXPIRY_UNITS, initial="s", label="TTL unit")
     amount = forms.CharField(max_length=30, label="TTL", help_text="More than zero.")
+    # The key's expiry as shown (keyspace.services.editing.expiry; empty for a new key).
+    seen_expiry = forms.CharField(widget=forms.HiddenInput, required=False, max_length=30)
 
     def clean(self):
         data = super().clean()
@@ -225,6 +228,8 @@ class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
         ttl_ms = client.pttl(key)
         if ttl_ms and ttl_ms > 0:
             initial["amount"] = str(math.ceil(ttl_ms / 1000))
+        if ttl_ms != -2:
+            initial["seen_expiry"] = key_expiry(client, key)
         return initial
 
     def apply(self, client, key, data):
@@ -234,6 +239,11 @@ class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
 
         def attempt(pipe):
             check_seen(pipe, key, data["expected"])
+            if data["seen_expiry"] and not same_expiry(now := key_expiry(pipe, key),
+                                                       data["seen_expiry"]):
+                raise Conflict("another client changed the key's TTL meanwhile; nothing was "
+                               "saved. Save again to set this TTL anyway.",
+                               updates={"seen_expiry": now})
             check_guard(pipe, key, data)
             return lambda pipe: pipe.set(key, value, px=ttl_ms)
 

@@ -173,3 +173,51 @@ def test_state_changes_are_never_reachable_by_get(client, r, key):
 def test_ttl_countdown_data_is_on_the_page(client, r, key):
     page = client.get(f"/c/default/db/0/key/{encode_key(key)}/").content.decode()
     assert 'data-ttl-ms="' in page
+
+
+def changed_meanwhile(r, change: str):
+    """What another client does between the form's drawing and its sending."""
+    {"ttl": lambda: r.expire("cache:1", 30),
+     "persist": lambda: r.persist("cache:1"),
+     "value": lambda: r.set("cache:1", "theirs", keepttl=True),
+     "made again": lambda: (r.delete("cache:1"), r.set("cache:1", "value", ex=600))}[change]()
+
+
+@pytest.mark.parametrize("change", ["ttl", "persist", "value", "made again"])
+@pytest.mark.parametrize(("action", "changes"), [
+    ("ttl", {"unit": "s", "amount": "100000"}), ("persist", {}),
+    ("rename", {"new_name": "moved"}), ("copy", {"new_name": "copied"}),
+])
+def test_a_key_changed_meanwhile_is_a_conflict_for_its_ttl_and_its_name(
+        client, r, key, change, action, changes):
+    """The form carries the key as shown, its TTL included: another client's new TTL, a new
+    value, or the key deleted and made again, makes the edit a conflict (nothing changed), and
+    the form drawn with it sends the edit of the key as it is now."""
+    import time
+
+    fields = open_form(client, key, action)
+    fields.pop("csrfmiddlewaretoken", None)
+    if change == "made again":
+        time.sleep(0.02)  # a key made again moments later expires later too
+    changed_meanwhile(r, change)
+    value, pttl = r.get(key), r.pttl(key)
+    response = client.post(edit_url(key, action), fields | changes, headers=HTMX)
+    assert response.status_code == 409, response.content.decode()[:500]
+    assert "changed meanwhile" in response.content.decode()
+    assert r.get(key) == value and not r.exists("moved", "copied")
+    assert (r.pttl(key) < 0) == (pttl < 0) and abs(r.pttl(key) - pttl) < 1_000  # its own TTL
+
+
+def test_the_conflict_form_sends_the_edit_of_the_key_as_it_is_now(client, r, key):
+    from tests.services.editing.forms import form_fields
+
+    fields = open_form(client, key, "ttl")
+    fields.pop("csrfmiddlewaretoken", None)
+    r.expire(key, 30)
+    asked = client.post(edit_url(key, "ttl"), fields | {"amount": "900"}, headers=HTMX)
+    assert asked.status_code == 409 and 25 <= r.ttl(key) <= 30
+    again = form_fields(asked.content.decode())
+    again.pop("csrfmiddlewaretoken", None)
+    assert again["state"] != fields["state"]
+    response = client.post(edit_url(key, "ttl"), again | {"amount": "900"}, headers=HTMX)
+    assert response.status_code == 200 and 895 <= r.ttl(key) <= 900

@@ -311,6 +311,23 @@ def test_set_with_expiry_is_conditional_on_the_value_seen(client, r):
     assert r.get(KEY) == b"theirs" and r.pttl(KEY) == -1
 
 
+@pytest.mark.parametrize("meanwhile", ["expire", "persist"])
+def test_set_with_expiry_is_conditional_on_the_ttl_seen(client, r, meanwhile):
+    """The form offers the TTL it saw: another client's new TTL (or none) meanwhile is a
+    conflict, not overwritten by the offer; the form drawn with it sets the TTL anyway."""
+    r.set(KEY, "original", ex=1000)
+    fields = open_form(client, KEY, EXPIRY)
+    assert fields["amount"] == "1000" and fields["seen_expiry"]
+    r.expire(KEY, 20) if meanwhile == "expire" else r.persist(KEY)
+    response = post(client, EXPIRY, fields | {"value": "mine"})
+    assert response.status_code == 409 and "TTL meanwhile" in problem(response)
+    assert r.get(KEY) == b"original" and (r.ttl(KEY) <= 20 if meanwhile == "expire"
+                                          else r.ttl(KEY) == -1)
+    again = form_fields(response.content.decode())
+    assert post(client, EXPIRY, again | {"value": "mine"}).status_code == 200
+    assert r.get(KEY) == b"mine" and 990 < r.ttl(KEY) <= 1000
+
+
 def test_a_value_grown_too_large_meanwhile_is_a_conflict(client, r, settings):
     settings.DASHBOARD_MAX_VALUE_BYTES = 100
     r.set(KEY, "small")
