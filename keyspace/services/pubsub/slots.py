@@ -182,6 +182,9 @@ async def _keep(lease: Lease, still_allowed: Callable[[], bool] | None) -> None:
         lease.revoked = not allowed
 
 
+_giving_back: set[asyncio.Task] = set()  # held until done (the loop keeps weak references)
+
+
 @contextlib.asynccontextmanager
 async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
     """A lease on a slot for one stream (None: every slot is taken, or every one of the
@@ -195,11 +198,9 @@ async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
     try:
         lease = await asyncio.shield(taking)
     except asyncio.CancelledError:
-        # The stream ended (its client went away) while the database gave it a slot, which
-        # it does in moments: the slot is given back, not left held for a lease time.
-        lease = await taking
-        if lease is not None:
-            await sync_to_async(_briefly)(release, lease)
+        # The stream ended (its client went away) while the database gave it a slot: the
+        # slot is given back once given, however often this task is cancelled meanwhile.
+        taking.add_done_callback(_give_back)
         raise
     if lease is None:
         yield None
@@ -209,11 +210,26 @@ async def stream_slot(viewer=None) -> AsyncIterator[Lease | None]:
         yield lease
     finally:
         keeper.cancel()
+        releasing = asyncio.ensure_future(sync_to_async(_briefly)(release, lease))
         try:
-            await sync_to_async(_briefly)(release, lease)
-        except (DatabaseError, RuntimeError, asyncio.CancelledError):
+            # Shielded: cancelled again while it ends, the stream still gives its slot back.
+            await asyncio.shield(releasing)
+        except asyncio.CancelledError:
+            _giving_back.add(releasing)
+            releasing.add_done_callback(_giving_back.discard)
+            raise
+        except (DatabaseError, RuntimeError):
             # Not given back now: the lease runs out by itself within the lease time.
             log.warning("stream slots: a lease was not given back; it expires by itself")
+
+
+def _give_back(taking: asyncio.Future) -> None:
+    """Release the lease a cancelled stream was given (the take ran on in its thread)."""
+    if taking.cancelled() or taking.exception() is not None or taking.result() is None:
+        return
+    task = asyncio.ensure_future(sync_to_async(_briefly)(release, taking.result()))
+    _giving_back.add(task)
+    task.add_done_callback(_giving_back.discard)
 
 
 async def held(viewer, chunks: AsyncIterator[bytes], say: Callable[[str], bytes], *,

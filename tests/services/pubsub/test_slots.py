@@ -103,11 +103,13 @@ def test_a_running_stream_keeps_its_slot_and_loses_it_when_it_cannot(transaction
     assert run_async(run()) == 0  # given back when the stream ended
 
 
+@pytest.mark.parametrize("cancels", [1, 2, 3])
 @pytest.mark.parametrize("after_ms", [0, 1, 5])
 def test_a_stream_cancelled_while_its_slot_is_being_taken_gives_the_slot_back(
-        transactional_db, settings, after_ms):
-    """A client that goes away at once: its stream is cancelled while the database is still
-    giving it a slot. The slot taken then is given back, not left held for a lease time."""
+        transactional_db, settings, after_ms, cancels):
+    """A client that goes away at once: its stream is cancelled (once, or again while it
+    ends: a server shutting down, a timeout around it) while the database is still giving
+    it a slot. The slot taken then is given back, not left held for a lease time."""
     settings.DASHBOARD_MAX_STREAMS = 3
 
     async def run():
@@ -117,9 +119,15 @@ def test_a_stream_cancelled_while_its_slot_is_being_taken_gives_the_slot_back(
 
         task = asyncio.ensure_future(stream())
         await asyncio.sleep(after_ms / 1000)
-        task.cancel()
+        for _ in range(cancels):
+            task.cancel()
+            await asyncio.sleep(0)
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        for _ in range(100):  # the slot is given back moments after the take ends
+            if not await sync_to_async(StreamLease.objects.count)():
+                break
+            await asyncio.sleep(0.02)
         return await sync_to_async(StreamLease.objects.count)()
 
     assert run_async(run()) == 0
