@@ -33,7 +33,7 @@ def test_human_bytes():
 
 
 def test_pretty_json_of_deep_nesting_is_not_drawn_past_a_bound():
-    """Indenting grows with depth: 900 bytes nested 450 deep were 200 KB indented. Past four
+    """Indenting grows with depth: 900 bytes nested 450 deep were 200 KB indented. Past three
     times the input (and 16 KB), the value is shown as it came (None here)."""
     deep = b"[" + b",".join([b"[" * 450 + b"]" * 450] * 4) + b"]"
     assert pretty_json(deep) is None

@@ -108,7 +108,8 @@ def present_all(messages: Iterable[Message], limit: int) -> list[ShownMessage]:
             pretty, printable = readable_text(body)
             kind = "text" if printable else "binary"
         if (channel := names.get(message.channel)) is None:
-            channel = names[message.channel] = bytes_to_text(message.channel)
+            channel = names[message.channel] = bytes_to_text(message.channel) + (
+                "…" if isinstance(message.channel, CutData) else "")
         pattern = message.pattern
         if pattern is not None and (pattern := names.get(message.pattern)) is None:
             pattern = names[message.pattern] = bytes_to_text(message.pattern)

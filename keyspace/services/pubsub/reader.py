@@ -211,6 +211,8 @@ class SharedReader:
             if type(reply) is list and reply[0] in _MESSAGES:
                 if len(reply[-1]) > limit:
                     reply[-1] = kept(reply[-1], limit)
+                if len(reply[-2]) > limit:  # the channel: a pattern lets a publisher name it
+                    reply[-2] = kept(reply[-2], limit)
                 keep(reply)
                 count += 1
             else:

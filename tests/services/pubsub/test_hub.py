@@ -433,13 +433,29 @@ def test_a_long_message_is_kept_only_as_far_as_it_can_be_shown(r, settings):
                 item = await asyncio.wait_for(anext(items), 5)
                 if isinstance(item, Batch) and item.messages:
                     break
-            while len(reader.ring) < 2:
+            for _ in range(100):
+                if len(reader.ring) >= 2:
+                    break
                 await asyncio.sleep(0.05)
             assert [len(reply[-1]) for reply in reader.ring] == [KEEP_BYTES, KEEP_BYTES]
             shown = present(reader.recent(2)[0], 100)
             assert (shown.size, shown.cut, shown.body) == (3_000_000, True, "x" * 100)
             whole = present(reader.recent(2)[1], KEEP_BYTES)
             assert (whole.size, whole.cut) == (KEEP_BYTES, False)
+            await items.aclose()
+        # A pattern lets the publisher name the channel: its name is kept as far too.
+        async with hub.subscribe(0, patterns=[b"long:*"]) as viewer:
+            items = viewer.batches(interval=0.05, max_batch=10)
+            assert await next_status(items) == Status("subscribed")
+            reader = next(iter(hub._shared.values()))
+            assert r.publish(b"long:" + b"c" * 3_000_000, b"m") == 1
+            for _ in range(100):
+                if reader.ring:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(reader.ring[-1][-2]) == KEEP_BYTES
+            shown = present(reader.recent(1)[0], 100)
+            assert shown.channel.startswith("long:ccc") and shown.channel.endswith("…")
             await items.aclose()
 
     run_async(run())
