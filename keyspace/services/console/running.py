@@ -13,6 +13,7 @@ import redis
 from keyspace.access import audit, confirmations
 from keyspace.access.permissions import EDIT, VIEW, user_may
 from keyspace.conf import app_settings
+from keyspace.display import bytes_to_text
 from keyspace.exceptions import BadRequest
 from keyspace.models import AuditEntry
 from keyspace.redis import profiles
@@ -125,6 +126,10 @@ def _problem(user, db, conn, info, verdict, args, keys, line, confirmation):
         return 403, (f"{info.name.upper()} with a count of {count:,} asks Redis for more than "
                      f"the console's {app_settings.CONSOLE_MAX_ELEMENTS:,} elements; use the "
                      "key's page, which reads it in pages"), ""
+    if (pattern := sizes.sort_reads_other_keys(info, args)) is not None:
+        return 403, (f"{info.name.upper()} … GET {bytes_to_text(pattern)[:60]} reads another "
+                     "key for each element, of a size the console cannot check first; it "
+                     "runs SORT with GET # only (the elements themselves)"), ""
     big = sizes.too_big(conn, info, keys, sizes.sort_work(info, args))
     if big is not None:
         each = (f", with {big.work - 1:,} look-ups for each (BY, GET)," if big.work > 1

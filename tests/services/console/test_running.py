@@ -155,6 +155,14 @@ def test_a_sort_whose_lookups_pass_the_element_limit_is_refused(viewer, editor, 
     passed = 200 if command == "SORT_RO" else 428  # past the guard: an allowed SORT confirms
     assert run_line(user, 0, f"{command} l BY nosort" + " GET #" * 8).status == passed
     assert run_line(user, 0, f"{command} l LIMIT 0 5").status == passed
+    # GET of another key per element: a few elements, each a large value, is a large reply.
+    r.set("p", b"x" * 1000)
+    for pattern in ("p*", "h*->f", "#"):
+        outcome = run_line(user, 0, f"{command} l LIMIT 0 2 GET # GET {pattern}")
+        if pattern == "#":
+            assert outcome.status == passed
+        else:
+            assert outcome.status == 403 and "GET # only" in outcome.refusal, pattern
 
 
 @pytest.mark.parametrize(("line", "small"), [
