@@ -188,26 +188,32 @@ class Change:
             command = "STRLEN" if kind == "string" else registry.unit_for(kind).length_command
             pipe.execute_command(command, key) if command else pipe.exists(key)
         lengths = _sizes(pipe.execute(raise_on_error=False))
-        measured = []
+        measured, total = [], 0
         for (key, kind), length in zip(present, lengths, strict=True):
             if length is None:
                 continue  # changed since its TYPE: the WATCH aborts this look
             if length > (app_settings.UNDO_MAX_KEY_BYTES if kind == "string" else MAX_ELEMENTS):
                 self._stop("no undo: a key was too large to copy")
                 return
-            if kind != "string":
+            if kind == "string":
+                total += length
+            else:
                 pipe.memory_usage(key, samples=0)
                 measured.append(key)
-        if not measured:
-            return
-        try:
-            sizes = _sizes(pipe.execute(raise_on_error=False))
-        except redis.ResponseError:
-            self._stop("no undo: this Redis does not let the dashboard measure keys "
-                       "(MEMORY USAGE)")
-            return
+        sizes = []
+        if measured:
+            try:
+                sizes = _sizes(pipe.execute(raise_on_error=False))
+            except redis.ResponseError:
+                self._stop("no undo: this Redis does not let the dashboard measure keys "
+                           "(MEMORY USAGE)")
+                return
         if any(size is not None and size > app_settings.UNDO_MAX_KEY_BYTES for size in sizes):
             self._stop("no undo: a key was too large to copy")
+        elif self.kept_bytes + total + sum(size or 0 for size in sizes) > (
+                app_settings.UNDO_MAX_TOTAL_BYTES):
+            # Said before the batch's copies are read, not after: they come in one reply.
+            self._stop("no undo: the copies would pass DASHBOARD_UNDO_MAX_TOTAL_BYTES")
 
 
 def _sizes(replies: list) -> list[int | None]:

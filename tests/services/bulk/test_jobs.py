@@ -122,6 +122,21 @@ def test_a_key_of_few_large_elements_over_the_copy_limit_means_no_undo(r, settin
     assert not UndoRecord.objects.exists()
 
 
+def test_copies_past_the_total_are_not_read_at_all(r, settings):
+    """Each key under the copy limit, together over the total: the batch goes on without
+    copies, said before any DUMP is read (they would come back in one reply)."""
+    settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 100_000
+    settings.DASHBOARD_UNDO_MAX_TOTAL_BYTES = 1_000_000
+    for n in range(30):
+        r.hset(f"wide:{n}", mapping={b"f%d" % i: b"x" * 700 for i in range(100)})
+    preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"wide:")
+    dumps = int(r.info("commandstats").get("cmdstat_dump", {}).get("calls", 0))
+    done = run(BulkJob.DELETE, BulkJob.PREFIX, b"wide:", preview=preview)
+    assert done.keys_changed == 30 and done.undo_token == ""
+    assert "DASHBOARD_UNDO_MAX_TOTAL_BYTES" in done.note
+    assert int(r.info("commandstats").get("cmdstat_dump", {}).get("calls", 0)) == dumps
+
+
 def test_keys_under_the_copy_limit_keep_their_undo(r, settings):
     settings.DASHBOARD_UNDO_MAX_KEY_BYTES = 10_000
     r.hset("small:h", mapping={b"f%d" % i: b"x" * 100 for i in range(10)})
