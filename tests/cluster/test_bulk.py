@@ -274,3 +274,18 @@ def test_a_typed_change_leaves_a_key_replaced_by_another_type_in_a_cluster(
     assert change.apply(get_client(0), names) == len(names) - len(replaced)
     assert all(r.get(name) == b"now a string" for name in replaced)
     assert sum(r.exists(name) for name in names) == len(replaced)
+
+
+def test_a_job_meeting_a_slot_being_moved_says_so(cluster_dashboard, r, fresh_cluster_after):
+    """A slot half moved: its old owner answers ASK for the keys moved, which a job's batches
+    (per primary) cannot follow. The job fails saying so, not with Redis's bare redirect."""
+    r.set(b"{m}a", b"v")
+    r.set(b"{m}b", b"v")
+    preview = run(BulkJob.COUNT, BulkJob.PREFIX, b"{m}")
+    cluster_dashboard.begin_moving(b"{m}a")
+    made = job(BulkJob.DELETE, BulkJob.PREFIX, b"{m}", preview=preview)
+    with pytest.raises(Exception):  # noqa: B017 (the job raises what ended it, as it came)
+        run_job(made.pk)
+    made.refresh_from_db()
+    assert made.state == BulkJob.FAILED
+    assert made.error.startswith("a slot of the cluster is being moved"), made.error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import redis
 from django.db import transaction
 from django.utils import timezone
 
@@ -70,6 +71,18 @@ def cancel(job: BulkJob) -> None:
         state=BulkJob.CANCELLED, finished=timezone.now(), payload=None)
 
 
+SLOT_MOVING = ("a slot of the cluster is being moved to another primary (resharding): run "
+               "the job again once the move is over")
+
+
+def failure_text(exc: Exception) -> str:
+    """What a failed job says: a cluster's ASK or TRYAGAIN (a slot being moved, which the
+    job's per-primary batches cannot follow) in words, anything else as it came."""
+    if isinstance(exc, redis.exceptions.AskError | redis.exceptions.TryAgainError):
+        return SLOT_MOVING
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 def run_job(job_id: int) -> dict:
     """The task: claim the row, walk the selection, record how it ended."""
     claimed = BulkJob.objects.filter(pk=job_id, state=BulkJob.QUEUED,
@@ -93,8 +106,7 @@ def run_job(job_id: int) -> dict:
         if change is not None:
             progress.changed = change.changed
         done = f" ({progress.changed:,} keys changed before)" if progress.changed else ""
-        _finish(job, BulkJob.FAILED, progress, change,
-                error=f"{exc.__class__.__name__}: {exc}{done}"[:500])
+        _finish(job, BulkJob.FAILED, progress, change, error=f"{failure_text(exc)}{done}"[:500])
         raise
     state = BulkJob.CANCELLED if progress.cancelled else BulkJob.DONE
     _finish(job, state, progress, change)

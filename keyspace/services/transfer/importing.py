@@ -11,6 +11,7 @@ from keyspace.access import audit
 from keyspace.models import AuditEntry, BulkJob
 from keyspace.redis import profiles
 from keyspace.redis.connection import get_client
+from keyspace.services.bulk.jobs import failure_text
 from keyspace.services.transfer.load import ImportProblem, LoadOutcome, load, parse
 
 PROGRESS_SECONDS = 0.5
@@ -40,7 +41,7 @@ def run_import(job: BulkJob) -> dict:
         check_target(job)
         outcome = load(get_client(job.db), rows, job.policy, _reporter(job, len(rows)))
     except (ImportProblem, Exception) as exc:
-        _finish(job, BulkJob.FAILED, LoadOutcome(), f"{exc.__class__.__name__}: {exc}"[:500])
+        _finish(job, BulkJob.FAILED, LoadOutcome(), failure_text(exc)[:500])
         raise
     state = BulkJob.CANCELLED if outcome.cancelled else BulkJob.DONE
     _finish(job, state, outcome)
