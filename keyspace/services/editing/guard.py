@@ -75,8 +75,8 @@ class RedisRefusedWrite(Refused):
     title = "Not permitted"
 
 
-SLOT_MOVING = ("this key's slot is being moved to another node of the cluster (resharding): "
-               "nothing was changed; try again once the move is over")
+SLOT_MOVING = ("this key's slot is being moved to another node of the cluster (resharding), "
+               "so nothing was done: try again once the move is over")
 
 
 def refused(exc: redis.ResponseError) -> Refused:
