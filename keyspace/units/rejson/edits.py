@@ -128,11 +128,13 @@ def _value_state(reader, key: bytes, path: str, kind: str) -> tuple[str, bytes |
 
 
 def _place(reader, key: bytes, path: str) -> list:
-    """Where the value is, for each array index in `path`: the array's length and the items
-    beside that index (kind, size, value of a scalar). An array item has no identity of its
-    own: without this, an item removed before it moves another, equal one under the user's
-    index, and the edit would change that one. Bounded: one ARRLEN per index step, and two
-    items described per step. Empty for a path without indexes (whose digest is unchanged)."""
+    """Where the value is, for each array index in `path`: the array's length, and the item
+    at that index and those beside it (kind, size, and a scalar's value or a container's
+    digest, `_container_state`). An array item has no identity of its own: without this, an
+    item removed before it moves another, equal one under the user's index (an account of
+    the same shape and balance), and the edit would change that one. Bounded: one ARRLEN per
+    index step, three items described per step, each container's digest NODE_BUDGET nodes at
+    most. Empty for a path without indexes (whose digest is unchanged)."""
     steps, position = [], len(ROOT)
     while position < len(path):
         step = STEP.match(path, position)
@@ -147,16 +149,17 @@ def _place(reader, key: bytes, path: str) -> list:
         for parent, _index in steps:
             pipe.execute_command("JSON.ARRLEN", key, parent)
         lengths = [first(reply) for reply in pipe.execute(raise_on_error=False)]
-    beside = []
+    around = []
     for (parent, index), length in zip(steps, lengths, strict=True):
         if not isinstance(length, int):
             continue
         at = index if index >= 0 else length + index
-        beside += [JsonNode(child_path(parent, i), "") for i in (at - 1, at + 1)
+        around += [JsonNode(child_path(parent, i), "") for i in (at - 1, at, at + 1)
                    if 0 <= i < length]
-    nodes = describe(reader, key, beside)
-    return [lengths, [(n.path, n.kind, n.size, n.value.raw if n.value else None)
-                      for n in nodes]]
+    return [lengths, [(n.path, n.kind, n.size,
+                       _container_state(reader, key, n.path, n.kind)[0] if n.container
+                       else n.value.raw if n.value else None)
+                      for n in describe(reader, key, around)]]
 
 
 def _container_state(reader, key: bytes, path: str, kind: str):

@@ -251,6 +251,30 @@ def test_an_array_item_is_edited_only_where_the_user_saw_it(client, r):
     assert doc(r)["m"] == [[1, 0, 9]]
 
 
+def test_an_item_of_an_array_of_objects_is_edited_only_where_the_user_saw_it(client, r):
+    """Accounts as objects: the user opened B's balance at $.acc[1].bal; another client
+    popped A and appended D. C now sits at [1] with the same balance, and the items beside it
+    have the same shape: the items' contents are part of what the form carries."""
+    accounts = {"acc": [{"id": i, "bal": 0} for i in "ABC"]}
+    for action, extra, meddle in (
+        ("json-incr", {"amount": "100"}, "shift"),
+        ("json-del", {}, "shift"),
+        ("json-incr", {"amount": "100"}, "swap"),
+    ):
+        r.execute_command("JSON.SET", "doc", "$", json.dumps(accounts))
+        fields = open_at(client, "doc", action, "$.acc[1].bal")
+        if meddle == "shift":
+            r.execute_command("JSON.ARRPOP", "doc", "$.acc", 0)
+            r.execute_command("JSON.ARRAPPEND", "doc", "$.acc", json.dumps({"id": "D", "bal": 0}))
+        else:  # B and C change places
+            r.execute_command("JSON.SET", "doc", "$.acc[1]", json.dumps({"id": "C", "bal": 0}))
+            r.execute_command("JSON.SET", "doc", "$.acc[2]", json.dumps({"id": "B", "bal": 0}))
+        before = doc(r)
+        response = post(client, "doc", action, fields | extra)
+        assert response.status_code == 409, (action, meddle, response.content[:300])
+        assert doc(r) == before, (action, meddle)
+
+
 def test_a_change_deep_inside_a_small_document_is_a_conflict(client, r):
     """A set or delete at a container replaces everything under it: a change anywhere below,
     however deep, is a conflict while the subtree is small enough to be read whole."""
