@@ -57,6 +57,7 @@ def test_add_with_an_explicit_id_and_hex_fields(client, r, stream):
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"entry_id": "3-0"}, "entry_id", "greater than the stream's last one"),
+    ({"entry_id": "0-0"}, "entry_id", "0-0 is no entry ID"),
     ({"entry_id": "x-1"}, "entry_id", "is not an entry ID"),
     ({"entry_fields": "no equals sign"}, "entry_fields", "line 1: write field=value"),
     ({"entry_fields": "a=1\na=2"}, "entry_fields", "given twice"),

@@ -89,6 +89,9 @@ class AddEntry(Operation):
             if "equal or smaller" in refused.message:
                 raise FieldRefused("entry_id", "an entry ID must be greater than the stream's "
                                    "last one (and than any ID it ever had); try *") from None
+            if "greater than 0-0" in refused.message:
+                raise FieldRefused("entry_id", "0-0 is no entry ID: the first one a stream "
+                                   "takes is 0-1; try *") from None
             raise
         added = added.decode() if isinstance(added, bytes) else added
         return Outcome(f"added the entry {added} ({len(pairs)} field"
