@@ -51,7 +51,12 @@ class JsonValueField(forms.CharField):
     def clean(self, value):
         text = super().clean(value)
         try:
-            json.loads(text, parse_constant=no_constant)
+            parsed = json.loads(text, parse_constant=no_constant, parse_float=finite_number)
+            # A lone surrogate escape ("\ud800") is JSON but no text: RedisJSON refuses it.
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise forms.ValidationError("not JSON RedisJSON takes: a \\u escape is half of a "
+                                        "character (a lone surrogate)") from None
         except (ValueError, RecursionError) as exc:
             raise forms.ValidationError(f"not JSON: {json_problem(exc)}") from None
         return check_size(text.encode("utf-8", "surrogatepass"))
@@ -65,6 +70,15 @@ def json_problem(exc: ValueError | RecursionError) -> str:
 
 def no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
+
+
+def finite_number(text: str) -> float:
+    """A JSON number with a fraction or exponent, as RedisJSON takes it: one too large for a
+    double (1e400) is refused, where RedisJSON's own refusal came back as a banner."""
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:40]} is too large a number (a double holds about 1.8e308)")
+    return number
 
 
 class PathForm(KeyForm):
