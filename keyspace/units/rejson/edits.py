@@ -51,7 +51,8 @@ class JsonValueField(forms.CharField):
     def clean(self, value):
         text = super().clean(value)
         try:
-            parsed = json.loads(text, parse_constant=no_constant, parse_float=finite_number)
+            parsed = json.loads(text, parse_constant=no_constant, parse_float=finite_number,
+                                parse_int=exact_whole_number)
             # A lone surrogate escape ("\ud800") is JSON but no text: RedisJSON refuses it.
             json.dumps(parsed, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
@@ -70,6 +71,17 @@ def json_problem(exc: ValueError | RecursionError) -> str:
 
 def no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
+
+
+def exact_whole_number(text: str) -> int:
+    """A JSON whole number RedisJSON keeps exactly: within a signed 64-bit integer. Beyond,
+    it would store a double (12345678901234567890123 as 1.2345678901234568e22) without a
+    word; such a number is refused, to be written as a decimal if that is what is meant."""
+    number = int(text)
+    if not -2**63 <= number < 2**63:
+        raise ValueError(f"{text[:40]} is past the whole numbers RedisJSON keeps exactly "
+                         "(within ±9.2e18); write it as a decimal (with e) to store a double")
+    return number
 
 
 def finite_number(text: str) -> float:

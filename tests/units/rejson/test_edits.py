@@ -116,10 +116,14 @@ def test_a_path_that_could_match_several_values_is_refused_by_the_field(client, 
 def test_bad_json_is_refused_by_the_field(client, r):
     seed(r)
     fields = open_at(client, "doc", "json-set", "$.a")
-    for bad in ("{", "NaN", "'x'", "1e400", "[-1.8e308]", '"\\ud800"', '{"a": "x\\udfff"}'):
+    for bad in ("{", "NaN", "'x'", "1e400", "[-1.8e308]", '"\\ud800"', '{"a": "x\\udfff"}',
+                "12345678901234567890123", "[-9223372036854775809]"):
         response = post(client, "doc", "json-set", fields | {"value": bad})
         assert response.status_code == 422 and "not JSON" in response.content.decode(), bad
     assert doc(r)["a"] == 1
+    # The largest whole number RedisJSON keeps exactly goes in as typed.
+    assert post(client, "doc", "json-set", fields | {"value": str(2**63 - 1)}).status_code == 200
+    assert doc(r)["a"] == 2**63 - 1
 
 
 def test_json_nested_past_any_parser_is_refused_by_the_field(client, r):
