@@ -100,3 +100,21 @@ def test_an_edit_while_its_slot_is_moved_says_so_and_writes_nothing(
         assert moved.get(b"{m}s") == b"old"
         moved.execute_command("ASKING")
         assert moved.ttl(b"{m}s") == -1
+
+
+@pytest.mark.parametrize("action", ["ttl", "persist", "rename"])
+def test_a_ttl_changed_meanwhile_is_a_conflict_in_a_cluster(cluster_dashboard, r, client,
+                                                           action):
+    """The form carries the key's expiry, read with the server's time (a script's TIME on a
+    cluster, whose pipelines cannot route TIME)."""
+    from tests.services.editing.forms import edit_url, open_form
+    from tests.support.htmx import HTMX
+
+    r.set(b"{t}k", b"v", ex=600)
+    fields = open_form(client, b"{t}k", action)
+    fields.pop("csrfmiddlewaretoken", None)
+    r.expire(b"{t}k", 30)
+    changes = {"ttl": {"amount": "900"}, "persist": {}, "rename": {"new_name": "{t}moved"}}
+    response = client.post(edit_url(b"{t}k", action), fields | changes[action], headers=HTMX)
+    assert response.status_code == 409, response.content.decode()[-500:]
+    assert 0 < r.ttl(b"{t}k") <= 30 and not r.exists(b"{t}moved")

@@ -5,15 +5,18 @@ the time that passed (keyspace.services.editing.key_operations, the string's Set
 
 from __future__ import annotations
 
+from keyspace.redis.cluster import queue_time
 from keyspace.services.undo.capture import EXPIRY_SLACK_MS, server_ms
 
 NONE = "none"
 
 
 def key_expiry(reader, key: bytes) -> str:
-    """When `key` expires, read through `reader` (TIME plus PTTL): ms since 1970, or NONE."""
+    """When `key` expires, read through `reader` (a client, or a watching pipeline; a
+    cluster's too: its TIME is read by a script, keyspace.redis.cluster.queue_time): the
+    server's time plus PTTL, in ms since 1970, or NONE."""
     pttl = reader.pttl(key)
-    return NONE if pttl < 0 else str(server_ms(reader.time()) + pttl)
+    return NONE if pttl < 0 else str(server_ms(queue_time(reader)) + pttl)
 
 
 def same_expiry(now: str, shown: str) -> bool:
