@@ -74,13 +74,14 @@ def no_constant(name: str):
 
 
 def exact_whole_number(text: str) -> int:
-    """A JSON whole number RedisJSON keeps exactly: within a signed 64-bit integer. Beyond,
+    """A JSON whole number RedisJSON keeps exactly: a signed or unsigned 64-bit one. Beyond,
     it would store a double (12345678901234567890123 as 1.2345678901234568e22) without a
     word; such a number is refused, to be written as a decimal if that is what is meant."""
     number = int(text)
-    if not -2**63 <= number < 2**63:
+    if not -2**63 <= number < 2**64:
         raise ValueError(f"{text[:40]} is past the whole numbers RedisJSON keeps exactly "
-                         "(within ±9.2e18); write it as a decimal (with e) to store a double")
+                         "(-2^63 to 2^64 - 1); write it as a decimal (with e) to store a "
+                         "double")
     return number
 
 
@@ -113,6 +114,10 @@ class NumberForm(PathForm):
 
 SAMPLE = 100  # members of each container that a digest is made of
 NODE_BUDGET = 1000  # nodes of a subtree that a digest describes at most
+# Nodes of each array item at or beside an index on the path (`_place`): a record's members
+# (up to SAMPLE of them) tell two records apart; a tenth of a value's budget, so that an edit
+# deep in a document of records reads a few hundred nodes more, not thousands.
+PLACE_BUDGET = SAMPLE
 
 
 def seen_state(reader, key: bytes, path: str) -> tuple[str, bytes | None, str | None]:
@@ -159,8 +164,8 @@ def _place(reader, key: bytes, path: str) -> list:
     digest, `_container_state`). An array item has no identity of its own: without this, an
     item removed before it moves another, equal one under the user's index (an account of
     the same shape and balance), and the edit would change that one. Bounded: one ARRLEN per
-    index step, three items described per step, each container's digest NODE_BUDGET nodes at
-    most. Empty for a path without indexes (whose digest is unchanged)."""
+    index step, three items described per step, each container's digest PLACE_BUDGET nodes
+    at most. Empty for a path without indexes (whose digest is unchanged)."""
     steps, position = [], len(ROOT)
     while position < len(path):
         step = STEP.match(path, position)
@@ -182,13 +187,15 @@ def _place(reader, key: bytes, path: str) -> list:
         at = index if index >= 0 else length + index
         around += [JsonNode(child_path(parent, i), "") for i in (at - 1, at, at + 1)
                    if 0 <= i < length]
+    # The item at the last index is the value itself when the path ends there: digested whole.
+    around = [node for node in around if node.path != path]
     return [lengths, [(n.path, n.kind, n.size,
-                       _container_state(reader, key, n.path, n.kind)[0] if n.container
-                       else n.value.raw if n.value else None)
+                       _container_state(reader, key, n.path, n.kind, PLACE_BUDGET)[0]
+                       if n.container else n.value.raw if n.value else None)
                       for n in describe(reader, key, around)]]
 
 
-def _container_state(reader, key: bytes, path: str, kind: str):
+def _container_state(reader, key: bytes, path: str, kind: str, budget: int = NODE_BUDGET):
     """An object's or array's digest, from its length and its subtree walked level by level
     (kind, size, and value of each scalar), NODE_BUDGET nodes at most: exact when the whole
     subtree fits (every container of at most SAMPLE members, strings short enough to show),
@@ -199,7 +206,7 @@ def _container_state(reader, key: bytes, path: str, kind: str):
         return digest(f"unmeasured:{kind}".encode()), None
     hashed = hashlib.sha256(f"{kind}:{length}".encode())
     level = [JsonNode(path, kind, size=length)]
-    budget, exact, described = NODE_BUDGET, True, 0
+    exact, described = True, 0
     while level and budget > 0:
         children, whole = _children(reader, key, level, budget, top=level[0].path == path)
         exact &= whole

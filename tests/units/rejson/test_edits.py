@@ -117,13 +117,15 @@ def test_bad_json_is_refused_by_the_field(client, r):
     seed(r)
     fields = open_at(client, "doc", "json-set", "$.a")
     for bad in ("{", "NaN", "'x'", "1e400", "[-1.8e308]", '"\\ud800"', '{"a": "x\\udfff"}',
-                "12345678901234567890123", "[-9223372036854775809]"):
+                "12345678901234567890123", "[-9223372036854775809]", str(2**64)):
         response = post(client, "doc", "json-set", fields | {"value": bad})
         assert response.status_code == 422 and "not JSON" in response.content.decode(), bad
     assert doc(r)["a"] == 1
-    # The largest whole number RedisJSON keeps exactly goes in as typed.
-    assert post(client, "doc", "json-set", fields | {"value": str(2**63 - 1)}).status_code == 200
-    assert doc(r)["a"] == 2**63 - 1
+    # The whole numbers RedisJSON keeps exactly go in as typed: signed and unsigned 64-bit.
+    for number in (2**63 - 1, 2**64 - 1, -2**63):
+        assert post(client, "doc", "json-set", fields | {"value": str(number)}).status_code == 200
+        assert doc(r)["a"] == number
+        fields = open_at(client, "doc", "json-set", "$.a")
 
 
 def test_json_nested_past_any_parser_is_refused_by_the_field(client, r):
