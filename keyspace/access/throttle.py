@@ -17,6 +17,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models import Sum
 from django.dispatch import receiver
 from django.shortcuts import render
+from django.utils import timezone
 
 from keyspace.conf import app_settings
 from keyspace.models import AuditEntry
@@ -31,10 +32,22 @@ def _failures(request) -> int:
 
     username = request.POST.get("username", "") if request.method == "POST" else ""
     address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    _forget_stale_records(AccessAttempt)
     totals = [AccessAttempt.objects.filter(**{field: value}).aggregate(n=Sum(
         "failures_since_start"))["n"] or 0
         for field, value in (("username", username), ("ip_address", address)) if value]
     return max(totals, default=0)
+
+
+def _forget_stale_records(access_attempt) -> None:
+    """Delete failure records written before each had an expiry of its own (an install from
+    before AXES_USE_ATTEMPT_EXPIRATION) once the base lockout has passed: axes cleans only
+    records with an expiry, and a later failure of the same name and address would add to
+    such a record for ever. Runs whenever a lockout is worked out (axes asks `cool_off` before
+    it counts or records a failure)."""
+    base = timedelta(seconds=app_settings.SIGNIN_LOCKOUT_SECONDS)
+    access_attempt.objects.filter(expiration__isnull=True,
+                                  attempt_time__lt=timezone.now() - base).delete()
 
 
 def cool_off(request=None) -> timedelta:

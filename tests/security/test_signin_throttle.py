@@ -100,6 +100,17 @@ def test_a_doubled_lockout_outlives_failures_of_other_names_and_addresses(with_p
     assert "try again in" in response.content.decode()
 
 
+def test_records_from_before_expiries_were_kept_count_only_for_their_time(with_password):
+    """A failure recorded before each record had an expiry of its own (an install upgraded)
+    is never cleaned up by axes: it counts only within the base lockout, not for ever."""
+    fail(LIMIT - 1)
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time -
+                                 timedelta(days=2))
+    AccessAttempt.objects.get().expiration.delete()
+    fail(1)  # one typo, days later
+    assert sign_in("10.1.1.1", "viewer", PASSWORD)[1]
+
+
 def test_axes_reset_unlocks(with_password):
     fail(LIMIT)
     call_command("axes_reset", verbosity=0)
