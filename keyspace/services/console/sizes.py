@@ -35,16 +35,33 @@ class TooBig:
 SORTS = frozenset({"sort", "sort_ro"})
 
 
+def _sort_options(args: list[bytes]) -> tuple[list[bytes], bool]:
+    """SORT's and SORT_RO's GET patterns and whether a BY pattern is given, read option by
+    option after the key (BY, STORE, LIMIT take their arguments, so an argument spelled
+    "get" is not taken for the option)."""
+    gets, by, index = [], False, 2
+    while index < len(args):
+        word = args[index].lower()
+        if word == b"get" and index + 1 < len(args):
+            gets.append(args[index + 1])
+            index += 2
+        elif word in (b"by", b"store"):
+            by |= word == b"by"
+            index += 2
+        elif word == b"limit":
+            index += 3
+        else:
+            index += 1
+    return gets, by
+
+
 def sort_reads_other_keys(info: CommandInfo, args: list[bytes]) -> bytes | None:
     """The first GET pattern of a SORT or SORT_RO other than `#`, or None. Each reads
     another key (or hash field) per element into the reply, of a size the console cannot
     check first: GET p* on a list of 200 with `p` a 1 MB string built 200 MB in Redis."""
     if info.name not in SORTS:
         return None
-    for word, value in zip(args[2:], args[3:], strict=False):
-        if word.lower() == b"get" and value != b"#":
-            return value
-    return None
+    return next((pattern for pattern in _sort_options(args)[0] if pattern != b"#"), None)
 
 
 def sort_work(info: CommandInfo, args: list[bytes]) -> int:
@@ -54,8 +71,8 @@ def sort_work(info: CommandInfo, args: list[bytes]) -> int:
     Redis. 1 for every other command."""
     if info.name not in SORTS:
         return 1
-    words = [arg.lower() for arg in args[2:]]
-    return 1 + words.count(b"get") + (b"by" in words)
+    gets, by = _sort_options(args)
+    return 1 + len(gets) + by
 
 
 def command_keys(conn, args: list[bytes]) -> list[bytes]:

@@ -163,6 +163,8 @@ def test_a_sort_whose_lookups_pass_the_element_limit_is_refused(viewer, editor, 
             assert outcome.status == passed
         else:
             assert outcome.status == 403 and "GET # only" in outcome.refusal, pattern
+    # An option's argument spelled "get" is not a GET (BY get: a weight key named "get").
+    assert run_line(user, 0, f"{command} l BY get LIMIT 0 2 GET #").status == passed
 
 
 @pytest.mark.parametrize(("line", "small"), [
