@@ -185,8 +185,7 @@ class Change:
             self._stop("no undo: a key could not be measured without reading all of it")
             return
         for key, kind in present:
-            command = "STRLEN" if kind == "string" else registry.unit_for(kind).length_command
-            pipe.execute_command(command, key) if command else pipe.exists(key)
+            registry.unit_for(kind).queue_length(pipe, key)  # STRLEN for a string
         lengths = _sizes(pipe.execute(raise_on_error=False))
         measured, total = [], 0
         for (key, kind), length in zip(present, lengths, strict=True):

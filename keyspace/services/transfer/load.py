@@ -23,6 +23,7 @@ from keyspace.redis.cluster import is_cluster_client
 from keyspace.services.transfer import formats
 from keyspace.services.transfer.formats import unb64
 from keyspace.services.undo.capture import server_ms
+from keyspace.units import registry
 
 RENAME_TRIES = 100
 
@@ -288,10 +289,6 @@ def _load_key(client, rows: list[dict], policy: str, outcome: LoadOutcome,
         outcome.written += 1
 
 
-LENGTHS = {"string": "STRLEN", "hash": "HLEN", "list": "LLEN", "set": "SCARD",
-           "zset": "ZCARD", "stream": "XLEN"}
-
-
 def _add(client, target: bytes, row: dict, length: int | None, write) -> int | None:
     """`write(pipe)` to the key the import wrote, while it is still just that: of the row's
     type and of the `length` its last write left (under WATCH, so nobody changes it in
@@ -299,7 +296,7 @@ def _add(client, target: bytes, row: dict, length: int | None, write) -> int | N
     nothing written then."""
     if length is None:
         return None  # a DUMP line: one line, nothing after
-    command = LENGTHS[row["t"]]
+    command = registry.unit_for(row["t"]).length_command
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -380,7 +377,7 @@ def _queue_length(pipe, target: bytes, first: dict) -> bool:
     are written only while it is still that long, see _add); False for a DUMP line."""
     if "dump" in first:
         return False
-    pipe.execute_command(LENGTHS[first["t"]], target)
+    pipe.execute_command(registry.unit_for(first["t"]).length_command, target)
     return True
 
 
@@ -403,13 +400,11 @@ def _target(pipe, name: bytes, policy: str) -> bytes | None:
 
 def _write_first(pipe, target: bytes, first: dict) -> None:
     if "dump" in first:
-        expiry = first.get("x")
+        expiry = first.get("x")  # still ahead: load() passes over lines already expired
         if expiry is None:
             pipe.execute_command("RESTORE", target, 0, first["dump"])
         else:
-            # An absolute TTL of 0 means none to RESTORE: an expiry at 0 (1970) is 1 ms later,
-            # long past like it, so the key is not brought back.
-            pipe.execute_command("RESTORE", target, max(expiry, 1), first["dump"], "ABSTTL")
+            pipe.execute_command("RESTORE", target, expiry, first["dump"], "ABSTTL")
     else:
         WRITERS[first["t"]](pipe, target, first["v"], first=True)
 
