@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import redis
 
-from keyspace.services.undo.capture import EXPIRY_SLACK_MS, server_ms
+from keyspace.services.undo.capture import EXPIRY_SLACK_MS, absolute_expiry, server_ms
 
 NONE = "none"
 EXPIRES = "ttl"  # expires at a time that could not be read
@@ -30,7 +30,8 @@ def key_expiry(reader, key: bytes) -> str:
         now, pttl = reader.execute_command("EVAL", EXPIRY_SCRIPT, 1, key)
     except redis.ResponseError:
         return NONE if reader.pttl(key) < 0 else EXPIRES
-    return NONE if pttl < 0 else str(server_ms(now) + pttl)
+    at = absolute_expiry(server_ms(now), pttl)
+    return NONE if at is None else str(at)
 
 
 def same_expiry(now: str, shown: str) -> bool:
