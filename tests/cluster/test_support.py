@@ -40,3 +40,23 @@ def test_missing_binaries_skip_or_fail_as_ci_asks(tmp_path, monkeypatch, require
     expected = pytest.fail.Exception if required else pytest.skip.Exception
     with pytest.raises(expected, match="redis-server and redis-cli"):
         holder.get()
+
+
+def test_a_node_whose_port_another_process_took_says_so(tmp_path):
+    """LocalCluster.start tries other ports on PortTaken (a CI run once lost a node so)."""
+    import socket
+
+    from dashboard.local_redis import PortTaken, free_port, redis_server_binary
+    from tests.support.cluster import BUS_PORT_OFFSET, ClusterNode, _wait_for_ping
+
+    port = free_port(with_offset=BUS_PORT_OFFSET)
+    node = ClusterNode(port, tmp_path / "node")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port + BUS_PORT_OFFSET))
+        other.listen()
+        node.start(redis_server_binary())
+        try:
+            with pytest.raises(PortTaken):
+                _wait_for_ping(node, timeout=10)
+        finally:
+            node.stop()

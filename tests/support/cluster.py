@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -20,11 +19,16 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
 from redis.crc import key_slot
+from redis.retry import Retry
+
+from dashboard.local_redis import PortTaken, free_port, port_taken
 
 PRIMARIES = 3
 REPLICAS_PER_PRIMARY = 1
 NODE_TIMEOUT_MS = 2000
+BUS_PORT_OFFSET = 10000  # Redis's default: a node's bus listens at port + 10000
 
 
 def cluster_required() -> bool:
@@ -43,21 +47,9 @@ def binaries(search_path: str | None = None) -> tuple[str, str] | str:
 
 
 def _free_ports(count: int) -> list[int]:
-    """Ports free now whose cluster bus port (port + 10000) is free too."""
-    ports: list[int] = []
-    while len(ports) < count:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port + 10000 > 65535 or port in ports:
-            continue
-        with socket.socket() as bus:
-            try:
-                bus.bind(("127.0.0.1", port + 10000))
-            except OSError:
-                continue
-        ports.append(port)
-    return ports
+    """Ports free now whose cluster bus port (port + 10000) is free too, both outside the
+    kernel's ephemeral range (see free_port)."""
+    return [free_port(with_offset=BUS_PORT_OFFSET) for _ in range(count)]
 
 
 @dataclass
@@ -131,15 +123,27 @@ class LocalCluster:
         if isinstance(found, str):
             raise RuntimeError(found)
         server, cli = found
-        if self.root.exists():
-            shutil.rmtree(self.root)  # a stale nodes.conf makes `create` fail
-        count = PRIMARIES * (1 + REPLICAS_PER_PRIMARY)
-        self.nodes = [ClusterNode(port, self.root / str(port)) for port in _free_ports(count)]
+        for attempt in range(3):
+            if self.root.exists():
+                shutil.rmtree(self.root)  # a stale nodes.conf makes `create` fail
+            count = PRIMARIES * (1 + REPLICAS_PER_PRIMARY)
+            self.nodes = [ClusterNode(port, self.root / str(port))
+                          for port in _free_ports(count)]
+            try:
+                for node in self.nodes:
+                    node.start(server)
+                for node in self.nodes:
+                    _wait_for_ping(node, timeout)
+                break
+            except PortTaken:
+                # Another process bound a port (or bus port) first: other ports, once more.
+                self.stop()
+                if attempt == 2:
+                    raise
+            except BaseException:
+                self.stop()
+                raise
         try:
-            for node in self.nodes:
-                node.start(server)
-            for node in self.nodes:
-                _wait_for_ping(node, timeout)
             subprocess.run(
                 [cli, "--cluster", "create", *(node.address for node in self.nodes),
                  "--cluster-replicas", str(REPLICAS_PER_PRIMARY), "--cluster-yes"],
@@ -215,13 +219,18 @@ def _wait_for_ping(node: ClusterNode, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not node.running:
-            raise RuntimeError(f"redis-server on port {node.port} exited; see "
-                               f"{node.directory / 'redis.log'}")
+            log = node.directory / "redis.log"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            error = PortTaken if port_taken(text) else RuntimeError
+            raise error(f"redis-server on port {node.port} exited; see {log}:\n"
+                        f"{text[-2000:]}")
         try:
-            with node.client() as client:
+            # No retries: a node that exited is seen at the next poll, not after a backoff.
+            with redis.Redis(port=node.port, socket_connect_timeout=0.5, socket_timeout=5,
+                             retry=Retry(NoBackoff(), 0)) as client:
                 client.ping()
                 return
-        except redis.ConnectionError:
+        except (redis.ConnectionError, redis.TimeoutError):
             time.sleep(0.02)
     raise TimeoutError(f"redis-server on port {node.port} did not start")
 

@@ -1,0 +1,48 @@
+"""The private redis-server's port: chosen where no outgoing connection can be handed it
+between the choice and the server's bind, and changed if another process binds it first."""
+
+import socket
+
+import pytest
+import redis
+
+from dashboard.local_redis import LocalRedis, PortTaken, ephemeral_ports, free_port
+
+
+def holder(port: int) -> socket.socket:
+    """A socket bound to `port`, as an outgoing connection's is."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def test_ports_are_outside_the_ephemeral_range_and_never_handed_out_twice():
+    ephemeral = ephemeral_ports()
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert not any(port in ephemeral for port in ports)
+    with_bus = [free_port(with_offset=10000) for _ in range(50)]
+    assert not any(port in ephemeral or port + 10000 in ephemeral for port in with_bus)
+    assert not set(with_bus) & set(ports)
+    for port in with_bus:  # both free
+        holder(port).close()
+        holder(port + 10000).close()
+
+
+def test_a_chosen_port_bound_by_another_process_is_changed(tmp_path):
+    server = LocalRedis(tmp_path / "taken")
+    taken = server.port
+    with holder(taken):
+        server.start()
+        try:
+            assert server.port != taken
+            assert redis.Redis(port=server.port).ping()
+            assert "Address already in use" in (tmp_path / "taken" / "redis.log").read_text()
+        finally:
+            server.stop()
+
+
+def test_a_port_asked_for_is_not_changed(tmp_path):
+    port = free_port()
+    with holder(port), pytest.raises(PortTaken, match="Address already in use"):
+        LocalRedis(tmp_path / "asked", port=port).start()
