@@ -104,7 +104,21 @@ def _refuse(raw: str | None) -> BadRequest:
     return BadRequest(f"not a scan cursor: {(raw or '')[:40]!r}")
 
 
+# The usual token of a scan being followed: a cursor, its pace and the server it began on.
+_FOLLOWED = re.compile(f"([0-9]{{1,20}})\\.([0-9]{{1,6}}){SERVER}({SERVER_ID.pattern})")
+
+
 def parse_position(raw: str | None, max_count: int) -> Position:
+    if raw and (followed := _FOLLOWED.fullmatch(raw)):
+        # What the general way below reads such a token as, in one step (every page of a
+        # followed scan parses one); any other, or one out of range, goes the general way.
+        cursor, pace = int(followed[1]), int(followed[2])
+        if 0 < cursor <= MAX_CURSOR and 1 <= pace <= max_count:
+            return Position(cursor, pace=pace, server=followed[3])
+    return _parse_general(raw, max_count)
+
+
+def _parse_general(raw: str | None, max_count: int) -> Position:
     if raw and SERVER in raw:
         position, _, server = raw.rpartition(SERVER)
         if not SERVER_ID.fullmatch(server) or not position:

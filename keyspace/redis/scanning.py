@@ -189,7 +189,7 @@ def _followed_page(client: redis.Redis, start: Position, page_size: int,
     room = page_size - len(carried)
     count = pacer.allowance(room)
     began = time.perf_counter()
-    end, keys = client.scan(start.cursor, count=count)
+    end, keys = scan_call(client, start.cursor, count)
     pacer.observe(count, (time.perf_counter() - began) * 1000)
     if not _goes_simply_after(keys, carried, end, room):
         steps = deque([_Step(start.cursor, 0, start.cursor, list(carried))] if carried else [])
@@ -204,6 +204,30 @@ def _followed_page(client: redis.Redis, start: Position, page_size: int,
         position = Position(end, pace=pacer.count)
     found = [*carried, *keys] if carried else keys
     return _page(client, found, position, start, page_size, total, pacer, recalled=True)
+
+
+def scan_call(client: redis.Redis, cursor: int, count: int) -> tuple[int, list[bytes]]:
+    """`client.scan(cursor, count=count)`, sent on a connection of the client's pool as
+    redis-py sends any command (renamed commands, the connection's retry policy: once more on
+    a broken connection), without the per-command hooks around it (observability, closures),
+    which cost a followed page about as much as all its own work: that page is one SCAN."""
+    if client.connection is not None:  # a single-connection client: its lock and its way
+        return client.scan(cursor, count=count)
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        cursor_reply, keys = connection.retry.call_with_retry(
+            lambda: _scan_on(connection, cursor, count),
+            lambda _error: connection.disconnect(),
+        )
+    finally:
+        pool.release(connection)
+    return int(cursor_reply), keys
+
+
+def _scan_on(connection, cursor: int, count: int):
+    connection.send_command("SCAN", cursor, "COUNT", count)
+    return connection.read_response()
 
 
 def _goes_simply_after(keys: list[bytes], carried: tuple[bytes, ...], end: int,

@@ -510,3 +510,64 @@ def test_the_page_ending_a_followed_scan_asks_the_count_and_the_server_again(r):
     pages = all_pages_from(r, first.next_cursor, page_size=1000)
     assert pages[-1].complete and pages[-1].total_keys == 51
     assert not pages[-1].restarted
+
+
+# --- the followed page's one SCAN (scanning.scan_call) -----------------------------------------
+
+@pytest.fixture
+def scan_renamed(tmp_path, settings):
+    """A server of the test's own whose SCAN is renamed (as a hardened server may have it),
+    declared to the dashboard."""
+    from dashboard.local_redis import LocalRedis
+    from keyspace.redis import capabilities
+    from keyspace.redis.connection import reset_pools
+
+    server = LocalRedis(tmp_path / "renamed-scan",
+                        extra_args=("--rename-command", "SCAN", "scan-5e")).start()
+    settings.REDIS_URL = server.url
+    settings.DASHBOARD_RENAMED_COMMANDS = "SCAN=scan-5e"
+    reset_pools()
+    capabilities.forget()
+    yield server
+    server.stop()
+    reset_pools()
+    capabilities.forget()
+
+
+@pytest.mark.one_server
+def test_a_followed_scan_sends_scan_under_its_declared_name(scan_renamed):
+    import redis as redis_py
+
+    from keyspace.redis.connection import get_client
+
+    names = numbered("k:", 2000)
+    with redis_py.Redis(port=scan_renamed.port) as admin:
+        fill_strings(admin, names)
+        before = admin.info("commandstats").get("cmdstat_scan", {}).get("calls", 0)
+    client = get_client(0)
+    first = scan_keys(client, cursor="0", page_size=300)
+    pages = [first, *all_pages_from(client, first.next_cursor, page_size=300)]
+    shown = [key for page in pages for key in page.keys]
+    assert sorted(shown) == sorted(names)
+    with redis_py.Redis(port=scan_renamed.port) as admin:
+        # Counted under the command's own name whatever it is called on the wire.
+        assert admin.info("commandstats")["cmdstat_scan"]["calls"] - before >= len(pages) - 1
+    pool = client.connection_pool
+    assert not pool._in_use_connections  # every connection went back to the pool
+
+
+@pytest.mark.one_server
+def test_a_refused_scan_leaves_the_connection_usable(r):
+    """An error reply (here a cursor Redis cannot read) comes back as redis-py's error, and the
+    connection goes back to the pool with nothing left unread on it."""
+    import redis as redis_py
+
+    from keyspace.redis.scanning import scan_call
+
+    fill_strings(r, numbered("k:", 50))
+    with pytest.raises(redis_py.ResponseError):
+        scan_call(r, "not-a-cursor", 10)
+    assert not r.connection_pool._in_use_connections
+    end, keys = scan_call(r, 0, 1000)
+    assert end == 0 and len(keys) == 50
+    assert r.ping()
