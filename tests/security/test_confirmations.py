@@ -16,6 +16,7 @@ from django.core import signing
 from keyspace.access import confirmations
 from keyspace.models import AuditEntry
 from keyspace.redis.keynames import encode_key
+from keyspace.services.editing.key_operations import key_state
 from tests.security.support import Snapshot, reseed
 from tests.services.editing.forms import form_fields
 from tests.support.urls import edit_url
@@ -176,7 +177,8 @@ def test_a_confirmation_to_replace_one_key_does_not_replace_another(action, clie
     replace any other key."""
     r.set("other", "precious")
     asked = client.post(edit_url(b"str", action), {"expected_type": "string", "new_name": "num",
-                                                   "overwrite": "on"})
+                                                   "overwrite": "on",
+                                                   "state": key_state(r, b"str")})
     fields = form_fields(asked.content.decode())
     fields.pop("csrfmiddlewaretoken", None)
     assert asked.status_code == 428 and fields["confirm"]
@@ -188,7 +190,8 @@ def test_a_confirmation_to_replace_one_key_does_not_replace_another(action, clie
 @pytest.mark.parametrize("action", ["rename", "copy"])
 def test_a_target_changed_after_confirming_is_a_conflict(action, client, seeded, r):
     asked = client.post(edit_url(b"str", action), {"expected_type": "string", "new_name": "num",
-                                                   "overwrite": "on"})
+                                                   "overwrite": "on",
+                                                   "state": key_state(r, b"str")})
     assert "now holds a string of 2 bytes" in asked.content.decode()
     fields = form_fields(asked.content.decode())
     fields.pop("csrfmiddlewaretoken", None)
@@ -243,7 +246,7 @@ def test_a_confirmation_for_one_row_does_not_act_on_another(client, seeded, r, k
 
 def test_a_short_ttl_confirmation_is_for_that_ttl(client, seeded, r):
     asked = client.post(edit_url(b"str", "ttl"), {"expected_type": "string", "unit": "ms",
-                                                  "amount": "4000"})
+                                                  "amount": "4000", "state": key_state(r, b"str")})
     assert asked.status_code == 428
     fields = form_fields(asked.content.decode())
     fields.pop("csrfmiddlewaretoken", None)

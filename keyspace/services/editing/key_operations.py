@@ -55,8 +55,6 @@ class KeepsKeyState:
         return {**super().initial(client, key, params), "state": key_state(client, key)}
 
     def check_state(self, pipe, key: bytes, data: dict) -> None:
-        if not data["state"]:
-            return
         now = key_state(pipe, key)
         if not _same_state(now, data["state"]):
             raise Conflict(
@@ -67,14 +65,21 @@ class KeepsKeyState:
             )
 
 
-# The key as shown (`key_state`): drawn into every form of these edits; like expected_type, a
-# request sent without it (built by hand, not from a form) is not checked against it.
+def _state_field() -> forms.CharField:
+    """The key as shown (`key_state`), drawn into every form of these edits: required, as
+    Delete's fingerprint is, so a request without it (built by hand, or a form from before
+    it was drawn) is refused rather than applied to whatever the key is now."""
+    return forms.CharField(widget=forms.HiddenInput, max_length=80, error_messages={
+        "required": "this form does not say which state of the key it was drawn for: "
+                    "reload the key and try again"})
+
+
 class KeyTtlForm(TtlForm):
-    state = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+    state = _state_field()
 
 
 class KeyStateForm(KeyForm):
-    state = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+    state = _state_field()
 
 
 class SetTtl(KeepsKeyState, ConfirmsShortTtl, Operation):

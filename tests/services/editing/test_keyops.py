@@ -222,3 +222,26 @@ def test_the_conflict_form_sends_the_edit_of_the_key_as_it_is_now(client, r, key
     assert again["state"] != fields["state"]
     response = client.post(edit_url(key, "ttl"), again | {"amount": "900"}, headers=HTMX)
     assert response.status_code == 200 and 895 <= r.ttl(key) <= 900
+
+
+@pytest.mark.parametrize(("action", "changes"), [
+    ("ttl", {"unit": "s", "amount": "100000"}), ("persist", {}),
+    ("rename", {"new_name": "moved"}), ("copy", {"new_name": "copied"}),
+])
+@pytest.mark.parametrize("state", [None, ""])
+def test_an_edit_that_does_not_say_which_key_it_was_drawn_for_is_refused(
+        client, r, key, action, changes, state):
+    """As a delete without its fingerprint: a request built by hand, or a form drawn before
+    forms carried the key's state, is not applied to whatever the key is now."""
+    fields = open_form(client, key, action)
+    fields.pop("csrfmiddlewaretoken", None)
+    if state is None:
+        fields.pop("state")
+    else:
+        fields["state"] = state
+    pttl = r.pttl(key)
+    response = client.post(edit_url(key, action), fields | changes, headers=HTMX)
+    assert response.status_code == 422, response.content.decode()[:500]
+    assert "which state of the key it was drawn for" in response.content.decode()
+    assert r.get(key) == b"value" and not r.exists("moved", "copied")
+    assert abs(r.pttl(key) - pttl) < 1_000
