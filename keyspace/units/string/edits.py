@@ -9,7 +9,7 @@ import math
 import redis
 from django import forms
 
-from keyspace.services.editing.expiry import key_expiry, same_expiry
+from keyspace.services.editing.expiry import NONE, key_expiry, same_expiry
 from keyspace.services.editing.guard import (
     ConfirmsShortTtl,
     Conflict,
@@ -239,8 +239,9 @@ class SetWithExpiry(ConfirmsGuardedViews, ConfirmsShortTtl, Operation):
 
         def attempt(pipe):
             check_seen(pipe, key, data["expected"])
-            if data["seen_expiry"] and not same_expiry(now := key_expiry(pipe, key),
-                                                       data["seen_expiry"]):
+            # A form drawn for no key carries no expiry: none is what it saw. A request
+            # without one (built by hand) is so checked too, not let through unchecked.
+            if not same_expiry(now := key_expiry(pipe, key), data["seen_expiry"] or NONE):
                 raise Conflict("another client changed the key's TTL meanwhile; nothing was "
                                "saved. Save again to set this TTL anyway.",
                                updates={"seen_expiry": now})

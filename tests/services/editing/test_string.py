@@ -328,6 +328,23 @@ def test_set_with_expiry_is_conditional_on_the_ttl_seen(client, r, meanwhile):
     assert r.get(KEY) == b"mine" and 990 < r.ttl(KEY) <= 1000
 
 
+def test_set_with_expiry_sent_without_the_ttl_seen_is_checked_as_no_ttl(client, r):
+    """A request without the TTL its form saw (built by hand) is not let through unchecked:
+    it is checked as a form drawn for a key without one, so another client's TTL stands."""
+    r.set(KEY, "original")
+    fields = open_form(client, KEY, EXPIRY)
+    assert fields["seen_expiry"] == "none"
+    fields.pop("seen_expiry")
+    fields["amount"] = "1000"
+    r.expire(KEY, 20)
+    response = post(client, EXPIRY, fields | {"value": "mine"})
+    assert response.status_code == 409 and "TTL meanwhile" in problem(response)
+    assert r.get(KEY) == b"original" and 0 < r.ttl(KEY) <= 20
+    r.persist(KEY)
+    assert post(client, EXPIRY, fields | {"value": "mine"}).status_code == 200
+    assert r.get(KEY) == b"mine" and r.ttl(KEY) > 900
+
+
 def test_a_value_grown_too_large_meanwhile_is_a_conflict(client, r, settings):
     settings.DASHBOARD_MAX_VALUE_BYTES = 100
     r.set(KEY, "small")
