@@ -218,3 +218,26 @@ def test_the_group_edits_open_from_those_links_with_the_group_filled_in(client, 
                           headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200 and 'name="group" value="g"' in body
+
+
+@pytest.mark.parametrize("expected", [None, ""])
+def test_set_group_id_without_the_group_shown_says_where_it_is_first(client, r, work, expected):
+    """Opened with the group's name typed (the toolbar's form carries no state), or sent
+    without it: the first submit says where the group is and moves nothing, so another
+    consumer's reads meanwhile are not overwritten; a submit of what it said moves it."""
+    fields = {"group": "g", "last_id": "0", "expected_type": "stream"}
+    if expected is not None:
+        fields["expected"] = expected
+    r.xreadgroup("g", "bob", {"s": ">"}, count=4)  # another consumer reads: 7-0 now
+    asked = client.post(edit_url("s", "stream-group-setid"), fields, headers=HTMX)
+    assert asked.status_code == 428, text(asked)
+    assert "last delivered 7-0" in text(asked)
+    assert groups(r)[b"g"]["last-delivered-id"] == b"7-0"
+    again = form_fields(asked.content.decode())
+    assert again["expected"] == "7-0"
+    r.xreadgroup("g", "bob", {"s": ">"}, count=1)  # and reads again before the second submit
+    moved_on = post_form(client, "stream-group-setid", again)
+    assert moved_on.status_code == 409 and groups(r)[b"g"]["last-delivered-id"] == b"8-0"
+    done = post_form(client, "stream-group-setid", form_fields(moved_on.content.decode()))
+    assert done.status_code == 200, text(done)
+    assert groups(r)[b"g"]["last-delivered-id"] == b"0-0"

@@ -25,7 +25,7 @@ from keyspace.services.editing.guard import (
 from keyspace.services.editing.inputs import FieldRefused, KeyForm
 from keyspace.units.stream.group_guard import describe_state, group_state, run_guard
 from keyspace.units.stream.inputs import EntryIdField, NameField, short
-from keyspace.units.stream.shown import check_shown, planned
+from keyspace.units.stream.shown import AskFirst, check_shown, planned
 
 
 class GroupForm(KeyForm):
@@ -158,7 +158,16 @@ class SetGroupId(GroupStateOperation):
     mode = "setid"
 
     def apply(self, client, key, data):
-        expected = data["expected"] or self.state_now(client, key, data)
+        expected = data["expected"]
+        if not expected:
+            # Opened with the group's name typed (or sent without the group's state): the
+            # first submit says where the group is, and only a submit carrying that moves it.
+            # (Reading it now and checking against that would check nothing: a consumer's
+            # reads or another SETID meanwhile would be overwritten.)
+            now = self.state_now(client, key, data)
+            raise AskFirst(f"the group {short(data['group'])!r} last delivered {now}; "
+                           f"submit again to make it deliver entries after {data['last_id']}",
+                           updates={"expected": now})
         run_guard(client, key, data["group"], "setid", expected, new_id=data["last_id"])
         return Outcome(f"the group {short(data['group'])!r} now delivers entries after "
                        f"{data['last_id']} (it was at {expected})")
