@@ -78,7 +78,18 @@ def free_port(*, with_offset: int = 0) -> int:
         if all(_bindable(each) for each in pair):
             _handed_out.update(pair)
             return port
-    raise OSError("no free loopback port outside the ephemeral range")
+    # A machine whose ephemeral range leaves (almost) nothing outside it: a port the kernel
+    # hands out, as before (a server that then loses it starts again: LocalRedis.start).
+    for _ in range(2000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        pair = {port, port + with_offset}
+        if port + with_offset < 65536 and not pair & _handed_out \
+                and (not with_offset or _bindable(port + with_offset)):
+            _handed_out.update(pair)
+            return port
+    raise OSError("no free loopback port")
 
 
 class PortTaken(RuntimeError):
@@ -149,6 +160,7 @@ class LocalRedis:
             )
             try:
                 self._wait_until_ready(timeout)
+                self.port_chosen = False  # a restart keeps its port, or says it lost it
                 return self
             except PortTaken:
                 # Another process bound the port first: a port of our choosing is changed.
@@ -170,7 +182,7 @@ class LocalRedis:
                     error = PortTaken if port_taken(tail) else RuntimeError
                     raise error(f"redis-server exited at start:\n{tail}")
                 try:
-                    if client.ping():
+                    if client.ping() and self._answered_by_ours(client):
                         return
                 except redis.AuthenticationError:
                     return  # it answered: up, with a password (--requirepass in extra_args)
@@ -182,6 +194,15 @@ class LocalRedis:
                 time.sleep(0.02)
         finally:
             client.close()
+
+    def _answered_by_ours(self, client: redis.Redis) -> bool:
+        """Whether the server answering on the port is the process started here (another
+        server holding the port answers until ours exits with "Address already in use")."""
+        try:
+            found = client.info("server").get("process_id")
+        except redis.ResponseError:
+            return True  # INFO renamed away: the PING is all there is to go by
+        return self.process is None or found == self.process.pid
 
     def _log_since_start(self) -> str:
         log = self.data_dir / "redis.log"

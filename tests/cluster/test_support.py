@@ -60,3 +60,19 @@ def test_a_node_whose_port_another_process_took_says_so(tmp_path):
                 _wait_for_ping(node, timeout=10)
         finally:
             node.stop()
+
+
+def test_a_node_whose_port_another_redis_holds_is_not_taken_for_started(tmp_path):
+    """The other server answers PING; the node's own process is what must answer."""
+    from dashboard.local_redis import LocalRedis, PortTaken, redis_server_binary
+    from tests.support.cluster import ClusterNode, _wait_for_ping
+
+    other = LocalRedis(tmp_path / "other").start()
+    node = ClusterNode(other.port, tmp_path / "node")
+    try:
+        node.start(redis_server_binary())
+        with pytest.raises(PortTaken):
+            _wait_for_ping(node, timeout=10)
+    finally:
+        node.stop()
+        other.stop()

@@ -46,3 +46,42 @@ def test_a_port_asked_for_is_not_changed(tmp_path):
     port = free_port()
     with holder(port), pytest.raises(PortTaken, match="Address already in use"):
         LocalRedis(tmp_path / "asked", port=port).start()
+
+
+def test_a_chosen_port_another_redis_holds_is_changed_not_shared(tmp_path):
+    """Another redis-server on the port answers PING before ours exits: the start waits for
+    its own process to answer, so it moves to another port instead of using the other's."""
+    other = LocalRedis(tmp_path / "other").start()
+    try:
+        ours = LocalRedis(tmp_path / "ours")
+        ours.port = other.port  # as if free_port had handed out the port the other took
+        ours.start()
+        try:
+            assert ours.port != other.port and ours.process.poll() is None
+            assert redis.Redis(port=ours.port).info("server")["process_id"] == ours.process.pid
+        finally:
+            ours.stop()
+    finally:
+        other.stop()
+
+
+def test_a_restart_keeps_its_port_or_says_it_lost_it(tmp_path):
+    server = LocalRedis(tmp_path / "restart").start()
+    port = server.port
+    server.stop()
+    server.start()  # a restart: the same port (clients point at it)
+    assert server.port == port
+    server.stop()
+    with holder(port), pytest.raises(PortTaken):
+        server.start()
+
+
+def test_a_machine_whose_ephemeral_range_covers_every_port_still_gets_one(monkeypatch):
+    from dashboard import local_redis
+
+    monkeypatch.setattr(local_redis, "ephemeral_ports", lambda: range(1024, 65536))
+    port = free_port()
+    bus = free_port(with_offset=10000)
+    assert port != bus and bus + 10000 <= 65535
+    holder(port).close()
+    holder(bus + 10000).close()

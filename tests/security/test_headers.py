@@ -15,6 +15,7 @@ from django.test import Client
 
 from keyspace.redis.keynames import encode_key
 from tests.security.support import crawl, get_async, start_pages
+from tests.services.editing.forms import form_fields
 from tests.support.htmx import HTMX
 from tests.support.users import client_for
 
@@ -220,7 +221,8 @@ def test_behind_the_proxy_responses_carry_hsts_and_cookies_are_secure(production
     key = encode_key(b"ttl:key")
     form = browser.get(f"/c/default/db/0/key/{key}/edit/persist/", **HTTPS)
     done = browser.post(f"/c/default/db/0/key/{key}/edit/persist/", {
-        "expected_type": "string", "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+        **form_fields(form.content.decode()),
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
     }, HTTP_REFERER="https://testserver/", **HTTPS)
     assert form.status_code == 200 and done.status_code == 302
     assert "messages" in set_cookies(done)

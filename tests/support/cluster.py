@@ -228,10 +228,13 @@ def _wait_for_ping(node: ClusterNode, timeout: float) -> None:
             # No retries: a node that exited is seen at the next poll, not after a backoff.
             with redis.Redis(port=node.port, socket_connect_timeout=0.5, socket_timeout=5,
                              retry=Retry(NoBackoff(), 0)) as client:
-                client.ping()
-                return
+                # Answered by this node's own process, not another server holding the port
+                # (ours then exits with "Address already in use", seen at the next poll).
+                if client.info("server").get("process_id") == node.process.pid:
+                    return
         except (redis.ConnectionError, redis.TimeoutError):
-            time.sleep(0.02)
+            pass
+        time.sleep(0.02)
     raise TimeoutError(f"redis-server on port {node.port} did not start")
 
 
