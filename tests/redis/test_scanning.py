@@ -393,11 +393,17 @@ def test_carried_keys_the_next_step_names_again_are_shown_once(r):
 @pytest.fixture
 def restartable(tmp_path, settings):
     """A server of the test's own, saving to disk, that the dashboard points at."""
+    yield from own_server(settings, tmp_path / "restartable", persist=True)
+
+
+def own_server(settings, directory, **options):
+    """A server of the test's own (LocalRedis `options`) the dashboard points at, for the
+    test's length."""
     from dashboard.local_redis import LocalRedis
     from keyspace.redis import capabilities
     from keyspace.redis.connection import reset_pools
 
-    server = LocalRedis(tmp_path / "restartable", persist=True).start()
+    server = LocalRedis(directory, **options).start()
     settings.REDIS_URL = server.url
     reset_pools()
     capabilities.forget()
@@ -518,20 +524,9 @@ def test_the_page_ending_a_followed_scan_asks_the_count_and_the_server_again(r):
 def scan_renamed(tmp_path, settings):
     """A server of the test's own whose SCAN is renamed (as a hardened server may have it),
     declared to the dashboard."""
-    from dashboard.local_redis import LocalRedis
-    from keyspace.redis import capabilities
-    from keyspace.redis.connection import reset_pools
-
-    server = LocalRedis(tmp_path / "renamed-scan",
-                        extra_args=("--rename-command", "SCAN", "scan-5e")).start()
-    settings.REDIS_URL = server.url
     settings.DASHBOARD_RENAMED_COMMANDS = "SCAN=scan-5e"
-    reset_pools()
-    capabilities.forget()
-    yield server
-    server.stop()
-    reset_pools()
-    capabilities.forget()
+    yield from own_server(settings, tmp_path / "renamed-scan",
+                          extra_args=("--rename-command", "SCAN", "scan-5e"))
 
 
 @pytest.mark.one_server
