@@ -1,6 +1,7 @@
 """Claiming pending work in a real Chromium against a real Redis: tick entries on a group's
 pending page, name a consumer, read the confirmation, claim; the page then shows the entries
-with their new holder, and Redis agrees. Another client's claim in between is refused."""
+with their new holder, and Redis agrees. Another client's claim in between is refused. And
+moving a group's last delivered ID from the key's toolbar."""
 
 from __future__ import annotations
 
@@ -74,3 +75,24 @@ def test_the_pending_page_and_its_confirmation_are_accessible(page: Page, url, r
     choose(page, "1-0", consumer="carol")
     expect(page.locator("#pending-editor form")).to_contain_text("1-0 held by 'alice'")
     assert_accessible(page, "claim confirmation")
+
+
+def test_set_a_groups_last_id_from_the_toolbar_says_where_it_is_first(page: Page, url, r,
+                                                                      pending):
+    """The toolbar's form has the group's name typed, not shown: the first submit says where
+    the group is and moves nothing; the second moves it."""
+    from tests.support.urls import key_url
+
+    page.goto(url(key_url("jobs")))
+    page.get_by_role("toolbar", name="Key actions").get_by_role(
+        "link", name="Set group's last ID", exact=True).click()
+    form = page.locator("#editor form")
+    form.get_by_label("Group").fill("workers")
+    form.get_by_label("Last delivered ID").fill("0")
+    r.xreadgroup("workers", "bob", {"jobs": ">"}, count=1)  # another consumer reads: 6-0
+    form.get_by_role("button", name="Set").click()
+    expect(form).to_contain_text("last delivered 6-0")
+    assert r.xinfo_groups("jobs")[0]["last-delivered-id"] == b"6-0"
+    form.get_by_role("button", name="Set").click()
+    expect(page.locator("#flash")).to_contain_text("now delivers entries after 0")
+    assert r.xinfo_groups("jobs")[0]["last-delivered-id"] == b"0-0"
