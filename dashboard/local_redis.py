@@ -11,10 +11,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 
 def redis_server_binary() -> str:
     system = shutil.which("redis-server")
@@ -96,6 +92,10 @@ class PortTaken(RuntimeError):
     """The server exited at start because its port was bound by another process."""
 
 
+# What redis-server and valkey-server log once they serve (data loaded, port bound).
+READY = "Ready to accept connections"
+
+
 def port_taken(log_text: str) -> bool:
     """A redis-server (or valkey-server) log says it could not bind its port."""
     return "Address already in use" in log_text
@@ -170,39 +170,20 @@ class LocalRedis:
         return self
 
     def _wait_until_ready(self, timeout: float) -> None:
+        """Until this process says in its log that it serves. (Not a PING: another server
+        holding the port, with a password or without, would answer it until ours exits with
+        "Address already in use".)"""
         deadline = time.monotonic() + timeout
-        # No retries: a server that exited is seen at the next poll, not after redis-py's
-        # backoff.
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1,
-                             retry=Retry(NoBackoff(), 0))
-        try:
-            while True:
-                if self.process and self.process.poll() is not None:
-                    tail = self._log_since_start()[-2000:]
-                    error = PortTaken if port_taken(tail) else RuntimeError
-                    raise error(f"redis-server exited at start:\n{tail}")
-                try:
-                    if client.ping() and self._answered_by_ours(client):
-                        return
-                except redis.AuthenticationError:
-                    return  # it answered: up, with a password (--requirepass in extra_args)
-                except (redis.ConnectionError, redis.TimeoutError,
-                        redis.exceptions.BusyLoadingError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"redis-server on port {self.port} did not start")
-                time.sleep(0.02)
-        finally:
-            client.close()
-
-    def _answered_by_ours(self, client: redis.Redis) -> bool:
-        """Whether the server answering on the port is the process started here (another
-        server holding the port answers until ours exits with "Address already in use")."""
-        try:
-            found = client.info("server").get("process_id")
-        except redis.ResponseError:
-            return True  # INFO renamed away: the PING is all there is to go by
-        return self.process is None or found == self.process.pid
+        while True:
+            log = self._log_since_start()
+            if self.process is not None and self.process.poll() is not None:
+                error = PortTaken if port_taken(log) else RuntimeError
+                raise error(f"redis-server exited at start:\n{log[-2000:]}")
+            if READY in log:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"redis-server on port {self.port} did not start")
+            time.sleep(0.02)
 
     def _log_since_start(self) -> str:
         log = self.data_dir / "redis.log"

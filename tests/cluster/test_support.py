@@ -62,12 +62,13 @@ def test_a_node_whose_port_another_process_took_says_so(tmp_path):
             node.stop()
 
 
-def test_a_node_whose_port_another_redis_holds_is_not_taken_for_started(tmp_path):
-    """The other server answers PING; the node's own process is what must answer."""
+@pytest.mark.parametrize("others", [(), ("--rename-command", "INFO", "")])
+def test_a_node_whose_port_another_redis_holds_is_not_taken_for_started(tmp_path, others):
+    """The other server answers PING; the node's own process is what must say it serves."""
     from dashboard.local_redis import LocalRedis, PortTaken, redis_server_binary
     from tests.support.cluster import ClusterNode, _wait_for_ping
 
-    other = LocalRedis(tmp_path / "other").start()
+    other = LocalRedis(tmp_path / "other", extra_args=others).start()
     node = ClusterNode(other.port, tmp_path / "node")
     try:
         node.start(redis_server_binary())

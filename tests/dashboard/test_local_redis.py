@@ -48,10 +48,13 @@ def test_a_port_asked_for_is_not_changed(tmp_path):
         LocalRedis(tmp_path / "asked", port=port).start()
 
 
-def test_a_chosen_port_another_redis_holds_is_changed_not_shared(tmp_path):
-    """Another redis-server on the port answers PING before ours exits: the start waits for
-    its own process to answer, so it moves to another port instead of using the other's."""
-    other = LocalRedis(tmp_path / "other").start()
+@pytest.mark.parametrize("others", [(), ("--requirepass", "theirs"),
+                                    ("--rename-command", "INFO", "")])
+def test_a_chosen_port_another_redis_holds_is_changed_not_shared(tmp_path, others):
+    """Another redis-server on the port (with a password, or without INFO, too) answers
+    before ours exits: the start waits for its own process to say it serves, so it moves to
+    another port instead of using the other's."""
+    other = LocalRedis(tmp_path / "other", extra_args=others).start()
     try:
         ours = LocalRedis(tmp_path / "ours")
         ours.port = other.port  # as if free_port had handed out the port the other took

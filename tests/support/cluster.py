@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
 from redis.crc import key_slot
-from redis.retry import Retry
 
-from dashboard.local_redis import PortTaken, free_port, port_taken
+from dashboard.local_redis import READY, PortTaken, free_port, port_taken
 
 PRIMARIES = 3
 REPLICAS_PER_PRIMARY = 1
@@ -216,24 +214,17 @@ def cluster_info(client: redis.Redis) -> dict[str, str]:
 
 
 def _wait_for_ping(node: ClusterNode, timeout: float) -> None:
+    """Until the node's own process says in its log that it serves (another server holding
+    the port would answer a PING until ours exits with "Address already in use")."""
+    log = node.directory / "redis.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
         if not node.running:
-            log = node.directory / "redis.log"
-            text = log.read_text(errors="replace") if log.exists() else ""
             error = PortTaken if port_taken(text) else RuntimeError
-            raise error(f"redis-server on port {node.port} exited; see {log}:\n"
-                        f"{text[-2000:]}")
-        try:
-            # No retries: a node that exited is seen at the next poll, not after a backoff.
-            with redis.Redis(port=node.port, socket_connect_timeout=0.5, socket_timeout=5,
-                             retry=Retry(NoBackoff(), 0)) as client:
-                # Answered by this node's own process, not another server holding the port
-                # (ours then exits with "Address already in use", seen at the next poll).
-                if client.info("server").get("process_id") == node.process.pid:
-                    return
-        except (redis.ConnectionError, redis.TimeoutError):
-            pass
+            raise error(f"redis-server on port {node.port} exited; see {log}:\n{text[-2000:]}")
+        if READY in text:
+            return
         time.sleep(0.02)
     raise TimeoutError(f"redis-server on port {node.port} did not start")
 
