@@ -79,8 +79,11 @@ def test_create_group_with_mkstream_recreates_a_deleted_stream(client, r, work):
 
 
 def test_set_group_id(client, r, work):
-    fields = open_for(client, "stream-group-setid", **with_group("stream-group-setid"))
-    assert fields["group"] == "g" and fields["expected"] == "3-0"
+    opened = client.get(edit_url("s", "stream-group-setid"), with_group("stream-group-setid"))
+    # Shown (in the form's "Where it is now"), as carried.
+    assert "the group 'g' last delivered 3-0" in html.unescape(opened.content.decode())
+    fields = form_fields(opened.content.decode())
+    assert fields["group"] == "g" and fields["expected"].endswith("|3-0")
     fields.update(last_id="0")
     fields.pop("csrfmiddlewaretoken", None)
     response = client.post(edit_url("s", "stream-group-setid"), fields, headers=HTMX)
@@ -234,10 +237,24 @@ def test_set_group_id_without_the_group_shown_says_where_it_is_first(client, r, 
     assert "last delivered 7-0" in text(asked)
     assert groups(r)[b"g"]["last-delivered-id"] == b"7-0"
     again = form_fields(asked.content.decode())
-    assert again["expected"] == "7-0"
+    assert again["expected"].endswith("|7-0")
     r.xreadgroup("g", "bob", {"s": ">"}, count=1)  # and reads again before the second submit
     moved_on = post_form(client, "stream-group-setid", again)
     assert moved_on.status_code == 409 and groups(r)[b"g"]["last-delivered-id"] == b"8-0"
     done = post_form(client, "stream-group-setid", form_fields(moved_on.content.decode()))
     assert done.status_code == 200, text(done)
     assert groups(r)[b"g"]["last-delivered-id"] == b"0-0"
+
+
+def test_set_group_id_carries_the_group_it_showed_not_only_its_position(client, r, work):
+    """Two groups at the same place: a form drawn for one, sent with the other's name, asks
+    about the other first instead of moving it unseen."""
+    r.xgroup_create("s", "h", "3-0")
+    fields = open_for(client, "stream-group-setid", **with_group("stream-group-setid"))
+    fields.update(group="h", last_id="0")
+    asked = post_form(client, "stream-group-setid", fields)
+    assert asked.status_code == 428 and "the group 'h' last delivered 3-0" in text(asked)
+    assert groups(r)[b"h"]["last-delivered-id"] == b"3-0"
+    done = post_form(client, "stream-group-setid", form_fields(asked.content.decode()))
+    assert done.status_code == 200 and groups(r)[b"h"]["last-delivered-id"] == b"0-0"
+    assert groups(r)[b"g"]["last-delivered-id"] == b"3-0"

@@ -25,7 +25,7 @@ from keyspace.services.editing.guard import (
 from keyspace.services.editing.inputs import FieldRefused, KeyForm
 from keyspace.units.stream.group_guard import describe_state, group_state, run_guard
 from keyspace.units.stream.inputs import EntryIdField, NameField, short
-from keyspace.units.stream.shown import AskFirst, check_shown, planned
+from keyspace.units.stream.shown import check_shown, planned
 
 
 class GroupForm(KeyForm):
@@ -113,11 +113,11 @@ class DeletingForm(GroupStateForm):
                             widget=forms.Textarea(attrs={"rows": 3, "readonly": True}))
 
 
-class DeletingOperation(GroupStateOperation):
-    """Delete a group or a consumer: the form shows what goes with it (opened from the group's
-    row), or the first submit does (opened with the name typed)."""
-
-    destructive = True
+class ShownStateOperation(GroupStateOperation):
+    """An edit whose form shows the group's state (opened from the group's row), or whose
+    first submit does (opened with the name typed): `expected` carries that state with the
+    names it was shown for, so another group's state, or one never shown, is asked about
+    first (keyspace.units.stream.shown)."""
 
     def carried(self, data, state):
         return planned(_names(data), state)
@@ -133,6 +133,12 @@ class DeletingOperation(GroupStateOperation):
         return state
 
 
+class DeletingOperation(ShownStateOperation):
+    """Delete a group or a consumer: what goes with it is shown first."""
+
+    destructive = True
+
+
 def _names(data) -> str:
     return f"{data['group'].hex()}|{(data.get('consumer') or b'').hex()}"
 
@@ -145,32 +151,30 @@ def _param_bytes(params, name: str) -> bytes | None:
 
 
 class SetGroupIdForm(GroupStateForm):
+    shown = forms.CharField(required=False, disabled=True, label="Where it is now")
     last_id = EntryIdField(special=("$", "0"), label="Last delivered ID",
                            help_text="Entries after it are delivered next ($: the newest "
                                      "entry, skipping all; 0: from the start, again).")
 
 
-class SetGroupId(GroupStateOperation):
+class SetGroupId(ShownStateOperation):
     name = "stream-group-setid"
     label = "Set group's last ID"
     form_class = SetGroupIdForm
     submit_label = "Set"
     mode = "setid"
 
+    def warning(self, data, state):
+        return f"the group {short(data['group'])!r} last delivered {state}"
+
     def apply(self, client, key, data):
-        expected = data["expected"]
-        if not expected:
-            # Opened with the group's name typed (or sent without the group's state): the
-            # first submit says where the group is, and only a submit carrying that moves it.
-            # (Reading it now and checking against that would check nothing: a consumer's
-            # reads or another SETID meanwhile would be overwritten.)
-            now = self.state_now(client, key, data)
-            raise AskFirst(f"the group {short(data['group'])!r} last delivered {now}; "
-                           f"submit again to make it deliver entries after {data['last_id']}",
-                           updates={"expected": now})
-        run_guard(client, key, data["group"], "setid", expected, new_id=data["last_id"])
+        # Opened with the group's name typed, sent without the group's state, or with
+        # another group's: the first submit says where the group is, and only a submit
+        # carrying that moves it (a consumer's reads meanwhile are not overwritten).
+        state = self.expected_state(client, key, data)
+        run_guard(client, key, data["group"], "setid", state, new_id=data["last_id"])
         return Outcome(f"the group {short(data['group'])!r} now delivers entries after "
-                       f"{data['last_id']} (it was at {expected})")
+                       f"{data['last_id']} (it was at {state})")
 
 
 class DestroyGroup(DeletingOperation):
