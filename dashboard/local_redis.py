@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -101,6 +102,24 @@ def port_taken(log_text: str) -> bool:
     return "Address already in use" in log_text
 
 
+def wait_until_serving(process: subprocess.Popen, log_text: Callable[[], str], port: int,
+                       timeout: float) -> None:
+    """Until `process` says in its log (`log_text()`: what it wrote since it started) that it
+    serves. Not a PING: another server holding the port, with a password or without, would
+    answer one until ours exits; that exit raises PortTaken, any other RuntimeError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = log_text()
+        if process.poll() is not None:
+            error = PortTaken if port_taken(log) else RuntimeError
+            raise error(f"redis-server on port {port} exited at start:\n{log[-2000:]}")
+        if READY in log:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"redis-server on port {port} did not start")
+        time.sleep(0.02)
+
+
 class LocalRedis:
     """One redis-server process on a loopback port, with its files in `data_dir`."""
 
@@ -167,23 +186,10 @@ class LocalRedis:
                 if not self.port_chosen or attempt == 2:
                     raise
                 self.port = free_port()
-        return self
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait_until_ready(self, timeout: float) -> None:
-        """Until this process says in its log that it serves. (Not a PING: another server
-        holding the port, with a password or without, would answer it until ours exits with
-        "Address already in use".)"""
-        deadline = time.monotonic() + timeout
-        while True:
-            log = self._log_since_start()
-            if self.process is not None and self.process.poll() is not None:
-                error = PortTaken if port_taken(log) else RuntimeError
-                raise error(f"redis-server exited at start:\n{log[-2000:]}")
-            if READY in log:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"redis-server on port {self.port} did not start")
-            time.sleep(0.02)
+        wait_until_serving(self.process, self._log_since_start, self.port, timeout)
 
     def _log_since_start(self) -> str:
         log = self.data_dir / "redis.log"

@@ -21,7 +21,7 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from dashboard.local_redis import READY, PortTaken, free_port, port_taken
+from dashboard.local_redis import PortTaken, free_port, wait_until_serving
 
 PRIMARIES = 3
 REPLICAS_PER_PRIMARY = 1
@@ -214,19 +214,11 @@ def cluster_info(client: redis.Redis) -> dict[str, str]:
 
 
 def _wait_for_ping(node: ClusterNode, timeout: float) -> None:
-    """Until the node's own process says in its log that it serves (another server holding
-    the port would answer a PING until ours exits with "Address already in use")."""
-    log = node.directory / "redis.log"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace") if log.exists() else ""
-        if not node.running:
-            error = PortTaken if port_taken(text) else RuntimeError
-            raise error(f"redis-server on port {node.port} exited; see {log}:\n{text[-2000:]}")
-        if READY in text:
-            return
-        time.sleep(0.02)
-    raise TimeoutError(f"redis-server on port {node.port} did not start")
+    """Until the node's own process says it serves (see wait_until_serving)."""
+    log = node.directory / "redis.log"  # a fresh directory: all of it is this start's
+    wait_until_serving(node.process,
+                       lambda: log.read_text(errors="replace") if log.exists() else "",
+                       node.port, timeout)
 
 
 def _healthy(node: ClusterNode) -> bool:
