@@ -332,11 +332,9 @@ def _claim(client, first: dict, policy: str,
                 pipe.multi()
                 if policy == "replace":
                     pipe.execute_command(delete_command(), target)
-                _write_first(pipe, target, first)
-                length = _queue_length(pipe, target, first)
-                replies = pipe.execute()
+                claimed = _write_claimed(pipe, target, first)
                 outcome.renamed += target != name
-                return target, replies[-1] if length else None
+                return claimed
             except redis.WatchError:
                 continue
 
@@ -364,21 +362,21 @@ def _claim_free(client, target: bytes, first: dict) -> tuple[bytes, int | None] 
                     pipe.unwatch()
                     return None
                 pipe.multi()
-                _write_first(pipe, target, first)
-                length = _queue_length(pipe, target, first)
-                replies = pipe.execute()
-                return target, replies[-1] if length else None
+                return _write_claimed(pipe, target, first)
             except redis.WatchError:
                 continue
 
 
-def _queue_length(pipe, target: bytes, first: dict) -> bool:
-    """Queue the key's length after its first line (a values line: later lines and its TTL
-    are written only while it is still that long, see _add); False for a DUMP line."""
+def _write_claimed(pipe, target: bytes, first: dict) -> tuple[bytes, int | None]:
+    """Write the key's first line in the transaction `pipe` holds: (`target`, the key's
+    length after it, by which its later lines and its TTL are written: see _add; None for a
+    DUMP line, which has none after it)."""
+    _write_first(pipe, target, first)
     if "dump" in first:
-        return False
-    pipe.execute_command(registry.unit_for(first["t"]).length_command, target)
-    return True
+        pipe.execute()
+        return target, None
+    registry.unit_for(first["t"]).queue_length(pipe, target)
+    return target, pipe.execute()[-1]
 
 
 def _candidate(name: bytes, attempt: int) -> bytes:
