@@ -114,6 +114,12 @@ CASES = [
     Case("ttl", lambda r: r.set("k", "v"), lambda r: (r.delete("k"), r.rpush("k", "theirs")),
          lambda r: r.lrange("k", 0, -1) == [b"theirs"] and r.ttl("k") == -1,
          changes={"unit": "s", "amount": "60"}),
+    # Another client's new TTL alone: the key's state the form carries includes its expiry.
+    Case("ttl", lambda r: r.set("k", "v", ex=600), lambda r: r.expire("k", 30),
+         lambda r: r.get("k") == b"v" and 0 < r.ttl("k") <= 30,
+         changes={"unit": "s", "amount": "100000"}),
+    Case("persist", lambda r: r.set("k", "v", ex=600), lambda r: r.expire("k", 30),
+         lambda r: r.get("k") == b"v" and 0 < r.ttl("k") <= 30),
     *STREAM_CASES,
 ]
 
